@@ -1,0 +1,85 @@
+"""Model and judge names as file names, and paths that cannot leave the data directory.
+
+Names come from users and from other tools: Hugging Face names contain ``/``
+(``org/model``), and a hostile or mistaken name could be ``../../etc`` or an
+absolute path. File names are made by percent-encoding every character
+outside a small safe set (so ``/`` becomes ``%2F``) and a leading dot, which
+gives a single path component that can never be ``.``, ``..`` or hidden, and
+``unquote`` turns it back into the exact name. Files written by other tools
+(``Nexusflow__Athene-V2-Chat.jsonl``) contain no ``%`` and decode to their
+stem unchanged.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from utils.errors import InputError
+
+_SAFE = "-_.+=@,~"
+_MAX_BYTES = 240  # leaves room for ".jsonl" and a temp suffix within the usual 255-byte limit
+
+
+def check_name(name: object, what: str = "model name", path: object = None, line: int | None = None) -> str:
+    """Return ``name`` if it can name a model or judge, else raise InputError."""
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{what} must be a non-empty string, got {name!r}", path, line, what)
+    if any(ord(c) < 32 or c == "\x7f" for c in name):
+        raise InputError(f"{what} {name!r} contains control characters", path, line, what)
+    if len(to_filename_unchecked(name).encode()) > _MAX_BYTES:
+        raise InputError(f"{what} is too long to be a file name: {name[:60]!r}...", path, line, what)
+    return name
+
+
+def to_filename_unchecked(name: str) -> str:
+    stem = quote(name, safe=_SAFE)
+    if stem.startswith("."):
+        stem = "%2E" + stem[1:]
+    return stem
+
+
+def name_to_stem(name: str) -> str:
+    """The file stem for a model or judge name; a single, safe path component."""
+    return to_filename_unchecked(check_name(name))
+
+
+def stem_to_name(stem: str) -> str:
+    """The model or judge name a file stem stands for (inverse of ``name_to_stem``)."""
+    return unquote(stem)
+
+
+def inside(base: Path, *parts: str) -> Path:
+    """``base/parts...``, refusing any result that is not inside ``base``."""
+    base_resolved = Path(os.path.abspath(base))
+    target = Path(os.path.abspath(base_resolved.joinpath(*parts)))
+    if target != base_resolved and base_resolved not in target.parents:
+        raise InputError(f"refusing a path outside the data directory: {target}", key="/".join(parts))
+    return target
+
+
+# The data directory layout: <data>/<bench>/question.jsonl, model_answer/<model>.jsonl,
+# model_judgment/<judge>/<model>.jsonl. Every path below goes through ``inside``.
+
+def bench_dir(data_dir: Path | str, bench: str) -> Path:
+    return inside(Path(data_dir), name_to_stem(check_name(bench, "bench_name")))
+
+
+def question_file(data_dir: Path | str, bench: str) -> Path:
+    return bench_dir(data_dir, bench) / "question.jsonl"
+
+
+def answer_dir(data_dir: Path | str, bench: str) -> Path:
+    return bench_dir(data_dir, bench) / "model_answer"
+
+
+def answer_file(data_dir: Path | str, bench: str, model: str) -> Path:
+    return inside(answer_dir(data_dir, bench), name_to_stem(model) + ".jsonl")
+
+
+def judgment_dir(data_dir: Path | str, bench: str, judge: str) -> Path:
+    return inside(bench_dir(data_dir, bench) / "model_judgment", name_to_stem(check_name(judge, "judge name")))
+
+
+def judgment_file(data_dir: Path | str, bench: str, judge: str, model: str) -> Path:
+    return inside(judgment_dir(data_dir, bench, judge), name_to_stem(model) + ".jsonl")

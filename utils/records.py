@@ -1,0 +1,228 @@
+"""The vocabulary every module passes around: questions, answers, games, judgments.
+
+Two layouts of the same records exist in published data (see DESIGN.md):
+the 2024 layout (``question_id`` / ``turns`` / ``choices`` / ``conv_metadata``)
+and the 2025 layout (``uid`` / ``prompt`` / ``messages`` / ``metadata``). The
+readers accept both, record by record, and the writers emit the 2025 layout.
+Malformed records raise InputError with the file and line.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from utils.errors import InputError
+
+LABELS = ("A>>B", "A>B", "A=B", "B>A", "B>>A")
+
+
+@dataclass(frozen=True)
+class Question:
+    uid: str
+    turns: tuple[str, ...]  # the user's messages, one per turn
+    category: str = ""
+    cluster: str = ""  # ``cluster`` in v0.1 files, ``subcategory`` in newer ones
+
+
+@dataclass
+class Answer:
+    uid: str
+    model: str
+    turns: list[str]  # the assistant's reply to each user turn
+    prompts: list[str] = field(default_factory=list)  # the user turns, when the file has them
+    ans_id: str = ""
+    tstamp: float = 0.0
+    metadata: dict | None = None  # style features: token_len, header/list/bold counts
+    usage: dict | None = None  # token usage reported by the endpoint, summed over turns
+
+    @property
+    def text(self) -> str:
+        """The whole answer as the judge sees it (the last turn for single-turn questions)."""
+        return self.turns[-1] if self.turns else ""
+
+    def to_json(self) -> dict:
+        messages: list[dict] = []
+        for i, reply in enumerate(self.turns):
+            if i < len(self.prompts):
+                messages.append({"role": "user", "content": self.prompts[i]})
+            messages.append({"role": "assistant", "content": {"answer": reply}})
+        record = {"uid": self.uid, "ans_id": self.ans_id, "model": self.model, "messages": messages,
+                  "tstamp": self.tstamp, "metadata": self.metadata}
+        if self.usage is not None:
+            record["usage"] = self.usage
+        return record
+
+
+@dataclass
+class Game:
+    user_prompt: str  # the prompt sent to the judge (last user message)
+    judgment: str  # the judge's full text, all attempts joined
+    score: str | None  # one of LABELS, or None when no single label was found
+    usage: dict | None = None
+    attempts: int = 1
+
+    def to_json(self) -> dict:
+        return {"user_prompt": self.user_prompt, "judgment": self.judgment, "score": self.score,
+                "usage": self.usage, "attempts": self.attempts}
+
+
+@dataclass
+class Judgment:
+    uid: str
+    model: str
+    judge: str
+    games: list[Game]
+    baseline: str = ""
+    category: str = ""
+
+    def to_json(self) -> dict:
+        return {"uid": self.uid, "category": self.category, "judge": self.judge, "model": self.model,
+                "baseline": self.baseline, "games": [g.to_json() for g in self.games]}
+
+
+# ---------------------------------------------------------------- reading
+
+
+def iter_jsonl(path: Path | str) -> Iterator[tuple[int, Any]]:
+    """Yield (line number, parsed object) for each non-blank line; a bad line is an InputError."""
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            try:
+                yield lineno, json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as err:
+                raise InputError(f"not a JSON line ({err.msg if hasattr(err, 'msg') else err})", path, lineno) from None
+
+
+def _need(obj: dict, key: str, kind: type | tuple, path, line) -> Any:
+    if key not in obj:
+        raise InputError("missing key", path, line, key)
+    value = obj[key]
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise InputError(f"expected {names}, got {type(value).__name__}", path, line, key)
+    return value
+
+
+def _record(obj: Any, path, line) -> dict:
+    if not isinstance(obj, dict):
+        raise InputError(f"expected a JSON object, got {type(obj).__name__}", path, line)
+    return obj
+
+
+def _uid(obj: dict, path, line) -> str:
+    key = "uid" if "uid" in obj else "question_id"
+    value = _need(obj, key, (str, int), path, line)
+    return str(value)
+
+
+def _content_text(content: Any, path, line, key: str) -> str:
+    """Message content as text: a string, ``{"answer": ...}``, or a list of text parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict) and isinstance(content.get("answer"), str):
+        return content["answer"]
+    if isinstance(content, list) and all(isinstance(p, dict) and isinstance(p.get("text"), str) for p in content):
+        return "".join(p["text"] for p in content)
+    raise InputError("expected text, {\"answer\": text} or a list of text parts", path, line, key)
+
+
+def question_from_json(obj: Any, path=None, line=None) -> Question:
+    obj = _record(obj, path, line)
+    uid = _uid(obj, path, line)
+    if "prompt" in obj:
+        turns = (_content_text(obj["prompt"], path, line, "prompt"),)
+    elif "turns" in obj:
+        raw = _need(obj, "turns", list, path, line)
+        if not raw:
+            raise InputError("a question needs at least one turn", path, line, "turns")
+        turns = tuple(_content_text(t.get("content") if isinstance(t, dict) else t, path, line, "turns")
+                      for t in raw)
+    else:
+        raise InputError("missing key (expected 'prompt' or 'turns')", path, line, "prompt")
+    cluster = obj.get("cluster", obj.get("subcategory", "")) or ""
+    return Question(uid=uid, turns=turns, category=str(obj.get("category", "") or ""), cluster=str(cluster))
+
+
+def answer_texts(obj: dict, path=None, line=None) -> tuple[list[str], list[str]]:
+    """(assistant replies, user turns) of a raw answer record in either layout."""
+    if "messages" in obj:
+        messages = _need(obj, "messages", list, path, line)
+        replies, prompts = [], []
+        for msg in messages:
+            if not isinstance(msg, dict) or "role" not in msg:
+                raise InputError("each message needs a role and content", path, line, "messages")
+            text = _content_text(msg.get("content"), path, line, "messages")
+            (replies if msg["role"] == "assistant" else prompts if msg["role"] == "user" else []).append(text)
+        return replies, prompts
+    choices = _need(obj, "choices", list, path, line)
+    if not choices or not isinstance(choices[0], dict) or not isinstance(choices[0].get("turns"), list):
+        raise InputError("expected a list of choices with turns", path, line, "choices")
+    return [_content_text(t.get("content") if isinstance(t, dict) else t, path, line, "choices")
+            for t in choices[0]["turns"]], []
+
+
+def answer_from_json(obj: Any, path=None, line=None) -> Answer:
+    obj = _record(obj, path, line)
+    replies, prompts = answer_texts(obj, path, line)
+    model = obj.get("model", obj.get("model_id"))
+    if not isinstance(model, str):
+        raise InputError("missing key (expected 'model' or 'model_id')", path, line, "model")
+    meta = obj.get("metadata", obj.get("conv_metadata"))
+    return Answer(uid=_uid(obj, path, line), model=model, turns=replies, prompts=prompts,
+                  ans_id=str(obj.get("ans_id", obj.get("answer_id", "")) or ""),
+                  tstamp=float(obj.get("tstamp") or 0.0), metadata=meta if isinstance(meta, dict) else None,
+                  usage=obj.get("usage") if isinstance(obj.get("usage"), dict) else None)
+
+
+def game_from_json(obj: Any, path=None, line=None) -> Game:
+    if not isinstance(obj, dict):
+        raise InputError("each game must be a JSON object", path, line, "games")
+    prompt = obj.get("user_prompt")
+    if prompt is None and isinstance(obj.get("prompt"), list):  # 2025 files keep the message list
+        users = [m.get("content") for m in obj["prompt"] if isinstance(m, dict) and m.get("role") == "user"]
+        prompt = users[-1] if users else ""
+    text = obj.get("judgment", "")
+    if isinstance(text, dict):
+        text = text.get("answer", "")
+    score = obj.get("score")
+    return Game(user_prompt=str(prompt or ""), judgment=str(text or ""),
+                score=score if isinstance(score, str) else None, usage=obj.get("usage"),
+                attempts=int(obj.get("attempts", 1) or 1))
+
+
+def judgment_from_json(obj: Any, path=None, line=None) -> Judgment:
+    obj = _record(obj, path, line)
+    games = [game_from_json(g, path, line) for g in _need(obj, "games", list, path, line)]
+    return Judgment(uid=_uid(obj, path, line), model=str(obj.get("model", "")), judge=str(obj.get("judge", "")),
+                    games=games, baseline=str(obj.get("baseline", "") or ""), category=str(obj.get("category", "") or ""))
+
+
+def read_questions(path: Path | str) -> list[Question]:
+    """All questions of a benchmark in file order; duplicate ids or an empty file are errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("question file not found", path)
+    questions, seen = [], {}
+    for line, obj in iter_jsonl(path):
+        q = question_from_json(obj, path, line)
+        if q.uid in seen:
+            raise InputError(f"duplicate question id {q.uid!r} (first on line {seen[q.uid]})", path, line, "uid")
+        seen[q.uid] = line
+        questions.append(q)
+    if not questions:
+        raise InputError("the question file has no questions", path)
+    return questions
+
+
+def read_answers(path: Path | str) -> dict[str, Answer]:
+    """Answers by question id; a later line for the same question replaces an earlier one."""
+    return {a.uid: a for a in (answer_from_json(obj, path, line) for line, obj in iter_jsonl(path))}
+
+
+def read_judgments(path: Path | str) -> dict[str, Judgment]:
+    """Judgments by question id; a later line for the same question replaces an earlier one."""
+    return {j.uid: j for j in (judgment_from_json(obj, path, line) for line, obj in iter_jsonl(path))}
