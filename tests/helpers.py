@@ -1,0 +1,36 @@
+"""Small helpers the tests share: writing fixture files and running the scripts as a user would."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_jsonl(path: Path, records) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for rec in records:
+            f.write((rec if isinstance(rec, str) else json.dumps(rec, ensure_ascii=False)) + "\n")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def run_script(script: str, *args, env: dict | None = None, timeout: float = 300, cwd: Path = ROOT,
+               **kwargs) -> subprocess.CompletedProcess:
+    """Run one of the three entry points (or ``-m module``) in a fresh Python process."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    cmd = [sys.executable, *(script.split() if script.startswith("-m ") else [str(ROOT / script)]), *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd, **kwargs)
+
+
+def make_questions(n: int, prefix: str = "q") -> list[dict]:
+    return [{"uid": f"{prefix}{i:04d}", "category": "test", "prompt": f"Question number {i}: say something."}
+            for i in range(n)]
