@@ -1,0 +1,133 @@
+"""Rank models from their judgments: Bradley-Terry scores against the baseline, with bootstrap intervals.
+
+    python show_result.py [--bench-name arena-hard-v0.1] [--judge-name gpt-4-1106-preview] [--style-control] ...
+
+Reads data/<bench>/model_judgment/<judge>/*.jsonl (either file layout), saves
+the battles to data/arena_hard_battles.jsonl and the bootstrap results to
+data/bootstrapping_results.jsonl, prints the table. The math is in
+utils/rating.py, the table and CSVs in utils/leaderboard.py.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import orjson
+
+from utils.battles import (battle_features, json_lines, judgment_files, load_battles, read_answer_info,
+                           read_judgment_battles, save_battles)
+from utils.errors import InputError, run_cli
+from utils.html_report import write_html_report
+from utils.leaderboard import (RunSettings, bootstrap_from_records, bootstrap_records, compute_leaderboard,
+                               render_table, write_csv, write_original_csv)
+from utils.names import question_file
+from utils.records import read_questions
+
+BATTLES_FILE = "arena_hard_battles.jsonl"
+BOOTSTRAP_FILE = "bootstrapping_results.jsonl"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    # the original tool's flags, with its defaults
+    p.add_argument("--bench-name", default="arena-hard-v0.1")
+    p.add_argument("--judge-name", default="gpt-4-1106-preview")
+    p.add_argument("--baseline", default="gpt-4-0314")
+    p.add_argument("--load-battles", action="store_true", help="read data/arena_hard_battles.jsonl instead of judgments")
+    p.add_argument("--load-bootstrap", action="store_true", help="reuse data/bootstrapping_results.jsonl")
+    p.add_argument("--show-elo", action="store_true", help="show Elo-scale ratings instead of win rates")
+    p.add_argument("--weight", type=int, default=3, help="how many battles a strong verdict (>>) counts as")
+    p.add_argument("--num-rounds", type=int, default=100, help="bootstrap rounds")
+    p.add_argument("--output", action="store_true", help="also write leaderboard/arena_hard_leaderboard_YYYYMMDD.csv")
+    p.add_argument("--first-game-only", action="store_true")
+    style = p.add_mutually_exclusive_group()
+    style.add_argument("--style-control", action="store_true", help="control for answer length and markdown")
+    style.add_argument("--length-control-only", action="store_true")
+    style.add_argument("--markdown-control-only", action="store_true")
+    # ours
+    p.add_argument("--data-dir", default="data")
+    p.add_argument("--csv", metavar="PATH", help="write the table with bounds, ratings, coverage and settings")
+    p.add_argument("--confidence", type=float, default=95.0, help="interval level in percent (default 95)")
+    p.add_argument("--seed", type=int, default=42, help="bootstrap seed (same inputs and seed, same table)")
+    p.add_argument("--bootstrap-unit", choices=("battle", "question"), default="battle",
+                   help="resample single battles (the original) or whole questions with all their battles")
+    p.add_argument("--judge-names", nargs="+", metavar="JUDGE", help="pool the battles of several judges")
+    p.add_argument("--category", nargs="+", help="only questions of these categories")
+    p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report: table, plot, every question")
+    args = p.parse_args(argv)
+    if args.num_rounds < 1 and not args.load_bootstrap:
+        raise InputError(f"must be at least 1, got {args.num_rounds}", key="--num-rounds")
+    if not 0 < args.confidence < 100:
+        raise InputError(f"must be between 0 and 100, got {args.confidence}", key="--confidence")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    data_dir = Path(args.data_dir)
+    style = "style" if args.style_control else "length" if args.length_control_only else \
+        "markdown" if args.markdown_control_only else None
+    settings = RunSettings(bench=args.bench_name, judges=tuple(args.judge_names or [args.judge_name]),
+                           baseline=args.baseline, weight=args.weight, first_game_only=args.first_game_only,
+                           style=style, rounds=args.num_rounds, confidence=args.confidence, seed=args.seed,
+                           bootstrap_unit=args.bootstrap_unit,
+                           categories=tuple(args.category or ()))
+
+    qfile = question_file(data_dir, args.bench_name)
+    questions = read_questions(qfile) if qfile.is_file() else []
+    if args.category:
+        wanted = set(args.category)
+        questions = [q for q in questions if q.category in wanted]
+    category_of = {q.uid: q.category for q in questions}
+
+    style_from_battles: dict = {}
+    if args.load_battles:
+        battles, style_from_battles = load_battles(data_dir / BATTLES_FILE)
+        if args.category and category_of:
+            battles = battles.only_questions(set(category_of))
+    else:
+        keep = None
+        if args.category:
+            wanted = set(args.category)
+            keep = lambda qid, rec: category_of.get(qid, rec.get("category")) in wanted  # noqa: E731
+        files = judgment_files(data_dir, args.bench_name, list(settings.judges))
+        battles = read_judgment_battles(files, args.baseline, args.weight, args.first_game_only, keep)
+        if len(battles):
+            save_battles(battles, data_dir / BATTLES_FILE)
+
+    answers = {m: read_answer_info(data_dir, args.bench_name, m) for m in battles.models}
+    avg_tokens = {m: info.avg_tokens for m, info in answers.items() if info}
+    features = None
+    if style and len(battles):
+        features = battle_features(battles, answers, style_from_battles, data_dir, args.bench_name)
+
+    loaded = None
+    boot_path = data_dir / BOOTSTRAP_FILE
+    if args.load_bootstrap:
+        if not boot_path.is_file():
+            raise InputError("bootstrap results not found (run once without --load-bootstrap)", boot_path)
+        loaded = bootstrap_from_records(list(json_lines(boot_path)), args.baseline, boot_path)
+        settings.bootstrap_loaded_from = str(boot_path)
+        settings.rounds = max((len(v) for v in loaded.values()), default=0)
+
+    board = compute_leaderboard(battles, settings, avg_tokens, [q.uid for q in questions] or None, features, loaded)
+    sys.stdout.write(render_table(board, show_elo=args.show_elo))
+
+    if not args.load_bootstrap:
+        boot_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = boot_path.with_name(boot_path.name + ".tmp")
+        tmp.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in bootstrap_records(board)))
+        tmp.replace(boot_path)
+    if args.csv:
+        write_csv(board, Path(args.csv))
+    if args.html:
+        print(f"wrote {write_html_report(Path(args.html), board, data_dir)}")
+    if args.output:
+        path = write_original_csv(board, Path("leaderboard"), show_elo=args.show_elo)
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,337 @@
+"""Judgment files -> battles, the battles file, and the answers' style features.
+
+A battle is one counted comparison of the baseline (model_a) with a model
+(model_b) on a question, won by model_a, model_b or tied (DESIGN.md, "the
+rating math"). Game 1 has the baseline as assistant A; game 2 is swapped, so
+its label is mirrored. A strong verdict (``>>``) counts ``weight`` times, a
+missing verdict not at all.
+
+Judgment directories reach half a gigabyte, almost all of it judge text that
+the numbers never look at. So this module reads lines with orjson and keeps
+only the question id, the model, the baseline and the games' labels, in
+columns (numpy arrays) rather than one Python object per battle; a battle
+repeated by a strong verdict is one row with a count.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from utils.errors import InputError
+from utils.names import answer_file, judgment_dir, stem_to_name
+from utils.rating import TIE, WINNER_A, WINNER_B
+
+WINNER_NAMES = ("model_a", "model_b", "tie")
+_WINNER_CODES = {"model_a": WINNER_A, "model_b": WINNER_B, "tie": TIE, "tie (bothbad)": TIE}
+
+# Label as written in game 1 (baseline = A) -> (winner, strong). Both spellings of
+# each verdict appear in published files ("B>A" and "A<B").
+_LABELS = {
+    "A>>B": (WINNER_A, True), "B<<A": (WINNER_A, True),
+    "A>B": (WINNER_A, False), "B<A": (WINNER_A, False),
+    "A=B": (TIE, False), "B=A": (TIE, False),
+    "B>A": (WINNER_B, False), "A<B": (WINNER_B, False),
+    "B>>A": (WINNER_B, True), "A<<B": (WINNER_B, True),
+}
+_MIRROR = {WINNER_A: WINNER_B, WINNER_B: WINNER_A, TIE: TIE}
+GAME_VERDICTS = (
+    {label: v for label, v in _LABELS.items()},  # game 1: baseline is A
+    {label: (_MIRROR[w], strong) for label, (w, strong) in _LABELS.items()},  # game 2: the model is A
+)
+
+
+@dataclass
+class Battles:
+    """Battles in columns; row i stands for ``count[i]`` identical counted battles."""
+    models: list[str]
+    questions: list[str]
+    model_a: np.ndarray
+    model_b: np.ndarray
+    winner: np.ndarray
+    question: np.ndarray
+    count: np.ndarray
+    sources: list[str] = field(default_factory=list)  # files they were read from, for messages
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+    @property
+    def total(self) -> int:
+        return int(self.count.sum())
+
+    def only_questions(self, keep: set[str]) -> "Battles":
+        """The battles on the given question ids."""
+        mask = np.array([self.questions[q] in keep for q in self.question.tolist()], bool)
+        return Battles(self.models, self.questions, self.model_a[mask], self.model_b[mask], self.winner[mask],
+                       self.question[mask], self.count[mask], self.sources)
+
+
+class _Builder:
+    """Collects battles row by row, interning model and question names."""
+
+    def __init__(self):
+        self.models: dict[str, int] = {}
+        self.questions: dict[str, int] = {}
+        self.cols: tuple[list, ...] = ([], [], [], [], [])
+
+    def model(self, name: str) -> int:
+        return self.models.setdefault(name, len(self.models))
+
+    def question(self, qid: str) -> int:
+        return self.questions.setdefault(qid, len(self.questions))
+
+    def add(self, a: int, b: int, winner: int, q: int, count: int) -> None:
+        for col, value in zip(self.cols, (a, b, winner, q, count)):
+            col.append(value)
+
+    def build(self, sources: list[str]) -> Battles:
+        a, b, w, q, c = (np.asarray(col, dtype=np.int64) for col in self.cols)
+        return Battles(list(self.models), list(self.questions), a, b, w, q, c, sources)
+
+
+def json_lines(path: Path):
+    """(line number, object) per non-blank line, parsed by orjson; a bad line is an InputError."""
+    with open(path, "rb") as f:
+        data = f.read()
+    # slices of one buffer: orjson parses a memoryview without copying each line again
+    view, start, lineno = memoryview(data), 0, 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        lineno += 1
+        if not data[start:start + 1].isspace() or data[start:end].strip():
+            try:
+                yield lineno, orjson.loads(view[start:end])
+            except orjson.JSONDecodeError as err:
+                raise InputError(f"not a JSON line ({err})", path, lineno) from None
+        start = end + 1
+
+
+def judgment_files(data_dir, bench: str, judges: list[str]) -> list[Path]:
+    files = []
+    for judge in judges:
+        directory = judgment_dir(data_dir, bench, judge)
+        if not directory.is_dir():
+            raise InputError(f"no judgments by judge {judge!r}: directory not found", directory, key="--judge-name")
+        found = sorted(directory.glob("*.jsonl"))
+        if not found:
+            raise InputError(f"no judgment files (*.jsonl) for judge {judge!r}", directory, key="--judge-name")
+        files.extend(found)
+    return files
+
+
+def read_judgment_battles(files: list[Path], baseline: str, weight: int = 3, first_game_only: bool = False,
+                          keep_question=None) -> Battles:
+    """Battles from judgment files of either layout.
+
+    ``keep_question(qid, record)`` (optional) decides whether a judgment
+    counts, e.g. to select a category. The record's own ``baseline`` (2025
+    layout) names model_a when present; otherwise ``baseline``.
+    """
+    if weight < 1:
+        raise InputError(f"must be at least 1, got {weight}", key="--weight")
+    out = _Builder()
+    games_used = 1 if first_game_only else 2
+    strong_count = weight
+    for path in files:
+        stem_model = stem_to_name(path.stem)
+        for line, rec in json_lines(path):
+            if not isinstance(rec, dict):
+                raise InputError(f"expected a JSON object, got {type(rec).__name__}", path, line)
+            qid = rec.get("uid", rec.get("question_id"))
+            if not isinstance(qid, (str, int)):
+                raise InputError("missing question id", path, line, "uid" if "uid" in rec else "question_id")
+            qid = str(qid)
+            games = rec.get("games")
+            if not isinstance(games, list):
+                raise InputError("expected a list of games", path, line, "games")
+            if keep_question is not None and not keep_question(qid, rec):
+                continue
+            model = rec.get("model")
+            model = model if isinstance(model, str) and model else stem_model
+            base = rec.get("baseline")
+            base = base if isinstance(base, str) and base else baseline
+            a = b = q = None
+            for g, game in enumerate(games[:games_used]):
+                label = game.get("score") if isinstance(game, dict) else None
+                verdict = GAME_VERDICTS[g].get(label) if isinstance(label, str) else None
+                if verdict is None:  # missing or unreadable verdict: counts zero times
+                    continue
+                if a is None:
+                    a, b, q = out.model(base), out.model(model), out.question(qid)
+                winner, strong = verdict
+                out.add(a, b, winner, q, strong_count if strong else 1)
+    return out.build([str(f) for f in files])
+
+
+# ---------------------------------------------------------------- the battles file
+
+
+def save_battles(battles: Battles, path: Path) -> None:
+    """One JSON line per counted battle (a strong verdict repeats), written atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # each name is JSON-encoded once; a row is then four pieces joined
+    qids = [b'{"question_id":' + orjson.dumps(q) for q in battles.questions]
+    model_a = [b',"model_a":' + orjson.dumps(m) for m in battles.models]
+    model_b = [b',"model_b":' + orjson.dumps(m) for m in battles.models]
+    winners = [b',"winner":' + orjson.dumps(w) + b"}" for w in WINNER_NAMES]
+    lines = []
+    for a, b, w, q, c in zip(battles.model_a.tolist(), battles.model_b.tolist(), battles.winner.tolist(),
+                             battles.question.tolist(), battles.count.tolist()):
+        lines.extend([qids[q] + model_a[a] + model_b[b] + winners[w]] * c)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(b"\n".join(lines) + (b"\n" if lines else b""))
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def load_battles(path: Path) -> tuple[Battles, dict]:
+    """Battles from a battles file (ours or the original tool's), identical rows merged.
+
+    Returns the battles and any style features the file carries (the original
+    writes ``conv_metadata`` per row under --style-control), keyed
+    ``(model, question_id)``.
+    """
+    if not path.is_file():
+        raise InputError("battles file not found (run once without --load-battles to create it)", path)
+    out = _Builder()
+    merged: dict[tuple, int] = {}
+    counts: list[int] = []
+    style: dict[tuple[str, str], tuple] = {}
+    for line, rec in json_lines(path):
+        if not isinstance(rec, dict):
+            raise InputError(f"expected a JSON object, got {type(rec).__name__}", path, line)
+        for key in ("model_a", "model_b", "winner"):
+            if not isinstance(rec.get(key), str):
+                raise InputError("missing or not a string", path, line, key)
+        qid = rec.get("question_id", rec.get("uid"))
+        if not isinstance(qid, (str, int)):
+            raise InputError("missing question id", path, line, "question_id")
+        winner = _WINNER_CODES.get(rec["winner"])
+        if winner is None:
+            raise InputError(f"expected model_a, model_b or tie, got {rec['winner']!r}", path, line, "winner")
+        key = (out.model(rec["model_a"]), out.model(rec["model_b"]), winner, out.question(str(qid)))
+        if key in merged:
+            counts[merged[key]] += 1
+        else:
+            merged[key] = len(counts)
+            counts.append(1)
+        meta = rec.get("conv_metadata")
+        if isinstance(meta, dict):
+            for side, model in (("a", rec["model_a"]), ("b", rec["model_b"])):
+                feats = _features_from_battle_meta(meta, side)
+                if feats is not None:
+                    style[(model, str(qid))] = feats
+    for (a, b, w, q), i in merged.items():
+        out.add(a, b, w, q, counts[i])
+    return out.build([str(path)]), style
+
+
+# ---------------------------------------------------------------- answers: length and style
+
+
+def _count(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, dict) and all(isinstance(v, (int, float)) for v in value.values()):
+        return float(sum(value.values()))
+    return None
+
+
+def _features(meta) -> tuple | None:
+    """(tokens, headers, lists, bold) from an answer's metadata, or None if incomplete."""
+    if not isinstance(meta, dict):
+        return None
+    try:  # the usual shape, without the per-value checks below (70 x 500 answers add up)
+        return (float(meta["token_len"]), float(sum(meta["header_count"].values())),
+                float(sum(meta["list_count"].values())), float(sum(meta["bold_count"].values())))
+    except (KeyError, TypeError, AttributeError, ValueError):
+        pass
+    values = tuple(_count(meta.get(k)) for k in ("token_len", "header_count", "list_count", "bold_count"))
+    return None if any(v is None for v in values) else values
+
+
+def _features_from_battle_meta(meta: dict, side: str) -> tuple | None:
+    keys = (f"sum_assistant_{side}_tokens", f"header_count_{side}", f"list_count_{side}", f"bold_count_{side}")
+    values = tuple(_count(meta.get(k)) for k in keys)
+    return None if any(v is None for v in values) else values
+
+
+@dataclass
+class AnswerInfo:
+    """What the table needs from one model's answer file."""
+    path: Path
+    avg_tokens: int  # mean token length over the model's answers (0 when unknown)
+    features: dict[str, tuple]  # question id -> (tokens, headers, lists, bold)
+
+
+def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
+    """Average answer length and style features of one model, or None without an answer file.
+
+    The token length comes from the answer's style metadata (``conv_metadata``
+    or ``metadata``), or the 2024 layout's per-turn ``token_len``.
+    """
+    path = answer_file(data_dir, bench, model)
+    if not path.is_file():
+        return None
+    tokens, features = [], {}
+    for line, rec in json_lines(path):
+        if not isinstance(rec, dict):
+            raise InputError(f"expected a JSON object, got {type(rec).__name__}", path, line)
+        qid = rec.get("uid", rec.get("question_id"))
+        meta = rec.get("metadata", rec.get("conv_metadata"))
+        feats = _features(meta)
+        length = feats[0] if feats else _count(meta.get("token_len")) if isinstance(meta, dict) else None
+        if length is None:
+            try:
+                length = _count(rec["choices"][0]["turns"][0]["token_len"])
+            except (KeyError, IndexError, TypeError):
+                length = None
+        if length is not None:
+            tokens.append(length)
+        if feats is not None and qid is not None:
+            features[str(qid)] = feats
+    avg = int(sum(tokens) / len(tokens)) if tokens else 0
+    return AnswerInfo(path, avg, features)
+
+
+def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], from_battles: dict,
+                    data_dir, bench: str) -> tuple[np.ndarray, np.ndarray]:
+    """Raw style features of model_a's and model_b's answers for every battle row.
+
+    Raises an InputError naming the answer file and question when a feature
+    is missing: style control cannot be done without them.
+    """
+    table = np.full((len(battles.models), len(battles.questions), 4), np.nan)
+    question_index = {q: i for i, q in enumerate(battles.questions)}
+    for (model, qid), feats in from_battles.items():
+        if model in battles.models and qid in question_index:
+            table[battles.models.index(model), question_index[qid]] = feats
+    for m, model in enumerate(battles.models):
+        info = answers.get(model)
+        for qid, feats in (info.features.items() if info else ()):
+            if qid in question_index:
+                table[m, question_index[qid]] = feats
+    fa, fb = table[battles.model_a, battles.question], table[battles.model_b, battles.question]
+    bad = np.isnan(fa).any(1) | np.isnan(fb).any(1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        m = battles.model_a[i] if np.isnan(fa[i]).any() else battles.model_b[i]
+        model, qid = battles.models[m], battles.questions[battles.question[i]]
+        info = answers.get(model)
+        where = info.path if info else answer_file(data_dir, bench, model)
+        why = "no answer file" if info is None else f"no style metadata for question {qid!r}"
+        raise InputError(f"style control needs token_len, header_count, list_count and bold_count of every "
+                         f"answer: {why} (python -m utils.add_markdown_info adds them)", where, key="metadata")
+    return fa, fb

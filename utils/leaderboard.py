@@ -1,0 +1,373 @@
+"""From battles to a leaderboard: the computed result, the terminal table and the CSV files.
+
+``compute_leaderboard`` runs the math of utils.rating on a set of battles and
+returns a ``Leaderboard``: one ``ModelResult`` per model (win rate against the
+baseline with its interval, the Elo-scale rating with its interval, average
+answer length, coverage, flags) plus the settings that produced it. Everything
+else (the printed table, the CSVs, the HTML report) only reads that object.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from utils import rating as rt
+from utils.battles import Battles
+from utils.errors import InputError
+
+FEW_QUESTIONS = 20  # below this many judged questions an interval says little
+
+
+@dataclass
+class RunSettings:
+    """How the numbers were made; printed under the table and stored in the CSV."""
+    bench: str = "arena-hard-v0.1"
+    judges: tuple[str, ...] = ("gpt-4-1106-preview",)
+    baseline: str = "gpt-4-0314"
+    weight: int = 3
+    first_game_only: bool = False
+    style: str | None = None  # None, "style" (length + markdown), "length", "markdown"
+    rounds: int = 100
+    confidence: float = 95.0
+    seed: int = 42
+    bootstrap_unit: str = "battle"  # "battle" (the original) or "question"
+    poisson: bool = False
+    categories: tuple[str, ...] = ()
+    bootstrap_loaded_from: str | None = None
+
+    @property
+    def method(self) -> str:
+        if self.style is None:
+            return "Bradley-Terry"
+        controls = {"style": "length + markdown", "length": "length", "markdown": "markdown"}[self.style]
+        return f"Bradley-Terry, style control ({controls}; L2, C=1.0)"
+
+
+@dataclass
+class ModelResult:
+    model: str
+    score: float  # win rate against the baseline, %
+    lower: float  # interval bounds of the win rate, %
+    upper: float
+    rating: float  # Elo scale, baseline = 1000
+    rating_lower: float
+    rating_upper: float
+    avg_tokens: int
+    covered: int  # questions with at least one counted verdict
+    questions: int  # questions in the benchmark (after --category)
+    battles: int  # counted battles the model is in
+    is_baseline: bool = False
+    flags: tuple[str, ...] = ()  # "incomplete-coverage", "unreliable: ..." notes
+    # bootstrap win rates in %, one per round; a round without the model (it can happen on tiny data) is left out
+    results: list[float] = field(default_factory=list)
+
+    @property
+    def unreliable(self) -> bool:
+        return any(f.startswith("unreliable") for f in self.flags)
+
+
+@dataclass
+class Leaderboard:
+    rows: list[ModelResult]  # best first
+    settings: RunSettings
+    style_coefficients: dict[str, float] = field(default_factory=dict)
+    missing_questions: dict[str, list[str]] = field(default_factory=dict)  # model -> question ids
+    battles: int = 0
+
+    def row(self, model: str) -> ModelResult:
+        return next(r for r in self.rows if r.model == model)
+
+
+# ---------------------------------------------------------------- computing
+
+
+def _fit_args(settings: RunSettings, baseline: int) -> dict:
+    if settings.style is None:
+        return {"l2": rt.TINY_RIDGE, "fixed": baseline}
+    return {"l2": 1.0, "fixed": None}  # scikit-learn's default L2 with C = 1.0, as v0.1 fitted it
+
+
+def _one_sided(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int) -> np.ndarray:
+    """(R, n_models) True where a model's weighted battles all went one way (or it had none).
+
+    Such a sample has no finite maximum-likelihood rating: the unpenalised fit
+    ends at the tiny ridge's bound, which is why the model gets flagged.
+    """
+    share = rt.TARGET[kinds.winner][:, None]
+    wins = rt.per_model(kinds.model_a, weights * share, n_models) + \
+        rt.per_model(kinds.model_b, weights * (1.0 - share), n_models)
+    total = rt.per_model(kinds.model_a, weights, n_models) + rt.per_model(kinds.model_b, weights, n_models)
+    return (wins == 0) | (wins == total)
+
+
+def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dict[str, int] | None = None,
+                        question_ids: list[str] | None = None, features: tuple[np.ndarray, np.ndarray] | None = None,
+                        loaded_bootstrap: dict[str, np.ndarray] | None = None) -> Leaderboard:
+    """Fit, bootstrap and assemble the leaderboard.
+
+    ``features`` are the raw style features of both answers per battle row
+    (needed when ``settings.style`` is set); ``question_ids`` the benchmark's
+    questions (coverage denominators); ``loaded_bootstrap`` maps a model to
+    saved bootstrap ratings, replacing the resampling.
+    """
+    if len(battles) == 0 or battles.total == 0:
+        raise InputError("no counted battles: every verdict is missing (or --category matched nothing)",
+                         battles.sources[0] if len(battles.sources) == 1 else None)
+    if settings.baseline not in battles.models:
+        raise InputError(f"baseline {settings.baseline!r} is not in any battle (models: "
+                         f"{', '.join(sorted(battles.models)[:8])}{', ...' if len(battles.models) > 8 else ''})",
+                         key="--baseline")
+    models, M = battles.models, len(battles.models)
+    base = models.index(settings.baseline)
+    by_question = settings.style is not None or settings.bootstrap_unit == "question"
+    kinds = rt.battle_kinds(battles.model_a, battles.model_b, battles.winner, battles.question, battles.count,
+                            by_question=by_question)
+    X = None
+    names = ()
+    if settings.style is not None:
+        if features is None:
+            raise ValueError("style control needs the answers' features")
+        names = rt.STYLE_FEATURES[settings.style]
+        cols = [rt.FEATURE_COLUMNS[n] for n in names]
+        # one feature row per kind: identical (a, b, question) share their answers
+        fa, fb = _per_kind(features, battles, kinds)
+        X = rt.style_matrix(fa[:, cols], fb[:, cols], kinds.count)
+    target = rt.TARGET[kinds.winner]
+    fit = _fit_args(settings, base)
+
+    # point estimate on all battles; each battle enters twice (see utils.rating)
+    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
+    point = rt.ratings_from_coefficients(theta, M, base)
+    coefs = {n: float(c) for n, c in zip(names, theta[M:])}
+
+    if loaded_bootstrap is not None:
+        # models may have different numbers of saved rounds (rounds without them are not saved): pad with NaN
+        boot = np.full((_rounds(loaded_bootstrap), M), np.nan)
+        for m, name in enumerate(models):
+            saved = loaded_bootstrap.get(name, np.zeros(0))
+            boot[:len(saved), m] = saved
+        one_sided_rounds = np.zeros(M, int)
+    else:
+        boot, one_sided_rounds = _bootstrap(kinds, target, X, fit, theta, settings, M, base, len(battles.questions))
+    boot[:, base] = rt.INIT_RATING
+    lo, hi = rt.percentile_interval(boot, settings.confidence) if len(boot) else (point * np.nan, point * np.nan)
+
+    # coverage
+    all_q = list(question_ids) if question_ids else list(battles.questions)
+    counted = battles.count > 0
+    covered_sets: list[set] = [set() for _ in range(M)]
+    for side in (battles.model_a, battles.model_b):
+        for m, q in zip(side[counted].tolist(), battles.question[counted].tolist()):
+            covered_sets[m].add(battles.questions[q])
+    n_battles = np.bincount(np.concatenate([battles.model_a, battles.model_b]),
+                            weights=np.concatenate([battles.count, battles.count]), minlength=M)
+    full_one_sided = _one_sided(kinds, kinds.count[:, None], M)[0]
+
+    rows, missing = [], {}
+    benchmark = set(all_q)
+    for m, name in enumerate(models):
+        is_base = m == base
+        covered = len(covered_sets[m] & benchmark) if question_ids else len(covered_sets[m])
+        flags = []
+        if not is_base:
+            gone = [q for q in all_q if q not in covered_sets[m]]
+            if gone:
+                missing[name] = gone
+                flags.append("incomplete-coverage")
+            reasons = []
+            if full_one_sided[m]:
+                reasons.append("wins or loses every counted battle")
+            if one_sided_rounds[m]:
+                reasons.append(f"{one_sided_rounds[m]} of {len(boot)} bootstrap samples hold one outcome only")
+            if covered < FEW_QUESTIONS:
+                reasons.append(f"only {covered} judged questions")
+            if len(boot) and np.isnan(boot[:, m]).all():
+                reasons.append("no bootstrap results")
+            if reasons:
+                flags.append("unreliable: " + "; ".join(reasons))
+        samples = boot[:, m]
+        rows.append(ModelResult(
+            model=name, score=100 * float(rt.win_rate(point[m])),
+            lower=100 * float(rt.win_rate(lo[m])), upper=100 * float(rt.win_rate(hi[m])),
+            rating=float(point[m]), rating_lower=float(lo[m]), rating_upper=float(hi[m]),
+            avg_tokens=int((avg_tokens or {}).get(name, 0)), covered=covered, questions=len(all_q),
+            battles=int(n_battles[m]), is_baseline=is_base, flags=tuple(flags),
+            results=[100 * float(rt.win_rate(x)) for x in samples.tolist() if not math.isnan(x)]))
+    rows.sort(key=lambda r: (-r.score, r.model))
+    return Leaderboard(rows, settings, coefs, missing, battles.total)
+
+
+def _bootstrap(kinds, target, X, fit: dict, theta, settings: RunSettings, M: int, base: int,
+               n_questions: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rounds, M) bootstrap ratings (NaN where a model is absent) and, per model, the rounds with one outcome.
+
+    Rounds are weight vectors over the battle kinds, solved together in chunks
+    that keep the (kinds x rounds) arrays around 4 million numbers; each chunk
+    starts from the full-data solution, a few Newton steps away.
+    """
+    rng = np.random.default_rng(settings.seed)
+    chunk = max(1, min(settings.rounds, int(4e6 // max(1, len(kinds)))))
+    parts, one_sided_rounds = [], np.zeros(M, int)
+    for start in range(0, settings.rounds, chunk):
+        r = min(chunk, settings.rounds - start)
+        W = rt.bootstrap_weights(kinds, r, rng, settings.bootstrap_unit, settings.poisson, n_questions=n_questions)
+        th = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * W, M, X, init=theta, **fit)
+        ratings = rt.ratings_from_coefficients(th, M, base)
+        # a model missing from a sample has no rating in it (NaN, skipped by the percentiles)
+        absent = (rt.per_model(kinds.model_a, W, M) + rt.per_model(kinds.model_b, W, M)) == 0
+        ratings[absent] = np.nan
+        one_sided_rounds += (_one_sided(kinds, W, M) & ~absent).sum(0)
+        parts.append(ratings)
+    return np.vstack(parts), one_sided_rounds
+
+
+def _rounds(loaded: dict[str, np.ndarray]) -> int:
+    return max((len(v) for v in loaded.values()), default=0)
+
+
+def _per_kind(features, battles: Battles, kinds: rt.BattleKinds) -> tuple[np.ndarray, np.ndarray]:
+    """Features of the answers behind each battle kind (kinds are keyed by model pair and question)."""
+    fa, fb = features
+    key = {}
+    for i, (a, b, q) in enumerate(zip(battles.model_a.tolist(), battles.model_b.tolist(), battles.question.tolist())):
+        key.setdefault((a, b, q), i)
+    rows = [key[(a, b, q)] for a, b, q in zip(kinds.model_a.tolist(), kinds.model_b.tolist(), kinds.question.tolist())]
+    return fa[rows], fb[rows]
+
+
+# ---------------------------------------------------------------- bootstrap results file
+
+
+def bootstrap_records(board: Leaderboard) -> list[dict]:
+    """Rows of data/bootstrapping_results.jsonl: model, score, lower, upper, results (win rates, %)."""
+    return [{"model": r.model, "score": r.score, "lower": r.lower, "upper": r.upper, "results": r.results}
+            for r in board.rows]
+
+
+def bootstrap_from_records(records: list[tuple[int, dict]], baseline: str, path) -> dict[str, np.ndarray]:
+    """Saved bootstrap results as rating samples per model.
+
+    Reads our layout (one line per model, ``results`` = win rates in %) and the
+    original tool's (one line per round, model -> Elo rating).
+    """
+    out: dict[str, np.ndarray] = {}
+    if records and all("model" in rec and "results" in rec for _, rec in records):
+        for line, rec in records:
+            vals = rec["results"]
+            if not isinstance(vals, list):
+                raise InputError("expected a list of bootstrap win rates", path, line, "results")
+            p = np.array([np.nan if v is None else float(v) for v in vals]) / 100.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[str(rec["model"])] = rt.rating_from_win_rate(np.clip(p, 1e-12, 1 - 1e-12))
+        return out
+    names = sorted({k for _, rec in records for k in rec})
+    if baseline not in names:
+        raise InputError(f"baseline {baseline!r} is not in the bootstrap results", path, key="--baseline")
+    table = np.array([[float(rec.get(n, np.nan)) for n in names] for _, rec in records])
+    table = table - table[:, [names.index(baseline)]] + rt.INIT_RATING
+    return {n: table[:, i] for i, n in enumerate(names)}
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _interval(row: ModelResult, show_elo: bool) -> tuple[float, float, float, int]:
+    if show_elo:
+        return row.rating, row.rating_lower - row.rating, row.rating_upper - row.rating, 0
+    return row.score, row.lower - row.score, row.upper - row.score, 1
+
+
+def _fmt(x: float, decimals: int) -> str:
+    return "nan" if x is None or not math.isfinite(x) else f"{x:.{decimals}f}"
+
+
+def render_table(board: Leaderboard, show_elo: bool = False) -> str:
+    """The ranked table, the style coefficients, the footer saying how it was made, missing questions."""
+    s = board.settings
+    out = io.StringIO()
+    if board.style_coefficients:
+        # the original's names and its rounding to 3 decimals, so the lines can be compared
+        out.write(f"Style Coefficients: { {k: round(v, 3) for k, v in board.style_coefficients.items()} }\n")
+    label = "rating" if show_elo else "score"
+    conf = f"{s.confidence:g}% CI"
+    for row in board.rows:
+        value, lo, hi, d = _interval(row, show_elo)
+        ci = f"(-{_fmt(abs(lo) if math.isfinite(lo) else lo, d)}, +{_fmt(hi, d)})"
+        coverage = "-" if row.is_baseline else f"{row.covered}/{row.questions}"
+        mark = ""
+        if "incomplete-coverage" in row.flags:
+            mark += " !"
+        if row.unreliable:
+            mark += " UNRELIABLE"
+        out.write(f"{row.model:<30} | {label}: {_fmt(value, d):^6} | {conf}: {ci:^16} | "
+                  f"average #tokens: {row.avg_tokens:<5} | coverage: {coverage}{mark}\n")
+    out.write(footer(board) + "\n")
+    notes = [(r.model, f) for r in board.rows for f in r.flags if f.startswith("unreliable")]
+    for model, flag in notes:
+        out.write(f"UNRELIABLE {model}: {flag[len('unreliable: '):]}\n")
+    for model, gone in board.missing_questions.items():
+        shown = ", ".join(gone[:20]) + (f", ... ({len(gone) - 20} more)" if len(gone) > 20 else "")
+        out.write(f"! {model}: no counted verdict on {len(gone)} of {board.row(model).questions} questions: {shown}\n")
+    return out.getvalue()
+
+
+def footer(board: Leaderboard) -> str:
+    s = board.settings
+    unit = {"battle": "battles", "question": "questions"}[s.bootstrap_unit]
+    draw = "Poisson" if s.poisson else "multinomial"
+    source = f"loaded from {s.bootstrap_loaded_from}" if s.bootstrap_loaded_from else \
+        f"{s.rounds} rounds, {draw} resampling of {unit}, seed {s.seed}"
+    games = "first game only" if s.first_game_only else "both games"
+    cats = f" | category {', '.join(s.categories)}" if s.categories else ""
+    return (f"-- {s.method} | {s.confidence:g}% percentile bootstrap: {source} | strong verdicts x{s.weight}, "
+            f"{games} | {board.battles} battles | judge {', '.join(s.judges)} | baseline {s.baseline}{cats}")
+
+
+SETTINGS_COLUMNS = ("method", "confidence", "weight", "first_game_only", "bootstrap_unit", "resampling", "rounds",
+                    "seed", "judges", "baseline", "bench", "categories")
+
+
+def _settings_values(s: RunSettings) -> list:
+    return [s.method, s.confidence, s.weight, s.first_game_only, s.bootstrap_unit,
+            "poisson" if s.poisson else "multinomial", s.rounds, s.seed, " ".join(s.judges), s.baseline, s.bench,
+            " ".join(s.categories)]
+
+
+def write_csv(board: Leaderboard, path: Path) -> None:
+    """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, and the run settings per row."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = ["model", "score", "lower", "upper", "avg_tokens", "rating", "rating_lower", "rating_upper",
+              "covered_questions", "questions", "battles", "flags", *SETTINGS_COLUMNS]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for r in board.rows:
+            w.writerow([r.model, round(r.score, 2), round(r.lower, 2), round(r.upper, 2), r.avg_tokens,
+                        round(r.rating, 1), round(r.rating_lower, 1), round(r.rating_upper, 1), r.covered,
+                        r.questions, r.battles, "; ".join(r.flags), *_settings_values(board.settings)])
+
+
+def write_original_csv(board: Leaderboard, directory: Path, show_elo: bool = False,
+                       today: datetime.date | None = None) -> Path:
+    """leaderboard/arena_hard_leaderboard_YYYYMMDD.csv with the original tool's columns."""
+    today = today or datetime.date.today()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"arena_hard_leaderboard_{today:%Y%m%d}.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["model", "score", "rating_q025", "rating_q975", "CI", "avg_tokens", "date"])
+        for r in board.rows:
+            if show_elo:
+                score, lo, hi = int(r.rating), int(r.rating_lower), int(r.rating_upper)
+            else:
+                score, lo, hi = round(r.score, 2), round(r.lower, 2), round(r.upper, 2)
+            w.writerow([r.model, score, lo, hi, f"(-{score - lo:.2f}, +{hi - score:.2f})", r.avg_tokens,
+                        today.isoformat()])
+    return path
+
