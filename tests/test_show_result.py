@@ -415,3 +415,13 @@ def test_real_judgment_files_give_a_table(shared, tmp_path, name):
         assert float(rows[BASE]["avg_tokens"]) == ref[BASE][3]
     else:
         assert "only one class" in ref_path.read_text()
+
+
+def test_separability_of_the_table_is_printed(tmp_path):
+    # strong: wins every game; weak: loses every game; 40 questions keep both far from the baseline's 50
+    verdicts = {"strong": games(*[("W", "W")] * 30, *[("L", "L")] * 10),
+                "weak": games(*[("L", "L")] * 30, *[("W", "W")] * 10)}
+    write_bench(tmp_path, verdicts, 40)
+    out = show(tmp_path, "--bench-name", BENCH, "--seed", "1").stdout
+    # three intervals: strong above 50, weak below, the baseline's zero-width one at 50 -> 3 of 3 pairs apart
+    assert "separability: 100.0% of 3 model pairs have non-overlapping 95% intervals" in out

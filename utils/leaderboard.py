@@ -19,6 +19,7 @@ import numpy as np
 
 from utils import rating as rt
 from utils.battles import Battles
+from utils.benchmark_quality import separability
 from utils.errors import InputError
 
 FEW_QUESTIONS = 20  # below this many judged questions an interval says little
@@ -308,6 +309,7 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
         out.write(f"{row.model:<30} | {label}: {_fmt(value, d):^6} | {conf}: {ci:^16} | "
                   f"average #tokens: {row.avg_tokens:<5} | coverage: {coverage}{mark}\n")
     out.write(footer(board) + "\n")
+    out.write(separability_line(board) + "\n")
     notes = [(r.model, f) for r in board.rows for f in r.flags if f.startswith("unreliable")]
     for model, flag in notes:
         out.write(f"UNRELIABLE {model}: {flag[len('unreliable: '):]}\n")
@@ -315,6 +317,15 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
         shown = ", ".join(gone[:20]) + (f", ... ({len(gone) - 20} more)" if len(gone) > 20 else "")
         out.write(f"! {model}: no counted verdict on {len(gone)} of {board.row(model).questions} questions: {shown}\n")
     return out.getvalue()
+
+
+def separability_line(board: Leaderboard) -> str:
+    """How many model pairs the intervals tell apart (the rule of utils.benchmark_quality)."""
+    share, pairs = separability({r.model: (r.lower, r.upper) for r in board.rows})
+    if share is None:
+        return "separability: n/a (fewer than two models)"
+    return (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
+            f"{board.settings.confidence:g}% intervals")
 
 
 def footer(board: Leaderboard) -> str:
