@@ -1,0 +1,139 @@
+"""Crash-safe JSON-lines files: one writer, append-and-fsync, resume, a final ordered rewrite.
+
+Answers and judgments are paid for, so the file that holds them follows four rules:
+
+* one run at a time: ``open`` takes an exclusive lock (``flock`` on a sidecar
+  ``<file>.lock``; the data file itself is replaced by the final rewrite, so its
+  inode cannot carry the lock) and a second run is told at once, before it
+  sends a request;
+* every record is appended as one whole line and the file is flushed and
+  fsynced before the writer moves on, so ``kill -9`` loses at most the
+  records still in flight;
+* a run killed in the middle of a write can leave one unterminated last line;
+  the next ``open`` reports it on stderr and cuts it off, and every complete
+  line is kept;
+* ``finish`` rewrites the file once, in the order asked for, one record per
+  key (the first one written wins: it is the one that was paid for first), to
+  a temporary file that is renamed over the old one.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+from utils.errors import InputError
+
+
+def dump_line(record: dict) -> bytes:
+    """One record as a JSON line (UTF-8, non-ASCII kept readable)."""
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` through a synced temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class JsonlStore:
+    """The records of one output file, keyed by ``key(record)`` (the question id)."""
+
+    def __init__(self, path: Path | str, key: Callable[[dict], str]):
+        self.path = Path(path)
+        self.key = key
+        self.records: dict[str, dict] = {}
+        self._lock_file = None
+        self._out = None
+
+    # ------------------------------------------------------------ opening
+
+    def open(self) -> "JsonlStore":
+        """Lock the file, load what earlier runs completed, and get ready to append."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(self.path.with_name(self.path.name + ".lock"), "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise InputError("another run is writing this file right now; wait for it to finish "
+                             "(or stop it) and run again", self.path) from None
+        self._lock_file = lock
+        try:
+            self._load()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        complete = data.rfind(b"\n") + 1
+        if complete < len(data):
+            tail = data[complete:]
+            print(f"warning: {self.path}: dropping an unfinished last line ({len(tail)} bytes) left by an "
+                  "interrupted run; its request will be sent again", file=sys.stderr)
+            with open(self.path, "r+b") as f:
+                f.truncate(complete)
+                f.flush()
+                os.fsync(f.fileno())
+        for lineno, raw in enumerate(data[:complete].split(b"\n")[:-1], 1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as err:
+                raise InputError(f"not a JSON line ({err}); fix or remove the line and run again",
+                                 self.path, lineno) from None
+            if not isinstance(record, dict):
+                raise InputError(f"expected a JSON object, got {type(record).__name__}", self.path, lineno)
+            self.records.setdefault(self.key(record), record)
+
+    # ------------------------------------------------------------ writing
+
+    def append_many(self, records: Iterable[dict]) -> None:
+        """Append whole lines and make them durable before returning."""
+        fresh = [r for r in records if self.key(r) not in self.records]
+        if not fresh:
+            return
+        if self._out is None:
+            self._out = open(self.path, "ab")
+        self._out.write(b"".join(dump_line(r) for r in fresh))
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        for r in fresh:
+            self.records[self.key(r)] = r
+
+    def finish(self, order: list[str]) -> None:
+        """Rewrite the file in ``order`` (records for other keys follow, never dropped) and unlock."""
+        try:
+            if self.records:
+                rank = {k: i for i, k in enumerate(order)}
+                keys = sorted(self.records, key=lambda k: (k not in rank, rank.get(k, 0)))
+                atomic_write(self.path, b"".join(dump_line(self.records[k]) for k in keys))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release the file without rewriting it (what was appended stays)."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing the descriptor releases the flock
+            self._lock_file = None
