@@ -24,3 +24,33 @@ def shared() -> Path:
     if not (SHARED / "data").is_dir():
         pytest.skip(f"real benchmark data not found at {SHARED} (set ARENA_SHARED_DIR to use it)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def llama_base_url(tmp_path_factory) -> str:
+    """A real llama.cpp server with SmolLM2 on a free port of 127.0.0.1, for the whole session.
+
+    Skips with the reason when the local-model extras are not installed, except
+    in CI (``CI`` set), where ``make test`` installs them and a skip would hide
+    a broken setup.
+    """
+    from utils.local_server import llama_server, llama_server_available
+
+    reason = llama_server_available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    with llama_server(log_path=log) as url:
+        yield url
+
+
+@pytest.fixture
+def scripted_server():
+    """The scripted OpenAI-compatible server (tests/scripted_server.py) on a free port of 127.0.0.1."""
+    from tests.scripted_server import ScriptedServer
+
+    server = ScriptedServer().start()
+    yield server
+    server.stop()

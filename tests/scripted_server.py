@@ -1,0 +1,228 @@
+"""A small OpenAI-compatible HTTP server on 127.0.0.1 that does exactly what a test tells it to.
+
+It speaks enough HTTP/1.1 (keep-alive, Content-Length bodies) for the openai
+and anthropic SDKs: ``POST /v1/chat/completions``, ``POST /v1/messages`` and
+``GET /v1/models``. Each request is recorded (arrival time, path, headers,
+JSON body) and answered by an *action*, chosen by, in order:
+
+1. the next entry of ``script`` (a queue tests fill for "the next requests"),
+2. ``rules``: (predicate on the request, action) pairs, first match wins
+   (e.g. "every request whose prompt mentions FAIL gets a 500"),
+3. the default: an answer that quotes the last user message.
+
+Actions answer, wait, return any status with an optional ``Retry-After``,
+send a body that is not JSON, or drop the connection without a reply. The
+server runs its own event loop in a thread, so a test can drive it while the
+code under test runs in another process; ``python -m tests.scripted_server``
+runs it alone (the benchmarks use that with a fixed latency).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Request:
+    time: float  # time.monotonic() at arrival
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict | None
+
+    @property
+    def last_user_text(self) -> str:
+        messages = (self.body or {}).get("messages") or []
+        users = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        text = users[-1] if users else ""
+        return text if isinstance(text, str) else json.dumps(text)
+
+
+@dataclass
+class Answer:
+    text: str | None = None  # None: quote the last user message
+    delay: float = 0.0
+    usage: dict | None = None
+
+
+@dataclass
+class Status:
+    code: int
+    retry_after: float | None = None
+    message: str = "scripted error"
+    delay: float = 0.0
+
+
+@dataclass
+class Malformed:
+    delay: float = 0.0
+    body: bytes = b'{"choices": [ this is not json'
+
+
+@dataclass
+class Drop:
+    delay: float = 0.0
+
+
+Action = Answer | Status | Malformed | Drop
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 408: "Request Timeout",
+            422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
+            502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+def default_text(req: Request) -> str:
+    return f"Scripted answer to: {req.last_user_text[:200]}"
+
+
+@dataclass
+class ScriptedServer:
+    latency: float = 0.0  # added to every action's own delay
+    script: deque = field(default_factory=deque)
+    rules: list[tuple[Callable[[Request], bool], Action]] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    port: int = 0
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> "ScriptedServer":
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run():
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(
+                asyncio.start_server(self._serve, "127.0.0.1", self.port, backlog=4096))
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True, name="scripted-server")
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        async def close():
+            self._server.close()
+            await self._server.wait_closed()
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    @property
+    def url(self) -> str:
+        """The OpenAI-style base URL (``.../v1``)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def root_url(self) -> str:
+        """The base URL the anthropic SDK wants (it adds ``/v1`` itself)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def chat_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.method == "POST"]
+
+    # ------------------------------------------------------------ HTTP
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {k.strip().lower(): v.strip() for k, v in
+                           (line.split(":", 1) for line in lines[1:] if ":" in line)}
+                raw = await reader.readexactly(int(headers.get("content-length", 0)))
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                req = Request(time.monotonic(), method, path, headers, body)
+                self.requests.append(req)
+                if not await self._respond(req, writer):
+                    return
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    def _choose(self, req: Request) -> Action:
+        if req.method == "GET":
+            return Answer()
+        if self.script:
+            return self.script.popleft()
+        for matches, action in self.rules:
+            if matches(req):
+                return action
+        return Answer()
+
+    async def _respond(self, req: Request, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request; False when the connection was dropped on purpose."""
+        action = self._choose(req)
+        delay = self.latency + action.delay
+        if delay:
+            await asyncio.sleep(delay)
+        extra = {}
+        if isinstance(action, Drop):
+            writer.transport.abort()
+            return False
+        if isinstance(action, Malformed):
+            status, payload = 200, action.body
+        elif isinstance(action, Status):
+            status = action.code
+            payload = json.dumps({"error": {"message": action.message, "type": "scripted", "code": action.code}}
+                                 ).encode()
+            if action.retry_after is not None:
+                extra["Retry-After"] = f"{action.retry_after:g}"
+        else:
+            status, payload = 200, json.dumps(self._success(req, action)).encode()
+        header = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", "Content-Type: application/json",
+                  f"Content-Length: {len(payload)}", "Connection: keep-alive"]
+        header += [f"{k}: {v}" for k, v in extra.items()]
+        writer.write(("\r\n".join(header) + "\r\n\r\n").encode("latin-1") + payload)
+        await writer.drain()
+        return True
+
+    def _success(self, req: Request, action: Answer) -> dict:
+        if req.method == "GET":
+            return {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
+        text = default_text(req) if action.text is None else action.text
+        body = req.body or {}
+        prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+        completion_tokens = len(text.split())
+        if req.path.endswith("/messages"):  # Anthropic
+            usage = action.usage or {"input_tokens": prompt_tokens, "output_tokens": completion_tokens}
+            return {"id": "msg_scripted", "type": "message", "role": "assistant", "model": body.get("model", ""),
+                    "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                    "stop_sequence": None, "usage": usage}
+        usage = action.usage or {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                                 "total_tokens": prompt_tokens + completion_tokens}
+        return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()),
+                "model": body.get("model", ""), "usage": usage,
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": text}}]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the scripted server alone (answers every request).")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before every reply")
+    args = parser.parse_args()
+    server = ScriptedServer(latency=args.latency, port=args.port).start()
+    print(server.url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
