@@ -1,0 +1,280 @@
+"""The HTML report: written by show_result.py --html, opened in a real headless chromium.
+
+The fixture bench holds answers and judge texts full of markup (a <script>,
+an <img onerror>, a premature </script>, markdown). The browser tests check
+what a reader sees: the rows, the model filter, an opened question with both
+answers and both games, the markup shown as text, and that nothing from the
+data ran or loaded. The other tests read the file itself, without a browser.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import json
+import os
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, run_script, write_jsonl
+
+BENCH, JUDGE, BASELINE = "tiny-bench", "judge-x", "base-model"
+ALPHA, GAMMA = "alpha-model", "gamma-model"
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+ARTIFACTS = ROOT / "artifacts"
+
+SCRIPT_ANSWER = "Sure.\n<script>window.__pwned=1</script>\nDone."
+IMG_ANSWER = 'A picture: <img src=x onerror="window.__pwned=2">'
+MARKDOWN_ANSWER = "## Steps\n\n1. **Boil** water\n2. Add `tea`\n\n- <b>not bold</b>"
+JUDGE_BREAKOUT = "Assistant B wrote </script><script>window.__pwned=3</script> which is odd."
+PROMPTS = ["Say something nice about <b>tags</b>.", "Show an image.", "How do I make tea?",
+           "Name a prime number.", "What is 2 + 2?", "Spell 'cat' backwards."]
+# game 1 has the baseline as A: "B>A" means the model won
+ALPHA_LABELS = [("B>A", "A>B"), ("B>>A", "A>>B"), ("A=B", "A=B"), ("B>A", "A>B"), ("A>B", "B>A"), ("B>A", None)]
+GAMMA_LABELS = [("A>B", "B>A"), ("A>>B", "B>>A"), ("A>B", "A>B"), ("A=B", "A=B"), ("B>A", "A>B"), ("A>B", "B>A")]
+
+
+def _answer(uid: str, model: str, text: str) -> dict:
+    return {"uid": uid, "ans_id": f"{model}-{uid}", "model": model, "tstamp": 0.0,
+            "messages": [{"role": "user", "content": "(prompt)"}, {"role": "assistant", "content": {"answer": text}}],
+            "metadata": {"token_len": len(text.split())}}
+
+
+def alpha_text(i: int) -> str:
+    return [SCRIPT_ANSWER, IMG_ANSWER, MARKDOWN_ANSWER][i] if i < 3 else f"Alpha's answer number {i}."
+
+
+def judge_text(model: str, i: int, game: int, label: str | None) -> str:
+    if model == ALPHA and i == 0 and game == 0:
+        return JUDGE_BREAKOUT + f" My verdict: [[{label}]]"
+    ending = f"[[{label}]]" if label else "I cannot decide."
+    return f"Judge reasoning for {model}, question {i}, game {game + 1}. Verdict: {ending}"
+
+
+def make_bench(data: Path) -> None:
+    bench = data / BENCH
+    uids = [f"q{i}" for i in range(len(PROMPTS))]
+    write_jsonl(bench / "question.jsonl", [{"uid": u, "category": "test", "subcategory": "misc", "prompt": p}
+                                           for u, p in zip(uids, PROMPTS)])
+    write_jsonl(bench / "model_answer" / f"{BASELINE}.jsonl",
+                [_answer(u, BASELINE, f"Baseline's plain answer number {i}.") for i, u in enumerate(uids)])
+    write_jsonl(bench / "model_answer" / f"{ALPHA}.jsonl", [_answer(u, ALPHA, alpha_text(i)) for i, u in enumerate(uids)])
+    write_jsonl(bench / "model_answer" / f"{GAMMA}.jsonl",
+                [_answer(u, GAMMA, f"Gamma says {i}.") for i, u in enumerate(uids)])
+    for model, labels in ((ALPHA, ALPHA_LABELS), (GAMMA, GAMMA_LABELS)):
+        write_jsonl(bench / "model_judgment" / JUDGE / f"{model}.jsonl", [
+            {"uid": u, "category": "test", "judge": JUDGE, "model": model, "baseline": BASELINE,
+             "games": [{"user_prompt": "(judge prompt)", "judgment": judge_text(model, i, g, label), "score": label}
+                       for g, label in enumerate(labels[i])]}
+            for i, u in enumerate(uids)])
+    diagnostics = {ALPHA: {"missing_share": 1 / 12, "tie_rate": 2 / 11, "position_consistency": 5 / 6},
+                   GAMMA: {"missing_share": 0.0, "tie_rate": 2 / 12, "position_consistency": 4 / 6}}
+    (bench / "model_judgment" / JUDGE / "diagnostics.json").write_text(json.dumps(diagnostics))
+
+
+def show_result(data: Path, out: Path, *extra) -> subprocess.CompletedProcess:
+    return run_script("show_result.py", "--data-dir", data, "--bench-name", BENCH, "--judge-name", JUDGE,
+                      "--baseline", BASELINE, "--num-rounds", 20, "--html", out, *extra, cwd=data.parent)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> tuple[Path, Path]:
+    """(report.html, leaderboard.csv) made by show_result.py from the fixture bench."""
+    root = tmp_path_factory.mktemp("report")
+    make_bench(root / "data")
+    out, table = root / "out" / "report.html", root / "out" / "table.csv"
+    proc = show_result(root / "data", out, "--csv", table)
+    assert proc.returncode == 0, proc.stderr
+    return out, table
+
+
+# ---------------------------------------------------------------- the file itself
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+        if self._in_script:
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts[-1] += data
+
+
+def test_report_is_one_offline_file_whose_only_script_is_ours(report):
+    page = report[0].read_text(encoding="utf-8")
+    parsed = _Tags()
+    parsed.feed(page)
+    tags = [t for t, _ in parsed.tags]
+    # the data block and our script; the injected <script> and <img> must not have become elements
+    assert tags.count("script") == 2
+    assert tags.count("img") == 1 and not {"link", "iframe", "object", "embed", "base"} & set(tags)
+    for tag, attrs in parsed.tags:
+        for name in ("src", "href", "action", "srcset"):
+            assert name not in attrs or attrs[name].startswith("data:"), (tag, attrs)
+        assert not any(a.startswith("on") for a in attrs), (tag, attrs)
+
+    csp = next(a["content"] for t, a in parsed.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
+    assert "default-src 'none'" in csp and "img-src data:" in csp
+    code = parsed.scripts[1]
+    digest = base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode()
+    assert re.search(r"script-src 'sha256-([^']+)'", csp).group(1) == digest
+
+
+def test_texts_survive_the_escaping_unchanged(report):
+    page = report[0].read_text(encoding="utf-8")
+    block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in block and ">" not in block and "&" not in block
+    data = json.loads(block)
+    assert data["answers"][ALPHA]["q0"] == [SCRIPT_ANSWER]
+    assert data["answers"][ALPHA]["q1"] == [IMG_ANSWER]
+    assert data["games"][JUDGE][ALPHA]["q0"]["games"][0][2].startswith(JUDGE_BREAKOUT)
+    assert data["questions"][0]["turns"] == [PROMPTS[0]]
+
+
+def test_a_bad_diagnostics_file_is_named_and_no_report_is_written(tmp_path):
+    make_bench(tmp_path / "data")
+    bad = tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "diagnostics.json"
+    bad.write_text("{not json")
+    out = tmp_path / "out" / "report.html"
+    proc = show_result(tmp_path / "data", out)
+    assert proc.returncode == 2
+    assert str(bad) in proc.stderr and "Traceback" not in proc.stderr
+    assert not out.exists() and not out.with_name(out.name + ".tmp").exists()
+
+
+# ---------------------------------------------------------------- in the browser
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Debian's headless chromium through selenium, with the driver path given so nothing is downloaded."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing.append("the selenium package")
+    if missing:
+        reason = f"headless chromium test needs {', '.join(missing)} (make browser)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}", "--window-size=1280,1000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def open_report(driver, path: Path):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(path.as_uri())
+    # checked before anything else: a broken page must not hide a script that ran while it loaded
+    assert_nothing_ran(driver)
+    # our script marks the body when it has rendered; if the CSP blocked it, this times out
+    WebDriverWait(driver, 20).until(lambda d: d.find_element("tag name", "body").get_attribute("data-ready") == "1",
+                                    "the report's script did not finish: blocked by the CSP, or the data broke")
+
+
+def assert_nothing_ran(driver):
+    """No script or handler from the data ran (images are settled first: onerror fires late)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return Array.prototype.every.call(document.images, i => i.complete)"))
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"
+
+
+def visible_models(driver) -> list[str]:
+    return [tr.get_attribute("data-model") for tr in driver.find_elements("css selector", "#board-body tr")
+            if tr.is_displayed()]
+
+
+@pytest.mark.browser
+def test_report_in_chromium(browser, report):
+    from selenium.webdriver.support.ui import Select
+
+    path, table = report
+    open_report(browser, path)
+
+    # the ranked rows, with the numbers of the CSV show_result wrote in the same run
+    with open(table, encoding="utf-8") as f:
+        expected = [(r["model"], f"{float(r['score']):.1f}") for r in csv.DictReader(f)]
+    shown = [(tr.get_attribute("data-model"), tr.find_elements("tag name", "td")[2].text)
+             for tr in browser.find_elements("css selector", "#board-body tr")]
+    assert shown == expected and {m for m, _ in shown} == {BASELINE, ALPHA, GAMMA}
+    assert browser.execute_script("var i = document.getElementById('plot'); return i.complete && i.naturalWidth") > 0
+    diag = browser.find_element("id", "diag-body").text
+    assert ALPHA in diag and "83.3%" in diag  # ALPHA's position consistency, 5/6
+
+    # the filter: several names (or parts of names) separated by ';', any case
+    box = browser.find_element("id", "filter")
+    box.send_keys("ALPHA; base")
+    assert sorted(visible_models(browser)) == sorted([ALPHA, BASELINE])
+    box.clear()
+    box.send_keys(f"{GAMMA};")
+    assert visible_models(browser) == [GAMMA]
+    box.clear()
+    box.send_keys(" ")
+    assert sorted(visible_models(browser)) == sorted([BASELINE, ALPHA, GAMMA])
+
+    # open the first three questions for ALPHA; the fixture's markup lives in them
+    Select(browser.find_element("id", "model-select")).select_by_value(ALPHA)
+    opened = browser.find_elements("css selector", "#qlist details")[:3]
+    for details in opened:
+        details.find_element("tag name", "summary").click()
+
+    # nothing from the data ran, became markup, or was fetched
+    assert_nothing_ran(browser)
+    assert browser.execute_script("return document.querySelectorAll('script').length") == 2
+    assert browser.execute_script("return document.querySelectorAll('img').length") == 1
+    assert browser.execute_script("return document.querySelectorAll('#qlist b, #qlist h2').length") == 0
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    # a CSP refusal would mean something tried to run or load, even if it was stopped
+    refused = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert refused == []
+
+    # an opened question: the prompt, both answers, both games' judge texts and labels, markup as text
+    body = opened[0].find_element("class name", "qbody").text
+    assert PROMPTS[0] in body
+    assert "Baseline's plain answer number 0." in body
+    assert SCRIPT_ANSWER in body
+    assert JUDGE_BREAKOUT in body and judge_text(ALPHA, 0, 1, "A>B") in body
+    games = [h.text for h in opened[0].find_elements("css selector", ".game h4")]
+    assert len(games) == 2
+    assert "Game 1" in games[0] and "B>A" in games[0] and f"{ALPHA} better" in games[0]
+    assert "Game 2" in games[1] and "A>B" in games[1] and f"{ALPHA} better" in games[1]
+    assert IMG_ANSWER in opened[1].find_element("class name", "qbody").text
+    assert "- <b>not bold</b>" in opened[2].find_element("class name", "qbody").text
+
+    # the screenshot: the whole page, from the top, with the three questions open
+    browser.execute_script("window.scrollTo(0, 0)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1280, min(max(height, 800), 6000))
+    browser.save_screenshot(str(ARTIFACTS / "html_report.png"))
