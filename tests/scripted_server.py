@@ -87,6 +87,8 @@ class ScriptedServer:
     rules: list[tuple[Callable[[Request], bool], Action]] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     port: int = 0
+    in_flight: int = 0  # chat requests being answered right now
+    max_in_flight: int = 0  # the most there ever were at once
 
     # ------------------------------------------------------------ lifecycle
 
@@ -110,7 +112,10 @@ class ScriptedServer:
     def stop(self) -> None:
         async def close():
             self._server.close()
-            await self._server.wait_closed()
+            handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in handlers:  # connections still open (keep-alive) end here, not at loop teardown
+                task.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
         asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
@@ -168,8 +173,13 @@ class ScriptedServer:
         """Answer one request; False when the connection was dropped on purpose."""
         action = self._choose(req)
         delay = self.latency + action.delay
-        if delay:
-            await asyncio.sleep(delay)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+        finally:
+            self.in_flight -= 1
         extra = {}
         if isinstance(action, Drop):
             writer.transport.abort()

@@ -1,0 +1,233 @@
+"""gen_answer.py against the scripted server: retries, permanent failures, secrets, locks, resume.
+
+Every test runs gen_answer.py as a user would, in its own process, against a
+real HTTP server on 127.0.0.1 whose replies the test scripts exactly.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from tests.helpers import ROOT, make_questions, read_jsonl, run_script, write_jsonl
+from tests.scripted_server import Answer, Drop, Malformed, ScriptedServer, Status
+
+SENTINEL = "sk-sentinel-7f3a9c1e-do-not-leak"
+
+
+def configure(tmp_path, servers, models=("model-a",), parallel=4, timeout=5.0, max_retries=3, questions=None,
+              api_type="openai", extra=""):
+    """Write settings, api config (key from $ARENA_TEST_KEY) and questions; return gen_answer's arguments."""
+    bases = [s.root_url if api_type == "anthropic" else s.url for s in servers]
+    api = ""
+    for name in models:
+        api += f"{name}:\n  model_name: {name}-served\n  api_type: {api_type}\n  parallel: {parallel}\n"
+        api += f"  timeout: {timeout}\n  max_retries: {max_retries}\n{extra}  endpoints:\n"
+        api += "".join(f"    - api_base: {b}\n      api_key: ${{ARENA_TEST_KEY}}\n" for b in bases)
+    (tmp_path / "api.yaml").write_text(api)
+    (tmp_path / "settings.yaml").write_text(
+        "bench_name: faults\ntemperature: 0.0\nmax_tokens: 32\nnum_choices: 1\nmodel_list:\n"
+        + "".join(f"  - {m}\n" for m in models))
+    write_jsonl(tmp_path / "data/faults/question.jsonl", questions if questions is not None else make_questions(6))
+    return ["--setting-file", tmp_path / "settings.yaml", "--endpoint-file", tmp_path / "api.yaml",
+            "--data-dir", tmp_path / "data"]
+
+
+def gen_answer(args, **kwargs):
+    return run_script("gen_answer.py", *args, env={"ARENA_TEST_KEY": SENTINEL}, timeout=120, **kwargs)
+
+
+def answers(tmp_path, model="model-a"):
+    path = tmp_path / f"data/faults/model_answer/{model}.jsonl"
+    return read_jsonl(path) if path.exists() else []
+
+
+def gaps(requests) -> list[float]:
+    return [b.time - a.time for a, b in zip(requests, requests[1:])]
+
+
+def test_answers_every_question_in_order_with_usage_and_a_rerun_sends_nothing(tmp_path, scripted_server):
+    args = configure(tmp_path, [scripted_server], models=("model-a", "org/model-b"))
+    first = gen_answer(args)
+    assert first.returncode == 0, first.stderr
+    for model in ("model-a", "org/model-b"):
+        records = answers(tmp_path, model.replace("/", "%2F"))
+        assert [r["uid"] for r in records] == [q["uid"] for q in make_questions(6)]
+        for r in records:
+            assert r["model"] == model
+            assert r["messages"][1]["content"]["answer"].startswith("Scripted answer to: Question number")
+            assert r["usage"]["completion_tokens"] > 0 and r["usage"]["prompt_tokens"] > 0
+            assert r["metadata"]["token_len"] > 0
+    sent = scripted_server.chat_requests()
+    assert len(sent) == 12
+    assert {r.body["model"] for r in sent} == {"model-a-served", "org/model-b-served"}
+
+    second = gen_answer(args)
+    assert second.returncode == 0, second.stderr
+    assert len(scripted_server.chat_requests()) == 12, "a rerun must not ask again"
+    assert "0 new answers, 6 already there" in second.stdout
+
+
+def test_429_waits_for_retry_after_then_succeeds(tmp_path, scripted_server):
+    args = configure(tmp_path, [scripted_server], parallel=1, questions=make_questions(1))
+    scripted_server.script.extend([Status(429, retry_after=1.5), Status(429, retry_after=1.5)])
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    sent = scripted_server.chat_requests()
+    assert len(sent) == 3 and len(answers(tmp_path)) == 1
+    assert all(g >= 1.45 for g in gaps(sent)), gaps(sent)
+
+
+def test_5xx_are_retried_with_growing_backoff(tmp_path, scripted_server):
+    args = configure(tmp_path, [scripted_server], parallel=1, questions=make_questions(1))
+    scripted_server.script.extend([Status(500), Status(503), Status(502)])
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    waits = gaps(scripted_server.chat_requests())
+    assert len(waits) == 3
+    # exponential backoff with jitter: each wait is longer than the one before, the first is short
+    assert 0.2 < waits[0] < waits[1] < waits[2], waits
+
+
+def test_timeouts_and_dropped_connections_are_retried(tmp_path, scripted_server):
+    args = configure(tmp_path, [scripted_server], parallel=1, timeout=0.5, questions=make_questions(1))
+    scripted_server.script.extend([Answer(delay=3.0), Drop(), Drop()])
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    assert len(scripted_server.chat_requests()) == 4
+    assert len(answers(tmp_path)) == 1
+
+
+def test_permanent_failures_are_reported_not_stored_and_fail_the_run(tmp_path, scripted_server):
+    questions = make_questions(5)
+    questions[1]["prompt"] = "ALWAYS-500 please"
+    questions[3]["prompt"] = "MALFORMED please"
+    scripted_server.rules = [(lambda r: "ALWAYS-500" in r.last_user_text, Status(500, message="server on fire")),
+                             (lambda r: "MALFORMED" in r.last_user_text, Malformed())]
+    args = configure(tmp_path, [scripted_server], max_retries=2, questions=questions)
+    proc = gen_answer(args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    stored = [r["uid"] for r in answers(tmp_path)]
+    assert stored == ["q0000", "q0002", "q0004"]
+    # the summary names model, question and error
+    assert "2 request(s) failed" in proc.stdout
+    assert "model-a / q0001: HTTP 500: server on fire" in proc.stdout
+    assert "model-a / q0003: malformed response" in proc.stdout
+    assert "Traceback" not in proc.stderr
+    tries = [r for r in scripted_server.chat_requests() if "ALWAYS-500" in r.last_user_text]
+    assert len(tries) == 3, "max_retries 2 means three attempts, then stop"
+
+    # once the endpoint recovers, a rerun asks only for what failed
+    scripted_server.rules = []
+    before = len(scripted_server.chat_requests())
+    again = gen_answer(args)
+    assert again.returncode == 0, again.stderr
+    assert len(scripted_server.chat_requests()) - before == 2
+    assert [r["uid"] for r in answers(tmp_path)] == [q["uid"] for q in questions]
+
+
+def test_the_api_key_reaches_the_server_and_nothing_else(tmp_path, scripted_server):
+    questions = make_questions(3)
+    questions[0]["prompt"] = "ECHO-KEY"
+    # a hostile or careless server that puts the caller's key into its error message
+    scripted_server.rules = [(lambda r: "ECHO-KEY" in r.last_user_text,
+                              Status(401, message=f"Incorrect API key provided: {SENTINEL}"))]
+    args = configure(tmp_path, [scripted_server], questions=questions)
+    proc = gen_answer(args)
+    assert proc.returncode == 1
+    assert all(r.headers.get("authorization") == f"Bearer {SENTINEL}" for r in scripted_server.chat_requests())
+    assert "Incorrect API key provided: ***" in proc.stdout
+    assert SENTINEL not in proc.stdout and SENTINEL not in proc.stderr
+    written = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    assert written and not any(SENTINEL.encode() in p.read_bytes() for p in written)
+
+
+def test_a_second_run_on_the_same_files_is_refused_at_once(tmp_path, scripted_server):
+    scripted_server.latency = 1.0
+    args = configure(tmp_path, [scripted_server], parallel=1, questions=make_questions(4))
+    cmd = [sys.executable, str(ROOT / "gen_answer.py"), *map(str, args)]
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                             env={**os.environ, "ARENA_TEST_KEY": SENTINEL})
+    deadline = time.monotonic() + 30
+    while not scripted_server.chat_requests() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # the second run asks for the same output file under another served name, so its requests would show
+    (tmp_path / "api2.yaml").write_text((tmp_path / "api.yaml").read_text().replace("model-a-served", "second-run"))
+    second = gen_answer([str(a).replace("api.yaml", "api2.yaml") for a in args])
+    assert second.returncode == 2
+    assert "another run is writing this file" in second.stderr and "model-a.jsonl" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
+    assert first.wait(60) == 0
+    assert not [r for r in scripted_server.chat_requests() if r.body["model"] == "second-run"]
+    assert [r["uid"] for r in answers(tmp_path)] == [q["uid"] for q in make_questions(4)]
+
+
+def test_an_unfinished_last_line_is_reported_dropped_and_redone(tmp_path, scripted_server):
+    args = configure(tmp_path, [scripted_server], questions=make_questions(4))
+    assert gen_answer(args).returncode == 0
+    path = tmp_path / "data/faults/model_answer/model-a.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    kept_ids = [r["ans_id"] for r in read_jsonl(path)][:2]
+    path.write_bytes(b"".join(lines[:2]) + lines[2][: len(lines[2]) // 2])  # as a kill mid-write leaves it
+    before = len(scripted_server.chat_requests())
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    assert "dropping an unfinished last line" in proc.stderr
+    assert len(scripted_server.chat_requests()) - before == 2
+    records = read_jsonl(path)
+    assert [r["uid"] for r in records] == [q["uid"] for q in make_questions(4)]
+    assert [r["ans_id"] for r in records[:2]] == kept_ids
+
+
+def test_multi_turn_questions_are_answered_turn_by_turn(tmp_path, scripted_server):
+    questions = [{"question_id": "mt1", "category": "c", "cluster": "k",
+                  "turns": [{"content": "First, name a colour."}, {"content": "Now name another."}]}]
+    args = configure(tmp_path, [scripted_server], questions=questions)
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    first, second = scripted_server.chat_requests()
+    assert [m["role"] for m in second.body["messages"]] == ["user", "assistant", "user"]
+    assert second.body["messages"][1]["content"] == "Scripted answer to: First, name a colour."
+    record = answers(tmp_path)[0]
+    assert [m["role"] for m in record["messages"]] == ["user", "assistant", "user", "assistant"]
+    assert record["messages"][3]["content"]["answer"] == "Scripted answer to: Now name another."
+    assert record["usage"]["completion_tokens"] == sum(
+        len(f"Scripted answer to: {t}".split()) for t in ("First, name a colour.", "Now name another."))
+
+
+def test_parallel_bounds_the_requests_in_flight(tmp_path, scripted_server):
+    scripted_server.latency = 0.3
+    args = configure(tmp_path, [scripted_server], parallel=3, questions=make_questions(12))
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    assert scripted_server.max_in_flight == 3
+    # twelve 0.3 s requests, three at a time: about 1.2 s of waiting, not 3.6 s
+    sent = scripted_server.chat_requests()
+    assert sent[-1].time - sent[0].time < 2.0
+
+
+def test_several_endpoints_take_turns(tmp_path):
+    servers = [ScriptedServer().start(), ScriptedServer().start()]
+    try:
+        args = configure(tmp_path, servers, parallel=2, questions=make_questions(12))
+        proc = gen_answer(args)
+        assert proc.returncode == 0, proc.stderr
+        assert [len(s.chat_requests()) for s in servers] == [6, 6]
+    finally:
+        for s in servers:
+            s.stop()
+
+
+def test_anthropic_models_get_the_system_prompt_and_usage(tmp_path, scripted_server):
+    args = configure(tmp_path, [scripted_server], api_type="anthropic", questions=make_questions(2),
+                     extra="  system_prompt: Be brief.\n  temperature: 0.3\n")
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    sent = scripted_server.chat_requests()
+    assert {r.path for r in sent} == {"/v1/messages"}
+    assert all(r.body["system"] == "Be brief." and r.body["temperature"] == 0.3 for r in sent)
+    # the SDK sends the key as x-api-key or as a bearer token, depending on its version
+    assert all(SENTINEL in (r.headers.get("x-api-key", ""), r.headers.get("authorization", "")[7:]) for r in sent)
+    usage = answers(tmp_path)[0]["usage"]
+    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
