@@ -10,6 +10,7 @@ from utils.config import load_answer_settings, load_api_config
 from utils.errors import run_cli
 from utils.names import question_file
 from utils.records import read_questions
+from utils.runs import print_failures
 
 
 def main() -> int:
@@ -26,12 +27,8 @@ def main() -> int:
 
     for name in settings.model_list:
         print(f"{name}: {summary.answered.get(name, 0)} new answers, {summary.skipped.get(name, 0)} already there")
+    print_failures(summary.failures)
     if summary.failures:
-        print(f"{len(summary.failures)} request(s) failed and were not stored; run again to retry them:")
-        for failure in summary.failures[:20]:
-            print(f"  {failure.model} / {failure.uid}: {failure.reason}")
-        if len(summary.failures) > 20:
-            print(f"  ... and {len(summary.failures) - 20} more")
         return 1
     return 0
 

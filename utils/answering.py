@@ -16,22 +16,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from utils.clients import ModelClient, RequestFailed
 from utils.config import AnswerSettings, ModelConfig
 from utils.errors import InputError
 from utils.names import answer_file
 from utils.records import Answer, Question
+from utils.runs import Failure, Writer, progress
 from utils.store import JsonlStore
 from utils.style import style_metadata
-
-
-@dataclass
-class Failure:
-    model: str
-    uid: str
-    reason: str
 
 
 @dataclass
@@ -95,33 +87,11 @@ async def answer_question(client: ModelClient, cfg: ModelConfig, settings: Answe
                   ans_id=uuid.uuid4().hex, tstamp=time.time(), metadata=style_metadata(replies), usage=usage)
 
 
-async def _writer(queue: asyncio.Queue) -> None:
-    """The single writer: drain whatever has arrived, append it, fsync once per batch."""
-    while True:
-        item = await queue.get()
-        batch = [item]
-        while not queue.empty():
-            batch.append(queue.get_nowait())
-        stop = None in batch
-        by_store: dict[int, tuple[JsonlStore, list[dict]]] = {}
-        for entry in batch:
-            if entry is not None:
-                store, record = entry
-                by_store.setdefault(id(store), (store, []))[1].append(record)
-        for store, records in by_store.values():
-            await asyncio.to_thread(store.append_many, records)
-        for _ in batch:
-            queue.task_done()
-        if stop:
-            return
-
-
-async def _run_model(plan: ModelPlan, settings: AnswerSettings, queue: asyncio.Queue, summary: RunSummary,
+async def _run_model(plan: ModelPlan, settings: AnswerSettings, writer: Writer, summary: RunSummary,
                      position: int) -> None:
     cfg = plan.config
     client = ModelClient(cfg)
-    bar = tqdm(total=len(plan.todo), desc=cfg.name, unit="answer", position=position, leave=True,
-               dynamic_ncols=True, file=sys.stderr)
+    bar = progress(len(plan.todo), cfg.name, position, "answer")
 
     async def one(question: Question) -> None:
         try:
@@ -130,7 +100,7 @@ async def _run_model(plan: ModelPlan, settings: AnswerSettings, queue: asyncio.Q
             summary.failures.append(Failure(cfg.name, question.uid, err.reason))
             bar.write(f"failed: model {cfg.name}, question {question.uid}: {err.reason}", file=sys.stderr)
         else:
-            await queue.put((plan.store, answer.to_json()))
+            await writer.put(plan.store, answer.to_json())
             summary.answered[cfg.name] = summary.answered.get(cfg.name, 0) + 1
         bar.update(1)
 
@@ -143,13 +113,8 @@ async def _run_model(plan: ModelPlan, settings: AnswerSettings, queue: asyncio.Q
 
 async def run_answers(plans: list[ModelPlan], settings: AnswerSettings) -> RunSummary:
     summary = RunSummary(skipped={p.config.name: p.done_before for p in plans})
-    queue: asyncio.Queue = asyncio.Queue()
-    writer = asyncio.create_task(_writer(queue))
-    try:
-        await asyncio.gather(*(_run_model(p, settings, queue, summary, i) for i, p in enumerate(plans)))
-    finally:
-        await queue.put(None)
-        await writer
+    async with Writer() as writer:
+        await asyncio.gather(*(_run_model(p, settings, writer, summary, i) for i, p in enumerate(plans)))
     return summary
 
 
