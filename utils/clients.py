@@ -24,12 +24,10 @@ Why it is built this way:
 from __future__ import annotations
 
 import asyncio
+import importlib
 import itertools
 import json
 from dataclasses import dataclass, field
-
-import anthropic
-import openai
 
 try:  # the SDKs' HTTP layer: httpx2 in openai 3 / anthropic 2, httpx before
     import httpx2 as httpx
@@ -61,16 +59,22 @@ def _limits(parallel: int) -> httpx.Limits:
     return httpx.Limits(max_connections=parallel, max_keepalive_connections=parallel)
 
 
+def _sdk(cfg: ModelConfig):
+    """The SDK module a model is reached with, imported on first use (anthropic alone takes ~1 s to import)."""
+    return importlib.import_module("anthropic" if cfg.api_type == "anthropic" else "openai")
+
+
 def _make_sdk_client(cfg: ModelConfig, endpoint: Endpoint):
+    sdk = _sdk(cfg)
     common = {"api_key": endpoint.api_key or "none", "max_retries": cfg.max_retries, "timeout": cfg.timeout}
     if cfg.api_type == "anthropic":
-        return anthropic.AsyncAnthropic(base_url=endpoint.api_base, **common,
-                                        http_client=anthropic.DefaultAsyncHttpxClient(limits=_limits(cfg.parallel)))
-    http_client = openai.DefaultAsyncHttpxClient(limits=_limits(cfg.parallel))
+        return sdk.AsyncAnthropic(base_url=endpoint.api_base, **common,
+                                  http_client=sdk.DefaultAsyncHttpxClient(limits=_limits(cfg.parallel)))
+    http_client = sdk.DefaultAsyncHttpxClient(limits=_limits(cfg.parallel))
     if cfg.api_type == "azure":
-        return openai.AsyncAzureOpenAI(azure_endpoint=endpoint.api_base, api_version=endpoint.api_version,
-                                       http_client=http_client, **common)
-    return openai.AsyncOpenAI(base_url=endpoint.api_base, http_client=http_client, **common)
+        return sdk.AsyncAzureOpenAI(azure_endpoint=endpoint.api_base, api_version=endpoint.api_version,
+                                    http_client=http_client, **common)
+    return sdk.AsyncOpenAI(base_url=endpoint.api_base, http_client=http_client, **common)
 
 
 def _usage(raw) -> dict:
@@ -91,58 +95,65 @@ class ModelClient:
 
     def __init__(self, cfg: ModelConfig):
         self.cfg = cfg
+        self._sdk = _sdk(cfg)
         self._clients = [_make_sdk_client(cfg, e) for e in cfg.endpoints]
         self._next = itertools.cycle(self._clients)
         self._slots = asyncio.Semaphore(cfg.parallel)
         self._secrets = [e.api_key for e in cfg.endpoints if e.api_key]
-        self.response_format_refused = False  # set once an endpoint rejects structured output
+        self.refused_formats: set[str] = set()  # response_format types the endpoints rejected
 
     async def chat(self, messages: list[dict], *, temperature: float | None = None, max_tokens: int | None = None,
-                   response_format: dict | None = None) -> Reply:
+                   response_formats: tuple[dict, ...] = ()) -> Reply:
         """One completion for ``messages`` (a leading system message is allowed).
 
         The model's own ``system_prompt`` is added when the messages carry
-        none. With ``response_format`` (OpenAI's shape) the endpoint is asked
-        for structured output; if it refuses with a 400/422, the request is
-        sent again without it and later requests do not ask again.
+        none. ``response_formats`` are ways to ask for structured output
+        (OpenAI's ``response_format`` shapes), best first: an endpoint that
+        refuses one with a 400/422 is asked with the next, and at last with
+        none; a refusal confirmed by a later success is remembered, so later
+        requests skip it.
         """
         if self.cfg.system_prompt and not (messages and messages[0]["role"] == "system"):
             messages = [{"role": "system", "content": self.cfg.system_prompt}, *messages]
         if self.cfg.temperature is not None:
             temperature = self.cfg.temperature
         max_tokens = self.cfg.max_tokens or max_tokens
-        structured = response_format is not None and not self.response_format_refused \
-            and self.cfg.api_type != "anthropic"
         async with self._slots:
             client = next(self._next)
-            try:
-                text, usage = await self._send(client, messages, temperature, max_tokens,
-                                               response_format if structured else None)
-            except RequestFailed as err:
-                if not structured or err.status not in (400, 422):
-                    raise
-                self.response_format_refused = True
-                text, usage = await self._send(client, messages, temperature, max_tokens, None)
-                structured = False
-        return Reply(text, usage, structured)
+            # read only now: a refusal learnt while this request waited for its slot already counts
+            formats = [] if self.cfg.api_type == "anthropic" else \
+                [f for f in response_formats if f["type"] not in self.refused_formats]
+            refused = []
+            for fmt in [*formats, None]:
+                try:
+                    text, usage = await self._send(client, messages, temperature, max_tokens, fmt)
+                except RequestFailed as err:
+                    if fmt is None or err.status not in (400, 422):
+                        raise
+                    refused.append(fmt["type"])
+                    continue
+                self.refused_formats.update(refused)
+                return Reply(text, usage, structured=fmt is not None)
+        raise AssertionError("unreachable: the last try has no format and re-raises")
 
     async def _send(self, client, messages, temperature, max_tokens, response_format) -> tuple[str, dict]:
+        sdk = self._sdk
+        base_error = sdk.AnthropicError if self.cfg.api_type == "anthropic" else sdk.OpenAIError
         try:
             if self.cfg.api_type == "anthropic":
                 return await self._send_anthropic(client, messages, temperature, max_tokens)
             return await self._send_openai(client, messages, temperature, max_tokens, response_format)
-        except (openai.APIStatusError, anthropic.APIStatusError) as err:
+        except sdk.APIStatusError as err:
             raise RequestFailed(self._scrub(f"HTTP {err.status_code}: {_error_message(err)}"),
                                 err.status_code) from None
-        except (openai.APITimeoutError, anthropic.APITimeoutError):
+        except sdk.APITimeoutError:
             raise RequestFailed(f"timed out ({self.cfg.timeout:g} s per attempt, "
                                 f"{self.cfg.max_retries + 1} attempts)") from None
-        except (openai.APIConnectionError, anthropic.APIConnectionError) as err:
+        except sdk.APIConnectionError as err:
             cause = err.__cause__ or err
             raise RequestFailed(self._scrub(f"connection failed after {self.cfg.max_retries + 1} attempts: "
                                             f"{type(cause).__name__}: {cause}")) from None
-        except (openai.OpenAIError, anthropic.AnthropicError, json.JSONDecodeError, ValueError, TypeError,
-                AttributeError, KeyError, IndexError) as err:
+        except (base_error, json.JSONDecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
             raise RequestFailed(self._scrub(f"malformed response: {type(err).__name__}: {err}")) from None
 
     async def _send_openai(self, client, messages, temperature, max_tokens, response_format):
