@@ -23,6 +23,7 @@ import asyncio
 import json
 import threading
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
@@ -171,7 +172,11 @@ class ScriptedServer:
 
     async def _respond(self, req: Request, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False when the connection was dropped on purpose."""
-        action = self._choose(req)
+        try:
+            action = self._choose(req)
+        except Exception as err:  # a broken rule in a test: say so instead of hanging up silently
+            traceback.print_exc()
+            action = Status(599, message=f"scripted server: a rule raised {err!r}")
         delay = self.latency + action.delay
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import re
+import string
+import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from utils.errors import InputError
+from utils.names import check_name
 
 API_TYPES = ("openai", "azure", "anthropic")
 DEFAULT_KEY_VARS = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -233,8 +237,6 @@ class AnswerSettings:
 
 
 def model_list(doc: Document, raw: dict, key: str = "model_list") -> tuple[str, ...]:
-    from utils.names import check_name
-
     value = get(doc, raw, (), key, list)
     if not value:
         raise doc.error("expected a non-empty list of model names", key)
@@ -251,13 +253,167 @@ def load_answer_settings(path: Path | str) -> tuple[AnswerSettings, Document]:
     doc = load_yaml(path)
     raw = check_keys(doc, doc.data, (), {"bench_name", "temperature", "max_tokens", "num_choices", "model_list"},
                      "the answer settings")
-    from utils.names import check_name
-
     settings = AnswerSettings(
         bench_name=check_name(get(doc, raw, (), "bench_name", str), "bench_name", doc.path, doc.line("bench_name")),
         model_list=model_list(doc, raw),
         temperature=get(doc, raw, (), "temperature", float, 0.0, minimum=0.0),
         max_tokens=get(doc, raw, (), "max_tokens", int, 4096, minimum=1),
         num_choices=get(doc, raw, (), "num_choices", int, 1, minimum=1),
+    )
+    return settings, doc
+
+
+# ---------------------------------------------------------------- judge_config.yaml
+
+# Placeholders a judge prompt template may use: the original's numbered ones
+# ({question_1}, {answer_1}, {answer_2}, {ref_answer_1}, ...) and the newer
+# named ones. Anything else in braces is a mistake we report before judging.
+_PLACEHOLDER = re.compile(r"(question|answer|ref_answer)_[1-9][0-9]*|QUESTION|ANSWER_A|ANSWER_B|REF_ANSWER")
+_REF_PLACEHOLDER = re.compile(r"ref_answer_[0-9]+|REF_ANSWER")
+DEFAULT_LABEL_PATTERN = r"\[\[([AB<>=]+)\]\]"
+
+
+@dataclass(frozen=True)
+class JudgePrompt:
+    """How one kind of question is judged: against which baseline, with which prompt and label patterns."""
+    baseline_model: str
+    system_prompt: str
+    prompt_template: tuple[str, ...]  # one user message per entry, as the original config's list
+    regex_patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    bench_name: str
+    judge_models: tuple[str, ...]
+    model_list: tuple[str, ...]
+    prompt: JudgePrompt  # for questions whose category has no entry of its own
+    categories: dict = field(default_factory=dict)  # category -> JudgePrompt
+    ref_model: str | None = None
+    temperature: float = 0.0
+    max_tokens: int = 4096
+    attempts: int = 2  # number_of_judgment_attempts
+    structured: bool = False  # ask for a JSON verdict through response_format
+
+    def prompt_for(self, category: str) -> JudgePrompt:
+        return self.categories.get(category, self.prompt)
+
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        names = [self.prompt.baseline_model, *(p.baseline_model for p in self.categories.values())]
+        return tuple(dict.fromkeys(names))
+
+
+_PROMPT_KEYS = {"baseline_model", "system_prompt", "prompt_template", "regex_pattern", "regex_patterns"}
+_JUDGE_KEYS = _PROMPT_KEYS | {"name", "bench_name", "judge_model", "reference", "ref_model", "baseline", "pairwise",
+                              "temperature", "max_tokens", "number_of_judgment_attempts", "model_list",
+                              "structured_verdicts", "categories"}
+
+
+def _names(doc: Document, raw: dict, key: str) -> tuple[str, ...]:
+    """A model name or a list of them (``judge_model: a`` or ``judge_model: [a, b]``)."""
+    value = raw.get(key)
+    if isinstance(value, str):
+        return (check_name(value, key, doc.path, doc.line(key)),)
+    return model_list(doc, raw, key)
+
+
+def _templates(doc: Document, raw: dict, keys: tuple, default: tuple[str, ...], reference: bool) -> tuple[str, ...]:
+    value = raw.get("prompt_template")
+    if value is None:
+        return default
+    templates = [value] if isinstance(value, str) else value
+    if not isinstance(templates, list) or not templates or not all(isinstance(t, str) for t in templates):
+        raise doc.error("expected a template string or a non-empty list of them", *keys, "prompt_template")
+    for i, template in enumerate(templates):
+        where = (*keys, "prompt_template") + ((i,) if isinstance(value, list) else ())
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        except ValueError as err:
+            raise doc.error(f"not a valid template ({err}); write a literal brace as {{{{ or }}}}", *where) from None
+        for name in fields:
+            if not _PLACEHOLDER.fullmatch(name):
+                raise doc.error(f"unknown placeholder {{{name}}} (use {{question_1}}, {{answer_1}}, {{answer_2}}, "
+                                "{ref_answer_1} or {QUESTION}, {ANSWER_A}, {ANSWER_B}; a literal brace is {{ or }})",
+                                *where)
+            if _REF_PLACEHOLDER.fullmatch(name) and not reference:
+                raise doc.error(f"{{{name}}} needs a reference answer: set reference: true and ref_model", *where)
+    return tuple(templates)
+
+
+def _patterns(doc: Document, raw: dict, keys: tuple, default: tuple[str, ...]) -> tuple[str, ...]:
+    if "regex_pattern" in raw and "regex_patterns" in raw:
+        raise doc.error("give regex_pattern or regex_patterns, not both", *keys, "regex_patterns")
+    if raw.get("regex_patterns") is not None:
+        key, value = "regex_patterns", raw["regex_patterns"]
+        if not isinstance(value, list) or not value or not all(isinstance(p, str) for p in value):
+            raise doc.error("expected a non-empty list of regular expressions", *keys, key)
+    elif raw.get("regex_pattern") is not None:
+        key, value = "regex_pattern", [get(doc, raw, keys, "regex_pattern", str)]
+    else:
+        return default
+    for pattern in value:
+        try:
+            compiled = compile_pattern(pattern)
+        except re.error as err:
+            raise doc.error(f"not a valid regular expression: {err}", *keys, key) from None
+        if compiled.groups != 1:
+            raise doc.error("the pattern needs exactly one capturing group, around the label", *keys, key)
+    return tuple(value)
+
+
+@lru_cache(maxsize=64)
+def compile_pattern(pattern: str) -> re.Pattern:
+    """A user's label pattern; Python's hints about future regex syntax are not the user's business here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(pattern)
+
+
+def _judge_prompt(doc: Document, raw: dict, keys: tuple, fallback: JudgePrompt, reference: bool) -> JudgePrompt:
+    baseline = get(doc, raw, keys, "baseline_model", str, fallback.baseline_model)
+    return JudgePrompt(
+        baseline_model=check_name(baseline, "baseline_model", doc.path, doc.line(*keys, "baseline_model")),
+        system_prompt=get(doc, raw, keys, "system_prompt", str, fallback.system_prompt),
+        prompt_template=_templates(doc, raw, keys, fallback.prompt_template, reference),
+        regex_patterns=_patterns(doc, raw, keys, fallback.regex_patterns),
+    )
+
+
+def load_judge_settings(path: Path | str, default_system_prompt: str,
+                        default_template: tuple[str, ...]) -> tuple[JudgeSettings, Document]:
+    """judge_config.yaml in the shape of the original tool's, plus ``structured_verdicts`` and ``categories``."""
+    doc = load_yaml(path)
+    raw = check_keys(doc, doc.data, (), _JUDGE_KEYS, "the judge settings")
+    for flag, why in (("pairwise", "judging compares each answer with a baseline's, two games per question"),
+                      ("baseline", "every game needs the baseline's answer")):
+        if get(doc, raw, (), flag, bool, True) is not True:
+            raise doc.error(f"only {flag}: true is supported ({why})", flag)
+    reference = get(doc, raw, (), "reference", bool, False)
+    ref_model = get(doc, raw, (), "ref_model", str, None)
+    if reference and not ref_model:
+        raise doc.error("reference: true needs ref_model (the model whose answers are the reference)", "ref_model")
+    if "baseline_model" not in raw:
+        raise doc.error("missing key (expected the baseline model's name)", "baseline_model")
+    start = JudgePrompt("", default_system_prompt, default_template, (DEFAULT_LABEL_PATTERN,))
+    prompt = _judge_prompt(doc, raw, (), start, reference)
+    categories = {}
+    table = raw.get("categories") or {}
+    if not isinstance(table, dict):
+        raise doc.error("expected a mapping of category name to its settings", "categories")
+    for name, entry in table.items():
+        check_keys(doc, entry, ("categories", name), _PROMPT_KEYS, f"category {name!r}")
+        categories[str(name)] = _judge_prompt(doc, entry, ("categories", name), prompt, reference)
+    settings = JudgeSettings(
+        bench_name=check_name(get(doc, raw, (), "bench_name", str), "bench_name", doc.path, doc.line("bench_name")),
+        judge_models=_names(doc, raw, "judge_model"),
+        model_list=model_list(doc, raw),
+        prompt=prompt,
+        categories=categories,
+        ref_model=check_name(ref_model, "ref_model", doc.path, doc.line("ref_model")) if reference else None,
+        temperature=get(doc, raw, (), "temperature", float, 0.0, minimum=0.0),
+        max_tokens=get(doc, raw, (), "max_tokens", int, 4096, minimum=1),
+        attempts=get(doc, raw, (), "number_of_judgment_attempts", int, 2, minimum=1),
+        structured=get(doc, raw, (), "structured_verdicts", bool, False),
     )
     return settings, doc

@@ -1,0 +1,302 @@
+"""gen_judgment.py: labels, prompts, the two swapped games, re-asking, structured verdicts, diagnostics.
+
+Label extraction and prompt rendering are checked against real recorded
+judgments; the protocol is checked end to end against the scripted server.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.helpers import read_jsonl, run_script, write_jsonl
+from tests.scripted_server import Answer, Status
+from utils.config import DEFAULT_LABEL_PATTERN
+from utils.judging import FINISH_REQUEST, diagnostics, extract_label
+
+PATTERNS = (DEFAULT_LABEL_PATTERN,)
+BENCH, JUDGE, BASE = "jbench", "judge-1", "base-m"
+
+
+# ---------------------------------------------------------------- labels
+
+
+def test_labels_of_every_real_judge_text_are_extracted_as_recorded(shared):
+    games = [g for path in sorted((shared / "data/real-judgments").glob("*.jsonl"))
+             for rec in read_jsonl(path) for g in rec["games"]]
+    assert len(games) == 272
+    got = [extract_label(g["judgment"], PATTERNS)[0] for g in games]
+    assert got == [g["score"] for g in games]
+    assert sum(label is None for label in got) == 2
+
+
+@pytest.mark.parametrize("text, label, distinct", [
+    ("A is better. [[A>B]]", "A>B", 1),
+    ("My verdict: [[B>>A]]\n\nFinal: [[B>>A]]", "B>>A", 1),  # repeated, not contradictory
+    ("First [[A>B]], on reflection [[B>A]].", None, 2),  # two different labels: missing
+    ("I cannot decide between them.", None, 0),  # nothing yet: ask again
+    ('{"reasoning": "B cites [[A>B]] wrongly", "verdict": "B>A"}', "B>A", 1),  # JSON verdict decides
+    ('{"reasoning": "unsure", "verdict": "maybe"}', None, 0),
+])
+def test_label_extraction(text, label, distinct):
+    assert extract_label(text, PATTERNS) == (label, distinct)
+
+
+def test_patterns_are_tried_in_order():
+    patterns = (r"\[\[([AB<>=]+)\]\]", r"verdict is ([AB<>=]+)")
+    assert extract_label("the verdict is A>B", patterns) == ("A>B", 1)
+    assert extract_label("[[B>A]] and the verdict is A>B", patterns) == ("B>A", 1)
+
+
+def test_diagnostics_by_hand():
+    recs = [{"games": [{"score": "A>B"}, {"score": "B>A"}]},  # baseline wins both: consistent
+            {"games": [{"score": "A>B"}, {"score": "A>B"}]},  # first position wins both: inconsistent
+            {"games": [{"score": "A=B"}, {"score": None}]}]
+    d = diagnostics(recs)
+    assert d["games"] == 6 and d["missing_labels"] == 1 and d["missing_share"] == 1 / 6
+    assert d["tie_rate"] == 1 / 5
+    assert d["position_consistency"] == 1 / 2
+    assert d["first_position_share"] == 3 / 4
+
+
+# ---------------------------------------------------------------- end to end on the scripted server
+
+
+def lay_out(tmp_path, server, questions=None, models=("m-one", "m-two"), judge_lines="", judges=(JUDGE,),
+            missing=None, parallel=8, attempts=2):
+    """A bench with questions, baseline and model answers, api and judge configs; returns gen_judgment args."""
+    questions = questions or [{"uid": f"q{i}", "category": "general", "prompt": f"Question {i}?"} for i in range(4)]
+    data = tmp_path / "data"
+    write_jsonl(data / BENCH / "question.jsonl", questions)
+    for model in (BASE, *models):
+        skip = (missing or {}).get(model, set())
+        write_jsonl(data / BENCH / "model_answer" / f"{model}.jsonl", [
+            {"uid": q["uid"], "ans_id": f"{model}-{q['uid']}", "model": model, "tstamp": 0,
+             "messages": [{"role": "user", "content": q["prompt"]},
+                          {"role": "assistant", "content": {"answer": f"{model} answers {q['uid']}"}}]}
+            for q in questions if q["uid"] not in skip])
+    api = "".join(f"{j}:\n  model_name: {j}-served\n  api_type: openai\n  parallel: {parallel}\n  max_retries: 1\n"
+                  f"  timeout: 10\n  endpoints:\n    - api_base: {server.url}\n      api_key: k\n" for j in judges)
+    (tmp_path / "api.yaml").write_text(api)
+    judge_model = judges[0] if len(judges) == 1 else "[" + ", ".join(judges) + "]"
+    (tmp_path / "judge.yaml").write_text(
+        f"bench_name: {BENCH}\njudge_model: {judge_model}\nbaseline: true\nbaseline_model: {BASE}\n"
+        f"pairwise: true\ntemperature: 0\nmax_tokens: 100\nnumber_of_judgment_attempts: {attempts}\n"
+        + judge_lines + "model_list:\n" + "".join(f"  - {m}\n" for m in models))
+    return ["--setting-file", tmp_path / "judge.yaml", "--endpoint-file", tmp_path / "api.yaml", "--data-dir", data]
+
+
+def gen_judgment(args):
+    return run_script("gen_judgment.py", *args, timeout=120)
+
+
+def judgments(tmp_path, model, judge=JUDGE):
+    return read_jsonl(tmp_path / "data" / BENCH / "model_judgment" / judge / f"{model}.jsonl")
+
+
+def which_game(req) -> int:
+    """1 when the baseline's answer is shown first (assistant A), else 2."""
+    text = next(m["content"] for m in req.body["messages"] if m["role"] == "user")
+    return 1 if text.index(f"{BASE} answers") < text.index("m-") else 2
+
+
+def test_two_swapped_games_per_question_stored_with_prompt_text_label_and_usage(tmp_path, scripted_server):
+    # the model wins game 1 as B and game 2 as A: a consistent judge
+    scripted_server.rules = [(lambda r: which_game(r) == 1, Answer("B is better. [[B>A]]")),
+                             (lambda r: True, Answer("A is better. [[A>>B]]"))]
+    args = lay_out(tmp_path, scripted_server)
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    for model in ("m-one", "m-two"):
+        recs = judgments(tmp_path, model)
+        assert [r["uid"] for r in recs] == ["q0", "q1", "q2", "q3"]
+        for r in recs:
+            assert r["judge"] == JUDGE and r["model"] == model and r["baseline"] == BASE
+            g1, g2 = r["games"]
+            assert g1["user_prompt"].index(f"{BASE} answers") < g1["user_prompt"].index(f"{model} answers")
+            assert g2["user_prompt"].index(f"{model} answers") < g2["user_prompt"].index(f"{BASE} answers")
+            assert (g1["score"], g2["score"]) == ("B>A", "A>>B")
+            assert g1["judgment"] == "B is better. [[B>A]]" and g1["usage"]["completion_tokens"] > 0
+    assert len(scripted_server.chat_requests()) == 16
+    system = scripted_server.chat_requests()[0].body["messages"][0]
+    assert system["role"] == "system" and "[[A>>B]]" in system["content"]
+    diag = json.loads((tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "diagnostics.json").read_text())
+    assert diag["models"]["m-one"]["position_consistency"] == 1.0
+    assert diag["models"]["m-one"]["first_position_share"] == 0.5
+
+    again = gen_judgment(args)
+    assert again.returncode == 0 and len(scripted_server.chat_requests()) == 16, "a rerun must not ask again"
+    assert "0 new judgments, 4 already there" in again.stdout
+
+
+def test_a_judge_that_always_prefers_position_a_nets_out_even(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer("The first one. [[A>B]]"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"m-one \| 4 \| 0\.0% \| 0\.0% \| 0\.0% \| 100\.0%", proc.stdout), proc.stdout
+    shown = run_script("show_result.py", "--data-dir", tmp_path / "data", "--bench-name", BENCH, "--judge-name",
+                       JUDGE, "--baseline", BASE, "--num-rounds", 20)
+    assert shown.returncode == 0, shown.stderr
+    row = next(line for line in shown.stdout.splitlines() if line.startswith("m-one"))
+    assert "score:  50.0" in row, row
+
+
+def test_a_judge_without_a_label_is_asked_to_finish(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: FINISH_REQUEST in r.last_user_text, Answer("So: [[A=B]]")),
+                             (lambda r: True, Answer("Both answers have merits and flaws."))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), questions=[
+        {"uid": "q0", "category": "general", "prompt": "Question 0?"}])
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    g1, g2 = judgments(tmp_path, "m-one")[0]["games"]
+    assert g1["score"] == g2["score"] == "A=B" and g1["attempts"] == 2
+    assert g1["judgment"] == "Both answers have merits and flaws.\n\nSo: [[A=B]]"
+    follow_up = [r for r in scripted_server.chat_requests() if FINISH_REQUEST in r.last_user_text][0]
+    roles = [m["role"] for m in follow_up.body["messages"]]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert follow_up.body["messages"][2]["content"] == "Both answers have merits and flaws."
+
+
+def test_a_label_still_missing_after_the_last_attempt_is_null_and_counted(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: which_game(r) == 2, Answer("[[B>A]] no wait, [[A>B]]")),
+                             (lambda r: True, Answer("I refuse to choose."))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), attempts=3)
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    recs = judgments(tmp_path, "m-one")
+    assert all(r["games"][0]["score"] is None and r["games"][0]["attempts"] == 3 for r in recs)
+    assert all(r["games"][1]["score"] is None and r["games"][1]["attempts"] == 1 for r in recs)  # contradiction
+    assert "8 game(s) without a label" in proc.stdout
+    assert "m-one | 4 | 100.0% | n/a | n/a | n/a" in proc.stdout
+
+
+def test_structured_verdicts_fall_back_from_json_schema_to_json_object_to_the_regex(tmp_path, scripted_server):
+    verdict = json.dumps({"reasoning": "B covers the question", "verdict": "B>A"})
+    scripted_server.rules = [
+        (lambda r: (r.body.get("response_format") or {}).get("type") == "json_schema", Status(400, message="no")),
+        (lambda r: (r.body.get("response_format") or {}).get("type") == "json_object", Answer(verdict)),
+    ]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
+                   parallel=1)
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    assert all(g["score"] == "B>A" for r in judgments(tmp_path, "m-one") for g in r["games"])
+    sent = [(r.body.get("response_format") or {}).get("type") for r in scripted_server.chat_requests()]
+    assert sent[:2] == ["json_schema", "json_object"]
+    assert sent[2:] == ["json_object"] * 7, "a confirmed refusal is not asked again"
+    schema = scripted_server.chat_requests()[1].body["response_format"]["schema"]
+    assert schema["properties"]["verdict"]["enum"] == ["A>>B", "A>B", "A=B", "B>A", "B>>A"]
+
+    # an endpoint that refuses both is judged by the regex
+    scripted_server.rules = [(lambda r: "response_format" in r.body, Status(422, message="unsupported")),
+                             (lambda r: True, Answer("plain text [[A>B]]"))]
+    proc = gen_judgment(lay_out(tmp_path, scripted_server, models=("m-two",), parallel=1,
+                                judge_lines="structured_verdicts: true\n"))
+    assert proc.returncode == 0, proc.stderr
+    assert [g["score"] for r in judgments(tmp_path, "m-two") for g in r["games"]] == ["A>B"] * 8
+
+
+def test_a_category_brings_its_own_baseline_and_prompt(tmp_path, scripted_server):
+    questions = [{"uid": "q0", "category": "general", "prompt": "Plain question?"},
+                 {"uid": "q1", "category": "creative", "prompt": "Write a poem."}]
+    args = lay_out(tmp_path, scripted_server, models=("m-one", "poet-base"), questions=questions, judge_lines=(
+        "categories:\n  creative:\n    baseline_model: poet-base\n    system_prompt: Judge poems.\n"
+        "    prompt_template: [\"POEM {QUESTION} / {ANSWER_A} / {ANSWER_B}\"]\n"))
+    scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    creative = [r for r in scripted_server.chat_requests() if "Write a poem." in r.last_user_text]
+    assert {r.body["messages"][0]["content"] for r in creative} == {"Judge poems."}
+    assert {r.last_user_text for r in creative} >= {"POEM Write a poem. / poet-base answers q1 / m-one answers q1"}
+    rec = {r["uid"]: r for r in judgments(tmp_path, "m-one")}
+    assert rec["q0"]["baseline"] == BASE and rec["q1"]["baseline"] == "poet-base"
+
+
+def test_missing_answers_give_one_warning_line_per_model(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server, missing={"m-one": {"q1", "q2"}, BASE: {"q3"}})
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("question(s) skipped") == 3
+    assert "2 question(s) skipped: no answer of m-one" in proc.stdout
+    assert proc.stdout.count("1 question(s) skipped: no baseline answer") == 2
+    assert [r["uid"] for r in judgments(tmp_path, "m-one")] == ["q0"]
+
+
+def test_several_judges_write_their_own_directories(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), judges=("judge-1", "judge-2"))
+    scripted_server.rules = [(lambda r: r.body["model"] == "judge-2-served", Answer("[[B>A]]")),
+                             (lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    assert {g["score"] for r in judgments(tmp_path, "m-one", "judge-1") for g in r["games"]} == {"A>B"}
+    assert {g["score"] for r in judgments(tmp_path, "m-one", "judge-2") for g in r["games"]} == {"B>A"}
+
+
+def test_failed_judge_requests_are_reported_and_not_stored(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: "m-one answers q2" in r.last_user_text, Status(500, message="judge down")),
+                             (lambda r: True, Answer("[[A>B]]"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    proc = gen_judgment(args)
+    assert proc.returncode == 1
+    assert f"{JUDGE} / m-one / q2: HTTP 500: judge down" in proc.stdout
+    assert [r["uid"] for r in judgments(tmp_path, "m-one")] == ["q0", "q1", "q3"]
+
+
+@pytest.mark.parametrize("lines, expect", [
+    ("prompt_template: [\"{QUESTION} {ANSWER_C}\"]\n", ("judge.yaml:9", "prompt_template.0", "{ANSWER_C}")),
+    ("regex_pattern: '[[('\n", ("judge.yaml:9", "regex_pattern", "regular expression")),
+    ("regex_pattern: 'no group'\n", ("judge.yaml:9", "regex_pattern", "capturing group")),
+    ("prompt_template: \"{ref_answer_1}\"\n", ("judge.yaml:9", "reference")),
+    ("structured_verdicts: maybe\n", ("judge.yaml:9", "structured_verdicts", "true or false")),
+    ("categories:\n  c1:\n    baseline: x\n", ("judge.yaml:11", "categories.c1.baseline", "unknown key")),
+])
+def test_bad_judge_settings_are_one_clear_line(tmp_path, scripted_server, lines, expect):
+    args = lay_out(tmp_path, scripted_server, judge_lines=lines)
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in expect:
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert not scripted_server.chat_requests()
+    assert not (tmp_path / "data" / BENCH / "model_judgment").exists()
+
+
+def test_original_config_shape_renders_the_recorded_prompts_exactly(shared, tmp_path, scripted_server):
+    """From the shared questions and answers, both games' prompts equal those a real run recorded."""
+    recorded = read_jsonl(shared / "data/real-judgments/gpt-4-1106-preview__Pythia-12B-DPO-UltraFeedback.jsonl")
+    wanted = {r["question_id"] for r in recorded}
+    data = tmp_path / "data" / "arena-hard-v0.1"
+    questions = [q for q in read_jsonl(shared / "data/arena-hard-v0.1/question.jsonl") if q["uid"] in wanted]
+    write_jsonl(data / "question.jsonl", questions)
+    for src, name in ((shared / "data/arena-hard-v0.1/model_answer/gpt-4-0314.jsonl", "gpt-4-0314"),
+                      (shared / "data/real-judgments/model_answer/Pythia-12B-DPO-UltraFeedback.jsonl",
+                       "Pythia-12B-DPO-UltraFeedback")):
+        write_jsonl(data / "model_answer" / f"{name}.jsonl",
+                    [a for a in read_jsonl(src) if a.get("uid", a.get("question_id")) in wanted])
+    (tmp_path / "api.yaml").write_text(f"gpt-4-1106-preview:\n  model_name: gpt-4-1106-preview\n  parallel: 8\n"
+                                       f"  endpoints:\n    - api_base: {scripted_server.url}\n      api_key: k\n")
+    # the original judge_config.yaml's shape: name, flags, a system prompt and a list of templates
+    template = ("<|User Prompt|>\\n{question_1}\\n\\n<|The Start of Assistant A's Answer|>\\n{answer_1}\\n"
+                "<|The End of Assistant A's Answer|>\\n\\n<|The Start of Assistant B's Answer|>\\n{answer_2}\\n"
+                "<|The End of Assistant B's Answer|>")
+    (tmp_path / "judge.yaml").write_text(
+        "name: judgment config file for Arena Hard\nbench_name: arena-hard-v0.1\njudge_model: gpt-4-1106-preview\n"
+        "reference: False\nref_model: null\nbaseline: True\nbaseline_model: gpt-4-0314\npairwise: True\n"
+        "temperature: 0\nmax_tokens: 4096\nregex_pattern: \\[\\[([AB<>=]+)\\]\\]\nnumber_of_judgment_attempts: 2\n"
+        "system_prompt: \"Compare the two answers and end with a label such as [[A>B]].\"\n"
+        f"prompt_template: [\"{template}\"]\nmodel_list:\n  - Pythia-12B-DPO-UltraFeedback\n")
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment(["--setting-file", tmp_path / "judge.yaml", "--endpoint-file", tmp_path / "api.yaml",
+                         "--data-dir", tmp_path / "data"])
+    assert proc.returncode == 0, proc.stderr
+    ours = {r["uid"]: r for r in read_jsonl(data / "model_judgment/gpt-4-1106-preview/Pythia-12B-DPO-UltraFeedback.jsonl")}
+    assert len(ours) == len(recorded) == 12
+    for rec in recorded:
+        mine = ours[rec["question_id"]]
+        for g in (0, 1):
+            assert mine["games"][g]["user_prompt"] == rec["games"][g]["user_prompt"], (rec["question_id"], g)
+    sent = {r.last_user_text for r in scripted_server.chat_requests()}
+    assert sent == {g["user_prompt"] for rec in recorded for g in rec["games"]}

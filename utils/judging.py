@@ -1,0 +1,366 @@
+"""Step 2: a judge compares each model's answer with the baseline's, in two position-swapped games.
+
+Game 1 shows the baseline's answer as assistant A and the model's as B;
+game 2 swaps them. The judge ends its text with one label (``[[A>>B]]``,
+``[[A>B]]``, ``[[A=B]]``, ``[[B>A]]``, ``[[B>>A]]``), found by the
+configured patterns. No label: the judge is asked to finish, up to the
+attempt limit. Two different labels: the verdict is missing (null), as is a
+label still absent after the last attempt; show_result counts such a game
+zero times and the run summary counts it here.
+
+With ``structured_verdicts: true`` the judge is asked for a JSON object
+``{"reasoning": ..., "verdict": <label>}`` through ``response_format``
+(OpenAI's json_schema first, then the json_object-with-schema form that
+llama.cpp and vLLM accept); an endpoint that refuses both is judged by the
+patterns alone, and a JSON verdict is also read when it was not enforced.
+
+The pure parts (prompt rendering, label extraction, diagnostics) are plain
+functions so they can be checked on recorded judge texts.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from utils.battles import GAME_VERDICTS
+from utils.clients import ModelClient, RequestFailed
+from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_pattern
+from utils.names import judgment_dir, judgment_file
+from utils.rating import TIE, WINNER_A
+from utils.records import LABELS, Answer, Game, Judgment, Question
+from utils.runs import Failure, Writer, progress
+from utils.store import JsonlStore, atomic_write
+
+DIAGNOSTICS_FILE = "diagnostics.json"
+
+# Our default judge prompt. The placeholders are filled per game: {QUESTION} with
+# the user's prompt, {ANSWER_A} / {ANSWER_B} with the two answers in this game's order.
+DEFAULT_SYSTEM_PROMPT = """\
+You are the referee between two AI assistants. Both answered the same user prompt; decide which answer \
+serves that user better.
+
+Go about it in this order:
+1. Before reading the answers closely, work out briefly what a correct and complete answer must contain.
+2. Check each answer against that: wrong facts, broken code, faulty reasoning and unsafe advice weigh \
+most. Say what each answer gets wrong or leaves out.
+3. Then weigh usefulness: does the answer do what was asked, and only that? Where the prompt is \
+ambiguous, a short clarifying question beats a confident guess. Prefer answers that are direct and \
+free of filler; creativity and novelty matter only where the prompt asks for them.
+4. Do not let the order of the answers, their length as such, or their formatting decide for you.
+
+Finish with exactly one of these labels, on a line of its own:
+[[A>>B]] when A is clearly better
+[[A>B]] when A is somewhat better
+[[A=B]] when neither is better
+[[B>A]] when B is somewhat better
+[[B>>A]] when B is clearly better"""
+
+DEFAULT_TEMPLATE = ("""\
+The user's prompt:
+<prompt>
+{QUESTION}
+</prompt>
+
+Assistant A's answer:
+<answer_a>
+{ANSWER_A}
+</answer_a>
+
+Assistant B's answer:
+<answer_b>
+{ANSWER_B}
+</answer_b>""",)
+
+# Sent when a judge's text holds no label yet (our wording).
+FINISH_REQUEST = ("Your evaluation has no verdict label yet. Finish it now and end with exactly one label: "
+                  "[[A>>B]], [[A>B]], [[A=B]], [[B>A]] or [[B>>A]].")
+
+STRUCTURED_REQUEST = ('\n\nReply with a JSON object with two fields: "reasoning" (your evaluation, as text) and '
+                      '"verdict" (exactly one of "A>>B", "A>B", "A=B", "B>A", "B>>A").')
+
+_VERDICT_SCHEMA = {
+    "type": "object",
+    "properties": {"reasoning": {"type": "string"}, "verdict": {"type": "string", "enum": list(LABELS)}},
+    "required": ["reasoning", "verdict"],
+    "additionalProperties": False,
+}
+RESPONSE_FORMATS = (
+    {"type": "json_schema", "json_schema": {"name": "verdict", "strict": True, "schema": _VERDICT_SCHEMA}},
+    {"type": "json_object", "schema": _VERDICT_SCHEMA},
+)
+
+
+# ---------------------------------------------------------------- prompts
+
+
+def prompt_fields(question: Question, first: Answer, second: Answer, reference: Answer | None) -> dict[str, str]:
+    """Placeholder values for one game: ``first`` is assistant A, ``second`` assistant B.
+
+    The numbered fields follow the original tool: question_1..n are the user's
+    turns, answer_1..k A's turns and answer_k+1.. B's turns.
+    """
+    fields = {f"question_{i}": turn for i, turn in enumerate(question.turns, 1)}
+    for i, turn in enumerate([*first.turns, *second.turns], 1):
+        fields[f"answer_{i}"] = turn
+    fields.update(QUESTION=question.turns[-1], ANSWER_A=first.text, ANSWER_B=second.text)
+    if reference is not None:
+        fields.update({f"ref_answer_{i}": turn for i, turn in enumerate(reference.turns, 1)})
+        fields["REF_ANSWER"] = reference.text
+    return fields
+
+
+def render_game(prompt: JudgePrompt, fields: dict[str, str], structured: bool) -> list[dict]:
+    """The messages of one game: the system prompt, then one user message per template."""
+    messages = [{"role": "system", "content": prompt.system_prompt}] if prompt.system_prompt else []
+    for template in prompt.prompt_template:
+        try:
+            text = template.format_map(fields)
+        except (KeyError, IndexError) as err:  # e.g. {answer_3} for a single-turn question
+            raise ValueError(f"the template needs {err}, which this question does not have") from None
+        messages.append({"role": "user", "content": text})
+    if structured:
+        messages[-1] = {"role": "user", "content": messages[-1]["content"] + STRUCTURED_REQUEST}
+    return messages
+
+
+# ---------------------------------------------------------------- labels
+
+
+def _json_verdict(text: str) -> str | None:
+    """The ``verdict`` of a JSON reply, or None when the text is not one."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        obj = json.loads(text[start:end + 1])
+    except ValueError:
+        return None
+    verdict = obj.get("verdict") if isinstance(obj, dict) else None
+    return verdict.strip() if isinstance(verdict, str) and verdict.strip() in LABELS else None
+
+
+def extract_label(text: str, patterns: tuple[str, ...]) -> tuple[str | None, int]:
+    """(label, number of distinct labels found) in a judge's text.
+
+    A JSON reply's ``verdict`` decides when there is one (its reasoning may
+    quote labels). Otherwise the patterns are tried in order and the first
+    that finds anything decides: one distinct label is the verdict, several
+    make it missing (the judge contradicted itself). ``(None, 0)``: nothing
+    found yet, worth asking again.
+    """
+    found = [v for v in map(_json_verdict, (text, *text.split("\n\n"))) if v]
+    for pattern in patterns:
+        if found:
+            break
+        found = [m.strip("\n") for m in compile_pattern(pattern).findall(text) if m]
+    distinct = set(found)
+    return (found[0] if len(distinct) == 1 else None), len(distinct)
+
+
+# ---------------------------------------------------------------- one judgment
+
+
+@dataclass
+class Pairing:
+    """One (judge, model, question) to judge, with everything the two games need."""
+    question: Question
+    answer: Answer
+    baseline: Answer
+    reference: Answer | None
+    prompt: JudgePrompt
+
+
+async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgePrompt, fields: dict) -> Game:
+    messages = render_game(prompt, fields, settings.structured)
+    formats = RESPONSE_FORMATS if settings.structured else ()
+    texts: list[str] = []
+    usage: dict[str, int] = {}
+    label = None
+    for attempt in range(1, settings.attempts + 1):
+        reply = await client.chat(messages, temperature=settings.temperature, max_tokens=settings.max_tokens,
+                                  response_formats=formats)
+        texts.append(reply.text)
+        for key, value in reply.usage.items():
+            usage[key] = usage.get(key, 0) + value
+        label, distinct = extract_label("\n\n".join(texts), prompt.regex_patterns)
+        if distinct or attempt == settings.attempts:
+            break
+        messages = [*messages, {"role": "assistant", "content": reply.text}, {"role": "user", "content": FINISH_REQUEST}]
+    user_prompt = next(m["content"] for m in messages if m["role"] == "user")
+    return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), score=label, usage=usage, attempts=len(texts))
+
+
+async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings, p: Pairing) -> Judgment:
+    """Both games of one pairing, sent together: game 1 baseline first, game 2 the model first."""
+    games = await asyncio.gather(
+        play_game(client, settings, p.prompt, prompt_fields(p.question, p.baseline, p.answer, p.reference)),
+        play_game(client, settings, p.prompt, prompt_fields(p.question, p.answer, p.baseline, p.reference)),
+    )
+    return Judgment(uid=p.question.uid, model=p.answer.model, judge=judge, games=list(games),
+                    baseline=p.baseline.model, category=p.question.category)
+
+
+# ---------------------------------------------------------------- diagnostics
+
+
+def diagnostics(records: list[dict]) -> dict:
+    """How a judge behaved on one model's judgments (both layouts, as stored).
+
+    * ``missing_share``: games without a usable label, over all games;
+    * ``tie_rate``: ties over games with a label;
+    * ``position_consistency``: over questions whose two games both have a
+      label, the share where they name the same winner once game 2 is
+      un-swapped (a judge that always prefers the first answer scores 0);
+    * ``first_position_share``: decisive games won by whichever answer was
+      shown first (0.5 for a judge without position bias).
+    """
+    games = missing = ties = decisive = first_won = both = agree = 0
+    for rec in records:
+        outcomes = []
+        for g, game in enumerate((rec.get("games") or [])[:2]):
+            games += 1
+            label = game.get("score") if isinstance(game, dict) else None
+            verdict = GAME_VERDICTS[g].get(label) if isinstance(label, str) else None
+            outcomes.append(None if verdict is None else verdict[0])
+            if verdict is None:
+                missing += 1
+                continue
+            if verdict[0] == TIE:
+                ties += 1
+            else:
+                decisive += 1
+                first_won += GAME_VERDICTS[0][label][0] == WINNER_A  # the label says A won, whoever A was
+        if len(outcomes) == 2 and None not in outcomes:
+            both += 1
+            agree += outcomes[0] == outcomes[1]
+
+    def share(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    return {"judgments": len(records), "games": games, "missing_labels": missing,
+            "missing_share": share(missing, games), "tie_rate": share(ties, games - missing),
+            "position_consistency": share(agree, both), "first_position_share": share(first_won, decisive)}
+
+
+def write_diagnostics(directory: Path, per_model: dict[str, dict]) -> Path:
+    path = directory / DIAGNOSTICS_FILE
+    atomic_write(path, (json.dumps({"models": per_model}, indent=2, sort_keys=True) + "\n").encode())
+    return path
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclass
+class JudgeRun:
+    """One output file: a judge's judgments of one model."""
+    judge: str
+    model: str
+    store: JsonlStore
+    todo: list[Pairing]
+    done_before: int
+    missing_answers: int = 0
+    missing_baseline: int = 0
+    missing_reference: int = 0
+    judged: int = 0
+    null_labels: int = 0
+
+
+@dataclass
+class JudgingSummary:
+    runs: list[JudgeRun]
+    failures: list[Failure] = field(default_factory=list)
+    diagnostics: dict[str, dict[str, dict]] = field(default_factory=dict)  # judge -> model -> values
+
+
+def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, dict[str, Answer]],
+         data_dir: Path) -> list[JudgeRun]:
+    """Lock every output file and list what is still to judge; all before the first request."""
+    reference = answers.get(settings.ref_model, {}) if settings.ref_model else {}
+    runs: list[JudgeRun] = []
+    try:
+        for judge in settings.judge_models:
+            for model in settings.model_list:
+                store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model),
+                                   key=lambda rec: str(rec.get("uid", rec.get("question_id")))).open()
+                run = JudgeRun(judge, model, store, [], 0)
+                runs.append(run)
+                for q in questions:
+                    prompt = settings.prompt_for(q.category)
+                    if q.uid in store.records:
+                        run.done_before += 1
+                    elif q.uid not in answers.get(model, {}):
+                        run.missing_answers += 1
+                    elif q.uid not in answers.get(prompt.baseline_model, {}):
+                        run.missing_baseline += 1
+                    elif settings.ref_model and q.uid not in reference:
+                        run.missing_reference += 1
+                    else:
+                        run.todo.append(Pairing(q, answers[model][q.uid], answers[prompt.baseline_model][q.uid],
+                                                reference.get(q.uid), prompt))
+    except BaseException:
+        for run in runs:
+            run.store.close()
+        raise
+    return runs
+
+
+async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict[str, ModelConfig],
+                     summary: JudgingSummary) -> None:
+    clients = {name: ModelClient(cfg) for name, cfg in judges.items()}
+
+    async def one(run: JudgeRun, pairing: Pairing, bar, writer: Writer) -> None:
+        try:
+            judgment = await judge_pairing(clients[run.judge], run.judge, settings, pairing)
+        except RequestFailed as err:
+            summary.failures.append(Failure(f"{run.judge} / {run.model}", pairing.question.uid, err.reason))
+            bar.write(f"failed: judge {run.judge}, model {run.model}, question {pairing.question.uid}: "
+                      f"{err.reason}", file=sys.stderr)
+        else:
+            run.judged += 1
+            run.null_labels += sum(g.score is None for g in judgment.games)
+            await writer.put(run.store, judgment.to_json())
+        bar.update(1)
+
+    bars = [progress(len(r.todo), f"{r.judge} / {r.model}", i, "judgment") for i, r in enumerate(runs)]
+    try:
+        async with Writer() as writer:
+            await asyncio.gather(*(one(run, p, bar, writer) for run, bar in zip(runs, bars) for p in run.todo))
+    finally:
+        for bar in bars:
+            bar.close()
+        for client in clients.values():
+            await client.aclose()
+
+
+def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
+                       answers: dict[str, dict[str, Answer]], data_dir: Path) -> JudgingSummary:
+    """Judge every missing (judge, model, question); store judgments and each judge's diagnostics."""
+    runs = plan(settings, questions, answers, data_dir)
+    summary = JudgingSummary(runs)
+    order = [q.uid for q in questions]
+    try:
+        asyncio.run(_judge_all(runs, settings, judges, summary))
+    except BaseException:
+        for run in runs:  # keep what was written; the next run resumes from it
+            run.store.close()
+        raise
+    for run in runs:
+        run.store.finish(order)
+        summary.diagnostics.setdefault(run.judge, {})[run.model] = diagnostics(list(run.store.records.values()))
+    for judge, per_model in summary.diagnostics.items():
+        directory = judgment_dir(data_dir, settings.bench_name, judge)
+        previous = _read_json(directory / DIAGNOSTICS_FILE).get("models", {})
+        write_diagnostics(directory, {**previous, **per_model})  # models judged in earlier runs stay
+    return summary
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
