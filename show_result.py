@@ -23,6 +23,7 @@ from utils.leaderboard import (RunSettings, bootstrap_from_records, bootstrap_re
                                render_table, write_csv, write_original_csv)
 from utils.names import question_file
 from utils.records import read_questions
+from utils.store import atomic_write
 
 BATTLES_FILE = "arena_hard_battles.jsonl"
 BOOTSTRAP_FILE = "bootstrapping_results.jsonl"
@@ -115,10 +116,7 @@ def main(argv=None) -> int:
     sys.stdout.write(render_table(board, show_elo=args.show_elo))
 
     if not args.load_bootstrap:
-        boot_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = boot_path.with_name(boot_path.name + ".tmp")
-        tmp.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in bootstrap_records(board)))
-        tmp.replace(boot_path)
+        atomic_write(boot_path, b"".join(orjson.dumps(r) + b"\n" for r in bootstrap_records(board)), durable=False)
     if args.csv:
         write_csv(board, Path(args.csv))
     if args.html:

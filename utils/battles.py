@@ -14,8 +14,6 @@ repeated by a strong verdict is one row with a count.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import orjson
 from utils.errors import InputError
 from utils.names import answer_file, judgment_dir, stem_to_name
 from utils.rating import TIE, WINNER_A, WINNER_B
+from utils.store import atomic_write
 
 WINNER_NAMES = ("model_a", "model_b", "tie")
 _WINNER_CODES = {"model_a": WINNER_A, "model_b": WINNER_B, "tie": TIE, "tie (bothbad)": TIE}
@@ -174,7 +173,6 @@ def read_judgment_battles(files: list[Path], baseline: str, weight: int = 3, fir
 
 def save_battles(battles: Battles, path: Path) -> None:
     """One JSON line per counted battle (a strong verdict repeats), written atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     # each name is JSON-encoded once; a row is then four pieces joined
     qids = [b'{"question_id":' + orjson.dumps(q) for q in battles.questions]
     model_a = [b',"model_a":' + orjson.dumps(m) for m in battles.models]
@@ -184,14 +182,7 @@ def save_battles(battles: Battles, path: Path) -> None:
     for a, b, w, q, c in zip(battles.model_a.tolist(), battles.model_b.tolist(), battles.winner.tolist(),
                              battles.question.tolist(), battles.count.tolist()):
         lines.extend([qids[q] + model_a[a] + model_b[b] + winners[w]] * c)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(b"\n".join(lines) + (b"\n" if lines else b""))
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write(path, b"\n".join(lines) + (b"\n" if lines else b""), durable=False)
 
 
 def load_battles(path: Path) -> tuple[Battles, dict]:

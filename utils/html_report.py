@@ -27,7 +27,6 @@ import hashlib
 import io
 import json
 import math
-import os
 from pathlib import Path
 
 from utils.battles import GAME_VERDICTS
@@ -36,6 +35,7 @@ from utils.leaderboard import Leaderboard, footer
 from utils.names import answer_file, judgment_dir, question_file, stem_to_name
 from utils.rating import TIE, WINNER_A
 from utils.records import Question, read_answers, read_judgments, read_questions
+from utils.store import atomic_write
 
 DIAGNOSTICS_FILE = "diagnostics.json"
 SNIPPET_CHARS = 160  # of the prompt, shown in the closed question list
@@ -224,16 +224,8 @@ def write_html_report(path: Path | str, board: Leaderboard, data_dir: Path | str
     """
     path = Path(path)
     page = render_html(report_data(board, data_dir), _plot_svg(board))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        # lone surrogates (only possible inside JSON strings) become \udXXX escapes, see json_for_script
-        with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
-            f.write(page)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # lone surrogates (only possible inside JSON strings) become \udXXX escapes, see json_for_script
+    atomic_write(path, page.encode("utf-8", errors="backslashreplace"), durable=False)
     return path
 
 

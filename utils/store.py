@@ -29,20 +29,36 @@ from typing import Callable, Iterable
 from utils.errors import InputError
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def dump_line(record: dict) -> bytes:
     """One record as a JSON line (UTF-8, non-ASCII kept readable)."""
     return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` through a synced temporary file and a rename."""
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` through a temporary file and a rename.
+
+    Readers see the old file or the new one, never a part. ``durable`` also
+    syncs the data before the rename; files that can be derived again
+    (battles, bootstrap results, reports) skip that cost.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; the result should look like any file we write
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
