@@ -30,7 +30,7 @@ def test_overlap_rule_touching_intervals_are_apart_and_a_point_inside_overlaps()
     assert overlap((25, 25), (20, 30))  # the baseline's zero-width interval inside another one
     assert overlap((20, 30), (25, 25))
     assert not overlap((31, 31), (20, 30))
-    assert overlap((50, 50), (50, 50))  # two identical points are not "confidently different"
+    assert not overlap((50, 50), (50, 50))  # the rule as stated: two points never overlap, even equal ones
 
 
 def test_separability_four_models_by_hand():

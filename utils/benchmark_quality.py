@@ -53,13 +53,11 @@ def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     """The one overlap rule: [l1, u1] and [l2, u2] overlap when l1 < u2 and l2 < u1.
 
     So intervals that only touch do not overlap, and a zero-width interval (the
-    baseline's) strictly inside another one does. Two identical intervals are
-    taken to overlap even when they have zero width: the strict rule would call
-    two exactly equal point estimates "confidently different", which no reader
-    would accept.
+    baseline's) strictly inside another one does. Every metric here compares
+    intervals through this function and nothing else.
     """
     (l1, u1), (l2, u2) = a, b
-    return (l1 < u2 and l2 < u1) or (l1 == l2 and u1 == u2)
+    return l1 < u2 and l2 < u1
 
 
 def separability(intervals: Mapping[str, tuple[float, float]]) -> tuple[float | None, int]:
