@@ -30,29 +30,32 @@ BOOTSTRAP_FILE = "bootstrapping_results.jsonl"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     # the original tool's flags, with its defaults
-    p.add_argument("--bench-name", default="arena-hard-v0.1")
-    p.add_argument("--judge-name", default="gpt-4-1106-preview")
-    p.add_argument("--baseline", default="gpt-4-0314")
+    p.add_argument("--bench-name", default="arena-hard-v0.1", help="data/<bench>/ holds the questions and judgments")
+    p.add_argument("--judge-name", default="gpt-4-1106-preview", help="read model_judgment/<judge>/")
+    p.add_argument("--baseline", default="gpt-4-0314", help="the model every answer was compared with")
     p.add_argument("--load-battles", action="store_true", help="read data/arena_hard_battles.jsonl instead of judgments")
     p.add_argument("--load-bootstrap", action="store_true", help="reuse data/bootstrapping_results.jsonl")
     p.add_argument("--show-elo", action="store_true", help="show Elo-scale ratings instead of win rates")
     p.add_argument("--weight", type=int, default=3, help="how many battles a strong verdict (>>) counts as")
     p.add_argument("--num-rounds", type=int, default=100, help="bootstrap rounds")
     p.add_argument("--output", action="store_true", help="also write leaderboard/arena_hard_leaderboard_YYYYMMDD.csv")
-    p.add_argument("--first-game-only", action="store_true")
+    p.add_argument("--first-game-only", action="store_true", help="ignore game 2 (the swapped positions)")
     style = p.add_mutually_exclusive_group()
     style.add_argument("--style-control", action="store_true", help="control for answer length and markdown")
-    style.add_argument("--length-control-only", action="store_true")
-    style.add_argument("--markdown-control-only", action="store_true")
+    style.add_argument("--length-control-only", action="store_true", help="control for answer length only")
+    style.add_argument("--markdown-control-only", action="store_true", help="control for markdown only")
     # ours
-    p.add_argument("--data-dir", default="data")
+    p.add_argument("--data-dir", default="data", help="where the benchmarks live")
     p.add_argument("--csv", metavar="PATH", help="write the table with bounds, ratings, coverage and settings")
     p.add_argument("--confidence", type=float, default=95.0, help="interval level in percent (default 95)")
     p.add_argument("--seed", type=int, default=42, help="bootstrap seed (same inputs and seed, same table)")
     p.add_argument("--bootstrap-unit", choices=("battle", "question"), default="battle",
                    help="resample single battles (the original) or whole questions with all their battles")
+    p.add_argument("--resampling", choices=("multinomial", "poisson"), default="multinomial",
+                   help="how a bootstrap round draws: a fixed-size multinomial sample, or Poisson(1) counts")
     p.add_argument("--judge-names", nargs="+", metavar="JUDGE", help="pool the battles of several judges")
     p.add_argument("--category", nargs="+", help="only questions of these categories")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report: table, plot, every question")
@@ -72,7 +75,7 @@ def main(argv=None) -> int:
     settings = RunSettings(bench=args.bench_name, judges=tuple(args.judge_names or [args.judge_name]),
                            baseline=args.baseline, weight=args.weight, first_game_only=args.first_game_only,
                            style=style, rounds=args.num_rounds, confidence=args.confidence, seed=args.seed,
-                           bootstrap_unit=args.bootstrap_unit,
+                           bootstrap_unit=args.bootstrap_unit, poisson=args.resampling == "poisson",
                            categories=tuple(args.category or ()))
 
     qfile = question_file(data_dir, args.bench_name)

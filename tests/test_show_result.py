@@ -183,6 +183,17 @@ def test_every_number_says_how_it_was_made(tmp_path):
         ("90.0", "30", "9", "question", "2")
 
 
+def test_poisson_resampling_is_an_option_and_is_named(tmp_path):
+    verdicts = {"alpha": games(*[("W", "L"), ("S", "T"), ("L", "L"), ("W", "W")] * 6)}
+    write_bench(tmp_path, verdicts, 24)
+    multinomial = show(tmp_path, "--seed", "3", "--csv", "m.csv").stdout
+    poisson = show(tmp_path, "--seed", "3", "--resampling", "poisson", "--csv", "p.csv").stdout
+    assert "multinomial resampling" in multinomial and "Poisson resampling" in poisson
+    assert read_csv(tmp_path / "p.csv")["alpha"]["resampling"] == "poisson"
+    m, p = read_csv(tmp_path / "m.csv")["alpha"], read_csv(tmp_path / "p.csv")["alpha"]
+    assert m["score"] == p["score"] and (m["lower"], m["upper"]) != (p["lower"], p["upper"])
+
+
 def test_same_seed_same_table_other_seed_other_intervals(tmp_path):
     verdicts = {"alpha": games(*[("W", "L"), ("S", "T"), ("L", "L"), ("W", "W"), ("X", "W")] * 8),
                 "beta": games(*[("L", "L"), ("T", "W"), ("L", "X"), ("W", "L"), ("L", "T")] * 8)}
