@@ -207,6 +207,19 @@ def test_parallel_bounds_the_requests_in_flight(tmp_path, scripted_server):
     assert sent[-1].time - sent[0].time < 2.0
 
 
+def test_parallel_above_one_connection_lane_fills_every_lane(tmp_path, scripted_server):
+    # parallel 40 is split over three SDK clients (16 connections at most each, utils/clients.py):
+    # all 40 slots must still be in flight at once, and never more
+    scripted_server.latency = 0.3
+    args = configure(tmp_path, [scripted_server], parallel=40, questions=make_questions(160))
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    assert scripted_server.max_in_flight == 40
+    assert len(answers(tmp_path)) == 160
+    sent = scripted_server.chat_requests()
+    assert sent[-1].time - sent[0].time < 2.5  # four waves of 0.3 s, not requests queued inside httpx
+
+
 def test_several_endpoints_take_turns(tmp_path):
     servers = [ScriptedServer().start(), ScriptedServer().start()]
     try:

@@ -198,6 +198,36 @@ def test_structured_verdicts_fall_back_from_json_schema_to_json_object_to_the_re
     assert [g["score"] for r in judgments(tmp_path, "m-two") for g in r["games"]] == ["A>B"] * 8
 
 
+def test_a_refusal_sent_as_a_500_is_recognised_without_retrying(tmp_path, scripted_server):
+    """llama-cpp-python answers an unknown response_format type with a 500 naming the field."""
+    verdict = json.dumps({"reasoning": "A is right", "verdict": "A>>B"})
+    scripted_server.rules = [
+        (lambda r: (r.body.get("response_format") or {}).get("type") == "json_schema",
+         Status(500, message="1 validation error: ('body', 'response_format', 'type'): Input should be 'text' "
+                             "or 'json_object'")),
+        (lambda r: (r.body.get("response_format") or {}).get("type") == "json_object", Answer(verdict)),
+    ]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
+                   parallel=1)
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    sent = [(r.body.get("response_format") or {}).get("type") for r in scripted_server.chat_requests()]
+    assert sent == ["json_schema"] + ["json_object"] * 8, "the refusal is taken at once, not retried"
+    assert all(g["score"] == "A>>B" for r in judgments(tmp_path, "m-one") for g in r["games"])
+
+
+def test_a_server_error_while_trying_a_format_is_retried_as_usual(tmp_path, scripted_server):
+    verdict = json.dumps({"reasoning": "fine", "verdict": "A=B"})
+    scripted_server.script.extend([Status(503, message="busy")])  # the very first request only
+    scripted_server.rules = [(lambda r: True, Answer(verdict))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
+                   parallel=1, questions=[{"uid": "q0", "category": "general", "prompt": "Question 0?"}])
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    sent = [(r.body.get("response_format") or {}).get("type") for r in scripted_server.chat_requests()]
+    assert sent == ["json_schema", "json_schema", "json_schema"], "a 503 is no refusal: same format again"
+
+
 def test_a_category_brings_its_own_baseline_and_prompt(tmp_path, scripted_server):
     questions = [{"uid": "q0", "category": "general", "prompt": "Plain question?"},
                  {"uid": "q1", "category": "creative", "prompt": "Write a poem."}]

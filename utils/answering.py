@@ -3,9 +3,10 @@
 The run is planned before the first request: configs validated, questions
 read, every output file locked and its completed answers loaded, so a rerun
 only asks for what is missing. Requests run concurrently (up to each model's
-``parallel``); answers are handed to one writer task that appends and fsyncs
-them as they arrive, off the event loop, so a killed run loses nothing that
-was answered. At the end each file is rewritten once in question order.
+``parallel``); answers are handed to one writer task that adds their style
+metadata (one tokenizer call per batch), appends and fsyncs them as they
+arrive, off the event loop, so a killed run loses nothing that was answered.
+At the end each file is rewritten once in question order.
 """
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from utils.config import AnswerSettings, ModelConfig
 from utils.errors import InputError
 from utils.names import answer_file
 from utils.records import Answer, Question
-from utils.runs import Failure, Writer, progress
+from utils.runs import Failure, Writer, progress, settled_gc
 from utils.store import JsonlStore
-from utils.style import style_metadata
+from utils.style import style_metadata_many
 
 
 @dataclass
@@ -67,7 +68,10 @@ def plan_models(settings: AnswerSettings, models: dict[str, ModelConfig], questi
 
 
 async def answer_question(client: ModelClient, cfg: ModelConfig, settings: AnswerSettings, question: Question) -> Answer:
-    """Ask one question, turn by turn: each later turn sees the model's earlier replies."""
+    """Ask one question, turn by turn: each later turn sees the model's earlier replies.
+
+    The answer's style ``metadata`` is left to ``answer_records`` (the writer adds it).
+    """
     messages: list[dict] = []
     replies: list[str] = []
     usage: dict[str, int] = {}
@@ -84,13 +88,19 @@ async def answer_question(client: ModelClient, cfg: ModelConfig, settings: Answe
             if isinstance(value, int):
                 usage[key] = usage.get(key, 0) + value
     return Answer(uid=question.uid, model=cfg.name, turns=replies, prompts=list(question.turns),
-                  ans_id=uuid.uuid4().hex, tstamp=time.time(), metadata=style_metadata(replies), usage=usage)
+                  ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage)
 
 
-async def _run_model(plan: ModelPlan, settings: AnswerSettings, writer: Writer, summary: RunSummary,
-                     position: int) -> None:
+def answer_records(answers: list[Answer]) -> list[dict]:
+    """The records of a batch of answers, with their style metadata (run in the writer's thread)."""
+    for answer, metadata in zip(answers, style_metadata_many([a.turns for a in answers])):
+        answer.metadata = metadata
+    return [a.to_json() for a in answers]
+
+
+async def _run_model(plan: ModelPlan, client: ModelClient, settings: AnswerSettings, writer: Writer,
+                     summary: RunSummary, position: int) -> None:
     cfg = plan.config
-    client = ModelClient(cfg)
     bar = progress(len(plan.todo), cfg.name, position, "answer")
 
     async def one(question: Question) -> None:
@@ -100,7 +110,7 @@ async def _run_model(plan: ModelPlan, settings: AnswerSettings, writer: Writer, 
             summary.failures.append(Failure(cfg.name, question.uid, err.reason))
             bar.write(f"failed: model {cfg.name}, question {question.uid}: {err.reason}", file=sys.stderr)
         else:
-            await writer.put(plan.store, answer.to_json())
+            await writer.put(plan.store, answer)
             summary.answered[cfg.name] = summary.answered.get(cfg.name, 0) + 1
         bar.update(1)
 
@@ -113,8 +123,11 @@ async def _run_model(plan: ModelPlan, settings: AnswerSettings, writer: Writer, 
 
 async def run_answers(plans: list[ModelPlan], settings: AnswerSettings) -> RunSummary:
     summary = RunSummary(skipped={p.config.name: p.done_before for p in plans})
-    async with Writer() as writer:
-        await asyncio.gather(*(_run_model(p, settings, writer, summary, i) for i, p in enumerate(plans)))
+    clients = [ModelClient(p.config) for p in plans]  # imports the SDKs
+    with settled_gc():
+        async with Writer(prepare=answer_records) as writer:
+            await asyncio.gather(*(_run_model(p, c, settings, writer, summary, i)
+                                   for i, (p, c) in enumerate(zip(plans, clients))))
     return summary
 
 

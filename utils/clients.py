@@ -6,7 +6,7 @@ a person can read. Everything provider-specific stays in this module.
 
 Why it is built this way:
 
-* One SDK client per endpoint, made once and shared by every request of the
+* SDK clients made once per endpoint and shared by every request of the
   run. A client made per request (as the predecessor did) pays a new
   connection pool, TLS handshake and SDK set-up every time; at a few hundred
   requests in flight that alone costs more CPU than the rest of the run.
@@ -15,8 +15,15 @@ Why it is built this way:
   and stop after ``max_retries``. One tested policy for every provider,
   instead of a loop per provider.
 * ``parallel`` requests in flight per model, across all its endpoints, which
-  are used round-robin; the connection pool is sized to match so requests
+  are used round-robin; the connection pools are sized to match so requests
   never queue inside httpx while the semaphore thinks they are running.
+* An endpoint's connections are split over several SDK clients ("lanes") of
+  at most ``_LANE_CONNECTIONS`` each, sharing one TLS context, and a request
+  takes the lane with the most free connections. httpcore walks its whole
+  pool twice per request (to hand out a connection and to take it back),
+  probing the socket of every idle connection on the way, so one pool of 256
+  connections costs O(256) per request on the event loop thread: at parallel
+  256 that was a third of the run's CPU (``bench/bench_gen_answer.py``).
 * An API key lives only in the SDK client. Every reason we report is passed
   through ``_scrub`` so a server that echoes the key back in an error body
   cannot put it into a log line or the run summary.
@@ -27,6 +34,7 @@ import asyncio
 import importlib
 import itertools
 import json
+import ssl
 from dataclasses import dataclass, field
 
 try:  # the SDKs' HTTP layer: httpx2 in openai 3 / anthropic 2, httpx before
@@ -37,6 +45,7 @@ except ImportError:  # pragma: no cover - older SDKs
 from utils.config import Endpoint, ModelConfig
 
 _REASON_CHARS = 300  # error bodies can be whole HTML pages; a summary line needs the start
+_LANE_CONNECTIONS = 16  # the most connections one SDK client (one httpcore pool) holds; see above
 
 
 @dataclass
@@ -55,8 +64,18 @@ class RequestFailed(Exception):
         self.status = status
 
 
-def _limits(parallel: int) -> httpx.Limits:
-    return httpx.Limits(max_connections=parallel, max_keepalive_connections=parallel)
+def _limits(connections: int) -> httpx.Limits:
+    return httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+
+
+def lane_sizes(parallel: int) -> list[int]:
+    """Connections of each lane of one endpoint: ``parallel`` in all, at most ``_LANE_CONNECTIONS`` each.
+
+    A request takes the lane with the most free connections; with at most
+    ``parallel`` requests in flight that lane always has one.
+    """
+    lanes = -(-parallel // _LANE_CONNECTIONS)
+    return [parallel // lanes + (i < parallel % lanes) for i in range(lanes)]
 
 
 def _sdk(cfg: ModelConfig):
@@ -64,13 +83,12 @@ def _sdk(cfg: ModelConfig):
     return importlib.import_module("anthropic" if cfg.api_type == "anthropic" else "openai")
 
 
-def _make_sdk_client(cfg: ModelConfig, endpoint: Endpoint):
+def _make_sdk_client(cfg: ModelConfig, endpoint: Endpoint, connections: int, tls: ssl.SSLContext):
     sdk = _sdk(cfg)
     common = {"api_key": endpoint.api_key or "none", "max_retries": cfg.max_retries, "timeout": cfg.timeout}
+    http_client = sdk.DefaultAsyncHttpxClient(limits=_limits(connections), verify=tls)
     if cfg.api_type == "anthropic":
-        return sdk.AsyncAnthropic(base_url=endpoint.api_base, **common,
-                                  http_client=sdk.DefaultAsyncHttpxClient(limits=_limits(cfg.parallel)))
-    http_client = sdk.DefaultAsyncHttpxClient(limits=_limits(cfg.parallel))
+        return sdk.AsyncAnthropic(base_url=endpoint.api_base, http_client=http_client, **common)
     if cfg.api_type == "azure":
         return sdk.AsyncAzureOpenAI(azure_endpoint=endpoint.api_base, api_version=endpoint.api_version,
                                     http_client=http_client, **common)
@@ -96,11 +114,16 @@ class ModelClient:
     def __init__(self, cfg: ModelConfig):
         self.cfg = cfg
         self._sdk = _sdk(cfg)
-        self._clients = [_make_sdk_client(cfg, e) for e in cfg.endpoints]
-        self._next = itertools.cycle(self._clients)
+        # httpx's default TLS set-up (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), made once: it takes ~50 ms
+        tls = httpx.create_ssl_context()
+        # for each endpoint its lanes, each [SDK client, its connections not in use]
+        self._endpoints = [[[_make_sdk_client(cfg, e, size, tls), size] for size in lane_sizes(cfg.parallel)]
+                           for e in cfg.endpoints]
+        self._next = itertools.cycle(self._endpoints)
         self._slots = asyncio.Semaphore(cfg.parallel)
         self._secrets = [e.api_key for e in cfg.endpoints if e.api_key]
         self.refused_formats: set[str] = set()  # response_format types the endpoints rejected
+        self.accepted_formats: set[str] = set()  # and those they answered
 
     async def chat(self, messages: list[dict], *, temperature: float | None = None, max_tokens: int | None = None,
                    response_formats: tuple[dict, ...] = ()) -> Reply:
@@ -109,9 +132,8 @@ class ModelClient:
         The model's own ``system_prompt`` is added when the messages carry
         none. ``response_formats`` are ways to ask for structured output
         (OpenAI's ``response_format`` shapes), best first: an endpoint that
-        refuses one with a 400/422 is asked with the next, and at last with
-        none; a refusal confirmed by a later success is remembered, so later
-        requests skip it.
+        refuses one is asked with the next, and at last with none; a refusal
+        confirmed by a later success is remembered, so later requests skip it.
         """
         if self.cfg.system_prompt and not (messages and messages[0]["role"] == "system"):
             messages = [{"role": "system", "content": self.cfg.system_prompt}, *messages]
@@ -119,22 +141,47 @@ class ModelClient:
             temperature = self.cfg.temperature
         max_tokens = self.cfg.max_tokens or max_tokens
         async with self._slots:
-            client = next(self._next)
-            # read only now: a refusal learnt while this request waited for its slot already counts
-            formats = [] if self.cfg.api_type == "anthropic" else \
-                [f for f in response_formats if f["type"] not in self.refused_formats]
-            refused = []
-            for fmt in [*formats, None]:
-                try:
-                    text, usage = await self._send(client, messages, temperature, max_tokens, fmt)
-                except RequestFailed as err:
-                    if fmt is None or err.status not in (400, 422):
-                        raise
-                    refused.append(fmt["type"])
-                    continue
-                self.refused_formats.update(refused)
-                return Reply(text, usage, structured=fmt is not None)
-        raise AssertionError("unreachable: the last try has no format and re-raises")
+            lane = max(next(self._next), key=lambda lane: lane[1])
+            lane[1] -= 1
+            try:
+                return await self._chat(lane[0], messages, temperature, max_tokens, response_formats)
+            finally:
+                lane[1] += 1
+
+    async def _chat(self, client, messages, temperature, max_tokens, response_formats) -> Reply:
+        # read only now: a refusal learnt while this request waited for its slot already counts
+        formats = [] if self.cfg.api_type == "anthropic" else \
+            [f for f in response_formats if f["type"] not in self.refused_formats]
+        refused = []
+        for fmt in [*formats, None]:
+            result = await self._send_with_format(client, messages, temperature, max_tokens, fmt)
+            if result is None:
+                refused.append(fmt["type"])
+                continue
+            if fmt is not None:
+                self.accepted_formats.add(fmt["type"])
+            self.refused_formats.update(refused)  # confirmed: a request without them went through
+            return Reply(*result, structured=fmt is not None)
+        raise AssertionError("unreachable: without a format a failure is raised")
+
+    async def _send_with_format(self, client, messages, temperature, max_tokens, fmt) -> tuple[str, dict] | None:
+        """(text, usage), or None when the endpoint refuses the response format ``fmt``.
+
+        A format not yet known to work is first tried once without retries:
+        llama-cpp-python refuses an unknown format with a 500, which the SDK
+        would otherwise retry with backoff for half a minute. If that quick
+        try fails for another reason, the request is sent again as usual.
+        """
+        quick = fmt is not None and fmt["type"] not in self.accepted_formats
+        for sdk_client in (client.with_options(max_retries=0), client) if quick else (client,):
+            try:
+                return await self._send(sdk_client, messages, temperature, max_tokens, fmt)
+            except RequestFailed as err:
+                if fmt is not None and _refuses_format(err):
+                    return None
+                if sdk_client is client:
+                    raise
+        raise AssertionError("unreachable: the last try returns or raises")
 
     async def _send(self, client, messages, temperature, max_tokens, response_format) -> tuple[str, dict]:
         sdk = self._sdk
@@ -164,9 +211,10 @@ class ModelClient:
             kwargs["max_tokens"] = max_tokens
         if response_format is not None:
             kwargs["response_format"] = response_format
-        if self.cfg.extra_body:
-            kwargs["extra_body"] = self.cfg.extra_body
-        resp = await client.chat.completions.create(**kwargs)
+        # ``post`` is ``chat.completions.create`` less its walk of the arguments against the typed
+        # parameters, which renames nothing in these plain dicts and was a sixth of the CPU per request
+        resp = await client.post("/chat/completions", body={**kwargs, **self.cfg.extra_body},
+                                 cast_to=self._sdk.types.chat.ChatCompletion)
         if not getattr(resp, "choices", None):
             raise ValueError("the response has no choices")
         text = resp.choices[0].message.content
@@ -199,8 +247,18 @@ class ModelClient:
         return text[:_REASON_CHARS] + ("..." if len(text) > _REASON_CHARS else "")
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.close()
+        for lanes in self._endpoints:
+            for client, _ in lanes:
+                await client.close()
+
+
+def _refuses_format(err: RequestFailed) -> bool:
+    """Whether a failure says the endpoint does not take the requested response format.
+
+    400 and 422 are the usual answers; llama-cpp-python's server reports its
+    request validation as a 500 whose message names the field.
+    """
+    return err.status in (400, 422) or (err.status is not None and "response_format" in err.reason)
 
 
 def _error_message(err) -> str:

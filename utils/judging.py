@@ -31,7 +31,7 @@ from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_patter
 from utils.names import judgment_dir, judgment_file
 from utils.rating import TIE, WINNER_A
 from utils.records import LABELS, Answer, Game, Judgment, Question
-from utils.runs import Failure, Writer, progress
+from utils.runs import Failure, Writer, progress, settled_gc
 from utils.store import JsonlStore, atomic_write
 
 DIAGNOSTICS_FILE = "diagnostics.json"
@@ -327,8 +327,9 @@ async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict
 
     bars = [progress(len(r.todo), f"{r.judge} / {r.model}", i, "judgment") for i, r in enumerate(runs)]
     try:
-        async with Writer() as writer:
-            await asyncio.gather(*(one(run, p, bar, writer) for run, bar in zip(runs, bars) for p in run.todo))
+        with settled_gc():
+            async with Writer() as writer:
+                await asyncio.gather(*(one(run, p, bar, writer) for run, bar in zip(runs, bars) for p in run.todo))
     finally:
         for bar in bars:
             bar.close()

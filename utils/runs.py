@@ -5,6 +5,8 @@
   files, so lines never interleave, and the fsync happens off the event loop
   (``asyncio.to_thread``) so hundreds of requests in flight are not held up
   by the disk. It drains whatever has arrived and syncs once per batch.
+  An optional ``prepare`` turns each batch into records in that thread too
+  (answers get their style metadata there: one tokenizer call per batch).
 * ``Failure`` and ``print_failures``: a request that failed for good is
   reported with who asked, which question and why; it is never stored.
 * ``progress``: one tqdm bar per model (or judge and model), with rate and ETA.
@@ -12,8 +14,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import sys
 from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 from tqdm import tqdm
 
@@ -30,11 +35,17 @@ class Failure:
 
 
 class Writer:
-    """Append records to their stores from one task; use as ``async with Writer() as w: await w.put(...)``."""
+    """Append records to their stores from one task; use as ``async with Writer() as w: await w.put(...)``.
 
-    def __init__(self):
+    With ``prepare``, what is put is anything ``prepare`` turns into records:
+    it is called, off the event loop, with one store's share of a batch and
+    returns one record for each item, in order.
+    """
+
+    def __init__(self, prepare: Callable[[list[Any]], list[dict]] | None = None):
         self._queue: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        self._prepare = prepare
 
     async def __aenter__(self) -> "Writer":
         self._task = asyncio.create_task(self._run())
@@ -44,8 +55,11 @@ class Writer:
         await self._queue.put(None)
         await self._task  # everything queued before the end (or an interrupt) is written
 
-    async def put(self, store: JsonlStore, record: dict) -> None:
+    async def put(self, store: JsonlStore, record: Any) -> None:
         await self._queue.put((store, record))
+
+    def _write(self, store: JsonlStore, items: list[Any]) -> None:
+        store.append_many(self._prepare(items) if self._prepare else items)
 
     async def _run(self) -> None:
         while True:
@@ -58,9 +72,31 @@ class Writer:
                     store, record = entry
                     by_store.setdefault(id(store), (store, []))[1].append(record)
             for store, records in by_store.values():
-                await asyncio.to_thread(store.append_many, records)
+                await asyncio.to_thread(self._write, store, records)
             if None in batch:
                 return
+
+
+@contextlib.contextmanager
+def settled_gc(young: int = 10_000) -> Iterator[None]:
+    """Calmer garbage collection while many requests are in flight, restored afterwards.
+
+    Measured at parallel 256 (bench/bench_gen_answer.py), the cyclic collector
+    took ~10 % of the CPU: what exists before the run (modules, SDK clients,
+    questions, earlier answers) lives to the end, yet every full pass walked
+    it, ~150 ms each with the event loop stopped; and the default 700
+    allocations between young passes rewalked the objects of hundreds of
+    requests in flight every few requests. So: freeze what exists, and run
+    young passes every ``young`` allocations.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(young, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def progress(total: int, desc: str, position: int, unit: str) -> tqdm:
