@@ -2,23 +2,16 @@
 """Step 1: generate answers for every model in the answer settings (see README)."""
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 from utils.answering import generate_answers
 from utils.config import load_answer_settings, load_api_config
 from utils.errors import run_cli
 from utils.names import question_file
 from utils.records import read_questions
-from utils.runs import print_failures
+from utils.runs import parse_step_arguments, print_failures
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--setting-file", default="config/gen_answer_config.yaml")
-    parser.add_argument("--endpoint-file", default="config/api_config.yaml")
-    parser.add_argument("--data-dir", default="data", type=Path)
-    args = parser.parse_args()
+    args = parse_step_arguments(__doc__, "config/gen_answer_config.yaml")
 
     settings, settings_doc = load_answer_settings(args.setting_file)
     models = load_api_config(args.endpoint_file, list(settings.model_list), wanted_from=settings_doc)

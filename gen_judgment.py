@@ -2,24 +2,18 @@
 """Step 2: have the judge(s) compare every model's answers with the baseline's, two games per question."""
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
-from pathlib import Path
 
 from utils.config import load_api_config, load_judge_settings
 from utils.errors import InputError, run_cli
 from utils.judging import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, generate_judgments
 from utils.names import answer_file, question_file
 from utils.records import read_answers, read_questions
-from utils.runs import print_failures
+from utils.runs import parse_step_arguments, print_failures
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--setting-file", default="config/judge_config.yaml")
-    parser.add_argument("--endpoint-file", default="config/api_config.yaml")
-    parser.add_argument("--data-dir", default="data", type=Path)
-    args = parser.parse_args()
+    args = parse_step_arguments(__doc__, "config/judge_config.yaml")
 
     settings, doc = load_judge_settings(args.setting_file, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE)
     judges = load_api_config(args.endpoint_file, list(settings.judge_models), wanted_from=doc,

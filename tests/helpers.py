@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +36,14 @@ def run_script(script: str, *args, env: dict | None = None, timeout: float = 300
 def make_questions(n: int, prefix: str = "q") -> list[dict]:
     return [{"uid": f"{prefix}{i:04d}", "category": "test", "prompt": f"Question number {i}: say something."}
             for i in range(n)]
+
+
+def kill_9_after(script: str, args, watched: Path, lines: int, timeout: float) -> None:
+    """Start a script and SIGKILL it as soon as ``watched`` holds ``lines`` complete lines (or at the timeout)."""
+    cmd = [sys.executable, str(ROOT / script), *map(str, args)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (not watched.exists() or watched.read_bytes().count(b"\n") < lines):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()

@@ -1,14 +1,9 @@
 """gen_answer.py end to end against a real model: SmolLM2 served by llama.cpp on 127.0.0.1."""
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 
-from tests.helpers import ROOT, read_jsonl, run_script, write_jsonl
+from tests.helpers import kill_9_after, read_jsonl, run_script, write_jsonl
 from utils.records import read_answers
 
 pytestmark = pytest.mark.llama
@@ -65,13 +60,7 @@ def test_answers_for_two_models_then_a_rerun_sends_nothing(tmp_path, llama_base_
 def test_kill_9_mid_run_then_rerun_keeps_every_answer_once(tmp_path, llama_base_url):
     write_configs(tmp_path, llama_base_url, parallel=1, max_tokens=64)
     out = tmp_path / "data/tiny/model_answer/smol-a.jsonl"
-    cmd = [sys.executable, str(ROOT / "gen_answer.py"), *map(str, gen_answer_args(tmp_path))]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not out.exists() or out.read_bytes().count(b"\n") < 3):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_9_after("gen_answer.py", gen_answer_args(tmp_path), out, lines=3, timeout=120)
     assert out.exists(), "no answer was written before the kill"
     survived = {r["uid"]: r["ans_id"] for r in read_jsonl(out)}
     assert 3 <= len(survived) < len(QUESTIONS), "kill landed too late to test resuming"

@@ -22,7 +22,7 @@ from utils.config import AnswerSettings, ModelConfig
 from utils.errors import InputError
 from utils.names import answer_file
 from utils.records import Answer, Question
-from utils.runs import Failure, Writer, progress, settled_gc
+from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
 from utils.store import JsonlStore
 from utils.style import style_metadata_many
 
@@ -135,13 +135,4 @@ def generate_answers(settings: AnswerSettings, models: dict[str, ModelConfig], q
                      data_dir: Path) -> RunSummary:
     """Answer every missing (model, question) pair; files end in question order, one answer per question."""
     plans = plan_models(settings, models, questions, data_dir)
-    order = [q.uid for q in questions]
-    try:
-        summary = asyncio.run(run_answers(plans, settings))
-    except BaseException:
-        for plan in plans:  # keep what was written; the next run resumes from it
-            plan.store.close()
-        raise
-    for plan in plans:
-        plan.store.finish(order)
-    return summary
+    return run_and_finish(run_answers(plans, settings), [p.store for p in plans], [q.uid for q in questions])

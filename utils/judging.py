@@ -31,7 +31,7 @@ from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_patter
 from utils.names import judgment_dir, judgment_file
 from utils.rating import TIE, WINNER_A
 from utils.records import LABELS, Answer, Game, Judgment, Question
-from utils.runs import Failure, Writer, progress, settled_gc
+from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
 from utils.store import JsonlStore, atomic_write
 
 DIAGNOSTICS_FILE = "diagnostics.json"
@@ -342,15 +342,8 @@ def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
     """Judge every missing (judge, model, question); store judgments and each judge's diagnostics."""
     runs = plan(settings, questions, answers, data_dir)
     summary = JudgingSummary(runs)
-    order = [q.uid for q in questions]
-    try:
-        asyncio.run(_judge_all(runs, settings, judges, summary))
-    except BaseException:
-        for run in runs:  # keep what was written; the next run resumes from it
-            run.store.close()
-        raise
+    run_and_finish(_judge_all(runs, settings, judges, summary), [r.store for r in runs], [q.uid for q in questions])
     for run in runs:
-        run.store.finish(order)
         summary.diagnostics.setdefault(run.judge, {})[run.model] = diagnostics(list(run.store.records.values()))
     for judge, per_model in summary.diagnostics.items():
         directory = judgment_dir(data_dir, settings.bench_name, judge)

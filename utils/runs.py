@@ -13,18 +13,21 @@
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import gc
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from pathlib import Path
+from typing import Any, Callable, Coroutine, Iterator, TypeVar
 
 from tqdm import tqdm
 
 from utils.store import JsonlStore
 
 SHOWN_FAILURES = 20
+T = TypeVar("T")
 
 
 @dataclass
@@ -77,6 +80,23 @@ class Writer:
                 return
 
 
+def run_and_finish(work: Coroutine[Any, Any, T], stores: list[JsonlStore], order: list[str]) -> T:
+    """Run ``work``, then rewrite every store once in ``order``.
+
+    On an error or an interrupt the stores are only closed: every record
+    already appended stays, and the next run resumes from it.
+    """
+    try:
+        result = asyncio.run(work)
+    except BaseException:
+        for store in stores:
+            store.close()
+        raise
+    for store in stores:
+        store.finish(order)
+    return result
+
+
 @contextlib.contextmanager
 def settled_gc(young: int = 10_000) -> Iterator[None]:
     """Calmer garbage collection while many requests are in flight, restored afterwards.
@@ -102,6 +122,16 @@ def settled_gc(young: int = 10_000) -> Iterator[None]:
 def progress(total: int, desc: str, position: int, unit: str) -> tqdm:
     return tqdm(total=total, desc=desc, unit=unit, position=position, leave=True,
                 dynamic_ncols=True, file=sys.stderr, smoothing=0.1)
+
+
+def parse_step_arguments(description: str, settings_file: str) -> argparse.Namespace:
+    """The flags of the two steps that ask models (those of the original tool, plus --data-dir)."""
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--setting-file", default=settings_file, help="the step's settings (YAML)")
+    parser.add_argument("--endpoint-file", default="config/api_config.yaml", help="how to reach each model (YAML)")
+    parser.add_argument("--data-dir", default="data", type=Path, help="where the benchmarks live")
+    return parser.parse_args()
 
 
 def print_failures(failures: list[Failure]) -> None:

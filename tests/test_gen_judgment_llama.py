@@ -1,0 +1,84 @@
+"""gen_judgment.py end to end with a real judge: SmolLM2 served by llama.cpp, structured verdicts on."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import kill_9_after, read_jsonl, run_script, write_jsonl
+from utils.records import LABELS
+
+pytestmark = pytest.mark.llama
+
+BENCH, JUDGE, BASE = "tiny", "smol-judge", "plain-base"
+QUESTIONS = ["What is the capital of France?", "What is 3 + 4?", "Name a primary colour.",
+             "What do bees make?", "How many legs does a spider have?", "What is frozen water called?"]
+ANSWERS = {
+    BASE: ["Paris.", "7.", "Red.", "Honey.", "Eight.", "Ice."],
+    "careful": ["The capital of France is Paris.", "3 + 4 = 7.", "Blue is a primary colour.",
+                "Bees make honey and beeswax.", "A spider has eight legs.", "Frozen water is called ice."],
+    "wrong": ["Berlin.", "12.", "Green, probably.", "Milk.", "Six.", "Steam."],
+}
+
+
+def lay_out(tmp_path, base_url, api_name="api.yaml"):
+    data = tmp_path / "data" / BENCH
+    uids = [f"q{i}" for i in range(len(QUESTIONS))]
+    write_jsonl(data / "question.jsonl", [{"uid": u, "category": "t", "prompt": q} for u, q in zip(uids, QUESTIONS)])
+    for model, texts in ANSWERS.items():
+        write_jsonl(data / "model_answer" / f"{model}.jsonl", [
+            {"uid": u, "ans_id": f"{model}-{u}", "model": model, "tstamp": 0,
+             "messages": [{"role": "user", "content": q}, {"role": "assistant", "content": {"answer": a}}]}
+            for u, q, a in zip(uids, QUESTIONS, texts)])
+    (tmp_path / api_name).write_text(f"{JUDGE}:\n  model_name: smollm2\n  api_type: openai\n  parallel: 2\n"
+                                     f"  endpoints:\n    - api_base: {base_url}\n      api_key: local\n")
+    (tmp_path / "judge.yaml").write_text(
+        f"bench_name: {BENCH}\njudge_model: {JUDGE}\nbaseline: true\nbaseline_model: {BASE}\npairwise: true\n"
+        "temperature: 0\nmax_tokens: 160\nnumber_of_judgment_attempts: 2\nstructured_verdicts: true\n"
+        "model_list:\n  - careful\n  - wrong\n")
+    return ["--setting-file", tmp_path / "judge.yaml", "--endpoint-file", tmp_path / api_name,
+            "--data-dir", tmp_path / "data"]
+
+
+def stored(tmp_path, model):
+    path = tmp_path / "data" / BENCH / "model_judgment" / JUDGE / f"{model}.jsonl"
+    return read_jsonl(path) if path.exists() else []
+
+
+def test_smollm2_judges_two_models_with_structured_verdicts(tmp_path, llama_base_url):
+    args = lay_out(tmp_path, llama_base_url)
+    proc = run_script("gen_judgment.py", *args, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for model in ("careful", "wrong"):
+        recs = stored(tmp_path, model)
+        assert [r["uid"] for r in recs] == [f"q{i}" for i in range(len(QUESTIONS))]
+        for r in recs:
+            assert len(r["games"]) == 2
+            for g in r["games"]:
+                assert g["score"] in LABELS or g["score"] is None
+                assert g["judgment"].strip() and g["usage"]["completion_tokens"] > 0
+        # every game has a label, or its null is counted in the summary
+        nulls = sum(g["score"] is None for r in recs for g in r["games"])
+        line = f"{JUDGE} / {model}: {len(QUESTIONS)} new judgments, 0 already there"
+        assert line + (f", {nulls} game(s) without a label (" if nulls else "\n") in proc.stdout, proc.stdout
+    assert "judge diagnostics (smol-judge)" in proc.stdout
+
+    # a rerun against an address where nothing listens: any request would fail the run
+    dead = llama_base_url.rsplit(":", 1)[0] + ":9/v1"
+    (tmp_path / "dead.yaml").write_text((tmp_path / "api.yaml").read_text().replace(llama_base_url, dead))
+    again = run_script("gen_judgment.py", *[str(a).replace("api.yaml", "dead.yaml") for a in args], timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count(f"0 new judgments, {len(QUESTIONS)} already there") == 2
+
+
+def test_kill_9_then_rerun_loses_no_judgment(tmp_path, llama_base_url):
+    args = lay_out(tmp_path, llama_base_url)
+    out = tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "careful.jsonl"
+    kill_9_after("gen_judgment.py", args, out, lines=2, timeout=600)
+    survived = {r["uid"]: r["games"] for r in stored(tmp_path, "careful")}
+    assert 2 <= len(survived) < len(QUESTIONS), "kill landed too late to test resuming"
+
+    rerun = run_script("gen_judgment.py", *args, timeout=900)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    for model in ("careful", "wrong"):
+        assert sorted(r["uid"] for r in stored(tmp_path, model)) == [f"q{i}" for i in range(len(QUESTIONS))]
+    final = {r["uid"]: r["games"] for r in stored(tmp_path, "careful")}
+    assert all(final[uid] == games for uid, games in survived.items()), "a judgment paid for was redone"
