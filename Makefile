@@ -24,3 +24,13 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q
+
+# The whole pipeline offline on SmolLM2 served by llama.cpp on 127.0.0.1:8089 (utils/demo.py).
+# Answers and judgments are cached in data/mini-arena/, so a second run takes seconds.
+demo: $(STAMP)
+	$(PY) -m utils.demo
+
+# Forget the demo's answers, judgments and outputs (the next `make demo` starts from scratch).
+clean-demo:
+	rm -rf data/mini-arena/model_answer data/mini-arena/model_judgment \
+	  leaderboard/mini-arena.csv leaderboard/mini-arena.html leaderboard/llama_server.log
