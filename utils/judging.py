@@ -247,7 +247,7 @@ def diagnostics(records: list[dict]) -> dict:
 
 def write_diagnostics(directory: Path, per_model: dict[str, dict]) -> Path:
     path = directory / DIAGNOSTICS_FILE
-    atomic_write(path, (json.dumps({"models": per_model}, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write(path, (json.dumps({"models": per_model}, indent=2) + "\n").encode())  # in diagnostics() order
     return path
 
 
