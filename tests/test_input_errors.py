@@ -58,6 +58,8 @@ CASES = {
         expect=("api.yaml", "model-a.endpoints", "list")),
     "unset environment variable": dict(api=GOOD_API.replace("sk-unused", "${ARENA_TEST_UNSET_VAR}"),
                                        expect=("api.yaml:5", "api_key", "ARENA_TEST_UNSET_VAR")),
+    "api key that is not a string": dict(api=GOOD_API.replace("sk-unused", "12345678987654321"),
+                                         expect=("api.yaml:5", "api_key", "string")),
     "duplicate YAML key": dict(settings=GOOD_SETTINGS + "bench_name: other\n",
                                expect=("settings.yaml:7", "bench_name", "duplicate")),
     "empty model_list": dict(settings=GOOD_SETTINGS.split("model_list")[0] + "model_list: []\n",
@@ -88,6 +90,7 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, case):
     assert "Traceback" not in result.stderr
     for fragment in expect:
         assert fragment in lines[0], (fragment, lines[0])
+    assert "sk-unused" not in result.stderr and "12345678987654321" not in result.stderr
     after = sorted(p for p in tmp_path.rglob("*"))
     assert after == before, "a rejected run must not create files"
 

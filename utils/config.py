@@ -109,7 +109,8 @@ def get(doc: Document, mapping: dict, keys: tuple, key: str, kind, default=..., 
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
     if not ok:
-        raise doc.error(f"expected {_type_name(kind)}, got {value!r}", *keys, key)
+        shown = "a value that is hidden here" if key == "api_key" else repr(value)  # a key is never echoed
+        raise doc.error(f"expected {_type_name(kind)}, got {shown}", *keys, key)
     if minimum is not None and value < minimum:
         raise doc.error(f"must be at least {minimum}, got {value!r}", *keys, key)
     if isinstance(value, str):
