@@ -15,13 +15,12 @@ from pathlib import Path
 
 import orjson
 
-from utils.battles import (battle_features, json_lines, judgment_files, load_battles, read_answer_info,
-                           read_judgment_battles, save_battles)
+from utils.battles import (Background, battle_features, json_lines, judgment_files, load_battles,
+                           read_answer_info, read_answers_info, read_judgment_battles, save_battles)
 from utils.errors import InputError, run_cli
-from utils.html_report import write_html_report
 from utils.leaderboard import (RunSettings, bootstrap_from_records, bootstrap_records, compute_leaderboard,
                                render_table, write_csv, write_original_csv)
-from utils.names import question_file
+from utils.names import question_file, stem_to_name
 from utils.records import read_questions
 from utils.store import atomic_write
 
@@ -86,6 +85,7 @@ def main(argv=None) -> int:
     category_of = {q.uid: q.category for q in questions}
 
     style_from_battles: dict = {}
+    answers: dict = {}
     if args.load_battles:
         battles, style_from_battles = load_battles(data_dir / BATTLES_FILE)
         if args.category and category_of:
@@ -96,11 +96,20 @@ def main(argv=None) -> int:
             wanted = set(args.category)
             keep = lambda qid, rec: category_of.get(qid, rec.get("category")) in wanted  # noqa: E731
         files = judgment_files(data_dir, args.bench_name, list(settings.judges))
-        battles = read_judgment_battles(files, args.baseline, args.weight, args.first_game_only, keep)
+        # the answers of the models the judgment files are named after, read on the other core meanwhile
+        expected = [args.baseline] + [stem_to_name(f.stem) for f in files]
+        with Background(lambda: read_answers_info(data_dir, args.bench_name, expected)) as reading_answers:
+            battles = read_judgment_battles(files, args.baseline, args.weight, args.first_game_only, keep)
+            answers = reading_answers.result()
         if len(battles):
             save_battles(battles, data_dir / BATTLES_FILE)
 
-    answers = {m: read_answer_info(data_dir, args.bench_name, m) for m in battles.models}
+    for m in battles.models:
+        if m not in answers:
+            answers[m] = read_answer_info(data_dir, args.bench_name, m)
+        elif isinstance(answers[m], InputError):
+            raise answers[m]
+    answers = {m: answers[m] for m in battles.models}
     avg_tokens = {m: info.avg_tokens for m, info in answers.items() if info}
     features = None
     if style and len(battles):
@@ -123,6 +132,7 @@ def main(argv=None) -> int:
     if args.csv:
         write_csv(board, Path(args.csv))
     if args.html:
+        from utils.html_report import write_html_report  # matplotlib and friends: only when asked for
         print(f"wrote {write_html_report(Path(args.html), board, data_dir)}")
     if args.output:
         path = write_original_csv(board, Path("leaderboard"), show_elo=args.show_elo)

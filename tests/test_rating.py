@@ -85,6 +85,49 @@ def test_style_fit_matches_scikit_learn_default_l2():
     assert ours == pytest.approx(theirs, abs=1e-5)
 
 
+def _star_with_features(rng, n_models=4, per_pair=300):
+    """Every model meets the baseline (0) on many questions, with style features: arena-hard's shape."""
+    b = np.repeat(np.arange(1, n_models), per_pair)
+    a = np.zeros_like(b)
+    w = rng.integers(0, 3, len(b))
+    c = rng.integers(1, 4, len(b))
+    raw_a, raw_b = rng.integers(50, 900, (len(b), 2)).astype(float), rng.integers(50, 900, (len(b), 2)).astype(float)
+    return a, b, w, c, rt.style_matrix(raw_a, raw_b, c)
+
+
+def test_style_fit_with_many_rows_per_pair_matches_scikit_learn():
+    # many rows per model pair: the per-pair matrix products build the model-feature block of the Hessian
+    a, b, w, c, F = _star_with_features(np.random.default_rng(8))
+    ours = rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * c, 4, F, l2=1.0)
+    X, y = _expanded_design(a, b, w, c, 4, F)
+    theirs = LogisticRegression(fit_intercept=False, C=1.0, tol=1e-12, max_iter=10000).fit(X, y).coef_[0]
+    assert ours == pytest.approx(theirs, abs=1e-5)
+
+
+def test_chunked_and_threaded_bootstrap_fits_equal_one_weighting_at_a_time(monkeypatch):
+    rng = np.random.default_rng(9)
+    a, b, w, c, F = _star_with_features(rng)
+    weights = rng.multinomial(int(c.sum()), c / c.sum(), size=12).T.astype(float)
+    init = rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * c, 4, F, l2=1.0)
+    alone = np.stack([rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * weights[:, r], 4, F, l2=1.0, init=init)
+                      for r in range(12)])
+    monkeypatch.setattr(rt, "CHUNK_ELEMENTS", 2000)  # a few weightings per chunk
+    monkeypatch.setattr(rt, "PARALLEL_ELEMENTS", 10 ** 12)
+    chunked = rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * weights, 4, F, l2=1.0, init=init)
+    monkeypatch.setattr(rt, "PARALLEL_ELEMENTS", 0)  # the same chunks on several threads
+    monkeypatch.setattr(rt, "_cores", lambda: 2)
+    threaded = rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * weights, 4, F, l2=1.0, init=init)
+    assert chunked == pytest.approx(alone, abs=1e-9)
+    assert (threaded == chunked).all()  # the thread count does not change a single bit
+
+
+def test_per_model_sums_rows_of_each_model_in_any_order():
+    index = np.array([2, 0, 2, 1, 0])
+    values = np.arange(10.0).reshape(5, 2)
+    assert rt.per_model(index, values, 4).tolist() == [[2 + 8, 6, 0 + 4, 0], [3 + 9, 7, 1 + 5, 0]]
+    assert rt.per_model(np.sort(index), values, 4).shape == (2, 4)
+
+
 def test_many_weightings_solve_like_one_at_a_time():
     rng = np.random.default_rng(5)
     a, b, w, c = _random_battles(rng, 4, 60)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import datetime
 import math
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import read_jsonl, run_script, write_jsonl
+from utils.errors import InputError
 
 BENCH = "arena-hard-v0.1"
 BASE = "gpt-4-0314"
@@ -323,6 +326,52 @@ def test_a_broken_judgment_line_names_file_and_line(tmp_path):
     assert not (tmp_path / "data" / "arena_hard_battles.jsonl").exists()  # nothing half-written
 
 
+def _split_bench(root: Path) -> list[Path]:
+    """Judgment files whose later ones bring models and questions the earlier ones lack."""
+    verdicts = {"alpha": [None, None, *MIXED["alpha"]], "beta": MIXED["beta"] + [None, None],
+                "gamma": [*MIXED["alpha"][:2], None, *MIXED["beta"][1:]], "delta": MIXED["beta"][::-1] + [None, None]}
+    write_bench(root, verdicts, 6)
+    from utils.battles import judgment_files
+    return judgment_files(root / "data", BENCH, [JUDGE])
+
+
+def test_judgments_parsed_by_two_processes_give_exactly_the_battles_of_one(tmp_path, monkeypatch):
+    from utils import battles as bt
+    files = _split_bench(tmp_path)
+    one = bt.read_judgment_battles(files, BASE)
+    monkeypatch.setattr(bt, "PARALLEL_BYTES", 0)  # split even these small files
+    assert bt._halfway(files) == 2 and bt.Background.available()
+    two = bt.read_judgment_battles(files, BASE)
+    assert two.models == one.models and two.questions == one.questions  # names interned in reading order
+    for col in ("model_a", "model_b", "winner", "question", "count"):
+        assert getattr(two, col).tolist() == getattr(one, col).tolist(), col
+
+
+def test_an_error_in_the_second_process_is_reported_as_in_one(tmp_path, monkeypatch):
+    from utils import battles as bt
+    files = _split_bench(tmp_path)
+    with open(files[-1], "a") as f:  # the last file: parsed by the forked child
+        f.write("{broken\n")
+    broken_line = len(files[-1].read_text().splitlines())
+    monkeypatch.setattr(bt, "PARALLEL_BYTES", 0)
+    with pytest.raises(InputError) as err:
+        bt.read_judgment_battles(files, BASE)
+    assert err.value.path == str(files[-1]) and err.value.line == broken_line
+
+
+def test_leaving_early_stops_the_background_process():
+    from utils.battles import Background
+    started = time.monotonic()
+    with pytest.raises(RuntimeError):
+        with Background(lambda: time.sleep(60)) as job:
+            pid = job.pid
+            raise RuntimeError("the judgments were bad")
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no process, no zombie left behind
+    assert Background(lambda: 6 * 7).result() == 42
+
+
 def test_style_control_without_metadata_names_the_answer_file(tmp_path):
     write_bench(tmp_path, MIXED, 4, with_meta=False)
     msg = one_line_error(show(tmp_path, "--style-control", check=False))
@@ -408,24 +457,42 @@ REAL = ["gemini-1.5-pro-api-0514__phi-3-medium-4k-instruct", "gpt-4-1106-preview
         "gpt-3.5-turbo-0125__Nexusflow__Athene-V2-Chat", "gpt-4o-batch__llama3_8b"]
 
 
+def _finite_and_ordered(row: dict) -> bool:
+    values = [float(row[k]) for k in ("lower", "score", "upper", "rating_lower", "rating", "rating_upper")]
+    return all(math.isfinite(v) for v in values) and values[0] <= values[1] <= values[2] and \
+        values[3] <= values[4] <= values[5]
+
+
 @pytest.mark.parametrize("name", REAL)
 def test_real_judgment_files_give_a_table(shared, tmp_path, name):
     root, judge = real_bench(shared, tmp_path, name)
     model = name.split("__", 1)[1]
-    for flags in ([], ["--bootstrap-unit", "question"]):
-        out = show(root, "--judge-name", judge, "--csv", "t.csv", *flags)
-        rows = read_csv(root / "t.csv")
-        row = rows[model]
-        assert all(math.isfinite(float(row[k])) for k in ("score", "lower", "upper", "rating"))
-        assert "unreliable" in row["flags"] or name.endswith("Athene-V2-Chat")  # all but Athene are tiny
-        assert f"{model}" in out.stdout and "Traceback" not in out.stderr
+    tiny = not name.endswith("Athene-V2-Chat")  # 7-12 judged questions; Athene has 107
     ref_path = shared / "reference" / "anchor-v0.1" / f"real__{name}.txt"
     ref, _, _ = parse_reference(ref_path)
-    if ref:  # the original crashed on the other two ("only one class" bootstrap samples)
+    # the original crashed on two of them when a bootstrap sample held one outcome only; 1000 rounds
+    # make such samples certain here, so the very case that crashed it is exercised and flagged
+    crashed = not ref
+    runs = [[], ["--bootstrap-unit", "question"]] + ([["--num-rounds", "1000"]] if crashed else [])
+    for flags in runs:
+        out = show(root, "--judge-name", judge, "--csv", "t.csv", *flags)
+        assert "Traceback" not in out.stderr
+        rows = read_csv(root / "t.csv")
+        row = rows[model]
+        assert _finite_and_ordered(row), row
+        printed = next(line for line in out.stdout.splitlines() if line.startswith(model + " "))
+        assert "nan" not in printed and "inf" not in printed
+        if tiny:
+            assert "unreliable" in row["flags"] and "only" in row["flags"]
+            assert printed.endswith("UNRELIABLE")  # marked on the model's row of the table ...
+            assert f"UNRELIABLE {model}: " in out.stdout  # ... and the reason printed under it
+        if "--num-rounds" in flags:
+            assert "bootstrap samples hold one outcome only" in row["flags"]
+    if crashed:
+        assert "only one class" in ref_path.read_text()
+    else:
         assert float(rows[model]["score"]) == pytest.approx(ref[model][0], abs=0.1)
         assert float(rows[BASE]["avg_tokens"]) == ref[BASE][3]
-    else:
-        assert "only one class" in ref_path.read_text()
 
 
 def test_separability_of_the_table_is_printed(tmp_path):

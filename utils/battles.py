@@ -10,10 +10,15 @@ Judgment directories reach half a gigabyte, almost all of it judge text that
 the numbers never look at. So this module reads lines with orjson and keeps
 only the question id, the model, the baseline and the games' labels, in
 columns (numpy arrays) rather than one Python object per battle; a battle
-repeated by a strong verdict is one row with a count.
+repeated by a strong verdict is one row with a count. A large directory is
+parsed by two processes (``Background``), each taking half of the files.
 """
 from __future__ import annotations
 
+import os
+import pickle
+import signal
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +82,7 @@ class _Builder:
         self.models: dict[str, int] = {}
         self.questions: dict[str, int] = {}
         self.cols: tuple[list, ...] = ([], [], [], [], [])
+        self.parts: list[tuple[np.ndarray, ...]] = []  # rows merged from other builders, after ``cols``
 
     def model(self, name: str) -> int:
         return self.models.setdefault(name, len(self.models))
@@ -88,8 +94,22 @@ class _Builder:
         for col, value in zip(self.cols, (a, b, winner, q, count)):
             col.append(value)
 
+    def columns(self) -> tuple:
+        """Names and rows, compact enough to pass between processes."""
+        return list(self.models), list(self.questions), *self._arrays()
+
+    def merge(self, models: list[str], questions: list[str], a, b, winner, q, count) -> None:
+        """Append another builder's rows (its ``columns()``), as if they had been added here in order."""
+        to_model = np.array([self.model(m) for m in models], np.int64)
+        to_question = np.array([self.question(x) for x in questions], np.int64)
+        self.parts.append((to_model[a], to_model[b], winner, to_question[q], count))
+
+    def _arrays(self) -> list[np.ndarray]:
+        own = [np.asarray(col, dtype=np.int64) for col in self.cols]
+        return [np.concatenate([col, *(part[i] for part in self.parts)]) for i, col in enumerate(own)]
+
     def build(self, sources: list[str]) -> Battles:
-        a, b, w, q, c = (np.asarray(col, dtype=np.int64) for col in self.cols)
+        a, b, w, q, c = self._arrays()
         return Battles(list(self.models), list(self.questions), a, b, w, q, c, sources)
 
 
@@ -124,6 +144,10 @@ def judgment_files(data_dir, bench: str, judges: list[str]) -> list[Path]:
     return files
 
 
+# Judgment files of at least this many bytes in all are parsed by two processes.
+PARALLEL_BYTES = 64 << 20
+
+
 def read_judgment_battles(files: list[Path], baseline: str, weight: int = 3, first_game_only: bool = False,
                           keep_question=None) -> Battles:
     """Battles from judgment files of either layout.
@@ -131,9 +155,38 @@ def read_judgment_battles(files: list[Path], baseline: str, weight: int = 3, fir
     ``keep_question(qid, record)`` (optional) decides whether a judgment
     counts, e.g. to select a category. The record's own ``baseline`` (2025
     layout) names model_a when present; otherwise ``baseline``.
+
+    A large directory is split in two by size: a forked child parses the
+    second part while this process parses the first, and the child's rows
+    are appended with its names re-interned, which gives exactly what reading
+    the files in order would.
     """
     if weight < 1:
         raise InputError(f"must be at least 1, got {weight}", key="--weight")
+
+    def parse(part: list[Path]) -> _Builder:
+        return _read_judgment_files(part, baseline, weight, first_game_only, keep_question)
+
+    split = _halfway(files) if Background.available() else None
+    if split is None:
+        out = parse(files)
+    else:
+        with Background(lambda: parse(files[split:]).columns()) as second_part:
+            out = parse(files[:split])
+            out.merge(*second_part.result())
+    return out.build([str(f) for f in files])
+
+
+def _halfway(files: list[Path]) -> int | None:
+    """Index that splits ``files`` into two parts of about equal size, or None when they are small."""
+    sizes = np.cumsum([f.stat().st_size for f in files]) if files else np.zeros(0)
+    if len(files) < 2 or sizes[-1] < PARALLEL_BYTES:
+        return None
+    return int(min(len(files) - 1, max(1, np.searchsorted(sizes, sizes[-1] / 2))))
+
+
+def _read_judgment_files(files: list[Path], baseline: str, weight: int, first_game_only: bool,
+                         keep_question) -> _Builder:
     out = _Builder()
     games_used = 1 if first_game_only else 2
     strong_count = weight
@@ -165,7 +218,7 @@ def read_judgment_battles(files: list[Path], baseline: str, weight: int = 3, fir
                     a, b, q = out.model(base), out.model(model), out.question(qid)
                 winner, strong = verdict
                 out.add(a, b, winner, q, strong_count if strong else 1)
-    return out.build([str(f) for f in files])
+    return out
 
 
 # ---------------------------------------------------------------- the battles file
@@ -295,6 +348,102 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
             features[str(qid)] = feats
     avg = int(sum(tokens) / len(tokens)) if tokens else 0
     return AnswerInfo(path, avg, features)
+
+
+def read_answers_info(data_dir, bench: str, models) -> dict[str, AnswerInfo | None | InputError]:
+    """``read_answer_info`` for each of ``models``.
+
+    A malformed answer file gives its InputError as the value, for the caller
+    to raise only if that model turns out to be in a battle.
+    """
+    out: dict[str, AnswerInfo | None | InputError] = {}
+    for m in dict.fromkeys(models):
+        try:
+            out[m] = read_answer_info(data_dir, bench, m)
+        except InputError as err:
+            out[m] = err
+    return out
+
+
+# ---------------------------------------------------------------- reading on the second core
+
+
+class Background:
+    """``work()`` run in a forked child process; ``result()`` waits for it and returns it (or raises its error).
+
+    Reading judgments and answers is JSON parsing, which holds the GIL, so
+    threads would not overlap it; processes do. show_result reads the answer
+    files in one child while ``read_judgment_battles`` parses half of the
+    judgment files in another. The child only parses and pickles (no BLAS,
+    no locks another thread could hold), which is what makes forking a
+    process with numpy's idle BLAS threads safe. Where fork is unavailable,
+    or the child fails to deliver, the work is done in this process when the
+    result is asked for. Use it as a context manager: leaving the block early
+    (an error while parsing the judgments) stops the child, so no process
+    outlives the call.
+    """
+
+    def __init__(self, work):
+        self.work, self.pid, self.fd = work, None, None
+        if self.available():
+            read_fd, write_fd = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: compute, send the pickled outcome, leave without running any cleanup
+                code = 0
+                try:
+                    os.close(read_fd)
+                    try:
+                        payload = pickle.dumps((True, work()), pickle.HIGHEST_PROTOCOL)
+                    except BaseException as err:  # noqa: BLE001 - every failure is the parent's to report
+                        try:
+                            payload = pickle.dumps((False, err), pickle.HIGHEST_PROTOCOL)
+                        except Exception:  # noqa: BLE001 - an exception that does not pickle
+                            payload = pickle.dumps((False, RuntimeError(repr(err))))
+                    with os.fdopen(write_fd, "wb") as out:
+                        out.write(payload)
+                except BaseException:  # noqa: BLE001 - the parent notices the missing payload
+                    code = 1
+                finally:
+                    os._exit(code)
+            os.close(write_fd)
+            self.pid, self.fd = pid, read_fd
+
+    @staticmethod
+    def available() -> bool:
+        """Whether work really goes to a second process here (Linux: fork is cheap and safe for this)."""
+        return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+    def result(self):
+        if self.pid is None:
+            return self.work()
+        with os.fdopen(self.fd, "rb") as pipe:
+            self.fd = None
+            payload = pipe.read()
+        os.waitpid(self.pid, 0)
+        self.pid = None
+        try:
+            ok, value = pickle.loads(payload)
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            # the child died before delivering (killed, out of memory): do the work here instead
+            return self.work()
+        if not ok:
+            raise value
+        return value
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], from_battles: dict,

@@ -94,17 +94,25 @@ def _fit_args(settings: RunSettings, baseline: int) -> dict:
     return {"l2": 1.0, "fixed": None}  # scikit-learn's default L2 with C = 1.0, as v0.1 fitted it
 
 
-def _one_sided(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int) -> np.ndarray:
+def _one_sided(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int,
+               total: np.ndarray | None = None) -> np.ndarray:
     """(R, n_models) True where a model's weighted battles all went one way (or it had none).
 
     Such a sample has no finite maximum-likelihood rating: the unpenalised fit
     ends at the tiny ridge's bound, which is why the model gets flagged.
+    ``total`` (R, n_models), the weighted battles of each model, if already known.
     """
     share = rt.TARGET[kinds.winner][:, None]
     wins = rt.per_model(kinds.model_a, weights * share, n_models) + \
         rt.per_model(kinds.model_b, weights * (1.0 - share), n_models)
-    total = rt.per_model(kinds.model_a, weights, n_models) + rt.per_model(kinds.model_b, weights, n_models)
+    if total is None:
+        total = _battles_per_model(kinds, weights, n_models)
     return (wins == 0) | (wins == total)
+
+
+def _battles_per_model(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int) -> np.ndarray:
+    """(R, n_models) weighted battles each model is in."""
+    return rt.per_model(kinds.model_a, weights, n_models) + rt.per_model(kinds.model_b, weights, n_models)
 
 
 def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dict[str, int] | None = None,
@@ -163,13 +171,16 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
     all_q = list(question_ids) if question_ids else list(battles.questions)
     counted = battles.count > 0
     covered_sets: list[set] = [set() for _ in range(M)]
-    for side in (battles.model_a, battles.model_b):
-        for m, q in zip(side[counted].tolist(), battles.question[counted].tolist()):
-            covered_sets[m].add(battles.questions[q])
+    Q = max(1, len(battles.questions))
+    pairs = np.unique(np.concatenate([battles.model_a[counted], battles.model_b[counted]]) * Q +
+                      np.tile(battles.question[counted], 2))  # (model, question) with a counted battle
+    for m, q in zip((pairs // Q).tolist(), (pairs % Q).tolist()):
+        covered_sets[m].add(battles.questions[q])
     n_battles = np.bincount(np.concatenate([battles.model_a, battles.model_b]),
                             weights=np.concatenate([battles.count, battles.count]), minlength=M)
     full_one_sided = _one_sided(kinds, kinds.count[:, None], M)[0]
 
+    boot_win_rates = rt.win_rate(boot)  # (rounds, M), NaN where a model sat out a round
     rows, missing = [], {}
     benchmark = set(all_q)
     for m, name in enumerate(models):
@@ -192,14 +203,13 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
                 reasons.append("no bootstrap results")
             if reasons:
                 flags.append("unreliable: " + "; ".join(reasons))
-        samples = boot[:, m]
         rows.append(ModelResult(
             model=name, score=100 * float(rt.win_rate(point[m])),
             lower=100 * float(rt.win_rate(lo[m])), upper=100 * float(rt.win_rate(hi[m])),
             rating=float(point[m]), rating_lower=float(lo[m]), rating_upper=float(hi[m]),
             avg_tokens=int((avg_tokens or {}).get(name, 0)), covered=covered, questions=len(all_q),
             battles=int(n_battles[m]), is_baseline=is_base, flags=tuple(flags),
-            results=[100 * float(rt.win_rate(x)) for x in samples.tolist() if not math.isnan(x)]))
+            results=[100 * x for x in boot_win_rates[:, m].tolist() if not math.isnan(x)]))
     rows.sort(key=lambda r: (-r.score, r.model))
     return Leaderboard(rows, settings, coefs, missing, battles.total)
 
@@ -209,11 +219,11 @@ def _bootstrap(kinds, target, X, fit: dict, theta, settings: RunSettings, M: int
     """(rounds, M) bootstrap ratings (NaN where a model is absent) and, per model, the rounds with one outcome.
 
     Rounds are weight vectors over the battle kinds, solved together in chunks
-    that keep the (kinds x rounds) arrays around 4 million numbers; each chunk
+    that keep the (kinds x rounds) arrays around 8 million numbers (64 MB); each chunk
     starts from the full-data solution, a few Newton steps away.
     """
     rng = np.random.default_rng(settings.seed)
-    chunk = max(1, min(settings.rounds, int(4e6 // max(1, len(kinds)))))
+    chunk = max(1, min(settings.rounds, int(2 ** 23 // max(1, len(kinds)))))
     parts, one_sided_rounds = [], np.zeros(M, int)
     for start in range(0, settings.rounds, chunk):
         r = min(chunk, settings.rounds - start)
@@ -221,9 +231,10 @@ def _bootstrap(kinds, target, X, fit: dict, theta, settings: RunSettings, M: int
         th = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * W, M, X, init=theta, **fit)
         ratings = rt.ratings_from_coefficients(th, M, base)
         # a model missing from a sample has no rating in it (NaN, skipped by the percentiles)
-        absent = (rt.per_model(kinds.model_a, W, M) + rt.per_model(kinds.model_b, W, M)) == 0
+        total = _battles_per_model(kinds, W, M)
+        absent = total == 0
         ratings[absent] = np.nan
-        one_sided_rounds += (_one_sided(kinds, W, M) & ~absent).sum(0)
+        one_sided_rounds += (_one_sided(kinds, W, M, total) & ~absent).sum(0)
         parts.append(ratings)
     return np.vstack(parts), one_sided_rounds
 
@@ -235,10 +246,11 @@ def _rounds(loaded: dict[str, np.ndarray]) -> int:
 def _per_kind(features, battles: Battles, kinds: rt.BattleKinds) -> tuple[np.ndarray, np.ndarray]:
     """Features of the answers behind each battle kind (kinds are keyed by model pair and question)."""
     fa, fb = features
-    key = {}
-    for i, (a, b, q) in enumerate(zip(battles.model_a.tolist(), battles.model_b.tolist(), battles.question.tolist())):
-        key.setdefault((a, b, q), i)
-    rows = [key[(a, b, q)] for a, b, q in zip(kinds.model_a.tolist(), kinds.model_b.tolist(), kinds.question.tolist())]
+    M, Q = len(battles.models), max(1, len(battles.questions))
+    battle_key = (battles.model_a * M + battles.model_b) * Q + battles.question
+    kind_key = (kinds.model_a * M + kinds.model_b) * Q + kinds.question
+    order = np.argsort(battle_key, kind="stable")
+    rows = order[np.searchsorted(battle_key[order], kind_key)]  # the first battle row of each kind's key
     return fa[rows], fb[rows]
 
 

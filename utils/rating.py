@@ -11,18 +11,20 @@ math"), which is what Arena-Hard v0.1 computes:
 * the plain fit is unpenalised; the style-controlled fit carries scikit-learn's
   default L2 penalty (C = 1.0) on every coefficient, as v0.1 did;
 * a bootstrap round is a vector of weights over the same rows (multinomial
-  counts, or Poisson), so all rounds are solved together by one vectorised
-  Newton iteration instead of refitting a resampled table a hundred times.
+  counts, or Poisson), so rounds are solved together by vectorised Newton
+  iterations instead of refitting a resampled table a hundred times: a few
+  rounds at a time, so that an iteration's arrays stay in cache, and those
+  chunks on as many threads as there are cores. Only numpy is used, which
+  keeps start-up short (scipy.sparse alone took half a second to import).
 """
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import expit
 
 LN10 = math.log(10.0)
 SCALE = 400.0  # Elo points per factor of 10 in the odds
@@ -37,6 +39,19 @@ TINY_RIDGE = 1e-6
 # line search: the logistic loss is smooth enough that they cannot overshoot
 # in a way that matters, and skipping the loss evaluations halves the cost.
 SAFE_STEP = 0.5
+
+# Bootstrap weightings are fitted in chunks of about this many (row x
+# weighting) numbers (4 MB), which keeps an iteration's arrays in cache.
+CHUNK_ELEMENTS = 2 ** 19
+# ... and on several threads once there are at least this many in all
+PARALLEL_ELEMENTS = 2 ** 21
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 # The style features of v0.1, in its order and with its names (the ``_a`` side
 # is the baseline's answer; a positive coefficient means the longer/more
@@ -74,11 +89,12 @@ class BattleKinds:
         return len(self.count)
 
 
-def group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Identical rows of a 2-D key array: (index of each group's first row, group of every row).
+def sorted_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Identical rows of a 2-D key array, lexicographically sorted: (the sort order, where each group starts in it).
 
     A lexsort over the columns; much faster than ``np.unique(axis=0)``, which
-    sorts the rows as opaque byte strings.
+    sorts the rows as opaque byte strings. In this order every group, and every
+    run of groups with the same leading columns, is contiguous.
     """
     keys = np.asarray(keys)
     n = len(keys)
@@ -88,9 +104,16 @@ def group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ordered = keys[order]
     starts = np.ones(n, bool)
     starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-    group_sorted = np.cumsum(starts) - 1
-    group = np.empty(n, np.int64)
-    group[order] = group_sorted
+    return order, np.flatnonzero(starts)
+
+
+def group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Identical rows of a 2-D key array: (index of each group's first row, group of every row)."""
+    order, starts = sorted_groups(keys)
+    group_sorted = np.zeros(len(order), np.int64)
+    group_sorted[starts[1:]] = 1
+    group = np.empty(len(order), np.int64)
+    group[order] = np.cumsum(group_sorted)
     return order[starts], group
 
 
@@ -143,10 +166,10 @@ def fit_bradley_terry(model_a, model_b, target, weights, n_models: int, features
     (l2 = 1/C of scikit-learn). Coefficient ``fixed`` is held at 0; use it for
     the unpenalised fit, whose ratings are only defined up to a shift. ``init``
     (d,) starts every weighting from a known solution, e.g. the full-data fit
-    for the bootstrap rounds. Damped Newton steps; the Hessian is assembled from
-    per-pair sums so its cost grows with the number of model pairs, not with
-    the number of rows times models squared. Returns theta with shape
-    (R, n_models + k) (or (n_models + k,) for a single weighting).
+    for the bootstrap rounds. Damped Newton steps; gradient and Hessian come
+    from sums over each model pair's rows, so their cost grows with the number
+    of rows and pairs, not with rows times models squared. Returns theta with
+    shape (R, n_models + k) (or (n_models + k,) for a single weighting).
     """
     a, b = np.asarray(model_a, np.int64), np.asarray(model_b, np.int64)
     W = np.asarray(weights, float)
@@ -157,97 +180,183 @@ def fit_bradley_terry(model_a, model_b, target, weights, n_models: int, features
     F = np.zeros((n, 0)) if features is None else np.asarray(features, float).reshape(n, -1)
     k, M = F.shape[1], n_models
     d = M + k
+    start_theta = np.zeros(d) if init is None else np.asarray(init, float).reshape(d)
+    if n == 0:
+        return start_theta.copy() if single else np.tile(start_theta, (R, 1))
 
     # Rows that differ only in the outcome share their linear predictor, so the
     # loss needs per group only the total weight and the weight A won:
     # sum_j w_j [softplus(eta) - t_j eta] = w softplus(eta) - (sum_j w_j t_j) eta.
-    first, group_of_row = group_rows(np.column_stack([a, b, F]))
-    to_group = sp.csr_matrix((np.ones(n), (group_of_row, np.arange(n))), shape=(len(first), n))
-    Wg = np.asarray(to_group @ W)
-    Wt = np.asarray(to_group @ (W * np.asarray(target, float)[:, None]))
+    # The groups come sorted by (a, b, features), so each model pair's groups are one run.
+    order, starts = sorted_groups(np.column_stack([a, b, F]))
+    target_of_row = np.asarray(target, float)
+    first = order[starts]
     a, b, F = a[first], b[first], F[first]
     n = len(first)
-
-    # D: the model part of the design matrix, +ln10 for A and -ln10 for B, sparse.
-    rows = np.concatenate([np.arange(n), np.arange(n)])
-    D = sp.csr_matrix((np.concatenate([np.full(n, LN10), np.full(n, -LN10)]), (rows, np.concatenate([a, b]))),
-                      shape=(n, M))
-    Dt = D.T.tocsr()
-    # which model pair each group belongs to, for the model-model block of the Hessian
-    pairs, pair_of_row = np.unique(np.stack([a, b], 1), axis=0, return_inverse=True)
-    Gt = sp.csr_matrix((np.ones(n), (pair_of_row.ravel(), np.arange(n))), shape=(len(pairs), n))
-    pa, pb = pairs[:, 0], pairs[:, 1]
+    new_pair = np.ones(n, bool)
+    new_pair[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    pair_start = np.flatnonzero(new_pair)
+    pa, pb = a[pair_start], b[pair_start]
+    pair_size = np.diff(np.append(pair_start, n))
+    pair_rows = [slice(lo, lo + size) for lo, size in zip(pair_start.tolist(), pair_size.tolist())]
+    # with features, per-pair sums of s * F (the model-feature block of the
+    # Hessian) are one small matrix product per pair when pairs have many rows
+    # (arena-hard: one pair per model, a row per question), else a reduceat per feature
+    per_pair_products = k > 0 and len(pair_start) * 64 <= n
+    G = np.column_stack([np.ones(n), F])
+    FT = np.ascontiguousarray(F.T)
     FF = (F[:, :, None] * F[:, None, :]).reshape(n, k * k)
     free = np.ones(d, bool)
     if fixed is not None:
         free[fixed] = False
     ridge = np.where(free, l2, 0.0)
-
-    def linear(theta):  # theta (R, d) -> eta (n, R)
-        return np.asarray(D @ theta[:, :M].T) + F @ theta[:, M:].T
-
-    def loss(theta, eta):
-        return (Wg * np.logaddexp(0.0, eta) - Wt * eta).sum(0) + 0.5 * (ridge * theta ** 2).sum(1)
-
-    theta = np.zeros((R, d)) if init is None else np.tile(np.asarray(init, float), (R, 1))
-    eta = linear(theta)
     idx = np.flatnonzero(free)
-    for _ in range(max_iter):
-        p = expit(eta)
-        r = Wg * p - Wt
-        s = Wg * p * (1.0 - p)
-        grad = np.empty((R, d))
-        grad[:, :M] = np.asarray(Dt @ r).T
-        grad[:, M:] = (F.T @ r).T
-        grad += ridge * theta
-        H = np.zeros((R, d, d))
-        S = np.asarray(Gt @ s).T * LN10 ** 2  # (R, pairs)
-        np.add.at(H, (slice(None), pa, pa), S)
-        np.add.at(H, (slice(None), pb, pb), S)
-        np.add.at(H, (slice(None), pa, pb), -S)
-        np.add.at(H, (slice(None), pb, pa), -S)
-        for f in range(k):
-            cross = np.asarray(Dt @ (s * F[:, f:f + 1])).T  # (R, M)
-            H[:, :M, M + f] = cross
-            H[:, M + f, :M] = cross
+    diag = np.arange(d)
+
+    def linear(theta):  # theta (c, d) -> eta (c, n)
+        eta = np.repeat(LN10 * (theta[:, pa] - theta[:, pb]), pair_size, axis=1)
         if k:
-            H[:, M:, M:] = (FF.T @ s).T.reshape(R, k, k)
-        H[:, np.arange(d), np.arange(d)] += ridge
-        Hf = H[:, idx[:, None], idx[None, :]]
-        # a model absent from a round has an all-zero row: pin it rather than fail
-        empty = np.abs(Hf).sum(2) == 0
-        Hf[empty.nonzero()[0], empty.nonzero()[1], empty.nonzero()[1]] = 1.0
-        step = np.zeros((R, d))
-        step[:, idx] = np.linalg.solve(Hf, grad[:, idx][..., None])[..., 0]
-        new_theta = theta - step
-        new_eta = linear(new_theta)
-        moved = np.abs(step).max()
-        if moved <= SAFE_STEP:  # near the optimum a full Newton step is safe: skip the loss evaluations
-            theta, eta = new_theta, new_eta
-            if moved < tol:
-                break
-            continue
-        # a long step may overshoot: halve it wherever it would not lower the loss
-        current = loss(theta, eta)
-        scale = np.ones(R)
-        new_loss = loss(new_theta, new_eta)
-        for _ in range(30):
-            worse = new_loss > current + 1e-12 * np.abs(current)
-            if not worse.any():
-                break
-            scale[worse] *= 0.5
-            new_theta = theta - scale[:, None] * step
+            eta += theta[:, M:] @ FT
+        return eta
+
+    def to_models(per_pair):  # (pairs, ...) -> (M, ...): + for model A, - for model B, times ln10
+        out = np.zeros((M,) + per_pair.shape[1:])
+        np.add.at(out, pa, per_pair)
+        np.subtract.at(out, pb, per_pair)
+        return LN10 * out
+
+    def solve(Wg, Wt):
+        """Newton iterations for the weightings in the rows of Wg / Wt (c, n)."""
+        c = Wg.shape[0]
+
+        def loss(theta, eta):
+            return (Wg * np.logaddexp(0.0, eta) - Wt * eta).sum(1) + 0.5 * (ridge * theta ** 2).sum(1)
+
+        theta = np.tile(start_theta, (c, 1))
+        eta = eta0  # every weighting starts at the same point: one row of eta serves them all
+        rs = np.empty((2 * c, n))  # r and s of every row, one weighting per line
+        r, s = rs[:c], rs[c:]
+        last_moved = math.inf
+        for _ in range(max_iter):
+            # p = 1 / (1 + e^-eta); e^-eta overflows to inf for very negative eta, giving p = 0
+            with np.errstate(over="ignore"):
+                p = np.exp(-eta)
+            p += 1.0
+            np.reciprocal(p, out=p)
+            np.multiply(Wg, p, out=s)
+            np.subtract(s, Wt, out=r)  # r = w p - w t: each row's gradient in eta
+            np.subtract(1.0, p, out=p)
+            s *= p  # s = w p (1 - p): its curvature
+            grad = np.empty((c, d))
+            H = np.zeros((c, d, d))
+            if per_pair_products:
+                sums = np.stack([rs[:, rows] @ G[rows] for rows in pair_rows])  # (pairs, 2c, 1 + k)
+                r_pair, s_pair, sF_pair = sums[:, :c, 0], sums[:, c:, 0], sums[:, c:, 1:]
+                grad[:, M:] = sums[:, :c, 1:].sum(0)
+            else:
+                both = np.add.reduceat(rs, pair_start, axis=1).T  # (pairs, 2c)
+                r_pair, s_pair = both[:, :c], both[:, c:]
+                if k:
+                    grad[:, M:] = r @ F
+                    sF_pair = np.stack([np.add.reduceat(s * FT[f], pair_start, axis=1).T for f in range(k)], 2)
+            grad[:, :M] = to_models(r_pair).T
+            grad += ridge * theta
+            S = s_pair.T * LN10 ** 2  # (c, pairs)
+            np.add.at(H, (slice(None), pa, pa), S)
+            np.add.at(H, (slice(None), pb, pb), S)
+            np.add.at(H, (slice(None), pa, pb), -S)
+            np.add.at(H, (slice(None), pb, pa), -S)
+            if k:
+                cross = to_models(sF_pair).transpose(1, 0, 2)  # (c, M, k)
+                H[:, :M, M:] = cross
+                H[:, M:, :M] = cross.transpose(0, 2, 1)
+                H[:, M:, M:] = (s @ FF).reshape(c, k, k)
+            H[:, diag, diag] += ridge
+            Hf = H if fixed is None else H[:, idx[:, None], idx[None, :]]
+            # a model absent from a weighting has an all-zero row: pin it rather than fail
+            empty = np.abs(Hf).sum(2) == 0
+            if empty.any():
+                rows_, cols_ = empty.nonzero()
+                Hf[rows_, cols_, cols_] = 1.0
+            step = np.zeros((c, d))
+            step[:, idx] = np.linalg.solve(Hf, grad[:, idx][..., None])[..., 0]
+            new_theta = theta - step
             new_eta = linear(new_theta)
+            moved = np.abs(step).max()
+            if moved <= SAFE_STEP:  # near the optimum a full Newton step is safe: skip the loss evaluations
+                theta, eta = new_theta, new_eta
+                # Done when the step is below tol, or when it is below sqrt(tol) and at most
+                # a hundredth of the one before: then Newton is converging quadratically and
+                # the error left after this step is of the order of its square.
+                if moved < tol or (moved < math.sqrt(tol) and moved < 0.01 * last_moved):
+                    break
+                last_moved = moved
+                continue
+            last_moved = moved
+            # a long step may overshoot: halve it wherever it would not lower the loss
+            current = loss(theta, eta)
+            scale = np.ones(c)
             new_loss = loss(new_theta, new_eta)
-        theta, eta = new_theta, new_eta
+            for _ in range(30):
+                worse = new_loss > current + 1e-12 * np.abs(current)
+                if not worse.any():
+                    break
+                scale[worse] *= 0.5
+                new_theta = theta - scale[:, None] * step
+                new_eta = linear(new_theta)
+                new_loss = loss(new_theta, new_eta)
+            theta, eta = new_theta, new_eta
+        return theta
+
+    eta0 = linear(start_theta[None, :])
+    new_group = np.zeros(len(order), np.int64)
+    new_group[starts[1:]] = 1
+    group = np.empty(len(order), np.int64)  # each row's group, numbered in sorted order
+    group[order] = np.cumsum(new_group)
+    WT = np.ascontiguousarray(W.T)
+    won = WT * target_of_row
+    theta = np.empty((R, d))
+
+    def solve_rounds(lo: int, hi: int) -> None:
+        Wg = np.stack([np.bincount(group, weights=WT[j], minlength=n) for j in range(lo, hi)])
+        Wt = np.stack([np.bincount(group, weights=won[j], minlength=n) for j in range(lo, hi)])
+        theta[lo:hi] = solve(Wg, Wt)
+
+    # weightings are solved a few at a time, so that the (weightings x rows)
+    # arrays of an iteration stay in the processor's cache
+    chunk = max(1, int(CHUNK_ELEMENTS // max(n, d * d)))
+    bounds = [(lo, min(R, lo + chunk)) for lo in range(0, R, chunk)]
+    workers = min(len(bounds), _cores())
+    if workers > 1 and n * R >= PARALLEL_ELEMENTS:
+        # numpy releases the GIL inside its array loops, so chunks solved on
+        # several threads run side by side; each chunk's arithmetic is the same
+        # as on one thread, so the result does not depend on the thread count.
+        # The BLAS library's own threads would only compete with ours: one each.
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda b: solve_rounds(*b), bounds))
+    else:
+        for lo, hi in bounds:
+            solve_rounds(lo, hi)
     return theta[0] if single else theta
 
 
 def per_model(model_index, values: np.ndarray, n_models: int) -> np.ndarray:
     """Sums of ``values`` (n, R) over the rows of each model: (R, n_models)."""
-    n = len(model_index)
-    onehot = sp.csr_matrix((np.ones(n), (np.asarray(model_index), np.arange(n))), shape=(n_models, n))
-    return np.asarray(onehot @ values).T
+    index = np.asarray(model_index, np.int64)
+    values = np.asarray(values, float)
+    out = np.zeros((values.shape[1], n_models))
+    if len(index) == 0:
+        return out
+    order = np.argsort(index, kind="stable")  # battle kinds come sorted already; then this is cheap
+    ordered = index[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    if not (order[1:] > order[:-1]).all():
+        values = values[order]
+    out[:, ordered[starts]] = np.add.reduceat(values, starts, axis=0).T
+    return out
 
 
 def ratings_from_coefficients(theta: np.ndarray, n_models: int, baseline: int) -> np.ndarray:
@@ -292,15 +401,16 @@ def bootstrap_weights(kinds: BattleKinds, rounds: int, rng: np.random.Generator,
             return rng.multinomial(total, count / count.sum(), size=rounds).T.astype(float)
         # many kinds (kept apart by question): drawing the battles themselves and
         # counting them per kind is faster than a multinomial over every kind
-        owner = np.repeat(np.arange(len(count), dtype=np.int64), count.astype(np.int64))
-        out = np.empty((len(count), rounds))
-        step = max(1, int(4e6 // total))  # bounded memory for the draws
+        owner = np.repeat(np.arange(len(count), dtype=np.int32), count.astype(np.int64))
+        out = np.empty((rounds, len(count)))  # returned transposed: each round's weights contiguous
+        step = max(1, int(3e5 // total))  # a few rounds at a time: the draws stay in cache
         for start in range(0, rounds, step):
             r = min(step, rounds - start)
-            drawn = owner[rng.integers(0, total, size=(r, total), dtype=np.int32)]
-            drawn += np.arange(r)[:, None] * len(count)
-            out[:, start:start + r] = np.bincount(drawn.ravel(), minlength=r * len(count)).reshape(r, -1).T
-        return out
+            drawn = rng.integers(0, total, size=(r, total), dtype=np.int32)
+            np.take(owner, drawn, out=drawn)  # battle -> its kind
+            drawn += (np.arange(r, dtype=np.int32) * len(count))[:, None]
+            out[start:start + r] = np.bincount(drawn.ravel(), minlength=r * len(count)).reshape(r, -1)
+        return out.T
     if unit != "question":
         raise ValueError(f"unknown bootstrap unit {unit!r}")
     if (kinds.question < 0).any():
