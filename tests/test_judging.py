@@ -294,6 +294,16 @@ def test_bad_judge_settings_are_one_clear_line(tmp_path, scripted_server, lines,
     assert not (tmp_path / "data" / BENCH / "model_judgment").exists()
 
 
+def test_a_template_asking_for_a_turn_a_question_lacks_stops_before_any_request(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server, judge_lines="prompt_template: \"{question_1} then {question_2}\"\n")
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in ("judge.yaml", "prompt_template", "{question_2}", "question q0"):
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert not scripted_server.chat_requests()
+
+
 def test_original_config_shape_renders_the_recorded_prompts_exactly(shared, tmp_path, scripted_server):
     """From the shared questions and answers, both games' prompts equal those a real run recorded."""
     recorded = read_jsonl(shared / "data/real-judgments/gpt-4-1106-preview__Pythia-12B-DPO-UltraFeedback.jsonl")

@@ -295,6 +295,7 @@ class JudgeSettings:
     max_tokens: int = 4096
     attempts: int = 2  # number_of_judgment_attempts
     structured: bool = False  # ask for a JSON verdict through response_format
+    path: str = ""  # the file these settings were read from, for messages
 
     def prompt_for(self, category: str) -> JudgePrompt:
         return self.categories.get(category, self.prompt)
@@ -416,5 +417,6 @@ def load_judge_settings(path: Path | str, default_system_prompt: str,
         max_tokens=get(doc, raw, (), "max_tokens", int, 4096, minimum=1),
         attempts=get(doc, raw, (), "number_of_judgment_attempts", int, 2, minimum=1),
         structured=get(doc, raw, (), "structured_verdicts", bool, False),
+        path=str(doc.path),
     )
     return settings, doc

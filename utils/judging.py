@@ -28,6 +28,7 @@ from pathlib import Path
 from utils.battles import GAME_VERDICTS
 from utils.clients import ModelClient, RequestFailed
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_pattern
+from utils.errors import InputError
 from utils.names import judgment_dir, judgment_file
 from utils.rating import TIE, WINNER_A
 from utils.records import LABELS, Answer, Game, Judgment, Question
@@ -118,8 +119,9 @@ def render_game(prompt: JudgePrompt, fields: dict[str, str], structured: bool) -
     for template in prompt.prompt_template:
         try:
             text = template.format_map(fields)
-        except (KeyError, IndexError) as err:  # e.g. {answer_3} for a single-turn question
-            raise ValueError(f"the template needs {err}, which this question does not have") from None
+        except KeyError as err:  # e.g. {question_2} for a single-turn question
+            raise InputError(f"the template uses {{{err.args[0]}}}, which this question's turns do not provide",
+                             key="prompt_template") from None
         messages.append({"role": "user", "content": text})
     if structured:
         messages[-1] = {"role": "user", "content": messages[-1]["content"] + STRUCTURED_REQUEST}
@@ -281,6 +283,7 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
     """Lock every output file and list what is still to judge; all before the first request."""
     reference = answers.get(settings.ref_model, {}) if settings.ref_model else {}
     runs: list[JudgeRun] = []
+    rendered: set[tuple] = set()
     try:
         for judge in settings.judge_models:
             for model in settings.model_list:
@@ -299,13 +302,32 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                     elif settings.ref_model and q.uid not in reference:
                         run.missing_reference += 1
                     else:
-                        run.todo.append(Pairing(q, answers[model][q.uid], answers[prompt.baseline_model][q.uid],
-                                                reference.get(q.uid), prompt))
+                        pairing = Pairing(q, answers[model][q.uid], answers[prompt.baseline_model][q.uid],
+                                          reference.get(q.uid), prompt)
+                        _check_renders(pairing, rendered, settings.path)
+                        run.todo.append(pairing)
     except BaseException:
         for run in runs:
             run.store.close()
         raise
     return runs
+
+
+def _check_renders(p: Pairing, seen: set[tuple], settings_path: str) -> None:
+    """Fail before any request if the template asks for a turn this pairing lacks.
+
+    Whether a template renders depends only on the prompt and the number of
+    turns of each text, so each such shape is rendered once.
+    """
+    shape = (id(p.prompt), len(p.question.turns), len(p.answer.turns), len(p.baseline.turns),
+             len(p.reference.turns) if p.reference else -1)
+    if shape not in seen:
+        try:
+            render_game(p.prompt, prompt_fields(p.question, p.baseline, p.answer, p.reference), False)
+        except InputError as err:
+            raise InputError(f"{err.message} (question {p.question.uid}, model {p.answer.model})",
+                             settings_path, key=err.key) from None
+        seen.add(shape)
 
 
 async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict[str, ModelConfig],
