@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.helpers import ROOT, make_questions, read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer, Drop, Malformed, ScriptedServer, Status
 
@@ -196,28 +198,21 @@ def test_multi_turn_questions_are_answered_turn_by_turn(tmp_path, scripted_serve
         len(f"Scripted answer to: {t}".split()) for t in ("First, name a colour.", "Now name another."))
 
 
-def test_parallel_bounds_the_requests_in_flight(tmp_path, scripted_server):
-    scripted_server.latency = 0.3
-    args = configure(tmp_path, [scripted_server], parallel=3, questions=make_questions(12))
-    proc = gen_answer(args)
-    assert proc.returncode == 0, proc.stderr
-    assert scripted_server.max_in_flight == 3
-    # twelve 0.3 s requests, three at a time: about 1.2 s of waiting, not 3.6 s
-    sent = scripted_server.chat_requests()
-    assert sent[-1].time - sent[0].time < 2.0
-
-
-def test_parallel_above_one_connection_lane_fills_every_lane(tmp_path, scripted_server):
+@pytest.mark.parametrize("parallel, count, within", [
+    (3, 12, 2.0),    # four waves of 0.3 s: about 1.2 s of waiting, not 3.6 s
     # parallel 40 is split over three SDK clients (16 connections at most each, utils/clients.py):
-    # all 40 slots must still be in flight at once, and never more
+    # all 40 slots must still be in flight at once, not queued inside httpx
+    (40, 160, 2.5),
+])
+def test_parallel_bounds_and_fills_the_requests_in_flight(tmp_path, scripted_server, parallel, count, within):
     scripted_server.latency = 0.3
-    args = configure(tmp_path, [scripted_server], parallel=40, questions=make_questions(160))
+    args = configure(tmp_path, [scripted_server], parallel=parallel, questions=make_questions(count))
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
-    assert scripted_server.max_in_flight == 40
-    assert len(answers(tmp_path)) == 160
+    assert scripted_server.max_in_flight == parallel
+    assert len(answers(tmp_path)) == count
     sent = scripted_server.chat_requests()
-    assert sent[-1].time - sent[0].time < 2.5  # four waves of 0.3 s, not requests queued inside httpx
+    assert sent[-1].time - sent[0].time < within
 
 
 def test_several_endpoints_take_turns(tmp_path):
