@@ -49,7 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     # ours
     p.add_argument("--data-dir", default="data", help="where the benchmarks live")
     p.add_argument("--csv", metavar="PATH", help="write the table with bounds, ratings, coverage and settings")
-    p.add_argument("--confidence", type=float, default=95.0, help="interval level in percent (default 95)")
+    p.add_argument("--confidence", type=float, default=95.0, help="interval level in percent")
     p.add_argument("--seed", type=int, default=42, help="bootstrap seed (same inputs and seed, same table)")
     p.add_argument("--bootstrap-unit", choices=("battle", "question"), default="battle",
                    help="resample single battles (the original) or whole questions with all their battles")
