@@ -15,11 +15,11 @@ from pathlib import Path
 
 import orjson
 
-from utils.battles import (Background, battle_features, json_lines, judgment_files, load_battles,
+from utils.battles import (Background, battle_features, judgment_files, load_battles,
                            read_answer_info, read_answers_info, read_judgment_battles, save_battles)
 from utils.errors import InputError, run_cli
-from utils.leaderboard import (RunSettings, bootstrap_from_records, bootstrap_records, compute_leaderboard,
-                               render_table, write_csv, write_original_csv)
+from utils.leaderboard import (RunSettings, bootstrap_records, compute_leaderboard, read_saved_bootstrap,
+                               render_table, saved_rounds, write_csv, write_original_csv)
 from utils.names import question_file, stem_to_name
 from utils.records import read_questions
 from utils.store import atomic_write
@@ -120,9 +120,9 @@ def main(argv=None) -> int:
     if args.load_bootstrap:
         if not boot_path.is_file():
             raise InputError("bootstrap results not found (run once without --load-bootstrap)", boot_path)
-        loaded = bootstrap_from_records(list(json_lines(boot_path)), args.baseline, boot_path)
+        loaded = read_saved_bootstrap(boot_path, args.baseline)
         settings.bootstrap_loaded_from = str(boot_path)
-        settings.rounds = max((len(v) for v in loaded.values()), default=0)
+        settings.rounds = saved_rounds(loaded)
 
     board = compute_leaderboard(battles, settings, avg_tokens, [q.uid for q in questions] or None, features, loaded)
     sys.stdout.write(render_table(board, show_elo=args.show_elo))

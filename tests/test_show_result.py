@@ -326,6 +326,20 @@ def test_a_broken_judgment_line_names_file_and_line(tmp_path):
     assert not (tmp_path / "data" / "arena_hard_battles.jsonl").exists()  # nothing half-written
 
 
+@pytest.mark.parametrize("line, where", [
+    ('[1, 2]', ":1"),  # not a JSON object
+    ('{"model": "alpha", "score": 60, "lower": 50, "upper": 70, "results": ["x"]}', ":1: results"),
+    ('{"%s": 1000, "alpha": "high"}' % BASE, ":1: alpha"),  # the original's per-round layout
+])
+def test_a_broken_saved_bootstrap_file_is_one_clear_error(tmp_path, line, where):
+    write_bench(tmp_path, MIXED, 4)
+    path = tmp_path / "data" / "bootstrapping_results.jsonl"
+    path.write_text(line + "\n")
+    msg = one_line_error(show(tmp_path, "--load-bootstrap", check=False))
+    assert "bootstrapping_results.jsonl" + where in msg
+    assert path.read_text() == line + "\n"  # left as it was
+
+
 def _split_bench(root: Path) -> list[Path]:
     """Judgment files whose later ones bring models and questions the earlier ones lack."""
     verdicts = {"alpha": [None, None, *MIXED["alpha"]], "beta": MIXED["beta"] + [None, None],

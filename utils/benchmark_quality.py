@@ -262,7 +262,8 @@ def evaluate(ours: list[Entry], reference: list[Entry] | None = None, mapping: M
 # ---------------------------------------------------------------- reading files
 
 
-def _number(value: object, path, line, key) -> float:
+def finite_number(value: object, path, line, key) -> float:
+    """``value`` as a finite float, or an InputError naming file, line and key."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise InputError(f"expected a number, got {type(value).__name__}", path, line, key)
     try:
@@ -274,7 +275,7 @@ def _number(value: object, path, line, key) -> float:
     return x
 
 
-def _samples(value: object, path, line) -> np.ndarray:
+def bootstrap_values(value: object, path, line) -> np.ndarray:
     """Bootstrap values; null/NaN rounds (a model missing from a resample) are dropped."""
     if not isinstance(value, list):
         raise InputError(f"expected a list of bootstrap values, got {type(value).__name__}", path, line, "results")
@@ -296,10 +297,10 @@ def _entry(rec: dict, path, line, value_keys: tuple[str, ...], need_samples: boo
     value_key = next((k for k in value_keys if k in rec), None)
     if value_key is None:
         raise InputError("missing key", path, line, value_keys[0])
-    point = _number(rec[value_key], path, line, value_key)
+    point = finite_number(rec[value_key], path, line, value_key)
     if "lower" in rec or "upper" in rec or need_samples:
-        lower = _number(rec.get("lower"), path, line, "lower") if "lower" in rec else None
-        upper = _number(rec.get("upper"), path, line, "upper") if "upper" in rec else None
+        lower = finite_number(rec.get("lower"), path, line, "lower") if "lower" in rec else None
+        upper = finite_number(rec.get("upper"), path, line, "upper") if "upper" in rec else None
         if lower is None or upper is None:
             raise InputError("missing key", path, line, "lower" if lower is None else "upper")
         if lower > upper:
@@ -308,7 +309,7 @@ def _entry(rec: dict, path, line, value_keys: tuple[str, ...], need_samples: boo
         lower = upper = point
     if need_samples and "results" not in rec:
         raise InputError("missing key", path, line, "results")
-    samples = _samples(rec["results"], path, line) if "results" in rec else np.array([])
+    samples = bootstrap_values(rec["results"], path, line) if "results" in rec else np.array([])
     return Entry(rec["model"], point, lower, upper, samples, line)
 
 
@@ -322,7 +323,7 @@ def _per_round(records: list[tuple[int, dict]], path) -> list[Entry]:
     first_line: dict[str, int] = {}
     for line, rec in records:
         for model, value in rec.items():
-            columns.setdefault(model, []).append(_number(value, path, line, model))
+            columns.setdefault(model, []).append(finite_number(value, path, line, model))
             first_line.setdefault(model, line)
     out = []
     for model, values in columns.items():
@@ -341,7 +342,8 @@ def _check_unique(entries: list[Entry], path) -> list[Entry]:
     return entries
 
 
-def _json_records(path: Path) -> list[tuple[int, dict]]:
+def json_records(path: Path) -> list[tuple[int, dict]]:
+    """(line, object) of every non-blank line of a leaderboard or bootstrap file; at least one."""
     records = []
     for line, rec in iter_jsonl(path):
         if not isinstance(rec, dict):
@@ -355,7 +357,7 @@ def _json_records(path: Path) -> list[tuple[int, dict]]:
 def read_bootstrap(path: Path | str) -> list[Entry]:
     """A bootstrap file: our one-line-per-model layout, or the original's one line per round."""
     path = Path(path)
-    records = _json_records(path)
+    records = json_records(path)
     if not any("model" in rec for _, rec in records):
         return _per_round(records, path)
     return _check_unique([_entry(rec, path, line, ("score",), need_samples=True) for line, rec in records], path)
@@ -372,7 +374,7 @@ def read_reference(path: Path | str) -> list[Entry]:
     """A reference leaderboard: CSV (model, rating, lower, upper) or JSON lines of the same, or a bootstrap file."""
     path = Path(path)
     if path.suffix.lower() != ".csv":
-        records = _json_records(path)
+        records = json_records(path)
         if not any("model" in rec for _, rec in records):
             return _per_round(records, path)
         return _check_unique([_entry(rec, path, line, ("rating", "score"), need_samples=False)

@@ -19,7 +19,7 @@ import numpy as np
 
 from utils import rating as rt
 from utils.battles import Battles
-from utils.benchmark_quality import separability
+from utils import benchmark_quality as bq
 from utils.errors import InputError
 
 FEW_QUESTIONS = 20  # below this many judged questions an interval says little
@@ -157,7 +157,7 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
 
     if loaded_bootstrap is not None:
         # models may have different numbers of saved rounds (rounds without them are not saved): pad with NaN
-        boot = np.full((_rounds(loaded_bootstrap), M), np.nan)
+        boot = np.full((saved_rounds(loaded_bootstrap), M), np.nan)
         for m, name in enumerate(models):
             saved = loaded_bootstrap.get(name, np.zeros(0))
             boot[:len(saved), m] = saved
@@ -239,10 +239,6 @@ def _bootstrap(kinds, target, X, fit: dict, theta, settings: RunSettings, M: int
     return np.vstack(parts), one_sided_rounds
 
 
-def _rounds(loaded: dict[str, np.ndarray]) -> int:
-    return max((len(v) for v in loaded.values()), default=0)
-
-
 def _per_kind(features, battles: Battles, kinds: rt.BattleKinds) -> tuple[np.ndarray, np.ndarray]:
     """Features of the answers behind each battle kind (kinds are keyed by model pair and question)."""
     fa, fb = features
@@ -263,28 +259,32 @@ def bootstrap_records(board: Leaderboard) -> list[dict]:
             for r in board.rows]
 
 
-def bootstrap_from_records(records: list[tuple[int, dict]], baseline: str, path) -> dict[str, np.ndarray]:
-    """Saved bootstrap results as rating samples per model.
+def read_saved_bootstrap(path: Path, baseline: str) -> dict[str, np.ndarray]:
+    """Saved bootstrap results as rating samples per model, checked as benchmark_quality checks them.
 
     Reads our layout (one line per model, ``results`` = win rates in %) and the
     original tool's (one line per round, model -> Elo rating).
     """
+    records = bq.json_records(path)
     out: dict[str, np.ndarray] = {}
-    if records and all("model" in rec and "results" in rec for _, rec in records):
+    if all("model" in rec and "results" in rec for _, rec in records):
         for line, rec in records:
-            vals = rec["results"]
-            if not isinstance(vals, list):
-                raise InputError("expected a list of bootstrap win rates", path, line, "results")
-            p = np.array([np.nan if v is None else float(v) for v in vals]) / 100.0
+            p = bq.bootstrap_values(rec["results"], path, line) / 100.0
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[str(rec["model"])] = rt.rating_from_win_rate(np.clip(p, 1e-12, 1 - 1e-12))
         return out
     names = sorted({k for _, rec in records for k in rec})
     if baseline not in names:
         raise InputError(f"baseline {baseline!r} is not in the bootstrap results", path, key="--baseline")
-    table = np.array([[float(rec.get(n, np.nan)) for n in names] for _, rec in records])
+    table = np.array([[bq.finite_number(rec[n], path, line, n) if n in rec else np.nan for n in names]
+                      for line, rec in records])
     table = table - table[:, [names.index(baseline)]] + rt.INIT_RATING
     return {n: table[:, i] for i, n in enumerate(names)}
+
+
+def saved_rounds(loaded: dict[str, np.ndarray]) -> int:
+    """The rounds of saved bootstrap results: those of the model with the most."""
+    return max((len(v) for v in loaded.values()), default=0)
 
 
 # ---------------------------------------------------------------- rendering
@@ -333,7 +333,7 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
 
 def separability_line(board: Leaderboard) -> str:
     """How many model pairs the intervals tell apart (the rule of utils.benchmark_quality)."""
-    share, pairs = separability({r.model: (r.lower, r.upper) for r in board.rows})
+    share, pairs = bq.separability({r.model: (r.lower, r.upper) for r in board.rows})
     if share is None:
         return "separability: n/a (fewer than two models)"
     return (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
