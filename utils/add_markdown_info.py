@@ -23,7 +23,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from utils.errors import InputError, run_cli
-from utils.records import answer_texts, iter_jsonl
+from utils.records import answer_texts, iter_jsonl, json_object
 from utils.store import atomic_write, dump_line
 from utils.style import style_metadata_many
 
@@ -32,9 +32,7 @@ BATCH = 1000  # answers whose turns go to tiktoken in one encode_batch call
 
 def metadata_key(record: object, path: Path, line: int) -> str:
     """The field the record's layout keeps its style metadata in."""
-    if not isinstance(record, dict):
-        raise InputError(f"expected a JSON object, got {type(record).__name__}", path, line)
-    if "messages" in record:
+    if "messages" in json_object(record, path, line):
         return "metadata"
     if "choices" in record:
         return "conv_metadata"

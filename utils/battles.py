@@ -28,6 +28,7 @@ import orjson
 from utils.errors import InputError
 from utils.names import answer_file, judgment_dir, stem_to_name
 from utils.rating import TIE, WINNER_A, WINNER_B
+from utils.records import json_object
 from utils.store import atomic_write
 
 WINNER_NAMES = ("model_a", "model_b", "tie")
@@ -193,9 +194,7 @@ def _read_judgment_files(files: list[Path], baseline: str, weight: int, first_ga
     for path in files:
         stem_model = stem_to_name(path.stem)
         for line, rec in json_lines(path):
-            if not isinstance(rec, dict):
-                raise InputError(f"expected a JSON object, got {type(rec).__name__}", path, line)
-            qid = rec.get("uid", rec.get("question_id"))
+            qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
             if not isinstance(qid, (str, int)):
                 raise InputError("missing question id", path, line, "uid" if "uid" in rec else "question_id")
             qid = str(qid)
@@ -252,8 +251,7 @@ def load_battles(path: Path) -> tuple[Battles, dict]:
     counts: list[int] = []
     style: dict[tuple[str, str], tuple] = {}
     for line, rec in json_lines(path):
-        if not isinstance(rec, dict):
-            raise InputError(f"expected a JSON object, got {type(rec).__name__}", path, line)
+        json_object(rec, path, line)
         for key in ("model_a", "model_b", "winner"):
             if not isinstance(rec.get(key), str):
                 raise InputError("missing or not a string", path, line, key)
@@ -331,9 +329,7 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
         return None
     tokens, features = [], {}
     for line, rec in json_lines(path):
-        if not isinstance(rec, dict):
-            raise InputError(f"expected a JSON object, got {type(rec).__name__}", path, line)
-        qid = rec.get("uid", rec.get("question_id"))
+        qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
         meta = rec.get("metadata", rec.get("conv_metadata"))
         feats = _features(meta)
         length = feats[0] if feats else _count(meta.get("token_len")) if isinstance(meta, dict) else None

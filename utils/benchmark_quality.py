@@ -30,7 +30,7 @@ import numpy as np
 
 from utils.errors import InputError, run_cli
 from utils.rating import percentile_interval
-from utils.records import iter_jsonl
+from utils.records import iter_jsonl, json_object
 
 FILE_LEVEL = 95.0  # the level of the lower/upper columns stored in bootstrap and leaderboard files
 
@@ -344,11 +344,7 @@ def _check_unique(entries: list[Entry], path) -> list[Entry]:
 
 def json_records(path: Path) -> list[tuple[int, dict]]:
     """(line, object) of every non-blank line of a leaderboard or bootstrap file; at least one."""
-    records = []
-    for line, rec in iter_jsonl(path):
-        if not isinstance(rec, dict):
-            raise InputError(f"expected a JSON object, got {type(rec).__name__}", path, line)
-        records.append((line, rec))
+    records = [(line, json_object(rec, path, line)) for line, rec in iter_jsonl(path)]
     if not records:
         raise InputError("no leaderboard rows", path)
     return records

@@ -107,7 +107,8 @@ def _need(obj: dict, key: str, kind: type | tuple, path, line) -> Any:
     return value
 
 
-def _record(obj: Any, path, line) -> dict:
+def json_object(obj: Any, path=None, line=None) -> dict:
+    """``obj`` if it is a JSON object (a dict), else the InputError every reader gives for such a line."""
     if not isinstance(obj, dict):
         raise InputError(f"expected a JSON object, got {type(obj).__name__}", path, line)
     return obj
@@ -131,7 +132,7 @@ def _content_text(content: Any, path, line, key: str) -> str:
 
 
 def question_from_json(obj: Any, path=None, line=None) -> Question:
-    obj = _record(obj, path, line)
+    obj = json_object(obj, path, line)
     uid = _uid(obj, path, line)
     if "prompt" in obj:
         turns = (_content_text(obj["prompt"], path, line, "prompt"),)
@@ -166,7 +167,7 @@ def answer_texts(obj: dict, path=None, line=None) -> tuple[list[str], list[str]]
 
 
 def answer_from_json(obj: Any, path=None, line=None) -> Answer:
-    obj = _record(obj, path, line)
+    obj = json_object(obj, path, line)
     replies, prompts = answer_texts(obj, path, line)
     model = obj.get("model", obj.get("model_id"))
     if not isinstance(model, str):
@@ -195,7 +196,7 @@ def game_from_json(obj: Any, path=None, line=None) -> Game:
 
 
 def judgment_from_json(obj: Any, path=None, line=None) -> Judgment:
-    obj = _record(obj, path, line)
+    obj = json_object(obj, path, line)
     games = [game_from_json(g, path, line) for g in _need(obj, "games", list, path, line)]
     return Judgment(uid=_uid(obj, path, line), model=str(obj.get("model", "")), judge=str(obj.get("judge", "")),
                     games=games, baseline=str(obj.get("baseline", "") or ""), category=str(obj.get("category", "") or ""))

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from utils.errors import InputError
+from utils.records import json_object
 
 
 def _current_umask() -> int:
@@ -116,9 +117,7 @@ class JsonlStore:
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
                 raise InputError(f"not a JSON line ({err}); fix or remove the line and run again",
                                  self.path, lineno) from None
-            if not isinstance(record, dict):
-                raise InputError(f"expected a JSON object, got {type(record).__name__}", self.path, lineno)
-            self.records.setdefault(self.key(record), record)
+            self.records.setdefault(self.key(json_object(record, self.path, lineno)), record)
 
     # ------------------------------------------------------------ writing
 
