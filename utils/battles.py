@@ -44,10 +44,18 @@ _LABELS = {
     "B>>A": (WINNER_B, True), "A<<B": (WINNER_B, True),
 }
 _MIRROR = {WINNER_A: WINNER_B, WINNER_B: WINNER_A, TIE: TIE}
-GAME_VERDICTS = (
+_GAME_VERDICTS = (
     {label: v for label, v in _LABELS.items()},  # game 1: baseline is A
     {label: (_MIRROR[w], strong) for label, (w, strong) in _LABELS.items()},  # game 2: the model is A
 )
+
+
+def label_verdict(game_index: int, label: object) -> tuple[int, bool] | None:
+    """(winner, strong) of game ``game_index``'s label, game 2 un-swapped; None for a missing or unknown label.
+
+    The winner is WINNER_A for the baseline (model_a), WINNER_B for the model, or TIE.
+    """
+    return _GAME_VERDICTS[game_index].get(label) if isinstance(label, str) else None
 
 
 @dataclass
@@ -210,7 +218,7 @@ def _read_judgment_files(files: list[Path], baseline: str, weight: int, first_ga
             a = b = q = None
             for g, game in enumerate(games[:games_used]):
                 label = game.get("score") if isinstance(game, dict) else None
-                verdict = GAME_VERDICTS[g].get(label) if isinstance(label, str) else None
+                verdict = label_verdict(g, label)
                 if verdict is None:  # missing or unreadable verdict: counts zero times
                     continue
                 if a is None:

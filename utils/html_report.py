@@ -29,7 +29,7 @@ import json
 import math
 from pathlib import Path
 
-from utils.battles import GAME_VERDICTS
+from utils.battles import label_verdict
 from utils.errors import InputError
 from utils.leaderboard import Leaderboard, footer
 from utils.names import answer_file, judgment_dir, question_file, stem_to_name
@@ -46,7 +46,7 @@ SNIPPET_CHARS = 160  # of the prompt, shown in the closed question list
 
 def _outcome(game_index: int, label: str | None) -> str | None:
     """A game's label in the report's words: who won, and whether strongly (after un-swapping game 2)."""
-    verdict = GAME_VERDICTS[game_index].get(label) if isinstance(label, str) else None
+    verdict = label_verdict(game_index, label)
     if verdict is None:
         return None
     winner, strong = verdict

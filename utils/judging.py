@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.battles import GAME_VERDICTS
+from utils.battles import label_verdict
 from utils.clients import ModelClient, RequestFailed
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_pattern
 from utils.errors import InputError
@@ -225,7 +225,7 @@ def diagnostics(records: list[dict]) -> dict:
         for g, game in enumerate((rec.get("games") or [])[:2]):
             games += 1
             label = game.get("score") if isinstance(game, dict) else None
-            verdict = GAME_VERDICTS[g].get(label) if isinstance(label, str) else None
+            verdict = label_verdict(g, label)
             outcomes.append(None if verdict is None else verdict[0])
             if verdict is None:
                 missing += 1
@@ -234,7 +234,7 @@ def diagnostics(records: list[dict]) -> dict:
                 ties += 1
             else:
                 decisive += 1
-                first_won += GAME_VERDICTS[0][label][0] == WINNER_A  # the label says A won, whoever A was
+                first_won += label_verdict(0, label)[0] == WINNER_A  # the label says A won, whoever A was
         if len(outcomes) == 2 and None not in outcomes:
             both += 1
             agree += outcomes[0] == outcomes[1]
