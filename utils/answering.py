@@ -21,9 +21,9 @@ from utils.clients import ModelClient, RequestFailed
 from utils.config import AnswerSettings, ModelConfig
 from utils.errors import InputError
 from utils.names import answer_file
-from utils.records import Answer, Question
+from utils.records import Answer, Question, record_uid
 from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
-from utils.store import JsonlStore
+from utils.store import JsonlStore, closed_on_error
 from utils.style import style_metadata_many
 
 
@@ -53,17 +53,12 @@ def plan_models(settings: AnswerSettings, models: dict[str, ModelConfig], questi
         raise InputError("only num_choices: 1 is supported (a judgment compares one answer per question)",
                          key="num_choices")
     plans: list[ModelPlan] = []
-    try:
+    with closed_on_error([]) as opened:
         for name, cfg in models.items():
-            path = answer_file(data_dir, settings.bench_name, name)
-            store = JsonlStore(path, key=lambda rec: str(rec.get("uid", rec.get("question_id"))))
-            store.open()
-            plans.append(ModelPlan(cfg, store, [q for q in questions if q.uid not in store.records],
-                                   done_before=sum(q.uid in store.records for q in questions)))
-    except BaseException:
-        for plan in plans:
-            plan.store.close()
-        raise
+            store = JsonlStore(answer_file(data_dir, settings.bench_name, name), key=record_uid).open()
+            opened.append(store)
+            todo = [q for q in questions if q.uid not in store.records]
+            plans.append(ModelPlan(cfg, store, todo, done_before=len(questions) - len(todo)))
     return plans
 
 

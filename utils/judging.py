@@ -31,9 +31,9 @@ from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_patter
 from utils.errors import InputError
 from utils.names import judgment_dir, judgment_file
 from utils.rating import TIE, WINNER_A
-from utils.records import LABELS, Answer, Game, Judgment, Question
+from utils.records import LABELS, Answer, Game, Judgment, Question, record_uid
 from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
-from utils.store import JsonlStore, atomic_write
+from utils.store import JsonlStore, atomic_write, closed_on_error
 
 DIAGNOSTICS_FILE = "diagnostics.json"
 
@@ -284,11 +284,11 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
     reference = answers.get(settings.ref_model, {}) if settings.ref_model else {}
     runs: list[JudgeRun] = []
     rendered: set[tuple] = set()
-    try:
+    with closed_on_error([]) as opened:
         for judge in settings.judge_models:
             for model in settings.model_list:
-                store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model),
-                                   key=lambda rec: str(rec.get("uid", rec.get("question_id")))).open()
+                store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid).open()
+                opened.append(store)
                 run = JudgeRun(judge, model, store, [], 0)
                 runs.append(run)
                 for q in questions:
@@ -306,10 +306,6 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                                           reference.get(q.uid), prompt)
                         _check_renders(pairing, rendered, settings.path)
                         run.todo.append(pairing)
-    except BaseException:
-        for run in runs:
-            run.store.close()
-        raise
     return runs
 
 

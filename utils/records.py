@@ -114,6 +114,11 @@ def json_object(obj: Any, path=None, line=None) -> dict:
     return obj
 
 
+def record_uid(obj: dict) -> str:
+    """The question id a stored record is kept under: ``uid``, or the 2024 layout's ``question_id``."""
+    return str(obj.get("uid", obj.get("question_id")))
+
+
 def _uid(obj: dict, path, line) -> str:
     key = "uid" if "uid" in obj else "question_id"
     value = _need(obj, key, (str, int), path, line)

@@ -24,7 +24,7 @@ from typing import Any, Callable, Coroutine, Iterator, TypeVar
 
 from tqdm import tqdm
 
-from utils.store import JsonlStore
+from utils.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
 T = TypeVar("T")
@@ -86,12 +86,8 @@ def run_and_finish(work: Coroutine[Any, Any, T], stores: list[JsonlStore], order
     On an error or an interrupt the stores are only closed: every record
     already appended stays, and the next run resumes from it.
     """
-    try:
+    with closed_on_error(stores):
         result = asyncio.run(work)
-    except BaseException:
-        for store in stores:
-            store.close()
-        raise
     for store in stores:
         store.finish(order)
     return result

@@ -18,13 +18,14 @@ Answers and judgments are paid for, so the file that holds them follows four rul
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from utils.errors import InputError
 from utils.records import json_object
@@ -63,6 +64,20 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def closed_on_error(stores: list["JsonlStore"]) -> Iterator[list["JsonlStore"]]:
+    """Yield ``stores``; on an error or interrupt in the block, close those in it by then and re-raise.
+
+    Closing keeps every appended record and rewrites nothing, so the next run resumes from them.
+    """
+    try:
+        yield stores
+    except BaseException:
+        for store in stores:
+            store.close()
         raise
 
 
