@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.clients import ModelClient, RequestFailed
+from utils.clients import ModelClient, RequestFailed, add_usage
 from utils.config import AnswerSettings, ModelConfig
 from utils.errors import InputError
 from utils.names import answer_file
@@ -72,16 +72,11 @@ async def answer_question(client: ModelClient, cfg: ModelConfig, settings: Answe
     usage: dict[str, int] = {}
     for turn in question.turns:
         messages.append({"role": "user", "content": turn})
-        reply = await client.chat(
-            messages,
-            temperature=cfg.temperature if cfg.temperature is not None else settings.temperature,
-            max_tokens=cfg.max_tokens or settings.max_tokens,
-        )
+        # the model's own temperature and max_tokens, when its entry sets them, win inside ``chat``
+        reply = await client.chat(messages, temperature=settings.temperature, max_tokens=settings.max_tokens)
         messages.append({"role": "assistant", "content": reply.text})
         replies.append(reply.text)
-        for key, value in (reply.usage or {}).items():
-            if isinstance(value, int):
-                usage[key] = usage.get(key, 0) + value
+        add_usage(usage, reply.usage)
     return Answer(uid=question.uid, model=cfg.name, turns=replies, prompts=list(question.turns),
                   ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage)
 

@@ -108,6 +108,12 @@ def _usage(raw) -> dict:
     return usage
 
 
+def add_usage(total: dict[str, int], usage: dict[str, int]) -> None:
+    """Add one reply's token counts to ``total`` (the turns of an answer, the attempts of a game)."""
+    for key, value in usage.items():
+        total[key] = total.get(key, 0) + value
+
+
 class ModelClient:
     """Chat requests to one configured model, ``parallel`` at a time, round-robin over its endpoints."""
 

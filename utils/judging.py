@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from utils.battles import label_verdict
-from utils.clients import ModelClient, RequestFailed
+from utils.clients import ModelClient, RequestFailed, add_usage
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_pattern
 from utils.errors import InputError
 from utils.names import judgment_dir, judgment_file
@@ -185,8 +185,7 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
         reply = await client.chat(messages, temperature=settings.temperature, max_tokens=settings.max_tokens,
                                   response_formats=formats)
         texts.append(reply.text)
-        for key, value in reply.usage.items():
-            usage[key] = usage.get(key, 0) + value
+        add_usage(usage, reply.usage)
         label, distinct = extract_label("\n\n".join(texts), prompt.regex_patterns)
         if distinct or attempt == settings.attempts:
             break
