@@ -32,12 +32,11 @@ from pathlib import Path
 from utils.battles import label_verdict
 from utils.errors import InputError
 from utils.leaderboard import Leaderboard, footer
-from utils.names import answer_file, judgment_dir, question_file, stem_to_name
+from utils.names import answer_file, diagnostics_file, judgment_dir, question_file, stem_to_name
 from utils.rating import TIE, WINNER_A
 from utils.records import Question, read_answers, read_judgments, read_questions
 from utils.store import atomic_write
 
-DIAGNOSTICS_FILE = "diagnostics.json"
 SNIPPET_CHARS = 160  # of the prompt, shown in the closed question list
 
 
@@ -75,7 +74,7 @@ def _read_games(data_dir: Path, bench: str, judge: str, baseline: str, uids: set
 
 def _read_diagnostics(data_dir: Path, bench: str, judge: str) -> dict[str, dict]:
     """model -> {metric: value} from the judge's diagnostics.json, or {} when there is none."""
-    path = judgment_dir(data_dir, bench, judge) / DIAGNOSTICS_FILE
+    path = diagnostics_file(data_dir, bench, judge)
     if not path.is_file():
         return {}
     try:

@@ -29,13 +29,11 @@ from utils.battles import label_verdict
 from utils.clients import ModelClient, RequestFailed, add_usage
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_pattern
 from utils.errors import InputError
-from utils.names import judgment_dir, judgment_file
+from utils.names import diagnostics_file, judgment_file
 from utils.rating import TIE, WINNER_A
 from utils.records import LABELS, Answer, Game, Judgment, Question, record_uid
 from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
 from utils.store import JsonlStore, atomic_write, closed_on_error
-
-DIAGNOSTICS_FILE = "diagnostics.json"
 
 # Our default judge prompt. The placeholders are filled per game: {QUESTION} with
 # the user's prompt, {ANSWER_A} / {ANSWER_B} with the two answers in this game's order.
@@ -246,8 +244,7 @@ def diagnostics(records: list[dict]) -> dict:
             "position_consistency": share(agree, both), "first_position_share": share(first_won, decisive)}
 
 
-def write_diagnostics(directory: Path, per_model: dict[str, dict]) -> Path:
-    path = directory / DIAGNOSTICS_FILE
+def write_diagnostics(path: Path, per_model: dict[str, dict]) -> Path:
     atomic_write(path, (json.dumps({"models": per_model}, indent=2) + "\n").encode())  # in diagnostics() order
     return path
 
@@ -363,9 +360,9 @@ def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
     for run in runs:
         summary.diagnostics.setdefault(run.judge, {})[run.model] = diagnostics(list(run.store.records.values()))
     for judge, per_model in summary.diagnostics.items():
-        directory = judgment_dir(data_dir, settings.bench_name, judge)
-        previous = _read_json(directory / DIAGNOSTICS_FILE).get("models", {})
-        write_diagnostics(directory, {**previous, **per_model})  # models judged in earlier runs stay
+        path = diagnostics_file(data_dir, settings.bench_name, judge)
+        previous = _read_json(path).get("models", {})
+        write_diagnostics(path, {**previous, **per_model})  # models judged in earlier runs stay
     return summary
 
 

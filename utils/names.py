@@ -81,5 +81,10 @@ def judgment_dir(data_dir: Path | str, bench: str, judge: str) -> Path:
     return inside(bench_dir(data_dir, bench) / "model_judgment", name_to_stem(check_name(judge, "judge name")))
 
 
+def diagnostics_file(data_dir: Path | str, bench: str, judge: str) -> Path:
+    """The judge's diagnostics per model, written by gen_judgment.py and shown in the HTML report."""
+    return judgment_dir(data_dir, bench, judge) / "diagnostics.json"
+
+
 def judgment_file(data_dir: Path | str, bench: str, judge: str, model: str) -> Path:
     return inside(judgment_dir(data_dir, bench, judge), name_to_stem(model) + ".jsonl")
