@@ -31,6 +31,7 @@ import numpy as np
 from utils.errors import InputError, run_cli
 from utils.rating import percentile_interval
 from utils.records import iter_jsonl, json_object
+from utils.store import atomic_write
 
 FILE_LEVEL = 95.0  # the level of the lower/upper columns stored in bootstrap and leaderboard files
 
@@ -472,11 +473,7 @@ def main(argv=None) -> int:
     q = evaluate(ours, reference, mapping, args.level, args.bootstrap_file, args.reference)
     sys.stdout.write(render(q, reference is not None))
     if args.json:
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text(json.dumps(q.to_json(), indent=2) + "\n", encoding="utf-8")
-        tmp.replace(out)  # a reader never sees half a file
+        atomic_write(Path(args.json), (json.dumps(q.to_json(), indent=2) + "\n").encode("utf-8"), durable=False)
     return 0
 
 

@@ -21,6 +21,7 @@ from utils import rating as rt
 from utils.battles import Battles
 from utils import benchmark_quality as bq
 from utils.errors import InputError
+from utils.store import atomic_write
 
 FEW_QUESTIONS = 20  # below this many judged questions an interval says little
 
@@ -364,33 +365,34 @@ def _settings_values(s: RunSettings) -> list:
 
 def write_csv(board: Leaderboard, path: Path) -> None:
     """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, and the run settings per row."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     header = ["model", "score", "lower", "upper", "avg_tokens", "rating", "rating_lower", "rating_upper",
               "covered_questions", "questions", "battles", "flags", *SETTINGS_COLUMNS]
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        for r in board.rows:
-            w.writerow([r.model, round(r.score, 2), round(r.lower, 2), round(r.upper, 2), r.avg_tokens,
-                        round(r.rating, 1), round(r.rating_lower, 1), round(r.rating_upper, 1), r.covered,
-                        r.questions, r.battles, "; ".join(r.flags), *_settings_values(board.settings)])
+    _write_csv(path, [header, *([r.model, round(r.score, 2), round(r.lower, 2), round(r.upper, 2), r.avg_tokens,
+                                 round(r.rating, 1), round(r.rating_lower, 1), round(r.rating_upper, 1), r.covered,
+                                 r.questions, r.battles, "; ".join(r.flags), *_settings_values(board.settings)]
+                                for r in board.rows)])
 
 
 def write_original_csv(board: Leaderboard, directory: Path, show_elo: bool = False,
                        today: datetime.date | None = None) -> Path:
     """leaderboard/arena_hard_leaderboard_YYYYMMDD.csv with the original tool's columns."""
     today = today or datetime.date.today()
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"arena_hard_leaderboard_{today:%Y%m%d}.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["model", "score", "rating_q025", "rating_q975", "CI", "avg_tokens", "date"])
-        for r in board.rows:
-            if show_elo:
-                score, lo, hi = int(r.rating), int(r.rating_lower), int(r.rating_upper)
-            else:
-                score, lo, hi = round(r.score, 2), round(r.lower, 2), round(r.upper, 2)
-            w.writerow([r.model, score, lo, hi, f"(-{score - lo:.2f}, +{hi - score:.2f})", r.avg_tokens,
-                        today.isoformat()])
+    rows: list[list] = [["model", "score", "rating_q025", "rating_q975", "CI", "avg_tokens", "date"]]
+    for r in board.rows:
+        if show_elo:
+            score, lo, hi = int(r.rating), int(r.rating_lower), int(r.rating_upper)
+        else:
+            score, lo, hi = round(r.score, 2), round(r.lower, 2), round(r.upper, 2)
+        rows.append([r.model, score, lo, hi, f"(-{score - lo:.2f}, +{hi - score:.2f})", r.avg_tokens,
+                     today.isoformat()])
+    _write_csv(path, rows)
     return path
+
+
+def _write_csv(path: Path, rows: list[list]) -> None:
+    """The rows as one CSV file, written through a temporary file: a reader never sees half a table."""
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    atomic_write(path, text.getvalue().encode("utf-8"), durable=False)
 
