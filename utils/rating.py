@@ -188,9 +188,8 @@ def fit_bradley_terry(model_a, model_b, target, weights, n_models: int, features
     # loss needs per group only the total weight and the weight A won:
     # sum_j w_j [softplus(eta) - t_j eta] = w softplus(eta) - (sum_j w_j t_j) eta.
     # The groups come sorted by (a, b, features), so each model pair's groups are one run.
-    order, starts = sorted_groups(np.column_stack([a, b, F]))
+    first, group = group_rows(np.column_stack([a, b, F]))  # group: each input row's group, in sorted order
     target_of_row = np.asarray(target, float)
-    first = order[starts]
     a, b, F = a[first], b[first], F[first]
     n = len(first)
     new_pair = np.ones(n, bool)
@@ -309,10 +308,6 @@ def fit_bradley_terry(model_a, model_b, target, weights, n_models: int, features
         return theta
 
     eta0 = linear(start_theta[None, :])
-    new_group = np.zeros(len(order), np.int64)
-    new_group[starts[1:]] = 1
-    group = np.empty(len(order), np.int64)  # each row's group, numbered in sorted order
-    group[order] = np.cumsum(new_group)
     WT = np.ascontiguousarray(W.T)
     won = WT * target_of_row
     theta = np.empty((R, d))
