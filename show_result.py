@@ -79,8 +79,8 @@ def main(argv=None) -> int:
 
     qfile = question_file(data_dir, args.bench_name)
     questions = read_questions(qfile) if qfile.is_file() else []
-    if args.category:
-        wanted = set(args.category)
+    wanted = set(args.category or ())
+    if wanted:
         questions = [q for q in questions if q.category in wanted]
     category_of = {q.uid: q.category for q in questions}
 
@@ -88,12 +88,11 @@ def main(argv=None) -> int:
     answers: dict = {}
     if args.load_battles:
         battles, style_from_battles = load_battles(data_dir / BATTLES_FILE)
-        if args.category and category_of:
+        if wanted and category_of:
             battles = battles.only_questions(set(category_of))
     else:
         keep = None
-        if args.category:
-            wanted = set(args.category)
+        if wanted:
             keep = lambda qid, rec: category_of.get(qid, rec.get("category")) in wanted  # noqa: E731
         files = judgment_files(data_dir, args.bench_name, list(settings.judges))
         # the answers of the models the judgment files are named after, read on the other core meanwhile

@@ -218,9 +218,9 @@ def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document |
     out = {}
     for i, name in enumerate(wanted):
         if name not in doc.data:
-            where = wanted_from.error if wanted_from else doc.error
-            raise where(f"model {name!r} is not defined in {doc.path}", wanted_key, i) if wanted_from else \
-                doc.error(f"model {name!r} is not defined here")
+            if wanted_from:
+                raise wanted_from.error(f"model {name!r} is not defined in {doc.path}", wanted_key, i)
+            raise doc.error(f"model {name!r} is not defined here")
         out[name] = model_config(doc, name)
     return out
 
@@ -250,12 +250,16 @@ def model_list(doc: Document, raw: dict, key: str = "model_list") -> tuple[str, 
     return tuple(value)
 
 
+def bench_name(doc: Document, raw: dict) -> str:
+    return check_name(get(doc, raw, (), "bench_name", str), "bench_name", doc.path, doc.line("bench_name"))
+
+
 def load_answer_settings(path: Path | str) -> tuple[AnswerSettings, Document]:
     doc = load_yaml(path)
     raw = check_keys(doc, doc.data, (), {"bench_name", "temperature", "max_tokens", "num_choices", "model_list"},
                      "the answer settings")
     settings = AnswerSettings(
-        bench_name=check_name(get(doc, raw, (), "bench_name", str), "bench_name", doc.path, doc.line("bench_name")),
+        bench_name=bench_name(doc, raw),
         model_list=model_list(doc, raw),
         temperature=get(doc, raw, (), "temperature", float, 0.0, minimum=0.0),
         max_tokens=get(doc, raw, (), "max_tokens", int, 4096, minimum=1),
@@ -407,7 +411,7 @@ def load_judge_settings(path: Path | str, default_system_prompt: str,
         check_keys(doc, entry, ("categories", name), _PROMPT_KEYS, f"category {name!r}")
         categories[str(name)] = _judge_prompt(doc, entry, ("categories", name), prompt, reference)
     settings = JudgeSettings(
-        bench_name=check_name(get(doc, raw, (), "bench_name", str), "bench_name", doc.path, doc.line("bench_name")),
+        bench_name=bench_name(doc, raw),
         judge_models=_names(doc, raw, "judge_model"),
         model_list=model_list(doc, raw),
         prompt=prompt,
