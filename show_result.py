@@ -1,40 +1,70 @@
-"""Rank models from their judgments: Bradley-Terry scores against the baseline, with bootstrap intervals.
+"""Rank models from their judgments: scores against the baseline, with bootstrap intervals.
 
     python show_result.py [--bench-name arena-hard-v0.1] [--judge-name gpt-4-1106-preview] [--style-control] ...
+    python show_result.py --method arena-hard-v2 [--category hard_prompt creative_writing] [--style-control] ...
 
-Reads data/<bench>/model_judgment/<judge>/*.jsonl (either file layout), saves
-the battles to data/arena_hard_battles.jsonl and the bootstrap results to
-data/bootstrapping_results.jsonl, prints the table. The math is in
-utils/rating.py, the table and CSVs in utils/leaderboard.py.
+Reads data/<bench>/model_judgment/<judge>/*.jsonl (either file layout) and
+prints the table. --method arena-hard-v0.1 (the default) fits Bradley-Terry
+over battles, saves them to data/arena_hard_battles.jsonl and the bootstrap
+results to data/bootstrapping_results.jsonl; --method arena-hard-v2 prints one
+table per category, each against its own baseline, with Arena-Hard v2.0's
+weighted win rates and saves nothing but the --csv / --html asked for. The
+math is in utils/rating.py and utils/rating_v2.py, the tables and CSVs in
+utils/leaderboard.py.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 
-from utils.battles import (Background, battle_features, judgment_files, load_battles,
-                           read_answer_info, read_answers_info, read_judgment_battles, save_battles)
+from utils.battles import (Background, battle_features, judgment_files, load_battles, read_answer_info,
+                           read_answers_info, read_judgment_battles, read_judgment_outcomes, save_battles)
 from utils.errors import InputError, run_cli
-from utils.leaderboard import (RunSettings, bootstrap_records, compute_leaderboard, read_saved_bootstrap,
-                               render_table, saved_rounds, write_csv, write_original_csv)
-from utils.names import question_file, stem_to_name
+from utils.leaderboard import (V2_BASELINES, RunSettings, bootstrap_records, category_baselines, category_index,
+                               compute_leaderboard, compute_v2_leaderboard, read_saved_bootstrap, render_table,
+                               saved_rounds, write_csv, write_original_csv)
+from utils.names import check_name, question_file, stem_to_name
 from utils.records import read_questions
 from utils.store import atomic_write
 
 BATTLES_FILE = "arena_hard_battles.jsonl"
 BOOTSTRAP_FILE = "bootstrapping_results.jsonl"
 
+# What each method assumes when a flag is not given: the original tools' defaults.
+METHOD_DEFAULTS = {
+    "arena-hard-v0.1": {"bench_name": "arena-hard-v0.1", "judge_name": "gpt-4-1106-preview",
+                        "baseline": ["gpt-4-0314"], "confidence": 95.0},
+    "arena-hard-v2": {"bench_name": "arena-hard-v2.0", "judge_name": "gpt-4.1", "baseline": [], "confidence": 90.0},
+}
+# v0.1 flags about battles and its files, which v2 has none of
+V01_ONLY = ("--load-battles", "--load-bootstrap", "--first-game-only", "--output", "--show-elo")
+
+
+def _default_help(key: str) -> str:
+    def show(v):
+        return " ".join(v) if isinstance(v, list) else f"{v:g}" if isinstance(v, float) else v
+    return "default: " + ", ".join(f"{show(d[key]) or 'per category'} with {m}" for m, d in METHOD_DEFAULTS.items())
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    # the original tool's flags, with its defaults
-    p.add_argument("--bench-name", default="arena-hard-v0.1", help="data/<bench>/ holds the questions and judgments")
-    p.add_argument("--judge-name", default="gpt-4-1106-preview", help="read model_judgment/<judge>/")
-    p.add_argument("--baseline", default="gpt-4-0314", help="the model every answer was compared with")
+    p.add_argument("--method", choices=tuple(METHOD_DEFAULTS), default="arena-hard-v0.1",
+                   help="whose leaderboard math: v0.1's Bradley-Terry over battles, or v2.0's per-category win rates")
+    # the original tool's flags, with its defaults (per method where they differ: no default shown here)
+    p.add_argument("--bench-name", default=argparse.SUPPRESS,
+                   help=f"data/<bench>/ holds the questions and judgments ({_default_help('bench_name')})")
+    p.add_argument("--judge-name", default=argparse.SUPPRESS,
+                   help=f"read model_judgment/<judge>/ ({_default_help('judge_name')})")
+    p.add_argument("--baseline", action="append", default=argparse.SUPPRESS, metavar="[CATEGORY=]MODEL",
+                   help="the model every answer was compared with; with arena-hard-v2, CATEGORY=MODEL sets one "
+                        "category's (repeatable) and MODEL every category's "
+                        f"(v2.0's own: {', '.join(f'{c}={m}' for c, m in V2_BASELINES.items())}; "
+                        f"{_default_help('baseline')})")
     p.add_argument("--load-battles", action="store_true", help="read data/arena_hard_battles.jsonl instead of judgments")
     p.add_argument("--load-bootstrap", action="store_true", help="reuse data/bootstrapping_results.jsonl")
     p.add_argument("--show-elo", action="store_true", help="show Elo-scale ratings instead of win rates")
@@ -49,16 +79,35 @@ def parse_args(argv=None) -> argparse.Namespace:
     # ours
     p.add_argument("--data-dir", default="data", help="where the benchmarks live")
     p.add_argument("--csv", metavar="PATH", help="write the table with bounds, ratings, coverage and settings")
-    p.add_argument("--confidence", type=float, default=95.0, help="interval level in percent")
+    p.add_argument("--confidence", type=float, default=argparse.SUPPRESS,
+                   help=f"interval level in percent ({_default_help('confidence')})")
     p.add_argument("--seed", type=int, default=42, help="bootstrap seed (same inputs and seed, same table)")
     p.add_argument("--bootstrap-unit", choices=("battle", "question"), default="battle",
                    help="resample single battles (the original) or whole questions with all their battles")
     p.add_argument("--resampling", choices=("multinomial", "poisson"), default="multinomial",
                    help="how a bootstrap round draws: a fixed-size multinomial sample, or Poisson(1) counts")
     p.add_argument("--judge-names", nargs="+", metavar="JUDGE", help="pool the battles of several judges")
-    p.add_argument("--category", nargs="+", help="only questions of these categories")
+    p.add_argument("--category", nargs="+",
+                   help="only questions of these categories; with arena-hard-v2, one table for each (a category or "
+                        "a subcategory such as coding; default: every category judged)")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report: table, plot, every question")
+    p.add_argument("--setting-file", metavar="JUDGE_CONFIG.yaml",
+                   help="arena-hard-v2: take each category's baseline from this judge config")
     args = p.parse_args(argv)
+    for key, value in METHOD_DEFAULTS[args.method].items():
+        if not hasattr(args, key):
+            setattr(args, key, value)
+    if args.method == "arena-hard-v2":
+        for flag in V01_ONLY:
+            if getattr(args, flag[2:].replace("-", "_")):
+                raise InputError("has no meaning with --method arena-hard-v2, which reads the judgments directly "
+                                 "and writes no battles or bootstrap files", key=flag)
+    else:
+        if args.setting_file:
+            raise InputError("only with --method arena-hard-v2 (per-category baselines)", key="--setting-file")
+        if len(args.baseline) > 1:
+            raise InputError("give one baseline with --method arena-hard-v0.1", key="--baseline")
+        args.baseline = args.baseline[0]
     if args.num_rounds < 1 and not args.load_bootstrap:
         raise InputError(f"must be at least 1, got {args.num_rounds}", key="--num-rounds")
     if not 0 < args.confidence < 100:
@@ -72,10 +121,13 @@ def main(argv=None) -> int:
     style = "style" if args.style_control else "length" if args.length_control_only else \
         "markdown" if args.markdown_control_only else None
     settings = RunSettings(bench=args.bench_name, judges=tuple(args.judge_names or [args.judge_name]),
-                           baseline=args.baseline, weight=args.weight, first_game_only=args.first_game_only,
+                           baseline=args.baseline if isinstance(args.baseline, str) else "",
+                           weight=args.weight, first_game_only=args.first_game_only,
                            style=style, rounds=args.num_rounds, confidence=args.confidence, seed=args.seed,
                            bootstrap_unit=args.bootstrap_unit, poisson=args.resampling == "poisson",
-                           categories=tuple(args.category or ()))
+                           categories=tuple(args.category or ()), rating_method=args.method)
+    if settings.v2:
+        return main_v2(args, settings, data_dir)
 
     qfile = question_file(data_dir, args.bench_name)
     questions = read_questions(qfile) if qfile.is_file() else []
@@ -129,13 +181,56 @@ def main(argv=None) -> int:
     if not args.load_bootstrap:
         atomic_write(boot_path, b"".join(orjson.dumps(r) + b"\n" for r in bootstrap_records(board)), durable=False)
     if args.csv:
-        write_csv(board, Path(args.csv))
+        write_csv([board], Path(args.csv))
     if args.html:
         from utils.html_report import write_html_report  # matplotlib and friends: only when asked for
-        print(f"wrote {write_html_report(Path(args.html), board, data_dir)}")
+        print(f"wrote {write_html_report(Path(args.html), [board], data_dir)}")
     if args.output:
         path = write_original_csv(board, Path("leaderboard"), show_elo=args.show_elo)
         print(f"wrote {path}")
+    return 0
+
+
+def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
+    """Arena-Hard v2.0: one table per category, each against its own baseline."""
+    qfile = question_file(data_dir, args.bench_name)
+    questions = read_questions(qfile) if qfile.is_file() else []
+    files = judgment_files(data_dir, args.bench_name, list(settings.judges))
+    expected = [*V2_BASELINES.values(), *(stem_to_name(f.stem) for f in files)]
+    with Background(lambda: read_answers_info(data_dir, args.bench_name, expected)) as reading_answers:
+        rows = read_judgment_outcomes(files, args.weight, {q.uid: q.category for q in questions})
+        answers = reading_answers.result()
+    index = category_index(questions, rows)
+    explicit = dict(b.split("=", 1) for b in args.baseline if "=" in b)
+    everyone = next((b for b in reversed(args.baseline) if "=" not in b), None)
+    wanted = list(dict.fromkeys(args.category or index.present))
+    for model in [*explicit.values(), *([everyone] if everyone else [])]:
+        check_name(model, "--baseline")
+    for flag, names in (("--category", wanted), ("--baseline", list(explicit))):
+        unknown = [c for c in names if c not in index.known]
+        if unknown:
+            raise InputError(f"unknown category {unknown[0]!r} (categories here: {', '.join(index.known)})", key=flag)
+    config = None
+    if args.setting_file:
+        from utils.config import load_judge_settings
+        config, _ = load_judge_settings(args.setting_file, "", ())  # only its baselines matter here
+    baselines = category_baselines(wanted, index, explicit, everyone, config)
+    for model in dict.fromkeys([*rows.models, *baselines.values()]):
+        if model not in answers:
+            answers[model] = read_answer_info(data_dir, args.bench_name, model)
+        if isinstance(answers[model], InputError):
+            raise answers[model]
+    boards = [compute_v2_leaderboard(rows, replace(settings, baseline=baselines[c], categories=(c,)), index,
+                                     answers, data_dir) for c in wanted]
+    for board in boards:
+        for warning in board.warnings:
+            print(warning, file=sys.stderr)
+        sys.stdout.write(render_table(board) + "\n")
+    if args.csv:
+        write_csv(boards, Path(args.csv))
+    if args.html:
+        from utils.html_report import write_html_report
+        print(f"wrote {write_html_report(Path(args.html), boards, data_dir)}")
     return 0
 
 

@@ -27,7 +27,7 @@ import orjson
 
 from utils.errors import InputError
 from utils.names import answer_file, judgment_dir, stem_to_name
-from utils.rating import TIE, WINNER_A, WINNER_B
+from utils.rating import TARGET, TIE, WINNER_A, WINNER_B
 from utils.records import json_object
 from utils.store import atomic_write
 
@@ -457,25 +457,155 @@ def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], fro
     Raises an InputError naming the answer file and question when a feature
     is missing: style control cannot be done without them.
     """
-    table = np.full((len(battles.models), len(battles.questions), 4), np.nan)
-    question_index = {q: i for i, q in enumerate(battles.questions)}
-    for (model, qid), feats in from_battles.items():
-        if model in battles.models and qid in question_index:
-            table[battles.models.index(model), question_index[qid]] = feats
-    for m, model in enumerate(battles.models):
-        info = answers.get(model)
-        for qid, feats in (info.features.items() if info else ()):
-            if qid in question_index:
-                table[m, question_index[qid]] = feats
+    table = answer_feature_table(battles.models, battles.questions, answers, from_battles)
     fa, fb = table[battles.model_a, battles.question], table[battles.model_b, battles.question]
     bad = np.isnan(fa).any(1) | np.isnan(fb).any(1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         m = battles.model_a[i] if np.isnan(fa[i]).any() else battles.model_b[i]
-        model, qid = battles.models[m], battles.questions[battles.question[i]]
-        info = answers.get(model)
-        where = info.path if info else answer_file(data_dir, bench, model)
-        why = "no answer file" if info is None else f"no style metadata for question {qid!r}"
-        raise InputError(f"style control needs token_len, header_count, list_count and bold_count of every "
-                         f"answer: {why} (python -m utils.add_markdown_info adds them)", where, key="metadata")
+        raise missing_features(battles.models[m], battles.questions[battles.question[i]], answers, data_dir, bench)
     return fa, fb
+
+
+def answer_feature_table(models: list[str], questions: list[str], answers: dict[str, AnswerInfo | None],
+                         from_battles: dict | None = None) -> np.ndarray:
+    """(models, questions, 4) raw style features (tokens, headers, lists, bold) of each answer; NaN where unknown.
+
+    ``from_battles`` (model, question id) -> features, from a battles file,
+    fills in what the answer files lack.
+    """
+    table = np.full((len(models), len(questions), 4), np.nan)
+    question_index = {q: i for i, q in enumerate(questions)}
+    model_index = {m: i for i, m in enumerate(models)}
+    for (model, qid), feats in (from_battles or {}).items():
+        if model in model_index and qid in question_index:
+            table[model_index[model], question_index[qid]] = feats
+    for m, model in enumerate(models):
+        info = answers.get(model)
+        for qid, feats in (info.features.items() if info else ()):
+            if qid in question_index:
+                table[m, question_index[qid]] = feats
+    return table
+
+
+def missing_features(model: str, qid: str, answers: dict[str, AnswerInfo | None], data_dir, bench: str
+                     ) -> InputError:
+    """The error for an answer without style metadata: which file, which question, and how to add it."""
+    info = answers.get(model)
+    where = info.path if info else answer_file(data_dir, bench, model)
+    why = "no answer file" if info is None else f"no style metadata for question {qid!r}"
+    folder = where.parent
+    return InputError(f"style control needs token_len, header_count, list_count and bold_count of every "
+                      f"answer: {why} (python -m utils.add_markdown_info --dir {folder} --output-dir {folder} "
+                      f"adds them)", where, key="metadata")
+
+
+# ---------------------------------------------------------------- Arena-Hard v2.0: outcome rows
+
+
+@dataclass
+class OutcomeRows:
+    """Judgment rows read the v2.0 way: one entry per (judge's) row, both games from the model's side.
+
+    ``score[i, g]`` is the model's share of game g (1 win, 0.5 tie, 0 loss),
+    ``count[i, g]`` how many units it counts for (``weight`` for a strong
+    verdict); a row with a null game or a game without an accepted label has
+    count 0 in both games (it is dropped whole). ``category`` is the row's own,
+    or its question's when the row has none; ``baseline`` is -1 when the row
+    names none (2024 layout).
+    """
+    models: list[str]
+    questions: list[str]
+    categories: list[str]
+    sources: list[str]  # the files, for messages
+    model: np.ndarray  # (n,) index into models
+    question: np.ndarray  # (n,) index into questions
+    category: np.ndarray  # (n,) index into categories
+    baseline: np.ndarray  # (n,) index into models, or -1
+    source: np.ndarray  # (n,) index into sources
+    score: np.ndarray  # (n, 2)
+    count: np.ndarray  # (n, 2)
+
+    def __len__(self) -> int:
+        return len(self.model)
+
+    @property
+    def complete(self) -> np.ndarray:
+        """Rows whose two games both have an accepted label."""
+        return self.count.sum(1) > 0
+
+
+def read_judgment_outcomes(files: list[Path], weight: int = 3, category_of: dict[str, str] | None = None
+                           ) -> OutcomeRows:
+    """Every judgment row of ``files`` (either layout) as v2.0 outcome units.
+
+    ``category_of`` maps question ids to the question file's category, for
+    rows that carry none. Large directories are parsed by two processes, as in
+    ``read_judgment_battles``; the parts are plain lists, joined in file order.
+    """
+    if weight < 1:
+        raise InputError(f"must be at least 1, got {weight}", key="--weight")
+    split = _halfway(files) if Background.available() else None
+    if split is None:
+        cols = _read_outcome_files(files, 0, weight)
+    else:
+        with Background(lambda: _read_outcome_files(files[split:], split, weight)) as second_part:
+            cols = _read_outcome_files(files[:split], 0, weight)
+            for mine, theirs in zip(cols, second_part.result()):
+                mine.extend(theirs)
+    models, uids, cats, bases, sources, scores, counts = cols
+    category_of = category_of or {}
+    model_names: dict[str, int] = {}
+    model = _intern(models, model_names)
+    base = [model_names.setdefault(b, len(model_names)) if b else -1 for b in bases]
+    question_names: dict[str, int] = {}
+    question = _intern(uids, question_names)
+    category_names: dict[str, int] = {}
+    category = _intern([c or category_of.get(q, "") for c, q in zip(cats, uids)], category_names)
+    return OutcomeRows(list(model_names), list(question_names), list(category_names), [str(f) for f in files],
+                       model, question, category, np.array(base, np.int64), np.array(sources, np.int64),
+                       np.array(scores, float).reshape(-1, 2), np.array(counts, float).reshape(-1, 2))
+
+
+def _intern(values: list[str], names: dict[str, int]) -> np.ndarray:
+    """Each value's number in ``names`` (new values are added in order of appearance)."""
+    return np.array([names.setdefault(v, len(names)) for v in values], np.int64)
+
+
+def _read_outcome_files(files: list[Path], first_source: int, weight: int) -> tuple[list, ...]:
+    """Columns (model, uid, category, baseline, file number, scores, counts) of every row of ``files``."""
+    cols: tuple[list, ...] = ([], [], [], [], [], [], [])
+    models, uids, cats, bases, sources, scores, counts = cols
+    for number, path in enumerate(files, first_source):
+        stem_model = stem_to_name(path.stem)
+        for line, rec in json_lines(path):
+            qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
+            if not isinstance(qid, (str, int)):
+                raise InputError("missing question id", path, line, "uid" if "uid" in rec else "question_id")
+            games = rec.get("games")
+            if not isinstance(games, list):
+                raise InputError("expected a list of games", path, line, "games")
+            model, base, cat = rec.get("model"), rec.get("baseline"), rec.get("category")
+            models.append(model if isinstance(model, str) and model else stem_model)
+            uids.append(str(qid))
+            cats.append(cat if isinstance(cat, str) else "")
+            bases.append(base if isinstance(base, str) else "")
+            sources.append(number)
+            outcome = _row_outcome(games, weight)
+            scores.extend(outcome[0])
+            counts.extend(outcome[1])
+    return cols
+
+
+def _row_outcome(games: list, weight: int) -> tuple[tuple[float, float], tuple[int, int]]:
+    """The model's share and the count of each of the two games; counts 0 when the row is incomplete."""
+    shares, counts = [], []
+    for g in (0, 1):
+        game = games[g] if g < len(games) else None
+        verdict = label_verdict(g, game.get("score")) if isinstance(game, dict) else None
+        if verdict is None:
+            return (0.0, 0.0), (0, 0)
+        winner, strong = verdict
+        shares.append(1.0 - float(TARGET[winner]))  # TARGET is the baseline's (model_a's) share
+        counts.append(weight if strong else 1)
+    return (shares[0], shares[1]), (counts[0], counts[1])

@@ -1,8 +1,8 @@
 """The HTML report: one self-contained file a person can open offline and read.
 
-``write_html_report`` takes the computed ``Leaderboard`` and the data
-directory it came from and writes a single page holding the ranked table, a
-plot of the scores with their intervals, the judge diagnostics, and every
+``write_html_report`` takes the computed ``Leaderboard`` (or, for v2, one
+per category) and the data directory it came from and writes a single page
+holding the ranked table(s), a plot of the scores with their intervals, the judge diagnostics, and every
 question with the baseline's and each model's answers and both games' judge
 texts and labels.
 
@@ -103,8 +103,8 @@ def _questions(data_dir: Path, bench: str, categories: tuple[str, ...], answers:
         uids = dict.fromkeys([u for by_uid in answers.values() for u in by_uid] +
                              [u for by_model in games.values() for by_uid in by_model.values() for u in by_uid])
         questions = [Question(uid=u, turns=prompts.get(u, ())) for u in uids]
-    if categories:
-        questions = [q for q in questions if q.category in categories]
+    if categories:  # a category, or (v2) a subcategory such as coding
+        questions = [q for q in questions if q.category in categories or q.cluster in categories]
     return [{"uid": q.uid, "category": q.category, "cluster": q.cluster, "turns": list(q.turns)} for q in questions]
 
 
@@ -112,13 +112,26 @@ def _finite(x) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
-def _plot_svg(board: Leaderboard) -> str:
-    """The scores with their intervals as an SVG data URI (an <img> never runs anything inside it)."""
+def _plot_svg(boards: list[Leaderboard]) -> str:
+    """The scores with their intervals as an SVG data URI (an <img> never runs anything inside it).
+
+    One panel per table (v2: per category), each headed by its category.
+    """
     from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
 
+    heights = [0.9 + 0.38 * len(b.rows) for b in boards]
+    fig = Figure(figsize=(7.5, sum(heights)), dpi=100)
+    axes = fig.subplots(len(boards), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
+    for ax, board in zip(axes, boards):
+        _plot_board(ax, board)
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})  # no timestamp: same inputs, same file
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue().encode("utf-8")).decode("ascii")
+
+
+def _plot_board(ax, board: Leaderboard) -> None:
     rows = board.rows[::-1]  # best at the top
-    fig = Figure(figsize=(7.5, 0.9 + 0.38 * len(rows)), dpi=100)
-    ax = fig.add_subplot()
     ys = range(len(rows))
     for y, r in zip(ys, rows):
         color = "#888888" if r.is_baseline else "#a33b2b" if r.unreliable else "#2b5fa3"
@@ -128,27 +141,34 @@ def _plot_svg(board: Leaderboard) -> str:
     ax.axvline(50, color="#999999", linestyle="--", linewidth=0.8)
     ax.set_yticks(list(ys), [r.model for r in rows])
     ax.set_xlabel(f"score: win rate against {board.settings.baseline} (%), {board.settings.confidence:g}% interval")
+    if board.category is not None:
+        ax.set_title(f"category {board.category}", fontsize=10)
     ax.set_xlim(0, 100)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})  # no timestamp: same inputs, same file
-    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue().encode("utf-8")).decode("ascii")
 
 
-def report_data(board: Leaderboard, data_dir: Path | str) -> dict:
-    """Everything the page shows, as plain JSON-able values (texts untouched; the page escapes them)."""
+def report_data(boards: list[Leaderboard], data_dir: Path | str) -> dict:
+    """Everything the page shows, as plain JSON-able values (texts untouched; the page escapes them).
+
+    ``boards`` are the tables of one run: one, or (v2) one per category,
+    each with its own baseline.
+    """
     data_dir = Path(data_dir)
-    s = board.settings
-    models = [r.model for r in board.rows]
+    s = boards[0].settings
+    models = list(dict.fromkeys(r.model for b in boards for r in b.rows))
     answers = {}
     for m in models:
         path = answer_file(data_dir, s.bench, m)
         if path.is_file():
             answers[m] = read_answers(path)
     games = {judge: _read_games(data_dir, s.bench, judge, s.baseline, None) for judge in s.judges}
-    questions = _questions(data_dir, s.bench, s.categories, answers, games)
+    categories = tuple(dict.fromkeys(c for b in boards for c in b.settings.categories))
+    questions = _questions(data_dir, s.bench, categories, answers, games)
+    if len(boards) > 1 or boards[0].category is not None:  # the baseline each question was judged against
+        baseline_of = {b.category: b.settings.baseline for b in boards}
+        for q in questions:
+            q["baseline"] = baseline_of.get(q["category"], baseline_of.get(q["cluster"], s.baseline))
     uids = {q["uid"] for q in questions}
     for judge, by_model in games.items():
         games[judge] = {m: {u: e for u, e in by_uid.items() if u in uids} for m, by_uid in by_model.items()}
@@ -166,18 +186,31 @@ def report_data(board: Leaderboard, data_dir: Path | str) -> dict:
         "bench": s.bench,
         "baseline": s.baseline,
         "judges": list(s.judges),
-        "footer": footer(board).removeprefix("-- "),  # the terminal's separator, not part of the text
+        "footer": footer(boards[0]).removeprefix("-- ") if len(boards) == 1 else
+        f"{s.method} | judge {', '.join(s.judges)} | one table per category, each against its own baseline",
         "confidence": s.confidence,
-        "rows": [{"model": r.model, "score": _finite(r.score), "lower": _finite(r.lower), "upper": _finite(r.upper),
-                  "rating": _finite(r.rating), "avg_tokens": r.avg_tokens, "covered": r.covered,
-                  "questions": r.questions, "battles": r.battles, "is_baseline": r.is_baseline,
-                  "flags": list(r.flags)} for r in board.rows],
-        "style_coefficients": {k: _finite(v) for k, v in board.style_coefficients.items()},
+        "boards": [_board_data(b, several=len(boards) > 1) for b in boards],
         "diagnostics": diagnostics,
         "diagnostic_columns": list(columns),
         "questions": questions,
         "answers": {m: {u: a.turns for u, a in by_uid.items() if u in uids} for m, by_uid in answers.items()},
         "games": games,
+    }
+
+
+def _board_data(board: Leaderboard, several: bool) -> dict:
+    """One table of the page: its heading (v2: category and baseline), rows, coefficients and footer."""
+    title = "" if board.category is None else \
+        f"Category {board.category} (baseline {board.settings.baseline}, {board.rows[0].questions} questions)"
+    return {
+        "title": title,
+        "footer": footer(board).removeprefix("-- ") if several else "",  # one table: the page header has it
+        "unit": "units" if board.settings.v2 else "battles",
+        "rows": [{"model": r.model, "score": _finite(r.score), "lower": _finite(r.lower), "upper": _finite(r.upper),
+                  "rating": _finite(r.rating), "avg_tokens": r.avg_tokens, "covered": r.covered,
+                  "questions": r.questions, "battles": r.battles, "is_baseline": r.is_baseline,
+                  "flags": list(r.flags)} for r in board.rows],
+        "style_coefficients": {k: _finite(v) for k, v in board.style_coefficients.items()},
     }
 
 
@@ -214,15 +247,15 @@ def render_html(data: dict, plot_uri: str) -> str:
             .replace("%DATA%", json_for_script(data)).replace("%SCRIPT%", script))
 
 
-def write_html_report(path: Path | str, board: Leaderboard, data_dir: Path | str = "data") -> Path:
-    """Write the report for ``board`` (bench, judges and baseline come from its settings).
+def write_html_report(path: Path | str, boards: list[Leaderboard], data_dir: Path | str = "data") -> Path:
+    """Write the report for ``boards``, the tables of one run (bench, judges and baselines come from their settings).
 
     Everything is read and rendered before the file opens, and the file is
     written to a temporary name and renamed, so a bad input file leaves no
     half-written report behind.
     """
     path = Path(path)
-    page = render_html(report_data(board, data_dir), _plot_svg(board))
+    page = render_html(report_data(boards, data_dir), _plot_svg(boards))
     # lone surrogates (only possible inside JSON strings) become \udXXX escapes, see json_for_script
     atomic_write(path, page.encode("utf-8", errors="backslashreplace"), durable=False)
     return path
@@ -247,13 +280,7 @@ _PAGE = """<!DOCTYPE html>
            autocomplete="off" spellcheck="false">
     <span id="filter-count" class="muted"></span>
   </div>
-  <table id="leaderboard">
-    <thead><tr><th>#</th><th>model</th><th class="num">score</th><th class="num">interval</th>
-      <th class="num">rating</th><th class="num">avg tokens</th><th class="num">coverage</th>
-      <th class="num">battles</th><th>notes</th></tr></thead>
-    <tbody id="board-body"></tbody>
-  </table>
-  <p id="style-coefficients" class="muted"></p>
+  <div id="boards"></div>
   <figure><img id="plot" alt="scores with intervals" src="%PLOT%">
     <figcaption class="muted">Dots are scores, bars the bootstrap interval; red marks a model flagged unreliable,
       grey the baseline.</figcaption></figure>
@@ -329,29 +356,41 @@ _SCRIPT = r"""
   byId("title").textContent = D.title;
   byId("settings").textContent = D.footer;
 
-  // ---- leaderboard
+  // ---- leaderboards: the one table, or (v2) one per category; the first keeps the ids leaderboard / board-body
   var boardRows = [];
-  D.rows.forEach(function (r, i) {
-    var tr = el("tr", r.is_baseline ? "baseline" : "");
-    tr.setAttribute("data-model", r.model);
-    cell(tr, i + 1);
-    cell(tr, r.model + (r.is_baseline ? " (baseline)" : ""), "model");
-    cell(tr, num(r.score, 1), "num");
-    cell(tr, r.is_baseline ? "" : num(r.lower, 1) + " \u2013 " + num(r.upper, 1), "num");
-    cell(tr, num(r.rating, 0), "num");
-    cell(tr, r.avg_tokens || "n/a", "num");
-    cell(tr, r.is_baseline ? "" : r.covered + "/" + r.questions, "num");
-    cell(tr, r.battles, "num");
-    cell(tr, r.flags.join("; "), "flag");
-    byId("board-body").appendChild(tr);
-    boardRows.push(tr);
+  var HEAD = ["#", "model", "score", "interval", "rating", "avg tokens", "coverage", "", "notes"];
+  D.boards.forEach(function (b, k) {
+    var box = byId("boards");
+    if (b.title) box.appendChild(el("h3", "", b.title));
+    var table = el("table", "leaderboard"), head = el("tr"), body = el("tbody");
+    if (k === 0) { table.id = "leaderboard"; body.id = "board-body"; }
+    HEAD.forEach(function (h, i) { head.appendChild(el("th", i > 1 && i < 8 ? "num" : "", h || b.unit)); });
+    table.appendChild(el("thead")).appendChild(head);
+    table.appendChild(body);
+    box.appendChild(table);
+    b.rows.forEach(function (r, i) {
+      var tr = el("tr", r.is_baseline ? "baseline" : "");
+      tr.setAttribute("data-model", r.model);
+      cell(tr, i + 1);
+      cell(tr, r.model + (r.is_baseline ? " (baseline)" : ""), "model");
+      cell(tr, num(r.score, 1), "num");
+      cell(tr, r.is_baseline ? "" : num(r.lower, 1) + " \u2013 " + num(r.upper, 1), "num");
+      cell(tr, num(r.rating, 0), "num");
+      cell(tr, r.avg_tokens || "n/a", "num");
+      cell(tr, r.is_baseline ? "" : r.covered + "/" + r.questions, "num");
+      cell(tr, r.battles, "num");
+      cell(tr, r.flags.join("; "), "flag");
+      body.appendChild(tr);
+      boardRows.push(tr);
+    });
+    var coefs = Object.keys(b.style_coefficients);
+    if (coefs.length) {
+      box.appendChild(el("p", "muted", "Style coefficients: " + coefs.map(function (c) {
+        return c + " " + num(b.style_coefficients[c], 3);
+      }).join(", ")));
+    }
+    if (b.footer) box.appendChild(el("p", "muted", b.footer));
   });
-  var coefs = Object.keys(D.style_coefficients);
-  if (coefs.length) {
-    byId("style-coefficients").textContent = "Style coefficients: " + coefs.map(function (k) {
-      return k + " " + num(D.style_coefficients[k], 3);
-    }).join(", ");
-  }
 
   // ---- judge diagnostics
   var diagRows = [];
@@ -380,9 +419,15 @@ _SCRIPT = r"""
 
   // ---- questions
   var select = byId("model-select");
-  var contestants = D.rows.filter(function (r) { return !r.is_baseline; }).map(function (r) { return r.model; });
+  var contestants = [], baselines = [D.baseline];
+  D.boards.forEach(function (b) {
+    b.rows.forEach(function (r) {
+      if (r.is_baseline) baselines.push(r.model);
+      else if (contestants.indexOf(r.model) < 0) contestants.push(r.model);
+    });
+  });
   Object.keys(D.answers).forEach(function (m) {
-    if (m !== D.baseline && contestants.indexOf(m) < 0) contestants.push(m);
+    if (baselines.indexOf(m) < 0 && contestants.indexOf(m) < 0) contestants.push(m);
   });
   contestants.forEach(function (m) { var o = el("option", "", m); o.value = m; select.appendChild(o); });
 
@@ -444,7 +489,7 @@ _SCRIPT = r"""
     var q = it.q, body = el("div", "qbody");
     textBlock(body, "Prompt", q.turns, "(question text not found)");
     var pair = el("div", "pair"), left = el("div"), right = el("div");
-    var baseline = D.baseline;
+    var baseline = q.baseline || D.baseline;
     D.judges.forEach(function (j) { var e = entry(j, model, q.uid); if (e && e.baseline) baseline = e.baseline; });
     textBlock(left, "Baseline: " + baseline, (D.answers[baseline] || {})[q.uid], "(no answer)");
     textBlock(right, "Model: " + model, (D.answers[model] || {})[q.uid], "(no answer)");

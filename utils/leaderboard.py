@@ -14,14 +14,20 @@ import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from utils import rating as rt
-from utils.battles import Battles
+from utils import rating_v2 as rv2
+from utils.battles import AnswerInfo, Battles, OutcomeRows, answer_feature_table, missing_features
 from utils import benchmark_quality as bq
 from utils.errors import InputError
 from utils.store import atomic_write
+
+if TYPE_CHECKING:
+    from utils.config import JudgeSettings
+    from utils.records import Question
 
 FEW_QUESTIONS = 20  # below this many judged questions an interval says little
 
@@ -42,12 +48,21 @@ class RunSettings:
     poisson: bool = False
     categories: tuple[str, ...] = ()
     bootstrap_loaded_from: str | None = None
+    rating_method: str = "arena-hard-v0.1"  # or "arena-hard-v2" (show_result.py --method)
+
+    @property
+    def v2(self) -> bool:
+        return self.rating_method == "arena-hard-v2"
 
     @property
     def method(self) -> str:
+        controls = {"style": "length + markdown", "length": "length", "markdown": "markdown"}.get(self.style or "")
+        if self.v2:
+            if self.style is None:
+                return "Arena-Hard v2.0 weighted win rate"
+            return f"Arena-Hard v2.0 Bradley-Terry, style control ({controls}; unpenalised, converged)"
         if self.style is None:
             return "Bradley-Terry"
-        controls = {"style": "length + markdown", "length": "length", "markdown": "markdown"}[self.style]
         return f"Bradley-Terry, style control ({controls}; L2, C=1.0)"
 
 
@@ -80,7 +95,10 @@ class Leaderboard:
     settings: RunSettings
     style_coefficients: dict[str, float] = field(default_factory=dict)
     missing_questions: dict[str, list[str]] = field(default_factory=dict)  # model -> question ids
-    battles: int = 0
+    battles: int = 0  # counted battles (v2: counted outcome units)
+    category: str | None = None  # v2: the category this table is for
+    dropped_rows: int = 0  # v2: judgment rows left out whole (a null game or no accepted label)
+    warnings: list[str] = field(default_factory=list)  # v2: rows not counted, for the script to print
 
     def row(self, model: str) -> ModelResult:
         return next(r for r in self.rows if r.model == model)
@@ -251,6 +269,207 @@ def _per_kind(features, battles: Battles, kinds: rt.BattleKinds) -> tuple[np.nda
     return fa[rows], fb[rows]
 
 
+# ---------------------------------------------------------------- Arena-Hard v2.0
+
+# v2.0's baseline of each category (its judge settings), for categories that neither --baseline nor a
+# judge config names
+V2_BASELINES = {"hard_prompt": "o3-mini-2025-01-31", "coding": "o3-mini-2025-01-31", "math": "o3-mini-2025-01-31",
+                "creative_writing": "gemini-2.0-flash-001", "arena-hard-v0.1": "gpt-4-0314"}
+
+
+@dataclass
+class CategoryIndex:
+    """The categories of a v2 run: which exist, which have judgments, and the questions of each."""
+    present: list[str]  # categories with judgment rows: question-file order, then any only the rows name
+    known: list[str]  # every category and subcategory that can be asked for
+    parent: dict[str, str]  # subcategory -> the category of its first question
+    questions: dict[str, list[str]]  # category or subcategory -> its question ids, in file order
+    subcategory_of: dict[str, str]  # question id -> its subcategory (cluster)
+
+
+def category_index(questions: list[Question], rows: OutcomeRows) -> CategoryIndex:
+    """Categories from the question file and the judgment rows (a row's own category comes first)."""
+    by_name: dict[str, list[str]] = {}
+    parent: dict[str, str] = {}
+    for q in questions:
+        by_name.setdefault(q.category, []).append(q.uid)
+        if q.cluster and q.cluster != q.category:
+            by_name.setdefault(q.cluster, []).append(q.uid)
+            parent.setdefault(q.cluster, q.category)
+    row_categories = [rows.categories[c] for c in np.unique(rows.category).tolist()]
+    for name in row_categories:  # categories only the rows name: their questions are the rows'
+        if name not in by_name:
+            in_category = rows.category == rows.categories.index(name)
+            by_name[name] = list(dict.fromkeys(rows.questions[q] for q in rows.question[in_category].tolist()))
+    order = [q.category for q in questions] + row_categories
+    present = [c for c in dict.fromkeys(order) if c in row_categories and c]
+    return CategoryIndex(present, [c for c in by_name if c], parent, by_name,
+                         {q.uid: q.cluster for q in questions})
+
+
+def category_baselines(wanted: list[str], index: CategoryIndex, explicit: dict[str, str], everyone: str | None,
+                       config: JudgeSettings | None) -> dict[str, str]:
+    """The baseline of each wanted category.
+
+    In order: ``--baseline CATEGORY=MODEL``, a plain ``--baseline MODEL``, the
+    judge config's entry for the category, the baseline of the category a
+    subcategory belongs to (coding and math are judged as hard_prompt), the
+    judge config's top-level ``baseline_model``, v2.0's own table.
+    """
+    def resolve(category: str) -> str:
+        if category in explicit:
+            return explicit[category]
+        if everyone:
+            return everyone
+        if config is not None and category in config.categories:
+            return config.prompt_for(category).baseline_model
+        up = index.parent.get(category)
+        if up and up != category:
+            return resolve(up)
+        if config is not None and config.prompt.baseline_model:
+            return config.prompt.baseline_model
+        if category in V2_BASELINES:
+            return V2_BASELINES[category]
+        raise InputError(f"no baseline known for category {category!r}: give --baseline {category}=MODEL",
+                         key="--baseline")
+    return {c: resolve(c) for c in wanted}
+
+
+def compute_v2_leaderboard(rows: OutcomeRows, settings: RunSettings, index: CategoryIndex,
+                           answers: dict[str, AnswerInfo | None], data_dir) -> Leaderboard:
+    """One category's Arena-Hard v2.0 table: ``settings.categories`` is (category,), ``settings.baseline`` its baseline.
+
+    The point is the full-data value (the weighted win rate, or the converged
+    style-controlled fit); the interval the bootstrap's percentiles.
+    """
+    category, baseline = settings.categories[0], settings.baseline
+    models = list(rows.models) + ([baseline] if baseline not in rows.models else [])
+    M, base = len(models), models.index(baseline)
+    kept, dropped, warnings = _v2_selection(rows, category, baseline, index)
+    games = np.repeat(np.flatnonzero(kept), 2)
+    model, question = rows.model[games], rows.question[games]
+    score, count = rows.score[kept].ravel(), rows.count[kept].ravel()
+    if count.sum() == 0:
+        raise InputError(f"no counted judgments in category {category!r} against baseline {baseline!r} "
+                         f"({dropped} rows dropped for a null game or no accepted label)", key="--category")
+    coefs: dict[str, float] = {}
+    if settings.style is None:
+        point = rv2.weighted_win_rates(model, score, count, M)
+        boot = _v2_plain_bootstrap(model, question, score, count, M, settings)
+    else:
+        point, boot, coefs = _v2_style_fit(model, question, score, count, models, base, rows.questions,
+                                           settings, answers, data_dir)
+    point[base], boot[:, base] = 0.5, np.nan
+    results, missing = _v2_results(models, base, point, boot, model, question, count, rows.questions,
+                                   index.questions.get(category, []), answers, settings.confidence)
+    return Leaderboard(results, settings, coefs, missing, int(count.sum()), category, dropped, warnings)
+
+
+def _v2_selection(rows: OutcomeRows, category: str, baseline: str, index: CategoryIndex
+                  ) -> tuple[np.ndarray, int, list[str]]:
+    """Rows counted in ``category``, the rows dropped there, and warnings about rows of another baseline.
+
+    A row belongs to the category when its own category is it or its
+    question's subcategory is it; it counts when it was judged against this
+    baseline (or names none), is not the baseline's own, and both games carry
+    an accepted label.
+    """
+    own = np.array([c == category for c in rows.categories] + [False], bool)[rows.category]
+    sub = np.array([index.subcategory_of.get(q) == category for q in rows.questions] + [False], bool)
+    member = own | sub[rows.question]
+    base = rows.models.index(baseline) if baseline in rows.models else -2  # -2: no row names it
+    other = member & (rows.baseline >= 0) & (rows.baseline != base)
+    warnings = []
+    for source in np.unique(rows.source[other]).tolist():
+        here = other & (rows.source == source)
+        names = sorted({rows.models[b] for b in rows.baseline[here].tolist()})
+        warnings.append(f"warning: {rows.sources[source]}: {int(here.sum())} rows of category {category!r} were "
+                        f"judged against {', '.join(names)}, not its baseline {baseline}: not counted")
+    usable = member & ~other & (rows.model != base)
+    complete = rows.complete
+    return usable & complete, int((usable & ~complete).sum()), warnings
+
+
+def _v2_plain_bootstrap(model, question, score, count, M: int, settings: RunSettings) -> np.ndarray:
+    """(rounds, M) bootstrap win rates: each model's units (or questions) resampled within the model."""
+    rng = np.random.default_rng(settings.seed)
+    if settings.bootstrap_unit == "question":
+        return rv2.bootstrap_question_means(model, question, score, count, M, settings.rounds, rng, settings.poisson)
+    return rv2.bootstrap_unit_means(model, score, count, M, settings.rounds, rng, settings.poisson)
+
+
+def _v2_style_fit(model, question, score, count, models: list[str], base: int, questions: list[str],
+                  settings: RunSettings, answers: dict, data_dir) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Win rates of the converged style-controlled fit, its pooled bootstrap win rates, the feature coefficients.
+
+    Bradley-Terry with the model as A and the baseline as B, the outcome as a
+    soft label and v2's standardised features; no penalty beyond the tiny
+    ridge that keeps a clean sweep finite.
+    """
+    M = len(models)
+    winner = np.select([score == 1.0, score == 0.0], [rt.WINNER_A, rt.WINNER_B], rt.TIE)
+    kinds = rt.battle_kinds(model, np.full(len(model), base), winner, question, count, by_question=True)
+    table = answer_feature_table(models, questions, answers)
+    mine, theirs = table[kinds.model_a, kinds.question], table[base, kinds.question]
+    bad = np.isnan(mine).any(1) | np.isnan(theirs).any(1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        who = models[kinds.model_a[i]] if np.isnan(mine[i]).any() else models[base]
+        raise missing_features(who, questions[kinds.question[i]], answers, data_dir, settings.bench)
+    X = rv2.standardise(rv2.style_features(mine, theirs, settings.style), kinds.count)
+    target = rt.TARGET[kinds.winner]
+    fit = {"l2": rt.TINY_RIDGE, "fixed": base}
+    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
+    boot, _ = _bootstrap(kinds, target, X, fit, theta, settings, M, base, len(questions))
+    point = rt.win_rate(rt.ratings_from_coefficients(theta, M, base))
+    coefs = {n: float(c) for n, c in zip(rv2.V2_CONTROLS[settings.style], theta[M:])}
+    return point, rt.win_rate(boot), coefs
+
+
+def _v2_results(models: list[str], base: int, point, boot, model, question, count, questions: list[str],
+                category_questions: list[str], answers: dict, confidence: float
+                ) -> tuple[list[ModelResult], dict]:
+    """The rows of a v2 table (best first) and the questions each model has no counted unit on."""
+    M = len(models)
+    units = np.bincount(model, weights=count, minlength=M)
+    lo, hi = rt.percentile_interval(boot, confidence)
+    results, missing = [], {}
+    all_q = category_questions or list(dict.fromkeys(questions[q] for q in question.tolist()))
+    for m in [m for m in range(M) if units[m] > 0 or m == base]:
+        name = models[m]
+        info = answers.get(name)
+        if m == base:
+            results.append(ModelResult(name, 50.0, math.nan, math.nan, rt.INIT_RATING, math.nan, math.nan,
+                                       int(info.avg_tokens) if info else 0, 0, len(all_q), 0, is_baseline=True))
+            continue
+        seen = {questions[q] for q in np.unique(question[model == m]).tolist()}
+        gone = [q for q in all_q if q not in seen]
+        results.append(_v2_row(name, point[m], lo[m], hi[m], boot[:, m], len(seen & set(all_q)), len(all_q),
+                               int(units[m]), int(info.avg_tokens) if info else 0, bool(gone)))
+        if gone:
+            missing[name] = gone
+    results.sort(key=lambda r: (-r.score, r.model))
+    return results, missing
+
+
+def _v2_row(name: str, p: float, lo: float, hi: float, boot: np.ndarray, covered: int, questions: int,
+            units: int, avg_tokens: int, incomplete: bool) -> ModelResult:
+    """One model's row: win rates in %, and the Elo-scale ratings they stand for."""
+    flags, reasons = ["incomplete-coverage"] if incomplete else [], []
+    if p in (0.0, 1.0):
+        reasons.append("wins or loses every counted game")
+    if covered < FEW_QUESTIONS:
+        reasons.append(f"only {covered} judged questions")
+    if np.isnan(boot).all():
+        reasons.append("no bootstrap results")
+    if reasons:
+        flags.append("unreliable: " + "; ".join(reasons))
+    rating = rt.rating_from_win_rate(np.clip([p, lo, hi], 1e-12, 1 - 1e-12))
+    return ModelResult(name, 100 * float(p), 100 * float(lo), 100 * float(hi), *map(float, rating), avg_tokens,
+                       covered, questions, units, flags=tuple(flags),
+                       results=[100 * x for x in boot.tolist() if not math.isnan(x)])
+
+
 # ---------------------------------------------------------------- bootstrap results file
 
 
@@ -305,6 +524,9 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
     """The ranked table, the style coefficients, the footer saying how it was made, missing questions."""
     s = board.settings
     out = io.StringIO()
+    if board.category is not None:
+        n = board.rows[0].questions if board.rows else 0
+        out.write(f"##### category: {board.category} | baseline: {s.baseline} | {n} questions #####\n")
     if board.style_coefficients:
         # the original's names and its rounding to 3 decimals, so the lines can be compared
         out.write(f"Style Coefficients: { {k: round(v, 3) for k, v in board.style_coefficients.items()} }\n")
@@ -313,6 +535,8 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
     for row in board.rows:
         value, lo, hi, d = _interval(row, show_elo)
         ci = f"(-{_fmt(abs(lo) if math.isfinite(lo) else lo, d)}, +{_fmt(hi, d)})"
+        if row.is_baseline and not math.isfinite(row.lower):  # v2: the baseline has no interval
+            ci = "-"
         coverage = "-" if row.is_baseline else f"{row.covered}/{row.questions}"
         mark = ""
         if "incomplete-coverage" in row.flags:
@@ -334,7 +558,8 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
 
 def separability_line(board: Leaderboard) -> str:
     """How many model pairs the intervals tell apart (the rule of utils.benchmark_quality)."""
-    share, pairs = bq.separability({r.model: (r.lower, r.upper) for r in board.rows})
+    share, pairs = bq.separability({r.model: (r.lower, r.upper) if math.isfinite(r.lower) else (r.score, r.score)
+                                    for r in board.rows})
     if share is None:
         return "separability: n/a (fewer than two models)"
     return (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
@@ -343,6 +568,8 @@ def separability_line(board: Leaderboard) -> str:
 
 def footer(board: Leaderboard) -> str:
     s = board.settings
+    if s.v2:
+        return _v2_footer(board)
     unit = {"battle": "battles", "question": "questions"}[s.bootstrap_unit]
     draw = "Poisson" if s.poisson else "multinomial"
     source = f"loaded from {s.bootstrap_loaded_from}" if s.bootstrap_loaded_from else \
@@ -351,6 +578,19 @@ def footer(board: Leaderboard) -> str:
     cats = f" | category {', '.join(s.categories)}" if s.categories else ""
     return (f"-- {s.method} | {s.confidence:g}% percentile bootstrap: {source} | strong verdicts x{s.weight}, "
             f"{games} | {board.battles} battles | judge {', '.join(s.judges)} | baseline {s.baseline}{cats}")
+
+
+def _v2_footer(board: Leaderboard) -> str:
+    s = board.settings
+    pool = "each model's own" if s.style is None else "all the category's"
+    unit = {"battle": "outcome units", "question": "questions"}[s.bootstrap_unit]
+    draw = "Poisson" if s.poisson else "multinomial"
+    point = "point on all data" if s.style is None else \
+        "point: the converged fit on all data (the original stops after 50 float32 L-BFGS steps)"
+    return (f"-- {s.method} | {point} | {s.confidence:g}% percentile bootstrap: {s.rounds} rounds, {draw} "
+            f"resampling of {pool} {unit}, seed {s.seed} | strong verdicts x{s.weight} | {board.battles} units | "
+            f"judge {', '.join(s.judges)} | baseline {s.baseline} | category {board.category} | "
+            f"{board.dropped_rows} rows dropped (a null game or no accepted label)")
 
 
 SETTINGS_COLUMNS = ("method", "confidence", "weight", "first_game_only", "bootstrap_unit", "resampling", "rounds",
@@ -363,14 +603,20 @@ def _settings_values(s: RunSettings) -> list:
             " ".join(s.categories)]
 
 
-def write_csv(board: Leaderboard, path: Path) -> None:
-    """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, and the run settings per row."""
-    header = ["model", "score", "lower", "upper", "avg_tokens", "rating", "rating_lower", "rating_upper",
-              "covered_questions", "questions", "battles", "flags", *SETTINGS_COLUMNS]
-    _write_csv(path, [header, *([r.model, round(r.score, 2), round(r.lower, 2), round(r.upper, 2), r.avg_tokens,
-                                 round(r.rating, 1), round(r.rating_lower, 1), round(r.rating_upper, 1), r.covered,
-                                 r.questions, r.battles, "; ".join(r.flags), *_settings_values(board.settings)]
-                                for r in board.rows)])
+def write_csv(boards: list[Leaderboard], path: Path) -> None:
+    """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, and the run settings per row.
+
+    Tables of several categories (v2) go into one file, with a first column
+    ``category``.
+    """
+    by_category = any(b.category is not None for b in boards)
+    header = [*(["category"] if by_category else []), "model", "score", "lower", "upper", "avg_tokens", "rating",
+              "rating_lower", "rating_upper", "covered_questions", "questions", "battles", "flags", *SETTINGS_COLUMNS]
+    rows = [[*([b.category] if by_category else []), r.model, round(r.score, 2), round(r.lower, 2),
+             round(r.upper, 2), r.avg_tokens, round(r.rating, 1), round(r.rating_lower, 1), round(r.rating_upper, 1),
+             r.covered, r.questions, r.battles, "; ".join(r.flags), *_settings_values(b.settings)]
+            for b in boards for r in b.rows]
+    _write_csv(path, [header, *rows])
 
 
 def write_original_csv(board: Leaderboard, directory: Path, show_elo: bool = False,
