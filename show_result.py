@@ -27,7 +27,7 @@ from utils.errors import InputError, run_cli
 from utils.leaderboard import (V2_BASELINES, RunSettings, bootstrap_records, category_baselines, category_index,
                                compute_leaderboard, compute_v2_leaderboard, read_saved_bootstrap, render_table,
                                saved_rounds, write_csv, write_original_csv)
-from utils.names import check_name, question_file, stem_to_name
+from utils.names import check_name, judgment_dir, question_file, stem_to_name
 from utils.records import read_questions
 from utils.store import atomic_write
 
@@ -201,11 +201,45 @@ def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
         rows = read_judgment_outcomes(files, args.weight, {q.uid: q.category for q in questions})
         answers = reading_answers.result()
     index = category_index(questions, rows)
+    wanted, baselines = _v2_categories(args, index)
+    for model in dict.fromkeys([*rows.models, *baselines.values()]):
+        if model not in answers:
+            answers[model] = read_answer_info(data_dir, args.bench_name, model)
+        if isinstance(answers[model], InputError):
+            raise answers[model]
+    computed = [compute_v2_leaderboard(rows, replace(settings, baseline=baselines[c], categories=(c,)), index,
+                                       answers, data_dir) for c in wanted]
+    boards = []
+    for board in computed:
+        for warning in board.warnings:
+            print(warning, file=sys.stderr)
+        if board.battles == 0:
+            why = (f"no counted judgments in category {board.category!r} against baseline {board.settings.baseline!r}"
+                   f" ({board.dropped_rows} rows dropped for a null game or no accepted label)")
+            if args.category:
+                raise InputError(why, key="--category")
+            print(f"warning: {why}: no table", file=sys.stderr)
+        else:
+            boards.append(board)
+    if not boards:
+        raise InputError("no category has counted judgments",
+                         judgment_dir(data_dir, args.bench_name, settings.judges[0]))
+    sys.stdout.write("\n".join(render_table(board) for board in boards))
+    if args.csv:
+        write_csv(boards, Path(args.csv))
+    if args.html:
+        from utils.html_report import write_html_report
+        print(f"wrote {write_html_report(Path(args.html), boards, data_dir)}")
+    return 0
+
+
+def _v2_categories(args, index) -> tuple[list[str], dict[str, str]]:
+    """The categories to show (--category, or every one judged) and the baseline of each."""
     explicit = dict(b.split("=", 1) for b in args.baseline if "=" in b)
     everyone = next((b for b in reversed(args.baseline) if "=" not in b), None)
-    wanted = list(dict.fromkeys(args.category or index.present))
     for model in [*explicit.values(), *([everyone] if everyone else [])]:
         check_name(model, "--baseline")
+    wanted = list(dict.fromkeys(args.category or index.present))
     for flag, names in (("--category", wanted), ("--baseline", list(explicit))):
         unknown = [c for c in names if c not in index.known]
         if unknown:
@@ -214,24 +248,7 @@ def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
     if args.setting_file:
         from utils.config import load_judge_settings
         config, _ = load_judge_settings(args.setting_file, "", ())  # only its baselines matter here
-    baselines = category_baselines(wanted, index, explicit, everyone, config)
-    for model in dict.fromkeys([*rows.models, *baselines.values()]):
-        if model not in answers:
-            answers[model] = read_answer_info(data_dir, args.bench_name, model)
-        if isinstance(answers[model], InputError):
-            raise answers[model]
-    boards = [compute_v2_leaderboard(rows, replace(settings, baseline=baselines[c], categories=(c,)), index,
-                                     answers, data_dir) for c in wanted]
-    for board in boards:
-        for warning in board.warnings:
-            print(warning, file=sys.stderr)
-        sys.stdout.write(render_table(board) + "\n")
-    if args.csv:
-        write_csv(boards, Path(args.csv))
-    if args.html:
-        from utils.html_report import write_html_report
-        print(f"wrote {write_html_report(Path(args.html), boards, data_dir)}")
-    return 0
+    return wanted, category_baselines(wanted, index, explicit, everyone, config)
 
 
 if __name__ == "__main__":

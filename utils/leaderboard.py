@@ -349,9 +349,8 @@ def compute_v2_leaderboard(rows: OutcomeRows, settings: RunSettings, index: Cate
     games = np.repeat(np.flatnonzero(kept), 2)
     model, question = rows.model[games], rows.question[games]
     score, count = rows.score[kept].ravel(), rows.count[kept].ravel()
-    if count.sum() == 0:
-        raise InputError(f"no counted judgments in category {category!r} against baseline {baseline!r} "
-                         f"({dropped} rows dropped for a null game or no accepted label)", key="--category")
+    if count.sum() == 0:  # the caller decides whether that is an error (asked for) or a note (found)
+        return Leaderboard([], settings, {}, {}, 0, category, dropped, warnings)
     coefs: dict[str, float] = {}
     if settings.style is None:
         point = rv2.weighted_win_rates(model, score, count, M)
@@ -607,13 +606,15 @@ def write_csv(boards: list[Leaderboard], path: Path) -> None:
     """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, and the run settings per row.
 
     Tables of several categories (v2) go into one file, with a first column
-    ``category``.
+    ``category``. v2's points carry no bootstrap noise, so its win rates keep
+    4 decimals (v0.1's 2).
     """
     by_category = any(b.category is not None for b in boards)
+    d = 4 if any(b.settings.v2 for b in boards) else 2
     header = [*(["category"] if by_category else []), "model", "score", "lower", "upper", "avg_tokens", "rating",
               "rating_lower", "rating_upper", "covered_questions", "questions", "battles", "flags", *SETTINGS_COLUMNS]
-    rows = [[*([b.category] if by_category else []), r.model, round(r.score, 2), round(r.lower, 2),
-             round(r.upper, 2), r.avg_tokens, round(r.rating, 1), round(r.rating_lower, 1), round(r.rating_upper, 1),
+    rows = [[*([b.category] if by_category else []), r.model, round(r.score, d), round(r.lower, d),
+             round(r.upper, d), r.avg_tokens, round(r.rating, 1), round(r.rating_lower, 1), round(r.rating_upper, 1),
              r.covered, r.questions, r.battles, "; ".join(r.flags), *_settings_values(b.settings)]
             for b in boards for r in b.rows]
     _write_csv(path, [header, *rows])

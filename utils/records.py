@@ -185,6 +185,8 @@ def answer_from_json(obj: Any, path=None, line=None) -> Answer:
 
 
 def game_from_json(obj: Any, path=None, line=None) -> Game:
+    if obj is None:  # 2025 files keep a game whose judge call failed as null: no verdict, no text
+        return Game(user_prompt="", judgment="", score=None)
     if not isinstance(obj, dict):
         raise InputError("each game must be a JSON object", path, line, "games")
     prompt = obj.get("user_prompt")
