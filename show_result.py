@@ -83,13 +83,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help=f"interval level in percent ({_default_help('confidence')})")
     p.add_argument("--seed", type=int, default=42, help="bootstrap seed (same inputs and seed, same table)")
     p.add_argument("--bootstrap-unit", choices=("battle", "question"), default="battle",
-                   help="resample single battles (the original) or whole questions with all their battles")
+                   help="resample single battles (the original; arena-hard-v2: single outcome units) or whole "
+                        "questions with all their battles")
     p.add_argument("--resampling", choices=("multinomial", "poisson"), default="multinomial",
                    help="how a bootstrap round draws: a fixed-size multinomial sample, or Poisson(1) counts")
     p.add_argument("--judge-names", nargs="+", metavar="JUDGE", help="pool the battles of several judges")
     p.add_argument("--category", nargs="+",
                    help="only questions of these categories; with arena-hard-v2, one table for each (a category or "
-                        "a subcategory such as coding; default: every category judged)")
+                        "a subcategory such as coding), and without it one for every category judged")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report: table, plot, every question")
     p.add_argument("--setting-file", metavar="JUDGE_CONFIG.yaml",
                    help="arena-hard-v2: take each category's baseline from this judge config")
@@ -240,10 +241,14 @@ def _v2_categories(args, index) -> tuple[list[str], dict[str, str]]:
     for model in [*explicit.values(), *([everyone] if everyone else [])]:
         check_name(model, "--baseline")
     wanted = list(dict.fromkeys(args.category or index.present))
+    if not wanted:
+        raise InputError("no judgment row names a category, and no question file gives one (expected "
+                         f"{question_file(args.data_dir, args.bench_name)})", key="category")
     for flag, names in (("--category", wanted), ("--baseline", list(explicit))):
         unknown = [c for c in names if c not in index.known]
         if unknown:
-            raise InputError(f"unknown category {unknown[0]!r} (categories here: {', '.join(index.known)})", key=flag)
+            raise InputError(f"unknown category {unknown[0]!r} (categories here: {', '.join(index.known) or 'none'})",
+                             key=flag)
     config = None
     if args.setting_file:
         from utils.config import load_judge_settings

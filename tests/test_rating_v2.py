@@ -52,3 +52,11 @@ def test_question_bootstrap_moves_whole_questions():
     means = rv2.bootstrap_question_means([0, 0], [0, 1], [1.0, 0.0], [3, 1], 1, 300, np.random.default_rng(1))
     # two questions drawn per round: both q0 (1), one of each (3 of 4 units won), both q1 (0)
     assert set(means[:, 0].tolist()) == {0.0, 0.75, 1.0}
+
+
+def test_poisson_rounds_vary_in_size_but_not_in_expectation():
+    model, score, count = [0, 0], [1.0, 0.0], [30, 10]
+    means = rv2.bootstrap_unit_means(model, score, count, 1, 500, np.random.default_rng(2), poisson=True)
+    assert means[:, 0].mean() == pytest.approx(0.75, abs=0.02)
+    # a fixed-size round of 40 units could only give multiples of 1/40
+    assert any(abs(m * 40 - round(m * 40)) > 1e-9 for m in means[:, 0])

@@ -262,6 +262,12 @@ def test_a_category_baseline_is_honoured(other_baseline, tmp_path):
         assert float(table[CREATIVE, model]["score"]) == pytest.approx(rate, abs=1e-3)
 
 
+def test_a_plain_baseline_sets_every_category(other_baseline):
+    out = show(other_baseline, "--baseline", "gemini-x")
+    assert f"##### category: {CREATIVE} | baseline: gemini-x" in out.stdout and f"category: {HARD}" not in out.stdout
+    assert f"no counted judgments in category '{HARD}' against baseline 'gemini-x'" in out.stderr
+
+
 def test_rows_judged_against_another_baseline_are_not_counted_and_named(other_baseline):
     out = show(other_baseline)  # v2.0's own baseline for creative_writing is gemini-2.0-flash-001
     assert "##### category: hard_prompt" in out.stdout and "##### category: creative_writing" not in out.stdout

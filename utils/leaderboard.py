@@ -439,7 +439,8 @@ def _v2_results(models: list[str], base: int, point, boot, model, question, coun
         info = answers.get(name)
         if m == base:
             results.append(ModelResult(name, 50.0, math.nan, math.nan, rt.INIT_RATING, math.nan, math.nan,
-                                       int(info.avg_tokens) if info else 0, 0, len(all_q), 0, is_baseline=True))
+                                       int(info.avg_tokens) if info else 0, 0, len(all_q), int(units.sum()),
+                                       is_baseline=True))  # the baseline is in every counted game
             continue
         seen = {questions[q] for q in np.unique(question[model == m]).tolist()}
         gone = [q for q in all_q if q not in seen]
