@@ -48,12 +48,20 @@ class Document:
         return InputError(message, self.path, self.line(*keys), ".".join(str(k) for k in keys) or None)
 
 
+def _scalar(node: yaml.Node) -> Any:
+    # YAML's own constructor: serialising an empty value (``key:`` alone) and parsing it again fails
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
 def _to_python(node: yaml.Node, path: tuple, lines: dict, doc_path: Path) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError("a key must be a plain name, not a list or mapping", doc_path,
+                                 key_node.start_mark.line + 1, ".".join(map(str, path)) or None)
+            key = _scalar(key_node)
             if key in out:
                 raise InputError("duplicate key", doc_path, key_node.start_mark.line + 1, ".".join(map(str, path + (key,))))
             out[key] = _to_python(value_node, path + (key,), lines, doc_path)
@@ -61,7 +69,7 @@ def _to_python(node: yaml.Node, path: tuple, lines: dict, doc_path: Path) -> Any
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, path + (i,), lines, doc_path) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+    return _scalar(node)
 
 
 def load_yaml(path: Path | str) -> Document:
