@@ -87,7 +87,8 @@ def missing_baseline_report(args: argparse.Namespace, bench: str, baseline: str,
     else:
         why = f"there is no {path}"
     return (f"{len(waiting)} question(s) of category {categories} wait for answers of their baseline {baseline}: "
-            f"{why}. Make them once, then run this command again:\n  {answer_command(args, bench, baseline)}")
+            f"{why}. Make them with this command, then run gen_judgment.py again:\n"
+            f"  {answer_command(args, bench, baseline)}")
 
 
 def answer_command(args: argparse.Namespace, bench: str, model: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import ROOT, make_questions, read_jsonl, run_script, write_jsonl
-from utils.config import OFFICIAL_BASELINES, load_answer_settings, load_judge_settings
+from utils.config import OFFICIAL_BASELINES, load_answer_settings, load_api_config, load_judge_settings
 from utils.errors import InputError
 from utils.judging import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, plan, render_game
 from utils.records import Answer, read_answers, read_questions
@@ -91,6 +91,18 @@ def test_answer_settings_name_the_bench_and_take_models_from_the_command_line(na
         load_answer_settings(ROOT / "config" / name)  # its model_list is only an example in a comment
 
 
+def test_api_config_reaches_the_official_judges_and_baselines(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-openai")
+    monkeypatch.setenv("GEMINI_API_KEY", "test-gemini")
+    judges = [judge_settings(ROOT / f"config/arena-hard-v{v}.yaml", ["m"]).judge_models[0] for v in ("0.1", "2.0")]
+    models = load_api_config(ROOT / "config/api_config.yaml", [*judges, O3, GEMINI])
+    assert judges == ["gpt-4-1106-preview", "gpt-4.1"]
+    assert models["gpt-4.1"].endpoints[0].api_key == "sk-test-openai"
+    (gemini,) = models[GEMINI].endpoints
+    assert gemini.api_base == "https://generativelanguage.googleapis.com/v1beta/openai/"
+    assert gemini.api_key == "test-gemini" and models[GEMINI].api_type == "openai"
+
+
 # ---------------------------------------------------------------- the original tool's own files
 
 
@@ -165,8 +177,8 @@ def test_system_prompt_file_is_read_relative_to_the_yaml_file(tmp_path):
     (tmp_path / "conf" / "prompts" / "main.txt").write_text("Judge fairly. ✓\nEnd with [[A>B]] or so.\n",
                                                             encoding="utf-8")
     (tmp_path / "poems.txt").write_text("Judge poems.", encoding="utf-8")
-    path = write_settings(tmp_path, "system_prompt_file: prompts/main.txt\ncategories:\n"
-                                    "  poetry:\n    system_prompt_file: ../poems.txt\n  other:\n    baseline_model: b2\n")
+    path = write_settings(tmp_path, "system_prompt_file: prompts/main.txt\ncategories:\n  poetry:\n"
+                                    "    system_prompt_file: ../poems.txt\n  other:\n    baseline_model: b2\n")
     s = judge_settings(path)
     assert s.prompt.system_prompt == "Judge fairly. ✓\nEnd with [[A>B]] or so."  # one final line break dropped
     assert s.prompt_for("poetry").system_prompt == "Judge poems."

@@ -87,7 +87,8 @@ def test_v20_judges_hard_prompts_now_and_creative_writing_once_its_baseline_is_m
     assert "250 question(s) skipped: no answer of their baseline gemini-2.0-flash-001" in proc.stdout
     assert ("250 question(s) of category creative_writing wait for answers of their baseline "
             "gemini-2.0-flash-001: the benchmark does not publish its answers") in proc.stdout
-    command = proc.stdout.split("run this command again:\n", 1)[1].splitlines()[0].strip()
+    hint = "Make them with this command, then run gen_judgment.py again:\n"
+    command = proc.stdout.split(hint, 1)[1].splitlines()[0].strip()
     assert command == shlex.join(["python", "gen_answer.py", "--setting-file",
                                   str(ROOT / "config/gen_answer_arena-hard-v2.0.yaml"), "--endpoint-file", str(api),
                                   "--data-dir", str(data), "--model", GEMINI])
