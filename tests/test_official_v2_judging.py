@@ -84,6 +84,10 @@ def test_v20_judges_hard_prompts_now_and_creative_writing_once_its_baseline_is_m
     assert len(requests) == 1000
     o3 = {uid: a.text for uid, a in read_answers(data / BENCH / "model_answer" / f"{O3}.jsonl").items()}
     assert check_games(requests, o3) == Counter({DEFAULT_SYSTEM_PROMPT: 1000})
+    for r in stored:  # game 1 shows the baseline as A, game 2 as B
+        g1, g2 = r["games"]
+        assert shown(g1["user_prompt"]) == (o3[r["uid"]], model_answer(r["uid"]))
+        assert shown(g2["user_prompt"]) == (model_answer(r["uid"]), o3[r["uid"]])
     assert "250 question(s) skipped: no answer of their baseline gemini-2.0-flash-001" in proc.stdout
     assert ("250 question(s) of category creative_writing wait for answers of their baseline "
             "gemini-2.0-flash-001: the benchmark does not publish its answers") in proc.stdout
@@ -110,5 +114,8 @@ def test_v20_judges_hard_prompts_now_and_creative_writing_once_its_baseline_is_m
     stored = read_jsonl(data / BENCH / "model_judgment" / JUDGE / f"{MODEL}.jsonl")
     assert len(stored) == 750
     assert {r["baseline"] for r in stored if r["uid"] in creative} == {GEMINI}
+    for r in (r for r in stored if r["uid"] in creative):
+        assert [shown(g["user_prompt"]) for g in r["games"]] == [(gemini[r["uid"]], model_answer(r["uid"])),
+                                                                  (model_answer(r["uid"]), gemini[r["uid"]])]
     assert f"{JUDGE} / {MODEL}: 250 new judgments, 500 already there" in again.stdout
     assert "wait for answers" not in again.stdout
