@@ -7,14 +7,15 @@ from utils.config import load_answer_settings, load_api_config
 from utils.errors import run_cli
 from utils.names import question_file
 from utils.records import read_questions
-from utils.runs import parse_step_arguments, print_failures
+from utils.runs import ANSWER_SETTINGS, parse_step_arguments, print_failures
 
 
 def main() -> int:
-    args = parse_step_arguments(__doc__, "config/gen_answer_config.yaml")
+    args = parse_step_arguments(__doc__, ANSWER_SETTINGS)
 
-    settings, settings_doc = load_answer_settings(args.setting_file)
-    models = load_api_config(args.endpoint_file, list(settings.model_list), wanted_from=settings_doc)
+    settings, settings_doc = load_answer_settings(args.setting_file, args.model)
+    models = load_api_config(args.endpoint_file, list(settings.model_list),
+                             wanted_from="--model" if args.model else settings_doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
     summary = generate_answers(settings, models, questions, args.data_dir)
 

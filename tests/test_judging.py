@@ -251,8 +251,45 @@ def test_missing_answers_give_one_warning_line_per_model(tmp_path, scripted_serv
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("question(s) skipped") == 3
     assert "2 question(s) skipped: no answer of m-one" in proc.stdout
-    assert proc.stdout.count("1 question(s) skipped: no baseline answer") == 2
+    assert proc.stdout.count(f"1 question(s) skipped: no answer of their baseline {BASE}") == 2
+    assert f"1 question(s) of category general wait for answers of their baseline {BASE}" in proc.stdout
+    assert f"gen_answer.py --setting-file ANSWER_SETTINGS.yaml --endpoint-file {tmp_path / 'api.yaml'}" in proc.stdout
     assert [r["uid"] for r in judgments(tmp_path, "m-one")] == ["q0"]
+
+
+def test_model_flags_replace_the_model_list(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server, models=("m-one", "m-two"))
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment([*args, "--model", "m-two"])
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "data" / BENCH / "model_judgment" / JUDGE).glob("*.jsonl")) == [
+        "m-two.jsonl"]
+    assert len(scripted_server.chat_requests()) == 8
+
+
+def test_a_model_without_any_answers_stops_before_any_request_with_the_command_that_makes_them(
+        tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    proc = gen_judgment([*args, "--model", "m-one", "--model", "ghost"])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert str(tmp_path / "data" / BENCH / "model_answer" / "ghost.jsonl") in proc.stderr
+    assert f"--data-dir {tmp_path / 'data'} --model ghost" in proc.stderr
+    assert not scripted_server.chat_requests()
+    assert not (tmp_path / "data" / BENCH / "model_judgment").exists()
+
+
+def test_a_model_that_is_the_baseline_of_some_categories_is_judged_on_the_others(tmp_path, scripted_server):
+    questions = [{"uid": "q0", "category": "general", "prompt": "Plain question?"},
+                 {"uid": "q1", "category": "creative", "prompt": "Write a poem."}]
+    args = lay_out(tmp_path, scripted_server, models=("poet-base",), questions=questions,
+                   judge_lines="categories:\n  creative:\n    baseline_model: poet-base\n")
+    scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    assert [(r["uid"], r["baseline"]) for r in judgments(tmp_path, "poet-base")] == [("q0", BASE)]
+    assert "1 question(s) not judged: poet-base is their baseline" in proc.stdout
+    assert len(scripted_server.chat_requests()) == 2
 
 
 def test_several_judges_write_their_own_directories(tmp_path, scripted_server):

@@ -11,7 +11,7 @@ import os
 import re
 import string
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,16 @@ from utils.names import check_name
 API_TYPES = ("openai", "azure", "anthropic")
 DEFAULT_KEY_VARS = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# The official benchmarks' baselines, per question category: the original tool hard-codes them and
+# its own judge configs name none. The first entry of a benchmark also serves categories not listed.
+OFFICIAL_BASELINES: dict[str, dict[str, str]] = {
+    "arena-hard-v0.1": {"arena-hard-v0.1": "gpt-4-0314"},
+    "arena-hard-v2.0": {"hard_prompt": "o3-mini-2025-01-31", "coding": "o3-mini-2025-01-31",
+                        "math": "o3-mini-2025-01-31", "creative_writing": "gemini-2.0-flash-001"},
+}
+# Official baselines whose answers the original project does not publish: users generate them.
+UNPUBLISHED_BASELINES: dict[str, frozenset[str]] = {"arena-hard-v2.0": frozenset({"gemini-2.0-flash-001"})}
 
 
 # ---------------------------------------------------------------- YAML with line numbers
@@ -48,12 +58,20 @@ class Document:
         return InputError(message, self.path, self.line(*keys), ".".join(str(k) for k in keys) or None)
 
 
+def _scalar(node: yaml.Node) -> Any:
+    # YAML's own constructor: serialising an empty value (``key:`` alone) and parsing it again fails
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
 def _to_python(node: yaml.Node, path: tuple, lines: dict, doc_path: Path) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError("a key must be a plain name, not a list or mapping", doc_path,
+                                 key_node.start_mark.line + 1, ".".join(map(str, path)) or None)
+            key = _scalar(key_node)
             if key in out:
                 raise InputError("duplicate key", doc_path, key_node.start_mark.line + 1, ".".join(map(str, path + (key,))))
             out[key] = _to_python(value_node, path + (key,), lines, doc_path)
@@ -61,7 +79,7 @@ def _to_python(node: yaml.Node, path: tuple, lines: dict, doc_path: Path) -> Any
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(item, path + (i,), lines, doc_path) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+    return _scalar(node)
 
 
 def load_yaml(path: Path | str) -> Document:
@@ -205,12 +223,13 @@ def model_config(doc: Document, name: str) -> ModelConfig:
     )
 
 
-def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document | None = None,
+def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document | str | None = None,
                     wanted_key: str = "model_list") -> dict[str, ModelConfig]:
     """The entries of api_config.yaml named in ``wanted``, validated; an unknown name is an error.
 
-    ``wanted_from`` is the settings file that asked for the names, so an unknown
-    model is reported at its line there.
+    ``wanted_from`` says who asked for the names, so an unknown model is
+    reported there: the settings file (at the line of ``wanted_key``), or a
+    command-line flag such as ``"--model"``.
     """
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
@@ -218,8 +237,10 @@ def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document |
     out = {}
     for i, name in enumerate(wanted):
         if name not in doc.data:
-            if wanted_from:
+            if isinstance(wanted_from, Document):
                 raise wanted_from.error(f"model {name!r} is not defined in {doc.path}", wanted_key, i)
+            if isinstance(wanted_from, str):
+                raise InputError(f"model {name!r} is not defined in {doc.path}", key=wanted_from)
             raise doc.error(f"model {name!r} is not defined here")
         out[name] = model_config(doc, name)
     return out
@@ -250,17 +271,32 @@ def model_list(doc: Document, raw: dict, key: str = "model_list") -> tuple[str, 
     return tuple(value)
 
 
+def models_to_run(doc: Document, raw: dict, chosen: list[str] | None) -> tuple[str, ...]:
+    """The settings' ``model_list``, or the models named with ``--model``, which replace it for this run."""
+    if not chosen:
+        if not raw.get("model_list"):
+            raise doc.error("no models to run: list them under model_list, or name them with --model NAME",
+                            "model_list")
+        return model_list(doc, raw)
+    for i, name in enumerate(chosen):
+        check_name(name, "--model")
+        if name in chosen[:i]:
+            raise InputError(f"model {name!r} is given twice", key="--model")
+    return tuple(chosen)
+
+
 def bench_name(doc: Document, raw: dict) -> str:
     return check_name(get(doc, raw, (), "bench_name", str), "bench_name", doc.path, doc.line("bench_name"))
 
 
-def load_answer_settings(path: Path | str) -> tuple[AnswerSettings, Document]:
+def load_answer_settings(path: Path | str, models: list[str] | None = None) -> tuple[AnswerSettings, Document]:
+    """gen_answer_config.yaml (the original's ``name`` is accepted and unused); ``models`` replace model_list."""
     doc = load_yaml(path)
-    raw = check_keys(doc, doc.data, (), {"bench_name", "temperature", "max_tokens", "num_choices", "model_list"},
-                     "the answer settings")
+    raw = check_keys(doc, doc.data, (), {"name", "bench_name", "temperature", "max_tokens", "num_choices",
+                                         "model_list"}, "the answer settings")
     settings = AnswerSettings(
         bench_name=bench_name(doc, raw),
-        model_list=model_list(doc, raw),
+        model_list=models_to_run(doc, raw, models),
         temperature=get(doc, raw, (), "temperature", float, 0.0, minimum=0.0),
         max_tokens=get(doc, raw, (), "max_tokens", int, 4096, minimum=1),
         num_choices=get(doc, raw, (), "num_choices", int, 1, minimum=1),
@@ -304,13 +340,9 @@ class JudgeSettings:
     def prompt_for(self, category: str) -> JudgePrompt:
         return self.categories.get(category, self.prompt)
 
-    @property
-    def baselines(self) -> tuple[str, ...]:
-        names = [self.prompt.baseline_model, *(p.baseline_model for p in self.categories.values())]
-        return tuple(dict.fromkeys(names))
 
-
-_PROMPT_KEYS = {"baseline_model", "system_prompt", "prompt_template", "regex_pattern", "regex_patterns"}
+_PROMPT_KEYS = {"baseline_model", "system_prompt", "system_prompt_file", "prompt_template", "regex_pattern",
+                "regex_patterns"}
 _JUDGE_KEYS = _PROMPT_KEYS | {"name", "bench_name", "judge_model", "reference", "ref_model", "baseline", "pairwise",
                               "temperature", "max_tokens", "number_of_judgment_attempts", "model_list",
                               "structured_verdicts", "categories"}
@@ -376,19 +408,46 @@ def compile_pattern(pattern: str) -> re.Pattern:
         return re.compile(pattern)
 
 
+def _system_prompt(doc: Document, raw: dict, keys: tuple, fallback: str) -> str:
+    """``system_prompt``, or the text of ``system_prompt_file`` (relative to this YAML file's folder).
+
+    The file's text is used as it is, less one final line break (editors add
+    one), so a prompt kept in a file can match a prompt written in code exactly.
+    """
+    if raw.get("system_prompt") is not None and raw.get("system_prompt_file") is not None:
+        raise doc.error("give system_prompt or system_prompt_file, not both", *keys, "system_prompt_file")
+    name = get(doc, raw, keys, "system_prompt_file", str, None)
+    if name is None:
+        return get(doc, raw, keys, "system_prompt", str, fallback)
+    path = doc.path.parent / Path(name).expanduser()
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise doc.error(f"cannot read the system prompt file {path}: {err.strerror or err}",
+                        *keys, "system_prompt_file") from None
+    except UnicodeDecodeError:
+        raise doc.error(f"the system prompt file {path} is not UTF-8 text", *keys, "system_prompt_file") from None
+    return text.removesuffix("\n").removesuffix("\r")
+
+
 def _judge_prompt(doc: Document, raw: dict, keys: tuple, fallback: JudgePrompt, reference: bool) -> JudgePrompt:
     baseline = get(doc, raw, keys, "baseline_model", str, fallback.baseline_model)
     return JudgePrompt(
         baseline_model=check_name(baseline, "baseline_model", doc.path, doc.line(*keys, "baseline_model")),
-        system_prompt=get(doc, raw, keys, "system_prompt", str, fallback.system_prompt),
+        system_prompt=_system_prompt(doc, raw, keys, fallback.system_prompt),
         prompt_template=_templates(doc, raw, keys, fallback.prompt_template, reference),
         regex_patterns=_patterns(doc, raw, keys, fallback.regex_patterns),
     )
 
 
-def load_judge_settings(path: Path | str, default_system_prompt: str,
-                        default_template: tuple[str, ...]) -> tuple[JudgeSettings, Document]:
-    """judge_config.yaml in the shape of the original tool's, plus ``structured_verdicts`` and ``categories``."""
+def load_judge_settings(path: Path | str, default_system_prompt: str, default_template: tuple[str, ...],
+                        models: list[str] | None = None) -> tuple[JudgeSettings, Document]:
+    """judge_config.yaml in the shape of the original tool's, plus ``structured_verdicts`` and ``categories``.
+
+    Without ``baseline_model``, an official benchmark is judged against its
+    official baselines (``OFFICIAL_BASELINES``), as the original tool does.
+    ``models`` (from ``--model``) replace the file's model_list.
+    """
     doc = load_yaml(path)
     raw = check_keys(doc, doc.data, (), _JUDGE_KEYS, "the judge settings")
     for flag, why in (("pairwise", "judging compares each answer with a baseline's, two games per question"),
@@ -399,21 +458,25 @@ def load_judge_settings(path: Path | str, default_system_prompt: str,
     ref_model = get(doc, raw, (), "ref_model", str, None)
     if reference and not ref_model:
         raise doc.error("reference: true needs ref_model (the model whose answers are the reference)", "ref_model")
-    if "baseline_model" not in raw:
+    bench = bench_name(doc, raw)
+    official = OFFICIAL_BASELINES.get(bench, {}) if raw.get("baseline_model") is None else {}
+    if raw.get("baseline_model") is None and not official:
         raise doc.error("missing key (expected the baseline model's name)", "baseline_model")
-    start = JudgePrompt("", default_system_prompt, default_template, (DEFAULT_LABEL_PATTERN,))
+    start = JudgePrompt(next(iter(official.values()), ""), default_system_prompt, default_template,
+                        (DEFAULT_LABEL_PATTERN,))
     prompt = _judge_prompt(doc, raw, (), start, reference)
-    categories = {}
+    categories = {category: replace(prompt, baseline_model=baseline) for category, baseline in official.items()}
     table = raw.get("categories") or {}
     if not isinstance(table, dict):
         raise doc.error("expected a mapping of category name to its settings", "categories")
     for name, entry in table.items():
         check_keys(doc, entry, ("categories", name), _PROMPT_KEYS, f"category {name!r}")
-        categories[str(name)] = _judge_prompt(doc, entry, ("categories", name), prompt, reference)
+        fallback = categories.get(str(name), prompt)
+        categories[str(name)] = _judge_prompt(doc, entry, ("categories", name), fallback, reference)
     settings = JudgeSettings(
-        bench_name=bench_name(doc, raw),
+        bench_name=bench,
         judge_models=_names(doc, raw, "judge_model"),
-        model_list=model_list(doc, raw),
+        model_list=models_to_run(doc, raw, models),
         prompt=prompt,
         categories=categories,
         ref_model=check_name(ref_model, "ref_model", doc.path, doc.line("ref_model")) if reference else None,

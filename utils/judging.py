@@ -261,8 +261,9 @@ class JudgeRun:
     todo: list[Pairing]
     done_before: int
     missing_answers: int = 0
-    missing_baseline: int = 0
+    missing_baseline: dict[str, int] = field(default_factory=dict)  # baseline -> questions without its answer
     missing_reference: int = 0
+    own_baseline: int = 0  # questions whose baseline is this model: nothing to compare
     judged: int = 0
     null_labels: int = 0
 
@@ -274,9 +275,21 @@ class JudgingSummary:
     diagnostics: dict[str, dict[str, dict]] = field(default_factory=dict)  # judge -> model -> values
 
 
+def baselines_of(settings: JudgeSettings, questions: list[Question]) -> dict[str, list[Question]]:
+    """Each baseline the questions need, with the questions it is the baseline of (in question order)."""
+    out: dict[str, list[Question]] = {}
+    for q in questions:
+        out.setdefault(settings.prompt_for(q.category).baseline_model, []).append(q)
+    return out
+
+
 def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, dict[str, Answer]],
          data_dir: Path) -> list[JudgeRun]:
-    """Lock every output file and list what is still to judge; all before the first request."""
+    """Lock every output file and list what is still to judge; all before the first request.
+
+    A question whose baseline has no answer (or whose baseline is the model
+    itself) is counted, not judged: the rest of the run goes ahead.
+    """
     reference = answers.get(settings.ref_model, {}) if settings.ref_model else {}
     runs: list[JudgeRun] = []
     rendered: set[tuple] = set()
@@ -289,12 +302,15 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                 runs.append(run)
                 for q in questions:
                     prompt = settings.prompt_for(q.category)
+                    baseline = prompt.baseline_model
                     if q.uid in store.records:
                         run.done_before += 1
+                    elif model == baseline:
+                        run.own_baseline += 1
                     elif q.uid not in answers.get(model, {}):
                         run.missing_answers += 1
-                    elif q.uid not in answers.get(prompt.baseline_model, {}):
-                        run.missing_baseline += 1
+                    elif q.uid not in answers.get(baseline, {}):
+                        run.missing_baseline[baseline] = run.missing_baseline.get(baseline, 0) + 1
                     elif settings.ref_model and q.uid not in reference:
                         run.missing_reference += 1
                     else:

@@ -27,6 +27,11 @@ from tqdm import tqdm
 from utils.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
+# The files the two steps read when no flag names others (paths relative to the working directory).
+ANSWER_SETTINGS = "config/gen_answer_config.yaml"
+JUDGE_SETTINGS = "config/judge_config.yaml"
+ENDPOINTS = "config/api_config.yaml"
+DATA_DIR = Path("data")
 T = TypeVar("T")
 
 
@@ -121,12 +126,14 @@ def progress(total: int, desc: str, position: int, unit: str) -> tqdm:
 
 
 def parse_step_arguments(description: str, settings_file: str) -> argparse.Namespace:
-    """The flags of the two steps that ask models (those of the original tool, plus --data-dir)."""
+    """The flags of the two steps that ask models (those of the original tool, plus --data-dir and --model)."""
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--setting-file", default=settings_file, help="the step's settings (YAML)")
-    parser.add_argument("--endpoint-file", default="config/api_config.yaml", help="how to reach each model (YAML)")
-    parser.add_argument("--data-dir", default="data", type=Path, help="where the benchmarks live")
+    parser.add_argument("--endpoint-file", default=ENDPOINTS, help="how to reach each model (YAML)")
+    parser.add_argument("--data-dir", default=DATA_DIR, type=Path, help="where the benchmarks live")
+    parser.add_argument("--model", action="append", metavar="NAME",
+                        help="run this model instead of the settings' model_list (repeat for several)")
     return parser.parse_args()
 
 
