@@ -22,6 +22,7 @@ from utils import rating as rt
 from utils import rating_v2 as rv2
 from utils.battles import AnswerInfo, Battles, OutcomeRows, answer_feature_table, missing_features
 from utils import benchmark_quality as bq
+from utils.config import OFFICIAL_BASELINES
 from utils.errors import InputError
 from utils.store import atomic_write
 
@@ -271,10 +272,9 @@ def _per_kind(features, battles: Battles, kinds: rt.BattleKinds) -> tuple[np.nda
 
 # ---------------------------------------------------------------- Arena-Hard v2.0
 
-# v2.0's baseline of each category (its judge settings), for categories that neither --baseline nor a
+# v2.0's baseline of each category (utils.config.OFFICIAL_BASELINES), for categories that neither --baseline nor a
 # judge config names
-V2_BASELINES = {"hard_prompt": "o3-mini-2025-01-31", "coding": "o3-mini-2025-01-31", "math": "o3-mini-2025-01-31",
-                "creative_writing": "gemini-2.0-flash-001", "arena-hard-v0.1": "gpt-4-0314"}
+V2_BASELINES = {**OFFICIAL_BASELINES["arena-hard-v2.0"], **OFFICIAL_BASELINES["arena-hard-v0.1"]}
 
 
 @dataclass
