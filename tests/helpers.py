@@ -9,7 +9,21 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def under_ci() -> bool:
+    """True when the ``CI`` variable says so (CI services set CI=true)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str):
+    """Skip the test for a missing prerequisite, or fail it under CI, where nothing may be missing."""
+    if under_ci():
+        pytest.fail(f"{reason} (CI is set: nothing may skip)", pytrace=False)
+    pytest.skip(reason)
 
 
 def write_jsonl(path: Path, records) -> Path:
