@@ -1,7 +1,8 @@
 """Fixtures shared by the whole suite.
 
 Tests that read the real benchmark data in ``../shared`` take the ``shared``
-fixture. A missing prerequisite (``../shared``,
+fixture; what a user's clone runs instead are the extracts of it committed in
+``tests/fixtures/`` (see its README.md). A missing prerequisite (``../shared``,
 the llama.cpp model, chromium) skips its tests with the reason and how to get
 it, except under CI (``CI`` set), where a skip would hide a broken setup: there
 it fails the test.
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.helpers import unavailable  # noqa: E402  (needs ROOT on sys.path)
+from tests.helpers import unavailable, unpack  # noqa: E402  (needs ROOT on sys.path)
 
 SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
 
@@ -27,8 +28,21 @@ SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
 def shared() -> Path:
     """The read-only ../shared directory of real data."""
     if not (SHARED / "data").is_dir():
-        unavailable(f"real benchmark data not found at {SHARED} (set ARENA_SHARED_DIR to use it)")
+        unavailable(f"the full real data files are not at {SHARED} (../shared, or set ARENA_SHARED_DIR); "
+                    "a clone runs the extracts of them in tests/fixtures instead")
     return SHARED
+
+
+@pytest.fixture(scope="session", params=["extract", "shared"])
+def data_source(request, tmp_path_factory) -> Path:
+    """A directory laid out like ../shared: the committed extract of it (tests/fixtures/shared), or ../shared.
+
+    Tests that take it run twice: on the extract, which every clone has, and on
+    the full files, which CI has.
+    """
+    if request.param == "shared":
+        return request.getfixturevalue("shared")
+    return unpack("shared", tmp_path_factory.mktemp("shared-extract"))
 
 
 @pytest.fixture(scope="session")
