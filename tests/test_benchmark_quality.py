@@ -215,7 +215,20 @@ def test_cli_prints_the_table_and_writes_the_json_keys(tmp_path):
     assert got["strict_agreement"] == 4 / 6
     assert got["spearman"] == 1 - 6 * 6 / (4 * (4 ** 2 - 1))
     assert got["kendall"] == (4 - 2) / 6
-    assert 0 <= got["brier"] <= 1
+    # Brier by hand. Our bootstrap samples are [lower, score, upper], so each model's mean and (n - 1) variance:
+    # a 50, 25; b 116/3, ((30 - 116/3)^2 + (40 - 116/3)^2 + (46 - 116/3)^2) / 2 = 196/3; c 60, 16; d 10, 25.
+    # The reference orders a > b > c > d, so a pair's error is P(the higher one ranks below the lower)^2 in both
+    # orientations, with P = Phi((mean_low - mean_high) / sqrt(var_high + var_low)); the score is the mean over
+    # the 6 pairs: (0.1165^2 + 0.9408^2 + 0 + 0.9910^2 + 0.0013^2 + 0) / 6 = 0.3135.
+    phi = NormalDist().cdf
+    terms = [phi((116 / 3 - 50) / (25 + 196 / 3) ** 0.5),  # a-b: 0.1165
+             phi((60 - 50) / (25 + 16) ** 0.5),  # a-c: 0.9408, we put c confidently above a
+             phi((10 - 50) / (25 + 25) ** 0.5),  # a-d: 8e-9
+             phi((60 - 116 / 3) / (196 / 3 + 16) ** 0.5),  # b-c: 0.9910, again the wrong way
+             phi((10 - 116 / 3) / (196 / 3 + 25) ** 0.5),  # b-d: 0.0013
+             phi((10 - 60) / (16 + 25) ** 0.5)]  # c-d: 3e-15
+    assert got["brier"] == pytest.approx(sum(t * t for t in terms) / 6, rel=1e-9)
+    assert got["brier"] == pytest.approx(0.3135, abs=1e-4)
     assert "separability" in proc.stdout and "4 models in both, 6 pairs" in proc.stdout
     assert "only-ours" in proc.stdout
 
