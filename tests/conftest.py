@@ -45,6 +45,12 @@ def data_source(request, tmp_path_factory) -> Path:
     return unpack("shared", tmp_path_factory.mktemp("shared-extract"))
 
 
+@pytest.fixture
+def real_judgments(tmp_path) -> Path:
+    """A root whose data/arena-hard-v0.1/ is the extract of the four real judgment files (tests/fixtures/README.md)."""
+    return unpack("real-judgments", tmp_path / "real-judgments")
+
+
 @pytest.fixture(scope="session")
 def llama_base_url(tmp_path_factory) -> str:
     """A real llama.cpp server with SmolLM2 on a free port of 127.0.0.1, for the whole session."""

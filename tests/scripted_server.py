@@ -11,11 +11,11 @@ JSON body) and answered by an *action*, chosen by, in order:
 3. the default: an answer that quotes the last user message.
 
 Actions answer, wait, return any status with an optional ``Retry-After``,
-send a body that is not JSON, or drop the connection without a reply; ``held``
-keeps every reply waiting until the test lets them go. The
-server runs its own event loop in a thread, so a test can drive it while the
-code under test runs in another process; ``python -m tests.scripted_server``
-runs it alone (the benchmarks use that with a fixed latency).
+send a body that is not JSON, or drop the connection without a reply;
+``held`` keeps every reply waiting until the test lets them go. The server
+runs its own event loop in a thread, so a test can drive it while the code
+under test runs in another process; ``python -m tests.scripted_server`` runs
+it alone (the benchmarks use that with a fixed latency).
 """
 from __future__ import annotations
 

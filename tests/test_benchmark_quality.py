@@ -275,8 +275,8 @@ def test_cli_bad_reference_csv_exits_2_naming_file_line_and_column(tmp_path):
 # ---------------------------------------------------------------- real data
 
 
-def test_real_bootstrap_file_from_show_result(tmp_path):
-    data = unpack("real-judgments", tmp_path) / "data"  # the four real judgment files, each under its judge
+def test_real_bootstrap_file_from_show_result(real_judgments, tmp_path):
+    data = real_judgments / "data"  # the four real judgment files, each under its judge
     judges = sorted(p.name for p in (data / "arena-hard-v0.1/model_judgment").iterdir())
     proc = run_script("show_result.py", "--data-dir", data, "--judge-names", *judges, timeout=300)
     assert proc.returncode == 0, proc.stderr

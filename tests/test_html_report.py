@@ -167,7 +167,7 @@ def browser(tmp_path_factory):
     """Debian's headless chromium through selenium, with the driver path given so nothing is downloaded.
 
     Found on PATH; where it is missing the browser test skips with the command
-    that installs it, and fails under CI (conftest.unavailable).
+    that installs it, and fails under CI (tests.helpers.unavailable).
     """
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     chromedriver = shutil.which("chromedriver")

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import read_jsonl, run_script, unpack, write_jsonl
+from tests.helpers import read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer, Status
 from utils.config import DEFAULT_LABEL_PATTERN
 from utils.judging import FINISH_REQUEST, diagnostics, extract_label
@@ -23,15 +22,9 @@ BENCH, JUDGE, BASE = "jbench", "judge-1", "base-m"
 # ---------------------------------------------------------------- labels
 
 
-@pytest.fixture
-def real(tmp_path) -> Path:
-    """The extract of the four real judgment files with the questions and answers behind them (tests/fixtures)."""
-    return unpack("real-judgments", tmp_path / "real") / "data" / "arena-hard-v0.1"
-
-
-def test_labels_of_every_real_judge_text_are_extracted_as_recorded(real):
-    games = [g for path in sorted(real.glob("model_judgment/*/*.jsonl")) for rec in read_jsonl(path)
-             for g in rec["games"]]
+def test_labels_of_every_real_judge_text_are_extracted_as_recorded(real_judgments):
+    files = sorted(real_judgments.glob("data/arena-hard-v0.1/model_judgment/*/*.jsonl"))
+    games = [g for path in files for rec in read_jsonl(path) for g in rec["games"]]
     assert len(games) == 2 * 136
     got = [extract_label(g["judgment"], PATTERNS)[0] for g in games]
     assert got == [g["score"] for g in games]
@@ -311,8 +304,9 @@ def test_a_template_asking_for_a_turn_a_question_lacks_stops_before_any_request(
     assert not scripted_server.chat_requests()
 
 
-def test_original_config_shape_renders_the_recorded_prompts_exactly(real, tmp_path, scripted_server):
+def test_original_config_shape_renders_the_recorded_prompts_exactly(real_judgments, tmp_path, scripted_server):
     """From the real questions and answers, both games' prompts equal those a real run recorded."""
+    real = real_judgments / "data" / "arena-hard-v0.1"
     recorded = read_jsonl(real / "model_judgment/gpt-4-1106-preview/Pythia-12B-DPO-UltraFeedback.jsonl")
     wanted = {r["question_id"] for r in recorded}
     data = tmp_path / "data" / "arena-hard-v0.1"

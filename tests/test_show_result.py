@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.make_extracts import REAL
 from tests.helpers import FIXTURES, read_jsonl, run_script, unpack, write_jsonl
 from utils.errors import InputError
 
@@ -455,10 +456,6 @@ def test_synthetic_benchmark_matches_the_original(synth20, mode):
         assert float(printed[name]) == pytest.approx(value, abs=0.005)
 
 
-REAL = ["gemini-1.5-pro-api-0514__phi-3-medium-4k-instruct", "gpt-4-1106-preview__Pythia-12B-DPO-UltraFeedback",
-        "gpt-3.5-turbo-0125__Nexusflow__Athene-V2-Chat", "gpt-4o-batch__llama3_8b"]
-
-
 def _finite_and_ordered(row: dict) -> bool:
     values = [float(row[k]) for k in ("lower", "score", "upper", "rating_lower", "rating", "rating_upper")]
     return all(math.isfinite(v) for v in values) and values[0] <= values[1] <= values[2] and \
@@ -466,8 +463,8 @@ def _finite_and_ordered(row: dict) -> bool:
 
 
 @pytest.mark.parametrize("name", REAL)
-def test_real_judgment_files_give_a_table(tmp_path, name):
-    root = unpack("real-judgments", tmp_path)  # all four files, each under its judge
+def test_real_judgment_files_give_a_table(real_judgments, name):
+    root = real_judgments  # all four files, each under its judge
     judge, model = name.split("__", 1)
     tiny = not name.endswith("Athene-V2-Chat")  # 7-12 judged questions; Athene has 108
     ref_path = REFERENCE / f"real__{name}.txt"
