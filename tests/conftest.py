@@ -1,7 +1,11 @@
 """Fixtures shared by the whole suite.
 
 Tests that read the real benchmark data in ``../shared`` take the ``shared``
-fixture, which skips them (with the reason) in a clone that does not have it.
+fixture; what a user's clone runs instead are the extracts of it committed in
+``tests/fixtures/`` (see its README.md). A missing prerequisite (``../shared``,
+the llama.cpp model, chromium) skips its tests with the reason and how to get
+it, except under CI (``CI`` set), where a skip would hide a broken setup: there
+it fails the test.
 """
 from __future__ import annotations
 
@@ -15,32 +19,46 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.helpers import unavailable, unpack  # noqa: E402  (needs ROOT on sys.path)
+
 SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
 
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
-    """The read-only ../shared directory of real data; skips the test when it is absent."""
+    """The read-only ../shared directory of real data."""
     if not (SHARED / "data").is_dir():
-        pytest.skip(f"real benchmark data not found at {SHARED} (set ARENA_SHARED_DIR to use it)")
+        unavailable(f"the full real data files are not at {SHARED} (../shared, or set ARENA_SHARED_DIR); "
+                    "a clone runs the extracts of them in tests/fixtures instead")
     return SHARED
+
+
+@pytest.fixture(scope="session", params=["extract", "shared"])
+def data_source(request, tmp_path_factory) -> Path:
+    """A directory laid out like ../shared: the committed extract of it (tests/fixtures/shared), or ../shared.
+
+    Tests that take it run twice: on the extract, which every clone has, and on
+    the full files, which CI has.
+    """
+    if request.param == "shared":
+        return request.getfixturevalue("shared")
+    return unpack("shared", tmp_path_factory.mktemp("shared-extract"))
+
+
+@pytest.fixture
+def real_judgments(tmp_path) -> Path:
+    """A root whose data/arena-hard-v0.1/ is the extract of the four real judgment files (tests/fixtures/README.md)."""
+    return unpack("real-judgments", tmp_path / "real-judgments")
 
 
 @pytest.fixture(scope="session")
 def llama_base_url(tmp_path_factory) -> str:
-    """A real llama.cpp server with SmolLM2 on a free port of 127.0.0.1, for the whole session.
-
-    Skips with the reason when the local-model extras are not installed, except
-    in CI (``CI`` set), where ``make test`` installs them and a skip would hide
-    a broken setup.
-    """
+    """A real llama.cpp server with SmolLM2 on a free port of 127.0.0.1, for the whole session."""
     from utils.local_server import llama_server, llama_server_available
 
     reason = llama_server_available()
     if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason)
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with llama_server(log_path=log) as url:
         yield url

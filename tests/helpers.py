@@ -1,15 +1,32 @@
 """Small helpers the tests share: writing fixture files and running the scripts as a user would."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def under_ci() -> bool:
+    """True when the ``CI`` variable says so (CI services set CI=true)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str):
+    """Skip the test for a missing prerequisite, or fail it under CI, where nothing may be missing."""
+    if under_ci():
+        pytest.fail(f"{reason} (CI is set: nothing may skip)", pytrace=False)
+    pytest.skip(reason)
 
 
 def write_jsonl(path: Path, records) -> Path:
@@ -31,6 +48,20 @@ def run_script(script: str, *args, env: dict | None = None, timeout: float = 300
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     cmd = [sys.executable, *(script.split() if script.startswith("-m ") else [str(ROOT / script)]), *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd, **kwargs)
+
+
+def unpack(extract: str, dest: Path) -> Path:
+    """Copy the extract tests/fixtures/<extract>/ into dest, each ``x.gz`` as ``x`` uncompressed; returns dest."""
+    src = FIXTURES / extract
+    for path in sorted(p for p in src.rglob("*") if p.is_file()):
+        target = dest / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f_in, open(target.with_suffix(""), "wb") as f_out:
+                shutil.copyfileobj(f_in, f_out)
+        else:
+            shutil.copyfile(path, target)
+    return dest
 
 
 def make_questions(n: int, prefix: str = "q") -> list[dict]:

@@ -11,10 +11,11 @@ JSON body) and answered by an *action*, chosen by, in order:
 3. the default: an answer that quotes the last user message.
 
 Actions answer, wait, return any status with an optional ``Retry-After``,
-send a body that is not JSON, or drop the connection without a reply. The
-server runs its own event loop in a thread, so a test can drive it while the
-code under test runs in another process; ``python -m tests.scripted_server``
-runs it alone (the benchmarks use that with a fixed latency).
+send a body that is not JSON, or drop the connection without a reply;
+``held`` keeps every reply waiting until the test lets them go. The server
+runs its own event loop in a thread, so a test can drive it while the code
+under test runs in another process; ``python -m tests.scripted_server`` runs
+it alone (the benchmarks use that with a fixed latency).
 """
 from __future__ import annotations
 
@@ -84,6 +85,7 @@ def default_text(req: Request) -> str:
 @dataclass
 class ScriptedServer:
     latency: float = 0.0  # added to every action's own delay
+    held: bool = False  # while True, chat replies wait (after their delay) until the test sets it back
     script: deque = field(default_factory=deque)
     rules: list[tuple[Callable[[Request], bool], Action]] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
@@ -183,6 +185,8 @@ class ScriptedServer:
         try:
             if delay:
                 await asyncio.sleep(delay)
+            while self.held and req.method == "POST":
+                await asyncio.sleep(0.01)
         finally:
             self.in_flight -= 1
         extra = {}

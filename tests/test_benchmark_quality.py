@@ -2,22 +2,21 @@
 
 The small cases are worked out by hand in the comments; the expected values are
 written as the arithmetic of that hand count. The last tests run show_result.py
-on the real judgments in ../shared and check the command on its output.
+on extracts of the real judgments and of a synthetic benchmark in ../shared (tests/fixtures) and check the
+command on its output.
 """
 from __future__ import annotations
 
 import json
 import random
-import shutil
 from statistics import NormalDist
 
 import pytest
 from scipy import stats
 
-from tests.helpers import read_jsonl, run_script, write_jsonl
+from tests.helpers import read_jsonl, run_script, unpack, write_jsonl
 from utils.benchmark_quality import (agreement_with_confidence, evaluate, kendall, overlap, pair_rank_brier,
                                      prob_ranks_below, read_bootstrap, read_reference, separability, spearman, strict_agreement)
-from utils.names import judgment_file
 
 KEYS = {"n_models", "n_pairs", "separability", "agreement_with_confidence", "strict_agreement", "brier", "spearman",
         "kendall"}
@@ -216,7 +215,20 @@ def test_cli_prints_the_table_and_writes_the_json_keys(tmp_path):
     assert got["strict_agreement"] == 4 / 6
     assert got["spearman"] == 1 - 6 * 6 / (4 * (4 ** 2 - 1))
     assert got["kendall"] == (4 - 2) / 6
-    assert 0 <= got["brier"] <= 1
+    # Brier by hand. Our bootstrap samples are [lower, score, upper], so each model's mean and (n - 1) variance:
+    # a 50, 25; b 116/3, ((30 - 116/3)^2 + (40 - 116/3)^2 + (46 - 116/3)^2) / 2 = 196/3; c 60, 16; d 10, 25.
+    # The reference orders a > b > c > d, so a pair's error is P(the higher one ranks below the lower)^2 in both
+    # orientations, with P = Phi((mean_low - mean_high) / sqrt(var_high + var_low)); the score is the mean over
+    # the 6 pairs: (0.1165^2 + 0.9408^2 + 0 + 0.9910^2 + 0.0013^2 + 0) / 6 = 0.3135.
+    phi = NormalDist().cdf
+    terms = [phi((116 / 3 - 50) / (25 + 196 / 3) ** 0.5),  # a-b: 0.1165
+             phi((60 - 50) / (25 + 16) ** 0.5),  # a-c: 0.9408, we put c confidently above a
+             phi((10 - 50) / (25 + 25) ** 0.5),  # a-d: 8e-9
+             phi((60 - 116 / 3) / (196 / 3 + 16) ** 0.5),  # b-c: 0.9910, again the wrong way
+             phi((10 - 116 / 3) / (196 / 3 + 25) ** 0.5),  # b-d: 0.0013
+             phi((10 - 60) / (16 + 25) ** 0.5)]  # c-d: 3e-15
+    assert got["brier"] == pytest.approx(sum(t * t for t in terms) / 6, rel=1e-9)
+    assert got["brier"] == pytest.approx(0.3135, abs=1e-4)
     assert "separability" in proc.stdout and "4 models in both, 6 pairs" in proc.stdout
     assert "only-ours" in proc.stdout
 
@@ -263,22 +275,9 @@ def test_cli_bad_reference_csv_exits_2_naming_file_line_and_column(tmp_path):
 # ---------------------------------------------------------------- real data
 
 
-def lay_out_real_judgments(shared, data_dir) -> list[str]:
-    """Every real judgment file in ../shared under data/arena-hard-v0.1/model_judgment/<judge>/; returns the judges."""
-    judges = []
-    for src in sorted((shared / "data/real-judgments").glob("*.jsonl")):
-        first = json.loads(src.open(encoding="utf-8").readline())
-        dest = judgment_file(data_dir, "arena-hard-v0.1", first["judge"], first["model"])
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
-        judges.append(first["judge"])
-    shutil.copyfile(shared / "data/arena-hard-v0.1/question.jsonl", data_dir / "arena-hard-v0.1/question.jsonl")
-    return judges
-
-
-def test_real_bootstrap_file_from_show_result(shared, tmp_path):
-    data = tmp_path / "data"
-    judges = lay_out_real_judgments(shared, data)
+def test_real_bootstrap_file_from_show_result(real_judgments, tmp_path):
+    data = real_judgments / "data"  # the four real judgment files, each under its judge
+    judges = sorted(p.name for p in (data / "arena-hard-v0.1/model_judgment").iterdir())
     proc = run_script("show_result.py", "--data-dir", data, "--judge-names", *judges, timeout=300)
     assert proc.returncode == 0, proc.stderr
     boot = data / "bootstrapping_results.jsonl"
@@ -302,12 +301,9 @@ def test_real_bootstrap_file_from_show_result(shared, tmp_path):
     assert 0 < got["brier"] < 0.25  # better than a coin, not certain: the intervals are wide
 
 
-def test_synthetic_benchmark_agrees_with_its_true_strengths(shared, tmp_path):
+def test_synthetic_benchmark_agrees_with_its_true_strengths(tmp_path):
     """A benchmark drawn from known strengths, ranked by show_result.py, scored against the truth."""
-    bench = tmp_path / "data/arena-hard-v0.1"
-    proc = run_script(str(shared / "tools/synth_bench.py"), "--out", bench, "--models", 8, "--questions", 150,
-                      "--seed", 3, "--pad", 0, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    bench = unpack("synth20seed0", tmp_path) / "data/arena-hard-v0.1"  # 20 models, 500 questions, truth.json
     proc = run_script("show_result.py", "--data-dir", tmp_path / "data", "--num-rounds", 50, timeout=300)
     assert proc.returncode == 0, proc.stderr
     truth = json.loads((bench / "truth.json").read_text())["strength"]
@@ -320,9 +316,10 @@ def test_synthetic_benchmark_agrees_with_its_true_strengths(shared, tmp_path):
                       "--mapping", mapping, "--json", out, timeout=60)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(out.read_text())
-    assert got["n_models_in_both"] == 8 and got["n_reference_confident_pairs"] == 8 * 7 // 2
-    # margins below what this seed gives (0.93, 0.86, 0.93, 0.86, 0.076) so bootstrap changes don't break it;
-    # a shuffled ranking would sit near 0, 0, 0.5, 0.5 and 0.25
-    assert got["spearman"] > 0.85 and got["kendall"] > 0.7 and got["strict_agreement"] > 0.8
-    assert got["agreement_with_confidence"] > 0.75
-    assert got["brier"] < 0.15  # a know-nothing forecast (P = 0.5 everywhere) scores 0.25
+    assert got["n_models_in_both"] == 20 and got["n_reference_confident_pairs"] == 20 * 19 // 2
+    # margins below what this benchmark gives (0.99, 0.95, 0.97, 0.96, 0.025: the true strengths leave out the
+    # length effect the judge also rewards) so bootstrap changes don't break it; a shuffled ranking would sit
+    # near 0, 0, 0.5, 0.5 and 0.25
+    assert got["spearman"] > 0.95 and got["kendall"] > 0.85 and got["strict_agreement"] > 0.9
+    assert got["agreement_with_confidence"] > 0.85
+    assert got["brier"] < 0.08  # a know-nothing forecast (P = 0.5 everywhere) scores 0.25

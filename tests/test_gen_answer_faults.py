@@ -88,13 +88,17 @@ def test_5xx_are_retried_with_growing_backoff(tmp_path, scripted_server):
     assert proc.returncode == 0, proc.stderr
     waits = gaps(scripted_server.chat_requests())
     assert len(waits) == 3
-    # exponential backoff with jitter: each wait is longer than the one before, the first is short
-    assert 0.2 < waits[0] < waits[1] < waits[2], waits
+    # exponential backoff with jitter: the SDK waits 0.5 * 2^n s less up to 25 %, so each wait is at least
+    # 0.375, 0.75, 1.5 s (a busy machine only adds to a wait: these hold under any load), and the first is
+    # short (a constant backoff long enough for the third would fail this)
+    assert all(w >= least for w, least in zip(waits, (0.375, 0.75, 1.5))), waits
+    assert waits[0] < 1.5, waits
 
 
 def test_timeouts_and_dropped_connections_are_retried(tmp_path, scripted_server):
-    args = configure(tmp_path, [scripted_server], parallel=1, timeout=0.5, questions=make_questions(1))
-    scripted_server.script.extend([Answer(delay=3.0), Drop(), Drop()])
+    # 2 s is far longer than a reply takes on a busy machine, and far shorter than the slow reply's 30 s
+    args = configure(tmp_path, [scripted_server], parallel=1, timeout=2.0, questions=make_questions(1))
+    scripted_server.script.extend([Answer(delay=30.0), Drop(), Drop()])
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
     assert len(scripted_server.chat_requests()) == 4
@@ -146,20 +150,25 @@ def test_the_api_key_reaches_the_server_and_nothing_else(tmp_path, scripted_serv
 
 
 def test_a_second_run_on_the_same_files_is_refused_at_once(tmp_path, scripted_server):
-    scripted_server.latency = 1.0
-    args = configure(tmp_path, [scripted_server], parallel=1, questions=make_questions(4))
+    # the first run's replies wait until the second run has been refused, however slowly it starts
+    scripted_server.held = True
+    args = configure(tmp_path, [scripted_server], parallel=1, timeout=120.0, questions=make_questions(4))
     cmd = [sys.executable, str(ROOT / "gen_answer.py"), *map(str, args)]
-    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
                              env={**os.environ, "ARENA_TEST_KEY": SENTINEL})
-    deadline = time.monotonic() + 30
-    while not scripted_server.chat_requests() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    # the second run asks for the same output file under another served name, so its requests would show
-    (tmp_path / "api2.yaml").write_text((tmp_path / "api.yaml").read_text().replace("model-a-served", "second-run"))
-    second = gen_answer([str(a).replace("api.yaml", "api2.yaml") for a in args])
-    assert second.returncode == 2
-    assert "another run is writing this file" in second.stderr and "model-a.jsonl" in second.stderr
-    assert len(second.stderr.strip().splitlines()) == 1
+    try:
+        deadline = time.monotonic() + 60
+        while not scripted_server.chat_requests() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert scripted_server.chat_requests(), "the first run sent no request"
+        # the second run asks for the same output file under another served name, so its requests would show
+        (tmp_path / "api2.yaml").write_text((tmp_path / "api.yaml").read_text().replace("model-a-served", "second-run"))
+        second = gen_answer([str(a).replace("api.yaml", "api2.yaml") for a in args])
+        assert second.returncode == 2
+        assert "another run is writing this file" in second.stderr and "model-a.jsonl" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+    finally:
+        scripted_server.held = False
     assert first.wait(60) == 0
     assert not [r for r in scripted_server.chat_requests() if r.body["model"] == "second-run"]
     assert [r["uid"] for r in answers(tmp_path)] == [q["uid"] for q in make_questions(4)]

@@ -47,8 +47,10 @@ def test_smollm2_judges_two_models_with_structured_verdicts(tmp_path, llama_base
     args = lay_out(tmp_path, llama_base_url)
     proc = run_script("gen_judgment.py", *args, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    labels = []
     for model in ("careful", "wrong"):
         recs = stored(tmp_path, model)
+        labels += [g["score"] for r in recs for g in r["games"]]
         assert [r["uid"] for r in recs] == [f"q{i}" for i in range(len(QUESTIONS))]
         for r in recs:
             assert len(r["games"]) == 2
@@ -60,6 +62,9 @@ def test_smollm2_judges_two_models_with_structured_verdicts(tmp_path, llama_base
         line = f"{JUDGE} / {model}: {len(QUESTIONS)} new judgments, 0 already there"
         assert line + (f", {nulls} game(s) without a label (" if nulls else "\n") in proc.stdout, proc.stdout
     assert "judge diagnostics (smol-judge)" in proc.stdout
+    # a 135M-parameter judge is a toy, but with structured verdicts at least half its games carry a label
+    assert len(labels) == 2 * 2 * len(QUESTIONS)
+    assert sum(label in LABELS for label in labels) >= len(labels) / 2, labels
 
     # a rerun against an address where nothing listens: any request would fail the run
     dead = llama_base_url.rsplit(":", 1)[0] + ":9/v1"

@@ -12,19 +12,20 @@ import base64
 import csv
 import hashlib
 import json
-import os
 import re
+import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run_script, write_jsonl
+from tests.helpers import ROOT, run_script, unavailable, write_jsonl
 
 BENCH, JUDGE, BASELINE = "tiny-bench", "judge-x", "base-model"
 ALPHA, GAMMA = "alpha-model", "gamma-model"
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+# Debian and Ubuntu package both; `.ci/run` installs them in CI
+BROWSER_INSTALL = "sudo apt-get install chromium chromium-driver"
 ARTIFACTS = ROOT / "artifacts"
 
 SCRIPT_ANSWER = "Sure.\n<script>window.__pwned=1</script>\nDone."
@@ -163,26 +164,29 @@ def test_a_bad_diagnostics_file_is_named_and_no_report_is_written(tmp_path):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    """Debian's headless chromium through selenium, with the driver path given so nothing is downloaded."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    """Debian's headless chromium through selenium, with the driver path given so nothing is downloaded.
+
+    Found on PATH; where it is missing the browser test skips with the command
+    that installs it, and fails under CI (tests.helpers.unavailable).
+    """
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    missing = [name for name, path in (("chromium", chromium), ("chromedriver", chromedriver)) if not path]
+    if missing:
+        unavailable(f"the headless browser test needs {' and '.join(missing)} on PATH: {BROWSER_INSTALL}")
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        missing.append("the selenium package")
-    if missing:
-        reason = f"headless chromium test needs {', '.join(missing)} (make browser)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable("the headless browser test needs selenium: pip install -r requirements-dev.txt")
     options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
+    options.binary_location = chromium
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
                  f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}", "--window-size=1280,1000"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
     driver.set_page_load_timeout(60)
     try:
         yield driver

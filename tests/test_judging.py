@@ -22,10 +22,10 @@ BENCH, JUDGE, BASE = "jbench", "judge-1", "base-m"
 # ---------------------------------------------------------------- labels
 
 
-def test_labels_of_every_real_judge_text_are_extracted_as_recorded(shared):
-    games = [g for path in sorted((shared / "data/real-judgments").glob("*.jsonl"))
-             for rec in read_jsonl(path) for g in rec["games"]]
-    assert len(games) == 272
+def test_labels_of_every_real_judge_text_are_extracted_as_recorded(real_judgments):
+    files = sorted(real_judgments.glob("data/arena-hard-v0.1/model_judgment/*/*.jsonl"))
+    games = [g for path in files for rec in read_jsonl(path) for g in rec["games"]]
+    assert len(games) == 2 * 136
     got = [extract_label(g["judgment"], PATTERNS)[0] for g in games]
     assert got == [g["score"] for g in games]
     assert sum(label is None for label in got) == 2
@@ -341,18 +341,16 @@ def test_a_template_asking_for_a_turn_a_question_lacks_stops_before_any_request(
     assert not scripted_server.chat_requests()
 
 
-def test_original_config_shape_renders_the_recorded_prompts_exactly(shared, tmp_path, scripted_server):
-    """From the shared questions and answers, both games' prompts equal those a real run recorded."""
-    recorded = read_jsonl(shared / "data/real-judgments/gpt-4-1106-preview__Pythia-12B-DPO-UltraFeedback.jsonl")
+def test_original_config_shape_renders_the_recorded_prompts_exactly(real_judgments, tmp_path, scripted_server):
+    """From the real questions and answers, both games' prompts equal those a real run recorded."""
+    real = real_judgments / "data" / "arena-hard-v0.1"
+    recorded = read_jsonl(real / "model_judgment/gpt-4-1106-preview/Pythia-12B-DPO-UltraFeedback.jsonl")
     wanted = {r["question_id"] for r in recorded}
     data = tmp_path / "data" / "arena-hard-v0.1"
-    questions = [q for q in read_jsonl(shared / "data/arena-hard-v0.1/question.jsonl") if q["uid"] in wanted]
-    write_jsonl(data / "question.jsonl", questions)
-    for src, name in ((shared / "data/arena-hard-v0.1/model_answer/gpt-4-0314.jsonl", "gpt-4-0314"),
-                      (shared / "data/real-judgments/model_answer/Pythia-12B-DPO-UltraFeedback.jsonl",
-                       "Pythia-12B-DPO-UltraFeedback")):
+    write_jsonl(data / "question.jsonl", [q for q in read_jsonl(real / "question.jsonl") if q["uid"] in wanted])
+    for name in ("gpt-4-0314", "Pythia-12B-DPO-UltraFeedback"):
         write_jsonl(data / "model_answer" / f"{name}.jsonl",
-                    [a for a in read_jsonl(src) if a.get("uid", a.get("question_id")) in wanted])
+                    [a for a in read_jsonl(real / "model_answer" / f"{name}.jsonl") if a["question_id"] in wanted])
     (tmp_path / "api.yaml").write_text(f"gpt-4-1106-preview:\n  model_name: gpt-4-1106-preview\n  parallel: 8\n"
                                        f"  endpoints:\n    - api_base: {scripted_server.url}\n      api_key: k\n")
     # the original judge_config.yaml's shape: name, flags, a system prompt and a list of templates

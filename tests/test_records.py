@@ -59,11 +59,13 @@ def test_answer_without_model_names_the_key(tmp_path):
     assert err.value.line == 2 and err.value.key == "model"
 
 
-def test_real_files_of_both_layouts_hold_the_same_answers(shared):
+def test_real_files_of_both_layouts_hold_the_same_answers(data_source):
+    """The extract of ../shared (100 questions) and, where it is present, ../shared itself (500)."""
+    questions = read_questions(data_source / "data/arena-hard-v0.1/question.jsonl")
+    assert questions == read_questions(data_source / "data/arena-hard-v0.1-2024fmt/question.jsonl")
+    assert len(questions) >= 100
     for name in ("gpt-4-0314", "gpt-3.5-turbo-0125"):
-        new = read_answers(shared / "data/arena-hard-v0.1/model_answer" / f"{name}.jsonl")
-        old = read_answers(shared / "data/arena-hard-v0.1-2024fmt/model_answer" / f"{name}.jsonl")
-        assert new.keys() == old.keys() and len(new) == 500
-        assert all(new[k].turns == old[k].turns for k in new)
-    assert read_questions(shared / "data/arena-hard-v0.1/question.jsonl") == \
-        read_questions(shared / "data/arena-hard-v0.1-2024fmt/question.jsonl")
+        new = read_answers(data_source / "data/arena-hard-v0.1/model_answer" / f"{name}.jsonl")
+        old = read_answers(data_source / "data/arena-hard-v0.1-2024fmt/model_answer" / f"{name}.jsonl")
+        assert new.keys() == old.keys() == {q.uid for q in questions}
+        assert all(new[k].turns == old[k].turns and new[k].model == old[k].model == name for k in new)
