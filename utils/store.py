@@ -6,9 +6,10 @@ Answers and judgments are paid for, so the file that holds them follows four rul
   ``<file>.lock``; the data file itself is replaced by the final rewrite, so its
   inode cannot carry the lock) and a second run is told at once, before it
   sends a request;
-* every record is appended as one whole line and the file is flushed and
-  fsynced before the writer moves on, so ``kill -9`` loses at most the
-  records still in flight;
+* every record is appended as one whole line and the file is fsynced before
+  the writer moves on, so ``kill -9`` loses at most the records still in
+  flight; a write that fails (a full disk) is cut back off, so the file keeps
+  only whole lines;
 * a run killed in the middle of a write can leave one unterminated last line;
   the next ``open`` reports it on stderr and cuts it off, and every complete
   line is kept;
@@ -27,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from utils.errors import InputError
+from utils.errors import InputError, StorageError, os_reason
 from utils.records import json_object
 
 
@@ -89,7 +90,7 @@ class JsonlStore:
         self.key = key
         self.records: dict[str, dict] = {}
         self._lock_file = None
-        self._out = None
+        self._fd: int | None = None
 
     # ------------------------------------------------------------ opening
 
@@ -136,16 +137,48 @@ class JsonlStore:
 
     # ------------------------------------------------------------ writing
 
+    def _append(self, data: bytes) -> None:
+        """Append ``data`` and make it durable, or raise ``StorageError`` with the file as it was before.
+
+        A write to a full disk can store part of ``data`` before it fails; that
+        part is cut off again, so the file never ends in a torn line.
+        """
+        try:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            size = os.fstat(self._fd).st_size
+            try:
+                rest = memoryview(data)
+                while rest:
+                    rest = rest[os.write(self._fd, rest):]
+                os.fsync(self._fd)
+            except OSError:
+                os.ftruncate(self._fd, size)  # shrinking needs no space
+                os.fsync(self._fd)
+                raise
+        except OSError as err:
+            raise StorageError(f"could not write ({os_reason(err)})", self.path) from None
+
     def append_many(self, records: Iterable[dict]) -> None:
-        """Append whole lines and make them durable before returning."""
+        """Append whole lines and make them durable before returning.
+
+        On a ``StorageError`` the records that did fit are stored (and in
+        ``records``), the others are not.
+        """
         fresh = [r for r in records if self.key(r) not in self.records]
         if not fresh:
             return
-        if self._out is None:
-            self._out = open(self.path, "ab")
-        self._out.write(b"".join(dump_line(r) for r in fresh))
-        self._out.flush()
-        os.fsync(self._out.fileno())
+        lines = [dump_line(r) for r in fresh]
+        try:
+            self._append(b"".join(lines))
+        except StorageError:
+            if len(fresh) == 1:
+                raise
+            # a nearly full disk may still take some of them: keep as many as fit, one at a time
+            for r, line in zip(fresh, lines):
+                self._append(line)
+                self.records[self.key(r)] = r
+            return
         for r in fresh:
             self.records[self.key(r)] = r
 
@@ -156,14 +189,17 @@ class JsonlStore:
                 rank = {k: i for i, k in enumerate(order)}
                 keys = sorted(self.records, key=lambda k: (k not in rank, rank.get(k, 0)))
                 atomic_write(self.path, b"".join(dump_line(self.records[k]) for k in keys))
+        except OSError as err:
+            raise StorageError(f"could not rewrite it in question order ({os_reason(err)}); every result is "
+                               "stored in it as it arrived, and the next run puts them in order", self.path) from None
         finally:
             self.close()
 
     def close(self) -> None:
         """Release the file without rewriting it (what was appended stays)."""
-        if self._out is not None:
-            self._out.close()
-            self._out = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         if self._lock_file is not None:
             self._lock_file.close()  # closing the descriptor releases the flock
             self._lock_file = None

@@ -1,0 +1,102 @@
+"""Paid-for work survives a full disk, a last line without its newline, and files a killed run left behind.
+
+The disk is made full for real, without root: the script runs with a small
+file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored), so a write that would grow
+a file past it fails with EFBIG, as a write to a full disk fails with ENOSPC.
+"""
+from __future__ import annotations
+
+import json
+import re
+import resource
+import signal
+
+from tests.helpers import make_questions, read_jsonl, run_script
+from tests.scripted_server import Answer
+from tests.test_gen_answer_faults import configure, gen_answer
+from tests.test_judging import JUDGE, gen_judgment, judgments, lay_out
+
+
+def file_size_limit(limit: int):
+    """A ``preexec_fn``: files of the child cannot grow past ``limit`` bytes; such a write fails (EFBIG)."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills the process instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def only_complete_lines(path) -> list[dict]:
+    data = path.read_bytes()
+    assert data.endswith(b"\n"), "a torn last line"
+    return [json.loads(line) for line in data.splitlines()]
+
+
+def storage_error(stderr: str) -> tuple[str, int]:
+    """The one error line of a run stopped by a failed write, and the number of results it says were lost."""
+    assert "Traceback" not in stderr, stderr
+    errors = [line for line in stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1, stderr
+    lost = re.search(r"(\d+) result\(s\)", errors[0])
+    assert lost, errors[0]
+    return errors[0], int(lost.group(1))
+
+
+# ---------------------------------------------------------------- a full disk
+
+
+def test_a_full_disk_stops_the_requests_keeps_what_was_stored_and_a_rerun_resumes(tmp_path, scripted_server):
+    count, parallel = 300, 4
+    scripted_server.latency = 0.02
+    args = configure(tmp_path, [scripted_server], parallel=parallel, questions=make_questions(count))
+    path = tmp_path / "data/faults/model_answer/model-a.jsonl"
+
+    proc = gen_answer(args, preexec_fn=file_size_limit(6000))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line, lost = storage_error(proc.stderr)
+    for fragment in ("model-a.jsonl", "File too large", "run again"):
+        assert fragment in line, (fragment, line)
+    kept = only_complete_lines(path)
+    longest = max(map(len, path.read_bytes().splitlines(keepends=True)))
+    # as many answers as fit were kept: less room is left than one more answer takes (they are all alike)
+    assert 0 < 6000 - path.stat().st_size < 1.1 * longest, (path.stat().st_size, longest)
+    sent = len(scripted_server.chat_requests())
+    # every request sent was stored, counted as lost, or still in flight when the run stopped
+    assert sent <= len(kept) + lost + parallel, (sent, len(kept), lost)
+    assert sent < count // 5, f"{sent} of {count} requests sent after the disk filled up"
+
+    again = gen_answer(args)
+    assert again.returncode == 0, again.stderr
+    assert len(scripted_server.chat_requests()) - sent == count - len(kept)
+    final = read_jsonl(path)
+    assert [r["uid"] for r in final] == [q["uid"] for q in make_questions(count)]
+    by_uid = {r["uid"]: r["ans_id"] for r in final}
+    assert all(by_uid[r["uid"]] == r["ans_id"] for r in kept), "an answer paid for in the first run was replaced"
+
+
+def test_a_full_disk_stops_the_judge_requests_too(tmp_path, scripted_server):
+    count, parallel = 150, 8
+    scripted_server.latency = 0.02
+    scripted_server.rules = [(lambda r: True, Answer("A is better. [[A>B]]"))]
+    questions = [{"uid": f"q{i:03d}", "category": "general", "prompt": f"Question {i}?"} for i in range(count)]
+    args = lay_out(tmp_path, scripted_server, questions=questions, models=("m-one",), parallel=parallel)
+    path = tmp_path / "data/jbench/model_judgment" / JUDGE / "m-one.jsonl"
+
+    proc = run_judgment(args, preexec_fn=file_size_limit(8000))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line, lost = storage_error(proc.stderr)
+    for fragment in ("m-one.jsonl", "File too large", "run again"):
+        assert fragment in line, (fragment, line)
+    kept = only_complete_lines(path)
+    sent = len(scripted_server.chat_requests())
+    # two games per judgment; at most ``parallel`` requests in flight, and as many half-judged questions
+    assert sent <= 2 * (len(kept) + lost) + 2 * parallel, (sent, len(kept), lost)
+    assert sent < 2 * count // 5, f"{sent} of {2 * count} requests sent after the disk filled up"
+
+    again = gen_judgment(args)
+    assert again.returncode == 0, again.stderr
+    assert len(scripted_server.chat_requests()) - sent == 2 * (count - len(kept))
+    assert [r["uid"] for r in judgments(tmp_path, "m-one")] == [q["uid"] for q in questions]
+
+
+def run_judgment(args, **kwargs):
+    return run_script("gen_judgment.py", *args, timeout=120, **kwargs)
