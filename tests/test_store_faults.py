@@ -15,6 +15,8 @@ from tests.helpers import make_questions, read_jsonl, run_script
 from tests.scripted_server import Answer
 from tests.test_gen_answer_faults import configure, gen_answer
 from tests.test_judging import JUDGE, gen_judgment, judgments, lay_out
+from utils.records import record_uid
+from utils.store import JsonlStore
 
 
 def file_size_limit(limit: int):
@@ -100,3 +102,33 @@ def test_a_full_disk_stops_the_judge_requests_too(tmp_path, scripted_server):
 
 def run_judgment(args, **kwargs):
     return run_script("gen_judgment.py", *args, timeout=120, **kwargs)
+
+
+# ---------------------------------------------------------------- a last line without its newline
+
+
+def test_a_complete_last_record_without_its_newline_is_kept_not_bought_again(tmp_path, scripted_server):
+    args = configure(tmp_path, [scripted_server], questions=make_questions(4))
+    assert gen_answer(args).returncode == 0
+    path = tmp_path / "data/faults/model_answer/model-a.jsonl"
+    before = read_jsonl(path)
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # e.g. copied by an editor that drops the final newline
+    sent = len(scripted_server.chat_requests())
+
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    assert len(scripted_server.chat_requests()) == sent, "the last answer was bought again"
+    assert "dropping" not in proc.stderr
+    assert only_complete_lines(path) == before
+
+
+def test_an_unterminated_tail_is_kept_only_when_it_is_a_whole_keyed_record(tmp_path, capsys):
+    whole = b'{"uid": "q1", "answer": "kept"}'
+    for tail, kept in ((whole, True), (whole[:-1], False), (b'{"answer": "no uid"}', False), (b'["q1"]', False)):
+        path = tmp_path / "answers.jsonl"
+        path.write_bytes(b'{"uid": "q0"}\n' + tail)
+        store = JsonlStore(path, key=record_uid).open()
+        store.close()
+        assert sorted(store.records) == (["q0", "q1"] if kept else ["q0"]), tail
+        assert path.read_bytes() == b'{"uid": "q0"}\n' + (tail + b"\n" if kept else b""), tail
+        assert ("dropping an unfinished last line" in capsys.readouterr().err) is not kept, tail

@@ -12,7 +12,8 @@ Answers and judgments are paid for, so the file that holds them follows four rul
   only whole lines;
 * a run killed in the middle of a write can leave one unterminated last line;
   the next ``open`` reports it on stderr and cuts it off, and every complete
-  line is kept;
+  line is kept (a last line that is a whole record and only lacks its newline
+  is kept too);
 * ``finish`` rewrites the file once, in the order asked for, one record per
   key (the first one written wins: it is the one that was paid for first), to
   a temporary file that is renamed over the old one.
@@ -85,7 +86,7 @@ def closed_on_error(stores: list["JsonlStore"]) -> Iterator[list["JsonlStore"]]:
 class JsonlStore:
     """The records of one output file, keyed by ``key(record)`` (the question id)."""
 
-    def __init__(self, path: Path | str, key: Callable[[dict], str]):
+    def __init__(self, path: Path | str, key: Callable[[dict], str | None]):
         self.path = Path(path)
         self.key = key
         self.records: dict[str, dict] = {}
@@ -119,12 +120,17 @@ class JsonlStore:
         complete = data.rfind(b"\n") + 1
         if complete < len(data):
             tail = data[complete:]
-            print(f"warning: {self.path}: dropping an unfinished last line ({len(tail)} bytes) left by an "
-                  "interrupted run; its request will be sent again", file=sys.stderr)
-            with open(self.path, "r+b") as f:
-                f.truncate(complete)
-                f.flush()
-                os.fsync(f.fileno())
+            if self._whole_record(tail):
+                # a whole record that only lacks its line end (say, an editor dropped it): keep it
+                self._append(b"\n")
+                data, complete = data + b"\n", len(data) + 1
+            else:
+                print(f"warning: {self.path}: dropping an unfinished last line ({len(tail)} bytes) left by an "
+                      "interrupted run; its request will be sent again", file=sys.stderr)
+                with open(self.path, "r+b") as f:
+                    f.truncate(complete)
+                    f.flush()
+                    os.fsync(f.fileno())
         for lineno, raw in enumerate(data[:complete].split(b"\n")[:-1], 1):
             if not raw.strip():
                 continue
@@ -134,6 +140,14 @@ class JsonlStore:
                 raise InputError(f"not a JSON line ({err}); fix or remove the line and run again",
                                  self.path, lineno) from None
             self.records.setdefault(self.key(json_object(record, self.path, lineno)), record)
+
+    def _whole_record(self, raw: bytes) -> bool:
+        """Whether ``raw`` is a complete record: a JSON object that has a key (a cut-off line never parses)."""
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return False
+        return isinstance(record, dict) and self.key(record) is not None
 
     # ------------------------------------------------------------ writing
 
