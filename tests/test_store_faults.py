@@ -10,11 +10,15 @@ import json
 import re
 import resource
 import signal
+import tempfile
+import threading
+import time
 
-from tests.helpers import make_questions, read_jsonl, run_script
+from tests.helpers import kill_9_after, make_questions, read_jsonl, run_script
 from tests.scripted_server import Answer
-from tests.test_gen_answer_faults import configure, gen_answer
+from tests.test_gen_answer_faults import SENTINEL, answers, configure, gen_answer
 from tests.test_judging import JUDGE, gen_judgment, judgments, lay_out
+from utils.errors import InputError
 from utils.records import record_uid
 from utils.store import JsonlStore
 
@@ -65,6 +69,7 @@ def test_a_full_disk_stops_the_requests_keeps_what_was_stored_and_a_rerun_resume
     # every request sent was stored, counted as lost, or still in flight when the run stopped
     assert sent <= len(kept) + lost + parallel, (sent, len(kept), lost)
     assert sent < count // 5, f"{sent} of {count} requests sent after the disk filled up"
+    assert not [p for p in path.parent.iterdir() if p.name != "model-a.jsonl"], "litter beside the answers"
 
     again = gen_answer(args)
     assert again.returncode == 0, again.stderr
@@ -132,3 +137,88 @@ def test_an_unterminated_tail_is_kept_only_when_it_is_a_whole_keyed_record(tmp_p
         assert sorted(store.records) == (["q0", "q1"] if kept else ["q0"]), tail
         assert path.read_bytes() == b'{"uid": "q0"}\n' + (tail + b"\n" if kept else b""), tail
         assert ("dropping an unfinished last line" in capsys.readouterr().err) is not kept, tail
+
+
+# ---------------------------------------------------------------- leftovers: temporary and lock files
+
+
+def test_temporary_files_of_an_interrupted_rewrite_are_removed_by_the_next_run(tmp_path, scripted_server):
+    args = configure(tmp_path, [scripted_server], questions=make_questions(3))
+    folder = tmp_path / "data/faults/model_answer"
+    folder.mkdir(parents=True)
+    # what store.atomic_write leaves when killed between creating its temporary file and the rename
+    fd, leftover = tempfile.mkstemp(dir=folder, prefix=".model-a.jsonl.", suffix=".tmp")
+    with open(fd, "wb") as f:
+        f.write(b'{"uid": "q0000", "half a rew')
+    others = [folder / ".model-a.jsonl.notes.tmp",  # not a name atomic_write makes
+              folder / ".model-z.jsonl.abcd1234.tmp"]  # another model's file, not opened by this run
+    for other in others:
+        other.write_text("not ours")
+
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["model-a.jsonl", *(p.name for p in others)])
+    assert not (folder / leftover).exists()
+
+
+def test_no_lock_files_are_left_beside_answers_or_judgments(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one", "m-two"))
+    assert gen_judgment(args).returncode == 0
+    judged = tmp_path / "data/jbench/model_judgment" / JUDGE
+    assert sorted(p.name for p in judged.iterdir()) == ["diagnostics.json", "m-one.jsonl", "m-two.jsonl"]
+
+    answer_args = configure(tmp_path, [scripted_server], models=("model-a", "org/model-b"))
+    assert gen_answer(answer_args).returncode == 0
+    folder = tmp_path / "data/faults/model_answer"
+    assert sorted(p.name for p in folder.iterdir()) == ["model-a.jsonl", "org%2Fmodel-b.jsonl"]
+
+
+def test_a_lock_file_left_by_a_killed_run_does_not_block_the_next_one(tmp_path, scripted_server, monkeypatch):
+    monkeypatch.setenv("ARENA_TEST_KEY", SENTINEL)  # kill_9_after passes on this environment
+    scripted_server.latency = 0.05
+    args = configure(tmp_path, [scripted_server], parallel=2, questions=make_questions(40))
+    path = tmp_path / "data/faults/model_answer/model-a.jsonl"
+    kill_9_after("gen_answer.py", args, path, lines=3, timeout=60)
+    assert path.with_name("model-a.jsonl.lock").exists(), "the kill should have left the lock file"
+    kept = len(read_jsonl(path))
+
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stderr
+    assert len(answers(tmp_path)) == 40 and kept >= 3
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model-a.jsonl"]
+
+
+def test_the_lock_lets_one_holder_in_at_a_time_while_lock_files_come_and_go(tmp_path):
+    """Openers racing on one file: never two holders at once, however opens, unlinks and closes interleave.
+
+    (flock conflicts between two opens of a file even in one process, so threads can play the runs.)
+    """
+    path = tmp_path / "race.jsonl"
+    holders: list[int] = []
+    overlaps: list[list[int]] = []
+    turns, entries = 25, [0] * 6
+    deadline = time.monotonic() + 60
+
+    def contender(me: int) -> None:
+        while entries[me] < turns and time.monotonic() < deadline:
+            try:
+                store = JsonlStore(path, key=record_uid).open()
+            except InputError:
+                continue
+            holders.append(me)
+            if len(holders) > 1:
+                overlaps.append(list(holders))
+            entries[me] += 1
+            time.sleep(0)
+            holders.remove(me)
+            store.close()
+
+    threads = [threading.Thread(target=contender, args=(i,)) for i in range(len(entries))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not overlaps, overlaps[:3]
+    assert entries == [turns] * len(entries)  # every contender got in, again and again
+    assert not path.with_name("race.jsonl.lock").exists()
