@@ -51,8 +51,10 @@ def storage_error(stderr: str) -> tuple[str, int]:
 
 
 def test_a_full_disk_stops_the_requests_keeps_what_was_stored_and_a_rerun_resumes(tmp_path, scripted_server):
-    count, parallel = 300, 4
-    scripted_server.latency = 0.02
+    count, parallel = 300, 2
+    # slow enough that the writer's first batch (it loads the tokenizer, ~1 s on a busy machine) cannot let
+    # most of the questions through before the disk is found full
+    scripted_server.latency = 0.1
     args = configure(tmp_path, [scripted_server], parallel=parallel, questions=make_questions(count))
     path = tmp_path / "data/faults/model_answer/model-a.jsonl"
 
@@ -64,13 +66,14 @@ def test_a_full_disk_stops_the_requests_keeps_what_was_stored_and_a_rerun_resume
     kept = only_complete_lines(path)
     longest = max(map(len, path.read_bytes().splitlines(keepends=True)))
     # as many answers as fit were kept: less room is left than one more answer takes (they are all alike)
-    assert 0 < 6000 - path.stat().st_size < 1.1 * longest, (path.stat().st_size, longest)
+    assert 0 <= 6000 - path.stat().st_size < 1.1 * longest, (path.stat().st_size, longest)
     sent = len(scripted_server.chat_requests())
     # every request sent was stored, counted as lost, or still in flight when the run stopped
     assert sent <= len(kept) + lost + parallel, (sent, len(kept), lost)
     assert sent < count // 5, f"{sent} of {count} requests sent after the disk filled up"
     assert not [p for p in path.parent.iterdir() if p.name != "model-a.jsonl"], "litter beside the answers"
 
+    scripted_server.latency = 0
     again = gen_answer(args)
     assert again.returncode == 0, again.stderr
     assert len(scripted_server.chat_requests()) - sent == count - len(kept)
@@ -82,7 +85,7 @@ def test_a_full_disk_stops_the_requests_keeps_what_was_stored_and_a_rerun_resume
 
 def test_a_full_disk_stops_the_judge_requests_too(tmp_path, scripted_server):
     count, parallel = 150, 8
-    scripted_server.latency = 0.02
+    scripted_server.latency = 0.05
     scripted_server.rules = [(lambda r: True, Answer("A is better. [[A>B]]"))]
     questions = [{"uid": f"q{i:03d}", "category": "general", "prompt": f"Question {i}?"} for i in range(count)]
     args = lay_out(tmp_path, scripted_server, questions=questions, models=("m-one",), parallel=parallel)
@@ -99,6 +102,7 @@ def test_a_full_disk_stops_the_judge_requests_too(tmp_path, scripted_server):
     assert sent <= 2 * (len(kept) + lost) + 2 * parallel, (sent, len(kept), lost)
     assert sent < 2 * count // 5, f"{sent} of {2 * count} requests sent after the disk filled up"
 
+    scripted_server.latency = 0
     again = gen_judgment(args)
     assert again.returncode == 0, again.stderr
     assert len(scripted_server.chat_requests()) - sent == 2 * (count - len(kept))
