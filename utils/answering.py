@@ -116,8 +116,8 @@ async def run_answers(plans: list[ModelPlan], settings: AnswerSettings) -> RunSu
     clients = [ModelClient(p.config) for p in plans]  # imports the SDKs
     with settled_gc():
         async with Writer(prepare=answer_records) as writer:
-            await asyncio.gather(*(_run_model(p, c, settings, writer, summary, i)
-                                   for i, (p, c) in enumerate(zip(plans, clients))))
+            await writer.stop_on_failure(asyncio.gather(*(_run_model(p, c, settings, writer, summary, i)
+                                                          for i, (p, c) in enumerate(zip(plans, clients)))))
     return summary
 
 

@@ -5,6 +5,8 @@ names, command-line flags) is checked before work starts. A problem becomes
 an ``InputError`` naming the file, the line and the key, which the entry
 points print as a single line before exiting with status 2: no traceback, and
 nothing half-written, because checks run before the first output file opens.
+A ``StorageError`` (results that could not be written) is printed the same
+way, with exit status 1.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sys
 from typing import Callable
 
 EXIT_INPUT_ERROR = 2
+EXIT_STORAGE_ERROR = 1
 
 
 class InputError(Exception):
@@ -32,13 +35,33 @@ class InputError(Exception):
         return f"{where}{key}{self.message}"
 
 
+class StorageError(Exception):
+    """Paid-for results could not be written (a full disk, a quota, a file-size limit): ``path: message``."""
+
+    def __init__(self, message: str, path: object):
+        super().__init__(message)
+        self.message = message
+        self.path = str(path)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def os_reason(err: OSError) -> str:
+    """An OSError as ``[Errno 28] No space left on device``, without the file name the caller names anyway."""
+    return f"[Errno {err.errno}] {err.strerror}" if err.errno is not None else str(err)
+
+
 def run_cli(main: Callable[[], int | None]) -> None:
-    """Run an entry point, turning an InputError into one line on stderr and exit 2."""
+    """Run an entry point, turning an InputError into one line on stderr and exit 2 (a StorageError: exit 1)."""
     try:
         code = main()
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(EXIT_INPUT_ERROR)
+    except StorageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(EXIT_STORAGE_ERROR)
     except KeyboardInterrupt:
         print("interrupted: completed work is saved; run again to resume", file=sys.stderr)
         sys.exit(130)

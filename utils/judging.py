@@ -359,7 +359,8 @@ async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict
     try:
         with settled_gc():
             async with Writer() as writer:
-                await asyncio.gather(*(one(run, p, bar, writer) for run, bar in zip(runs, bars) for p in run.todo))
+                await writer.stop_on_failure(
+                    asyncio.gather(*(one(run, p, bar, writer) for run, bar in zip(runs, bars) for p in run.todo)))
     finally:
         for bar in bars:
             bar.close()

@@ -114,9 +114,10 @@ def json_object(obj: Any, path=None, line=None) -> dict:
     return obj
 
 
-def record_uid(obj: dict) -> str:
-    """The question id a stored record is kept under: ``uid``, or the 2024 layout's ``question_id``."""
-    return str(obj.get("uid", obj.get("question_id")))
+def record_uid(obj: dict) -> str | None:
+    """The question id a stored record is kept under: ``uid``, or the 2024 layout's ``question_id`` (None: neither)."""
+    uid = obj.get("uid", obj.get("question_id"))
+    return None if uid is None else str(uid)
 
 
 def _uid(obj: dict, path, line) -> str:

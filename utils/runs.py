@@ -7,6 +7,9 @@
   by the disk. It drains whatever has arrived and syncs once per batch.
   An optional ``prepare`` turns each batch into records in that thread too
   (answers get their style metadata there: one tokenizer call per batch).
+  When a write fails (a full disk), ``stop_on_failure`` cancels the requests
+  at once, so nothing more is bought that could not be kept, and the run
+  ends with one ``StorageError`` that says how many results were lost.
 * ``Failure`` and ``print_failures``: a request that failed for good is
   reported with who asked, which question and why; it is never stored.
 * ``progress``: one tqdm bar per model (or judge and model), with rate and ETA.
@@ -20,10 +23,11 @@ import gc
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Coroutine, Iterator, TypeVar
+from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 
 from tqdm import tqdm
 
+from utils.errors import StorageError
 from utils.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
@@ -54,20 +58,54 @@ class Writer:
         self._queue: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._prepare = prepare
+        self._failed = asyncio.Event()
+        self._failure: StorageError | None = None  # the first write that failed
+        self._lost = 0  # results that reached the writer and could not be stored
 
     async def __aenter__(self) -> "Writer":
         self._task = asyncio.create_task(self._run())
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, exc_type, *exc) -> None:
         await self._queue.put(None)
         await self._task  # everything queued before the end (or an interrupt) is written
+        if self._failure is not None and exc_type is None:
+            raise StorageError(f"{self._failure.message}; stopped sending requests. {self._lost} result(s) "
+                               "received could not be stored. Everything stored before is kept: make room and "
+                               "run again, it resumes and asks only for what is missing", self._failure.path)
 
     async def put(self, store: JsonlStore, record: Any) -> None:
         await self._queue.put((store, record))
 
+    async def stop_on_failure(self, requests: Awaitable) -> None:
+        """Await ``requests``, cancelling them as soon as a write fails.
+
+        Requests still waiting for a slot are then never sent. Those in flight
+        are dropped too: the disk cannot take their results, and the rerun
+        asks for them again.
+        """
+        work = asyncio.ensure_future(requests)
+        failed = asyncio.ensure_future(self._failed.wait())
+        stopped = False
+        try:
+            await asyncio.wait([work, failed], return_when=asyncio.FIRST_COMPLETED)
+        finally:  # also on an interrupt: the requests are cancelled and their clean-up (bars, clients) runs
+            failed.cancel()
+            if not work.done():
+                stopped = work.cancel()
+                await asyncio.wait([work])
+            error = None if work.cancelled() else work.exception()  # taken, so asyncio does not log it again
+        # a cancelled gather ends with a CancelledError as its exception rather than as cancelled
+        if error is not None and not (stopped and isinstance(error, asyncio.CancelledError)):
+            raise error  # an error of the requests themselves, as it is
+
     def _write(self, store: JsonlStore, items: list[Any]) -> None:
-        store.append_many(self._prepare(items) if self._prepare else items)
+        records = self._prepare(items) if self._prepare else items
+        try:
+            store.append_many(records)
+        except StorageError as err:
+            self._failure = self._failure or err
+            self._lost += sum(store.key(r) not in store.records for r in records)
 
     async def _run(self) -> None:
         while True:
@@ -80,7 +118,10 @@ class Writer:
                     store, record = entry
                     by_store.setdefault(id(store), (store, []))[1].append(record)
             for store, records in by_store.values():
+                # still tried after a failure: another file (or a smaller write) may fit, and each is paid for
                 await asyncio.to_thread(self._write, store, records)
+            if self._failure is not None:
+                self._failed.set()
             if None in batch:
                 return
 
@@ -93,8 +134,8 @@ def run_and_finish(work: Coroutine[Any, Any, T], stores: list[JsonlStore], order
     """
     with closed_on_error(stores):
         result = asyncio.run(work)
-    for store in stores:
-        store.finish(order)
+        for store in stores:  # if one rewrite fails, the stores not yet finished are closed all the same
+            store.finish(order)
     return result
 
 

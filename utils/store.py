@@ -3,18 +3,20 @@
 Answers and judgments are paid for, so the file that holds them follows four rules:
 
 * one run at a time: ``open`` takes an exclusive lock (``flock`` on a sidecar
-  ``<file>.lock``; the data file itself is replaced by the final rewrite, so its
-  inode cannot carry the lock) and a second run is told at once, before it
-  sends a request;
-* every record is appended as one whole line and the file is flushed and
-  fsynced before the writer moves on, so ``kill -9`` loses at most the
-  records still in flight;
+  ``<file>.lock``, removed again by ``close``; see ``_lock`` for why that is
+  safe) and a second run is told at once, before it sends a request;
+* every record is appended as one whole line and the file is fsynced before
+  the writer moves on, so ``kill -9`` loses at most the records still in
+  flight; a write that fails (a full disk) is cut back off, so the file keeps
+  only whole lines;
 * a run killed in the middle of a write can leave one unterminated last line;
   the next ``open`` reports it on stderr and cuts it off, and every complete
-  line is kept;
+  line is kept (a last line that is a whole record and only lacks its newline
+  is kept too);
 * ``finish`` rewrites the file once, in the order asked for, one record per
   key (the first one written wins: it is the one that was paid for first), to
-  a temporary file that is renamed over the old one.
+  a temporary file that is renamed over the old one; the temporary file of a
+  run killed during that rewrite is removed by the next ``open``.
 """
 from __future__ import annotations
 
@@ -22,12 +24,13 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from utils.errors import InputError
+from utils.errors import InputError, StorageError, os_reason
 from utils.records import json_object
 
 
@@ -38,6 +41,12 @@ def _current_umask() -> int:
 
 
 _UMASK = _current_umask()
+_TEMP_SUFFIX = ".tmp"
+
+
+def _is_temp_of(name: str, path: Path) -> bool:
+    """Whether ``name`` is one of ``atomic_write``'s temporary files for ``path`` (mkstemp adds 8 of [a-z0-9_])."""
+    return re.fullmatch(re.escape(f".{path.name}.") + "[a-z0-9_]{8}" + re.escape(_TEMP_SUFFIX), name) is not None
 
 
 def dump_line(record: dict) -> bytes:
@@ -53,7 +62,7 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     (battles, bootstrap results, reports) skip that cost.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; the result should look like any file we write
         with os.fdopen(fd, "wb") as f:
@@ -84,32 +93,79 @@ def closed_on_error(stores: list["JsonlStore"]) -> Iterator[list["JsonlStore"]]:
 class JsonlStore:
     """The records of one output file, keyed by ``key(record)`` (the question id)."""
 
-    def __init__(self, path: Path | str, key: Callable[[dict], str]):
+    def __init__(self, path: Path | str, key: Callable[[dict], str | None]):
         self.path = Path(path)
         self.key = key
         self.records: dict[str, dict] = {}
-        self._lock_file = None
-        self._out = None
+        self._lock_fd: int | None = None
+        self._fd: int | None = None
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
 
     # ------------------------------------------------------------ opening
 
     def open(self) -> "JsonlStore":
-        """Lock the file, load what earlier runs completed, and get ready to append."""
+        """Lock the file, clear what a killed rewrite left, load what earlier runs completed."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(self.path.with_name(self.path.name + ".lock"), "a")
+        self._lock()
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            raise InputError("another run is writing this file right now; wait for it to finish "
-                             "(or stop it) and run again", self.path) from None
-        self._lock_file = lock
-        try:
+            self._remove_leftover_temporaries()
             self._load()
         except BaseException:
             self.close()
             raise
         return self
+
+    def _lock(self) -> None:
+        """Take the exclusive lock, or stop at once if another run holds it.
+
+        The lock file is removed by ``close``, so none is left beside the data
+        once a run ends cleanly. Removing a lock file is only safe with these
+        two rules, which together let exactly one run in at a time:
+
+        1. only the run holding the flock of the file at the lock path ever
+           unlinks it, and it does so before releasing the flock;
+        2. after its flock succeeds, a run checks that the file it locked is
+           still the one at the lock path. Between its ``open`` and its
+           ``flock``, the holder may have unlinked that file and let go; the
+           flock then lands on an orphan that no other run can see, and a
+           third run could create and lock a new file at the same path. The
+           check catches this, and the run tries again with the new file.
+
+        By (1), while a run holds the flock of the file at the path, that file
+        stays at the path; a second run that passes (2) would hold the flock
+        of that same file at the same time, which flock does not allow.
+        A run killed with the lock leaves the file behind, unlocked: the kernel
+        releases the flock, and the next run reuses the file and removes it.
+        """
+        while True:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise InputError("another run is writing this file right now; wait for it to finish "
+                                 "(or stop it) and run again", self.path) from None
+            try:
+                current = os.path.samestat(os.fstat(fd), os.stat(self._lock_path))
+            except FileNotFoundError:
+                current = False
+            if current:
+                self._lock_fd = fd
+                return
+            os.close(fd)
+
+    def _remove_leftover_temporaries(self) -> None:
+        """Remove the temporary files of a rewrite of this file that was killed before its rename.
+
+        Only a run holding this file's lock rewrites it, and we hold it now,
+        so no such file can be in use.
+        """
+        for entry in os.scandir(self.path.parent):
+            if _is_temp_of(entry.name, self.path):
+                Path(entry.path).unlink(missing_ok=True)
 
     def _load(self) -> None:
         if not self.path.exists():
@@ -118,12 +174,17 @@ class JsonlStore:
         complete = data.rfind(b"\n") + 1
         if complete < len(data):
             tail = data[complete:]
-            print(f"warning: {self.path}: dropping an unfinished last line ({len(tail)} bytes) left by an "
-                  "interrupted run; its request will be sent again", file=sys.stderr)
-            with open(self.path, "r+b") as f:
-                f.truncate(complete)
-                f.flush()
-                os.fsync(f.fileno())
+            if self._whole_record(tail):
+                # a whole record that only lacks its line end (say, an editor dropped it): keep it
+                self._append(b"\n")
+                data, complete = data + b"\n", len(data) + 1
+            else:
+                print(f"warning: {self.path}: dropping an unfinished last line ({len(tail)} bytes) left by an "
+                      "interrupted run; its request will be sent again", file=sys.stderr)
+                with open(self.path, "r+b") as f:
+                    f.truncate(complete)
+                    f.flush()
+                    os.fsync(f.fileno())
         for lineno, raw in enumerate(data[:complete].split(b"\n")[:-1], 1):
             if not raw.strip():
                 continue
@@ -134,18 +195,58 @@ class JsonlStore:
                                  self.path, lineno) from None
             self.records.setdefault(self.key(json_object(record, self.path, lineno)), record)
 
+    def _whole_record(self, raw: bytes) -> bool:
+        """Whether ``raw`` is a complete record: a JSON object that has a key (a cut-off line never parses)."""
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return False
+        return isinstance(record, dict) and self.key(record) is not None
+
     # ------------------------------------------------------------ writing
 
+    def _append(self, data: bytes) -> None:
+        """Append ``data`` and make it durable, or raise ``StorageError`` with the file as it was before.
+
+        A write to a full disk can store part of ``data`` before it fails; that
+        part is cut off again, so the file never ends in a torn line.
+        """
+        try:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            size = os.fstat(self._fd).st_size
+            try:
+                rest = memoryview(data)
+                while rest:
+                    rest = rest[os.write(self._fd, rest):]
+                os.fsync(self._fd)
+            except OSError:
+                os.ftruncate(self._fd, size)  # shrinking needs no space
+                os.fsync(self._fd)
+                raise
+        except OSError as err:
+            raise StorageError(f"could not write ({os_reason(err)})", self.path) from None
+
     def append_many(self, records: Iterable[dict]) -> None:
-        """Append whole lines and make them durable before returning."""
+        """Append whole lines and make them durable before returning.
+
+        On a ``StorageError`` the records that did fit are stored (and in
+        ``records``), the others are not.
+        """
         fresh = [r for r in records if self.key(r) not in self.records]
         if not fresh:
             return
-        if self._out is None:
-            self._out = open(self.path, "ab")
-        self._out.write(b"".join(dump_line(r) for r in fresh))
-        self._out.flush()
-        os.fsync(self._out.fileno())
+        lines = [dump_line(r) for r in fresh]
+        try:
+            self._append(b"".join(lines))
+        except StorageError:
+            if len(fresh) == 1:
+                raise
+            # a nearly full disk may still take some of them: keep as many as fit, one at a time
+            for r, line in zip(fresh, lines):
+                self._append(line)
+                self.records[self.key(r)] = r
+            return
         for r in fresh:
             self.records[self.key(r)] = r
 
@@ -156,14 +257,19 @@ class JsonlStore:
                 rank = {k: i for i, k in enumerate(order)}
                 keys = sorted(self.records, key=lambda k: (k not in rank, rank.get(k, 0)))
                 atomic_write(self.path, b"".join(dump_line(self.records[k]) for k in keys))
+        except OSError as err:
+            raise StorageError(f"could not rewrite it in question order ({os_reason(err)}); every result is "
+                               "stored in it as it arrived, and the next run puts them in order", self.path) from None
         finally:
             self.close()
 
     def close(self) -> None:
         """Release the file without rewriting it (what was appended stays)."""
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        if self._lock_file is not None:
-            self._lock_file.close()  # closing the descriptor releases the flock
-            self._lock_file = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):  # a lock file left behind is reused by the next run
+                self._lock_path.unlink()  # before the unlock: see _lock
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
