@@ -20,6 +20,7 @@ import yaml
 
 from utils.errors import InputError
 from utils.names import check_name
+from utils.style import ENCODINGS
 
 API_TYPES = ("openai", "azure", "anthropic")
 DEFAULT_KEY_VARS = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -205,6 +206,13 @@ def model_config(doc: Document, name: str) -> ModelConfig:
     )
 
 
+def one_of(doc: Document, raw: dict, keys: tuple, key: str, choices: tuple[str, ...], default):
+    value = get(doc, raw, keys, key, str, default)
+    if value is not None and value not in choices:
+        raise doc.error(f"expected one of {', '.join(choices)}, got {value!r}", *keys, key)
+    return value
+
+
 def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document | None = None,
                     wanted_key: str = "model_list") -> dict[str, ModelConfig]:
     """The entries of api_config.yaml named in ``wanted``, validated; an unknown name is an error.
@@ -235,6 +243,7 @@ class AnswerSettings:
     temperature: float = 0.0
     max_tokens: int = 4096
     num_choices: int = 1
+    style_encoding: str | None = None  # the tokenizer of token_len; None: the benchmark's own (utils.style)
 
 
 def model_list(doc: Document, raw: dict, key: str = "model_list") -> tuple[str, ...]:
@@ -256,14 +265,15 @@ def bench_name(doc: Document, raw: dict) -> str:
 
 def load_answer_settings(path: Path | str) -> tuple[AnswerSettings, Document]:
     doc = load_yaml(path)
-    raw = check_keys(doc, doc.data, (), {"bench_name", "temperature", "max_tokens", "num_choices", "model_list"},
-                     "the answer settings")
+    raw = check_keys(doc, doc.data, (), {"bench_name", "temperature", "max_tokens", "num_choices", "model_list",
+                                         "style_encoding"}, "the answer settings")
     settings = AnswerSettings(
         bench_name=bench_name(doc, raw),
         model_list=model_list(doc, raw),
         temperature=get(doc, raw, (), "temperature", float, 0.0, minimum=0.0),
         max_tokens=get(doc, raw, (), "max_tokens", int, 4096, minimum=1),
         num_choices=get(doc, raw, (), "num_choices", int, 1, minimum=1),
+        style_encoding=one_of(doc, raw, (), "style_encoding", ENCODINGS, None),
     )
     return settings, doc
 
