@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from utils.config import load_api_config, load_judge_settings
+from utils.config import check_thinking_budgets, load_api_config, load_judge_settings
 from utils.errors import InputError, run_cli
 from utils.judging import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, generate_judgments
 from utils.names import answer_file, question_file
@@ -18,6 +18,7 @@ def main() -> int:
     settings, doc = load_judge_settings(args.setting_file, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE)
     judges = load_api_config(args.endpoint_file, list(settings.judge_models), wanted_from=doc,
                              wanted_key="judge_model")
+    check_thinking_budgets(judges, settings.max_tokens, doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
 
     answers = {}

@@ -70,16 +70,22 @@ async def answer_question(client: ModelClient, cfg: ModelConfig, settings: Answe
     """
     messages: list[dict] = []
     replies: list[str] = []
+    reasoning: list[str] = []
     usage: dict[str, int] = {}
+    repaired = 0
     for turn in question.turns:
         messages.append({"role": "user", "content": turn})
         # the model's own temperature and max_tokens, when its entry sets them, win inside ``chat``
         reply = await client.chat(messages, temperature=settings.temperature, max_tokens=settings.max_tokens)
-        messages.append({"role": "assistant", "content": reply.text})
+        messages.append({"role": "assistant", "content": reply.text})  # the answer: no reasoning goes back
         replies.append(reply.text)
+        reasoning.append(reply.reasoning)
         add_usage(usage, reply.usage)
+        repaired += reply.repaired
     return Answer(uid=question.uid, model=cfg.name, turns=replies, prompts=list(question.turns),
-                  ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage)
+                  ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage,
+                  reasoning=reasoning if any(reasoning) else [],
+                  repaired={"lone_surrogates": repaired} if repaired else None)
 
 
 def answer_records(answers: list[Answer], encoding: str) -> list[dict]:
