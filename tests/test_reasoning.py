@@ -14,6 +14,7 @@ import pytest
 from tests.helpers import read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer
 from utils.records import read_answers
+from utils.store import dump_line
 from utils.style import encoder
 
 KEY = "sk-reasoning-test"
@@ -270,3 +271,13 @@ def test_a_reply_with_lone_surrogates_is_stored_repaired_and_not_asked_again(tmp
     assert again.returncode == 0, again.stderr
     assert len(scripted_server.chat_requests()) == 1, "a stored answer is not paid for twice"
 
+
+def test_dump_line_never_raises_and_marks_what_it_mended():
+    record = {"uid": "q1", "text": "a\ud800b", "nested": [{"x": "\udfff"}], "repaired": {"lone_surrogates": 1},
+              "odd": {1, 2}}
+    line = dump_line(record)
+    back = json.loads(line)
+    assert back["text"] == "a\ufffdb" and back["nested"] == [{"x": "\ufffd"}] and back["odd"] == "{1, 2}"
+    assert back["repaired"] == {"lone_surrogates": 3, "not_json": 1}
+    assert record["text"] == "a\ud800b"  # the caller's record is left as it was
+    assert dump_line({"uid": "q2", "text": "plain é"}) == '{"uid": "q2", "text": "plain é"}\n'.encode()
