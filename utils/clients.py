@@ -299,7 +299,7 @@ class ModelClient:
         """The reply as the rest of the run sees it: repaired, reasoning apart (per the policy), not empty."""
         text, repaired_text = repair_text(text if isinstance(text, str) else "")
         reasoning, repaired_reasoning = repair_text(reasoning if isinstance(reasoning, str) else "")
-        if self.cfg.reasoning_policy == "strip":
+        if self.cfg.reasoning_policy == "strip" and self.cfg.api_type != "anthropic":  # Claude thinks in blocks
             text, inline = split_reasoning(text)
             reasoning = "\n\n".join(part for part in (reasoning, inline) if part)
         if not text.strip():
