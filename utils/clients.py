@@ -43,7 +43,6 @@ import asyncio
 import importlib
 import itertools
 import json
-import re
 import ssl
 from dataclasses import dataclass, field
 
@@ -53,10 +52,10 @@ except ImportError:  # pragma: no cover - older SDKs
     import httpx
 
 from utils.config import Endpoint, ModelConfig
+from utils.store import repair_text
 
 _REASON_CHARS = 300  # error bodies can be whole HTML pages; a summary line needs the start
 _LANE_CONNECTIONS = 16  # the most connections one SDK client (one httpcore pool) holds; see above
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads pairs proper surrogates, so any left are lone
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 _TRUNCATED = ("length", "max_tokens")  # finish_reason (OpenAI) / stop_reason (Anthropic) at the token limit
 
@@ -68,11 +67,6 @@ class Reply:
     structured: bool = False  # True when the endpoint honoured the requested response_format
     reasoning: str = ""  # the model's reasoning, apart from the answer; "" when it showed none
     repaired: int = 0  # lone surrogates replaced with U+FFFD in text and reasoning
-
-
-def repair_text(text: str) -> tuple[str, int]:
-    """``text`` with every lone surrogate replaced by U+FFFD, and how many there were."""
-    return _LONE_SURROGATE.subn("\ufffd", text)
 
 
 def split_reasoning(text: str) -> tuple[str, str]:

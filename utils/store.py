@@ -59,13 +59,18 @@ def dump_line(record: dict) -> bytes:
         return (json.dumps(cleaned, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads pairs proper surrogates, so any left are lone
+
+
+def repair_text(text: str) -> tuple[str, int]:
+    """``text`` with every lone surrogate replaced by U+FFFD, and how many there were."""
+    return _LONE_SURROGATE.subn("\ufffd", text)
 
 
 def _storable(value, counts: dict[str, int]):
     """``value`` with every string made UTF-8-safe and every non-JSON value made text, counted in ``counts``."""
     if isinstance(value, str):
-        text, n = _LONE_SURROGATE.subn("\ufffd", value)
+        text, n = repair_text(value)
         counts["lone_surrogates"] += n
         return text
     if isinstance(value, dict):
