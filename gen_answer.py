@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from utils.answering import generate_answers
-from utils.config import load_answer_settings, load_api_config
+from utils.config import check_thinking_budgets, load_answer_settings, load_api_config
 from utils.errors import run_cli
 from utils.names import question_file
 from utils.records import read_questions
@@ -16,6 +16,7 @@ def main() -> int:
     settings, settings_doc = load_answer_settings(args.setting_file, args.model)
     models = load_api_config(args.endpoint_file, list(settings.model_list),
                              wanted_from="--model" if args.model else settings_doc)
+    check_thinking_budgets(models, settings.max_tokens, settings_doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
     summary = generate_answers(settings, models, questions, args.data_dir)
 

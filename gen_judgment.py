@@ -7,7 +7,8 @@ import shlex
 from dataclasses import replace
 from pathlib import Path
 
-from utils.config import UNPUBLISHED_BASELINES, load_api_config, load_judge_settings, load_yaml
+from utils.config import (UNPUBLISHED_BASELINES, check_thinking_budgets, load_api_config, load_judge_settings,
+                          load_yaml)
 from utils.errors import InputError, run_cli
 from utils.judging import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, baselines_of, generate_judgments
 from utils.names import answer_file, question_file
@@ -22,6 +23,7 @@ def main() -> int:
     settings, doc = load_judge_settings(args.setting_file, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, args.model)
     judges = load_api_config(args.endpoint_file, list(settings.judge_models), wanted_from=doc,
                              wanted_key="judge_model")
+    check_thinking_budgets(judges, settings.max_tokens, doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
     baselines = baselines_of(settings, questions)
 

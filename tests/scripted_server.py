@@ -12,10 +12,15 @@ JSON body) and answered by an *action*, chosen by, in order:
 
 Actions answer, wait, return any status with an optional ``Retry-After``,
 send a body that is not JSON, or drop the connection without a reply;
-``held`` keeps every reply waiting until the test lets them go. The server
-runs its own event loop in a thread, so a test can drive it while the code
-under test runs in another process; ``python -m tests.scripted_server`` runs
-it alone (the benchmarks use that with a fixed latency).
+``held`` keeps every reply waiting until the test lets them go. An answer can
+carry what reasoning models send: ``reasoning_content`` or ``reasoning``
+beside the content, Anthropic ``thinking`` and ``redacted_thinking`` blocks
+before the text, and a ``finish_reason``. Text is sent as JSON escapes
+(``json.dumps``), so a lone surrogate in it goes out as ``"\\ud800"``, which
+is valid JSON. The server runs its own event loop in a thread, so a test can
+drive it while the code under test runs in another process;
+``python -m tests.scripted_server`` runs it alone (the benchmarks use that
+with a fixed latency).
 """
 from __future__ import annotations
 
@@ -51,6 +56,11 @@ class Answer:
     text: str | None = None  # None: quote the last user message
     delay: float = 0.0
     usage: dict | None = None
+    reasoning_content: str | None = None  # OpenAI shape: message.reasoning_content (vLLM, llama.cpp, DeepSeek)
+    reasoning: str | None = None  # OpenAI shape: message.reasoning (newer vLLM)
+    thinking: str | None = None  # Anthropic: a thinking block before the text block
+    redacted_thinking: bool = False  # Anthropic: a redacted_thinking block before the text block
+    finish_reason: str = "stop"  # OpenAI's names; "length" becomes Anthropic's stop_reason "max_tokens"
 
 
 @dataclass
@@ -219,15 +229,24 @@ class ScriptedServer:
         completion_tokens = len(text.split())
         if req.path.endswith("/messages"):  # Anthropic
             usage = action.usage or {"input_tokens": prompt_tokens, "output_tokens": completion_tokens}
+            content = []
+            if action.redacted_thinking:
+                content.append({"type": "redacted_thinking", "data": "c2NyaXB0ZWQ="})
+            if action.thinking is not None:
+                content.append({"type": "thinking", "thinking": action.thinking, "signature": "scripted"})
+            content.append({"type": "text", "text": text})
+            stop = {"stop": "end_turn", "length": "max_tokens"}.get(action.finish_reason, action.finish_reason)
             return {"id": "msg_scripted", "type": "message", "role": "assistant", "model": body.get("model", ""),
-                    "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-                    "stop_sequence": None, "usage": usage}
+                    "content": content, "stop_reason": stop, "stop_sequence": None, "usage": usage}
         usage = action.usage or {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                                  "total_tokens": prompt_tokens + completion_tokens}
+        message = {"role": "assistant", "content": text}
+        for key in ("reasoning_content", "reasoning"):
+            if getattr(action, key) is not None:
+                message[key] = getattr(action, key)
         return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", ""), "usage": usage,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}]}
+                "choices": [{"index": 0, "finish_reason": action.finish_reason, "message": message}]}
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Add or recompute the style metadata of answer files.
 
-    python -m utils.add_markdown_info --dir DIR --output-dir OUT
+    python -m utils.add_markdown_info --dir DIR --output-dir OUT [--encoding auto|cl100k_base|o200k_base]
 
 Every ``*.jsonl`` answer file in DIR is written to OUT under the same name
 (OUT may be DIR itself). Each record keeps its layout: a 2024-layout record
@@ -8,7 +8,9 @@ Every ``*.jsonl`` answer file in DIR is written to OUT under the same name
 (``uid`` / ``messages``) gets ``metadata``, computed by
 ``utils.style.style_metadata`` from the assistant's turns. An existing
 metadata field is replaced where it stands; every other field and the order
-of the records are kept.
+of the records are kept. ``token_len`` is counted in the encoding of the
+benchmark DIR belongs to (``data/<bench>/model_answer``: o200k_base for
+Arena-Hard v2, cl100k_base otherwise) unless ``--encoding`` names one.
 
 All input files are read and checked before the first output is written, so
 a bad line in the last file leaves OUT untouched; each output file is then
@@ -25,7 +27,7 @@ from tqdm import tqdm
 from utils.errors import InputError, run_cli
 from utils.records import answer_texts, iter_jsonl, json_object
 from utils.store import atomic_write, dump_line
-from utils.style import style_metadata_many
+from utils.style import ENCODINGS, benchmark_encoding, style_metadata_many
 
 BATCH = 1000  # answers whose turns go to tiktoken in one encode_batch call
 
@@ -68,11 +70,21 @@ def prepare_output_dir(out: Path) -> None:
         raise InputError(f"cannot create the output directory ({err.strerror})", out, key="--output-dir") from None
 
 
-def add_metadata(records: list[dict], keys: list[str], turns: list[list[str]], progress: tqdm) -> None:
+def chosen_encoding(choice: str, directory: Path) -> str:
+    """``--encoding``, where ``auto`` is the encoding of the benchmark whose ``model_answer`` directory this is."""
+    if choice != "auto":
+        return choice
+    directory = directory.resolve()
+    return benchmark_encoding(directory.parent.name if directory.name == "model_answer" else "")
+
+
+def add_metadata(records: list[dict], keys: list[str], turns: list[list[str]], encoding: str,
+                 progress: tqdm) -> None:
     """Set each record's metadata field in place, tokenizing ``BATCH`` answers at a time."""
     for start in range(0, len(records), BATCH):
         stop = start + BATCH
-        for record, key, meta in zip(records[start:stop], keys[start:stop], style_metadata_many(turns[start:stop])):
+        metadata = style_metadata_many(turns[start:stop], encoding)
+        for record, key, meta in zip(records[start:stop], keys[start:stop], metadata):
             record[key] = meta
         progress.update(len(records[start:stop]))
 
@@ -85,6 +97,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dir", required=True, type=Path, help="directory of answer files (*.jsonl)")
     parser.add_argument("--output-dir", required=True, type=Path,
                         help="where to write the files (created if missing; may be --dir to update in place)")
+    parser.add_argument("--encoding", choices=("auto", *ENCODINGS), default="auto",
+                        help="tokenizer of token_len; auto: o200k_base when --dir is data/arena-hard-v2*/model_answer "
+                             "(Arena-Hard v2.0), else cl100k_base (v0.1)")
     return parser.parse_args(argv)
 
 
@@ -94,11 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     # Check every file before writing anything; the answers are counted on the way.
     counts = [len(read_answer_file(path)[0]) for path in files]
     prepare_output_dir(args.output_dir)
+    encoding = chosen_encoding(args.encoding, args.dir)
+    print(f"token_len in {encoding} tokens", file=sys.stderr)
 
     with tqdm(total=sum(counts), unit="answer", desc="style metadata", file=sys.stderr) as progress:
         for path in files:
             records, keys, turns = read_answer_file(path)
-            add_metadata(records, keys, turns, progress)
+            add_metadata(records, keys, turns, encoding, progress)
             target = args.output_dir / path.name
             atomic_write(target, b"".join(dump_line(record) for record in records))
             progress.write(f"{path.name}: {len(records)} answers -> {target}", file=sys.stdout)

@@ -11,6 +11,7 @@ At the end each file is rewritten once in question order.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import time
 import uuid
@@ -24,7 +25,7 @@ from utils.names import answer_file
 from utils.records import Answer, Question, record_uid
 from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
 from utils.store import JsonlStore, closed_on_error
-from utils.style import style_metadata_many
+from utils.style import benchmark_encoding, style_metadata_many
 
 
 @dataclass
@@ -69,21 +70,27 @@ async def answer_question(client: ModelClient, cfg: ModelConfig, settings: Answe
     """
     messages: list[dict] = []
     replies: list[str] = []
+    reasoning: list[str] = []
     usage: dict[str, int] = {}
+    repaired = 0
     for turn in question.turns:
         messages.append({"role": "user", "content": turn})
         # the model's own temperature and max_tokens, when its entry sets them, win inside ``chat``
         reply = await client.chat(messages, temperature=settings.temperature, max_tokens=settings.max_tokens)
-        messages.append({"role": "assistant", "content": reply.text})
+        messages.append({"role": "assistant", "content": reply.text})  # the answer: no reasoning goes back
         replies.append(reply.text)
+        reasoning.append(reply.reasoning)
         add_usage(usage, reply.usage)
+        repaired += reply.repaired
     return Answer(uid=question.uid, model=cfg.name, turns=replies, prompts=list(question.turns),
-                  ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage)
+                  ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage,
+                  reasoning=reasoning if any(reasoning) else [],
+                  repaired={"lone_surrogates": repaired} if repaired else None)
 
 
-def answer_records(answers: list[Answer]) -> list[dict]:
+def answer_records(answers: list[Answer], encoding: str) -> list[dict]:
     """The records of a batch of answers, with their style metadata (run in the writer's thread)."""
-    for answer, metadata in zip(answers, style_metadata_many([a.turns for a in answers])):
+    for answer, metadata in zip(answers, style_metadata_many([a.turns for a in answers], encoding)):
         answer.metadata = metadata
     return [a.to_json() for a in answers]
 
@@ -114,8 +121,9 @@ async def _run_model(plan: ModelPlan, client: ModelClient, settings: AnswerSetti
 async def run_answers(plans: list[ModelPlan], settings: AnswerSettings) -> RunSummary:
     summary = RunSummary(skipped={p.config.name: p.done_before for p in plans})
     clients = [ModelClient(p.config) for p in plans]  # imports the SDKs
+    encoding = settings.style_encoding or benchmark_encoding(settings.bench_name)
     with settled_gc():
-        async with Writer(prepare=answer_records) as writer:
+        async with Writer(prepare=functools.partial(answer_records, encoding=encoding)) as writer:
             await writer.stop_on_failure(asyncio.gather(*(_run_model(p, c, settings, writer, summary, i)
                                                           for i, (p, c) in enumerate(zip(plans, clients)))))
     return summary

@@ -27,6 +27,15 @@ Why it is built this way:
 * An API key lives only in the SDK client. Every reason we report is passed
   through ``_scrub`` so a server that echoes the key back in an error body
   cannot put it into a log line or the run summary.
+* A reasoning model's reasoning is kept apart from its answer here, at the
+  boundary, whatever shape the provider sends it in: Anthropic's ``thinking``
+  blocks, ``reasoning_content`` / ``reasoning`` beside the content (vLLM,
+  llama.cpp, DeepSeek), or a ``<think>`` block inside the content. Everything
+  after this module sees the answer alone (what is judged, measured and sent
+  back in later turns) and the reasoning as a separate field.
+* A reply can hold lone UTF-16 surrogates (``"\\ud800"`` is valid JSON, yet
+  such a string cannot be written as UTF-8). They are replaced with U+FFFD
+  here and counted, so a paid-for reply is always storable.
 """
 from __future__ import annotations
 
@@ -43,16 +52,39 @@ except ImportError:  # pragma: no cover - older SDKs
     import httpx
 
 from utils.config import Endpoint, ModelConfig
+from utils.store import repair_text
 
 _REASON_CHARS = 300  # error bodies can be whole HTML pages; a summary line needs the start
 _LANE_CONNECTIONS = 16  # the most connections one SDK client (one httpcore pool) holds; see above
+_THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
+_TRUNCATED = ("length", "max_tokens")  # finish_reason (OpenAI) / stop_reason (Anthropic) at the token limit
 
 
 @dataclass
 class Reply:
-    text: str
+    text: str  # the answer (under reasoning_policy strip, without inline reasoning)
     usage: dict = field(default_factory=dict)  # prompt_tokens, completion_tokens, total_tokens
     structured: bool = False  # True when the endpoint honoured the requested response_format
+    reasoning: str = ""  # the model's reasoning, apart from the answer; "" when it showed none
+    repaired: int = 0  # lone surrogates replaced with U+FFFD in text and reasoning
+
+
+def split_reasoning(text: str) -> tuple[str, str]:
+    """(answer, reasoning) of a reply that may open with a ``<think>`` block.
+
+    Reasoning models served by vLLM, SGLang or llama.cpp without a reasoning
+    parser put their thoughts inline. Often the chat template has already
+    opened ``<think>``, so the content only holds the closing tag. A block
+    never closed (the token limit hit while thinking) is all reasoning.
+    """
+    stripped = text.lstrip()
+    if stripped.startswith(_THINK_OPEN):
+        inner, closed, answer = stripped[len(_THINK_OPEN):].partition(_THINK_CLOSE)
+        return (answer.lstrip(), inner.strip()) if closed else ("", inner.strip())
+    before, closed, answer = text.partition(_THINK_CLOSE)
+    if closed and _THINK_OPEN not in before:
+        return answer.lstrip(), before.strip()
+    return text, ""
 
 
 class RequestFailed(Exception):
@@ -145,6 +177,8 @@ class ModelClient:
             messages = [{"role": "system", "content": self.cfg.system_prompt}, *messages]
         if self.cfg.temperature is not None:
             temperature = self.cfg.temperature
+        elif not self.cfg.takes_step_temperature:
+            temperature = None
         max_tokens = self.cfg.max_tokens or max_tokens
         async with self._slots:
             lane = max(next(self._next), key=lambda lane: lane[1])
@@ -167,11 +201,12 @@ class ModelClient:
             if fmt is not None:
                 self.accepted_formats.add(fmt["type"])
             self.refused_formats.update(refused)  # confirmed: a request without them went through
-            return Reply(*result, structured=fmt is not None)
+            result.structured = fmt is not None
+            return result
         raise AssertionError("unreachable: without a format a failure is raised")
 
-    async def _send_with_format(self, client, messages, temperature, max_tokens, fmt) -> tuple[str, dict] | None:
-        """(text, usage), or None when the endpoint refuses the response format ``fmt``.
+    async def _send_with_format(self, client, messages, temperature, max_tokens, fmt) -> Reply | None:
+        """The reply, or None when the endpoint refuses the response format ``fmt``.
 
         A format not yet known to work is first tried once without retries:
         llama-cpp-python refuses an unknown format with a 500, which the SDK
@@ -189,7 +224,7 @@ class ModelClient:
                     raise
         raise AssertionError("unreachable: the last try returns or raises")
 
-    async def _send(self, client, messages, temperature, max_tokens, response_format) -> tuple[str, dict]:
+    async def _send(self, client, messages, temperature, max_tokens, response_format) -> Reply:
         sdk = self._sdk
         base_error = sdk.AnthropicError if self.cfg.api_type == "anthropic" else sdk.OpenAIError
         try:
@@ -209,12 +244,14 @@ class ModelClient:
         except (base_error, json.JSONDecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
             raise RequestFailed(self._scrub(f"malformed response: {type(err).__name__}: {err}")) from None
 
-    async def _send_openai(self, client, messages, temperature, max_tokens, response_format):
+    async def _send_openai(self, client, messages, temperature, max_tokens, response_format) -> Reply:
         kwargs = {"model": self.cfg.model_name, "messages": messages}
         if temperature is not None:
             kwargs["temperature"] = temperature
         if max_tokens is not None:
-            kwargs["max_tokens"] = max_tokens
+            kwargs[self.cfg.token_limit_field] = max_tokens
+        if self.cfg.reasoning_effort:
+            kwargs["reasoning_effort"] = self.cfg.reasoning_effort
         if response_format is not None:
             kwargs["response_format"] = response_format
         # ``post`` is ``chat.completions.create`` less its walk of the arguments against the typed
@@ -223,12 +260,13 @@ class ModelClient:
                                  cast_to=self._sdk.types.chat.ChatCompletion)
         if not getattr(resp, "choices", None):
             raise ValueError("the response has no choices")
-        text = resp.choices[0].message.content
-        if not isinstance(text, str) or not text.strip():
-            raise RequestFailed("empty answer (the endpoint returned no text)")
-        return text, _usage(resp.usage)
+        choice = resp.choices[0]
+        message = choice.message
+        # not in the SDK's types: servers add them beside the content, and the SDK keeps unknown fields
+        reasoning = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
+        return self._reply(message.content, reasoning, _usage(resp.usage), choice.finish_reason, max_tokens)
 
-    async def _send_anthropic(self, client, messages, temperature, max_tokens):
+    async def _send_anthropic(self, client, messages, temperature, max_tokens) -> Reply:
         system = [m["content"] for m in messages if m["role"] == "system"]
         kwargs = {"model": self.cfg.model_name, "messages": [m for m in messages if m["role"] != "system"],
                   "max_tokens": max_tokens or 4096}
@@ -239,13 +277,32 @@ class ModelClient:
         # send a temperature only when this model's own entry asks for one.
         if self.cfg.temperature is not None:
             extra["temperature"] = self.cfg.temperature
+        if self.cfg.thinking_budget is not None:
+            extra["thinking"] = {"type": "enabled", "budget_tokens": self.cfg.thinking_budget}
         if extra:
             kwargs["extra_body"] = extra
         resp = await client.messages.create(**kwargs)
         text = "".join(block.text for block in resp.content if getattr(block, "type", "") == "text")
+        # redacted thinking is encrypted: only the fact that the model thought there is worth keeping
+        thoughts = [getattr(block, "thinking", "") if block.type == "thinking" else "[redacted thinking]"
+                    for block in resp.content if getattr(block, "type", "") in ("thinking", "redacted_thinking")]
+        return self._reply(text, "\n\n".join(t for t in thoughts if t), _usage(resp.usage), resp.stop_reason,
+                           kwargs["max_tokens"])
+
+    def _reply(self, text, reasoning, usage: dict, finish_reason, max_tokens) -> Reply:
+        """The reply as the rest of the run sees it: repaired, reasoning apart (per the policy), not empty."""
+        text, repaired_text = repair_text(text if isinstance(text, str) else "")
+        reasoning, repaired_reasoning = repair_text(reasoning if isinstance(reasoning, str) else "")
+        if self.cfg.reasoning_policy == "strip" and self.cfg.api_type != "anthropic":  # Claude thinks in blocks
+            text, inline = split_reasoning(text)
+            reasoning = "\n\n".join(part for part in (reasoning, inline) if part)
         if not text.strip():
+            if finish_reason in _TRUNCATED:
+                raise RequestFailed(f"empty answer: the token limit ({max_tokens}) ran out "
+                                    + ("while the model was still reasoning" if reasoning else "before any text")
+                                    + "; raise max_tokens")
             raise RequestFailed("empty answer (the endpoint returned no text)")
-        return text, _usage(resp.usage)
+        return Reply(text, usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning)
 
     def _scrub(self, text: str) -> str:
         for secret in self._secrets:  # before shortening, so no half of a key survives the cut

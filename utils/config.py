@@ -20,6 +20,7 @@ import yaml
 
 from utils.errors import InputError
 from utils.names import check_name
+from utils.style import ENCODINGS
 
 API_TYPES = ("openai", "azure", "anthropic")
 DEFAULT_KEY_VARS = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -170,10 +171,32 @@ class ModelConfig:
     extra_body: dict = field(default_factory=dict)  # extra request fields, sent as they are
     timeout: float = 600.0  # seconds per request attempt
     max_retries: int = 6  # attempts after the first, with the SDK's backoff and jitter
+    reasoning_effort: str | None = None  # OpenAI/Azure reasoning models: low, medium or high
+    max_tokens_field: str | None = None  # how the token limit is sent; None: derived from reasoning_effort
+    thinking_budget: int | None = None  # Anthropic extended thinking: budget_tokens
+    reasoning_policy: str = "strip"  # strip: the answer leaves out inline <think> reasoning; keep: as produced
+
+    @property
+    def token_limit_field(self) -> str:
+        """The request field the token limit goes in (OpenAI's reasoning models take only the newer one)."""
+        if self.max_tokens_field:
+            return self.max_tokens_field
+        return "max_completion_tokens" if self.reasoning_effort else "max_tokens"
+
+    @property
+    def takes_step_temperature(self) -> bool:
+        """Whether the step's temperature is sent: reasoning models reject one unless their entry sets it."""
+        return not (self.reasoning_effort or self.thinking_budget
+                    or self.token_limit_field == "max_completion_tokens")
 
 
 _MODEL_KEYS = {"model_name", "endpoints", "api_type", "parallel", "system_prompt", "max_tokens", "temperature",
-               "extra_body", "timeout", "max_retries", "tokenizer"}
+               "extra_body", "timeout", "max_retries", "tokenizer", "reasoning_effort", "max_tokens_field",
+               "thinking", "reasoning_policy"}
+REASONING_EFFORTS = ("low", "medium", "high")
+MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
+REASONING_POLICIES = ("strip", "keep")
+MIN_THINKING_BUDGET = 1024  # the smallest budget_tokens Anthropic accepts
 _ENDPOINT_KEYS = {"api_base", "api_key", "api_version"}
 
 
@@ -208,6 +231,7 @@ def model_config(doc: Document, name: str) -> ModelConfig:
     extra = raw.get("extra_body") or {}
     if not isinstance(extra, dict):
         raise doc.error("expected a mapping of extra request fields", name, "extra_body")
+    reasoning = _reasoning_settings(doc, raw, name, api_type)
     return ModelConfig(
         name=name,
         model_name=get(doc, raw, keys, "model_name", str, name),
@@ -220,7 +244,55 @@ def model_config(doc: Document, name: str) -> ModelConfig:
         extra_body=extra,
         timeout=get(doc, raw, keys, "timeout", float, 600.0, minimum=0.001),
         max_retries=get(doc, raw, keys, "max_retries", int, 6, minimum=0),
+        **reasoning,
     )
+
+
+def one_of(doc: Document, raw: dict, keys: tuple, key: str, choices: tuple[str, ...], default):
+    value = get(doc, raw, keys, key, str, default)
+    if value is not None and value not in choices:
+        raise doc.error(f"expected one of {', '.join(choices)}, got {value!r}", *keys, key)
+    return value
+
+
+def _reasoning_settings(doc: Document, raw: dict, name: str, api_type: str) -> dict:
+    """The reasoning keys of one entry, each checked against the provider that takes it."""
+    keys = (name,)
+    effort = one_of(doc, raw, keys, "reasoning_effort", REASONING_EFFORTS, None)
+    field_ = one_of(doc, raw, keys, "max_tokens_field", MAX_TOKENS_FIELDS, None)
+    policy = one_of(doc, raw, keys, "reasoning_policy", REASONING_POLICIES, "strip")
+    budget = None
+    if raw.get("thinking") is not None:
+        thinking = check_keys(doc, raw["thinking"], (name, "thinking"), {"budget_tokens"}, "thinking")
+        budget = get(doc, thinking, (name, "thinking"), "budget_tokens", int, minimum=MIN_THINKING_BUDGET)
+    if api_type == "anthropic":
+        for key in ("reasoning_effort", "max_tokens_field"):
+            if raw.get(key) is not None:
+                raise doc.error(f"{key} is for openai and azure models; Anthropic models think with "
+                                "thinking: {budget_tokens: N}", name, key)
+        if budget is not None:
+            if raw.get("temperature") is not None:
+                raise doc.error("Anthropic models take no temperature while thinking; remove one of the two",
+                                name, "temperature")
+            max_tokens = raw.get("max_tokens")
+            if isinstance(max_tokens, int) and max_tokens <= budget:
+                raise doc.error(f"max_tokens ({max_tokens}) must exceed thinking.budget_tokens ({budget}): "
+                                "the answer comes out of what the thinking leaves", name, "max_tokens")
+    elif budget is not None:
+        raise doc.error("thinking is for anthropic models; OpenAI reasoning models take reasoning_effort",
+                        name, "thinking")
+    return {"reasoning_effort": effort, "max_tokens_field": field_, "thinking_budget": budget,
+            "reasoning_policy": policy}
+
+
+def check_thinking_budgets(models: dict[str, ModelConfig], step_max_tokens: int, settings: Document) -> None:
+    """Before any request: a thinking model whose entry sets no max_tokens gets the step's, which must
+    exceed its thinking budget (Anthropic refuses the request otherwise)."""
+    for cfg in models.values():
+        if cfg.thinking_budget is not None and cfg.max_tokens is None and step_max_tokens <= cfg.thinking_budget:
+            raise settings.error(f"max_tokens ({step_max_tokens}) must exceed the thinking budget_tokens "
+                                 f"({cfg.thinking_budget}) of model {cfg.name!r}; raise it here or set max_tokens "
+                                 "in that model's entry", "max_tokens")
 
 
 def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document | str | None = None,
@@ -256,6 +328,7 @@ class AnswerSettings:
     temperature: float = 0.0
     max_tokens: int = 4096
     num_choices: int = 1
+    style_encoding: str | None = None  # the tokenizer of token_len; None: the benchmark's own (utils.style)
 
 
 def model_list(doc: Document, raw: dict, key: str = "model_list") -> tuple[str, ...]:
@@ -293,13 +366,14 @@ def load_answer_settings(path: Path | str, models: list[str] | None = None) -> t
     """gen_answer_config.yaml (the original's ``name`` is accepted and unused); ``models`` replace model_list."""
     doc = load_yaml(path)
     raw = check_keys(doc, doc.data, (), {"name", "bench_name", "temperature", "max_tokens", "num_choices",
-                                         "model_list"}, "the answer settings")
+                                         "model_list", "style_encoding"}, "the answer settings")
     settings = AnswerSettings(
         bench_name=bench_name(doc, raw),
         model_list=models_to_run(doc, raw, models),
         temperature=get(doc, raw, (), "temperature", float, 0.0, minimum=0.0),
         max_tokens=get(doc, raw, (), "max_tokens", int, 4096, minimum=1),
         num_choices=get(doc, raw, (), "num_choices", int, 1, minimum=1),
+        style_encoding=one_of(doc, raw, (), "style_encoding", ENCODINGS, None),
     )
     return settings, doc
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from utils.battles import label_verdict
-from utils.clients import ModelClient, RequestFailed, add_usage
+from utils.clients import ModelClient, RequestFailed, add_usage, split_reasoning
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_pattern
 from utils.errors import InputError
 from utils.names import diagnostics_file, judgment_file
@@ -177,19 +177,26 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
     messages = render_game(prompt, fields, settings.structured)
     formats = RESPONSE_FORMATS if settings.structured else ()
     texts: list[str] = []
+    thoughts: list[str] = []
     usage: dict[str, int] = {}
+    repaired = 0
     label = None
     for attempt in range(1, settings.attempts + 1):
         reply = await client.chat(messages, temperature=settings.temperature, max_tokens=settings.max_tokens,
                                   response_formats=formats)
         texts.append(reply.text)
+        thoughts.append(reply.reasoning)
         add_usage(usage, reply.usage)
-        label, distinct = extract_label("\n\n".join(texts), prompt.regex_patterns)
+        repaired += reply.repaired
+        # from the answers alone, even under reasoning_policy keep: a judge's reasoning may quote labels
+        label, distinct = extract_label("\n\n".join(split_reasoning(t)[0] for t in texts), prompt.regex_patterns)
         if distinct or attempt == settings.attempts:
             break
         messages = [*messages, {"role": "assistant", "content": reply.text}, {"role": "user", "content": FINISH_REQUEST}]
     user_prompt = next(m["content"] for m in messages if m["role"] == "user")
-    return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), score=label, usage=usage, attempts=len(texts))
+    return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), score=label, usage=usage, attempts=len(texts),
+                reasoning="\n\n".join(t for t in thoughts if t),
+                repaired={"lone_surrogates": repaired} if repaired else None)
 
 
 async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings, p: Pairing) -> Judgment:

@@ -36,6 +36,8 @@ class Answer:
     tstamp: float = 0.0
     metadata: dict | None = None  # style features: token_len, header/list/bold counts
     usage: dict | None = None  # token usage reported by the endpoint, summed over turns
+    reasoning: list[str] = field(default_factory=list)  # the model's reasoning per turn ("" where none)
+    repaired: dict | None = None  # what was mended to make the replies storable (lone surrogates)
 
     @property
     def text(self) -> str:
@@ -47,11 +49,16 @@ class Answer:
         for i, reply in enumerate(self.turns):
             if i < len(self.prompts):
                 messages.append({"role": "user", "content": self.prompts[i]})
-            messages.append({"role": "assistant", "content": {"answer": reply}})
+            content = {"answer": reply}
+            if i < len(self.reasoning) and self.reasoning[i]:
+                content["reasoning"] = self.reasoning[i]
+            messages.append({"role": "assistant", "content": content})
         record = {"uid": self.uid, "ans_id": self.ans_id, "model": self.model, "messages": messages,
                   "tstamp": self.tstamp, "metadata": self.metadata}
         if self.usage is not None:
             record["usage"] = self.usage
+        if self.repaired:
+            record["repaired"] = self.repaired
         return record
 
 
@@ -62,10 +69,17 @@ class Game:
     score: str | None  # one of LABELS, or None when no single label was found
     usage: dict | None = None
     attempts: int = 1
+    reasoning: str = ""  # a reasoning judge's reasoning, all attempts joined; the label is never taken from it
+    repaired: dict | None = None  # what was mended to make the judge's text storable (lone surrogates)
 
     def to_json(self) -> dict:
-        return {"user_prompt": self.user_prompt, "judgment": self.judgment, "score": self.score,
-                "usage": self.usage, "attempts": self.attempts}
+        record = {"user_prompt": self.user_prompt, "judgment": self.judgment, "score": self.score,
+                  "usage": self.usage, "attempts": self.attempts}
+        if self.reasoning:
+            record["reasoning"] = self.reasoning
+        if self.repaired:
+            record["repaired"] = self.repaired
+        return record
 
 
 @dataclass
@@ -154,8 +168,25 @@ def question_from_json(obj: Any, path=None, line=None) -> Question:
     return Question(uid=uid, turns=turns, category=str(obj.get("category", "") or ""), cluster=str(cluster))
 
 
+def _reasoning_text(content: Any) -> str:
+    """The reasoning kept beside an answer: ``{"answer", "reasoning"}``, or the original tool's ``"thought"``."""
+    if isinstance(content, dict):
+        for key in ("reasoning", "thought"):
+            if isinstance(content.get(key), str):
+                return content[key]
+    return ""
+
+
+def answer_reasoning(obj: dict) -> list[str]:
+    """The reasoning of each assistant turn of a 2025-layout answer record ("" where none was kept)."""
+    messages = obj.get("messages")
+    if not isinstance(messages, list):
+        return []
+    return [_reasoning_text(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
+
+
 def answer_texts(obj: dict, path=None, line=None) -> tuple[list[str], list[str]]:
-    """(assistant replies, user turns) of a raw answer record in either layout."""
+    """(assistant replies, user turns) of a raw answer record in either layout; replies without reasoning."""
     if "messages" in obj:
         messages = _need(obj, "messages", list, path, line)
         replies, prompts = [], []
@@ -179,10 +210,13 @@ def answer_from_json(obj: Any, path=None, line=None) -> Answer:
     if not isinstance(model, str):
         raise InputError("missing key (expected 'model' or 'model_id')", path, line, "model")
     meta = obj.get("metadata", obj.get("conv_metadata"))
+    reasoning = answer_reasoning(obj)
     return Answer(uid=_uid(obj, path, line), model=model, turns=replies, prompts=prompts,
                   ans_id=str(obj.get("ans_id", obj.get("answer_id", "")) or ""),
                   tstamp=float(obj.get("tstamp") or 0.0), metadata=meta if isinstance(meta, dict) else None,
-                  usage=obj.get("usage") if isinstance(obj.get("usage"), dict) else None)
+                  usage=obj.get("usage") if isinstance(obj.get("usage"), dict) else None,
+                  reasoning=reasoning if any(reasoning) else [],
+                  repaired=obj.get("repaired") if isinstance(obj.get("repaired"), dict) else None)
 
 
 def game_from_json(obj: Any, path=None, line=None) -> Game:
@@ -195,12 +229,15 @@ def game_from_json(obj: Any, path=None, line=None) -> Game:
         users = [m.get("content") for m in obj["prompt"] if isinstance(m, dict) and m.get("role") == "user"]
         prompt = users[-1] if users else ""
     text = obj.get("judgment", "")
+    reasoning = obj.get("reasoning")
     if isinstance(text, dict):
+        reasoning = reasoning or _reasoning_text(text)
         text = text.get("answer", "")
     score = obj.get("score")
     return Game(user_prompt=str(prompt or ""), judgment=str(text or ""),
                 score=score if isinstance(score, str) else None, usage=obj.get("usage"),
-                attempts=int(obj.get("attempts", 1) or 1))
+                attempts=int(obj.get("attempts", 1) or 1), reasoning=reasoning if isinstance(reasoning, str) else "",
+                repaired=obj.get("repaired") if isinstance(obj.get("repaired"), dict) else None)
 
 
 def judgment_from_json(obj: Any, path=None, line=None) -> Judgment:

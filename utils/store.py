@@ -50,8 +50,45 @@ def _is_temp_of(name: str, path: Path) -> bool:
 
 
 def dump_line(record: dict) -> bytes:
-    """One record as a JSON line (UTF-8, non-ASCII kept readable)."""
-    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    """One record as a JSON line (UTF-8, non-ASCII kept readable); it never raises for a record.
+
+    The writer calls this for every paid-for record, so one odd record must
+    not stop it: a string UTF-8 cannot hold (a lone surrogate, which JSON
+    allows) gets U+FFFD instead, a value JSON has no form for gets its text,
+    and the record counts what was changed under ``repaired``.
+    """
+    try:
+        return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    except (UnicodeEncodeError, TypeError):
+        counts = {"lone_surrogates": 0, "not_json": 0}
+        cleaned = _storable(record, counts)
+        noted = cleaned.get("repaired") if isinstance(cleaned.get("repaired"), dict) else {}
+        cleaned["repaired"] = {**noted, **{k: noted.get(k, 0) + n for k, n in counts.items() if n}}
+        return (json.dumps(cleaned, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads pairs proper surrogates, so any left are lone
+
+
+def repair_text(text: str) -> tuple[str, int]:
+    """``text`` with every lone surrogate replaced by U+FFFD, and how many there were."""
+    return _LONE_SURROGATE.subn("\ufffd", text)
+
+
+def _storable(value, counts: dict[str, int]):
+    """``value`` with every string made UTF-8-safe and every non-JSON value made text, counted in ``counts``."""
+    if isinstance(value, str):
+        text, n = repair_text(value)
+        counts["lone_surrogates"] += n
+        return text
+    if isinstance(value, dict):
+        return {_storable(k if isinstance(k, str) else str(k), counts): _storable(v, counts) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_storable(v, counts) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    counts["not_json"] += 1
+    return _storable(str(value), counts)
 
 
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
