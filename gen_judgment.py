@@ -48,6 +48,10 @@ def main() -> int:
 
     for run in summary.runs:
         line = f"{run.judge} / {run.model}: {run.judged} new judgments, {run.done_before} already there"
+        if run.completed:
+            line += f", {run.completed} judgment(s) completed (their missing game played)"
+        if run.incomplete:
+            line += f", {run.incomplete} stored with one game missing (run again to play it)"
         if run.null_labels:
             line += f", {run.null_labels} game(s) without a label (stored as null, they count zero times)"
         print(line)

@@ -377,3 +377,67 @@ def test_original_config_shape_renders_the_recorded_prompts_exactly(shared, tmp_
             assert mine["games"][g]["user_prompt"] == rec["games"][g]["user_prompt"], (rec["question_id"], g)
     sent = {r.last_user_text for r in scripted_server.chat_requests()}
     assert sent == {g["user_prompt"] for rec in recorded for g in rec["games"]}
+
+
+# ---------------------------------------------------------------- a game that fails for good
+
+
+def game_of(req, uid: str) -> int | None:
+    """Which game of ``uid``'s pairing a request plays, or None when it is about another question."""
+    text = next(m["content"] for m in req.body["messages"] if m["role"] == "user")
+    return which_game(req) if f"answers {uid}" in text else None
+
+
+def test_a_game_that_fails_for_good_keeps_the_other_and_the_rerun_plays_only_the_missing_one(
+        tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: game_of(r, "q1") == 2, Status(500, message="judge down")),
+                             (lambda r: True, Answer("A is better. [[A>B]]"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    proc = gen_judgment(args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{JUDGE} / m-one / q1: game 2: HTTP 500: judge down" in proc.stdout
+    recs = {r["uid"]: r for r in judgments(tmp_path, "m-one")}
+    assert sorted(recs) == ["q0", "q1", "q2", "q3"]
+    game1, game2 = recs["q1"]["games"]
+    assert game1["score"] == "A>B" and game1["user_prompt"].index(BASE) < game1["user_prompt"].index("m-one")
+    assert game2 is None, "the game that failed is marked as not played"
+    paid = len(scripted_server.chat_requests())
+    assert paid == 4 * 2 + 1  # 4 questions x 2 games, and game 2 of q1 sent once more (max_retries: 1)
+
+    scripted_server.rules = [(lambda r: True, Answer("B is better. [[B>A]]"))]
+    again = gen_judgment(args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    sent = scripted_server.chat_requests()[paid:]
+    assert len(sent) == 1 and game_of(sent[0], "q1") == 2, "only the missing game is asked for"
+    lines = judgments(tmp_path, "m-one")
+    assert [r["uid"] for r in lines] == ["q0", "q1", "q2", "q3"], "one line per question, in question order"
+    q1 = lines[1]
+    assert q1["games"][0] == game1, "the game paid for in the first run is kept as it was"
+    assert q1["games"][1]["score"] == "B>A"
+    assert q1["games"][1]["user_prompt"].index("m-one") < q1["games"][1]["user_prompt"].index(BASE)
+    assert "1 judgment(s) completed" in again.stdout
+
+    third = gen_judgment(args)
+    assert third.returncode == 0 and len(scripted_server.chat_requests()) == paid + 1
+
+
+def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path, scripted_server):
+    """kill -9 after the completion was appended but before the final rewrite leaves both lines of q1."""
+    scripted_server.rules = [(lambda r: True, Status(500, message="nothing should be asked"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    game = {"user_prompt": "p", "judgment": "[[A>B]]", "score": "A>B", "usage": None, "attempts": 1}
+    record = {"category": "general", "judge": JUDGE, "model": "m-one", "baseline": BASE}
+    lines = [{"uid": "q0", **record, "games": [game, game]},
+             {"uid": "q1", **record, "games": [game, None]},
+             {"uid": "q2", **record, "games": [game, game]},
+             {"uid": "q3", **record, "games": [None, game]},
+             {"uid": "q1", **record, "games": [game, {**game, "score": "B>A"}]},
+             {"uid": "q3", **record, "games": [{**game, "score": "A=B"}, game]}]
+    write_jsonl(tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "m-one.jsonl", lines)
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not scripted_server.chat_requests()
+    stored = judgments(tmp_path, "m-one")
+    assert [r["uid"] for r in stored] == ["q0", "q1", "q2", "q3"]
+    assert [g["score"] for g in stored[1]["games"]] == ["A>B", "B>A"]
+    assert [g["score"] for g in stored[3]["games"]] == ["A=B", "A>B"]

@@ -31,7 +31,7 @@ from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_patter
 from utils.errors import InputError
 from utils.names import diagnostics_file, judgment_file
 from utils.rating import TIE, WINNER_A
-from utils.records import LABELS, Answer, Game, Judgment, Question, record_uid
+from utils.records import LABELS, Answer, Game, Judgment, Question, missing_games, record_uid
 from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
 from utils.store import JsonlStore, atomic_write, closed_on_error
 
@@ -171,6 +171,20 @@ class Pairing:
     baseline: Answer
     reference: Answer | None
     prompt: JudgePrompt
+    stored: dict | None = None  # an earlier run's judgment that lacks a game: only that game is played
+
+    def games_to_play(self) -> list[int]:
+        return [0, 1] if self.stored is None else missing_games(self.stored)
+
+    def record(self, judgment: Judgment) -> dict:
+        """What to store: the new judgment, or the stored one with the games just played filled in."""
+        if self.stored is None:
+            return judgment.to_json()
+        games = list(self.stored["games"]) + [None] * (2 - len(self.stored["games"]))
+        for g, game in enumerate(judgment.games):
+            if game is not None:
+                games[g] = game.to_json()
+        return {**self.stored, "games": games}
 
 
 async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgePrompt, fields: dict) -> Game:
@@ -192,14 +206,28 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
     return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), score=label, usage=usage, attempts=len(texts))
 
 
-async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings, p: Pairing) -> Judgment:
-    """Both games of one pairing, sent together: game 1 baseline first, game 2 the model first."""
-    games = await asyncio.gather(
-        play_game(client, settings, p.prompt, prompt_fields(p.question, p.baseline, p.answer, p.reference)),
-        play_game(client, settings, p.prompt, prompt_fields(p.question, p.answer, p.baseline, p.reference)),
-    )
-    return Judgment(uid=p.question.uid, model=p.answer.model, judge=judge, games=list(games),
-                    baseline=p.baseline.model, category=p.question.category)
+async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings,
+                        p: Pairing) -> tuple[Judgment, dict[int, BaseException]]:
+    """The games a pairing still needs, sent together: game 1 baseline first, game 2 the model first.
+
+    Returns the judgment, with None for each game not played, and the error of
+    each game that failed: one game failing does not throw the other away.
+    """
+    orders = ((p.baseline, p.answer), (p.answer, p.baseline))
+    wanted = p.games_to_play()
+    results = await asyncio.gather(
+        *(play_game(client, settings, p.prompt, prompt_fields(p.question, *orders[g], p.reference)) for g in wanted),
+        return_exceptions=True)
+    games: list[Game | None] = [None, None]
+    errors: dict[int, BaseException] = {}
+    for g, result in zip(wanted, results):
+        if isinstance(result, BaseException):
+            errors[g] = result
+        else:
+            games[g] = result
+    judgment = Judgment(uid=p.question.uid, model=p.answer.model, judge=judge, games=games,
+                        baseline=p.baseline.model, category=p.question.category)
+    return judgment, errors
 
 
 # ---------------------------------------------------------------- diagnostics
@@ -265,6 +293,8 @@ class JudgeRun:
     missing_reference: int = 0
     own_baseline: int = 0  # questions whose baseline is this model: nothing to compare
     judged: int = 0
+    completed: int = 0  # stored judgments that lacked a game and now have both
+    incomplete: int = 0  # judgments stored with a game still missing (its request failed)
     null_labels: int = 0
 
 
@@ -296,14 +326,16 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
     with closed_on_error([]) as opened:
         for judge in settings.judge_models:
             for model in settings.model_list:
-                store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid).open()
+                store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid,
+                                   rank=lambda record: -len(missing_games(record))).open()
                 opened.append(store)
                 run = JudgeRun(judge, model, store, [], 0)
                 runs.append(run)
                 for q in questions:
                     prompt = settings.prompt_for(q.category)
                     baseline = prompt.baseline_model
-                    if q.uid in store.records:
+                    stored = store.records.get(q.uid)
+                    if stored is not None and not _completable(stored, baseline):
                         run.done_before += 1
                     elif model == baseline:
                         run.own_baseline += 1
@@ -315,10 +347,15 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                         run.missing_reference += 1
                     else:
                         pairing = Pairing(q, answers[model][q.uid], answers[prompt.baseline_model][q.uid],
-                                          reference.get(q.uid), prompt)
+                                          reference.get(q.uid), prompt, stored)
                         _check_renders(pairing, rendered, settings.path)
                         run.todo.append(pairing)
     return runs
+
+
+def _completable(stored: dict, baseline: str) -> bool:
+    """Whether a stored judgment lacks a game we can play now (against the same baseline)."""
+    return bool(missing_games(stored)) and stored.get("baseline", baseline) in (baseline, "", None)
 
 
 def _check_renders(p: Pairing, seen: set[tuple], settings_path: str) -> None:
@@ -343,16 +380,25 @@ async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict
     clients = {name: ModelClient(cfg) for name, cfg in judges.items()}
 
     async def one(run: JudgeRun, pairing: Pairing, bar, writer: Writer) -> None:
-        try:
-            judgment = await judge_pairing(clients[run.judge], run.judge, settings, pairing)
-        except RequestFailed as err:
-            summary.failures.append(Failure(f"{run.judge} / {run.model}", pairing.question.uid, err.reason))
+        judgment, errors = await judge_pairing(clients[run.judge], run.judge, settings, pairing)
+        played = [g for g in judgment.games if g is not None]
+        if played:  # paid for: stored even when the other game failed, which a rerun then plays alone
+            record = pairing.record(judgment)
+            complete = not missing_games(record)
+            run.judged += pairing.stored is None and complete
+            run.completed += pairing.stored is not None and complete
+            run.incomplete += not complete
+            run.null_labels += sum(g.score is None for g in played)
+            await writer.put(run.store, record)
+        for err in errors.values():
+            if not isinstance(err, RequestFailed):
+                raise err
+        if errors:
+            g, err = next(iter(errors.items()))
+            reason = err.reason if len(errors) == 2 else f"game {g + 1}: {err.reason}"
+            summary.failures.append(Failure(f"{run.judge} / {run.model}", pairing.question.uid, reason))
             bar.write(f"failed: judge {run.judge}, model {run.model}, question {pairing.question.uid}: "
-                      f"{err.reason}", file=sys.stderr)
-        else:
-            run.judged += 1
-            run.null_labels += sum(g.score is None for g in judgment.games)
-            await writer.put(run.store, judgment.to_json())
+                      f"{reason}", file=sys.stderr)
         bar.update(1)
 
     bars = [progress(len(r.todo), f"{r.judge} / {r.model}", i, "judgment") for i, r in enumerate(runs)]

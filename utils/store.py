@@ -1,6 +1,6 @@
 """Crash-safe JSON-lines files: one writer, append-and-fsync, resume, a final ordered rewrite.
 
-Answers and judgments are paid for, so the file that holds them follows four rules:
+Answers and judgments are paid for, so the file that holds them follows these rules:
 
 * one run at a time: ``open`` takes an exclusive lock (``flock`` on a sidecar
   ``<file>.lock``; the data file itself is replaced by the final rewrite, so its
@@ -13,8 +13,13 @@ Answers and judgments are paid for, so the file that holds them follows four rul
   the next ``open`` reports it on stderr and cuts it off, and every complete
   line is kept;
 * ``finish`` rewrites the file once, in the order asked for, one record per
-  key (the first one written wins: it is the one that was paid for first), to
-  a temporary file that is renamed over the old one.
+  key (the one loading would keep: the first written, it was paid for first), to
+  a temporary file that is renamed over the old one;
+* a record can be completed (a judgment whose second game failed gets that
+  game in a later run): the complete record is appended like any other, and
+  whenever a key has several lines, loading keeps the one ``rank`` puts
+  highest (the first among equals). So a run killed between that append and
+  the final rewrite loses neither the old game nor the new one.
 """
 from __future__ import annotations
 
@@ -84,9 +89,10 @@ def closed_on_error(stores: list["JsonlStore"]) -> Iterator[list["JsonlStore"]]:
 class JsonlStore:
     """The records of one output file, keyed by ``key(record)`` (the question id)."""
 
-    def __init__(self, path: Path | str, key: Callable[[dict], str]):
+    def __init__(self, path: Path | str, key: Callable[[dict], str], rank: Callable[[dict], int] | None = None):
         self.path = Path(path)
         self.key = key
+        self.rank = rank or (lambda record: 0)  # how complete a record is: a higher rank replaces a lower
         self.records: dict[str, dict] = {}
         self._lock_file = None
         self._out = None
@@ -132,13 +138,15 @@ class JsonlStore:
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
                 raise InputError(f"not a JSON line ({err}); fix or remove the line and run again",
                                  self.path, lineno) from None
-            self.records.setdefault(self.key(json_object(record, self.path, lineno)), record)
+            key = self.key(json_object(record, self.path, lineno))
+            if self._improves(key, record):
+                self.records[key] = record
 
     # ------------------------------------------------------------ writing
 
     def append_many(self, records: Iterable[dict]) -> None:
         """Append whole lines and make them durable before returning."""
-        fresh = [r for r in records if self.key(r) not in self.records]
+        fresh = [r for r in records if self._improves(self.key(r), r)]
         if not fresh:
             return
         if self._out is None:
@@ -148,6 +156,11 @@ class JsonlStore:
         os.fsync(self._out.fileno())
         for r in fresh:
             self.records[self.key(r)] = r
+
+    def _improves(self, key: str, record: dict) -> bool:
+        """Whether ``record`` is kept for ``key``: the first one, or one more complete than the one held."""
+        held = self.records.get(key)
+        return held is None or self.rank(record) > self.rank(held)
 
     def finish(self, order: list[str]) -> None:
         """Rewrite the file in ``order`` (records for other keys follow, never dropped) and unlock."""
