@@ -441,3 +441,32 @@ def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path,
     assert [r["uid"] for r in stored] == ["q0", "q1", "q2", "q3"]
     assert [g["score"] for g in stored[1]["games"]] == ["A>B", "B>A"]
     assert [g["score"] for g in stored[3]["games"]] == ["A=B", "A>B"]
+
+
+# ---------------------------------------------------------------- labels outside the vocabulary
+
+
+@pytest.mark.parametrize("text, label, distinct", [
+    ("[[A>>>B]]", None, 0),  # not a label: worth asking again
+    ("[[AB]] then [[A>B]]", "A>B", 1),
+    ("[[A<<B]]", "A<<B", 1),  # v2's mirror spelling, kept as written
+    ("[[A>B]] or, said the other way, [[B<A]]", "A>B", 1),  # the same verdict twice
+    ("[[A<B]] but [[A>B]]", None, 2),
+])
+def test_only_the_verdict_vocabulary_counts_as_a_label(text, label, distinct):
+    assert extract_label(text, PATTERNS) == (label, distinct)
+
+
+def test_a_label_outside_the_vocabulary_is_asked_again_and_null_at_the_last_attempt(tmp_path, scripted_server):
+    scripted_server.rules = [
+        (lambda r: game_of(r, "q0") == 1 and FINISH_REQUEST in r.last_user_text, Answer("Then: [[B<A]]")),
+        (lambda r: True, Answer("Clearly [[A>>>B]]"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), attempts=2, questions=[
+        {"uid": "q0", "category": "general", "prompt": "Question 0?"}])
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    g1, g2 = judgments(tmp_path, "m-one")[0]["games"]
+    assert (g1["score"], g1["attempts"]) == ("B<A", 2), "stored as the judge wrote it"
+    assert (g2["score"], g2["attempts"]) == (None, 2)
+    assert len(scripted_server.chat_requests()) == 4
+    assert "1 game(s) without a label" in proc.stdout

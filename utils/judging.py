@@ -139,24 +139,30 @@ def _json_verdict(text: str) -> str | None:
     except ValueError:
         return None
     verdict = obj.get("verdict") if isinstance(obj, dict) else None
-    return verdict.strip() if isinstance(verdict, str) and verdict.strip() in LABELS else None
+    return verdict.strip() if isinstance(verdict, str) and is_label(verdict.strip()) else None
+
+
+def is_label(text: str) -> bool:
+    """One of the five labels, or one of their mirror spellings (``B<A`` is ``A>B``)."""
+    return label_verdict(0, text) is not None
 
 
 def extract_label(text: str, patterns: tuple[str, ...]) -> tuple[str | None, int]:
-    """(label, number of distinct labels found) in a judge's text.
+    """(label, number of distinct verdicts found) in a judge's text.
 
     A JSON reply's ``verdict`` decides when there is one (its reasoning may
     quote labels). Otherwise the patterns are tried in order and the first
-    that finds anything decides: one distinct label is the verdict, several
-    make it missing (the judge contradicted itself). ``(None, 0)``: nothing
-    found yet, worth asking again.
+    that finds a label decides: one verdict (however often, in whichever
+    spelling) is the verdict, kept as first written; several make it missing
+    (the judge contradicted itself). A match outside the vocabulary (``A>>>B``)
+    is no label. ``(None, 0)``: nothing found yet, worth asking again.
     """
     found = [v for v in map(_json_verdict, (text, *text.split("\n\n"))) if v]
     for pattern in patterns:
         if found:
             break
-        found = [m.strip("\n") for m in compile_pattern(pattern).findall(text) if m]
-    distinct = set(found)
+        found = [m for m in (m.strip("\n") for m in compile_pattern(pattern).findall(text)) if is_label(m)]
+    distinct = {label_verdict(0, label) for label in found}
     return (found[0] if len(distinct) == 1 else None), len(distinct)
 
 
