@@ -332,7 +332,8 @@ def test_bad_judge_settings_are_one_clear_line(tmp_path, scripted_server, lines,
 
 
 def test_a_template_asking_for_a_turn_a_question_lacks_stops_before_any_request(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server, judge_lines="prompt_template: \"{question_1} then {question_2}\"\n")
+    args = lay_out(tmp_path, scripted_server, judge_lines=(
+        "prompt_template: \"{question_1} then {question_2}: {answer_1} or {answer_2}?\"\n"))
     proc = gen_judgment(args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
@@ -470,3 +471,59 @@ def test_a_label_outside_the_vocabulary_is_asked_again_and_null_at_the_last_atte
     assert (g2["score"], g2["attempts"]) == (None, 2)
     assert len(scripted_server.chat_requests()) == 4
     assert "1 game(s) without a label" in proc.stdout
+
+
+# ---------------------------------------------------------------- templates that leave something out
+
+
+@pytest.mark.parametrize("lines, expect", [
+    ('prompt_template: "Which is better? {QUESTION} {ANSWER_A}"\n', ("judge.yaml:9", "prompt_template", "ANSWER_B")),
+    ('prompt_template: ["Compare the two answers."]\n', ("judge.yaml:9", "prompt_template", "QUESTION")),
+    ('prompt_template: ["{question_1}", "{answer_1}"]\n', ("judge.yaml:9", "prompt_template", "answer_2")),
+    ('prompt_template: ["{answer_1} {answer_2}"]\n', ("judge.yaml:9", "prompt_template", "question_1")),
+    ('prompt_template: "{QUESTION} {ANSWER_B} {ANSWER_B}"\n', ("judge.yaml:9", "prompt_template", "ANSWER_A")),
+    ('categories:\n  c1:\n    prompt_template: "{ANSWER_A} / {ANSWER_B}"\n',
+     ("judge.yaml:11", "categories.c1.prompt_template", "QUESTION")),
+])
+def test_a_template_without_the_question_or_an_answer_is_refused_before_any_request(
+        tmp_path, scripted_server, lines, expect):
+    args = lay_out(tmp_path, scripted_server, judge_lines=lines)
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in expect:
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert not scripted_server.chat_requests()
+    assert not (tmp_path / "data" / BENCH / "model_judgment").exists()
+
+
+def test_numbered_placeholders_across_a_template_list_are_accepted(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), judge_lines=(
+        'prompt_template: ["Q: {question_1}", "A: {answer_1}", "B: {answer_2}"]\n'))
+    scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    first = scripted_server.chat_requests()[0].body["messages"]
+    assert [m["role"] for m in first] == ["system", "user", "user", "user"]
+
+
+def test_a_numbered_template_that_shows_only_one_side_of_a_multi_turn_question_is_refused(
+        tmp_path, scripted_server):
+    """With two turns per answer, {answer_2} is assistant A's second turn: B's answer is never shown."""
+    questions = [{"question_id": "mt1", "category": "general",
+                  "turns": [{"content": "First?"}, {"content": "Second?"}]}]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), questions=[
+        {"uid": "mt1", "category": "general", "prompt": "First?"}],
+        judge_lines='prompt_template: "{question_1} {question_2} {answer_1} {answer_2}"\n')
+    data = tmp_path / "data" / BENCH
+    write_jsonl(data / "question.jsonl", questions)
+    for model in (BASE, "m-one"):
+        write_jsonl(data / "model_answer" / f"{model}.jsonl", [
+            {"question_id": "mt1", "model_id": model, "choices": [{"index": 0, "turns": [
+                {"content": f"{model} first"}, {"content": f"{model} second"}]}]}])
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in ("judge.yaml", "prompt_template", "assistant B", "question mt1"):
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert not scripted_server.chat_requests()

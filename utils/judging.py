@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from utils.battles import label_verdict
@@ -378,7 +378,25 @@ def _check_renders(p: Pairing, seen: set[tuple], settings_path: str) -> None:
         except InputError as err:
             raise InputError(f"{err.message} (question {p.question.uid}, model {p.answer.model})",
                              settings_path, key=err.key) from None
+        left_out = _left_out(p)
+        if left_out:
+            raise InputError(f"the prompt never shows the judge {' and '.join(left_out)} of question "
+                             f"{p.question.uid} ({len(p.question.turns)} turns; numbered answers count A's turns "
+                             "first, then B's)", settings_path, key="prompt_template")
         seen.add(shape)
+
+
+def _left_out(p: Pairing) -> list[str]:
+    """What game 1's prompt would not show for this pairing's numbers of turns (the config checked the names)."""
+    marks = {"the question": "\0question\0", "assistant A's answer": "\0A\0", "assistant B's answer": "\0B\0"}
+    question = replace(p.question, turns=tuple(marks["the question"] for _ in p.question.turns))
+    first = replace(p.baseline, turns=[marks["assistant A's answer"]] * len(p.baseline.turns))
+    second = replace(p.answer, turns=[marks["assistant B's answer"]] * len(p.answer.turns))
+    shown = "".join(m["content"] for m in render_game(p.prompt, prompt_fields(question, first, second, p.reference),
+                                                      False))
+    empty = {"the question": not p.question.turns, "assistant A's answer": not first.turns,
+             "assistant B's answer": not second.turns}  # nothing to show is not left out
+    return [what for what, mark in marks.items() if mark not in shown and not empty[what]]
 
 
 async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict[str, ModelConfig],
