@@ -9,7 +9,8 @@ from pathlib import Path
 
 from utils.config import UNPUBLISHED_BASELINES, load_api_config, load_judge_settings, load_yaml
 from utils.errors import InputError, run_cli
-from utils.judging import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, baselines_of, generate_judgments
+from utils.judging import (DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, baselines_of, generate_judgments,
+                           identical_answers)
 from utils.names import answer_file, question_file
 from utils.records import read_answers, read_questions
 from utils.runs import (ANSWER_SETTINGS, DATA_DIR, ENDPOINTS, JUDGE_SETTINGS, parse_step_arguments,
@@ -43,6 +44,11 @@ def main() -> int:
         path = answer_file(args.data_dir, settings.bench_name, name)
         if name not in answers and path.is_file():
             answers[name] = read_answers(path)
+
+    judged = list(dict.fromkeys([*settings.model_list, *(b for b in baselines if b in answers)]))
+    for first, second, shared in identical_answers(answers, judged, set(settings.model_list)):
+        print(f"warning: {first} and {second} have identical answers on all {shared} question(s) they share: "
+              "one answer file may be a copy of the other (judging goes on)")
 
     summary = generate_judgments(settings, judges, questions, answers, args.data_dir)
 

@@ -527,3 +527,24 @@ def test_a_numbered_template_that_shows_only_one_side_of_a_multi_turn_question_i
     for fragment in ("judge.yaml", "prompt_template", "assistant B", "question mt1"):
         assert fragment in proc.stderr, (fragment, proc.stderr)
     assert not scripted_server.chat_requests()
+
+
+# ---------------------------------------------------------------- identical answer files
+
+
+def test_identical_answers_under_two_names_are_warned_about_before_judging(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server, models=("m-one", "m-copy", "m-two"))
+    answers = tmp_path / "data" / BENCH / "model_answer"
+    copied = [{**r, "model": "m-copy"} for r in read_jsonl(answers / "m-one.jsonl")][:3]  # 3 shared questions
+    write_jsonl(answers / "m-copy.jsonl", copied)
+    base_copy = [{**r, "model": "m-two"} for r in read_jsonl(answers / f"{BASE}.jsonl")]
+    write_jsonl(answers / "m-two.jsonl", base_copy)
+    scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    warnings = [line for line in proc.stdout.splitlines() if "identical answers" in line]
+    assert len(warnings) == 2, proc.stdout
+    assert "m-one" in warnings[0] and "m-copy" in warnings[0] and "3 question(s)" in warnings[0]
+    assert BASE in warnings[1] and "m-two" in warnings[1] and "4 question(s)" in warnings[1]
+    assert proc.stdout.index("identical answers") < proc.stdout.index("new judgments")
+    assert len(scripted_server.chat_requests()) == 8 + 6 + 8, "the run goes on"

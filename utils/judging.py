@@ -359,6 +359,25 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
     return runs
 
 
+def identical_answers(answers: dict[str, dict[str, Answer]], models: list[str],
+                      judged: set[str]) -> list[tuple[str, str, int]]:
+    """(model, model, questions shared) for every pair whose answers are the same text on every shared question.
+
+    Only pairs that include a model to be judged count (two baselines may agree). Such a pair
+    usually means an answer file was copied under another model's name.
+    """
+    out = []
+    for i, first in enumerate(models):
+        for second in models[i + 1:]:
+            if first not in judged and second not in judged:
+                continue
+            mine, theirs = answers.get(first, {}), answers.get(second, {})
+            shared = mine.keys() & theirs.keys()
+            if shared and all(mine[uid].turns == theirs[uid].turns for uid in shared):
+                out.append((first, second, len(shared)))
+    return out
+
+
 def _completable(stored: dict, baseline: str) -> bool:
     """Whether a stored judgment lacks a game we can play now (against the same baseline)."""
     return bool(missing_games(stored)) and stored.get("baseline", baseline) in (baseline, "", None)
