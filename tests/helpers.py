@@ -33,6 +33,20 @@ def run_script(script: str, *args, env: dict | None = None, timeout: float = 300
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd, **kwargs)
 
 
+def read_only_is_enforced() -> bool:
+    """Whether chmod a-w stops this process from writing (root, with its override capability, writes anyway)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o555)
+        try:
+            open(os.path.join(folder, "probe"), "w").close()
+        except PermissionError:
+            return True
+        finally:
+            os.chmod(folder, 0o755)
+        return False
+
+
 def make_questions(n: int, prefix: str = "q") -> list[dict]:
     return [{"uid": f"{prefix}{i:04d}", "category": "test", "prompt": f"Question number {i}: say something."}
             for i in range(n)]

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.helpers import read_jsonl, run_script, write_jsonl
+from tests.helpers import read_jsonl, read_only_is_enforced, run_script, write_jsonl
 from tests.scripted_server import Answer, Status
 from utils.config import DEFAULT_LABEL_PATTERN
 from utils.judging import FINISH_REQUEST, diagnostics, extract_label
@@ -444,35 +444,6 @@ def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path,
     assert [g["score"] for g in stored[3]["games"]] == ["A=B", "A>B"]
 
 
-# ---------------------------------------------------------------- labels outside the vocabulary
-
-
-@pytest.mark.parametrize("text, label, distinct", [
-    ("[[A>>>B]]", None, 0),  # not a label: worth asking again
-    ("[[AB]] then [[A>B]]", "A>B", 1),
-    ("[[A<<B]]", "A<<B", 1),  # v2's mirror spelling, kept as written
-    ("[[A>B]] or, said the other way, [[B<A]]", "A>B", 1),  # the same verdict twice
-    ("[[A<B]] but [[A>B]]", None, 2),
-])
-def test_only_the_verdict_vocabulary_counts_as_a_label(text, label, distinct):
-    assert extract_label(text, PATTERNS) == (label, distinct)
-
-
-def test_a_label_outside_the_vocabulary_is_asked_again_and_null_at_the_last_attempt(tmp_path, scripted_server):
-    scripted_server.rules = [
-        (lambda r: game_of(r, "q0") == 1 and FINISH_REQUEST in r.last_user_text, Answer("Then: [[B<A]]")),
-        (lambda r: True, Answer("Clearly [[A>>>B]]"))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), attempts=2, questions=[
-        {"uid": "q0", "category": "general", "prompt": "Question 0?"}])
-    proc = gen_judgment(args)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    g1, g2 = judgments(tmp_path, "m-one")[0]["games"]
-    assert (g1["score"], g1["attempts"]) == ("B<A", 2), "stored as the judge wrote it"
-    assert (g2["score"], g2["attempts"]) == (None, 2)
-    assert len(scripted_server.chat_requests()) == 4
-    assert "1 game(s) without a label" in proc.stdout
-
-
 # ---------------------------------------------------------------- templates that leave something out
 
 
@@ -529,6 +500,35 @@ def test_a_numbered_template_that_shows_only_one_side_of_a_multi_turn_question_i
     assert not scripted_server.chat_requests()
 
 
+# ---------------------------------------------------------------- labels outside the vocabulary
+
+
+@pytest.mark.parametrize("text, label, distinct", [
+    ("[[A>>>B]]", None, 0),  # not a label: worth asking again
+    ("[[AB]] then [[A>B]]", "A>B", 1),
+    ("[[A<<B]]", "A<<B", 1),  # v2's mirror spelling, kept as written
+    ("[[A>B]] or, said the other way, [[B<A]]", "A>B", 1),  # the same verdict twice
+    ("[[A<B]] but [[A>B]]", None, 2),
+])
+def test_only_the_verdict_vocabulary_counts_as_a_label(text, label, distinct):
+    assert extract_label(text, PATTERNS) == (label, distinct)
+
+
+def test_a_label_outside_the_vocabulary_is_asked_again_and_null_at_the_last_attempt(tmp_path, scripted_server):
+    scripted_server.rules = [
+        (lambda r: game_of(r, "q0") == 1 and FINISH_REQUEST in r.last_user_text, Answer("Then: [[B<A]]")),
+        (lambda r: True, Answer("Clearly [[A>>>B]]"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), attempts=2, questions=[
+        {"uid": "q0", "category": "general", "prompt": "Question 0?"}])
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    g1, g2 = judgments(tmp_path, "m-one")[0]["games"]
+    assert (g1["score"], g1["attempts"]) == ("B<A", 2), "stored as the judge wrote it"
+    assert (g2["score"], g2["attempts"]) == (None, 2)
+    assert len(scripted_server.chat_requests()) == 4
+    assert "1 game(s) without a label" in proc.stdout
+
+
 # ---------------------------------------------------------------- identical answer files
 
 
@@ -548,3 +548,45 @@ def test_identical_answers_under_two_names_are_warned_about_before_judging(tmp_p
     assert BASE in warnings[1] and "m-two" in warnings[1] and "4 question(s)" in warnings[1]
     assert proc.stdout.index("identical answers") < proc.stdout.index("new judgments")
     assert len(scripted_server.chat_requests()) == 8 + 6 + 8, "the run goes on"
+
+
+# ---------------------------------------------------------------- settings and places that cannot work
+
+
+def test_a_missing_judge_model_says_what_is_expected(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server)
+    settings = tmp_path / "judge.yaml"
+    settings.write_text(settings.read_text().replace(f"judge_model: {JUDGE}\n", ""))
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in ("judge.yaml", "judge_model", "a model name or a list of them"):
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert "expected a list" not in proc.stderr
+
+
+def test_an_output_file_that_is_a_folder_stops_before_any_request(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server)
+    blocked = tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "m-two.jsonl"
+    blocked.mkdir(parents=True)
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert str(blocked) in proc.stderr
+    assert not scripted_server.chat_requests()
+    assert not (blocked.parent / "m-one.jsonl").exists()
+
+
+@pytest.mark.skipif(not read_only_is_enforced(), reason="chmod does not stop root from writing")
+def test_a_read_only_data_folder_stops_before_any_request(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server)
+    bench = tmp_path / "data" / BENCH
+    bench.chmod(0o555)
+    try:
+        proc = gen_judgment(args)
+    finally:
+        bench.chmod(0o755)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert str(bench / "model_judgment") in proc.stderr
+    assert not scripted_server.chat_requests()

@@ -301,6 +301,9 @@ def load_answer_settings(path: Path | str, models: list[str] | None = None) -> t
         max_tokens=get(doc, raw, (), "max_tokens", int, 4096, minimum=1),
         num_choices=get(doc, raw, (), "num_choices", int, 1, minimum=1),
     )
+    if settings.num_choices != 1:
+        raise doc.error(f"only num_choices: 1 is supported (a judgment compares one answer per question), "
+                        f"got {settings.num_choices}", "num_choices")
     return settings, doc
 
 
@@ -374,6 +377,10 @@ def _names(doc: Document, raw: dict, key: str) -> tuple[str, ...]:
     value = raw.get(key)
     if isinstance(value, str):
         return (check_name(value, key, doc.path, doc.line(key)),)
+    if value is None:
+        raise doc.error("missing key (expected a model name or a list of them)", key)
+    if not isinstance(value, list):
+        raise doc.error(f"expected a model name or a list of them, got {value!r}", key)
     return model_list(doc, raw, key)
 
 

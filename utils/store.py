@@ -72,6 +72,12 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+def _cannot_write(err: OSError, path: Path) -> InputError:
+    """One line naming the place that cannot be written (a read-only folder, a folder where a file belongs, ...)."""
+    return InputError(f"cannot write the output file here: {err.strerror or err}; make the folder writable "
+                      "or choose another --data-dir", err.filename or path)
+
+
 @contextlib.contextmanager
 def closed_on_error(stores: list["JsonlStore"]) -> Iterator[list["JsonlStore"]]:
     """Yield ``stores``; on an error or interrupt in the block, close those in it by then and re-raise.
@@ -100,9 +106,16 @@ class JsonlStore:
     # ------------------------------------------------------------ opening
 
     def open(self) -> "JsonlStore":
-        """Lock the file, load what earlier runs completed, and get ready to append."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(self.path.with_name(self.path.name + ".lock"), "a")
+        """Lock the file, load what earlier runs completed, and get ready to append.
+
+        A place we cannot write to is an InputError here, before any request
+        is paid for, not an OSError at the first append.
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            lock = open(self.path.with_name(self.path.name + ".lock"), "a")
+        except OSError as err:
+            raise _cannot_write(err, self.path) from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -112,6 +125,10 @@ class JsonlStore:
         self._lock_file = lock
         try:
             self._load()
+            self._check_writable()
+        except OSError as err:
+            self.close()
+            raise _cannot_write(err, self.path) from None
         except BaseException:
             self.close()
             raise
@@ -141,6 +158,12 @@ class JsonlStore:
             key = self.key(json_object(record, self.path, lineno))
             if self._improves(key, record):
                 self.records[key] = record
+
+    def _check_writable(self) -> None:
+        """Fail now if appending to the file, or the final rewrite beside it, would fail later."""
+        if self.path.exists():
+            open(self.path, "ab").close()
+        tempfile.TemporaryFile(dir=self.path.parent).close()
 
     # ------------------------------------------------------------ writing
 
