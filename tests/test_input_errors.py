@@ -117,7 +117,7 @@ def test_an_answer_folder_that_is_a_file_stops_before_any_request(tmp_path):
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    assert str(blocked) in lines[0] and "cannot write" in lines[0], lines[0]
+    assert str(blocked) in lines[0] and "a file where a folder for the output files belongs" in lines[0], lines[0]
     assert sorted(tmp_path.rglob("*")) == before
 
 

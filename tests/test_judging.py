@@ -572,7 +572,7 @@ def test_an_output_file_that_is_a_folder_stops_before_any_request(tmp_path, scri
     proc = gen_judgment(args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert str(blocked) in proc.stderr
+    assert str(blocked) in proc.stderr and "a folder where an output file belongs" in proc.stderr
     assert not scripted_server.chat_requests()
     assert not (blocked.parent / "m-one.jsonl").exists()
 

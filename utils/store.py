@@ -24,6 +24,7 @@ Answers and judgments are paid for, so the file that holds them follows these ru
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -74,8 +75,13 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
 
 def _cannot_write(err: OSError, path: Path) -> InputError:
     """One line naming the place that cannot be written (a read-only folder, a folder where a file belongs, ...)."""
-    return InputError(f"cannot write the output file here: {err.strerror or err}; make the folder writable "
-                      "or choose another --data-dir", err.filename or path)
+    if err.errno in (errno.EEXIST, errno.ENOTDIR):
+        why = "this is a file where a folder for the output files belongs; move it away"
+    elif err.errno == errno.EISDIR:
+        why = "this is a folder where an output file belongs; move it away"
+    else:
+        why = f"cannot write the output file here ({err.strerror or err}); make the folder writable"
+    return InputError(f"{why} or choose another --data-dir", err.filename or path)
 
 
 @contextlib.contextmanager
