@@ -60,6 +60,12 @@ def test_diagnostics_by_hand():
     assert d["first_position_share"] == 3 / 4
 
 
+def test_diagnostics_leave_out_a_game_that_was_not_played():
+    d = diagnostics([{"games": [{"score": "A>B"}, None]}, {"games": [{"score": "A>B"}, {"score": "B>A"}]}])
+    assert (d["judgments"], d["games"], d["missing_labels"]) == (2, 3, 0)
+    assert d["position_consistency"] == 1.0  # only the second judgment has both games
+
+
 # ---------------------------------------------------------------- end to end on the scripted server
 
 

@@ -242,7 +242,8 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
 def diagnostics(records: list[dict]) -> dict:
     """How a judge behaved on one model's judgments (both layouts, as stored).
 
-    * ``missing_share``: games without a usable label, over all games;
+    * ``missing_share``: games without a usable label, over all games played
+      (a null game, whose request failed, is left out of every figure);
     * ``tie_rate``: ties over games with a label;
     * ``position_consistency``: over questions whose two games both have a
       label, the share where they name the same winner once game 2 is
@@ -254,6 +255,8 @@ def diagnostics(records: list[dict]) -> dict:
     for rec in records:
         outcomes = []
         for g, game in enumerate((rec.get("games") or [])[:2]):
+            if game is None:  # not played (its request failed): nothing the judge did
+                continue
             games += 1
             label = game.get("score") if isinstance(game, dict) else None
             verdict = label_verdict(g, label)
