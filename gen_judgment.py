@@ -10,7 +10,8 @@ from pathlib import Path
 from utils.config import (UNPUBLISHED_BASELINES, check_thinking_budgets, load_api_config, load_judge_settings,
                           load_yaml)
 from utils.errors import InputError, run_cli
-from utils.judging import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, baselines_of, generate_judgments
+from utils.judging import (DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, baselines_of, generate_judgments,
+                           identical_answers)
 from utils.names import answer_file, question_file
 from utils.records import read_answers, read_questions
 from utils.runs import (ANSWER_SETTINGS, DATA_DIR, ENDPOINTS, JUDGE_SETTINGS, parse_step_arguments,
@@ -46,10 +47,19 @@ def main() -> int:
         if name not in answers and path.is_file():
             answers[name] = read_answers(path)
 
+    judged = list(dict.fromkeys([*settings.model_list, *(b for b in baselines if b in answers)]))
+    for first, second, shared in identical_answers(answers, judged, set(settings.model_list)):
+        print(f"warning: {first} and {second} have identical answers on all {shared} question(s) they share: "
+              "one answer file may be a copy of the other (judging goes on)")
+
     summary = generate_judgments(settings, judges, questions, answers, args.data_dir)
 
     for run in summary.runs:
         line = f"{run.judge} / {run.model}: {run.judged} new judgments, {run.done_before} already there"
+        if run.completed:
+            line += f", {run.completed} judgment(s) completed (their missing game played)"
+        if run.incomplete:
+            line += f", {run.incomplete} stored with one game missing (run again to play it)"
         if run.null_labels:
             line += f", {run.null_labels} game(s) without a label (stored as null, they count zero times)"
         print(line)

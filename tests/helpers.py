@@ -64,6 +64,20 @@ def unpack(extract: str, dest: Path) -> Path:
     return dest
 
 
+def read_only_is_enforced() -> bool:
+    """Whether chmod a-w stops this process from writing (root, with its override capability, writes anyway)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o555)
+        try:
+            open(os.path.join(folder, "probe"), "w").close()
+        except PermissionError:
+            return True
+        finally:
+            os.chmod(folder, 0o755)
+        return False
+
+
 def make_questions(n: int, prefix: str = "q") -> list[dict]:
     return [{"uid": f"{prefix}{i:04d}", "category": "test", "prompt": f"Question number {i}: say something."}
             for i in range(n)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import make_questions, run_script, write_jsonl
+from tests.helpers import make_questions, read_only_is_enforced, run_script, write_jsonl
 
 GOOD_SETTINGS = """bench_name: tiny
 temperature: 0.0
@@ -76,7 +76,7 @@ CASES = {
     "question that is not an object": dict(questions=["[1, 2]"], expect=("question.jsonl:1", "JSON object")),
     "missing question file": dict(questions="absent", expect=("question.jsonl", "not found")),
     "num_choices above 1": dict(settings=GOOD_SETTINGS.replace("num_choices: 1", "num_choices: 3"),
-                                expect=("num_choices",)),
+                                expect=("settings.yaml:4", "num_choices", "only num_choices: 1")),
 }
 
 
@@ -105,3 +105,39 @@ def test_missing_api_key_for_hosted_model_is_named(tmp_path, monkeypatch):
     result = run(tmp_path)
     assert result.returncode == 2
     assert "OPENAI_API_KEY" in result.stderr and "api.yaml:3" in result.stderr
+
+
+def test_an_answer_folder_that_is_a_file_stops_before_any_request(tmp_path):
+    """As root too: a regular file where the model_answer folder belongs cannot be written into."""
+    setup(tmp_path)
+    blocked = tmp_path / "data" / "tiny" / "model_answer"
+    blocked.write_text("not a folder\n")
+    before = sorted(tmp_path.rglob("*"))
+    result = run(tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert str(blocked) in lines[0] and "a file where a folder for the output files belongs" in lines[0], lines[0]
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.skipif(not read_only_is_enforced(), reason="chmod does not stop root from writing")
+@pytest.mark.parametrize("read_only", ["bench folder", "answer folder", "answer file"])
+def test_a_read_only_data_directory_stops_before_any_request(tmp_path, read_only):
+    setup(tmp_path)
+    answers = tmp_path / "data" / "tiny" / "model_answer"
+    answers.mkdir()
+    (answers / "model-a.jsonl").write_text("")
+    target = {"bench folder": answers.parent, "answer folder": answers, "answer file": answers / "model-a.jsonl"}
+    if read_only == "bench folder":
+        (answers / "model-a.jsonl").unlink()
+        answers.rmdir()
+    target[read_only].chmod(0o444 if read_only == "answer file" else 0o555)
+    try:
+        result = run(tmp_path)
+    finally:
+        target[read_only].chmod(0o644 if read_only == "answer file" else 0o755)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "cannot write" in lines[0] and str(tmp_path / "data" / "tiny") in lines[0], lines[0]

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.helpers import read_jsonl, run_script, write_jsonl
+from tests.helpers import read_jsonl, read_only_is_enforced, run_script, write_jsonl
 from tests.scripted_server import Answer, Status
 from utils.config import DEFAULT_LABEL_PATTERN
 from utils.judging import FINISH_REQUEST, diagnostics, extract_label
@@ -58,6 +58,12 @@ def test_diagnostics_by_hand():
     assert d["tie_rate"] == 1 / 5
     assert d["position_consistency"] == 1 / 2
     assert d["first_position_share"] == 3 / 4
+
+
+def test_diagnostics_leave_out_a_game_that_was_not_played():
+    d = diagnostics([{"games": [{"score": "A>B"}, None]}, {"games": [{"score": "A>B"}, {"score": "B>A"}]}])
+    assert (d["judgments"], d["games"], d["missing_labels"]) == (2, 3, 0)
+    assert d["position_consistency"] == 1.0  # only the second judgment has both games
 
 
 # ---------------------------------------------------------------- end to end on the scripted server
@@ -332,7 +338,8 @@ def test_bad_judge_settings_are_one_clear_line(tmp_path, scripted_server, lines,
 
 
 def test_a_template_asking_for_a_turn_a_question_lacks_stops_before_any_request(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server, judge_lines="prompt_template: \"{question_1} then {question_2}\"\n")
+    args = lay_out(tmp_path, scripted_server, judge_lines=(
+        "prompt_template: \"{question_1} then {question_2}: {answer_1} or {answer_2}?\"\n"))
     proc = gen_judgment(args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
@@ -375,3 +382,215 @@ def test_original_config_shape_renders_the_recorded_prompts_exactly(real_judgmen
             assert mine["games"][g]["user_prompt"] == rec["games"][g]["user_prompt"], (rec["question_id"], g)
     sent = {r.last_user_text for r in scripted_server.chat_requests()}
     assert sent == {g["user_prompt"] for rec in recorded for g in rec["games"]}
+
+
+# ---------------------------------------------------------------- a game that fails for good
+
+
+def game_of(req, uid: str) -> int | None:
+    """Which game of ``uid``'s pairing a request plays, or None when it is about another question."""
+    text = next(m["content"] for m in req.body["messages"] if m["role"] == "user")
+    return which_game(req) if f"answers {uid}" in text else None
+
+
+def test_a_game_that_fails_for_good_keeps_the_other_and_the_rerun_plays_only_the_missing_one(
+        tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: game_of(r, "q1") == 2, Status(500, message="judge down")),
+                             (lambda r: True, Answer("A is better. [[A>B]]"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    proc = gen_judgment(args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"{JUDGE} / m-one / q1: game 2: HTTP 500: judge down" in proc.stdout
+    recs = {r["uid"]: r for r in judgments(tmp_path, "m-one")}
+    assert sorted(recs) == ["q0", "q1", "q2", "q3"]
+    game1, game2 = recs["q1"]["games"]
+    assert game1["score"] == "A>B" and game1["user_prompt"].index(BASE) < game1["user_prompt"].index("m-one")
+    assert game2 is None, "the game that failed is marked as not played"
+    paid = len(scripted_server.chat_requests())
+    assert paid == 4 * 2 + 1  # 4 questions x 2 games, and game 2 of q1 sent once more (max_retries: 1)
+
+    scripted_server.rules = [(lambda r: True, Answer("B is better. [[B>A]]"))]
+    again = gen_judgment(args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    sent = scripted_server.chat_requests()[paid:]
+    assert len(sent) == 1 and game_of(sent[0], "q1") == 2, "only the missing game is asked for"
+    lines = judgments(tmp_path, "m-one")
+    assert [r["uid"] for r in lines] == ["q0", "q1", "q2", "q3"], "one line per question, in question order"
+    q1 = lines[1]
+    assert q1["games"][0] == game1, "the game paid for in the first run is kept as it was"
+    assert q1["games"][1]["score"] == "B>A"
+    assert q1["games"][1]["user_prompt"].index("m-one") < q1["games"][1]["user_prompt"].index(BASE)
+    assert "1 judgment(s) completed" in again.stdout
+
+    third = gen_judgment(args)
+    assert third.returncode == 0 and len(scripted_server.chat_requests()) == paid + 1
+
+
+def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path, scripted_server):
+    """kill -9 after the completion was appended but before the final rewrite leaves both lines of q1."""
+    scripted_server.rules = [(lambda r: True, Status(500, message="nothing should be asked"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    game = {"user_prompt": "p", "judgment": "[[A>B]]", "score": "A>B", "usage": None, "attempts": 1}
+    record = {"category": "general", "judge": JUDGE, "model": "m-one", "baseline": BASE}
+    lines = [{"uid": "q0", **record, "games": [game, game]},
+             {"uid": "q1", **record, "games": [game, None]},
+             {"uid": "q2", **record, "games": [game, game]},
+             {"uid": "q3", **record, "games": [None, game]},
+             {"uid": "q1", **record, "games": [game, {**game, "score": "B>A"}]},
+             {"uid": "q3", **record, "games": [{**game, "score": "A=B"}, game]}]
+    write_jsonl(tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "m-one.jsonl", lines)
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not scripted_server.chat_requests()
+    stored = judgments(tmp_path, "m-one")
+    assert [r["uid"] for r in stored] == ["q0", "q1", "q2", "q3"]
+    assert [g["score"] for g in stored[1]["games"]] == ["A>B", "B>A"]
+    assert [g["score"] for g in stored[3]["games"]] == ["A=B", "A>B"]
+
+
+# ---------------------------------------------------------------- templates that leave something out
+
+
+@pytest.mark.parametrize("lines, expect", [
+    ('prompt_template: "Which is better? {QUESTION} {ANSWER_A}"\n', ("judge.yaml:9", "prompt_template", "ANSWER_B")),
+    ('prompt_template: ["Compare the two answers."]\n', ("judge.yaml:9", "prompt_template", "QUESTION")),
+    ('prompt_template: ["{question_1}", "{answer_1}"]\n', ("judge.yaml:9", "prompt_template", "answer_2")),
+    ('prompt_template: ["{answer_1} {answer_2}"]\n', ("judge.yaml:9", "prompt_template", "question_1")),
+    ('prompt_template: "{QUESTION} {ANSWER_B} {ANSWER_B}"\n', ("judge.yaml:9", "prompt_template", "ANSWER_A")),
+    ('categories:\n  c1:\n    prompt_template: "{ANSWER_A} / {ANSWER_B}"\n',
+     ("judge.yaml:11", "categories.c1.prompt_template", "QUESTION")),
+])
+def test_a_template_without_the_question_or_an_answer_is_refused_before_any_request(
+        tmp_path, scripted_server, lines, expect):
+    args = lay_out(tmp_path, scripted_server, judge_lines=lines)
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in expect:
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert not scripted_server.chat_requests()
+    assert not (tmp_path / "data" / BENCH / "model_judgment").exists()
+
+
+def test_numbered_placeholders_across_a_template_list_are_accepted(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), judge_lines=(
+        'prompt_template: ["Q: {question_1}", "A: {answer_1}", "B: {answer_2}"]\n'))
+    scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    first = scripted_server.chat_requests()[0].body["messages"]
+    assert [m["role"] for m in first] == ["system", "user", "user", "user"]
+
+
+def test_a_numbered_template_that_shows_only_one_side_of_a_multi_turn_question_is_refused(
+        tmp_path, scripted_server):
+    """With two turns per answer, {answer_2} is assistant A's second turn: B's answer is never shown."""
+    questions = [{"question_id": "mt1", "category": "general",
+                  "turns": [{"content": "First?"}, {"content": "Second?"}]}]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), questions=[
+        {"uid": "mt1", "category": "general", "prompt": "First?"}],
+        judge_lines='prompt_template: "{question_1} {question_2} {answer_1} {answer_2}"\n')
+    data = tmp_path / "data" / BENCH
+    write_jsonl(data / "question.jsonl", questions)
+    for model in (BASE, "m-one"):
+        write_jsonl(data / "model_answer" / f"{model}.jsonl", [
+            {"question_id": "mt1", "model_id": model, "choices": [{"index": 0, "turns": [
+                {"content": f"{model} first"}, {"content": f"{model} second"}]}]}])
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in ("judge.yaml", "prompt_template", "assistant B", "question mt1"):
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert not scripted_server.chat_requests()
+
+
+# ---------------------------------------------------------------- labels outside the vocabulary
+
+
+@pytest.mark.parametrize("text, label, distinct", [
+    ("[[A>>>B]]", None, 0),  # not a label: worth asking again
+    ("[[AB]] then [[A>B]]", "A>B", 1),
+    ("[[A<<B]]", "A<<B", 1),  # v2's mirror spelling, kept as written
+    ("[[A>B]] or, said the other way, [[B<A]]", "A>B", 1),  # the same verdict twice
+    ("[[A<B]] but [[A>B]]", None, 2),
+])
+def test_only_the_verdict_vocabulary_counts_as_a_label(text, label, distinct):
+    assert extract_label(text, PATTERNS) == (label, distinct)
+
+
+def test_a_label_outside_the_vocabulary_is_asked_again_and_null_at_the_last_attempt(tmp_path, scripted_server):
+    scripted_server.rules = [
+        (lambda r: game_of(r, "q0") == 1 and FINISH_REQUEST in r.last_user_text, Answer("Then: [[B<A]]")),
+        (lambda r: True, Answer("Clearly [[A>>>B]]"))]
+    args = lay_out(tmp_path, scripted_server, models=("m-one",), attempts=2, questions=[
+        {"uid": "q0", "category": "general", "prompt": "Question 0?"}])
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    g1, g2 = judgments(tmp_path, "m-one")[0]["games"]
+    assert (g1["score"], g1["attempts"]) == ("B<A", 2), "stored as the judge wrote it"
+    assert (g2["score"], g2["attempts"]) == (None, 2)
+    assert len(scripted_server.chat_requests()) == 4
+    assert "1 game(s) without a label" in proc.stdout
+
+
+# ---------------------------------------------------------------- identical answer files
+
+
+def test_identical_answers_under_two_names_are_warned_about_before_judging(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server, models=("m-one", "m-copy", "m-two"))
+    answers = tmp_path / "data" / BENCH / "model_answer"
+    copied = [{**r, "model": "m-copy"} for r in read_jsonl(answers / "m-one.jsonl")][:3]  # 3 shared questions
+    write_jsonl(answers / "m-copy.jsonl", copied)
+    base_copy = [{**r, "model": "m-two"} for r in read_jsonl(answers / f"{BASE}.jsonl")]
+    write_jsonl(answers / "m-two.jsonl", base_copy)
+    scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    warnings = [line for line in proc.stdout.splitlines() if "identical answers" in line]
+    assert len(warnings) == 2, proc.stdout
+    assert "m-one" in warnings[0] and "m-copy" in warnings[0] and "3 question(s)" in warnings[0]
+    assert BASE in warnings[1] and "m-two" in warnings[1] and "4 question(s)" in warnings[1]
+    assert proc.stdout.index("identical answers") < proc.stdout.index("new judgments")
+    assert len(scripted_server.chat_requests()) == 8 + 6 + 8, "the run goes on"
+
+
+# ---------------------------------------------------------------- settings and places that cannot work
+
+
+def test_a_missing_judge_model_says_what_is_expected(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server)
+    settings = tmp_path / "judge.yaml"
+    settings.write_text(settings.read_text().replace(f"judge_model: {JUDGE}\n", ""))
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in ("judge.yaml", "judge_model", "a model name or a list of them"):
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert "expected a list" not in proc.stderr
+
+
+def test_an_output_file_that_is_a_folder_stops_before_any_request(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server)
+    blocked = tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "m-two.jsonl"
+    blocked.mkdir(parents=True)
+    proc = gen_judgment(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert str(blocked) in proc.stderr and "a folder where an output file belongs" in proc.stderr
+    assert not scripted_server.chat_requests()
+    assert not (blocked.parent / "m-one.jsonl").exists()
+
+
+@pytest.mark.skipif(not read_only_is_enforced(), reason="chmod does not stop root from writing")
+def test_a_read_only_data_folder_stops_before_any_request(tmp_path, scripted_server):
+    args = lay_out(tmp_path, scripted_server)
+    bench = tmp_path / "data" / BENCH
+    bench.chmod(0o555)
+    try:
+        proc = gen_judgment(args)
+    finally:
+        bench.chmod(0o755)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert str(bench / "model_judgment") in proc.stderr
+    assert not scripted_server.chat_requests()

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from utils.clients import ModelClient, RequestFailed, add_usage
 from utils.config import AnswerSettings, ModelConfig
-from utils.errors import InputError
 from utils.names import answer_file
 from utils.records import Answer, Question, record_uid
 from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
@@ -50,9 +49,6 @@ def plan_models(settings: AnswerSettings, models: dict[str, ModelConfig], questi
     All locks are taken before any request, so a second run on the same files
     stops at once with a clear message instead of after paying for answers.
     """
-    if settings.num_choices != 1:
-        raise InputError("only num_choices: 1 is supported (a judgment compares one answer per question)",
-                         key="num_choices")
     plans: list[ModelPlan] = []
     with closed_on_error([]) as opened:
         for name, cfg in models.items():

@@ -375,6 +375,9 @@ def load_answer_settings(path: Path | str, models: list[str] | None = None) -> t
         num_choices=get(doc, raw, (), "num_choices", int, 1, minimum=1),
         style_encoding=one_of(doc, raw, (), "style_encoding", ENCODINGS, None),
     )
+    if settings.num_choices != 1:
+        raise doc.error(f"only num_choices: 1 is supported (a judgment compares one answer per question), "
+                        f"got {settings.num_choices}", "num_choices")
     return settings, doc
 
 
@@ -386,6 +389,27 @@ def load_answer_settings(path: Path | str, models: list[str] | None = None) -> t
 _PLACEHOLDER = re.compile(r"(question|answer|ref_answer)_[1-9][0-9]*|QUESTION|ANSWER_A|ANSWER_B|REF_ANSWER")
 _REF_PLACEHOLDER = re.compile(r"ref_answer_[0-9]+|REF_ANSWER")
 DEFAULT_LABEL_PATTERN = r"\[\[([AB<>=]+)\]\]"
+_NUMBERED_ANSWER = re.compile(r"answer_([1-9][0-9]*)")
+
+
+def _left_out(used: set[str]) -> list[tuple[str, str]]:
+    """What templates using the placeholders ``used`` never show the judge, each with the placeholder to add.
+
+    Numbered answers run on from A's turns to B's ({answer_1} is A's first turn, {answer_2} B's
+    for single-turn questions, A's second for two-turn ones), so only a placeholder set that
+    cannot show both sides whatever the turns is refused here; judging.plan checks the rest
+    once the turns are known.
+    """
+    numbered = [int(m.group(1)) for m in map(_NUMBERED_ANSWER.fullmatch, used) if m]
+    shows = {
+        "the question": "QUESTION" in used or any(name.startswith("question_") for name in used),
+        "assistant A's answer": "ANSWER_A" in used or bool(numbered),
+        "assistant B's answer": "ANSWER_B" in used or (max(numbered, default=1) >= 2
+                                                       and ("ANSWER_A" in used or len(numbered) >= 2)),
+    }
+    hints = {"the question": "{QUESTION} (or {question_1})", "assistant A's answer": "{ANSWER_A} (or {answer_1})",
+             "assistant B's answer": "{ANSWER_B} (or {answer_2})"}
+    return [(what, hints[what]) for what, shown in shows.items() if not shown]
 
 
 @dataclass(frozen=True)
@@ -427,6 +451,10 @@ def _names(doc: Document, raw: dict, key: str) -> tuple[str, ...]:
     value = raw.get(key)
     if isinstance(value, str):
         return (check_name(value, key, doc.path, doc.line(key)),)
+    if value is None:
+        raise doc.error("missing key (expected a model name or a list of them)", key)
+    if not isinstance(value, list):
+        raise doc.error(f"expected a model name or a list of them, got {value!r}", key)
     return model_list(doc, raw, key)
 
 
@@ -437,6 +465,7 @@ def _templates(doc: Document, raw: dict, keys: tuple, default: tuple[str, ...], 
     templates = [value] if isinstance(value, str) else value
     if not isinstance(templates, list) or not templates or not all(isinstance(t, str) for t in templates):
         raise doc.error("expected a template string or a non-empty list of them", *keys, "prompt_template")
+    used: set[str] = set()
     for i, template in enumerate(templates):
         where = (*keys, "prompt_template") + ((i,) if isinstance(value, list) else ())
         try:
@@ -450,6 +479,11 @@ def _templates(doc: Document, raw: dict, keys: tuple, default: tuple[str, ...], 
                                 *where)
             if _REF_PLACEHOLDER.fullmatch(name) and not reference:
                 raise doc.error(f"{{{name}}} needs a reference answer: set reference: true and ref_model", *where)
+            used.add(name)
+    left_out = _left_out(used)
+    if left_out:  # a judge asked about answers it is not shown still returns verdicts, all of them worthless
+        raise doc.error("the prompt never shows the judge " + " and ".join(what for what, _ in left_out)
+                        + ": use " + " and ".join(hint for _, hint in left_out), *keys, "prompt_template")
     return tuple(templates)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from utils.battles import label_verdict
@@ -31,7 +31,7 @@ from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_patter
 from utils.errors import InputError
 from utils.names import diagnostics_file, judgment_file
 from utils.rating import TIE, WINNER_A
-from utils.records import LABELS, Answer, Game, Judgment, Question, record_uid
+from utils.records import LABELS, Answer, Game, Judgment, Question, missing_games, record_uid
 from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
 from utils.store import JsonlStore, atomic_write, closed_on_error
 
@@ -139,24 +139,30 @@ def _json_verdict(text: str) -> str | None:
     except ValueError:
         return None
     verdict = obj.get("verdict") if isinstance(obj, dict) else None
-    return verdict.strip() if isinstance(verdict, str) and verdict.strip() in LABELS else None
+    return verdict.strip() if isinstance(verdict, str) and is_label(verdict.strip()) else None
+
+
+def is_label(text: str) -> bool:
+    """One of the five labels, or one of their mirror spellings (``B<A`` is ``A>B``)."""
+    return label_verdict(0, text) is not None
 
 
 def extract_label(text: str, patterns: tuple[str, ...]) -> tuple[str | None, int]:
-    """(label, number of distinct labels found) in a judge's text.
+    """(label, number of distinct verdicts found) in a judge's text.
 
     A JSON reply's ``verdict`` decides when there is one (its reasoning may
     quote labels). Otherwise the patterns are tried in order and the first
-    that finds anything decides: one distinct label is the verdict, several
-    make it missing (the judge contradicted itself). ``(None, 0)``: nothing
-    found yet, worth asking again.
+    that finds a label decides: one verdict (however often, in whichever
+    spelling) is the verdict, kept as first written; several make it missing
+    (the judge contradicted itself). A match outside the vocabulary (``A>>>B``)
+    is no label. ``(None, 0)``: nothing found yet, worth asking again.
     """
     found = [v for v in map(_json_verdict, (text, *text.split("\n\n"))) if v]
     for pattern in patterns:
         if found:
             break
-        found = [m.strip("\n") for m in compile_pattern(pattern).findall(text) if m]
-    distinct = set(found)
+        found = [m for m in (m.strip("\n") for m in compile_pattern(pattern).findall(text)) if is_label(m)]
+    distinct = {label_verdict(0, label) for label in found}
     return (found[0] if len(distinct) == 1 else None), len(distinct)
 
 
@@ -171,6 +177,20 @@ class Pairing:
     baseline: Answer
     reference: Answer | None
     prompt: JudgePrompt
+    stored: dict | None = None  # an earlier run's judgment that lacks a game: only that game is played
+
+    def games_to_play(self) -> list[int]:
+        return [0, 1] if self.stored is None else missing_games(self.stored)
+
+    def record(self, judgment: Judgment) -> dict:
+        """What to store: the new judgment, or the stored one with the games just played filled in."""
+        if self.stored is None:
+            return judgment.to_json()
+        games = list(self.stored["games"]) + [None] * (2 - len(self.stored["games"]))
+        for g, game in enumerate(judgment.games):
+            if game is not None:
+                games[g] = game.to_json()
+        return {**self.stored, "games": games}
 
 
 async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgePrompt, fields: dict) -> Game:
@@ -199,14 +219,28 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
                 repaired={"lone_surrogates": repaired} if repaired else None)
 
 
-async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings, p: Pairing) -> Judgment:
-    """Both games of one pairing, sent together: game 1 baseline first, game 2 the model first."""
-    games = await asyncio.gather(
-        play_game(client, settings, p.prompt, prompt_fields(p.question, p.baseline, p.answer, p.reference)),
-        play_game(client, settings, p.prompt, prompt_fields(p.question, p.answer, p.baseline, p.reference)),
-    )
-    return Judgment(uid=p.question.uid, model=p.answer.model, judge=judge, games=list(games),
-                    baseline=p.baseline.model, category=p.question.category)
+async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings,
+                        p: Pairing) -> tuple[Judgment, dict[int, BaseException]]:
+    """The games a pairing still needs, sent together: game 1 baseline first, game 2 the model first.
+
+    Returns the judgment, with None for each game not played, and the error of
+    each game that failed: one game failing does not throw the other away.
+    """
+    orders = ((p.baseline, p.answer), (p.answer, p.baseline))
+    wanted = p.games_to_play()
+    results = await asyncio.gather(
+        *(play_game(client, settings, p.prompt, prompt_fields(p.question, *orders[g], p.reference)) for g in wanted),
+        return_exceptions=True)
+    games: list[Game | None] = [None, None]
+    errors: dict[int, BaseException] = {}
+    for g, result in zip(wanted, results):
+        if isinstance(result, BaseException):
+            errors[g] = result
+        else:
+            games[g] = result
+    judgment = Judgment(uid=p.question.uid, model=p.answer.model, judge=judge, games=games,
+                        baseline=p.baseline.model, category=p.question.category)
+    return judgment, errors
 
 
 # ---------------------------------------------------------------- diagnostics
@@ -215,7 +249,8 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
 def diagnostics(records: list[dict]) -> dict:
     """How a judge behaved on one model's judgments (both layouts, as stored).
 
-    * ``missing_share``: games without a usable label, over all games;
+    * ``missing_share``: games without a usable label, over all games played
+      (a null game, whose request failed, is left out of every figure);
     * ``tie_rate``: ties over games with a label;
     * ``position_consistency``: over questions whose two games both have a
       label, the share where they name the same winner once game 2 is
@@ -227,6 +262,8 @@ def diagnostics(records: list[dict]) -> dict:
     for rec in records:
         outcomes = []
         for g, game in enumerate((rec.get("games") or [])[:2]):
+            if game is None:  # not played (its request failed): nothing the judge did
+                continue
             games += 1
             label = game.get("score") if isinstance(game, dict) else None
             verdict = label_verdict(g, label)
@@ -272,6 +309,8 @@ class JudgeRun:
     missing_reference: int = 0
     own_baseline: int = 0  # questions whose baseline is this model: nothing to compare
     judged: int = 0
+    completed: int = 0  # stored judgments that lacked a game and now have both
+    incomplete: int = 0  # judgments stored with a game still missing (its request failed)
     null_labels: int = 0
 
 
@@ -303,14 +342,16 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
     with closed_on_error([]) as opened:
         for judge in settings.judge_models:
             for model in settings.model_list:
-                store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid).open()
+                store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid,
+                                   rank=lambda record: -len(missing_games(record))).open()
                 opened.append(store)
                 run = JudgeRun(judge, model, store, [], 0)
                 runs.append(run)
                 for q in questions:
                     prompt = settings.prompt_for(q.category)
                     baseline = prompt.baseline_model
-                    if q.uid in store.records:
+                    stored = store.records.get(q.uid)
+                    if stored is not None and not _completable(stored, baseline):
                         run.done_before += 1
                     elif model == baseline:
                         run.own_baseline += 1
@@ -322,10 +363,34 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                         run.missing_reference += 1
                     else:
                         pairing = Pairing(q, answers[model][q.uid], answers[prompt.baseline_model][q.uid],
-                                          reference.get(q.uid), prompt)
+                                          reference.get(q.uid), prompt, stored)
                         _check_renders(pairing, rendered, settings.path)
                         run.todo.append(pairing)
     return runs
+
+
+def identical_answers(answers: dict[str, dict[str, Answer]], models: list[str],
+                      judged: set[str]) -> list[tuple[str, str, int]]:
+    """(model, model, questions shared) for every pair whose answers are the same text on every shared question.
+
+    Only pairs that include a model to be judged count (two baselines may agree). Such a pair
+    usually means an answer file was copied under another model's name.
+    """
+    out = []
+    for i, first in enumerate(models):
+        for second in models[i + 1:]:
+            if first not in judged and second not in judged:
+                continue
+            mine, theirs = answers.get(first, {}), answers.get(second, {})
+            shared = mine.keys() & theirs.keys()
+            if shared and all(mine[uid].turns == theirs[uid].turns for uid in shared):
+                out.append((first, second, len(shared)))
+    return out
+
+
+def _completable(stored: dict, baseline: str) -> bool:
+    """Whether a stored judgment lacks a game we can play now (against the same baseline)."""
+    return bool(missing_games(stored)) and stored.get("baseline", baseline) in (baseline, "", None)
 
 
 def _check_renders(p: Pairing, seen: set[tuple], settings_path: str) -> None:
@@ -342,7 +407,25 @@ def _check_renders(p: Pairing, seen: set[tuple], settings_path: str) -> None:
         except InputError as err:
             raise InputError(f"{err.message} (question {p.question.uid}, model {p.answer.model})",
                              settings_path, key=err.key) from None
+        left_out = _left_out(p)
+        if left_out:
+            raise InputError(f"the prompt never shows the judge {' and '.join(left_out)} of question "
+                             f"{p.question.uid} ({len(p.question.turns)} turns; numbered answers count A's turns "
+                             "first, then B's)", settings_path, key="prompt_template")
         seen.add(shape)
+
+
+def _left_out(p: Pairing) -> list[str]:
+    """What game 1's prompt would not show for this pairing's numbers of turns (the config checked the names)."""
+    marks = {"the question": "\0question\0", "assistant A's answer": "\0A\0", "assistant B's answer": "\0B\0"}
+    question = replace(p.question, turns=tuple(marks["the question"] for _ in p.question.turns))
+    first = replace(p.baseline, turns=[marks["assistant A's answer"]] * len(p.baseline.turns))
+    second = replace(p.answer, turns=[marks["assistant B's answer"]] * len(p.answer.turns))
+    shown = "".join(m["content"] for m in render_game(p.prompt, prompt_fields(question, first, second, p.reference),
+                                                      False))
+    empty = {"the question": not p.question.turns, "assistant A's answer": not first.turns,
+             "assistant B's answer": not second.turns}  # nothing to show is not left out
+    return [what for what, mark in marks.items() if mark not in shown and not empty[what]]
 
 
 async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict[str, ModelConfig],
@@ -350,16 +433,25 @@ async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict
     clients = {name: ModelClient(cfg) for name, cfg in judges.items()}
 
     async def one(run: JudgeRun, pairing: Pairing, bar, writer: Writer) -> None:
-        try:
-            judgment = await judge_pairing(clients[run.judge], run.judge, settings, pairing)
-        except RequestFailed as err:
-            summary.failures.append(Failure(f"{run.judge} / {run.model}", pairing.question.uid, err.reason))
+        judgment, errors = await judge_pairing(clients[run.judge], run.judge, settings, pairing)
+        played = [g for g in judgment.games if g is not None]
+        if played:  # paid for: stored even when the other game failed, which a rerun then plays alone
+            record = pairing.record(judgment)
+            complete = not missing_games(record)
+            run.judged += pairing.stored is None and complete
+            run.completed += pairing.stored is not None and complete
+            run.incomplete += not complete
+            run.null_labels += sum(g.score is None for g in played)
+            await writer.put(run.store, record)
+        for err in errors.values():
+            if not isinstance(err, RequestFailed):
+                raise err
+        if errors:
+            g, err = next(iter(errors.items()))
+            reason = err.reason if len(errors) == 2 else f"game {g + 1}: {err.reason}"
+            summary.failures.append(Failure(f"{run.judge} / {run.model}", pairing.question.uid, reason))
             bar.write(f"failed: judge {run.judge}, model {run.model}, question {pairing.question.uid}: "
-                      f"{err.reason}", file=sys.stderr)
-        else:
-            run.judged += 1
-            run.null_labels += sum(g.score is None for g in judgment.games)
-            await writer.put(run.store, judgment.to_json())
+                      f"{reason}", file=sys.stderr)
         bar.update(1)
 
     bars = [progress(len(r.todo), f"{r.judge} / {r.model}", i, "judgment") for i, r in enumerate(runs)]

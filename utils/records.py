@@ -87,13 +87,24 @@ class Judgment:
     uid: str
     model: str
     judge: str
-    games: list[Game]
+    games: list[Game | None]  # None: a game not played (its request failed for good); a rerun plays it
     baseline: str = ""
     category: str = ""
 
     def to_json(self) -> dict:
         return {"uid": self.uid, "category": self.category, "judge": self.judge, "model": self.model,
-                "baseline": self.baseline, "games": [g.to_json() for g in self.games]}
+                "baseline": self.baseline, "games": [None if g is None else g.to_json() for g in self.games]}
+
+
+def missing_games(record: dict) -> list[int]:
+    """Which of the two games a stored judgment lacks: null or absent (0 is game 1, 1 is game 2).
+
+    A record whose ``games`` is not a list is not ours to complete; the readers report it.
+    """
+    games = record.get("games")
+    if not isinstance(games, list):
+        return []
+    return [g for g in (0, 1) if g >= len(games) or games[g] is None]
 
 
 # ---------------------------------------------------------------- reading

@@ -1,6 +1,6 @@
 """Crash-safe JSON-lines files: one writer, append-and-fsync, resume, a final ordered rewrite.
 
-Answers and judgments are paid for, so the file that holds them follows four rules:
+Answers and judgments are paid for, so the file that holds them follows these rules:
 
 * one run at a time: ``open`` takes an exclusive lock (``flock`` on a sidecar
   ``<file>.lock``, removed again by ``close``; see ``_lock`` for why that is
@@ -14,13 +14,19 @@ Answers and judgments are paid for, so the file that holds them follows four rul
   line is kept (a last line that is a whole record and only lacks its newline
   is kept too);
 * ``finish`` rewrites the file once, in the order asked for, one record per
-  key (the first one written wins: it is the one that was paid for first), to
+  key (the one loading would keep: the first written, it was paid for first), to
   a temporary file that is renamed over the old one; the temporary file of a
-  run killed during that rewrite is removed by the next ``open``.
+  run killed during that rewrite is removed by the next ``open``;
+* a record can be completed (a judgment whose second game failed gets that
+  game in a later run): the complete record is appended like any other, and
+  whenever a key has several lines, loading keeps the one ``rank`` puts
+  highest (the first among equals). So a run killed between that append and
+  the final rewrite loses neither the old game nor the new one.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -113,6 +119,17 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+def _cannot_write(err: OSError, path: Path) -> InputError:
+    """One line naming the place that cannot be written (a read-only folder, a folder where a file belongs, ...)."""
+    if err.errno in (errno.EEXIST, errno.ENOTDIR):
+        why = "this is a file where a folder for the output files belongs; move it away"
+    elif err.errno == errno.EISDIR:
+        why = "this is a folder where an output file belongs; move it away"
+    else:
+        why = f"cannot write the output file here ({err.strerror or err}); make the folder writable"
+    return InputError(f"{why} or choose another --data-dir", err.filename or path)
+
+
 @contextlib.contextmanager
 def closed_on_error(stores: list["JsonlStore"]) -> Iterator[list["JsonlStore"]]:
     """Yield ``stores``; on an error or interrupt in the block, close those in it by then and re-raise.
@@ -130,9 +147,11 @@ def closed_on_error(stores: list["JsonlStore"]) -> Iterator[list["JsonlStore"]]:
 class JsonlStore:
     """The records of one output file, keyed by ``key(record)`` (the question id)."""
 
-    def __init__(self, path: Path | str, key: Callable[[dict], str | None]):
+    def __init__(self, path: Path | str, key: Callable[[dict], str | None],
+                 rank: Callable[[dict], int] | None = None):
         self.path = Path(path)
         self.key = key
+        self.rank = rank or (lambda record: 0)  # how complete a record is: a higher rank replaces a lower
         self.records: dict[str, dict] = {}
         self._lock_fd: int | None = None
         self._fd: int | None = None
@@ -144,12 +163,23 @@ class JsonlStore:
     # ------------------------------------------------------------ opening
 
     def open(self) -> "JsonlStore":
-        """Lock the file, clear what a killed rewrite left, load what earlier runs completed."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock()
+        """Lock the file, clear what a killed rewrite left, load what earlier runs completed.
+
+        A place we cannot write to is an InputError here, before any request
+        is paid for, not an OSError at the first append.
+        """
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock()
+        except OSError as err:
+            raise _cannot_write(err, self.path) from None
         try:
             self._remove_leftover_temporaries()
             self._load()
+            self._check_writable()
+        except OSError as err:
+            self.close()
+            raise _cannot_write(err, self.path) from None
         except BaseException:
             self.close()
             raise
@@ -230,7 +260,15 @@ class JsonlStore:
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
                 raise InputError(f"not a JSON line ({err}); fix or remove the line and run again",
                                  self.path, lineno) from None
-            self.records.setdefault(self.key(json_object(record, self.path, lineno)), record)
+            key = self.key(json_object(record, self.path, lineno))
+            if self._improves(key, record):
+                self.records[key] = record
+
+    def _check_writable(self) -> None:
+        """Fail now if appending to the file, or the final rewrite beside it, would fail later."""
+        if self.path.exists():
+            open(self.path, "ab").close()
+        tempfile.TemporaryFile(dir=self.path.parent).close()
 
     def _whole_record(self, raw: bytes) -> bool:
         """Whether ``raw`` is a complete record: a JSON object that has a key (a cut-off line never parses)."""
@@ -270,7 +308,7 @@ class JsonlStore:
         On a ``StorageError`` the records that did fit are stored (and in
         ``records``), the others are not.
         """
-        fresh = [r for r in records if self.key(r) not in self.records]
+        fresh = [r for r in records if self._improves(self.key(r), r)]
         if not fresh:
             return
         lines = [dump_line(r) for r in fresh]
@@ -286,6 +324,11 @@ class JsonlStore:
             return
         for r in fresh:
             self.records[self.key(r)] = r
+
+    def _improves(self, key: str, record: dict) -> bool:
+        """Whether ``record`` is kept for ``key``: the first one, or one more complete than the one held."""
+        held = self.records.get(key)
+        return held is None or self.rank(record) > self.rank(held)
 
     def finish(self, order: list[str]) -> None:
         """Rewrite the file in ``order`` (records for other keys follow, never dropped) and unlock."""
