@@ -1,9 +1,9 @@
 """Judgment files -> battles, the battles file, and the answers' style features.
 
 A battle is one counted comparison of the baseline (model_a) with a model
-(model_b) on a question, won by model_a, model_b or tied (DESIGN.md, "the
-rating math"). Game 1 has the baseline as assistant A; game 2 is swapped, so
-its label is mirrored. A strong verdict (``>>``) counts ``weight`` times, a
+(model_b) on a question, won by model_a, model_b or tied
+(docs/design.md#battles). Game 1 has the baseline as assistant A; game 2 is
+swapped, so its label is mirrored. A strong verdict (``>>``) counts ``weight`` times, a
 missing verdict not at all.
 
 Judgment directories reach half a gigabyte, almost all of it judge text that

@@ -1,8 +1,8 @@
 """The rating math: Bradley-Terry fits, style control, bootstrap weights, intervals.
 
 Pure functions on numpy arrays, no I/O, so every piece can be checked against
-hand-computed cases and timed alone. The numbers follow DESIGN.md ("the rating
-math"), which is what Arena-Hard v0.1 computes:
+hand-computed cases and timed alone. The numbers follow docs/design.md#rating-v01,
+which is what Arena-Hard v0.1 computes:
 
 * every battle enters the logistic regression twice; a tie once as a win for
   A and once as a win for B. Here that is one row per *kind* of battle with a

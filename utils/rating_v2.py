@@ -1,6 +1,6 @@
 """The rating math of Arena-Hard v2.0: weighted win rates, a per-model bootstrap, v2's style features.
 
-Pure functions on numpy arrays (DESIGN.md, "Arena-Hard v2.0 method"). An
+Pure functions on numpy arrays (docs/design.md#rating-v2). An
 *outcome unit* is one counted game from the model's side: s = 1 for a win,
 0.5 for a tie, 0 for a loss, with a count (a strong verdict counts ``weight``
 times, which is ``weight`` units). Unlike v0.1 nothing is fitted for the plain

@@ -1,6 +1,6 @@
 """The vocabulary every module passes around: questions, answers, games, judgments.
 
-Two layouts of the same records exist in published data (see DESIGN.md):
+Two layouts of the same records exist in published data (see docs/design.md#file-formats):
 the 2024 layout (``question_id`` / ``turns`` / ``choices`` / ``conv_metadata``)
 and the 2025 layout (``uid`` / ``prompt`` / ``messages`` / ``metadata``). The
 readers accept both, record by record, and the writers emit the 2025 layout.
