@@ -21,15 +21,16 @@ from pathlib import Path
 
 import orjson
 
-from utils.battles import (Background, battle_features, judgment_files, load_battles, read_answer_info,
-                           read_answers_info, read_judgment_battles, read_judgment_outcomes, save_battles)
+from utils.battles import (Background, battle_features, judgment_files, length_warnings, load_battles,
+                           read_answer_info, read_answers_info, read_judgment_battles, read_judgment_outcomes,
+                           save_battles)
 from utils.errors import InputError, run_cli
 from utils.leaderboard import (V2_BASELINES, RunSettings, bootstrap_records, category_baselines, category_index,
-                               compute_leaderboard, compute_v2_leaderboard, read_saved_bootstrap, render_table,
-                               saved_rounds, write_csv, write_original_csv)
+                               check_bootstrap_memory, compute_leaderboard, compute_v2_leaderboard,
+                               read_saved_bootstrap, render_table, saved_rounds, write_csv, write_original_csv)
 from utils.names import check_name, judgment_dir, question_file, stem_to_name
 from utils.records import read_questions
-from utils.store import atomic_write
+from utils.store import atomic_write, check_writable
 
 BATTLES_FILE = "arena_hard_battles.jsonl"
 BOOTSTRAP_FILE = "bootstrapping_results.jsonl"
@@ -69,7 +70,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--load-bootstrap", action="store_true", help="reuse data/bootstrapping_results.jsonl")
     p.add_argument("--show-elo", action="store_true", help="show Elo-scale ratings instead of win rates")
     p.add_argument("--weight", type=int, default=3, help="how many battles a strong verdict (>>) counts as")
-    p.add_argument("--num-rounds", type=int, default=100, help="bootstrap rounds")
+    p.add_argument("--num-rounds", type=int, default=100,
+                   help="bootstrap rounds (at least 2; refused when their results would not fit in memory)")
     p.add_argument("--output", action="store_true", help="also write leaderboard/arena_hard_leaderboard_YYYYMMDD.csv")
     p.add_argument("--first-game-only", action="store_true", help="ignore game 2 (the swapped positions)")
     style = p.add_mutually_exclusive_group()
@@ -81,7 +83,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--csv", metavar="PATH", help="write the table with bounds, ratings, coverage and settings")
     p.add_argument("--confidence", type=float, default=argparse.SUPPRESS,
                    help=f"interval level in percent ({_default_help('confidence')})")
-    p.add_argument("--seed", type=int, default=42, help="bootstrap seed (same inputs and seed, same table)")
+    p.add_argument("--seed", type=int, default=42, help="bootstrap seed, 0 or more (same inputs and seed, same table)")
     p.add_argument("--bootstrap-unit", choices=("battle", "question"), default="battle",
                    help="resample single battles (the original; arena-hard-v2: single outcome units) or whole "
                         "questions with all their battles")
@@ -109,8 +111,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         if len(args.baseline) > 1:
             raise InputError("give one baseline with --method arena-hard-v0.1", key="--baseline")
         args.baseline = args.baseline[0]
-    if args.num_rounds < 1 and not args.load_bootstrap:
-        raise InputError(f"must be at least 1, got {args.num_rounds}", key="--num-rounds")
+    if args.num_rounds < 2 and not args.load_bootstrap:
+        raise InputError(f"must be at least 2 (an interval needs several bootstrap rounds; 100 is usual), got "
+                         f"{args.num_rounds}", key="--num-rounds")
+    if args.seed < 0:
+        raise InputError(f"must be 0 or more (numpy's random generators take no negative seed), got {args.seed}",
+                         key="--seed")
     if not 0 < args.confidence < 100:
         raise InputError(f"must be between 0 and 100, got {args.confidence}", key="--confidence")
     return args
@@ -118,6 +124,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    # the files asked for are checked now, not found unwritable after a long bootstrap
+    for flag, path in (("--csv", args.csv), ("--html", args.html)):
+        if path:
+            check_writable(Path(path), flag)
+    if args.output:
+        check_writable(Path("leaderboard") / "arena_hard_leaderboard.csv", "--output")
     data_dir = Path(args.data_dir)
     style = "style" if args.style_control else "length" if args.length_control_only else \
         "markdown" if args.markdown_control_only else None
@@ -132,6 +144,7 @@ def main(argv=None) -> int:
 
     qfile = question_file(data_dir, args.bench_name)
     questions = read_questions(qfile) if qfile.is_file() else []
+    question_ids = [q.uid for q in questions] if questions else None  # before --category: every known id
     wanted = set(args.category or ())
     if wanted:
         questions = [q for q in questions if q.category in wanted]
@@ -139,6 +152,7 @@ def main(argv=None) -> int:
 
     style_from_battles: dict = {}
     answers: dict = {}
+    not_saved: list[str] = []  # files of data/ that could not be written, and why
     if args.load_battles:
         battles, style_from_battles = load_battles(data_dir / BATTLES_FILE)
         if wanted and category_of:
@@ -151,17 +165,21 @@ def main(argv=None) -> int:
         # the answers of the models the judgment files are named after, read on the other core meanwhile
         expected = [args.baseline] + [stem_to_name(f.stem) for f in files]
         with Background(lambda: read_answers_info(data_dir, args.bench_name, expected)) as reading_answers:
-            battles = read_judgment_battles(files, args.baseline, args.weight, args.first_game_only, keep)
+            battles = read_judgment_battles(files, args.baseline, args.weight, args.first_game_only, keep,
+                                            question_ids)
             answers = reading_answers.result()
+        for warning in battles.skipped.warnings(qfile):
+            print(warning, file=sys.stderr)
         if len(battles):
-            save_battles(battles, data_dir / BATTLES_FILE)
+            _save(lambda: save_battles(battles, data_dir / BATTLES_FILE), data_dir / BATTLES_FILE, not_saved)
 
-    for m in battles.models:
+    shown = list(dict.fromkeys([*battles.models, *battles.judged]))
+    for m in shown:
         if m not in answers:
             answers[m] = read_answer_info(data_dir, args.bench_name, m)
         elif isinstance(answers[m], InputError):
             raise answers[m]
-    answers = {m: answers[m] for m in battles.models}
+    answers = {m: answers[m] for m in shown}
     avg_tokens = {m: info.avg_tokens for m, info in answers.items() if info}
     features = None
     if style and len(battles):
@@ -175,21 +193,60 @@ def main(argv=None) -> int:
         loaded = read_saved_bootstrap(boot_path, args.baseline)
         settings.bootstrap_loaded_from = str(boot_path)
         settings.rounds = saved_rounds(loaded)
+    else:
+        _check_memory(settings.rounds, len(battles.models), 1)
+    for warning in length_warnings(answers, shown, data_dir, args.bench_name):
+        print(warning, file=sys.stderr)
 
     board = compute_leaderboard(battles, settings, avg_tokens, [q.uid for q in questions] or None, features, loaded)
     sys.stdout.write(render_table(board, show_elo=args.show_elo))
 
     if not args.load_bootstrap:
-        atomic_write(boot_path, b"".join(orjson.dumps(r) + b"\n" for r in bootstrap_records(board)), durable=False)
-    if args.csv:
-        write_csv([board], Path(args.csv))
-    if args.html:
-        from utils.html_report import write_html_report  # matplotlib and friends: only when asked for
-        print(f"wrote {write_html_report(Path(args.html), [board], data_dir)}")
+        records = bootstrap_records(board)
+        _save(lambda: atomic_write(boot_path, b"".join(orjson.dumps(r) + b"\n" for r in records), durable=False),
+              boot_path, not_saved)
+    if not_saved:
+        print(f"warning: could not save {'; '.join(not_saved)}: the table above is complete, but --load-battles "
+              "and --load-bootstrap will not find this run's files", file=sys.stderr)
+    _write_outputs(args, [board], data_dir)
     if args.output:
-        path = write_original_csv(board, Path("leaderboard"), show_elo=args.show_elo)
+        path = _writing(lambda: write_original_csv(board, Path("leaderboard"), show_elo=args.show_elo),
+                        Path("leaderboard"), "--output")
         print(f"wrote {path}")
     return 0
+
+
+def _save(write, path: Path, not_saved: list[str]) -> None:
+    """Run ``write``; if the file cannot be written, note why in ``not_saved`` instead of failing the run."""
+    try:
+        write()
+    except OSError as err:
+        not_saved.append(f"{path} ({err.strerror or err})")
+
+
+def _writing(write, path: Path, flag: str):
+    """``write()``, with a failure to write ``path`` reported as the InputError of ``flag``."""
+    try:
+        return write()
+    except OSError as err:
+        raise InputError(f"cannot write the file ({err.strerror or err})", path, key=flag) from None
+
+
+def _write_outputs(args, boards: list, data_dir: Path) -> None:
+    """The --csv and --html files asked for."""
+    if args.csv:
+        _writing(lambda: write_csv(boards, Path(args.csv)), Path(args.csv), "--csv")
+    if args.html:
+        from utils.html_report import write_html_report  # matplotlib and friends: only when asked for
+        path = _writing(lambda: write_html_report(Path(args.html), boards, data_dir), Path(args.html), "--html")
+        print(f"wrote {path}")
+
+
+def _check_memory(rounds: int, models: int, tables: int) -> None:
+    """Refuse a bootstrap that cannot fit in this machine's memory; warn about one that takes much of it."""
+    warning = check_bootstrap_memory(rounds, models, tables)
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
@@ -199,8 +256,11 @@ def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
     files = judgment_files(data_dir, args.bench_name, list(settings.judges))
     expected = [*V2_BASELINES.values(), *(stem_to_name(f.stem) for f in files)]
     with Background(lambda: read_answers_info(data_dir, args.bench_name, expected)) as reading_answers:
-        rows = read_judgment_outcomes(files, args.weight, {q.uid: q.category for q in questions})
+        rows = read_judgment_outcomes(files, args.weight, {q.uid: q.category for q in questions},
+                                      [q.uid for q in questions] if questions else None)
         answers = reading_answers.result()
+    for warning in rows.skipped.warnings(qfile):
+        print(warning, file=sys.stderr)
     index = category_index(questions, rows)
     wanted, baselines = _v2_categories(args, index)
     for model in dict.fromkeys([*rows.models, *baselines.values()]):
@@ -208,6 +268,7 @@ def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
             answers[model] = read_answer_info(data_dir, args.bench_name, model)
         if isinstance(answers[model], InputError):
             raise answers[model]
+    _check_memory(settings.rounds, len(rows.models) + 1, len(wanted))
     computed = [compute_v2_leaderboard(rows, replace(settings, baseline=baselines[c], categories=(c,)), index,
                                        answers, data_dir) for c in wanted]
     boards = []
@@ -225,12 +286,11 @@ def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
     if not boards:
         raise InputError("no category has counted judgments",
                          judgment_dir(data_dir, args.bench_name, settings.judges[0]))
+    shown = list(dict.fromkeys(r.model for board in boards for r in board.rows))
+    for warning in length_warnings(answers, shown, data_dir, args.bench_name):
+        print(warning, file=sys.stderr)
     sys.stdout.write("\n".join(render_table(board) for board in boards))
-    if args.csv:
-        write_csv(boards, Path(args.csv))
-    if args.html:
-        from utils.html_report import write_html_report
-        print(f"wrote {write_html_report(Path(args.html), boards, data_dir)}")
+    _write_outputs(args, boards, data_dir)
     return 0
 
 

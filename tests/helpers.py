@@ -43,10 +43,14 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def run_script(script: str, *args, env: dict | None = None, timeout: float = 300, cwd: Path = ROOT,
-               **kwargs) -> subprocess.CompletedProcess:
-    """Run one of the three entry points (or ``-m module``) in a fresh Python process."""
+               prefix: list[str] | tuple = (), **kwargs) -> subprocess.CompletedProcess:
+    """Run one of the three entry points (or ``-m module``) in a fresh Python process.
+
+    ``prefix``: a command the process is started under (e.g. ``setpriv ...``).
+    """
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    cmd = [sys.executable, *(script.split() if script.startswith("-m ") else [str(ROOT / script)]), *map(str, args)]
+    cmd = [*prefix, sys.executable, *(script.split() if script.startswith("-m ") else [str(ROOT / script)]),
+           *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd, **kwargs)
 
 

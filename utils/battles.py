@@ -28,8 +28,9 @@ import orjson
 from utils.errors import InputError
 from utils.names import answer_file, judgment_dir, stem_to_name
 from utils.rating import TARGET, TIE, WINNER_A, WINNER_B
-from utils.records import json_object
+from utils.records import answer_texts, json_object
 from utils.store import atomic_write
+from utils.style import token_lengths
 
 WINNER_NAMES = ("model_a", "model_b", "tie")
 _WINNER_CODES = {"model_a": WINNER_A, "model_b": WINNER_B, "tie": TIE, "tie (bothbad)": TIE}
@@ -58,6 +59,50 @@ def label_verdict(game_index: int, label: object) -> tuple[int, bool] | None:
     return _GAME_VERDICTS[game_index].get(label) if isinstance(label, str) else None
 
 
+EXAMPLE_IDS = 3  # question ids a warning about left-out records shows
+EXAMPLE_FILES = 3  # ... and files
+
+
+@dataclass
+class Skipped:
+    """Judgment records a reader left out, by file: ids the question file lacks, and repeats.
+
+    A repeat is a later record of a (judge, model, question) already read: the
+    first one counts, as the judgment store keeps the first record it paid for.
+    """
+    unknown: dict[str, list[str]] = field(default_factory=dict)  # file -> question ids not in the question file
+    repeated: dict[str, list[str]] = field(default_factory=dict)  # file -> question ids read before, in file order
+
+    def add(self, other: "Skipped") -> None:
+        """Append the records another reader left out (of files read after this one's)."""
+        for mine, theirs in ((self.unknown, other.unknown), (self.repeated, other.repeated)):
+            for source, ids in theirs.items():
+                mine.setdefault(source, []).extend(ids)
+
+    def warnings(self, question_path) -> list[str]:
+        """One warning line per kind of left-out record: how many, in which files, a few of their ids."""
+        out = []
+        if self.unknown:
+            out.append(f"warning: {_tally(self.unknown)} judgment records are of question ids that are not in "
+                       f"{question_path}: not counted ({_where(self.unknown)})")
+        if self.repeated:
+            out.append(f"warning: {_tally(self.repeated)} judgment records repeat a judge, model and question read "
+                       f"before: only the first record of each was counted ({_where(self.repeated)})")
+        return out
+
+
+def _tally(by_file: dict[str, list[str]]) -> int:
+    return sum(map(len, by_file.values()))
+
+
+def _where(by_file: dict[str, list[str]]) -> str:
+    files = [f"{len(ids)} in {source}" for source, ids in list(by_file.items())[:EXAMPLE_FILES]]
+    if len(by_file) > EXAMPLE_FILES:
+        files.append(f"{len(by_file) - EXAMPLE_FILES} more files")
+    examples = list(dict.fromkeys(q for ids in by_file.values() for q in ids))[:EXAMPLE_IDS]
+    return f"{', '.join(files)}; e.g. question {', '.join(examples)}"
+
+
 @dataclass
 class Battles:
     """Battles in columns; row i stands for ``count[i]`` identical counted battles."""
@@ -69,6 +114,10 @@ class Battles:
     question: np.ndarray
     count: np.ndarray
     sources: list[str] = field(default_factory=list)  # files they were read from, for messages
+    # model -> its judgment records read (selected, not left out), with or without a verdict; empty when the
+    # battles come from a battles file. A model here but not in ``models`` had no verdict at all.
+    judged: dict[str, int] = field(default_factory=dict)
+    skipped: Skipped = field(default_factory=Skipped)
 
     def __len__(self) -> int:
         return len(self.count)
@@ -81,17 +130,25 @@ class Battles:
         """The battles on the given question ids."""
         mask = np.array([self.questions[q] in keep for q in self.question.tolist()], bool)
         return Battles(self.models, self.questions, self.model_a[mask], self.model_b[mask], self.winner[mask],
-                       self.question[mask], self.count[mask], self.sources)
+                       self.question[mask], self.count[mask], self.sources, self.judged, self.skipped)
 
 
 class _Builder:
-    """Collects battles row by row, interning model and question names."""
+    """Collects battles row by row, interning model and question names.
+
+    Reading judgments it also keeps the questions of each (judge directory,
+    model) read, so that a repeated record is left out, how many records each
+    model has, and the records left out.
+    """
 
     def __init__(self):
         self.models: dict[str, int] = {}
         self.questions: dict[str, int] = {}
         self.cols: tuple[list, ...] = ([], [], [], [], [])
         self.parts: list[tuple[np.ndarray, ...]] = []  # rows merged from other builders, after ``cols``
+        self.seen: dict[tuple[str, str], set[str]] = {}  # (judge directory, model) -> question ids read
+        self.judged: dict[str, int] = {}
+        self.skipped = Skipped()
 
     def model(self, name: str) -> int:
         return self.models.setdefault(name, len(self.models))
@@ -104,14 +161,22 @@ class _Builder:
             col.append(value)
 
     def columns(self) -> tuple:
-        """Names and rows, compact enough to pass between processes."""
-        return list(self.models), list(self.questions), *self._arrays()
+        """Names, rows and what the records were, compact enough to pass between processes."""
+        return list(self.models), list(self.questions), *self._arrays(), self.judged, self.skipped, set(self.seen)
 
-    def merge(self, models: list[str], questions: list[str], a, b, winner, q, count) -> None:
-        """Append another builder's rows (its ``columns()``), as if they had been added here in order."""
+    def merge(self, models: list[str], questions: list[str], a, b, winner, q, count, judged: dict[str, int],
+              skipped: Skipped) -> None:
+        """Append another builder's rows (its ``columns()`` but the last), as if they had been added here in order.
+
+        Only right when it read no (judge directory, model) read here, so that
+        none of its records can repeat one of this builder's.
+        """
         to_model = np.array([self.model(m) for m in models], np.int64)
         to_question = np.array([self.question(x) for x in questions], np.int64)
         self.parts.append((to_model[a], to_model[b], winner, to_question[q], count))
+        for model, n in judged.items():
+            self.judged[model] = self.judged.get(model, 0) + n
+        self.skipped.add(skipped)
 
     def _arrays(self) -> list[np.ndarray]:
         own = [np.asarray(col, dtype=np.int64) for col in self.cols]
@@ -119,7 +184,7 @@ class _Builder:
 
     def build(self, sources: list[str]) -> Battles:
         a, b, w, q, c = self._arrays()
-        return Battles(list(self.models), list(self.questions), a, b, w, q, c, sources)
+        return Battles(list(self.models), list(self.questions), a, b, w, q, c, sources, self.judged, self.skipped)
 
 
 def json_lines(path: Path):
@@ -158,23 +223,29 @@ PARALLEL_BYTES = 64 << 20
 
 
 def read_judgment_battles(files: list[Path], baseline: str, weight: int = 3, first_game_only: bool = False,
-                          keep_question=None) -> Battles:
+                          keep_question=None, question_ids=None) -> Battles:
     """Battles from judgment files of either layout.
 
-    ``keep_question(qid, record)`` (optional) decides whether a judgment
-    counts, e.g. to select a category. The record's own ``baseline`` (2025
-    layout) names model_a when present; otherwise ``baseline``.
+    ``question_ids`` (the question file's, or None without one): a record of
+    another question id is left out. A later record of a (judge directory,
+    model, question) already read is left out too; the battles' ``skipped``
+    lists both. ``keep_question(qid, record)`` (optional) decides whether a
+    judgment counts, e.g. to select a category. The record's own ``baseline``
+    (2025 layout) names model_a when present; otherwise ``baseline``.
 
     A large directory is split in two by size: a forked child parses the
     second part while this process parses the first, and the child's rows
     are appended with its names re-interned, which gives exactly what reading
-    the files in order would.
+    the files in order would. Should records of one judge and model be in
+    both parts (which the one file per judge and model of our store never
+    gives), the files are read again, in order, here, to find the repeats.
     """
     if weight < 1:
         raise InputError(f"must be at least 1, got {weight}", key="--weight")
+    known = None if question_ids is None else frozenset(question_ids)
 
     def parse(part: list[Path]) -> _Builder:
-        return _read_judgment_files(part, baseline, weight, first_game_only, keep_question)
+        return _read_judgment_files(part, baseline, weight, first_game_only, keep_question, known)
 
     split = _halfway(files) if Background.available() else None
     if split is None:
@@ -182,7 +253,11 @@ def read_judgment_battles(files: list[Path], baseline: str, weight: int = 3, fir
     else:
         with Background(lambda: parse(files[split:]).columns()) as second_part:
             out = parse(files[:split])
-            out.merge(*second_part.result())
+            theirs = second_part.result()
+        if not out.seen.keys().isdisjoint(theirs[-1]):  # a model's records in both parts: may repeat
+            out = parse(files)
+        else:
+            out.merge(*theirs[:-1])
     return out.build([str(f) for f in files])
 
 
@@ -195,12 +270,16 @@ def _halfway(files: list[Path]) -> int | None:
 
 
 def _read_judgment_files(files: list[Path], baseline: str, weight: int, first_game_only: bool,
-                         keep_question) -> _Builder:
+                         keep_question, known: frozenset | None) -> _Builder:
     out = _Builder()
     games_used = 1 if first_game_only else 2
     strong_count = weight
+    seen, judged = out.seen, out.judged
     for path in files:
         stem_model = stem_to_name(path.stem)
+        source = str(path)
+        judge = os.path.dirname(source)
+        last_model, done = None, set()  # the question ids read of the model of the last record
         for line, rec in json_lines(path):
             qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
             if not isinstance(qid, (str, int)):
@@ -209,22 +288,31 @@ def _read_judgment_files(files: list[Path], baseline: str, weight: int, first_ga
             games = rec.get("games")
             if not isinstance(games, list):
                 raise InputError("expected a list of games", path, line, "games")
-            if keep_question is not None and not keep_question(qid, rec):
+            if known is not None and qid not in known:
+                out.skipped.unknown.setdefault(source, []).append(qid)
                 continue
             model = rec.get("model")
             model = model if isinstance(model, str) and model else stem_model
-            base = rec.get("baseline")
-            base = base if isinstance(base, str) and base else baseline
-            a = b = q = None
-            for g, game in enumerate(games[:games_used]):
-                label = game.get("score") if isinstance(game, dict) else None
-                verdict = label_verdict(g, label)
-                if verdict is None:  # missing or unreadable verdict: counts zero times
-                    continue
-                if a is None:
-                    a, b, q = out.model(base), out.model(model), out.question(qid)
-                winner, strong = verdict
-                out.add(a, b, winner, q, strong_count if strong else 1)
+            if model != last_model:
+                last_model, done = model, seen.setdefault((judge, model), set())
+            if qid in done:
+                out.skipped.repeated.setdefault(source, []).append(qid)
+                continue
+            done.add(qid)
+            if keep_question is None or keep_question(qid, rec):
+                judged[model] = judged.get(model, 0) + 1
+                base = rec.get("baseline")
+                base = base if isinstance(base, str) and base else baseline
+                a = b = q = None
+                for g, game in enumerate(games[:games_used]):
+                    label = game.get("score") if isinstance(game, dict) else None
+                    verdict = label_verdict(g, label)
+                    if verdict is None:  # missing or unreadable verdict: counts zero times
+                        continue
+                    if a is None:
+                        a, b, q = out.model(base), out.model(model), out.question(qid)
+                    winner, strong = verdict
+                    out.add(a, b, winner, q, strong_count if strong else 1)
     return out
 
 
@@ -322,21 +410,27 @@ def _features_from_battle_meta(meta: dict, side: str) -> tuple | None:
 class AnswerInfo:
     """What the table needs from one model's answer file."""
     path: Path
-    avg_tokens: int  # mean token length over the model's answers (0 when unknown)
+    avg_tokens: int | None  # mean token length over the answers whose length is known (None: of none)
     features: dict[str, tuple]  # question id -> (tokens, headers, lists, bold)
+    answers: int = 0
+    from_text: int = 0  # answers without a token length in their metadata, tokenized here
+    unknown: int = 0  # answers with neither a token length nor an answer text
 
 
 def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
     """Average answer length and style features of one model, or None without an answer file.
 
     The token length comes from the answer's style metadata (``conv_metadata``
-    or ``metadata``), or the 2024 layout's per-turn ``token_len``.
+    or ``metadata``), or the 2024 layout's per-turn ``token_len``; without
+    either, from the answer's text (``utils.style.token_lengths``, summed over
+    its assistant turns), all such answers in one batch.
     """
     path = answer_file(data_dir, bench, model)
     if not path.is_file():
         return None
-    tokens, features = [], {}
+    tokens, features, untold, unknown, answers = [], {}, [], 0, 0
     for line, rec in json_lines(path):
+        answers += 1
         qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
         meta = rec.get("metadata", rec.get("conv_metadata"))
         feats = _features(meta)
@@ -348,10 +442,58 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
                 length = None
         if length is not None:
             tokens.append(length)
+        else:
+            try:
+                turns = answer_texts(rec, path, line)[0]
+            except InputError:  # no readable text either
+                turns = []
+            if turns:
+                untold.append(turns)
+            else:
+                unknown += 1
         if feats is not None and qid is not None:
             features[str(qid)] = feats
-    avg = int(sum(tokens) / len(tokens)) if tokens else 0
-    return AnswerInfo(path, avg, features)
+    if untold:
+        lengths = iter(token_lengths([turn for turns in untold for turn in turns]))
+        tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
+    avg = int(sum(tokens) / len(tokens)) if tokens else None
+    return AnswerInfo(path, avg, features, answers, len(untold), unknown)
+
+
+def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:
+    """Warnings about the answer lengths of ``models`` that do not come from their answers' metadata.
+
+    One line each for: answer files without a token length in some answers'
+    metadata (counted from the text instead), answers with no length and no
+    text (left out of the average, n/a when that is all of them), and models
+    without an answer file (n/a).
+    """
+    counted, unknown, absent = [], [], []
+    for model in dict.fromkeys(models):
+        info = answers.get(model)
+        if info is None:
+            absent.append(str(answer_file(data_dir, bench, model)))
+            continue
+        if info.from_text:
+            counted.append(f"{info.path} ({info.from_text} of {info.answers})")
+        if info.unknown:
+            unknown.append(f"{info.path} ({info.unknown} of {info.answers}"
+                           f"{', average #tokens n/a' if info.avg_tokens is None else ''})")
+    out = []
+    if counted:
+        out.append(f"warning: answers without token_len metadata: their length was counted from the answer text "
+                   f"here (python -m utils.add_markdown_info stores it): {_listing(counted)}")
+    if unknown:
+        out.append(f"warning: answers with neither token_len metadata nor an answer text, left out of "
+                   f"average #tokens: {_listing(unknown)}")
+    if absent:
+        out.append(f"warning: no answer file, average #tokens n/a: {_listing(absent)}")
+    return out
+
+
+def _listing(items: list[str]) -> str:
+    return ", ".join(items[:EXAMPLE_FILES]) + (f" and {len(items) - EXAMPLE_FILES} more" if len(items) > EXAMPLE_FILES
+                                               else "")
 
 
 def read_answers_info(data_dir, bench: str, models) -> dict[str, AnswerInfo | None | InputError]:
@@ -525,6 +667,7 @@ class OutcomeRows:
     source: np.ndarray  # (n,) index into sources
     score: np.ndarray  # (n, 2)
     count: np.ndarray  # (n, 2)
+    skipped: Skipped = field(default_factory=Skipped)  # records left out: unknown question ids, repeats
 
     def __len__(self) -> int:
         return len(self.model)
@@ -535,24 +678,36 @@ class OutcomeRows:
         return self.count.sum(1) > 0
 
 
-def read_judgment_outcomes(files: list[Path], weight: int = 3, category_of: dict[str, str] | None = None
-                           ) -> OutcomeRows:
+def read_judgment_outcomes(files: list[Path], weight: int = 3, category_of: dict[str, str] | None = None,
+                           question_ids=None) -> OutcomeRows:
     """Every judgment row of ``files`` (either layout) as v2.0 outcome units.
 
     ``category_of`` maps question ids to the question file's category, for
-    rows that carry none. Large directories are parsed by two processes, as in
-    ``read_judgment_battles``; the parts are plain lists, joined in file order.
+    rows that carry none. ``question_ids`` and repeated records are handled as
+    in ``read_judgment_battles`` (left out, listed in ``skipped``). Large
+    directories are parsed by two processes, as there; the parts are plain
+    lists, joined in file order.
     """
     if weight < 1:
         raise InputError(f"must be at least 1, got {weight}", key="--weight")
+    known = None if question_ids is None else frozenset(question_ids)
     split = _halfway(files) if Background.available() else None
     if split is None:
-        cols = _read_outcome_files(files, 0, weight)
+        cols, _, skipped = _read_outcome_files(files, 0, weight, known)
     else:
-        with Background(lambda: _read_outcome_files(files[split:], split, weight)) as second_part:
-            cols = _read_outcome_files(files[:split], 0, weight)
-            for mine, theirs in zip(cols, second_part.result()):
-                mine.extend(theirs)
+        def second() -> tuple:
+            their_cols, their_seen, their_skipped = _read_outcome_files(files[split:], split, weight, known)
+            return their_cols, set(their_seen), their_skipped
+
+        with Background(second) as second_part:
+            cols, seen, skipped = _read_outcome_files(files[:split], 0, weight, known)
+            theirs, their_pairs, their_skipped = second_part.result()
+        if not seen.keys().isdisjoint(their_pairs):  # as in read_judgment_battles: read in order here instead
+            cols, _, skipped = _read_outcome_files(files, 0, weight, known)
+        else:
+            for mine, column in zip(cols, theirs):
+                mine.extend(column)
+            skipped.add(their_skipped)
     models, uids, cats, bases, sources, scores, counts = cols
     category_of = category_of or {}
     model_names: dict[str, int] = {}
@@ -564,7 +719,7 @@ def read_judgment_outcomes(files: list[Path], weight: int = 3, category_of: dict
     category = _intern([c or category_of.get(q, "") for c, q in zip(cats, uids)], category_names)
     return OutcomeRows(list(model_names), list(question_names), list(category_names), [str(f) for f in files],
                        model, question, category, np.array(base, np.int64), np.array(sources, np.int64),
-                       np.array(scores, float).reshape(-1, 2), np.array(counts, float).reshape(-1, 2))
+                       np.array(scores, float).reshape(-1, 2), np.array(counts, float).reshape(-1, 2), skipped)
 
 
 def _intern(values: list[str], names: dict[str, int]) -> np.ndarray:
@@ -572,12 +727,19 @@ def _intern(values: list[str], names: dict[str, int]) -> np.ndarray:
     return np.array([names.setdefault(v, len(names)) for v in values], np.int64)
 
 
-def _read_outcome_files(files: list[Path], first_source: int, weight: int) -> tuple[list, ...]:
-    """Columns (model, uid, category, baseline, file number, scores, counts) of every row of ``files``."""
+def _read_outcome_files(files: list[Path], first_source: int, weight: int, known: frozenset | None
+                        ) -> tuple[tuple[list, ...], dict, Skipped]:
+    """Columns (model, uid, category, baseline, file number, scores, counts) of the rows of ``files`` that count,
+    the question ids read per (judge directory, model), and the records left out."""
     cols: tuple[list, ...] = ([], [], [], [], [], [], [])
     models, uids, cats, bases, sources, scores, counts = cols
+    seen: dict[tuple[str, str], set[str]] = {}
+    skipped = Skipped()
     for number, path in enumerate(files, first_source):
         stem_model = stem_to_name(path.stem)
+        source = str(path)
+        judge = os.path.dirname(source)
+        last_model, done = None, set()  # the question ids read of the model of the last record
         for line, rec in json_lines(path):
             qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
             if not isinstance(qid, (str, int)):
@@ -585,16 +747,27 @@ def _read_outcome_files(files: list[Path], first_source: int, weight: int) -> tu
             games = rec.get("games")
             if not isinstance(games, list):
                 raise InputError("expected a list of games", path, line, "games")
+            qid = str(qid)
+            if known is not None and qid not in known:
+                skipped.unknown.setdefault(source, []).append(qid)
+                continue
             model, base, cat = rec.get("model"), rec.get("baseline"), rec.get("category")
-            models.append(model if isinstance(model, str) and model else stem_model)
-            uids.append(str(qid))
+            model = model if isinstance(model, str) and model else stem_model
+            if model != last_model:
+                last_model, done = model, seen.setdefault((judge, model), set())
+            if qid in done:
+                skipped.repeated.setdefault(source, []).append(qid)
+                continue
+            done.add(qid)
+            models.append(model)
+            uids.append(qid)
             cats.append(cat if isinstance(cat, str) else "")
             bases.append(base if isinstance(base, str) else "")
             sources.append(number)
             outcome = _row_outcome(games, weight)
             scores.extend(outcome[0])
             counts.extend(outcome[1])
-    return cols
+    return cols, seen, skipped
 
 
 def _row_outcome(games: list, weight: int) -> tuple[tuple[float, float], tuple[int, int]]:

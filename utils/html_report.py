@@ -131,7 +131,7 @@ def _plot_svg(boards: list[Leaderboard]) -> str:
 
 
 def _plot_board(ax, board: Leaderboard) -> None:
-    rows = board.rows[::-1]  # best at the top
+    rows = [r for r in board.rows if not r.no_verdicts][::-1]  # best at the top; no score, no point
     ys = range(len(rows))
     for y, r in zip(ys, rows):
         color = "#888888" if r.is_baseline else "#a33b2b" if r.unreliable else "#2b5fa3"

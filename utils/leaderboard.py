@@ -12,6 +12,7 @@ import csv
 import datetime
 import io
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,18 +77,33 @@ class ModelResult:
     rating: float  # Elo scale, baseline = 1000
     rating_lower: float
     rating_upper: float
-    avg_tokens: int
+    avg_tokens: int | None  # None: no answer file, or no answer with a known length
     covered: int  # questions with at least one counted verdict
     questions: int  # questions in the benchmark (after --category)
     battles: int  # counted battles the model is in
     is_baseline: bool = False
-    flags: tuple[str, ...] = ()  # "incomplete-coverage", "unreliable: ..." notes
+    flags: tuple[str, ...] = ()  # "incomplete-coverage", "unreliable: ...", "no verdicts: ..." notes
     # bootstrap win rates in %, one per round; a round without the model (it can happen on tiny data) is left out
     results: list[float] = field(default_factory=list)
 
     @property
     def unreliable(self) -> bool:
         return any(f.startswith("unreliable") for f in self.flags)
+
+    @property
+    def no_verdicts(self) -> bool:
+        """Judged, but not one verdict counted: no score, not ranked (its row comes last)."""
+        return any(f.startswith(NO_VERDICTS) for f in self.flags)
+
+
+NO_VERDICTS = "no verdicts"
+
+
+def no_verdict_row(model: str, why: str, avg_tokens: int | None, questions: int) -> ModelResult:
+    """The row of a model whose judgment records hold no counted verdict: every number unknown."""
+    nan = math.nan
+    return ModelResult(model, nan, nan, nan, nan, nan, nan, avg_tokens, 0, questions, 0,
+                       flags=(f"{NO_VERDICTS}: {why}",))
 
 
 @dataclass
@@ -135,7 +151,7 @@ def _battles_per_model(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int
     return rt.per_model(kinds.model_a, weights, n_models) + rt.per_model(kinds.model_b, weights, n_models)
 
 
-def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dict[str, int] | None = None,
+def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dict[str, int | None] | None = None,
                         question_ids: list[str] | None = None, features: tuple[np.ndarray, np.ndarray] | None = None,
                         loaded_bootstrap: dict[str, np.ndarray] | None = None) -> Leaderboard:
     """Fit, bootstrap and assemble the leaderboard.
@@ -143,7 +159,9 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
     ``features`` are the raw style features of both answers per battle row
     (needed when ``settings.style`` is set); ``question_ids`` the benchmark's
     questions (coverage denominators); ``loaded_bootstrap`` maps a model to
-    saved bootstrap ratings, replacing the resampling.
+    saved bootstrap ratings, replacing the resampling. A model of
+    ``battles.judged`` without any battle gets a "no verdicts" row at the
+    bottom; a model missing from ``avg_tokens`` has its length unknown.
     """
     if len(battles) == 0 or battles.total == 0:
         raise InputError("no counted battles: every verdict is missing (or --category matched nothing)",
@@ -227,11 +245,60 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
             model=name, score=100 * float(rt.win_rate(point[m])),
             lower=100 * float(rt.win_rate(lo[m])), upper=100 * float(rt.win_rate(hi[m])),
             rating=float(point[m]), rating_lower=float(lo[m]), rating_upper=float(hi[m]),
-            avg_tokens=int((avg_tokens or {}).get(name, 0)), covered=covered, questions=len(all_q),
+            avg_tokens=(avg_tokens or {}).get(name), covered=covered, questions=len(all_q),
             battles=int(n_battles[m]), is_baseline=is_base, flags=tuple(flags),
             results=[100 * x for x in boot_win_rates[:, m].tolist() if not math.isnan(x)]))
     rows.sort(key=lambda r: (-r.score, r.model))
+    for name in sorted(set(battles.judged) - set(models)):
+        rows.append(no_verdict_row(name, f"every verdict of its {battles.judged[name]} judgment records is missing "
+                                   "or unreadable", (avg_tokens or {}).get(name), len(all_q)))
     return Leaderboard(rows, settings, coefs, missing, battles.total)
+
+
+# What a bootstrap holds in memory. Each round leaves one number per model and table, kept in a few arrays,
+# the rows' lists of results and (v0.1) their JSON text: measured at about 80 bytes a number with 21 models
+# (v0.1, 20 000 to 80 000 rounds) and 40 (v2). The rest is bounded whatever the rounds: the data and the
+# fits, which run in chunks of about 2**23 numbers (several arrays of 64 MB).
+BYTES_PER_ROUND_AND_MODEL = 100
+BOUNDED_BYTES = 512 << 20
+
+
+def bootstrap_memory(rounds: int, models: int, tables: int = 1) -> int:
+    """Bytes a run of ``rounds`` bootstrap rounds over ``models`` models in ``tables`` tables will need, about."""
+    return BOUNDED_BYTES + rounds * models * tables * BYTES_PER_ROUND_AND_MODEL
+
+
+def physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system that says
+        return None
+
+
+def check_bootstrap_memory(rounds: int, models: int, tables: int = 1, physical: int | None = None) -> str | None:
+    """Refuse (InputError) a bootstrap whose estimated memory exceeds the machine's physical memory.
+
+    Returns a warning when it would take half of it or 1 GiB or more, else
+    None. ``physical`` defaults to this machine's.
+    """
+    physical = physical_memory() if physical is None else physical
+    need = bootstrap_memory(rounds, models, tables)
+    if not physical:
+        return None
+    per_round = models * tables * BYTES_PER_ROUND_AND_MODEL
+    fit = max(0, (physical - BOUNDED_BYTES) // per_round)
+    size = f"{rounds} rounds of {models} models{f' in {tables} tables' if tables > 1 else ''}"
+    if need > physical:
+        raise InputError(f"{size} would need about {_gb(need)} of memory, more than this machine's {_gb(physical)}: "
+                         f"at most {fit} rounds fit", key="--num-rounds")
+    if need >= min(physical // 2, 1 << 30):
+        return (f"warning: --num-rounds: {size} will need about {_gb(need)} of memory (this machine has "
+                f"{_gb(physical)}; at most {fit} rounds fit)")
+    return None
+
+
+def _gb(n: int) -> str:
+    return f"{n / 2 ** 30:.1f} GiB"
 
 
 def _bootstrap(kinds, target, X, fit: dict, theta, settings: RunSettings, M: int, base: int,
@@ -345,7 +412,8 @@ def compute_v2_leaderboard(rows: OutcomeRows, settings: RunSettings, index: Cate
     category, baseline = settings.categories[0], settings.baseline
     models = list(rows.models) + ([baseline] if baseline not in rows.models else [])
     M, base = len(models), models.index(baseline)
-    kept, dropped, warnings = _v2_selection(rows, category, baseline, index)
+    kept, usable, warnings = _v2_selection(rows, category, baseline, index)
+    dropped = int((usable & ~kept).sum())
     games = np.repeat(np.flatnonzero(kept), 2)
     model, question = rows.model[games], rows.question[games]
     score, count = rows.score[kept].ravel(), rows.count[kept].ravel()
@@ -361,12 +429,21 @@ def compute_v2_leaderboard(rows: OutcomeRows, settings: RunSettings, index: Cate
     point[base], boot[:, base] = 0.5, np.nan
     results, missing = _v2_results(models, base, point, boot, model, question, count, rows.questions,
                                    index.questions.get(category, []), answers, settings.confidence)
+    judged = np.bincount(rows.model[usable], minlength=M)
+    shown = {r.model for r in results}
+    for m in sorted(np.flatnonzero(judged).tolist(), key=lambda m: models[m]):
+        if models[m] not in shown:  # judged in this category, but no row of it counted
+            info = answers.get(models[m])
+            results.append(no_verdict_row(models[m], f"none of its {judged[m]} judgment rows has an accepted "
+                                          "label in both games", info.avg_tokens if info else None,
+                                          results[0].questions))
     return Leaderboard(results, settings, coefs, missing, int(count.sum()), category, dropped, warnings)
 
 
 def _v2_selection(rows: OutcomeRows, category: str, baseline: str, index: CategoryIndex
-                  ) -> tuple[np.ndarray, int, list[str]]:
-    """Rows counted in ``category``, the rows dropped there, and warnings about rows of another baseline.
+                  ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Rows counted in ``category``, the rows of its models there (counted or dropped), and warnings about rows
+    of another baseline.
 
     A row belongs to the category when its own category is it or its
     question's subcategory is it; it counts when it was judged against this
@@ -385,8 +462,7 @@ def _v2_selection(rows: OutcomeRows, category: str, baseline: str, index: Catego
         warnings.append(f"warning: {rows.sources[source]}: {int(here.sum())} rows of category {category!r} were "
                         f"judged against {', '.join(names)}, not its baseline {baseline}: not counted")
     usable = member & ~other & (rows.model != base)
-    complete = rows.complete
-    return usable & complete, int((usable & ~complete).sum()), warnings
+    return usable & rows.complete, usable, warnings
 
 
 def _v2_plain_bootstrap(model, question, score, count, M: int, settings: RunSettings) -> np.ndarray:
@@ -439,13 +515,13 @@ def _v2_results(models: list[str], base: int, point, boot, model, question, coun
         info = answers.get(name)
         if m == base:
             results.append(ModelResult(name, 50.0, math.nan, math.nan, rt.INIT_RATING, math.nan, math.nan,
-                                       int(info.avg_tokens) if info else 0, 0, len(all_q), int(units.sum()),
+                                       info.avg_tokens if info else None, 0, len(all_q), int(units.sum()),
                                        is_baseline=True))  # the baseline is in every counted game
             continue
         seen = {questions[q] for q in np.unique(question[model == m]).tolist()}
         gone = [q for q in all_q if q not in seen]
         results.append(_v2_row(name, point[m], lo[m], hi[m], boot[:, m], len(seen & set(all_q)), len(all_q),
-                               int(units[m]), int(info.avg_tokens) if info else 0, bool(gone)))
+                               int(units[m]), info.avg_tokens if info else None, bool(gone)))
         if gone:
             missing[name] = gone
     results.sort(key=lambda r: (-r.score, r.model))
@@ -453,7 +529,7 @@ def _v2_results(models: list[str], base: int, point, boot, model, question, coun
 
 
 def _v2_row(name: str, p: float, lo: float, hi: float, boot: np.ndarray, covered: int, questions: int,
-            units: int, avg_tokens: int, incomplete: bool) -> ModelResult:
+            units: int, avg_tokens: int | None, incomplete: bool) -> ModelResult:
     """One model's row: win rates in %, and the Elo-scale ratings they stand for."""
     flags, reasons = ["incomplete-coverage"] if incomplete else [], []
     if p in (0.0, 1.0):
@@ -476,7 +552,7 @@ def _v2_row(name: str, p: float, lo: float, hi: float, boot: np.ndarray, covered
 def bootstrap_records(board: Leaderboard) -> list[dict]:
     """Rows of data/bootstrapping_results.jsonl: model, score, lower, upper, results (win rates, %)."""
     return [{"model": r.model, "score": r.score, "lower": r.lower, "upper": r.upper, "results": r.results}
-            for r in board.rows]
+            for r in board.rows if not r.no_verdicts]
 
 
 def read_saved_bootstrap(path: Path, baseline: str) -> dict[str, np.ndarray]:
@@ -535,7 +611,7 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
     for row in board.rows:
         value, lo, hi, d = _interval(row, show_elo)
         ci = f"(-{_fmt(abs(lo) if math.isfinite(lo) else lo, d)}, +{_fmt(hi, d)})"
-        if row.is_baseline and not math.isfinite(row.lower):  # v2: the baseline has no interval
+        if (row.is_baseline and not math.isfinite(row.lower)) or row.no_verdicts:  # v2: the baseline has none
             ci = "-"
         coverage = "-" if row.is_baseline else f"{row.covered}/{row.questions}"
         mark = ""
@@ -543,13 +619,21 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
             mark += " !"
         if row.unreliable:
             mark += " UNRELIABLE"
-        out.write(f"{row.model:<30} | {label}: {_fmt(value, d):^6} | {conf}: {ci:^16} | "
-                  f"average #tokens: {row.avg_tokens:<5} | coverage: {coverage}{mark}\n")
+        if row.no_verdicts:
+            mark += " NO VERDICTS"
+        shown = "n/a" if row.no_verdicts else _fmt(value, d)
+        tokens = "n/a" if row.avg_tokens is None else row.avg_tokens
+        out.write(f"{row.model:<30} | {label}: {shown:^6} | {conf}: {ci:^16} | "
+                  f"average #tokens: {tokens:<5} | coverage: {coverage}{mark}\n")
     out.write(footer(board) + "\n")
     out.write(separability_line(board) + "\n")
     notes = [(r.model, f) for r in board.rows for f in r.flags if f.startswith("unreliable")]
     for model, flag in notes:
         out.write(f"UNRELIABLE {model}: {flag[len('unreliable: '):]}\n")
+    for row in board.rows:
+        if row.no_verdicts:
+            why = next(f for f in row.flags if f.startswith(NO_VERDICTS))[len(NO_VERDICTS) + 2:]
+            out.write(f"NO VERDICTS {row.model}: {why}; no score, not ranked\n")
     for model, gone in board.missing_questions.items():
         shown = ", ".join(gone[:20]) + (f", ... ({len(gone) - 20} more)" if len(gone) > 20 else "")
         out.write(f"! {model}: no counted verdict on {len(gone)} of {board.row(model).questions} questions: {shown}\n")
@@ -559,7 +643,7 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
 def separability_line(board: Leaderboard) -> str:
     """How many model pairs the intervals tell apart (the rule of utils.benchmark_quality)."""
     share, pairs = bq.separability({r.model: (r.lower, r.upper) if math.isfinite(r.lower) else (r.score, r.score)
-                                    for r in board.rows})
+                                    for r in board.rows if not r.no_verdicts})
     if share is None:
         return "separability: n/a (fewer than two models)"
     return (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
@@ -608,16 +692,21 @@ def write_csv(boards: list[Leaderboard], path: Path) -> None:
 
     Tables of several categories (v2) go into one file, with a first column
     ``category``. v2's points carry no bootstrap noise, so its win rates keep
-    4 decimals (v0.1's 2).
+    4 decimals (v0.1's 2). A model without verdicts has its numbers empty
+    and "no verdicts: ..." in ``flags``; an unknown length is empty too.
     """
     by_category = any(b.category is not None for b in boards)
     d = 4 if any(b.settings.v2 for b in boards) else 2
     header = [*(["category"] if by_category else []), "model", "score", "lower", "upper", "avg_tokens", "rating",
               "rating_lower", "rating_upper", "covered_questions", "questions", "battles", "flags", *SETTINGS_COLUMNS]
-    rows = [[*([b.category] if by_category else []), r.model, round(r.score, d), round(r.lower, d),
-             round(r.upper, d), r.avg_tokens, round(r.rating, 1), round(r.rating_lower, 1), round(r.rating_upper, 1),
-             r.covered, r.questions, r.battles, "; ".join(r.flags), *_settings_values(b.settings)]
-            for b in boards for r in b.rows]
+    rows = []
+    for b in boards:
+        for r in b.rows:
+            numbers = ["", "", "", r.avg_tokens, "", "", ""] if r.no_verdicts else \
+                [round(r.score, d), round(r.lower, d), round(r.upper, d), r.avg_tokens, round(r.rating, 1),
+                 round(r.rating_lower, 1), round(r.rating_upper, 1)]
+            rows.append([*([b.category] if by_category else []), r.model, *numbers, r.covered, r.questions,
+                         r.battles, "; ".join(r.flags), *_settings_values(b.settings)])
     _write_csv(path, [header, *rows])
 
 
@@ -628,6 +717,8 @@ def write_original_csv(board: Leaderboard, directory: Path, show_elo: bool = Fal
     path = directory / f"arena_hard_leaderboard_{today:%Y%m%d}.csv"
     rows: list[list] = [["model", "score", "rating_q025", "rating_q975", "CI", "avg_tokens", "date"]]
     for r in board.rows:
+        if r.no_verdicts:  # no number to give in the original's columns; our table and CSV list it
+            continue
         if show_elo:
             score, lo, hi = int(r.rating), int(r.rating_lower), int(r.rating_upper)
         else:

@@ -130,6 +130,26 @@ def _cannot_write(err: OSError, path: Path) -> InputError:
     return InputError(f"{why} or choose another --data-dir", err.filename or path)
 
 
+def check_writable(path: Path, key: str | None = None) -> None:
+    """Raise an InputError now if ``atomic_write(path, ...)`` would fail on the path itself.
+
+    For output flags, checked before a long computation rather than after it:
+    the path must not be a directory, and its nearest existing parent must be a
+    directory this process may create files in (missing ones below it are
+    created by the write). It creates nothing; a full disk still fails later.
+    """
+    if path.is_dir():
+        raise InputError("is a directory: give the path of a file to write", path, key=key)
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot create the file: {parent} is not a directory", path, key=key)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot create the file: cannot write in {parent} (no permission, or a read-only "
+                         "file system)", path, key=key)
+
+
 @contextlib.contextmanager
 def closed_on_error(stores: list["JsonlStore"]) -> Iterator[list["JsonlStore"]]:
     """Yield ``stores``; on an error or interrupt in the block, close those in it by then and re-raise.
