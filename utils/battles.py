@@ -30,7 +30,7 @@ from utils.names import answer_file, judgment_dir, stem_to_name
 from utils.rating import TARGET, TIE, WINNER_A, WINNER_B
 from utils.records import answer_texts, json_object
 from utils.store import atomic_write
-from utils.style import token_lengths
+from utils.style import benchmark_encoding, token_lengths
 
 WINNER_NAMES = ("model_a", "model_b", "tie")
 _WINNER_CODES = {"model_a": WINNER_A, "model_b": WINNER_B, "tie": TIE, "tie (bothbad)": TIE}
@@ -422,8 +422,9 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
 
     The token length comes from the answer's style metadata (``conv_metadata``
     or ``metadata``), or the 2024 layout's per-turn ``token_len``; without
-    either, from the answer's text (``utils.style.token_lengths``, summed over
-    its assistant turns), all such answers in one batch.
+    either, from the answer's text in the benchmark's encoding
+    (``utils.style.token_lengths``, summed over its assistant turns), all such
+    answers in one batch.
     """
     path = answer_file(data_dir, bench, model)
     if not path.is_file():
@@ -454,7 +455,7 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
         if feats is not None and qid is not None:
             features[str(qid)] = feats
     if untold:
-        lengths = iter(token_lengths([turn for turns in untold for turn in turns]))
+        lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
     return AnswerInfo(path, avg, features, answers, len(untold), unknown)
