@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import make_questions, read_only_is_enforced, run_script, write_jsonl
+from tests.helpers import bound_by_permissions, make_questions, run_script, write_jsonl
 
 GOOD_SETTINGS = """bench_name: tiny
 temperature: 0.0
@@ -34,9 +34,9 @@ def setup(tmp_path, settings=GOOD_SETTINGS, api=GOOD_API, questions=None):
     return tmp_path
 
 
-def run(tmp_path, env=None):
+def run(tmp_path, env=None, prefix=()):
     return run_script("gen_answer.py", "--setting-file", tmp_path / "settings.yaml", "--endpoint-file",
-                      tmp_path / "api.yaml", "--data-dir", tmp_path / "data", env=env, timeout=60)
+                      tmp_path / "api.yaml", "--data-dir", tmp_path / "data", env=env, timeout=60, prefix=prefix)
 
 
 CASES = {
@@ -121,7 +121,6 @@ def test_an_answer_folder_that_is_a_file_stops_before_any_request(tmp_path):
     assert sorted(tmp_path.rglob("*")) == before
 
 
-@pytest.mark.skipif(not read_only_is_enforced(), reason="chmod does not stop root from writing")
 @pytest.mark.parametrize("read_only", ["bench folder", "answer folder", "answer file"])
 def test_a_read_only_data_directory_stops_before_any_request(tmp_path, read_only):
     setup(tmp_path)
@@ -134,7 +133,7 @@ def test_a_read_only_data_directory_stops_before_any_request(tmp_path, read_only
         answers.rmdir()
     target[read_only].chmod(0o444 if read_only == "answer file" else 0o555)
     try:
-        result = run(tmp_path)
+        result = run(tmp_path, prefix=bound_by_permissions())
     finally:
         target[read_only].chmod(0o644 if read_only == "answer file" else 0o755)
     assert result.returncode == 2, result.stderr

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.helpers import read_jsonl, read_only_is_enforced, run_script, write_jsonl
+from tests.helpers import bound_by_permissions, read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer, Status
 from utils.config import DEFAULT_LABEL_PATTERN
 from utils.judging import FINISH_REQUEST, diagnostics, extract_label
@@ -581,13 +581,12 @@ def test_an_output_file_that_is_a_folder_stops_before_any_request(tmp_path, scri
     assert not (blocked.parent / "m-one.jsonl").exists()
 
 
-@pytest.mark.skipif(not read_only_is_enforced(), reason="chmod does not stop root from writing")
 def test_a_read_only_data_folder_stops_before_any_request(tmp_path, scripted_server):
     args = lay_out(tmp_path, scripted_server)
     bench = tmp_path / "data" / BENCH
     bench.chmod(0o555)
     try:
-        proc = gen_judgment(args)
+        proc = run_script("gen_judgment.py", *args, timeout=120, prefix=bound_by_permissions())
     finally:
         bench.chmod(0o755)
     assert proc.returncode == 2, proc.stdout + proc.stderr

@@ -15,7 +15,7 @@ import pytest
 
 from tests import synth_v2
 from tests import test_show_result_v2 as v2
-from tests.helpers import run_script, write_jsonl
+from tests.helpers import bound_by_permissions, run_script, write_jsonl
 from tests.test_show_result import (BASE, BENCH, JUDGE, MIXED, MIXED_PAIRS, expected_win_rate, games,
                                     one_line_error, read_csv, show, write_bench)
 
@@ -319,22 +319,6 @@ def test_a_negative_seed_is_one_clear_error(tmp_path, method):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--method", method, "--seed", "-1", check=False))
     assert msg.startswith("error: --seed: ") and "-1" in msg
-
-
-def bound_by_permissions() -> list[str]:
-    """A command prefix under which file permissions bind the script, also when the tests run as root.
-
-    Root writes in a mode 0555 directory anyway (CAP_DAC_OVERRIDE); started
-    by ``setpriv`` without that capability (and CAP_DAC_READ_SEARCH) it is
-    refused as any user would be.
-    """
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv (util-linux): root would ignore the permissions set here")
-    caps = "-dac_override,-dac_read_search"
-    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
 
 
 def _unwritable(root: Path, kind: str) -> Path:
