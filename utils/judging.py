@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from utils.errors import InputError
 from utils.names import diagnostics_file, judgment_file
 from utils.rating import TIE, WINNER_A
 from utils.records import LABELS, Answer, Game, Judgment, Question, record_uid
-from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
+from utils.runs import Failure, Writer, progress, report_failure, run_and_finish, settled_gc
 from utils.store import JsonlStore, atomic_write, closed_on_error
 
 # Our default judge prompt. The placeholders are filled per game: {QUESTION} with
@@ -353,9 +352,9 @@ async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict
         try:
             judgment = await judge_pairing(clients[run.judge], run.judge, settings, pairing)
         except RequestFailed as err:
-            summary.failures.append(Failure(f"{run.judge} / {run.model}", pairing.question.uid, err.reason))
-            bar.write(f"failed: judge {run.judge}, model {run.model}, question {pairing.question.uid}: "
-                      f"{err.reason}", file=sys.stderr)
+            failure = Failure(f"{run.judge} / {run.model}", pairing.question.uid, err.reason, err.group)
+            report_failure(summary.failures, failure, bar,
+                           f"judge {run.judge}, model {run.model}, question {pairing.question.uid}")
         else:
             run.judged += 1
             run.null_labels += sum(g.score is None for g in judgment.games)
