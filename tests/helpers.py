@@ -6,9 +6,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,23 @@ def kill_9_after(script: str, args, watched: Path, lines: int, timeout: float) -
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+@dataclass(frozen=True)
+class RefusedEndpoint:
+    """An address on 127.0.0.1 where nothing listens, so every connection is refused (shaped like a ScriptedServer)."""
+    port: int
+
+    @classmethod
+    def make(cls) -> "RefusedEndpoint":
+        with socket.socket() as sock:  # a port the kernel just handed out and nobody took again
+            sock.bind(("127.0.0.1", 0))
+            return cls(sock.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"

@@ -11,7 +11,9 @@ JSON body) and answered by an *action*, chosen by, in order:
 3. the default: an answer that quotes the last user message.
 
 Actions answer, wait, return any status with an optional ``Retry-After``,
-send a body that is not JSON, or drop the connection without a reply;
+send a body that is not JSON, trickle an answer's body byte by byte (a
+server that is slow to finish; it stops when the client hangs up), or drop
+the connection without a reply;
 ``held`` keeps every reply waiting until the test lets them go. An answer can
 carry what reasoning models send: ``reasoning_content`` or ``reasoning``
 beside the content, Anthropic ``thinking`` and ``redacted_thinking`` blocks
@@ -42,6 +44,8 @@ class Request:
     path: str
     headers: dict[str, str]
     body: dict | None
+    body_bytes_sent: int | None = None  # of a trickled reply: how many body bytes went out before it ended
+    body_bytes: int | None = None  # and how many there were
 
     @property
     def last_user_text(self) -> str:
@@ -82,7 +86,14 @@ class Drop:
     delay: float = 0.0
 
 
-Action = Answer | Status | Malformed | Drop
+@dataclass
+class Trickle:
+    """An ordinary answer whose body goes out one byte every ``interval`` seconds (the headers at once)."""
+    interval: float = 0.3
+    delay: float = 0.0
+
+
+Action = Answer | Status | Malformed | Drop | Trickle
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 408: "Request Timeout",
             422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
             502: "Bad Gateway", 503: "Service Unavailable"}
@@ -163,7 +174,7 @@ class ScriptedServer:
                     body = None
                 req = Request(time.monotonic(), method, path, headers, body)
                 self.requests.append(req)
-                if not await self._respond(req, writer):
+                if not await self._respond(req, reader, writer):
                     return
                 if headers.get("connection", "").lower() == "close":
                     break
@@ -182,7 +193,7 @@ class ScriptedServer:
                 return action
         return Answer()
 
-    async def _respond(self, req: Request, writer: asyncio.StreamWriter) -> bool:
+    async def _respond(self, req: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False when the connection was dropped on purpose."""
         try:
             action = self._choose(req)
@@ -212,12 +223,35 @@ class ScriptedServer:
             if action.retry_after is not None:
                 extra["Retry-After"] = f"{action.retry_after:g}"
         else:
-            status, payload = 200, json.dumps(self._success(req, action)).encode()
+            status, payload = 200, json.dumps(self._success(req, action if isinstance(action, Answer) else Answer())
+                                              ).encode()
         header = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", "Content-Type: application/json",
                   f"Content-Length: {len(payload)}", "Connection: keep-alive"]
         header += [f"{k}: {v}" for k, v in extra.items()]
-        writer.write(("\r\n".join(header) + "\r\n\r\n").encode("latin-1") + payload)
+        head = ("\r\n".join(header) + "\r\n\r\n").encode("latin-1")
+        if isinstance(action, Trickle):
+            return await self._trickle(req, reader, writer, head, payload, action.interval)
+        writer.write(head + payload)
         await writer.drain()
+        return True
+
+    @staticmethod
+    async def _trickle(req: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes,
+                       payload: bytes, interval: float) -> bool:
+        """Send ``payload`` a byte at a time; stop (False) as soon as the client has hung up."""
+        req.body_bytes, req.body_bytes_sent = len(payload), 0
+        writer.write(head)
+        try:
+            for i in range(len(payload)):
+                await writer.drain()
+                if reader.at_eof() or writer.is_closing():
+                    return False
+                writer.write(payload[i:i + 1])
+                req.body_bytes_sent = i + 1
+                await asyncio.sleep(interval)
+            await writer.drain()
+        except ConnectionError:
+            return False
         return True
 
     def _success(self, req: Request, action: Answer) -> dict:

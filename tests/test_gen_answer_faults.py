@@ -5,15 +5,17 @@ real HTTP server on 127.0.0.1 whose replies the test scripts exactly.
 """
 from __future__ import annotations
 
+import math
 import os
+import re
 import subprocess
 import sys
 import time
 
 import pytest
 
-from tests.helpers import ROOT, make_questions, read_jsonl, run_script, write_jsonl
-from tests.scripted_server import Answer, Drop, Malformed, ScriptedServer, Status
+from tests.helpers import ROOT, RefusedEndpoint, make_questions, read_jsonl, run_script, write_jsonl
+from tests.scripted_server import Answer, Drop, Malformed, ScriptedServer, Status, Trickle
 
 SENTINEL = "sk-sentinel-7f3a9c1e-do-not-leak"
 
@@ -248,3 +250,117 @@ def test_anthropic_models_get_the_system_prompt_and_usage(tmp_path, scripted_ser
     assert all(SENTINEL in (r.headers.get("x-api-key", ""), r.headers.get("authorization", "")[7:]) for r in sent)
     usage = answers(tmp_path)[0]["usage"]
     assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+
+
+# ---------------------------------------------------------------- dead endpoints, slow bodies, long waits, keys
+
+
+@pytest.mark.parametrize("dead", [1, 2])
+def test_endpoints_that_refuse_connections_are_given_up_and_the_rest_is_not_sent(tmp_path, dead):
+    endpoints = [RefusedEndpoint.make() for _ in range(dead)]
+    args = configure(tmp_path, endpoints, parallel=1, max_retries=2, questions=make_questions(30))
+    start = time.monotonic()
+    proc = gen_answer(args)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert answers(tmp_path) == []
+    # endpoints take turns, one request at a time: each endpoint is given up after its third refused request
+    sent = 3 * dead
+    assert "30 request(s) failed" in proc.stdout
+    lines = [line for line in proc.stdout.splitlines() if re.match(r"  model-a / q\d+: ", line)]
+    assert len(lines) == sent and all("connection failed after 3 attempts: ConnectError" in x for x in lines), lines
+    given_up = "; ".join(f"model-a at {e.url} refused connections (3 in a row)" for e in endpoints)
+    assert f"  {30 - sent} request(s) not sent: {given_up}" in proc.stdout
+    # the requests not sent are said once on stderr, not once each
+    assert proc.stderr.count("not sent") == 1, proc.stderr
+    # three attempts take 0.5 + 1 s of backoff (less up to 25 %) at least: the 30 questions asked in turn
+    # would take over 30 s; a handful of them, plus start-up, well under that
+    assert elapsed < 3 * dead * 1.5 + 15, elapsed
+
+
+def test_a_dead_endpoint_is_dropped_and_the_live_one_answers_the_rest(tmp_path, scripted_server):
+    dead = RefusedEndpoint.make()
+    args = configure(tmp_path, [scripted_server, dead], parallel=1, max_retries=1, questions=make_questions(12))
+    proc = gen_answer(args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # one request at a time, the endpoints in turn: q0001, q0003 and q0005 go to the dead one, which is
+    # then dropped (its third failure in a row; the live one's answers in between do not count for it)
+    failed = ["q0001", "q0003", "q0005"]
+    assert [r["uid"] for r in answers(tmp_path)] == [q["uid"] for q in make_questions(12) if q["uid"] not in failed]
+    assert len(scripted_server.chat_requests()) == 9
+    assert "3 request(s) failed" in proc.stdout and "not sent" not in proc.stdout
+
+
+def test_the_timeout_bounds_each_whole_attempt_even_while_the_body_trickles_in(tmp_path, scripted_server):
+    # the first reply's body (about 350 bytes) comes a byte every 0.05 s: some 17 s in all, far beyond the
+    # 2 s an attempt may take; the second attempt gets an ordinary reply
+    args = configure(tmp_path, [scripted_server], parallel=1, timeout=2.0, max_retries=1, questions=make_questions(1))
+    scripted_server.script.extend([Trickle(interval=0.05)])
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(answers(tmp_path)) == 1
+    first, second = scripted_server.chat_requests()
+    assert first.body_bytes_sent < first.body_bytes, "the slow body was not cut off"
+    # the first attempt ran its whole 2 s, then the SDK waited its first backoff (0.375 to 0.5 s)
+    assert 1.9 < second.time - first.time < 4.5, second.time - first.time
+
+
+@pytest.mark.parametrize("api_type", ["openai", "anthropic"])
+def test_a_retry_after_longer_than_we_wait_fails_at_once_saying_when_to_come_back(tmp_path, scripted_server,
+                                                                                   api_type):
+    scripted_server.rules = [(lambda r: True, Status(429, retry_after=3600, message="quota used up"))]
+    args = configure(tmp_path, [scripted_server], parallel=2, max_retries=3, questions=make_questions(6),
+                     api_type=api_type)
+    before = time.time()
+    proc = gen_answer(args)
+    after = time.time()
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # the two requests in flight got the 429 and were not retried; the other four were not sent
+    assert len(scripted_server.chat_requests()) == 2
+    said = (re.escape("the server asked to wait 3600 s before retrying (Retry-After); not waiting that long: "
+                      "run again after ") + r"(?:\d{4}-\d\d-\d\d )?(\d\d:\d\d) \(local time\)")
+    # the time to come back is an hour after a reply, rounded up to the minute (with its date if not today)
+    minutes = range(math.ceil((before + 3600) / 60), math.ceil((after + 3600) / 60) + 1)
+    expected = {time.strftime("%H:%M", time.localtime(60 * m)) for m in minutes}
+    in_summary = re.findall(said, proc.stdout)
+    assert len(in_summary) == 1 and in_summary[0] in expected, proc.stdout
+    assert re.search(r"  6 request\(s\) to model-a at \S+: " + said, proc.stdout), proc.stdout
+    # and said once on stderr, as the first of them failed, not once each
+    assert len(re.findall(said, proc.stderr)) == 1, proc.stderr
+
+
+NEWLINE_KEY = "sk-newline-4b1d2c-do-not-leak"
+OTHER_SECRET = "tok-other-9e2c7a-do-not-leak"
+
+
+@pytest.mark.parametrize("key_in", ["environment", "config"])
+def test_keys_are_read_stripped_and_no_secret_is_shown_or_stored(tmp_path, scripted_server, key_in):
+    questions = make_questions(3)
+    questions[0]["prompt"] = "ECHO-OTHER"
+    # a server whose error message carries a secret of the environment that is not this endpoint's key
+    scripted_server.rules = [(lambda r: "ECHO-OTHER" in r.last_user_text,
+                              Status(401, message=f"token {OTHER_SECRET} is not valid here"))]
+    args = configure(tmp_path, [scripted_server], questions=questions)
+    if key_in == "config":
+        api = tmp_path / "api.yaml"
+        api.write_text(api.read_text().replace("${ARENA_TEST_KEY}", f'"{NEWLINE_KEY}\\n"'))
+    # OPENAI_LOG=debug: the SDK logs every request and response on stderr, which must not leak either
+    env = {"ARENA_TEST_KEY": f"{NEWLINE_KEY}\n", "OTHER_SERVICE_TOKEN": OTHER_SECRET, "OPENAI_LOG": "debug"}
+    proc = run_script("gen_answer.py", *args, env=env, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert {r.headers.get("authorization") for r in scripted_server.chat_requests()} == {f"Bearer {NEWLINE_KEY}"}
+    assert [r["uid"] for r in answers(tmp_path)] == ["q0001", "q0002"]
+    assert "model-a / q0000: HTTP 401: token *** is not valid here" in proc.stdout
+    written = [p.read_text() for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    for text in (proc.stdout, proc.stderr, *written):
+        assert NEWLINE_KEY not in text and OTHER_SECRET not in text
+
+
+def test_an_input_error_does_not_show_a_secret_it_quotes(tmp_path, scripted_server):
+    args = configure(tmp_path, [scripted_server])
+    api = tmp_path / "api.yaml"
+    api.write_text(api.read_text().replace("api_type: openai", "api_type: ${OTHER_SERVICE_TOKEN}"))
+    proc = run_script("gen_answer.py", *args, env={"ARENA_TEST_KEY": SENTINEL, "OTHER_SERVICE_TOKEN": OTHER_SECRET})
+    assert proc.returncode == 2
+    assert "api.yaml:3: model-a.api_type: expected one of openai, azure, anthropic, got '***'" in proc.stderr
+    assert OTHER_SECRET not in proc.stderr + proc.stdout

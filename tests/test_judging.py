@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.helpers import bound_by_permissions, read_jsonl, run_script, write_jsonl
+from tests.helpers import RefusedEndpoint, bound_by_permissions, read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer, Status
 from utils.config import DEFAULT_LABEL_PATTERN
 from utils.judging import FINISH_REQUEST, diagnostics, extract_label
@@ -316,6 +316,23 @@ def test_failed_judge_requests_are_reported_and_not_stored(tmp_path, scripted_se
     assert proc.returncode == 1
     assert f"{JUDGE} / m-one / q2: HTTP 500: judge down" in proc.stdout
     assert [r["uid"] for r in judgments(tmp_path, "m-one")] == ["q0", "q1", "q3"]
+
+
+def test_a_judge_that_refuses_connections_is_given_up_and_reported_once(tmp_path):
+    dead = RefusedEndpoint.make()
+    questions = [{"uid": f"q{i}", "category": "general", "prompt": f"Question {i}?"} for i in range(20)]
+    args = lay_out(tmp_path, dead, questions=questions, models=("m-one",), parallel=1)
+    proc = gen_judgment(args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # one game at a time, both games of a question in turn: q0's two games and q1's first are refused (three
+    # in a row), then the judge is given up; q1 fails with its own refusal, q2 .. q19 are not sent
+    assert "20 request(s) failed" in proc.stdout
+    assert f"  18 request(s) not sent: {JUDGE} at {dead.url} refused connections (3 in a row)" in proc.stdout
+    assert re.search(rf"{JUDGE} / m-one / q0: connection failed after 2 attempts: ConnectError", proc.stdout)
+    assert re.search(rf"{JUDGE} / m-one / q1: connection failed after 2 attempts: ConnectError", proc.stdout)
+    assert proc.stderr.count("not sent") == 1, proc.stderr
+    stored = tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "m-one.jsonl"
+    assert not stored.exists() or not stored.read_text()
 
 
 @pytest.mark.parametrize("lines, expect", [

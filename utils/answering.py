@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from utils.clients import ModelClient, RequestFailed, add_usage
 from utils.config import AnswerSettings, ModelConfig
 from utils.names import answer_file
 from utils.records import Answer, Question, record_uid
-from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
+from utils.runs import Failure, Writer, progress, report_failure, run_and_finish, settled_gc
 from utils.store import JsonlStore, closed_on_error
 from utils.style import benchmark_encoding, style_metadata_many
 
@@ -100,8 +99,8 @@ async def _run_model(plan: ModelPlan, client: ModelClient, settings: AnswerSetti
         try:
             answer = await answer_question(client, cfg, settings, question)
         except RequestFailed as err:
-            summary.failures.append(Failure(cfg.name, question.uid, err.reason))
-            bar.write(f"failed: model {cfg.name}, question {question.uid}: {err.reason}", file=sys.stderr)
+            report_failure(summary.failures, Failure(cfg.name, question.uid, err.reason, err.group), bar,
+                           f"model {cfg.name}, question {question.uid}")
         else:
             await writer.put(plan.store, answer)
             summary.answered[cfg.name] = summary.answered.get(cfg.name, 0) + 1

@@ -24,9 +24,27 @@ Why it is built this way:
   probing the socket of every idle connection on the way, so one pool of 256
   connections costs O(256) per request on the event loop thread: at parallel
   256 that was a third of the run's CPU (``bench/bench_gen_answer.py``).
+* ``timeout`` bounds each attempt as a whole: connecting, sending, waiting
+  and reading the entire body. httpx's own timeouts apply to each read alone,
+  so a body trickling in a byte at a time would hold a request open for ever;
+  the SDK's httpx client is given one deadline per ``send`` instead (one timer
+  per attempt, where the attempt is made: no task or thread of its own).
+  Connecting gets at most half of it (and ``_CONNECT_TIMEOUT``), so a host
+  that never answers is told apart from a slow reply.
+* An endpoint that cannot be connected to is given up on: after
+  ``GIVE_UP_AFTER`` requests in a row that failed to connect (each after all
+  its retries, no answer between), requests still to come are not sent to it
+  but go to the model's other endpoints, and when none is left they fail at
+  once, with one reason for all of them. Otherwise a dead judge would cost
+  each of hundreds of questions its ~20 s of retries.
+* ``Retry-After`` is honoured up to ``MAX_RETRY_AFTER`` (the openai SDK's own
+  limit; the anthropic SDK would wait any time, even an hour per retry). A
+  longer one means the quota is spent for a while: the request fails at once
+  saying when to come back, and the endpoint is not asked again before then.
 * An API key lives only in the SDK client. Every reason we report is passed
-  through ``_scrub`` so a server that echoes the key back in an error body
-  cannot put it into a log line or the run summary.
+  through ``utils.keys.mask`` so a server that echoes a key back in an error
+  body (this endpoint's, or any other the environment holds) cannot put it
+  into a log line or the run summary.
 * A reasoning model's reasoning is kept apart from its answer here, at the
   boundary, whatever shape the provider sends it in: Anthropic's ``thinking``
   blocks, ``reasoning_content`` / ``reasoning`` beside the content (vLLM,
@@ -40,11 +58,16 @@ Why it is built this way:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import email.utils
+import functools
 import importlib
-import itertools
 import json
+import math
 import ssl
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 try:  # the SDKs' HTTP layer: httpx2 in openai 3 / anthropic 2, httpx before
     import httpx2 as httpx
@@ -52,10 +75,14 @@ except ImportError:  # pragma: no cover - older SDKs
     import httpx
 
 from utils.config import Endpoint, ModelConfig
+from utils.keys import mask, remember
 from utils.store import repair_text
 
 _REASON_CHARS = 300  # error bodies can be whole HTML pages; a summary line needs the start
 _LANE_CONNECTIONS = 16  # the most connections one SDK client (one httpcore pool) holds; see above
+GIVE_UP_AFTER = 3  # requests in a row that failed to connect before their endpoint is given up on
+MAX_RETRY_AFTER = 120.0  # seconds: the longest Retry-After waited for
+_CONNECT_TIMEOUT = 10.0  # seconds: the longest a connection may take (half the attempt's timeout, when shorter)
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 _TRUNCATED = ("length", "max_tokens")  # finish_reason (OpenAI) / stop_reason (Anthropic) at the token limit
 
@@ -88,12 +115,106 @@ def split_reasoning(text: str) -> tuple[str, str]:
 
 
 class RequestFailed(Exception):
-    """A request that failed for good (after the SDK's retries); ``reason`` is safe to print."""
+    """A request that failed for good (after the SDK's retries); ``reason`` is safe to print.
 
-    def __init__(self, reason: str, status: int | None = None):
+    ``group``, when set, is what the failure has in common with others (an
+    endpoint given up on, or one that asked to wait too long), worded to follow
+    "<count> request(s) " in the run summary, which shows the group once.
+    ``unreachable``: how the endpoint failed to connect, when it did.
+    """
+
+    def __init__(self, reason: str, status: int | None = None, *, group: str | None = None,
+                 unreachable: str | None = None):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        self.group = group
+        self.unreachable = unreachable
+
+
+# Python 3.11's asyncio.timeout; httpx2, the current SDKs' HTTP layer, needs 3.11 anyway
+if hasattr(asyncio, "timeout"):
+    _deadline = asyncio.timeout
+else:  # pragma: no cover - Python 3.10, with SDKs from before httpx2
+    import anyio
+
+    @contextlib.asynccontextmanager
+    async def _deadline(delay: float):
+        with anyio.fail_after(delay):
+            yield
+
+
+class _WholeAttempts:
+    """Mixed into the SDK's httpx client: each ``send`` (one attempt) ends within ``attempt_timeout`` seconds.
+
+    The SDK reads the whole body inside ``send``, so the deadline covers it.
+    A response asking to wait longer than ``MAX_RETRY_AFTER`` gets the
+    ``x-should-retry: false`` header both SDKs obey, so neither waits for it.
+    """
+
+    attempt_timeout: float
+
+    async def send(self, request, **kwargs):
+        try:
+            async with _deadline(self.attempt_timeout):
+                response = await super().send(request, **kwargs)
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"no whole response within {self.attempt_timeout:g} s", request=request) from None
+        if _too_long_to_wait(response) is not None:
+            response.headers["x-should-retry"] = "false"
+        return response
+
+
+@functools.lru_cache(maxsize=None)
+def _http_client_class(sdk_default: type) -> type:
+    """The SDK's own default httpx client class (its pool and socket settings) with whole-attempt deadlines."""
+    return type(f"WholeAttempt{sdk_default.__name__}", (_WholeAttempts, sdk_default), {})
+
+
+def retry_after(headers) -> float | None:
+    """Seconds a response asks to wait before the next request (``retry-after-ms``, or Retry-After: seconds
+    or an HTTP date), or None when it says nothing readable."""
+    for name, unit in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * unit
+        except ValueError:
+            try:
+                seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError, OverflowError):
+                continue
+        if math.isfinite(seconds):
+            return seconds
+    return None
+
+
+def _too_long_to_wait(response) -> float | None:
+    """The wait a response to be retried asks for, when it is longer than MAX_RETRY_AFTER (else None)."""
+    if response.status_code in (408, 409, 429) or response.status_code >= 500:  # what both SDKs retry
+        wait = retry_after(response.headers)
+        if wait is not None and wait > MAX_RETRY_AFTER:
+            return wait
+    return None
+
+
+def _come_back_at(moment: float) -> str:
+    """A local time, rounded up to the minute: HH:MM, with the date when it is not today."""
+    when = datetime.fromtimestamp(math.ceil(moment / 60) * 60)
+    return when.strftime("%H:%M" if when.date() == datetime.now().date() else "%Y-%m-%d %H:%M")
+
+
+@dataclass(eq=False)
+class _Endpoint:
+    """One endpoint of a model: its lanes, and whether it is still worth asking."""
+
+    url: str
+    lanes: list  # per lane: [SDK client, its connections not in use]
+    refused: int = 0  # requests in a row that could not connect, each after its retries
+    down: str = ""  # why it was given up on for the rest of the run ("" while it is not)
+    paused_until: float = 0.0  # time.time() before which it is not asked (it sent a long Retry-After)
+    pause: str = ""  # what it asked, in words
 
 
 def _limits(connections: int) -> httpx.Limits:
@@ -117,8 +238,10 @@ def _sdk(cfg: ModelConfig):
 
 def _make_sdk_client(cfg: ModelConfig, endpoint: Endpoint, connections: int, tls: ssl.SSLContext):
     sdk = _sdk(cfg)
-    common = {"api_key": endpoint.api_key or "none", "max_retries": cfg.max_retries, "timeout": cfg.timeout}
-    http_client = sdk.DefaultAsyncHttpxClient(limits=_limits(connections), verify=tls)
+    timeout = httpx.Timeout(cfg.timeout, connect=min(cfg.timeout / 2, _CONNECT_TIMEOUT))
+    common = {"api_key": endpoint.api_key or "none", "max_retries": cfg.max_retries, "timeout": timeout}
+    http_client = _http_client_class(sdk.DefaultAsyncHttpxClient)(limits=_limits(connections), verify=tls)
+    http_client.attempt_timeout = cfg.timeout
     if cfg.api_type == "anthropic":
         return sdk.AsyncAnthropic(base_url=endpoint.api_base, http_client=http_client, **common)
     if cfg.api_type == "azure":
@@ -154,12 +277,14 @@ class ModelClient:
         self._sdk = _sdk(cfg)
         # httpx's default TLS set-up (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), made once: it takes ~50 ms
         tls = httpx.create_ssl_context()
-        # for each endpoint its lanes, each [SDK client, its connections not in use]
-        self._endpoints = [[[_make_sdk_client(cfg, e, size, tls), size] for size in lane_sizes(cfg.parallel)]
-                           for e in cfg.endpoints]
-        self._next = itertools.cycle(self._endpoints)
+        self._endpoints = []
+        for e in cfg.endpoints:
+            lanes = [[_make_sdk_client(cfg, e, size, tls), size] for size in lane_sizes(cfg.parallel)]
+            self._endpoints.append(_Endpoint(e.api_base or str(lanes[0][0].base_url).rstrip("/"), lanes))
+            if e.api_key:
+                remember(e.api_key)
+        self._turn = 0  # the endpoint whose turn is next
         self._slots = asyncio.Semaphore(cfg.parallel)
-        self._secrets = [e.api_key for e in cfg.endpoints if e.api_key]
         self.refused_formats: set[str] = set()  # response_format types the endpoints rejected
         self.accepted_formats: set[str] = set()  # and those they answered
 
@@ -180,21 +305,68 @@ class ModelClient:
         elif not self.cfg.takes_step_temperature:
             temperature = None
         max_tokens = self.cfg.max_tokens or max_tokens
+        self._pick(advance=False)  # when no endpoint is left, fail now rather than after waiting for a slot
         async with self._slots:
-            lane = max(next(self._next), key=lambda lane: lane[1])
+            endpoint = self._pick()
+            lane = max(endpoint.lanes, key=lambda lane: lane[1])
             lane[1] -= 1
             try:
-                return await self._chat(lane[0], messages, temperature, max_tokens, response_formats)
+                reply = await self._chat(endpoint, lane[0], messages, temperature, max_tokens, response_formats)
+            except RequestFailed as err:
+                self._count(endpoint, err.unreachable)
+                raise
             finally:
                 lane[1] += 1
+            endpoint.refused = 0
+            return reply
 
-    async def _chat(self, client, messages, temperature, max_tokens, response_formats) -> Reply:
+    def _pick(self, advance: bool = True) -> _Endpoint:
+        """The next endpoint in turn that may be asked; RequestFailed (not sent) when there is none."""
+        now = time.time()
+        for i in range(len(self._endpoints)):
+            turn = (self._turn + i) % len(self._endpoints)
+            endpoint = self._endpoints[turn]
+            if not endpoint.down and endpoint.paused_until <= now:
+                if advance:
+                    self._turn = (turn + 1) % len(self._endpoints)
+                return endpoint
+        paused = [e for e in self._endpoints if not e.down]
+        if paused:  # the one to come back to first
+            endpoint = min(paused, key=lambda e: e.paused_until)
+            group = f"to {self.cfg.name} at {endpoint.url}: {endpoint.pause}"
+            reason = f"not sent: {endpoint.pause}"
+        else:
+            group = "not sent: " + "; ".join(e.down for e in self._endpoints)
+            reason = group + "; given up on for this run"
+        raise RequestFailed(mask(reason), group=mask(group))
+
+    def _count(self, endpoint: _Endpoint, unreachable: str | None) -> None:
+        """Count a failed request against its endpoint; the GIVE_UP_AFTER-th in a row to connect gives it up."""
+        if unreachable is None:  # it answered, if only with an error
+            endpoint.refused = 0
+            return
+        endpoint.refused += 1
+        if endpoint.refused >= GIVE_UP_AFTER and not endpoint.down:
+            endpoint.down = f"{self.cfg.name} at {endpoint.url} {unreachable} ({endpoint.refused} in a row)"
+
+    def _paused(self, endpoint: _Endpoint, wait: float, status: int) -> RequestFailed:
+        """The failure of a request told to wait ``wait`` s, longer than we do; the endpoint rests until then."""
+        until = time.time() + wait
+        if until > endpoint.paused_until:
+            endpoint.paused_until = until
+            if _come_back_at(until) not in endpoint.pause:  # one wording for all, unless the time moves on
+                endpoint.pause = (f"the server asked to wait {wait:.0f} s before retrying (Retry-After); not waiting "
+                                  f"that long: run again after {_come_back_at(until)} (local time)")
+        group = mask(f"to {self.cfg.name} at {endpoint.url}: {endpoint.pause}")  # as _pick words it
+        return RequestFailed(endpoint.pause, status, group=group)
+
+    async def _chat(self, endpoint, client, messages, temperature, max_tokens, response_formats) -> Reply:
         # read only now: a refusal learnt while this request waited for its slot already counts
         formats = [] if self.cfg.api_type == "anthropic" else \
             [f for f in response_formats if f["type"] not in self.refused_formats]
         refused = []
         for fmt in [*formats, None]:
-            result = await self._send_with_format(client, messages, temperature, max_tokens, fmt)
+            result = await self._send_with_format(endpoint, client, messages, temperature, max_tokens, fmt)
             if result is None:
                 refused.append(fmt["type"])
                 continue
@@ -205,42 +377,51 @@ class ModelClient:
             return result
         raise AssertionError("unreachable: without a format a failure is raised")
 
-    async def _send_with_format(self, client, messages, temperature, max_tokens, fmt) -> Reply | None:
+    async def _send_with_format(self, endpoint, client, messages, temperature, max_tokens, fmt) -> Reply | None:
         """The reply, or None when the endpoint refuses the response format ``fmt``.
 
         A format not yet known to work is first tried once without retries:
         llama-cpp-python refuses an unknown format with a 500, which the SDK
         would otherwise retry with backoff for half a minute. If that quick
-        try fails for another reason, the request is sent again as usual.
+        try fails for another reason, the request is sent again as usual
+        (unless the server asked to wait longer than we do).
         """
         quick = fmt is not None and fmt["type"] not in self.accepted_formats
         for sdk_client in (client.with_options(max_retries=0), client) if quick else (client,):
             try:
-                return await self._send(sdk_client, messages, temperature, max_tokens, fmt)
+                return await self._send(endpoint, sdk_client, messages, temperature, max_tokens, fmt)
             except RequestFailed as err:
                 if fmt is not None and _refuses_format(err):
                     return None
-                if sdk_client is client:
+                if sdk_client is client or err.group:
                     raise
         raise AssertionError("unreachable: the last try returns or raises")
 
-    async def _send(self, client, messages, temperature, max_tokens, response_format) -> Reply:
+    async def _send(self, endpoint, client, messages, temperature, max_tokens, response_format) -> Reply:
         sdk = self._sdk
         base_error = sdk.AnthropicError if self.cfg.api_type == "anthropic" else sdk.OpenAIError
+        attempts = client.max_retries + 1
         try:
             if self.cfg.api_type == "anthropic":
                 return await self._send_anthropic(client, messages, temperature, max_tokens)
             return await self._send_openai(client, messages, temperature, max_tokens, response_format)
         except sdk.APIStatusError as err:
+            wait = _too_long_to_wait(err.response)
+            if wait is not None:
+                raise self._paused(endpoint, wait, err.status_code) from None
             raise RequestFailed(self._scrub(f"HTTP {err.status_code}: {_error_message(err)}"),
                                 err.status_code) from None
-        except sdk.APITimeoutError:
-            raise RequestFailed(f"timed out ({self.cfg.timeout:g} s per attempt, "
-                                f"{self.cfg.max_retries + 1} attempts)") from None
+        except sdk.APITimeoutError as err:
+            if isinstance(err.__cause__, httpx.ConnectTimeout):
+                raise RequestFailed(f"could not connect within {client.timeout.connect:g} s ({attempts} attempts)",
+                                    unreachable="did not accept connections in time") from None
+            raise RequestFailed(f"timed out ({self.cfg.timeout:g} s per attempt, {attempts} attempts)") from None
         except sdk.APIConnectionError as err:
             cause = err.__cause__ or err
-            raise RequestFailed(self._scrub(f"connection failed after {self.cfg.max_retries + 1} attempts: "
-                                            f"{type(cause).__name__}: {cause}")) from None
+            raise RequestFailed(self._scrub(f"connection failed after {attempts} attempts: "
+                                            f"{type(cause).__name__}: {cause}"),
+                                unreachable="refused connections" if isinstance(cause, httpx.ConnectError) else None
+                                ) from None
         except (base_error, json.JSONDecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
             raise RequestFailed(self._scrub(f"malformed response: {type(err).__name__}: {err}")) from None
 
@@ -304,14 +485,14 @@ class ModelClient:
             raise RequestFailed("empty answer (the endpoint returned no text)")
         return Reply(text, usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning)
 
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:  # before shortening, so no half of a key survives the cut
-            text = text.replace(secret, "***")
+    @staticmethod
+    def _scrub(text: str) -> str:
+        text = mask(text)  # before shortening, so no half of a key survives the cut
         return text[:_REASON_CHARS] + ("..." if len(text) > _REASON_CHARS else "")
 
     async def aclose(self) -> None:
-        for lanes in self._endpoints:
-            for client, _ in lanes:
+        for endpoint in self._endpoints:
+            for client, _ in endpoint.lanes:
                 await client.close()
 
 

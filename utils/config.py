@@ -2,8 +2,10 @@
 
 Every config file is checked completely before the first request is sent, and
 a problem is reported as one InputError naming the file, the line and the key.
-API keys are read here and kept in ``Endpoint.api_key``, whose repr hides it,
-so a key can never reach a log line or a traceback through a printed config.
+API keys are read here, without surrounding whitespace, and kept in
+``Endpoint.api_key``, whose repr hides it, so a key can never reach a log line
+or a traceback through a printed config; ``utils.keys`` masks them wherever
+else they might show.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any
 import yaml
 
 from utils.errors import InputError
+from utils.keys import clean_key
 from utils.names import check_name
 from utils.style import ENCODINGS
 
@@ -169,7 +172,7 @@ class ModelConfig:
     max_tokens: int | None = None
     temperature: float | None = None
     extra_body: dict = field(default_factory=dict)  # extra request fields, sent as they are
-    timeout: float = 600.0  # seconds per request attempt
+    timeout: float = 600.0  # seconds per request attempt, whole: connecting, sending, waiting, reading the body
     max_retries: int = 6  # attempts after the first, with the SDK's backoff and jitter
     reasoning_effort: str | None = None  # OpenAI/Azure reasoning models: low, medium or high
     max_tokens_field: str | None = None  # how the token limit is sent; None: derived from reasoning_effort
@@ -203,9 +206,10 @@ _ENDPOINT_KEYS = {"api_base", "api_key", "api_version"}
 def _endpoint(doc: Document, raw: Any, keys: tuple, api_type: str) -> Endpoint:
     check_keys(doc, raw, keys, _ENDPOINT_KEYS, "an endpoint")
     base = get(doc, raw, keys, "api_base", str, None)
-    key = get(doc, raw, keys, "api_key", str, None)
+    # stripped: a key read with its line break would be an illegal header, which the HTTP library quotes
+    key = clean_key(get(doc, raw, keys, "api_key", str, None)) or None
     if key is None:
-        key = os.environ.get(DEFAULT_KEY_VARS[api_type])
+        key = clean_key(os.environ.get(DEFAULT_KEY_VARS[api_type])) or None
     if key is None and base is None:
         raise doc.error(f"no API key: set api_key or the environment variable {DEFAULT_KEY_VARS[api_type]}",
                         *keys)

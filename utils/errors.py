@@ -11,7 +11,10 @@ way, with exit status 1.
 from __future__ import annotations
 
 import sys
+import traceback
 from typing import Callable
+
+from utils.keys import mask, masked_output
 
 EXIT_INPUT_ERROR = 2
 EXIT_STORAGE_ERROR = 1
@@ -53,16 +56,23 @@ def os_reason(err: OSError) -> str:
 
 
 def run_cli(main: Callable[[], int | None]) -> None:
-    """Run an entry point, turning an InputError into one line on stderr and exit 2 (a StorageError: exit 1)."""
-    try:
-        code = main()
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(EXIT_INPUT_ERROR)
-    except StorageError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(EXIT_STORAGE_ERROR)
-    except KeyboardInterrupt:
-        print("interrupted: completed work is saved; run again to resume", file=sys.stderr)
-        sys.exit(130)
+    """Run an entry point, turning an InputError into one line on stderr and exit 2 (a StorageError: exit 1).
+
+    Everything it prints, a traceback included, has its secrets masked (``utils.keys``).
+    """
+    with masked_output():
+        try:
+            code = main()
+        except InputError as err:
+            print(f"error: {mask(str(err))}", file=sys.stderr)
+            sys.exit(EXIT_INPUT_ERROR)
+        except StorageError as err:
+            print(f"error: {mask(str(err))}", file=sys.stderr)
+            sys.exit(EXIT_STORAGE_ERROR)
+        except KeyboardInterrupt:
+            print("interrupted: completed work is saved; run again to resume", file=sys.stderr)
+            sys.exit(130)
+        except Exception:  # a bug: its traceback, printed while the output is still masked
+            traceback.print_exc()
+            sys.exit(1)
     sys.exit(code or 0)

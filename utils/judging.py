@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from utils.errors import InputError
 from utils.names import diagnostics_file, judgment_file
 from utils.rating import TIE, WINNER_A
 from utils.records import LABELS, Answer, Game, Judgment, Question, missing_games, record_uid
-from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
+from utils.runs import Failure, Writer, progress, report_failure, run_and_finish, settled_gc
 from utils.store import JsonlStore, atomic_write, closed_on_error
 
 # Our default judge prompt. The placeholders are filled per game: {QUESTION} with
@@ -449,9 +448,9 @@ async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict
         if errors:
             g, err = next(iter(errors.items()))
             reason = err.reason if len(errors) == 2 else f"game {g + 1}: {err.reason}"
-            summary.failures.append(Failure(f"{run.judge} / {run.model}", pairing.question.uid, reason))
-            bar.write(f"failed: judge {run.judge}, model {run.model}, question {pairing.question.uid}: "
-                      f"{reason}", file=sys.stderr)
+            report_failure(summary.failures, Failure(f"{run.judge} / {run.model}", pairing.question.uid, reason,
+                                                     err.group),
+                           bar, f"judge {run.judge}, model {run.model}, question {pairing.question.uid}")
         bar.update(1)
 
     bars = [progress(len(r.todo), f"{r.judge} / {r.model}", i, "judgment") for i, r in enumerate(runs)]

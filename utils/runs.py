@@ -12,6 +12,9 @@
   ends with one ``StorageError`` that says how many results were lost.
 * ``Failure`` and ``print_failures``: a request that failed for good is
   reported with who asked, which question and why; it is never stored.
+  Failures of one cause at one endpoint (requests not sent to an endpoint
+  given up on, or told to wait longer than we do) are one line with their
+  count, however many there are.
 * ``progress``: one tqdm bar per model (or judge and model), with rate and ETA.
 """
 from __future__ import annotations
@@ -44,6 +47,19 @@ class Failure:
     who: str  # the model, or "judge / model"
     uid: str
     reason: str
+    group: str | None = None  # shared with other failures (RequestFailed.group): the summary shows it once
+
+
+def report_failure(failures: list[Failure], failure: Failure, bar: tqdm, where: str) -> None:
+    """Keep a failed request for the run summary and say it on stderr now, once per group.
+
+    A group's failures come in a burst, so the search back for an earlier one
+    stops at once, but for the group's first.
+    """
+    said = failure.group is not None and any(f.group == failure.group for f in reversed(failures))
+    failures.append(failure)
+    if not said:
+        bar.write(f"failed: {where}: {failure.reason}", file=sys.stderr)
 
 
 class Writer:
@@ -183,7 +199,14 @@ def print_failures(failures: list[Failure]) -> None:
     if not failures:
         return
     print(f"{len(failures)} request(s) failed and were not stored; run again to retry them:")
-    for failure in failures[:SHOWN_FAILURES]:
+    groups: dict[str, int] = {}
+    for failure in failures:
+        if failure.group:
+            groups[failure.group] = groups.get(failure.group, 0) + 1
+    for group, count in groups.items():
+        print(f"  {count} request(s) {group}")
+    alone = [f for f in failures if not f.group]
+    for failure in alone[:SHOWN_FAILURES]:
         print(f"  {failure.who} / {failure.uid}: {failure.reason}")
-    if len(failures) > SHOWN_FAILURES:
-        print(f"  ... and {len(failures) - SHOWN_FAILURES} more")
+    if len(alone) > SHOWN_FAILURES:
+        print(f"  ... and {len(alone) - SHOWN_FAILURES} more")
