@@ -48,9 +48,9 @@ from scipy.special import ndtr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from utils import rating as rt  # noqa: E402
-from utils.battles import Battles, read_judgment_battles  # noqa: E402
-from utils.leaderboard import RunSettings, compute_leaderboard  # noqa: E402
+from utils.ranking import rating as rt  # noqa: E402
+from utils.ranking.battles import Battles, read_judgment_battles  # noqa: E402
+from utils.ranking.leaderboard import RunSettings, compute_leaderboard  # noqa: E402
 
 # from the model's side, best first: strong win, win, tie, loss, strong loss (synth_bench's thresholds)
 THRESHOLDS = (2.0, 0.4, -0.4, -2.0)

@@ -12,8 +12,8 @@ import pytest
 
 from tests.helpers import bound_by_permissions, read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer, Status
+from utils.asking.judging import FINISH_REQUEST, diagnostics, extract_label
 from utils.config import DEFAULT_LABEL_PATTERN
-from utils.judging import FINISH_REQUEST, diagnostics, extract_label
 
 PATTERNS = (DEFAULT_LABEL_PATTERN,)
 BENCH, JUDGE, BASE = "jbench", "judge-1", "base-m"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from utils import rating as rt
+from utils.ranking import rating as rt
 
 A, B, T = rt.WINNER_A, rt.WINNER_B, rt.TIE
 

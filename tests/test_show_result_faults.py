@@ -112,13 +112,13 @@ def _judgment_files(root: Path, across: bool) -> list[Path]:
     write_jsonl(directory / "gamma.jsonl", ([dict(r, games=wins) for r in alpha[:3]] if across else []) + gamma)
     write_jsonl(directory / "zeta.jsonl", ([dict(r, games=wins) for r in beta[2:]] if across else []) +
                 [dict(r, games=wins) for r in gamma[:2]] + [dict(alpha[0], uid="nowhere")])
-    from utils.battles import judgment_files
+    from utils.ranking.battles import judgment_files
     return judgment_files(root / "data", BENCH, [JUDGE])
 
 
 @pytest.mark.parametrize("across", [False, True])
 def test_two_reading_processes_leave_out_the_records_one_does(tmp_path, monkeypatch, across):
-    from utils import battles as bt
+    from utils.ranking import battles as bt
     files = _judgment_files(tmp_path, across)
     known = [f"q{i:03d}" for i in range(6)]
     one = bt.read_judgment_battles(files, BASE, question_ids=known)
@@ -232,7 +232,7 @@ def test_rounds_beyond_the_machines_memory_are_refused_before_starting(tmp_path,
 
 def test_the_memory_estimate_warns_then_refuses_and_names_the_rounds_that_fit():
     from utils.errors import InputError
-    from utils.leaderboard import bootstrap_memory, check_bootstrap_memory
+    from utils.ranking.leaderboard import bootstrap_memory, check_bootstrap_memory
     physical = 8 << 30
     assert check_bootstrap_memory(1000, 70, 1, physical) is None
     warning = check_bootstrap_memory(500_000, 70, 1, physical)

@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from utils.errors import InputError, run_cli
-from utils.rating import percentile_interval
+from utils.ranking.rating import percentile_interval
 from utils.records import iter_jsonl, json_object
 from utils.store import atomic_write
 

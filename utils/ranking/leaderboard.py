@@ -1,6 +1,6 @@
 """From battles to a leaderboard: the computed result, the terminal table and the CSV files.
 
-``compute_leaderboard`` runs the math of utils.rating on a set of battles and
+``compute_leaderboard`` runs the math of utils.ranking.rating on a set of battles and
 returns a ``Leaderboard``: one ``ModelResult`` per model (win rate against the
 baseline with its interval, the Elo-scale rating with its interval, average
 answer length, coverage, flags) plus the settings that produced it. Everything
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from utils import rating as rt
-from utils import rating_v2 as rv2
-from utils.battles import AnswerInfo, Battles, OutcomeRows, answer_feature_table, missing_features
 from utils import benchmark_quality as bq
 from utils.config import OFFICIAL_BASELINES
 from utils.errors import InputError
+from utils.ranking import rating as rt
+from utils.ranking import rating_v2 as rv2
+from utils.ranking.battles import AnswerInfo, Battles, OutcomeRows, answer_feature_table, missing_features
 from utils.store import atomic_write
 
 if TYPE_CHECKING:
@@ -188,7 +188,7 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
     target = rt.TARGET[kinds.winner]
     fit = _fit_args(settings, base)
 
-    # point estimate on all battles; each battle enters twice (see utils.rating)
+    # point estimate on all battles; each battle enters twice (see utils.ranking.rating)
     theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
     point = rt.ratings_from_coefficients(theta, M, base)
     coefs = {n: float(c) for n, c in zip(names, theta[M:])}

@@ -25,14 +25,14 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from utils.battles import label_verdict
-from utils.clients import ModelClient, RequestFailed, add_usage, split_reasoning
+from utils.asking.clients import ModelClient, RequestFailed, add_usage, split_reasoning
+from utils.asking.runs import Failure, Writer, progress, run_and_finish, settled_gc
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_pattern
 from utils.errors import InputError
 from utils.names import diagnostics_file, judgment_file
-from utils.rating import TIE, WINNER_A
+from utils.ranking.battles import label_verdict
+from utils.ranking.rating import TIE, WINNER_A
 from utils.records import LABELS, Answer, Game, Judgment, Question, missing_games, record_uid
-from utils.runs import Failure, Writer, progress, run_and_finish, settled_gc
 from utils.store import JsonlStore, atomic_write, closed_on_error
 
 # Our default judge prompt. The placeholders are filled per game: {QUESTION} with

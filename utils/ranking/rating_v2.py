@@ -5,8 +5,8 @@ Pure functions on numpy arrays (docs/design.md#rating-v2). An
 0.5 for a tie, 0 for a loss, with a count (a strong verdict counts ``weight``
 times, which is ``weight`` units). Unlike v0.1 nothing is fitted for the plain
 score: it is the model's weighted win rate against its category's baseline.
-The style-controlled fit is utils.rating's Bradley-Terry solver, run with
-these features and no penalty (see utils.leaderboard).
+The style-controlled fit is utils.ranking.rating's Bradley-Terry solver, run with
+these features and no penalty (see utils.ranking.leaderboard).
 """
 from __future__ import annotations
 

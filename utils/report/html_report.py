@@ -29,11 +29,11 @@ import json
 import math
 from pathlib import Path
 
-from utils.battles import label_verdict
 from utils.errors import InputError
-from utils.leaderboard import Leaderboard, footer
 from utils.names import answer_file, diagnostics_file, judgment_dir, question_file, stem_to_name
-from utils.rating import TIE, WINNER_A
+from utils.ranking.battles import label_verdict
+from utils.ranking.leaderboard import Leaderboard, footer
+from utils.ranking.rating import TIE, WINNER_A
 from utils.records import Question, read_answers, read_judgments, read_questions
 from utils.store import atomic_write
 

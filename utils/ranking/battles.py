@@ -27,7 +27,7 @@ import orjson
 
 from utils.errors import InputError
 from utils.names import answer_file, judgment_dir, stem_to_name
-from utils.rating import TARGET, TIE, WINNER_A, WINNER_B
+from utils.ranking.rating import TARGET, TIE, WINNER_A, WINNER_B
 from utils.records import answer_texts, json_object
 from utils.store import atomic_write
 from utils.style import benchmark_encoding, token_lengths
