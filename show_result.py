@@ -21,7 +21,8 @@ from pathlib import Path
 
 import orjson
 
-from utils.errors import InputError, run_cli
+from utils.cli import run_cli
+from utils.errors import InputError
 from utils.names import check_name, judgment_dir, question_file, stem_to_name
 from utils.ranking.battles import (Background, battle_features, judgment_files, length_warnings, load_battles,
                                    read_answer_info, read_answers_info, read_judgment_battles, read_judgment_outcomes,

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from utils.errors import InputError, run_cli
+from utils.cli import run_cli
+from utils.errors import InputError
 from utils.records import answer_texts, iter_jsonl, json_object
 from utils.store import atomic_write, dump_line
 from utils.style import ENCODINGS, benchmark_encoding, style_metadata_many

@@ -28,7 +28,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from utils.errors import InputError, run_cli
+from utils.cli import run_cli
+from utils.errors import InputError
 from utils.ranking.rating import percentile_interval
 from utils.records import iter_jsonl, json_object
 from utils.store import atomic_write
