@@ -15,8 +15,6 @@ from typing import Any, Iterator
 
 from utils.errors import InputError
 
-LABELS = ("A>>B", "A>B", "A=B", "B>A", "B>>A")
-
 
 @dataclass(frozen=True)
 class Question:
@@ -66,7 +64,7 @@ class Answer:
 class Game:
     user_prompt: str  # the prompt sent to the judge (last user message)
     judgment: str  # the judge's full text, all attempts joined
-    score: str | None  # one of LABELS, or None when no single label was found
+    score: str | None  # a label (utils.verdicts), or None when no single label was found
     usage: dict | None = None
     attempts: int = 1
     reasoning: str = ""  # a reasoning judge's reasoning, all attempts joined; the label is never taken from it

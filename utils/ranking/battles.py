@@ -27,37 +27,10 @@ import orjson
 
 from utils.errors import InputError
 from utils.names import answer_file, judgment_dir, stem_to_name
-from utils.ranking.rating import TARGET, TIE, WINNER_A, WINNER_B
 from utils.records import answer_texts, json_object
 from utils.store import atomic_write
 from utils.style import benchmark_encoding, token_lengths
-
-WINNER_NAMES = ("model_a", "model_b", "tie")
-_WINNER_CODES = {"model_a": WINNER_A, "model_b": WINNER_B, "tie": TIE, "tie (bothbad)": TIE}
-
-# Label as written in game 1 (baseline = A) -> (winner, strong). Both spellings of
-# each verdict appear in published files ("B>A" and "A<B").
-_LABELS = {
-    "A>>B": (WINNER_A, True), "B<<A": (WINNER_A, True),
-    "A>B": (WINNER_A, False), "B<A": (WINNER_A, False),
-    "A=B": (TIE, False), "B=A": (TIE, False),
-    "B>A": (WINNER_B, False), "A<B": (WINNER_B, False),
-    "B>>A": (WINNER_B, True), "A<<B": (WINNER_B, True),
-}
-_MIRROR = {WINNER_A: WINNER_B, WINNER_B: WINNER_A, TIE: TIE}
-_GAME_VERDICTS = (
-    {label: v for label, v in _LABELS.items()},  # game 1: baseline is A
-    {label: (_MIRROR[w], strong) for label, (w, strong) in _LABELS.items()},  # game 2: the model is A
-)
-
-
-def label_verdict(game_index: int, label: object) -> tuple[int, bool] | None:
-    """(winner, strong) of game ``game_index``'s label, game 2 un-swapped; None for a missing or unknown label.
-
-    The winner is WINNER_A for the baseline (model_a), WINNER_B for the model, or TIE.
-    """
-    return _GAME_VERDICTS[game_index].get(label) if isinstance(label, str) else None
-
+from utils.verdicts import WINNER_CODES, WINNER_NAMES, label_verdict, model_outcome
 
 EXAMPLE_IDS = 3  # question ids a warning about left-out records shows
 EXAMPLE_FILES = 3  # ... and files
@@ -354,7 +327,7 @@ def load_battles(path: Path) -> tuple[Battles, dict]:
         qid = rec.get("question_id", rec.get("uid"))
         if not isinstance(qid, (str, int)):
             raise InputError("missing question id", path, line, "question_id")
-        winner = _WINNER_CODES.get(rec["winner"])
+        winner = WINNER_CODES.get(rec["winner"])
         if winner is None:
             raise InputError(f"expected model_a, model_b or tie, got {rec['winner']!r}", path, line, "winner")
         key = (out.model(rec["model_a"]), out.model(rec["model_b"]), winner, out.question(str(qid)))
@@ -776,10 +749,10 @@ def _row_outcome(games: list, weight: int) -> tuple[tuple[float, float], tuple[i
     shares, counts = [], []
     for g in (0, 1):
         game = games[g] if g < len(games) else None
-        verdict = label_verdict(g, game.get("score")) if isinstance(game, dict) else None
-        if verdict is None:
+        outcome = model_outcome(g, game.get("score")) if isinstance(game, dict) else None
+        if outcome is None:
             return (0.0, 0.0), (0, 0)
-        winner, strong = verdict
-        shares.append(1.0 - float(TARGET[winner]))  # TARGET is the baseline's (model_a's) share
+        share, strong = outcome
+        shares.append(share)
         counts.append(weight if strong else 1)
     return (shares[0], shares[1]), (counts[0], counts[1])
