@@ -110,7 +110,7 @@ def plain_fit_win_rates(battles: Battles, baseline: int = 0) -> np.ndarray:
     kinds = rt.battle_kinds(battles.model_a, battles.model_b, battles.winner, battles.question, battles.count,
                             by_question=False)
     M = len(battles.models)
-    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, TARGET[kinds.winner], 2 * kinds.count, M,
+    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, np.take(TARGET, kinds.winner), 2 * kinds.count, M,
                                  l2=rt.TINY_RIDGE, fixed=baseline)
     return 100 * rt.win_rate(rt.ratings_from_coefficients(theta, M, baseline))
 
@@ -126,7 +126,7 @@ def large_sample_win_rates(gen: Generator, n_questions: int, seed: int, chunk: i
             totals[key[:3]] = totals.get(key[:3], 0.0) + key[3]
     a, b, w = (np.array(col) for col in zip(*totals))
     count = np.array(list(totals.values()))
-    theta = rt.fit_bradley_terry(a, b, TARGET[w], 2 * count, gen.n_models, l2=rt.TINY_RIDGE, fixed=0)
+    theta = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2 * count, gen.n_models, l2=rt.TINY_RIDGE, fixed=0)
     return 100 * rt.win_rate(rt.ratings_from_coefficients(theta, gen.n_models, 0))
 
 

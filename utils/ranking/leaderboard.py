@@ -139,7 +139,7 @@ def _one_sided(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int,
     ends at the tiny ridge's bound, which is why the model gets flagged.
     ``total`` (R, n_models), the weighted battles of each model, if already known.
     """
-    share = TARGET[kinds.winner][:, None]
+    share = np.take(TARGET, kinds.winner)[:, None]
     wins = rt.per_model(kinds.model_a, weights * share, n_models) + \
         rt.per_model(kinds.model_b, weights * (1.0 - share), n_models)
     if total is None:
@@ -186,7 +186,7 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
         # one feature row per kind: identical (a, b, question) share their answers
         fa, fb = _per_kind(features, battles, kinds)
         X = rt.style_matrix(fa[:, cols], fb[:, cols], kinds.count)
-    target = TARGET[kinds.winner]
+    target = np.take(TARGET, kinds.winner)
     fit = _fit_args(settings, base)
 
     # point estimate on all battles; each battle enters twice (see utils.ranking.rating)
@@ -493,7 +493,7 @@ def _v2_style_fit(model, question, score, count, models: list[str], base: int, q
         who = models[kinds.model_a[i]] if np.isnan(mine[i]).any() else models[base]
         raise missing_features(who, questions[kinds.question[i]], answers, data_dir, settings.bench)
     X = rv2.standardise(rv2.style_features(mine, theirs, settings.style), kinds.count)
-    target = TARGET[kinds.winner]
+    target = np.take(TARGET, kinds.winner)
     fit = {"l2": rt.TINY_RIDGE, "fixed": base}
     theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
     boot, _ = _bootstrap(kinds, target, X, fit, theta, settings, M, base, len(questions))

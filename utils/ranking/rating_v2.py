@@ -35,7 +35,7 @@ def weighted_win_rates(model, score, count, n_models: int) -> np.ndarray:
 def _kind_counts(model, score, count, n_models: int) -> np.ndarray:
     """(n_models, 3) units per model that scored 0, 0.5 and 1."""
     kind = np.searchsorted(UNIT_SCORES, np.asarray(score, float))
-    if not np.array_equal(UNIT_SCORES[np.minimum(kind, 2)], score):
+    if not np.array_equal(np.take(UNIT_SCORES, np.minimum(kind, 2)), score):
         raise ValueError("outcome scores must be 0, 0.5 or 1")
     flat = np.asarray(model, np.int64) * 3 + kind
     return np.bincount(flat, weights=np.asarray(count, float), minlength=3 * n_models).reshape(n_models, 3)
@@ -65,7 +65,7 @@ def bootstrap_unit_means(model, score, count, n_models: int, rounds: int, rng: n
         drawn = rng.multinomial(total[has], kinds[has] / total[has, None], size=(rounds, int(has.sum())))
     n = drawn.sum(2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out[:, has] = (drawn @ UNIT_SCORES) / n
+        out[:, has] = (drawn @ np.array(UNIT_SCORES)) / n
     return out
 
 
