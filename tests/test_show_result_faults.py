@@ -381,3 +381,36 @@ def test_a_read_only_data_directory_still_gives_the_table_and_still_loads(tmp_pa
         assert loaded.stdout.splitlines()[0] == first.splitlines()[0]
     finally:
         data.chmod(0o755)
+
+
+# ---------------------------------------------------------------- 6. lines that are JSON to Python, not to orjson
+
+
+@pytest.mark.parametrize("method", ["arena-hard-v0.1", "arena-hard-v2"])
+def test_judgment_lines_only_pythons_json_reads_count_like_any_other(tmp_path, method):
+    # judge texts with a lone-surrogate escape ("\ud800") are in published files and NaN is JSON to Python:
+    # gen_judgment and the report read such lines, so the table must count them too
+    write_bench(tmp_path, {"alpha": games(*PAIRS)}, 20)
+    flags = ("--method", method, "--bench-name", BENCH, "--judge-name", JUDGE, "--baseline", BASE, "--num-rounds", "20")
+    plain = show(tmp_path, *flags, "--csv", "plain.csv")
+    path = tmp_path / JUDGMENTS / "alpha.jsonl"
+    records = judgment_lines(path)
+    for r in records:
+        r["games"][0]["judgment"] = "half of a surrogate pair: \ud800"
+        r["games"][1]["usage"] = {"cost": float("nan")}
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert "\\ud800" in path.read_text() and "NaN" in path.read_text()
+    odd = show(tmp_path, *flags, "--csv", "odd.csv")
+    assert odd.stdout == plain.stdout and "warning" not in odd.stderr
+    assert (tmp_path / "odd.csv").read_text() == (tmp_path / "plain.csv").read_text()
+    if method == "arena-hard-v0.1":
+        row = read_csv(tmp_path / "odd.csv")["alpha"]
+        assert float(row["score"]) == pytest.approx(expected_win_rate(PAIRS), abs=0.01)
+
+
+def test_a_judgment_line_that_is_not_json_names_its_file_and_line(tmp_path):
+    write_bench(tmp_path, {"alpha": games(*PAIRS)}, 20)
+    with open(tmp_path / JUDGMENTS / "alpha.jsonl", "a") as f:
+        f.write('{"uid": "q000", "games": [NaNa]}\n')
+    msg = one_line_error(show(tmp_path, "--baseline", BASE, check=False))
+    assert msg.startswith("error: ") and f"{JUDGMENTS / 'alpha.jsonl'}:21: not a JSON line (" in msg

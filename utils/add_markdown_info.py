@@ -26,7 +26,8 @@ from tqdm import tqdm
 
 from utils.cli import run_cli
 from utils.errors import InputError
-from utils.records import answer_texts, iter_jsonl, json_object
+from utils.jsonl import iter_jsonl, json_object
+from utils.records import answer_texts
 from utils.store import atomic_write, dump_line
 from utils.style import ENCODINGS, benchmark_encoding, style_metadata_many
 

@@ -30,8 +30,8 @@ import numpy as np
 
 from utils.cli import run_cli
 from utils.errors import InputError
+from utils.jsonl import iter_jsonl, json_object
 from utils.ranking.rating import percentile_interval
-from utils.records import iter_jsonl, json_object
 from utils.store import atomic_write
 
 FILE_LEVEL = 95.0  # the level of the lower/upper columns stored in bootstrap and leaderboard files
