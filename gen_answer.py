@@ -2,12 +2,12 @@
 """Step 1: generate answers for every model in the answer settings (see README)."""
 from __future__ import annotations
 
-from utils.answering import generate_answers
+from utils.asking.answering import generate_answers
+from utils.asking.runs import print_failures
+from utils.cli import ANSWER_SETTINGS, parse_step_arguments, run_cli
 from utils.config import check_thinking_budgets, load_answer_settings, load_api_config
-from utils.errors import run_cli
 from utils.names import question_file
 from utils.records import read_questions
-from utils.runs import ANSWER_SETTINGS, parse_step_arguments, print_failures
 
 
 def main() -> int:

@@ -7,15 +7,15 @@ import shlex
 from dataclasses import replace
 from pathlib import Path
 
+from utils.asking.judging import (DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, baselines_of, generate_judgments,
+                                  identical_answers)
+from utils.asking.runs import print_failures
+from utils.cli import ANSWER_SETTINGS, DATA_DIR, ENDPOINTS, JUDGE_SETTINGS, parse_step_arguments, run_cli
 from utils.config import (UNPUBLISHED_BASELINES, check_thinking_budgets, load_api_config, load_judge_settings,
                           load_yaml)
-from utils.errors import InputError, run_cli
-from utils.judging import (DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, baselines_of, generate_judgments,
-                           identical_answers)
+from utils.errors import InputError
 from utils.names import answer_file, question_file
 from utils.records import read_answers, read_questions
-from utils.runs import (ANSWER_SETTINGS, DATA_DIR, ENDPOINTS, JUDGE_SETTINGS, parse_step_arguments,
-                        print_failures)
 
 
 def main() -> int:

@@ -9,8 +9,8 @@ over battles, saves them to data/arena_hard_battles.jsonl and the bootstrap
 results to data/bootstrapping_results.jsonl; --method arena-hard-v2 prints one
 table per category, each against its own baseline, with Arena-Hard v2.0's
 weighted win rates and saves nothing but the --csv / --html asked for. The
-math is in utils/rating.py and utils/rating_v2.py, the tables and CSVs in
-utils/leaderboard.py.
+math is in utils/ranking/rating.py and utils/ranking/rating_v2.py, the tables and CSVs in
+utils/ranking/leaderboard.py.
 """
 from __future__ import annotations
 
@@ -21,14 +21,15 @@ from pathlib import Path
 
 import orjson
 
-from utils.battles import (Background, battle_features, judgment_files, length_warnings, load_battles,
-                           read_answer_info, read_answers_info, read_judgment_battles, read_judgment_outcomes,
-                           save_battles)
-from utils.errors import InputError, run_cli
-from utils.leaderboard import (V2_BASELINES, RunSettings, bootstrap_records, category_baselines, category_index,
-                               check_bootstrap_memory, compute_leaderboard, compute_v2_leaderboard,
-                               read_saved_bootstrap, render_table, saved_rounds, write_csv, write_original_csv)
+from utils.cli import run_cli
+from utils.errors import InputError
 from utils.names import check_name, judgment_dir, question_file, stem_to_name
+from utils.ranking.battles import (Background, battle_features, judgment_files, length_warnings, load_battles,
+                                   read_answer_info, read_answers_info, read_judgment_battles, read_judgment_outcomes,
+                                   save_battles)
+from utils.ranking.leaderboard import (V2_BASELINES, RunSettings, bootstrap_records, category_baselines, category_index,
+                                       check_bootstrap_memory, compute_leaderboard, compute_v2_leaderboard,
+                                       read_saved_bootstrap, render_table, saved_rounds, write_csv, write_original_csv)
 from utils.records import read_questions
 from utils.store import atomic_write, check_writable
 
@@ -237,7 +238,7 @@ def _write_outputs(args, boards: list, data_dir: Path) -> None:
     if args.csv:
         _writing(lambda: write_csv(boards, Path(args.csv)), Path(args.csv), "--csv")
     if args.html:
-        from utils.html_report import write_html_report  # matplotlib and friends: only when asked for
+        from utils.report.html_report import write_html_report  # matplotlib and friends: only when asked for
         path = _writing(lambda: write_html_report(Path(args.html), boards, data_dir), Path(args.html), "--html")
         print(f"wrote {path}")
 

@@ -48,13 +48,14 @@ from scipy.special import ndtr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from utils import rating as rt  # noqa: E402
-from utils.battles import Battles, read_judgment_battles  # noqa: E402
-from utils.leaderboard import RunSettings, compute_leaderboard  # noqa: E402
+from utils.ranking import rating as rt  # noqa: E402
+from utils.ranking.battles import Battles, read_judgment_battles  # noqa: E402
+from utils.ranking.leaderboard import RunSettings, compute_leaderboard  # noqa: E402
+from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B  # noqa: E402
 
 # from the model's side, best first: strong win, win, tie, loss, strong loss (synth_bench's thresholds)
 THRESHOLDS = (2.0, 0.4, -0.4, -2.0)
-WINNER = np.array([rt.WINNER_B, rt.WINNER_B, rt.TIE, rt.WINNER_A, rt.WINNER_A])
+WINNER = np.array([WINNER_B, WINNER_B, TIE, WINNER_A, WINNER_A])
 STRONG = np.array([True, False, False, False, True])
 LOG_TOKENS_MEAN, LOG_TOKENS_SD = 6.2, 0.5
 
@@ -109,7 +110,7 @@ def plain_fit_win_rates(battles: Battles, baseline: int = 0) -> np.ndarray:
     kinds = rt.battle_kinds(battles.model_a, battles.model_b, battles.winner, battles.question, battles.count,
                             by_question=False)
     M = len(battles.models)
-    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, rt.TARGET[kinds.winner], 2 * kinds.count, M,
+    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, np.take(TARGET, kinds.winner), 2 * kinds.count, M,
                                  l2=rt.TINY_RIDGE, fixed=baseline)
     return 100 * rt.win_rate(rt.ratings_from_coefficients(theta, M, baseline))
 
@@ -125,7 +126,7 @@ def large_sample_win_rates(gen: Generator, n_questions: int, seed: int, chunk: i
             totals[key[:3]] = totals.get(key[:3], 0.0) + key[3]
     a, b, w = (np.array(col) for col in zip(*totals))
     count = np.array(list(totals.values()))
-    theta = rt.fit_bradley_terry(a, b, rt.TARGET[w], 2 * count, gen.n_models, l2=rt.TINY_RIDGE, fixed=0)
+    theta = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2 * count, gen.n_models, l2=rt.TINY_RIDGE, fixed=0)
     return 100 * rt.win_rate(rt.ratings_from_coefficients(theta, gen.n_models, 0))
 
 

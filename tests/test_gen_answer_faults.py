@@ -211,7 +211,7 @@ def test_multi_turn_questions_are_answered_turn_by_turn(tmp_path, scripted_serve
 
 @pytest.mark.parametrize("parallel, count, within", [
     (3, 12, 2.0),    # four waves of 0.3 s: about 1.2 s of waiting, not 3.6 s
-    # parallel 40 is split over three SDK clients (16 connections at most each, utils/clients.py):
+    # parallel 40 is split over three SDK clients (16 connections at most each, utils/asking/clients.py):
     # all 40 slots must still be in flight at once, not queued inside httpx
     (40, 160, 2.5),
 ])

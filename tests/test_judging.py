@@ -12,8 +12,9 @@ import pytest
 
 from tests.helpers import RefusedEndpoint, bound_by_permissions, read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer, Status
-from utils.config import DEFAULT_LABEL_PATTERN
-from utils.judging import FINISH_REQUEST, diagnostics, extract_label
+from utils.asking.judging import (DEFAULT_SYSTEM_PROMPT, FINISH_REQUEST, RESPONSE_FORMATS, STRUCTURED_REQUEST,
+                                  diagnostics, extract_label)
+from utils.verdicts import DEFAULT_LABEL_PATTERN
 
 PATTERNS = (DEFAULT_LABEL_PATTERN,)
 BENCH, JUDGE, BASE = "jbench", "judge-1", "base-m"
@@ -41,6 +42,19 @@ def test_labels_of_every_real_judge_text_are_extracted_as_recorded(real_judgment
 ])
 def test_label_extraction(text, label, distinct):
     assert extract_label(text, PATTERNS) == (label, distinct)
+
+
+def test_the_default_prompts_ask_for_exactly_the_labels_that_are_read():
+    # the prompts are text files (utils/asking/prompts/), the vocabulary is utils/verdicts.py: an edit of either
+    # alone would have judges answer with labels the reader drops, or never offer one it counts
+    asked = ["A>>B", "A>B", "A=B", "B>A", "B>>A"]  # written out here, in the prompts' order
+    assert re.findall(DEFAULT_LABEL_PATTERN, DEFAULT_SYSTEM_PROMPT) == asked
+    assert re.findall(DEFAULT_LABEL_PATTERN, FINISH_REQUEST) == asked
+    assert re.findall(r'"([AB<>=]+)"', STRUCTURED_REQUEST) == asked
+    assert [extract_label(f"[[{label}]]", PATTERNS) for label in asked] == [(label, 1) for label in asked]
+    for response_format in RESPONSE_FORMATS:
+        schema = response_format.get("schema") or response_format["json_schema"]["schema"]
+        assert schema["properties"]["verdict"]["enum"] == asked
 
 
 def test_patterns_are_tried_in_order():

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import ROOT, make_questions, read_jsonl, run_script, write_jsonl
+from utils.asking.judging import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, plan, render_game
 from utils.config import OFFICIAL_BASELINES, load_answer_settings, load_api_config, load_judge_settings
 from utils.errors import InputError
-from utils.judging import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, plan, render_game
 from utils.records import Answer, read_answers, read_questions
 
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from utils import rating as rt
+from utils.ranking import rating as rt
+from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
-A, B, T = rt.WINNER_A, rt.WINNER_B, rt.TIE
+A, B, T = WINNER_A, WINNER_B, TIE
 
 
 def plain_fit(model_a, model_b, winner, count, n_models, baseline=0):
     kinds = rt.battle_kinds(model_a, model_b, winner, np.zeros(len(model_a)), count, by_question=False)
-    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, rt.TARGET[kinds.winner], 2 * kinds.count, n_models,
+    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, np.take(TARGET, kinds.winner), 2 * kinds.count, n_models,
                                  l2=rt.TINY_RIDGE, fixed=baseline)
     return rt.ratings_from_coefficients(theta, n_models, baseline)
 
@@ -78,7 +79,7 @@ def test_style_fit_matches_scikit_learn_default_l2():
     a, b, w, c = _random_battles(rng, 4, 120)
     raw_a, raw_b = rng.integers(50, 900, (120, 2)).astype(float), rng.integers(50, 900, (120, 2)).astype(float)
     F = rt.style_matrix(raw_a, raw_b, c)
-    kinds_target = rt.TARGET[w]
+    kinds_target = np.take(TARGET, w)
     ours = rt.fit_bradley_terry(a, b, kinds_target, 2.0 * c, 4, F, l2=1.0)
     X, y = _expanded_design(a, b, w, c, 4, F)
     theirs = LogisticRegression(fit_intercept=False, C=1.0, tol=1e-12, max_iter=10000).fit(X, y).coef_[0]
@@ -98,7 +99,7 @@ def _star_with_features(rng, n_models=4, per_pair=300):
 def test_style_fit_with_many_rows_per_pair_matches_scikit_learn():
     # many rows per model pair: the per-pair matrix products build the model-feature block of the Hessian
     a, b, w, c, F = _star_with_features(np.random.default_rng(8))
-    ours = rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * c, 4, F, l2=1.0)
+    ours = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * c, 4, F, l2=1.0)
     X, y = _expanded_design(a, b, w, c, 4, F)
     theirs = LogisticRegression(fit_intercept=False, C=1.0, tol=1e-12, max_iter=10000).fit(X, y).coef_[0]
     assert ours == pytest.approx(theirs, abs=1e-5)
@@ -108,15 +109,15 @@ def test_chunked_and_threaded_bootstrap_fits_equal_one_weighting_at_a_time(monke
     rng = np.random.default_rng(9)
     a, b, w, c, F = _star_with_features(rng)
     weights = rng.multinomial(int(c.sum()), c / c.sum(), size=12).T.astype(float)
-    init = rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * c, 4, F, l2=1.0)
-    alone = np.stack([rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * weights[:, r], 4, F, l2=1.0, init=init)
+    init = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * c, 4, F, l2=1.0)
+    alone = np.stack([rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * weights[:, r], 4, F, l2=1.0, init=init)
                       for r in range(12)])
     monkeypatch.setattr(rt, "CHUNK_ELEMENTS", 2000)  # a few weightings per chunk
     monkeypatch.setattr(rt, "PARALLEL_ELEMENTS", 10 ** 12)
-    chunked = rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * weights, 4, F, l2=1.0, init=init)
+    chunked = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * weights, 4, F, l2=1.0, init=init)
     monkeypatch.setattr(rt, "PARALLEL_ELEMENTS", 0)  # the same chunks on several threads
     monkeypatch.setattr(rt, "_cores", lambda: 2)
-    threaded = rt.fit_bradley_terry(a, b, rt.TARGET[w], 2.0 * weights, 4, F, l2=1.0, init=init)
+    threaded = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * weights, 4, F, l2=1.0, init=init)
     assert chunked == pytest.approx(alone, abs=1e-9)
     assert (threaded == chunked).all()  # the thread count does not change a single bit
 
@@ -132,9 +133,9 @@ def test_many_weightings_solve_like_one_at_a_time():
     rng = np.random.default_rng(5)
     a, b, w, c = _random_battles(rng, 4, 60)
     weights = rng.integers(0, 4, (60, 3)).astype(float)
-    together = rt.fit_bradley_terry(a, b, rt.TARGET[w], weights, 4, l2=rt.TINY_RIDGE, fixed=0)
+    together = rt.fit_bradley_terry(a, b, np.take(TARGET, w), weights, 4, l2=rt.TINY_RIDGE, fixed=0)
     for r in range(3):
-        alone = rt.fit_bradley_terry(a, b, rt.TARGET[w], weights[:, r], 4, l2=rt.TINY_RIDGE, fixed=0)
+        alone = rt.fit_bradley_terry(a, b, np.take(TARGET, w), weights[:, r], 4, l2=rt.TINY_RIDGE, fixed=0)
         assert together[r] == pytest.approx(alone, abs=1e-7)
 
 
@@ -148,7 +149,7 @@ def test_a_clean_sweep_gives_a_finite_extreme_rating():
 def test_a_model_absent_from_a_weighting_does_not_break_the_others():
     a, b, w = np.array([0, 0, 0, 0]), np.array([1, 1, 2, 2]), np.array([B, A, B, A])
     weights = np.array([[1.0, 1.0], [3.0, 1.0], [0.0, 1.0], [0.0, 1.0]])  # round 0 has no battle of model 2
-    theta = rt.fit_bradley_terry(a, b, rt.TARGET[w], weights, 3, l2=rt.TINY_RIDGE, fixed=0)
+    theta = rt.fit_bradley_terry(a, b, np.take(TARGET, w), weights, 3, l2=rt.TINY_RIDGE, fixed=0)
     assert np.isfinite(theta).all()
     assert rt.win_rate(400 * theta[0, 1] + 1000) == pytest.approx(0.25, abs=1e-6)
 

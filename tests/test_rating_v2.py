@@ -1,4 +1,4 @@
-"""The pure v2.0 math of utils/rating_v2.py on cases small enough to work out by hand."""
+"""The pure v2.0 math of utils/ranking/rating_v2.py on cases small enough to work out by hand."""
 from __future__ import annotations
 
 import statistics
@@ -6,7 +6,7 @@ import statistics
 import numpy as np
 import pytest
 
-from utils import rating_v2 as rv2
+from utils.ranking import rating_v2 as rv2
 
 
 def test_weighted_win_rate_counts_each_unit():

@@ -345,12 +345,12 @@ def _split_bench(root: Path) -> list[Path]:
     verdicts = {"alpha": [None, None, *MIXED["alpha"]], "beta": MIXED["beta"] + [None, None],
                 "gamma": [*MIXED["alpha"][:2], None, *MIXED["beta"][1:]], "delta": MIXED["beta"][::-1] + [None, None]}
     write_bench(root, verdicts, 6)
-    from utils.battles import judgment_files
+    from utils.ranking.battles import judgment_files
     return judgment_files(root / "data", BENCH, [JUDGE])
 
 
 def test_judgments_parsed_by_two_processes_give_exactly_the_battles_of_one(tmp_path, monkeypatch):
-    from utils import battles as bt
+    from utils.ranking import battles as bt
     files = _split_bench(tmp_path)
     one = bt.read_judgment_battles(files, BASE)
     monkeypatch.setattr(bt, "PARALLEL_BYTES", 0)  # split even these small files
@@ -362,7 +362,7 @@ def test_judgments_parsed_by_two_processes_give_exactly_the_battles_of_one(tmp_p
 
 
 def test_an_error_in_the_second_process_is_reported_as_in_one(tmp_path, monkeypatch):
-    from utils import battles as bt
+    from utils.ranking import battles as bt
     files = _split_bench(tmp_path)
     with open(files[-1], "a") as f:  # the last file: parsed by the forked child
         f.write("{broken\n")
@@ -374,7 +374,7 @@ def test_an_error_in_the_second_process_is_reported_as_in_one(tmp_path, monkeypa
 
 
 def test_leaving_early_stops_the_background_process():
-    from utils.battles import Background
+    from utils.ranking.battles import Background
     started = time.monotonic()
     with pytest.raises(RuntimeError):
         with Background(lambda: time.sleep(3600)) as job:

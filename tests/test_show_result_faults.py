@@ -112,13 +112,13 @@ def _judgment_files(root: Path, across: bool) -> list[Path]:
     write_jsonl(directory / "gamma.jsonl", ([dict(r, games=wins) for r in alpha[:3]] if across else []) + gamma)
     write_jsonl(directory / "zeta.jsonl", ([dict(r, games=wins) for r in beta[2:]] if across else []) +
                 [dict(r, games=wins) for r in gamma[:2]] + [dict(alpha[0], uid="nowhere")])
-    from utils.battles import judgment_files
+    from utils.ranking.battles import judgment_files
     return judgment_files(root / "data", BENCH, [JUDGE])
 
 
 @pytest.mark.parametrize("across", [False, True])
 def test_two_reading_processes_leave_out_the_records_one_does(tmp_path, monkeypatch, across):
-    from utils import battles as bt
+    from utils.ranking import battles as bt
     files = _judgment_files(tmp_path, across)
     known = [f"q{i:03d}" for i in range(6)]
     one = bt.read_judgment_battles(files, BASE, question_ids=known)
@@ -232,7 +232,7 @@ def test_rounds_beyond_the_machines_memory_are_refused_before_starting(tmp_path,
 
 def test_the_memory_estimate_warns_then_refuses_and_names_the_rounds_that_fit():
     from utils.errors import InputError
-    from utils.leaderboard import bootstrap_memory, check_bootstrap_memory
+    from utils.ranking.leaderboard import bootstrap_memory, check_bootstrap_memory
     physical = 8 << 30
     assert check_bootstrap_memory(1000, 70, 1, physical) is None
     warning = check_bootstrap_memory(500_000, 70, 1, physical)
@@ -381,3 +381,36 @@ def test_a_read_only_data_directory_still_gives_the_table_and_still_loads(tmp_pa
         assert loaded.stdout.splitlines()[0] == first.splitlines()[0]
     finally:
         data.chmod(0o755)
+
+
+# ---------------------------------------------------------------- 6. lines that are JSON to Python, not to orjson
+
+
+@pytest.mark.parametrize("method", ["arena-hard-v0.1", "arena-hard-v2"])
+def test_judgment_lines_only_pythons_json_reads_count_like_any_other(tmp_path, method):
+    # judge texts with a lone-surrogate escape ("\ud800") are in published files and NaN is JSON to Python:
+    # gen_judgment and the report read such lines, so the table must count them too
+    write_bench(tmp_path, {"alpha": games(*PAIRS)}, 20)
+    flags = ("--method", method, "--bench-name", BENCH, "--judge-name", JUDGE, "--baseline", BASE, "--num-rounds", "20")
+    plain = show(tmp_path, *flags, "--csv", "plain.csv")
+    path = tmp_path / JUDGMENTS / "alpha.jsonl"
+    records = judgment_lines(path)
+    for r in records:
+        r["games"][0]["judgment"] = "half of a surrogate pair: \ud800"
+        r["games"][1]["usage"] = {"cost": float("nan")}
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert "\\ud800" in path.read_text() and "NaN" in path.read_text()
+    odd = show(tmp_path, *flags, "--csv", "odd.csv")
+    assert odd.stdout == plain.stdout and "warning" not in odd.stderr
+    assert (tmp_path / "odd.csv").read_text() == (tmp_path / "plain.csv").read_text()
+    if method == "arena-hard-v0.1":
+        row = read_csv(tmp_path / "odd.csv")["alpha"]
+        assert float(row["score"]) == pytest.approx(expected_win_rate(PAIRS), abs=0.01)
+
+
+def test_a_judgment_line_that_is_not_json_names_its_file_and_line(tmp_path):
+    write_bench(tmp_path, {"alpha": games(*PAIRS)}, 20)
+    with open(tmp_path / JUDGMENTS / "alpha.jsonl", "a") as f:
+        f.write('{"uid": "q000", "games": [NaNa]}\n')
+    msg = one_line_error(show(tmp_path, "--baseline", BASE, check=False))
+    assert msg.startswith("error: ") and f"{JUDGMENTS / 'alpha.jsonl'}:21: not a JSON line (" in msg

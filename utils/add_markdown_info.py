@@ -24,8 +24,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from utils.errors import InputError, run_cli
-from utils.records import answer_texts, iter_jsonl, json_object
+from utils.cli import run_cli
+from utils.errors import InputError
+from utils.jsonl import iter_jsonl, json_object
+from utils.records import answer_texts
 from utils.store import atomic_write, dump_line
 from utils.style import ENCODINGS, benchmark_encoding, style_metadata_many
 

@@ -28,9 +28,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from utils.errors import InputError, run_cli
-from utils.rating import percentile_interval
-from utils.records import iter_jsonl, json_object
+from utils.cli import run_cli
+from utils.errors import InputError
+from utils.jsonl import iter_jsonl, json_object
+from utils.ranking.rating import percentile_interval
 from utils.store import atomic_write
 
 FILE_LEVEL = 95.0  # the level of the lower/upper columns stored in bootstrap and leaderboard files

@@ -24,6 +24,7 @@ from utils.errors import InputError
 from utils.keys import clean_key
 from utils.names import check_name
 from utils.style import ENCODINGS
+from utils.verdicts import DEFAULT_LABEL_PATTERN
 
 API_TYPES = ("openai", "azure", "anthropic")
 DEFAULT_KEY_VARS = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -392,7 +393,6 @@ def load_answer_settings(path: Path | str, models: list[str] | None = None) -> t
 # named ones. Anything else in braces is a mistake we report before judging.
 _PLACEHOLDER = re.compile(r"(question|answer|ref_answer)_[1-9][0-9]*|QUESTION|ANSWER_A|ANSWER_B|REF_ANSWER")
 _REF_PLACEHOLDER = re.compile(r"ref_answer_[0-9]+|REF_ANSWER")
-DEFAULT_LABEL_PATTERN = r"\[\[([AB<>=]+)\]\]"
 _NUMBERED_ANSWER = re.compile(r"answer_([1-9][0-9]*)")
 
 

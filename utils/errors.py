@@ -1,4 +1,4 @@
-"""Errors a user can cause and fix, and the one way the scripts report them.
+"""Errors a user can cause and fix, and the exit status each gives (utils.cli.run_cli reports them).
 
 Anything the user controls (config files, question and answer files, model
 names, command-line flags) is checked before work starts. A problem becomes
@@ -9,12 +9,6 @@ A ``StorageError`` (results that could not be written) is printed the same
 way, with exit status 1.
 """
 from __future__ import annotations
-
-import sys
-import traceback
-from typing import Callable
-
-from utils.keys import mask, masked_output
 
 EXIT_INPUT_ERROR = 2
 EXIT_STORAGE_ERROR = 1
@@ -53,26 +47,3 @@ class StorageError(Exception):
 def os_reason(err: OSError) -> str:
     """An OSError as ``[Errno 28] No space left on device``, without the file name the caller names anyway."""
     return f"[Errno {err.errno}] {err.strerror}" if err.errno is not None else str(err)
-
-
-def run_cli(main: Callable[[], int | None]) -> None:
-    """Run an entry point, turning an InputError into one line on stderr and exit 2 (a StorageError: exit 1).
-
-    Everything it prints, a traceback included, has its secrets masked (``utils.keys``).
-    """
-    with masked_output():
-        try:
-            code = main()
-        except InputError as err:
-            print(f"error: {mask(str(err))}", file=sys.stderr)
-            sys.exit(EXIT_INPUT_ERROR)
-        except StorageError as err:
-            print(f"error: {mask(str(err))}", file=sys.stderr)
-            sys.exit(EXIT_STORAGE_ERROR)
-        except KeyboardInterrupt:
-            print("interrupted: completed work is saved; run again to resume", file=sys.stderr)
-            sys.exit(130)
-        except Exception:  # a bug: its traceback, printed while the output is still masked
-            traceback.print_exc()
-            sys.exit(1)
-    sys.exit(code or 0)

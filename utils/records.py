@@ -4,18 +4,17 @@ Two layouts of the same records exist in published data (see docs/design.md#file
 the 2024 layout (``question_id`` / ``turns`` / ``choices`` / ``conv_metadata``)
 and the 2025 layout (``uid`` / ``prompt`` / ``messages`` / ``metadata``). The
 readers accept both, record by record, and the writers emit the 2025 layout.
-Malformed records raise InputError with the file and line.
+Malformed records raise InputError with the file and line; lines are read by
+utils.jsonl.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from utils.errors import InputError
-
-LABELS = ("A>>B", "A>B", "A=B", "B>A", "B>>A")
+from utils.jsonl import iter_jsonl, json_object
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class Answer:
 class Game:
     user_prompt: str  # the prompt sent to the judge (last user message)
     judgment: str  # the judge's full text, all attempts joined
-    score: str | None  # one of LABELS, or None when no single label was found
+    score: str | None  # a label (utils.verdicts), or None when no single label was found
     usage: dict | None = None
     attempts: int = 1
     reasoning: str = ""  # a reasoning judge's reasoning, all attempts joined; the label is never taken from it
@@ -110,18 +109,6 @@ def missing_games(record: dict) -> list[int]:
 # ---------------------------------------------------------------- reading
 
 
-def iter_jsonl(path: Path | str) -> Iterator[tuple[int, Any]]:
-    """Yield (line number, parsed object) for each non-blank line; a bad line is an InputError."""
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            try:
-                yield lineno, json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise InputError(f"not a JSON line ({err.msg if hasattr(err, 'msg') else err})", path, lineno) from None
-
-
 def _need(obj: dict, key: str, kind: type | tuple, path, line) -> Any:
     if key not in obj:
         raise InputError("missing key", path, line, key)
@@ -130,13 +117,6 @@ def _need(obj: dict, key: str, kind: type | tuple, path, line) -> Any:
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise InputError(f"expected {names}, got {type(value).__name__}", path, line, key)
     return value
-
-
-def json_object(obj: Any, path=None, line=None) -> dict:
-    """``obj`` if it is a JSON object (a dict), else the InputError every reader gives for such a line."""
-    if not isinstance(obj, dict):
-        raise InputError(f"expected a JSON object, got {type(obj).__name__}", path, line)
-    return obj
 
 
 def record_uid(obj: dict) -> str | None:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from utils.errors import InputError, StorageError, os_reason
-from utils.records import json_object
+from utils.jsonl import json_object, parse_jsonl, parse_line
 
 
 def _current_umask() -> int:
@@ -272,14 +272,7 @@ class JsonlStore:
                     f.truncate(complete)
                     f.flush()
                     os.fsync(f.fileno())
-        for lineno, raw in enumerate(data[:complete].split(b"\n")[:-1], 1):
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise InputError(f"not a JSON line ({err}); fix or remove the line and run again",
-                                 self.path, lineno) from None
+        for lineno, record in parse_jsonl(data[:complete], self.path, "; fix or remove the line and run again"):
             key = self.key(json_object(record, self.path, lineno))
             if self._improves(key, record):
                 self.records[key] = record
@@ -293,8 +286,8 @@ class JsonlStore:
     def _whole_record(self, raw: bytes) -> bool:
         """Whether ``raw`` is a complete record: a JSON object that has a key (a cut-off line never parses)."""
         try:
-            record = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            record = parse_line(raw)
+        except InputError:
             return False
         return isinstance(record, dict) and self.key(record) is not None
 

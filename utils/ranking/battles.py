@@ -7,10 +7,10 @@ swapped, so its label is mirrored. A strong verdict (``>>``) counts ``weight`` t
 missing verdict not at all.
 
 Judgment directories reach half a gigabyte, almost all of it judge text that
-the numbers never look at. So this module reads lines with orjson and keeps
-only the question id, the model, the baseline and the games' labels, in
-columns (numpy arrays) rather than one Python object per battle; a battle
-repeated by a strong verdict is one row with a count. A large directory is
+the numbers never look at. So this module reads lines with utils.jsonl (orjson
+first) and keeps only the question id, the model, the baseline and the games'
+labels, in columns (numpy arrays) rather than one Python object per battle; a
+battle repeated by a strong verdict is one row with a count. A large directory is
 parsed by two processes (``Background``), each taking half of the files.
 """
 from __future__ import annotations
@@ -26,38 +26,12 @@ import numpy as np
 import orjson
 
 from utils.errors import InputError
+from utils.jsonl import iter_jsonl, json_object
 from utils.names import answer_file, judgment_dir, stem_to_name
-from utils.rating import TARGET, TIE, WINNER_A, WINNER_B
-from utils.records import answer_texts, json_object
+from utils.records import answer_texts
 from utils.store import atomic_write
 from utils.style import benchmark_encoding, token_lengths
-
-WINNER_NAMES = ("model_a", "model_b", "tie")
-_WINNER_CODES = {"model_a": WINNER_A, "model_b": WINNER_B, "tie": TIE, "tie (bothbad)": TIE}
-
-# Label as written in game 1 (baseline = A) -> (winner, strong). Both spellings of
-# each verdict appear in published files ("B>A" and "A<B").
-_LABELS = {
-    "A>>B": (WINNER_A, True), "B<<A": (WINNER_A, True),
-    "A>B": (WINNER_A, False), "B<A": (WINNER_A, False),
-    "A=B": (TIE, False), "B=A": (TIE, False),
-    "B>A": (WINNER_B, False), "A<B": (WINNER_B, False),
-    "B>>A": (WINNER_B, True), "A<<B": (WINNER_B, True),
-}
-_MIRROR = {WINNER_A: WINNER_B, WINNER_B: WINNER_A, TIE: TIE}
-_GAME_VERDICTS = (
-    {label: v for label, v in _LABELS.items()},  # game 1: baseline is A
-    {label: (_MIRROR[w], strong) for label, (w, strong) in _LABELS.items()},  # game 2: the model is A
-)
-
-
-def label_verdict(game_index: int, label: object) -> tuple[int, bool] | None:
-    """(winner, strong) of game ``game_index``'s label, game 2 un-swapped; None for a missing or unknown label.
-
-    The winner is WINNER_A for the baseline (model_a), WINNER_B for the model, or TIE.
-    """
-    return _GAME_VERDICTS[game_index].get(label) if isinstance(label, str) else None
-
+from utils.verdicts import WINNER_CODES, WINNER_NAMES, label_verdict, model_outcome
 
 EXAMPLE_IDS = 3  # question ids a warning about left-out records shows
 EXAMPLE_FILES = 3  # ... and files
@@ -187,24 +161,6 @@ class _Builder:
         return Battles(list(self.models), list(self.questions), a, b, w, q, c, sources, self.judged, self.skipped)
 
 
-def json_lines(path: Path):
-    """(line number, object) per non-blank line, parsed by orjson; a bad line is an InputError."""
-    with open(path, "rb") as f:
-        data = f.read()
-    # slices of one buffer: orjson parses a memoryview without copying each line again
-    view, start, lineno = memoryview(data), 0, 0
-    while start < len(data):
-        end = data.find(b"\n", start)
-        end = len(data) if end < 0 else end
-        lineno += 1
-        if not data[start:start + 1].isspace() or data[start:end].strip():
-            try:
-                yield lineno, orjson.loads(view[start:end])
-            except orjson.JSONDecodeError as err:
-                raise InputError(f"not a JSON line ({err})", path, lineno) from None
-        start = end + 1
-
-
 def judgment_files(data_dir, bench: str, judges: list[str]) -> list[Path]:
     files = []
     for judge in judges:
@@ -280,7 +236,7 @@ def _read_judgment_files(files: list[Path], baseline: str, weight: int, first_ga
         source = str(path)
         judge = os.path.dirname(source)
         last_model, done = None, set()  # the question ids read of the model of the last record
-        for line, rec in json_lines(path):
+        for line, rec in iter_jsonl(path):
             qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
             if not isinstance(qid, (str, int)):
                 raise InputError("missing question id", path, line, "uid" if "uid" in rec else "question_id")
@@ -346,7 +302,7 @@ def load_battles(path: Path) -> tuple[Battles, dict]:
     merged: dict[tuple, int] = {}
     counts: list[int] = []
     style: dict[tuple[str, str], tuple] = {}
-    for line, rec in json_lines(path):
+    for line, rec in iter_jsonl(path):
         json_object(rec, path, line)
         for key in ("model_a", "model_b", "winner"):
             if not isinstance(rec.get(key), str):
@@ -354,7 +310,7 @@ def load_battles(path: Path) -> tuple[Battles, dict]:
         qid = rec.get("question_id", rec.get("uid"))
         if not isinstance(qid, (str, int)):
             raise InputError("missing question id", path, line, "question_id")
-        winner = _WINNER_CODES.get(rec["winner"])
+        winner = WINNER_CODES.get(rec["winner"])
         if winner is None:
             raise InputError(f"expected model_a, model_b or tie, got {rec['winner']!r}", path, line, "winner")
         key = (out.model(rec["model_a"]), out.model(rec["model_b"]), winner, out.question(str(qid)))
@@ -430,7 +386,7 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
     if not path.is_file():
         return None
     tokens, features, untold, unknown, answers = [], {}, [], 0, 0
-    for line, rec in json_lines(path):
+    for line, rec in iter_jsonl(path):
         answers += 1
         qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
         meta = rec.get("metadata", rec.get("conv_metadata"))
@@ -741,7 +697,7 @@ def _read_outcome_files(files: list[Path], first_source: int, weight: int, known
         source = str(path)
         judge = os.path.dirname(source)
         last_model, done = None, set()  # the question ids read of the model of the last record
-        for line, rec in json_lines(path):
+        for line, rec in iter_jsonl(path):
             qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
             if not isinstance(qid, (str, int)):
                 raise InputError("missing question id", path, line, "uid" if "uid" in rec else "question_id")
@@ -776,10 +732,10 @@ def _row_outcome(games: list, weight: int) -> tuple[tuple[float, float], tuple[i
     shares, counts = [], []
     for g in (0, 1):
         game = games[g] if g < len(games) else None
-        verdict = label_verdict(g, game.get("score")) if isinstance(game, dict) else None
-        if verdict is None:
+        outcome = model_outcome(g, game.get("score")) if isinstance(game, dict) else None
+        if outcome is None:
             return (0.0, 0.0), (0, 0)
-        winner, strong = verdict
-        shares.append(1.0 - float(TARGET[winner]))  # TARGET is the baseline's (model_a's) share
+        share, strong = outcome
+        shares.append(share)
         counts.append(weight if strong else 1)
     return (shares[0], shares[1]), (counts[0], counts[1])

@@ -29,29 +29,17 @@ import json
 import math
 from pathlib import Path
 
-from utils.battles import label_verdict
 from utils.errors import InputError
-from utils.leaderboard import Leaderboard, footer
 from utils.names import answer_file, diagnostics_file, judgment_dir, question_file, stem_to_name
-from utils.rating import TIE, WINNER_A
+from utils.ranking.leaderboard import Leaderboard, footer
 from utils.records import Question, read_answers, read_judgments, read_questions
 from utils.store import atomic_write
+from utils.verdicts import outcome_word
 
 SNIPPET_CHARS = 160  # of the prompt, shown in the closed question list
 
 
 # ---------------------------------------------------------------- gathering the data
-
-
-def _outcome(game_index: int, label: str | None) -> str | None:
-    """A game's label in the report's words: who won, and whether strongly (after un-swapping game 2)."""
-    verdict = label_verdict(game_index, label)
-    if verdict is None:
-        return None
-    winner, strong = verdict
-    if winner == TIE:
-        return "tie"
-    return ("baseline" if winner == WINNER_A else "model") + (">>" if strong else ">")
 
 
 def _read_games(data_dir: Path, bench: str, judge: str, baseline: str, uids: set[str] | None) -> dict:
@@ -65,7 +53,8 @@ def _read_games(data_dir: Path, bench: str, judge: str, baseline: str, uids: set
         for uid, j in read_judgments(path).items():
             if uids is not None and uid not in uids:
                 continue
-            entry: dict = {"games": [[g.score, _outcome(i, g.score), g.judgment] for i, g in enumerate(j.games[:2])]}
+            games = [[g.score, outcome_word(i, g.score), g.judgment] for i, g in enumerate(j.games[:2])]
+            entry: dict = {"games": games}
             if j.baseline and j.baseline != baseline:
                 entry["baseline"] = j.baseline
             out.setdefault(j.model or stem_model, {})[uid] = entry

@@ -5,17 +5,18 @@ Pure functions on numpy arrays (docs/design.md#rating-v2). An
 0.5 for a tie, 0 for a loss, with a count (a strong verdict counts ``weight``
 times, which is ``weight`` units). Unlike v0.1 nothing is fitted for the plain
 score: it is the model's weighted win rate against its category's baseline.
-The style-controlled fit is utils.rating's Bradley-Terry solver, run with
-these features and no penalty (see utils.leaderboard).
+The style-controlled fit is utils.ranking.rating's Bradley-Terry solver, run with
+these features and no penalty (see utils.ranking.leaderboard).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from utils.verdicts import UNIT_SCORES
+
 # v2's style features, in its order; which of them each control uses
 V2_FEATURES = ("length", "header_density", "list_density", "bold_density")
 V2_CONTROLS = {"style": V2_FEATURES, "length": ("length",), "markdown": V2_FEATURES[1:]}
-SCORES = np.array([0.0, 0.5, 1.0])  # the values an outcome unit can take
 
 # bootstrap draws of about this many numbers at once (64 MB of int64)
 CHUNK_NUMBERS = 2 ** 23
@@ -33,8 +34,8 @@ def weighted_win_rates(model, score, count, n_models: int) -> np.ndarray:
 
 def _kind_counts(model, score, count, n_models: int) -> np.ndarray:
     """(n_models, 3) units per model that scored 0, 0.5 and 1."""
-    kind = np.searchsorted(SCORES, np.asarray(score, float))
-    if not np.array_equal(SCORES[np.minimum(kind, 2)], score):
+    kind = np.searchsorted(UNIT_SCORES, np.asarray(score, float))
+    if not np.array_equal(np.take(UNIT_SCORES, np.minimum(kind, 2)), score):
         raise ValueError("outcome scores must be 0, 0.5 or 1")
     flat = np.asarray(model, np.int64) * 3 + kind
     return np.bincount(flat, weights=np.asarray(count, float), minlength=3 * n_models).reshape(n_models, 3)
@@ -64,7 +65,7 @@ def bootstrap_unit_means(model, score, count, n_models: int, rounds: int, rng: n
         drawn = rng.multinomial(total[has], kinds[has] / total[has, None], size=(rounds, int(has.sum())))
     n = drawn.sum(2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out[:, has] = (drawn @ SCORES) / n
+        out[:, has] = (drawn @ np.array(UNIT_SCORES)) / n
     return out
 
 

@@ -19,13 +19,11 @@
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import gc
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 
 from tqdm import tqdm
@@ -34,11 +32,6 @@ from utils.errors import StorageError
 from utils.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
-# The files the two steps read when no flag names others (paths relative to the working directory).
-ANSWER_SETTINGS = "config/gen_answer_config.yaml"
-JUDGE_SETTINGS = "config/judge_config.yaml"
-ENDPOINTS = "config/api_config.yaml"
-DATA_DIR = Path("data")
 T = TypeVar("T")
 
 
@@ -180,18 +173,6 @@ def settled_gc(young: int = 10_000) -> Iterator[None]:
 def progress(total: int, desc: str, position: int, unit: str) -> tqdm:
     return tqdm(total=total, desc=desc, unit=unit, position=position, leave=True,
                 dynamic_ncols=True, file=sys.stderr, smoothing=0.1)
-
-
-def parse_step_arguments(description: str, settings_file: str) -> argparse.Namespace:
-    """The flags of the two steps that ask models (those of the original tool, plus --data-dir and --model)."""
-    parser = argparse.ArgumentParser(description=description,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--setting-file", default=settings_file, help="the step's settings (YAML)")
-    parser.add_argument("--endpoint-file", default=ENDPOINTS, help="how to reach each model (YAML)")
-    parser.add_argument("--data-dir", default=DATA_DIR, type=Path, help="where the benchmarks live")
-    parser.add_argument("--model", action="append", metavar="NAME",
-                        help="run this model instead of the settings' model_list (repeat for several)")
-    return parser.parse_args()
 
 
 def print_failures(failures: list[Failure]) -> None:

@@ -1,8 +1,8 @@
 """Step 2: a judge compares each model's answer with the baseline's, in two position-swapped games.
 
 Game 1 shows the baseline's answer as assistant A and the model's as B;
-game 2 swaps them. The judge ends its text with one label (``[[A>>B]]``,
-``[[A>B]]``, ``[[A=B]]``, ``[[B>A]]``, ``[[B>>A]]``), found by the
+game 2 swaps them. The judge ends its text with one of the five labels
+(utils/verdicts.py), written ``[[label]]`` in our prompt, found by the
 configured patterns. No label: the judge is asked to finish, up to the
 attempt limit. Two different labels: the verdict is missing (null), as is a
 label still absent after the last attempt; show_result counts such a game
@@ -24,60 +24,32 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from utils.battles import label_verdict
-from utils.clients import ModelClient, RequestFailed, add_usage, split_reasoning
+from utils.asking.clients import ModelClient, RequestFailed, add_usage, split_reasoning
+from utils.asking.runs import Failure, Writer, progress, report_failure, run_and_finish, settled_gc
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_pattern
 from utils.errors import InputError
 from utils.names import diagnostics_file, judgment_file
-from utils.rating import TIE, WINNER_A
-from utils.records import LABELS, Answer, Game, Judgment, Question, missing_games, record_uid
-from utils.runs import Failure, Writer, progress, report_failure, run_and_finish, settled_gc
+from utils.records import Answer, Game, Judgment, Question, missing_games, record_uid
 from utils.store import JsonlStore, atomic_write, closed_on_error
+from utils.verdicts import LABELS, TIE, WINNER_A, is_label, label_verdict
 
-# Our default judge prompt. The placeholders are filled per game: {QUESTION} with
-# the user's prompt, {ANSWER_A} / {ANSWER_B} with the two answers in this game's order.
-DEFAULT_SYSTEM_PROMPT = """\
-You are the referee between two AI assistants. Both answered the same user prompt; decide which answer \
-serves that user better.
+# Our default judge prompt and requests are text files beside this module (prompts/), each the
+# exact text sent. The template's placeholders are filled per game: {QUESTION} with the user's
+# prompt, {ANSWER_A} / {ANSWER_B} with the two answers in this game's order.
+_PROMPTS = Path(__file__).with_name("prompts")
 
-Go about it in this order:
-1. Before reading the answers closely, work out briefly what a correct and complete answer must contain.
-2. Check each answer against that: wrong facts, broken code, faulty reasoning and unsafe advice weigh \
-most. Say what each answer gets wrong or leaves out.
-3. Then weigh usefulness: does the answer do what was asked, and only that? Where the prompt is \
-ambiguous, a short clarifying question beats a confident guess. Prefer answers that are direct and \
-free of filler; creativity and novelty matter only where the prompt asks for them.
-4. Do not let the order of the answers, their length as such, or their formatting decide for you.
 
-Finish with exactly one of these labels, on a line of its own:
-[[A>>B]] when A is clearly better
-[[A>B]] when A is somewhat better
-[[A=B]] when neither is better
-[[B>A]] when B is somewhat better
-[[B>>A]] when B is clearly better"""
+def _prompt_text(name: str) -> str:
+    """A prompt file's text without the line end that closes the file."""
+    return (_PROMPTS / name).read_text(encoding="utf-8").removesuffix("\n")
 
-DEFAULT_TEMPLATE = ("""\
-The user's prompt:
-<prompt>
-{QUESTION}
-</prompt>
 
-Assistant A's answer:
-<answer_a>
-{ANSWER_A}
-</answer_a>
-
-Assistant B's answer:
-<answer_b>
-{ANSWER_B}
-</answer_b>""",)
-
+DEFAULT_SYSTEM_PROMPT = _prompt_text("judge_system.txt")
+DEFAULT_TEMPLATE = (_prompt_text("judge_template.txt"),)
 # Sent when a judge's text holds no label yet (our wording).
-FINISH_REQUEST = ("Your evaluation has no verdict label yet. Finish it now and end with exactly one label: "
-                  "[[A>>B]], [[A>B]], [[A=B]], [[B>A]] or [[B>>A]].")
-
-STRUCTURED_REQUEST = ('\n\nReply with a JSON object with two fields: "reasoning" (your evaluation, as text) and '
-                      '"verdict" (exactly one of "A>>B", "A>B", "A=B", "B>A", "B>>A").')
+FINISH_REQUEST = _prompt_text("finish_request.txt")
+# Appended to the last user message when verdicts are structured, after a blank line.
+STRUCTURED_REQUEST = "\n\n" + _prompt_text("structured_request.txt")
 
 _VERDICT_SCHEMA = {
     "type": "object",
@@ -141,11 +113,6 @@ def _json_verdict(text: str) -> str | None:
     return verdict.strip() if isinstance(verdict, str) and is_label(verdict.strip()) else None
 
 
-def is_label(text: str) -> bool:
-    """One of the five labels, or one of their mirror spellings (``B<A`` is ``A>B``)."""
-    return label_verdict(0, text) is not None
-
-
 def extract_label(text: str, patterns: tuple[str, ...]) -> tuple[str | None, int]:
     """(label, number of distinct verdicts found) in a judge's text.
 
@@ -153,8 +120,8 @@ def extract_label(text: str, patterns: tuple[str, ...]) -> tuple[str | None, int
     quote labels). Otherwise the patterns are tried in order and the first
     that finds a label decides: one verdict (however often, in whichever
     spelling) is the verdict, kept as first written; several make it missing
-    (the judge contradicted itself). A match outside the vocabulary (``A>>>B``)
-    is no label. ``(None, 0)``: nothing found yet, worth asking again.
+    (the judge contradicted itself). A match outside the vocabulary (three
+    arrows, say) is no label. ``(None, 0)``: nothing found yet, worth asking again.
     """
     found = [v for v in map(_json_verdict, (text, *text.split("\n\n"))) if v]
     for pattern in patterns:

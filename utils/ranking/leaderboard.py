@@ -1,6 +1,6 @@
 """From battles to a leaderboard: the computed result, the terminal table and the CSV files.
 
-``compute_leaderboard`` runs the math of utils.rating on a set of battles and
+``compute_leaderboard`` runs the math of utils.ranking.rating on a set of battles and
 returns a ``Leaderboard``: one ``ModelResult`` per model (win rate against the
 baseline with its interval, the Elo-scale rating with its interval, average
 answer length, coverage, flags) plus the settings that produced it. Everything
@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from utils import rating as rt
-from utils import rating_v2 as rv2
-from utils.battles import AnswerInfo, Battles, OutcomeRows, answer_feature_table, missing_features
 from utils import benchmark_quality as bq
 from utils.config import OFFICIAL_BASELINES
 from utils.errors import InputError
+from utils.ranking import rating as rt
+from utils.ranking import rating_v2 as rv2
+from utils.ranking.battles import AnswerInfo, Battles, OutcomeRows, answer_feature_table, missing_features
 from utils.store import atomic_write
+from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
 if TYPE_CHECKING:
     from utils.config import JudgeSettings
@@ -138,7 +139,7 @@ def _one_sided(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int,
     ends at the tiny ridge's bound, which is why the model gets flagged.
     ``total`` (R, n_models), the weighted battles of each model, if already known.
     """
-    share = rt.TARGET[kinds.winner][:, None]
+    share = np.take(TARGET, kinds.winner)[:, None]
     wins = rt.per_model(kinds.model_a, weights * share, n_models) + \
         rt.per_model(kinds.model_b, weights * (1.0 - share), n_models)
     if total is None:
@@ -185,10 +186,10 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
         # one feature row per kind: identical (a, b, question) share their answers
         fa, fb = _per_kind(features, battles, kinds)
         X = rt.style_matrix(fa[:, cols], fb[:, cols], kinds.count)
-    target = rt.TARGET[kinds.winner]
+    target = np.take(TARGET, kinds.winner)
     fit = _fit_args(settings, base)
 
-    # point estimate on all battles; each battle enters twice (see utils.rating)
+    # point estimate on all battles; each battle enters twice (see utils.ranking.rating)
     theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
     point = rt.ratings_from_coefficients(theta, M, base)
     coefs = {n: float(c) for n, c in zip(names, theta[M:])}
@@ -482,7 +483,7 @@ def _v2_style_fit(model, question, score, count, models: list[str], base: int, q
     ridge that keeps a clean sweep finite.
     """
     M = len(models)
-    winner = np.select([score == 1.0, score == 0.0], [rt.WINNER_A, rt.WINNER_B], rt.TIE)
+    winner = np.select([score == 1.0, score == 0.0], [WINNER_A, WINNER_B], TIE)
     kinds = rt.battle_kinds(model, np.full(len(model), base), winner, question, count, by_question=True)
     table = answer_feature_table(models, questions, answers)
     mine, theirs = table[kinds.model_a, kinds.question], table[base, kinds.question]
@@ -492,7 +493,7 @@ def _v2_style_fit(model, question, score, count, models: list[str], base: int, q
         who = models[kinds.model_a[i]] if np.isnan(mine[i]).any() else models[base]
         raise missing_features(who, questions[kinds.question[i]], answers, data_dir, settings.bench)
     X = rv2.standardise(rv2.style_features(mine, theirs, settings.style), kinds.count)
-    target = rt.TARGET[kinds.winner]
+    target = np.take(TARGET, kinds.winner)
     fit = {"l2": rt.TINY_RIDGE, "fixed": base}
     theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
     boot, _ = _bootstrap(kinds, target, X, fit, theta, settings, M, base, len(questions))

@@ -63,9 +63,6 @@ STYLE_FEATURES = {
 }
 FEATURE_COLUMNS = {"sum_assistant_a_tokens": 0, "header_count_a": 1, "list_count_a": 2, "bold_count_a": 3}
 
-WINNER_A, WINNER_B, TIE = 0, 1, 2
-TARGET = np.array([1.0, 0.0, 0.5])  # A's share of the win, by winner code
-
 
 # ---------------------------------------------------------------- battle kinds
 
@@ -81,7 +78,7 @@ class BattleKinds:
     """
     model_a: np.ndarray  # int, index into the model list
     model_b: np.ndarray
-    winner: np.ndarray  # WINNER_A / WINNER_B / TIE
+    winner: np.ndarray  # WINNER_A / WINNER_B / TIE (utils.verdicts)
     question: np.ndarray  # int question index, or -1
     count: np.ndarray  # float, battles of this kind
 

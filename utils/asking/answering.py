@@ -17,11 +17,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.clients import ModelClient, RequestFailed, add_usage
+from utils.asking.clients import ModelClient, RequestFailed, add_usage
+from utils.asking.runs import Failure, Writer, progress, report_failure, run_and_finish, settled_gc
 from utils.config import AnswerSettings, ModelConfig
 from utils.names import answer_file
 from utils.records import Answer, Question, record_uid
-from utils.runs import Failure, Writer, progress, report_failure, run_and_finish, settled_gc
 from utils.store import JsonlStore, closed_on_error
 from utils.style import benchmark_encoding, style_metadata_many
 
