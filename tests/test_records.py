@@ -48,7 +48,7 @@ def test_judgments_of_both_layouts(tmp_path):
     a = read_judgments(write_jsonl(tmp_path / "old.jsonl", [old]))["q1"]
     b = read_judgments(write_jsonl(tmp_path / "new.jsonl", [new]))["q1"]
     for j in (a, b):
-        assert [g.score for g in j.games] == ["A>B", None]
+        assert [g.label for g in j.games] == ["A>B", None]
         assert j.games[0].user_prompt == "p" and j.games[0].judgment == "t [[A>B]]"
 
 

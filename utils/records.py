@@ -63,16 +63,16 @@ class Answer:
 
 @dataclass
 class Game:
-    user_prompt: str  # the prompt sent to the judge (last user message)
+    user_prompt: str  # the prompt sent to the judge (its first user message: the rendered template)
     judgment: str  # the judge's full text, all attempts joined
-    score: str | None  # a label (utils.verdicts), or None when no single label was found
+    label: str | None  # a label (utils.verdicts), or None when no single label was found; "score" in files
     usage: dict | None = None
     attempts: int = 1
     reasoning: str = ""  # a reasoning judge's reasoning, all attempts joined; the label is never taken from it
     repaired: dict | None = None  # what was mended to make the judge's text storable (lone surrogates)
 
     def to_json(self) -> dict:
-        record = {"user_prompt": self.user_prompt, "judgment": self.judgment, "score": self.score,
+        record = {"user_prompt": self.user_prompt, "judgment": self.judgment, "score": self.label,
                   "usage": self.usage, "attempts": self.attempts}
         if self.reasoning:
             record["reasoning"] = self.reasoning
@@ -212,7 +212,7 @@ def answer_from_json(obj: Any, path=None, line=None) -> Answer:
 
 def game_from_json(obj: Any, path=None, line=None) -> Game:
     if obj is None:  # 2025 files keep a game whose judge call failed as null: no verdict, no text
-        return Game(user_prompt="", judgment="", score=None)
+        return Game(user_prompt="", judgment="", label=None)
     if not isinstance(obj, dict):
         raise InputError("each game must be a JSON object", path, line, "games")
     prompt = obj.get("user_prompt")
@@ -226,7 +226,7 @@ def game_from_json(obj: Any, path=None, line=None) -> Game:
         text = text.get("answer", "")
     score = obj.get("score")
     return Game(user_prompt=str(prompt or ""), judgment=str(text or ""),
-                score=score if isinstance(score, str) else None, usage=obj.get("usage"),
+                label=score if isinstance(score, str) else None, usage=obj.get("usage"),
                 attempts=int(obj.get("attempts", 1) or 1), reasoning=reasoning if isinstance(reasoning, str) else "",
                 repaired=obj.get("repaired") if isinstance(obj.get("repaired"), dict) else None)
 

@@ -180,7 +180,7 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
             break
         messages = [*messages, {"role": "assistant", "content": reply.text}, {"role": "user", "content": FINISH_REQUEST}]
     user_prompt = next(m["content"] for m in messages if m["role"] == "user")
-    return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), score=label, usage=usage, attempts=len(texts),
+    return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), label=label, usage=usage, attempts=len(texts),
                 reasoning="\n\n".join(t for t in thoughts if t),
                 repaired={"lone_surrogates": repaired} if repaired else None)
 
@@ -407,7 +407,7 @@ async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict
             run.judged += pairing.stored is None and complete
             run.completed += pairing.stored is not None and complete
             run.incomplete += not complete
-            run.null_labels += sum(g.score is None for g in played)
+            run.null_labels += sum(g.label is None for g in played)
             await writer.put(run.store, record)
         for err in errors.values():
             if not isinstance(err, RequestFailed):

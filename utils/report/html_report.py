@@ -53,7 +53,7 @@ def _read_games(data_dir: Path, bench: str, judge: str, baseline: str, uids: set
         for uid, j in read_judgments(path).items():
             if uids is not None and uid not in uids:
                 continue
-            games = [[g.score, outcome_word(i, g.score), g.judgment] for i, g in enumerate(j.games[:2])]
+            games = [[g.label, outcome_word(i, g.label), g.judgment] for i, g in enumerate(j.games[:2])]
             entry: dict = {"games": games}
             if j.baseline and j.baseline != baseline:
                 entry["baseline"] = j.baseline
