@@ -24,8 +24,9 @@ import orjson
 from utils.cli import run_cli
 from utils.errors import InputError
 from utils.names import check_name, judgment_dir, question_file, stem_to_name
-from utils.ranking.battles import (Background, battle_features, judgment_files, length_warnings, load_battles,
-                                   read_answer_info, read_answers_info, read_judgment_battles, read_judgment_outcomes,
+from utils.forked import ForkedChild
+from utils.ranking.answer_info import battle_features, length_warnings, read_answer_info, read_answers_info
+from utils.ranking.battles import (judgment_files, load_battles, read_judgment_battles, read_judgment_outcomes,
                                    save_battles)
 from utils.ranking.leaderboard import (V2_BASELINES, RunSettings, bootstrap_records, category_baselines, category_index,
                                        check_bootstrap_memory, compute_leaderboard, compute_v2_leaderboard,
@@ -165,7 +166,7 @@ def main(argv=None) -> int:
         files = judgment_files(data_dir, args.bench_name, list(settings.judges))
         # the answers of the models the judgment files are named after, read on the other core meanwhile
         expected = [args.baseline] + [stem_to_name(f.stem) for f in files]
-        with Background(lambda: read_answers_info(data_dir, args.bench_name, expected)) as reading_answers:
+        with ForkedChild(lambda: read_answers_info(data_dir, args.bench_name, expected)) as reading_answers:
             battles = read_judgment_battles(files, args.baseline, args.weight, args.first_game_only, keep,
                                             question_ids)
             answers = reading_answers.result()
@@ -256,7 +257,7 @@ def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
     questions = read_questions(qfile) if qfile.is_file() else []
     files = judgment_files(data_dir, args.bench_name, list(settings.judges))
     expected = [*V2_BASELINES.values(), *(stem_to_name(f.stem) for f in files)]
-    with Background(lambda: read_answers_info(data_dir, args.bench_name, expected)) as reading_answers:
+    with ForkedChild(lambda: read_answers_info(data_dir, args.bench_name, expected)) as reading_answers:
         rows = read_judgment_outcomes(files, args.weight, {q.uid: q.category for q in questions},
                                       [q.uid for q in questions] if questions else None)
         answers = reading_answers.result()

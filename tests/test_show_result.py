@@ -17,6 +17,7 @@ import pytest
 from tests.fixtures.make_extracts import REAL
 from tests.helpers import FIXTURES, read_jsonl, run_script, unpack, write_jsonl
 from utils.errors import InputError
+from utils.forked import ForkedChild
 
 BENCH = "arena-hard-v0.1"
 BASE = "gpt-4-0314"
@@ -354,7 +355,7 @@ def test_judgments_parsed_by_two_processes_give_exactly_the_battles_of_one(tmp_p
     files = _split_bench(tmp_path)
     one = bt.read_judgment_battles(files, BASE)
     monkeypatch.setattr(bt, "PARALLEL_BYTES", 0)  # split even these small files
-    assert bt._halfway(files) == 2 and bt.Background.available()
+    assert bt._halfway(files) == 2 and ForkedChild.available()
     two = bt.read_judgment_battles(files, BASE)
     assert two.models == one.models and two.questions == one.questions  # names interned in reading order
     for col in ("model_a", "model_b", "winner", "question", "count"):
@@ -373,18 +374,17 @@ def test_an_error_in_the_second_process_is_reported_as_in_one(tmp_path, monkeypa
     assert err.value.path == str(files[-1]) and err.value.line == broken_line
 
 
-def test_leaving_early_stops_the_background_process():
-    from utils.ranking.battles import Background
+def test_leaving_early_stops_the_forked_child():
     started = time.monotonic()
     with pytest.raises(RuntimeError):
-        with Background(lambda: time.sleep(3600)) as job:
+        with ForkedChild(lambda: time.sleep(3600)) as job:
             pid = job.pid
             raise RuntimeError("the judgments were bad")
     # waiting for the job would take an hour; a busy machine may still take seconds to stop it
     assert time.monotonic() - started < 60
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped: no process, no zombie left behind
-    assert Background(lambda: 6 * 7).result() == 42
+    assert ForkedChild(lambda: 6 * 7).result() == 42
 
 
 def test_style_control_without_metadata_names_the_answer_file(tmp_path):

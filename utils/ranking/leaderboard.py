@@ -24,7 +24,8 @@ from utils.config import OFFICIAL_BASELINES
 from utils.errors import InputError
 from utils.ranking import rating as rt
 from utils.ranking import rating_v2 as rv2
-from utils.ranking.battles import AnswerInfo, Battles, OutcomeRows, answer_feature_table, missing_features
+from utils.ranking.answer_info import AnswerInfo, answer_feature_table, missing_features
+from utils.ranking.battles import Battles, OutcomeRows
 from utils.store import atomic_write
 from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
