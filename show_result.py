@@ -19,20 +19,19 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import orjson
-
 from utils.cli import run_cli
 from utils.errors import InputError
-from utils.names import check_name, judgment_dir, question_file, stem_to_name
 from utils.forked import ForkedChild
+from utils.names import check_name, judgment_dir, question_file, stem_to_name
 from utils.ranking.answer_info import battle_features, length_warnings, read_answer_info, read_answers_info
 from utils.ranking.battles import (judgment_files, load_battles, read_judgment_battles, read_judgment_outcomes,
                                    save_battles)
-from utils.ranking.leaderboard import (V2_BASELINES, RunSettings, bootstrap_records, category_baselines, category_index,
-                                       check_bootstrap_memory, compute_leaderboard, compute_v2_leaderboard,
-                                       read_saved_bootstrap, render_table, saved_rounds, write_csv, write_original_csv)
+from utils.ranking.bootstrap_file import read_saved_bootstrap, saved_rounds, write_bootstrap
+from utils.ranking.leaderboard import (V2_BASELINES, RunSettings, category_baselines, category_index,
+                                       check_bootstrap_memory, compute_leaderboard, compute_v2_leaderboard)
+from utils.ranking.tables import render_table, write_csv, write_original_csv
 from utils.records import read_questions
-from utils.store import atomic_write, check_writable
+from utils.store import check_writable
 
 BATTLES_FILE = "arena_hard_battles.jsonl"
 BOOTSTRAP_FILE = "bootstrapping_results.jsonl"
@@ -204,9 +203,7 @@ def main(argv=None) -> int:
     sys.stdout.write(render_table(board, show_elo=args.show_elo))
 
     if not args.load_bootstrap:
-        records = bootstrap_records(board)
-        _save(lambda: atomic_write(boot_path, b"".join(orjson.dumps(r) + b"\n" for r in records), durable=False),
-              boot_path, not_saved)
+        _save(lambda: write_bootstrap(board, boot_path), boot_path, not_saved)
     if not_saved:
         print(f"warning: could not save {'; '.join(not_saved)}: the table above is complete, but --load-battles "
               "and --load-bootstrap will not find this run's files", file=sys.stderr)

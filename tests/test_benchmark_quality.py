@@ -15,8 +15,9 @@ import pytest
 from scipy import stats
 
 from tests.helpers import read_jsonl, run_script, unpack, write_jsonl
-from utils.benchmark_quality import (agreement_with_confidence, evaluate, kendall, overlap, pair_rank_brier,
-                                     prob_ranks_below, read_bootstrap, read_reference, separability, spearman, strict_agreement)
+from utils.ranking.bootstrap_file import read_bootstrap, read_reference
+from utils.ranking.quality import (agreement_with_confidence, evaluate, kendall, overlap, pair_rank_brier, prob_ranks_below,
+                                   separability, spearman, strict_agreement)
 
 KEYS = {"n_models", "n_pairs", "separability", "agreement_with_confidence", "strict_agreement", "brier", "spearman",
         "kendall"}
