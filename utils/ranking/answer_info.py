@@ -161,6 +161,21 @@ def read_answers_info(data_dir, bench: str, models) -> dict[str, AnswerInfo | No
     return out
 
 
+def answers_of(models, read: dict[str, AnswerInfo | None | InputError], data_dir, bench: str
+               ) -> dict[str, AnswerInfo | None]:
+    """The answer info of each of ``models``, from ``read`` (``read_answers_info``'s) or else read now.
+
+    Raises the InputError of a malformed answer file of one of them.
+    """
+    out: dict[str, AnswerInfo | None] = {}
+    for model in dict.fromkeys(models):
+        info = read[model] if model in read else read_answer_info(data_dir, bench, model)
+        if isinstance(info, InputError):
+            raise info
+        out[model] = info
+    return out
+
+
 def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], from_battles: dict,
                     data_dir, bench: str) -> tuple[np.ndarray, np.ndarray]:
     """Raw style features of model_a's and model_b's answers for every battle row.

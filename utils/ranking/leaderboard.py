@@ -19,6 +19,7 @@ import numpy as np
 
 from utils.config import OFFICIAL_BASELINES
 from utils.errors import InputError
+from utils.names import question_file
 from utils.ranking.answer_info import AnswerInfo, answer_feature_table, missing_features
 from utils.ranking.battles import Battles, OutcomeRows
 from utils.ranking.bootstrap_file import saved_rounds
@@ -36,12 +37,20 @@ if TYPE_CHECKING:
 FEW_QUESTIONS = 20  # below this many judged questions an interval says little
 
 
+V01_METHOD, V2_METHOD = "arena-hard-v0.1", "arena-hard-v2"  # show_result.py --method
+METHODS = (V01_METHOD, V2_METHOD)
+
+
 @dataclass
 class RunSettings:
-    """How the numbers were made; printed under the table and stored in the CSV."""
+    """How the numbers were made; printed under the table and stored in the CSV.
+
+    The field defaults are the run's defaults (show_result's flags take
+    theirs from here): Arena-Hard v0.1's, and ``for_method`` gives v2.0's.
+    """
     bench: str = "arena-hard-v0.1"
     judges: tuple[str, ...] = ("gpt-4-1106-preview",)
-    baseline: str = "gpt-4-0314"
+    baseline: str = OFFICIAL_BASELINES["arena-hard-v0.1"]["arena-hard-v0.1"]  # gpt-4-0314
     weight: int = 3
     first_game_only: bool = False
     style: str | None = None  # None, "style" (length + markdown), "length", "markdown"
@@ -52,11 +61,24 @@ class RunSettings:
     poisson: bool = False
     categories: tuple[str, ...] = ()
     bootstrap_loaded_from: str | None = None
-    rating_method: str = "arena-hard-v0.1"  # or "arena-hard-v2" (show_result.py --method)
+    rating_method: str = V01_METHOD  # or V2_METHOD
+
+    @classmethod
+    def for_method(cls, method: str) -> RunSettings:
+        """The settings of a run of ``method`` that sets nothing else: the original tools' defaults.
+
+        Arena-Hard v2.0 has its own benchmark and judge, a baseline per
+        category (``V2_BASELINES``, so none here) and 90% intervals.
+        """
+        if method == V2_METHOD:
+            return cls(bench="arena-hard-v2.0", judges=("gpt-4.1",), baseline="", confidence=90.0, rating_method=method)
+        if method != V01_METHOD:
+            raise ValueError(f"unknown rating method {method!r}")
+        return cls()
 
     @property
     def v2(self) -> bool:
-        return self.rating_method == "arena-hard-v2"
+        return self.rating_method == V2_METHOD
 
     @property
     def method(self) -> str:
@@ -395,6 +417,26 @@ def category_index(questions: list[Question], rows: OutcomeRows) -> CategoryInde
     present = [c for c in dict.fromkeys(order) if c in row_categories and c]
     return CategoryIndex(present, [c for c in by_name if c], parent, by_name,
                          {q.uid: q.cluster for q in questions})
+
+
+def v2_categories(index: CategoryIndex, asked: tuple[str, ...], explicit: dict[str, str], everyone: str | None,
+                  config: JudgeSettings | None, data_dir, bench: str) -> tuple[list[str], dict[str, str]]:
+    """The categories to show (``asked`` by --category, or every one judged) and the baseline of each.
+
+    ``explicit`` and ``everyone`` are the --baseline CATEGORY=MODEL and
+    --baseline MODEL flags, ``config`` the judge config of --setting-file (see
+    ``category_baselines``).
+    """
+    wanted = list(dict.fromkeys(asked or index.present))
+    if not wanted:
+        raise InputError("no judgment row names a category, and no question file gives one (expected "
+                         f"{question_file(data_dir, bench)})", key="category")
+    for flag, names in (("--category", wanted), ("--baseline", list(explicit))):
+        unknown = [c for c in names if c not in index.known]
+        if unknown:
+            raise InputError(f"unknown category {unknown[0]!r} (categories here: {', '.join(index.known) or 'none'})",
+                             key=flag)
+    return wanted, category_baselines(wanted, index, explicit, everyone, config)
 
 
 def category_baselines(wanted: list[str], index: CategoryIndex, explicit: dict[str, str], everyone: str | None,
