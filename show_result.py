@@ -5,10 +5,12 @@
 
 Reads data/<bench>/model_judgment/<judge>/*.jsonl (either file layout) and
 prints the table. --method arena-hard-v0.1 (the default) fits Bradley-Terry
-over battles, saves them to data/arena_hard_battles.jsonl and the bootstrap
-results to data/bootstrapping_results.jsonl; --method arena-hard-v2 prints one
-table per category, each against its own baseline, with Arena-Hard v2.0's
-weighted win rates and saves nothing but the --csv / --html asked for. What a
+over battles, saves them and the bootstrap results to
+data/<bench>/results/<judge>/ (arena_hard_battles.jsonl,
+bootstrapping_results.jsonl; pooled judges: <judge1>+<judge2>); --method
+arena-hard-v2 prints one table per category, each against its own baseline,
+with Arena-Hard v2.0's weighted win rates and saves nothing but the --csv /
+--html asked for. What a
 run reads is in utils/ranking/inputs.py, the math in utils/ranking/leaderboard.py
 (over rating.py and rating_v2.py), the tables and CSVs in utils/ranking/tables.py.
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from utils.cli import run_cli
 from utils.errors import InputError
-from utils.names import check_name, judgment_dir
+from utils.names import battles_file, bootstrap_results_file, check_name, judgment_dir
 from utils.ranking.answer_info import answers_of, length_warnings
 from utils.ranking.battles import save_battles
 from utils.ranking.bootstrap_file import write_bootstrap
@@ -30,9 +32,6 @@ from utils.ranking.leaderboard import (METHODS, V01_METHOD, V2_BASELINES, V2_MET
                                        compute_leaderboard, compute_v2_leaderboard, v2_categories)
 from utils.ranking.tables import render_table, write_csv, write_original_csv
 from utils.store import check_writable
-
-BATTLES_FILE = "arena_hard_battles.jsonl"
-BOOTSTRAP_FILE = "bootstrapping_results.jsonl"
 
 DEFAULTS = {method: RunSettings.for_method(method) for method in METHODS}
 # flags whose default differs by method: argparse leaves them out, ``_method_defaults`` fills them in
@@ -64,8 +63,13 @@ def _parser() -> argparse.ArgumentParser:
                         "category's (repeatable) and MODEL every category's "
                         f"(v2.0's own: {', '.join(f'{c}={m}' for c, m in V2_BASELINES.items())}; "
                         f"{_default_help('baseline')})")
-    p.add_argument("--load-battles", action="store_true", help="read data/arena_hard_battles.jsonl instead of judgments")
-    p.add_argument("--load-bootstrap", action="store_true", help="reuse data/bootstrapping_results.jsonl")
+    p.add_argument("--load-battles", nargs="?", const="", metavar="PATH",
+                   help="read battles instead of judgments: PATH (ours, or the original tool's "
+                        "data/arena_hard_battles.jsonl), else the last run's data/<bench>/results/<judges>/"
+                        "arena_hard_battles.jsonl")
+    p.add_argument("--load-bootstrap", nargs="?", const="", metavar="PATH",
+                   help="reuse saved bootstrap results: PATH (ours or the original tool's), else the last run's "
+                        "data/<bench>/results/<judges>/bootstrapping_results.jsonl")
     p.add_argument("--show-elo", action="store_true", help="show Elo-scale ratings instead of win rates")
     p.add_argument("--weight", type=int, default=d.weight, help="how many battles a strong verdict (>>) counts as")
     p.add_argument("--num-rounds", type=int, default=d.rounds,
@@ -105,7 +109,7 @@ def parse_args(argv=None) -> argparse.Namespace:
             setattr(args, key, default(DEFAULTS[args.method]))
     if args.method == V2_METHOD:
         for flag in V01_ONLY:
-            if getattr(args, flag[2:].replace("-", "_")):
+            if getattr(args, flag[2:].replace("-", "_")) not in (None, False):
                 raise InputError("has no meaning with --method arena-hard-v2, which reads the judgments directly "
                                  "and writes no battles or bootstrap files", key=flag)
     else:
@@ -113,7 +117,7 @@ def parse_args(argv=None) -> argparse.Namespace:
             raise InputError("only with --method arena-hard-v2 (per-category baselines)", key="--setting-file")
         if len(args.baseline) > 1:
             raise InputError("give one baseline with --method arena-hard-v0.1", key="--baseline")
-    if args.num_rounds < 2 and not args.load_bootstrap:
+    if args.num_rounds < 2 and args.load_bootstrap is None:
         raise InputError(f"must be at least 2 (an interval needs several bootstrap rounds; 100 is usual), got "
                          f"{args.num_rounds}", key="--num-rounds")
     if args.seed < 0:
@@ -147,16 +151,17 @@ def main(argv=None) -> int:
     settings, data_dir = run_settings(args), Path(args.data_dir)
     if settings.v2:
         return main_v2(args, settings, data_dir)
-    battles_path, boot_path = data_dir / BATTLES_FILE, data_dir / BOOTSTRAP_FILE
-    inputs = read_v01_inputs(settings, data_dir, _warn, battles_path if args.load_battles else None,
-                             boot_path if args.load_bootstrap else None)
+    battles_path = _as_given(battles_file(data_dir, settings.bench, settings.judges))
+    boot_path = _as_given(bootstrap_results_file(data_dir, settings.bench, settings.judges))
+    inputs = read_v01_inputs(settings, data_dir, _warn, _given(args.load_battles, battles_path),
+                             _given(args.load_bootstrap, boot_path))
     board = compute_leaderboard(inputs.battles, inputs.settings, inputs.avg_tokens, inputs.question_ids,
                                 inputs.features, inputs.saved_bootstrap)
     sys.stdout.write(render_table(board, show_elo=args.show_elo))
     not_saved: list[str] = []  # files of data/ that could not be written, and why
-    if not args.load_battles and len(inputs.battles):
+    if args.load_battles is None and len(inputs.battles):
         _save(lambda: save_battles(inputs.battles, battles_path), battles_path, not_saved)
-    if not args.load_bootstrap:
+    if args.load_bootstrap is None:
         _save(lambda: write_bootstrap(board, boot_path), boot_path, not_saved)
     if not_saved:
         _warn(f"warning: could not save {'; '.join(not_saved)}: the table above is complete, but --load-battles "
@@ -213,6 +218,19 @@ def _v2_baseline_flags(flags: list[str]) -> tuple[dict[str, str], str | None]:
     for model in [*explicit.values(), *([everyone] if everyone else [])]:
         check_name(model, "--baseline")
     return explicit, everyone
+
+
+def _as_given(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies below it, as --data-dir usually is given."""
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _given(flag: str | None, default: Path) -> Path | None:
+    """The file a --load-... flag names: None without the flag, ``default`` when it names none."""
+    return None if flag is None else Path(flag) if flag else default
 
 
 def _warn(message: str) -> None:

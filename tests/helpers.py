@@ -86,6 +86,16 @@ def bound_by_permissions() -> list[str]:
     return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
 
 
+def results_file(data: Path, name: str, bench: str = "arena-hard-v0.1", judges=("gpt-4-1106-preview",)) -> Path:
+    """show_result's ``arena_hard_battles.jsonl`` or ``bootstrapping_results.jsonl`` of a benchmark and its judge(s)."""
+    return data / bench / "results" / "+".join(judges) / name
+
+
+def without_wrote_lines(stdout: str) -> str:
+    """A run's output without the lines announcing the files it wrote."""
+    return "".join(line for line in stdout.splitlines(keepends=True) if not line.startswith("wrote "))
+
+
 def make_questions(n: int, prefix: str = "q") -> list[dict]:
     return [{"uid": f"{prefix}{i:04d}", "category": "test", "prompt": f"Question number {i}: say something."}
             for i in range(n)]

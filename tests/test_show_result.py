@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.make_extracts import REAL
-from tests.helpers import FIXTURES, read_jsonl, run_script, unpack, write_jsonl
+from tests.helpers import FIXTURES, read_jsonl, results_file, run_script, unpack, without_wrote_lines, write_jsonl
 from utils.errors import InputError
 from utils.forked import ForkedChild
 
@@ -210,12 +210,31 @@ def test_same_seed_same_table_other_seed_other_intervals(tmp_path):
 def test_saved_battles_reload_to_the_same_table(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     first = show(tmp_path, "--seed", "1").stdout
-    battles = read_jsonl(tmp_path / "data" / "arena_hard_battles.jsonl")
+    battles = read_jsonl(results_file(tmp_path / "data", "arena_hard_battles.jsonl"))
     assert set(battles[0]) == {"question_id", "model_a", "model_b", "winner"}
     # one row per counted battle: alpha's verdicts hold 1+1+3+0.. -> count the strong one three times
     assert sum(1 for b in battles if b["model_b"] == "alpha") == 1 + 1 + 3 + 1 + 1 + 1 + 1 + 1
     shutil.rmtree(tmp_path / "data" / BENCH / "model_judgment")
-    assert show(tmp_path, "--seed", "1", "--load-battles").stdout == first
+    again = show(tmp_path, "--seed", "1", "--load-battles").stdout
+    assert without_wrote_lines(again) == without_wrote_lines(first)
+
+
+def test_each_judge_and_pool_of_judges_keeps_its_own_battles_and_bootstrap(tmp_path):
+    write_bench(tmp_path, MIXED, 4)
+    write_bench(tmp_path, {"alpha": MIXED["beta"], "beta": MIXED["alpha"]}, 4, judge="other-judge")
+    tables = {}
+    for judges in ([JUDGE], ["other-judge"], [JUDGE, "other-judge"]):
+        tables[tuple(judges)] = show(tmp_path, "--seed", "1", "--judge-names", *judges).stdout
+        for name in ("arena_hard_battles.jsonl", "bootstrapping_results.jsonl"):
+            assert results_file(tmp_path / "data", name, judges=judges).is_file()
+    assert len({without_wrote_lines(t) for t in tables.values()}) == 3
+    # a later run of another judge does not replace what --load-battles reads for this one
+    for judges, first in tables.items():
+        again = show(tmp_path, "--seed", "1", "--judge-names", *judges, "--load-battles").stdout
+        assert without_wrote_lines(again) == without_wrote_lines(first)
+    alpha = [b for b in read_jsonl(results_file(tmp_path / "data", "arena_hard_battles.jsonl", judges=["other-judge"]))
+             if b["model_b"] == "alpha"]
+    assert len(alpha) == sum(3 if v in "SX" else 1 for pair in MIXED_PAIRS["beta"] for v in pair)  # beta's verdicts
 
 
 def test_battles_written_by_the_original_tool_load(tmp_path):
@@ -228,18 +247,18 @@ def test_battles_written_by_the_original_tool_load(tmp_path):
                                        "header_count_a": {"h1": 1}, "header_count_b": {"h1": i % 3},
                                        "list_count_a": {"ordered": 2}, "list_count_b": {"ordered": 0},
                                        "bold_count_a": {"**": 0}, "bold_count_b": {"**": 1}}})
-    write_jsonl(tmp_path / "data" / "arena_hard_battles.jsonl", rows)
-    show(tmp_path, "--load-battles", "--csv", "t.csv")
+    write_jsonl(tmp_path / "data" / "arena_hard_battles.jsonl", rows)  # where the original writes them
+    show(tmp_path, "--load-battles", "data/arena_hard_battles.jsonl", "--csv", "t.csv")
     # 12 wins of the model, 6 of the baseline, 12 ties -> (12 + 6) / 30
     assert float(read_csv(tmp_path / "t.csv")["m"]["score"]) == pytest.approx(60.0, abs=0.01)
-    out = show(tmp_path, "--load-battles", "--style-control").stdout
+    out = show(tmp_path, "--load-battles", "data/arena_hard_battles.jsonl", "--style-control").stdout
     assert "Style Coefficients: {'sum_assistant_a_tokens'" in out
 
 
 def test_saved_bootstrap_is_reused(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     first = show(tmp_path, "--csv", "a.csv", "--num-rounds", "40").stdout
-    saved = read_jsonl(tmp_path / "data" / "bootstrapping_results.jsonl")
+    saved = read_jsonl(results_file(tmp_path / "data", "bootstrapping_results.jsonl"))
     assert {tuple(sorted(r)) for r in saved} == {("lower", "model", "results", "score", "upper")}
     assert all(len(r["results"]) == 40 for r in saved)
     again = show(tmp_path, "--csv", "b.csv", "--load-bootstrap").stdout
@@ -254,8 +273,8 @@ def test_original_bootstrap_file_layout_loads(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     # the original saves one line per round: model -> Elo rating (its baseline not necessarily at 1000)
     rounds = [{BASE: 1114.0, "alpha": 1114.0 + d, "beta": 1114.0 - d} for d in range(0, 200, 10)]
-    write_jsonl(tmp_path / "data" / "bootstrapping_results.jsonl", rounds)
-    show(tmp_path, "--load-bootstrap", "--csv", "t.csv", "--show-elo")
+    write_jsonl(tmp_path / "data" / "bootstrapping_results.jsonl", rounds)  # where the original writes them
+    show(tmp_path, "--load-bootstrap", "data/bootstrapping_results.jsonl", "--csv", "t.csv", "--show-elo")
     row = read_csv(tmp_path / "t.csv")["alpha"]
     assert float(row["rating_lower"]) == pytest.approx(1000 + 4.75, abs=0.06)  # 2.5th percentile of 0..190
     assert float(row["rating_upper"]) == pytest.approx(1000 + 185.25, abs=0.06)
@@ -314,7 +333,7 @@ def test_unknown_baseline_is_one_clear_error(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--baseline", "gpt-5", check=False))
     assert "gpt-5" in msg and "--baseline" in msg
-    assert not (tmp_path / "data" / "bootstrapping_results.jsonl").exists()
+    assert not results_file(tmp_path / "data", "bootstrapping_results.jsonl").exists()
 
 
 def test_a_broken_judgment_line_names_file_and_line(tmp_path):
@@ -324,7 +343,7 @@ def test_a_broken_judgment_line_names_file_and_line(tmp_path):
         f.write('{"uid": "q9", "games": [\n')
     msg = one_line_error(show(tmp_path, check=False))
     assert "beta.jsonl:5" in msg
-    assert not (tmp_path / "data" / "arena_hard_battles.jsonl").exists()  # nothing half-written
+    assert not results_file(tmp_path / "data", "arena_hard_battles.jsonl").exists()  # nothing half-written
 
 
 @pytest.mark.parametrize("line, where", [
@@ -334,7 +353,8 @@ def test_a_broken_judgment_line_names_file_and_line(tmp_path):
 ])
 def test_a_broken_saved_bootstrap_file_is_one_clear_error(tmp_path, line, where):
     write_bench(tmp_path, MIXED, 4)
-    path = tmp_path / "data" / "bootstrapping_results.jsonl"
+    path = results_file(tmp_path / "data", "bootstrapping_results.jsonl")
+    path.parent.mkdir(parents=True)
     path.write_text(line + "\n")
     msg = one_line_error(show(tmp_path, "--load-bootstrap", check=False))
     assert "bootstrapping_results.jsonl" + where in msg

@@ -15,7 +15,7 @@ import pytest
 
 from tests import synth_v2
 from tests import test_show_result_v2 as v2
-from tests.helpers import bound_by_permissions, run_script, write_jsonl
+from tests.helpers import bound_by_permissions, results_file, run_script, without_wrote_lines, write_jsonl
 from tests.test_show_result import (BASE, BENCH, JUDGE, MIXED, MIXED_PAIRS, expected_win_rate, games,
                                     one_line_error, read_csv, show, write_bench)
 
@@ -178,7 +178,7 @@ def test_a_model_whose_verdicts_are_all_missing_is_shown_unranked(tmp_path):
     assert silent["flags"].startswith("no verdicts") and silent["covered_questions"] == "0"
     for model, pairs in MIXED_PAIRS.items():
         assert float(rows[model]["score"]) == pytest.approx(expected_win_rate(pairs), abs=0.01)
-    saved = [json.loads(line) for line in (tmp_path / "data" / "bootstrapping_results.jsonl").read_text().splitlines()]
+    saved = [json.loads(line) for line in results_file(tmp_path / "data", "bootstrapping_results.jsonl").read_text().splitlines()]
     assert "silent" not in {r["model"] for r in saved}
     assert "silent" in show(tmp_path, "--load-bootstrap").stdout  # the saved results still load
 
@@ -209,7 +209,7 @@ def test_fewer_than_two_rounds_is_one_clear_error(tmp_path, method, rounds):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--method", method, "--num-rounds", rounds, check=False))
     assert "--num-rounds" in msg and "at least 2" in msg
-    assert not (tmp_path / "data" / "bootstrapping_results.jsonl").exists()
+    assert not (tmp_path / "data" / BENCH / "results").exists()
 
 
 @pytest.mark.parametrize("method", ["arena-hard-v0.1", "arena-hard-v2"])
@@ -227,7 +227,7 @@ def test_rounds_beyond_the_machines_memory_are_refused_before_starting(tmp_path,
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     # at least three models (v0.1: alpha, beta, the baseline) need at least one 8-byte number per round each
     assert 0 < fit < physical // (3 * 8)
-    assert result.stdout == "" and not (tmp_path / "data" / "bootstrapping_results.jsonl").exists()
+    assert result.stdout == "" and not (tmp_path / "data" / BENCH / "results").exists()
 
 
 def test_the_memory_estimate_warns_then_refuses_and_names_the_rounds_that_fit():
@@ -342,15 +342,14 @@ def test_an_output_that_cannot_be_written_is_refused_before_computing(tmp_path, 
     msg = one_line_error(result)
     assert msg.startswith(f"error: {target}: {flag}: ")
     assert result.stdout == ""  # refused before the table was computed
-    assert not (tmp_path / "data" / "arena_hard_battles.jsonl").exists()
-    assert not (tmp_path / "data" / "bootstrapping_results.jsonl").exists()
+    assert not (tmp_path / "data" / BENCH / "results").exists()
 
 
 def test_battles_and_bootstrap_files_that_cannot_be_written_leave_the_table_and_one_warning(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     # a directory where each file should go: the writes fail with IsADirectoryError whatever the user's powers
     for name in ("arena_hard_battles.jsonl", "bootstrapping_results.jsonl"):
-        (tmp_path / "data" / name).mkdir()
+        results_file(tmp_path / "data", name).mkdir(parents=True)
     out = show(tmp_path, "--csv", "t.csv", "--num-rounds", "20")
     assert "Traceback" not in out.stderr
     rows = read_csv(tmp_path / "t.csv")
@@ -367,11 +366,13 @@ def test_a_read_only_data_directory_still_gives_the_table_and_still_loads(tmp_pa
     write_bench(tmp_path, MIXED, 4)
     first = show(tmp_path, "--seed", "1").stdout
     data = tmp_path / "data"
-    data.chmod(0o555)
+    directories = [data, *(p for p in data.rglob("*") if p.is_dir())]  # the results' own directory too
+    for directory in directories:
+        directory.chmod(0o555)
     try:
         again = run_script("show_result.py", "--seed", "1", cwd=tmp_path, prefix=prefix)
         assert again.returncode == 0, again.stderr
-        assert again.stdout == first
+        assert again.stdout == without_wrote_lines(first)  # the same table, and no file announced
         [warning] = warnings_with(again.stderr, "could not save")
         assert "arena_hard_battles.jsonl (Permission denied)" in warning
         assert "bootstrapping_results.jsonl (Permission denied)" in warning
@@ -380,7 +381,8 @@ def test_a_read_only_data_directory_still_gives_the_table_and_still_loads(tmp_pa
         assert "loaded from" in loaded.stdout and not warnings_with(loaded.stderr, "could not save")
         assert loaded.stdout.splitlines()[0] == first.splitlines()[0]
     finally:
-        data.chmod(0o755)
+        for directory in directories:
+            directory.chmod(0o755)
 
 
 # ---------------------------------------------------------------- 6. lines that are JSON to Python, not to orjson

@@ -401,7 +401,7 @@ def test_an_unknown_category_is_one_clear_error(data):
 def test_flags_of_v01_battles_are_refused(data, flag):
     out = show(data, flag, check=False)
     assert out.returncode == 2 and out.stderr.startswith(f"error: {flag}: has no meaning with --method arena-hard-v2")
-    assert not (data / "arena_hard_battles.jsonl").exists() and not (data / "bootstrapping_results.jsonl").exists()
+    assert not list(data.rglob("arena_hard_battles.jsonl")) and not list(data.rglob("bootstrapping_results.jsonl"))
 
 
 def test_the_html_report_shows_a_table_per_category(data, tmp_path):

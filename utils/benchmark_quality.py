@@ -5,7 +5,7 @@
 
 BOOTSTRAP_FILE is a leaderboard with its bootstrap samples, one JSON line per
 model (``model``, ``score``, ``lower``, ``upper``, ``results``), as
-show_result.py saves it in data/bootstrapping_results.jsonl. The original
+show_result.py saves it in data/<bench>/results/<judges>/bootstrapping_results.jsonl. The original
 tool's per-round layout (one line per bootstrap round, model -> rating) is read
 too. The reference is a CSV or JSON lines leaderboard (model, rating, lower,
 upper) or a bootstrap file of the same shape as ours.
@@ -56,7 +56,7 @@ def render(q: Quality, has_reference: bool) -> str:
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m utils.benchmark_quality", description=__doc__.split("\n\n")[0])
-    p.add_argument("bootstrap_file", help="our bootstrap results (data/bootstrapping_results.jsonl)")
+    p.add_argument("bootstrap_file", help="bootstrap results (data/<bench>/results/<judges>/bootstrapping_results.jsonl)")
     p.add_argument("--reference", metavar="REF_FILE", help="reference leaderboard: CSV or JSON lines")
     p.add_argument("--mapping", metavar="MAP.json", help="JSON object {our_name: reference_name}")
     p.add_argument("--level", type=float, default=FILE_LEVEL, help="interval level in percent (default 95)")
