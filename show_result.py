@@ -238,11 +238,13 @@ def _warn(message: str) -> None:
 
 
 def _save(write, path: Path, not_saved: list[str]) -> None:
-    """Run ``write``; if the file cannot be written, note why in ``not_saved`` instead of failing the run."""
+    """Run ``write`` and say so; if the file cannot be written, note why in ``not_saved`` instead of failing the run."""
     try:
         write()
     except OSError as err:
         not_saved.append(f"{path} ({err.strerror or err})")
+    else:
+        print(f"wrote {path}")
 
 
 def _writing(write, path: Path, flag: str):
@@ -254,9 +256,10 @@ def _writing(write, path: Path, flag: str):
 
 
 def _write_outputs(args, boards: list, data_dir: Path) -> None:
-    """The --csv and --html files asked for."""
+    """The --csv and --html files asked for, each announced."""
     if args.csv:
         _writing(lambda: write_csv(boards, Path(args.csv)), Path(args.csv), "--csv")
+        print(f"wrote {args.csv}")
     if args.html:
         from utils.report.html_report import write_html_report  # matplotlib and friends: only when asked for
         path = _writing(lambda: write_html_report(Path(args.html), boards, data_dir), Path(args.html), "--html")

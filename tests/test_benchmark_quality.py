@@ -243,6 +243,7 @@ def test_cli_without_a_reference_and_with_a_single_model(tmp_path):
     assert got["n_models"] == 1 and got["n_pairs"] == 0
     assert all(got[k] is None for k in KEYS - {"n_models", "n_pairs"})
     assert "n/a" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == f"wrote {out}"
 
 
 @pytest.mark.parametrize("lines, where", [

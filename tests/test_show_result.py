@@ -291,6 +291,25 @@ def test_output_writes_the_original_leaderboard_csv(tmp_path):
     assert re.fullmatch(r"\(-\d+\.\d\d, \+\d+\.\d\d\)", rows[0]["CI"])
 
 
+@pytest.mark.parametrize("scale", ["--show-elo", None])
+def test_every_file_written_is_announced_and_the_baseline_shows_no_interval(tmp_path, scale):
+    write_bench(tmp_path, MIXED, 4)
+    out = show(tmp_path, "--csv", "t.csv", "--output", "--num-rounds", "20", *([scale] if scale else [])).stdout
+    results = f"data/{BENCH}/results/{JUDGE}"
+    today = datetime.date.today()
+    assert [line for line in out.splitlines() if line.startswith("wrote ")] == [
+        f"wrote {results}/arena_hard_battles.jsonl", f"wrote {results}/bootstrapping_results.jsonl", "wrote t.csv",
+        f"wrote leaderboard/arena_hard_leaderboard_{today:%Y%m%d}.csv"]
+    written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    assert {f"{results}/arena_hard_battles.jsonl", f"{results}/bootstrapping_results.jsonl", "t.csv",
+            f"leaderboard/arena_hard_leaderboard_{today:%Y%m%d}.csv"} <= written
+    # the baseline's score is fixed at 50% (rating 1000): it has no interval, not "(-0.0, +0.0)"
+    base_line = next(line for line in out.splitlines() if line.startswith(BASE + " "))
+    assert "| 95% CI:        -         |" in base_line
+    other_lines = [line for line in out.splitlines() if " | 95% CI: " in line and not line.startswith(BASE + " ")]
+    assert len(other_lines) == 2 and all(re.search(r"CI: +\(-\d", line) for line in other_lines)
+
+
 def test_show_elo_prints_ratings(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     out = show(tmp_path, "--show-elo").stdout

@@ -82,6 +82,7 @@ def main(argv=None) -> int:
     sys.stdout.write(render(q, reference is not None))
     if args.json:
         atomic_write(Path(args.json), (json.dumps(q.to_json(), indent=2) + "\n").encode("utf-8"), durable=False)
+        print(f"wrote {args.json}")
     return 0
 
 

@@ -45,7 +45,7 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
     for row in board.rows:
         value, lo, hi, d = _interval(row, show_elo)
         ci = f"(-{_number(abs(lo) if math.isfinite(lo) else lo, d)}, +{_number(hi, d)})"
-        if (row.is_baseline and not math.isfinite(row.lower)) or row.no_verdicts:  # v2: the baseline has none
+        if row.is_baseline or row.no_verdicts:  # fixed at 50% (v0.1: its bootstrap interval is a point), or none
             ci = "-"
         coverage = "-" if row.is_baseline else f"{row.covered}/{row.questions}"
         mark = ""
