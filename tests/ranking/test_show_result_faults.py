@@ -17,7 +17,7 @@ from tests import synth_v2
 from tests.helpers import (BASE, BENCH, JUDGE, MIXED, MIXED_PAIRS, bound_by_permissions, expected_win_rate, games,
                            one_line_error, read_csv, read_jsonl, read_v2_csv, results_file, run_script, show, show_v2,
                            without_wrote_lines, write_bench, write_jsonl)
-from tests.ranking.test_show_result_v2 import CREATIVE, HARD, judgment_rows, units_by_model, win_rates
+from tests.ranking.test_show_result_v2 import CREATIVE, HARD, bench, judgment_rows, units_by_model, win_rates
 from utils.ranking import battles
 
 V2_JUDGE = synth_v2.JUDGES[0]
@@ -36,17 +36,6 @@ def append(path: Path, records: list[dict]) -> None:
 
 def warnings_with(stderr: str, text: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("warning:") and text in line]
-
-
-@pytest.fixture(scope="module")
-def v2data(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("v2faults") / "data"
-    synth_v2.write_bench(out, seed=3)
-    return out
-
-
-def v2_bench(data: Path) -> Path:
-    return data / synth_v2.BENCH
 
 
 def v2copy(v2data: Path, tmp_path: Path) -> Path:
@@ -149,7 +138,7 @@ def test_two_reading_processes_leave_out_the_records_one_does(tmp_path, monkeypa
 def test_v2_leaves_out_unknown_questions_and_repeats(v2data, tmp_path):
     data = v2copy(v2data, tmp_path)
     expected = win_rates(units_by_model(judgment_rows(v2data), HARD))
-    path = v2_bench(data) / "model_judgment" / V2_JUDGE / "weak-model.jsonl"
+    path = bench(data) / "model_judgment" / V2_JUDGE / "weak-model.jsonl"
     rows = judgment_lines(path)
     wins = [{"score": "B>>A"}, {"score": "A>>B"}]
     hard = [r for r in rows if r["category"] == HARD]
@@ -188,7 +177,7 @@ def test_a_model_whose_verdicts_are_all_missing_is_shown_unranked(tmp_path):
 
 def test_v2_a_model_without_a_complete_row_is_shown_unranked(v2data, tmp_path):
     data = v2copy(v2data, tmp_path)
-    judged = v2_bench(data) / "model_judgment" / V2_JUDGE
+    judged = bench(data) / "model_judgment" / V2_JUDGE
     rows = [r for r in judgment_lines(judged / "even-model.jsonl") if r["category"] == HARD][:40]
     write_jsonl(judged / "mute-model.jsonl", [dict(r, model="mute-model", games=[r["games"][0], None]) for r in rows])
     out = show_v2(data, "--csv", tmp_path / "t.csv")
@@ -304,7 +293,7 @@ def test_answers_without_metadata_or_text_show_n_a(tmp_path):
 
 def test_v2_answers_without_metadata_are_measured_from_their_text(v2data, tmp_path):
     data = v2copy(v2data, tmp_path)
-    path = v2_bench(data) / "model_answer" / "weak-model.jsonl"
+    path = bench(data) / "model_answer" / "weak-model.jsonl"
     answers = [json.loads(line) for line in path.read_text().splitlines()]
     for a in answers:
         del a["metadata"]

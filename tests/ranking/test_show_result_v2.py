@@ -34,11 +34,10 @@ GAME_2 = {"A>>B": (1.0, True), "B<<A": (1.0, True), "A>B": (1.0, False), "B<A": 
           "B>A": (0.0, False), "A<B": (0.0, False), "B>>A": (0.0, True), "A<<B": (0.0, True)}
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("v2") / "data"
-    synth_v2.write_bench(out, seed=3)
-    return out
+@pytest.fixture(scope="session")
+def data(v2data) -> Path:
+    """The synthetic v2.0 benchmark's data directory (tests/ranking/conftest.py); copied before any change."""
+    return v2data
 
 
 def bench(data: Path) -> Path:
