@@ -208,10 +208,7 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
     boot[:, base] = INIT_RATING
     lo, hi = percentile_interval(boot, settings.confidence) if len(boot) else (point * np.nan, point * np.nan)
 
-    all_q = list(question_ids) if question_ids else list(battles.questions)
-    covered_sets = _covered_questions(battles)
-    if question_ids:
-        covered_sets = [covered & set(all_q) for covered in covered_sets]
+    all_q, covered_sets = _coverage(battles, question_ids)
     n_battles = np.bincount(np.concatenate([battles.model_a, battles.model_b]),
                             weights=np.concatenate([battles.count, battles.count]), minlength=M)
     full_one_sided = _one_sided(kinds, kinds.count[:, None], M)[0]
@@ -221,8 +218,8 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
         gone = [] if m == base else [q for q in all_q if q not in covered_sets[m]]
         if gone:
             missing[name] = gone
-        flags = () if m == base else _v01_flags(bool(gone), full_one_sided[m], int(one_sided_rounds[m]), len(boot),
-                                                len(covered_sets[m]), bool(len(boot)) and bool(np.isnan(boot[:, m]).all()))
+        flags = () if m == base else _v01_flags(bool(gone), full_one_sided[m], int(one_sided_rounds[m]), boot[:, m],
+                                                len(covered_sets[m]))
         rows.append(ModelResult(
             model=name, score=100 * float(win_rate(point[m])),
             lower=100 * float(win_rate(lo[m])), upper=100 * float(win_rate(hi[m])),
@@ -272,8 +269,9 @@ def _saved_ratings(loaded: dict[str, np.ndarray], models: list[str]) -> np.ndarr
     return boot
 
 
-def _covered_questions(battles: Battles) -> list[set[str]]:
-    """Per model, the question ids it has a counted battle on."""
+def _coverage(battles: Battles, question_ids: list[str] | None) -> tuple[list[str], list[set[str]]]:
+    """The questions of the benchmark (``question_ids``, else those of the battles) and, per model, those of
+    them it has a counted battle on."""
     counted = battles.count > 0
     covered: list[set] = [set() for _ in battles.models]
     Q = max(1, len(battles.questions))
@@ -281,12 +279,16 @@ def _covered_questions(battles: Battles) -> list[set[str]]:
                       np.tile(battles.question[counted], 2))  # (model, question) with a counted battle
     for m, q in zip((pairs // Q).tolist(), (pairs % Q).tolist()):
         covered[m].add(battles.questions[q])
-    return covered
+    if not question_ids:
+        return list(battles.questions), covered
+    benchmark = set(question_ids)
+    return list(question_ids), [questions & benchmark for questions in covered]
 
 
-def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, rounds: int, covered: int,
-               no_results: bool) -> tuple[str, ...]:
-    """A model's notes: missing questions, and why its numbers are unreliable."""
+def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, boot: np.ndarray, covered: int
+               ) -> tuple[str, ...]:
+    """A model's notes: missing questions, and why its numbers are unreliable (``boot``: its bootstrap ratings)."""
+    rounds, no_results = len(boot), len(boot) > 0 and bool(np.isnan(boot).all())
     reasons = []
     if one_sided:
         reasons.append("wins or loses every counted battle")
