@@ -26,7 +26,7 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m utils.demo
 
-# Forget the demo's answers, judgments and outputs (the next `make demo` starts from scratch).
+# Forget the demo's answers, judgments, results and outputs (the next `make demo` starts from scratch).
 clean-demo:
-	rm -rf data/mini-arena/model_answer data/mini-arena/model_judgment \
+	rm -rf data/mini-arena/model_answer data/mini-arena/model_judgment data/mini-arena/results \
 	  leaderboard/mini-arena.csv leaderboard/mini-arena.html leaderboard/llama_server.log

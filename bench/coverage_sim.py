@@ -48,7 +48,8 @@ from scipy.special import ndtr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from utils.ranking import rating as rt  # noqa: E402
+from utils.ranking.rating import (TINY_RIDGE, battle_kinds, fit_bradley_terry, ratings_from_coefficients,  # noqa: E402
+                                  win_rate)
 from utils.ranking.battles import Battles, read_judgment_battles  # noqa: E402
 from utils.ranking.leaderboard import RunSettings, compute_leaderboard  # noqa: E402
 from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B  # noqa: E402
@@ -107,12 +108,12 @@ class Generator:
 
 def plain_fit_win_rates(battles: Battles, baseline: int = 0) -> np.ndarray:
     """The plain fit's win rates (%) on given battles, without a bootstrap."""
-    kinds = rt.battle_kinds(battles.model_a, battles.model_b, battles.winner, battles.question, battles.count,
-                            by_question=False)
+    kinds = battle_kinds(battles.model_a, battles.model_b, battles.winner, battles.question, battles.count,
+                         by_question=False)
     M = len(battles.models)
-    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, np.take(TARGET, kinds.winner), 2 * kinds.count, M,
-                                 l2=rt.TINY_RIDGE, fixed=baseline)
-    return 100 * rt.win_rate(rt.ratings_from_coefficients(theta, M, baseline))
+    theta = fit_bradley_terry(kinds.model_a, kinds.model_b, np.take(TARGET, kinds.winner), 2 * kinds.count, M,
+                              l2=TINY_RIDGE, fixed=baseline)
+    return 100 * win_rate(ratings_from_coefficients(theta, M, baseline))
 
 
 def large_sample_win_rates(gen: Generator, n_questions: int, seed: int, chunk: int = 20000) -> np.ndarray:
@@ -121,13 +122,13 @@ def large_sample_win_rates(gen: Generator, n_questions: int, seed: int, chunk: i
     totals: dict[tuple, float] = {}
     for start in range(0, n_questions, chunk):
         b = gen.battles(min(chunk, n_questions - start), rng)
-        kinds = rt.battle_kinds(b.model_a, b.model_b, b.winner, b.question, b.count, by_question=False)
+        kinds = battle_kinds(b.model_a, b.model_b, b.winner, b.question, b.count, by_question=False)
         for key in zip(kinds.model_a.tolist(), kinds.model_b.tolist(), kinds.winner.tolist(), kinds.count.tolist()):
             totals[key[:3]] = totals.get(key[:3], 0.0) + key[3]
     a, b, w = (np.array(col) for col in zip(*totals))
     count = np.array(list(totals.values()))
-    theta = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2 * count, gen.n_models, l2=rt.TINY_RIDGE, fixed=0)
-    return 100 * rt.win_rate(rt.ratings_from_coefficients(theta, gen.n_models, 0))
+    theta = fit_bradley_terry(a, b, np.take(TARGET, w), 2 * count, gen.n_models, l2=TINY_RIDGE, fixed=0)
+    return 100 * win_rate(ratings_from_coefficients(theta, gen.n_models, 0))
 
 
 def check_against_synth_bench(shared: Path, n_models: int, n_questions: int, seed: int) -> None:

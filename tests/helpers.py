@@ -1,6 +1,8 @@
-"""Small helpers the tests share: writing fixture files and running the scripts as a user would."""
+"""Small helpers the tests share: writing fixture files and running the scripts as a user would, and the
+small v0.1 benchmark the ranking tests write."""
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -120,3 +122,135 @@ class RefusedEndpoint:
     @property
     def root_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+# ---------------------------------------------------------------- a small v0.1 benchmark, as the ranking tests write it
+
+BENCH = "arena-hard-v0.1"
+BASE = "gpt-4-0314"
+JUDGE = "gpt-4-1106-preview"
+
+
+def meta(tokens=300, headers=1, lists=2, bold=0):
+    """An answer's style metadata, as gen_answer stores it."""
+    return {"token_len": tokens, "header_count": {"h1": 0, "h2": headers, "h3": 0, "h4": 0, "h5": 0, "h6": 0},
+            "list_count": {"ordered": lists, "unordered": 0}, "bold_count": {"**": bold, "__": 0}}
+
+
+def write_bench(root: Path, verdicts: dict, n_questions: int, layout: str = "new", judge: str = JUDGE,
+                with_meta: bool = True) -> Path:
+    """A benchmark under root/data: questions, answers (with style metadata) and judgments.
+
+    ``verdicts[model]`` lists, per question, the labels of game 1 and game 2, or None for no judgment.
+    """
+    bench = root / "data" / BENCH
+    qids = [f"q{i:03d}" for i in range(n_questions)]
+    write_jsonl(bench / "question.jsonl", [{"uid": q, "category": "hard" if i % 2 else "easy", "prompt": f"Q{i}"}
+                                           for i, q in enumerate(qids)])
+    for model in [BASE, *verdicts]:
+        rows = []
+        for i, q in enumerate(qids):
+            m = meta(200 + 37 * i + 11 * len(model), i % 3, i % 5, i % 2) if with_meta else None
+            if layout == "new":
+                rows.append({"uid": q, "ans_id": f"{model}-{q}", "model": model, "tstamp": 0.0, "metadata": m,
+                             "messages": [{"role": "user", "content": f"Q{i}"},
+                                          {"role": "assistant", "content": {"answer": "text"}}]})
+            else:
+                rows.append({"question_id": q, "answer_id": f"{model}-{q}", "model_id": model, "tstamp": 0.0,
+                             "choices": [{"index": 0, "turns": [{"content": "text"}]}], "conv_metadata": m})
+        write_jsonl(bench / "model_answer" / f"{model}.jsonl", rows)
+    for model, per_question in verdicts.items():
+        rows = []
+        for q, labels in zip(qids, per_question):
+            if labels is None:
+                continue
+            games = [{"user_prompt": "p", "judgment": f"... [[{lab}]]" if lab else "no label", "score": lab}
+                     for lab in labels]
+            key = "uid" if layout == "new" else "question_id"
+            rows.append({key: q, "model": model, "judge": judge, "games": games,
+                         **({"category": "x", "baseline": BASE} if layout == "new" else {})})
+        write_jsonl(bench / "model_judgment" / judge / f"{model}.jsonl", rows)
+    return root
+
+
+def show(root: Path, *args, check=True) -> subprocess.CompletedProcess:
+    """show_result.py run in ``root`` (v0.1 unless the flags say otherwise)."""
+    result = run_script("show_result.py", *args, cwd=root)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def read_csv(path: Path) -> dict[str, dict]:
+    """A --csv file of one table: model -> its row."""
+    with open(path, newline="") as f:
+        return {row["model"]: row for row in csv.DictReader(f)}
+
+
+# Verdicts from the model's side: W = the model wins (game 1 "B>A", game 2 "A>B"), S = strongly,
+# L = loses, T = tie. ``games(...)`` turns them into the labels each game stores.
+G1 = {"W": "B>A", "S": "B>>A", "L": "A>B", "X": "A>>B", "T": "A=B", None: None}
+G2 = {"W": "A>B", "S": "A>>B", "L": "B>A", "X": "B>>A", "T": "A=B", None: None}
+
+
+def games(*pairs):
+    """The labels games 1 and 2 store for each question's pair of verdicts from the model's side."""
+    return [(G1[g1], G2[g2]) for g1, g2 in pairs]
+
+
+MIXED = {  # the same verdicts as MIXED_PAIRS, as the labels stored in each game
+    "alpha": games(("W", "L"), ("S", "T"), ("L", "W"), ("T", "T")),
+    "beta": games(("L", "L"), ("X", "W"), ("W", "T"), ("L", "L")),
+}
+
+
+def expected_win_rate(pairs, weight=3, first_game_only=False):
+    """The model's win rate (%) over such pairs, counted by hand: a strong verdict ``weight`` times, a tie half."""
+    won = lost = 0.0
+    for pair in pairs:
+        for outcome in pair[:1] if first_game_only else pair:
+            n = weight if outcome in "SX" else 1
+            if outcome in "WS":
+                won += n
+            elif outcome in "LX":
+                lost += n
+            elif outcome == "T":
+                won, lost = won + 0.5, lost + 0.5
+    return 100 * won / (won + lost)
+
+
+MIXED_PAIRS = {"alpha": [("W", "L"), ("S", "T"), ("L", "W"), ("T", "T")],
+               "beta": [("L", "L"), ("X", "W"), ("W", "T"), ("L", "L")]}
+
+
+def results_file(data: Path, name: str, bench: str = BENCH, judges=(JUDGE,)) -> Path:
+    """show_result's ``arena_hard_battles.jsonl`` or ``bootstrapping_results.jsonl`` of a benchmark and its judge(s)."""
+    return data / bench / "results" / "+".join(judges) / name
+
+
+def without_wrote_lines(stdout: str) -> str:
+    """A run's output without the lines announcing the files it wrote."""
+    return "".join(line for line in stdout.splitlines(keepends=True) if not line.startswith("wrote "))
+
+
+def show_v2(data: Path, *args, check: bool = True) -> subprocess.CompletedProcess:
+    """show_result.py --method arena-hard-v2 on the data directory ``data`` (run from its parent)."""
+    result = run_script("show_result.py", "--method", "arena-hard-v2", "--data-dir", data, *args, cwd=data.parent)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def read_v2_csv(path: Path) -> dict[tuple[str, str], dict]:
+    """A --csv file of v2 tables: (category, model) -> its row."""
+    with open(path, newline="") as f:
+        return {(row["category"], row["model"]): row for row in csv.DictReader(f)}
+
+
+def one_line_error(result) -> str:
+    """The one line a script refusing bad input (exit code 2) prints."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]

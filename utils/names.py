@@ -59,7 +59,8 @@ def inside(base: Path, *parts: str) -> Path:
 
 
 # The data directory layout: <data>/<bench>/question.jsonl, model_answer/<model>.jsonl,
-# model_judgment/<judge>/<model>.jsonl. Every path below goes through ``inside``.
+# model_judgment/<judge>/<model>.jsonl, results/<judges>/ (show_result's battles and bootstrap
+# results, docs/design.md#battles-file). Every path below goes through ``inside``.
 
 def bench_dir(data_dir: Path | str, bench: str) -> Path:
     return inside(Path(data_dir), name_to_stem(check_name(bench, "bench_name")))
@@ -88,3 +89,27 @@ def diagnostics_file(data_dir: Path | str, bench: str, judge: str) -> Path:
 
 def judgment_file(data_dir: Path | str, bench: str, judge: str, model: str) -> Path:
     return inside(judgment_dir(data_dir, bench, judge), name_to_stem(model) + ".jsonl")
+
+
+def results_dir(data_dir: Path | str, bench: str, judges) -> Path:
+    """Where show_result keeps what it computed from the judgments of ``judges`` (one, or several pooled).
+
+    The directory is named after the judge, or the judges joined by ``+``
+    (a ``+`` inside a name is encoded, so that no two lists of judges share a
+    directory): ``results/gpt-4.1``, ``results/gpt-4.1+second-judge``.
+    """
+    stem = "+".join(name_to_stem(check_name(judge, "judge name")).replace("+", "%2B") for judge in judges)
+    if not stem or len(stem.encode()) > _MAX_BYTES:
+        raise InputError(f"{len(judges)} judge names do not make a directory name of at most {_MAX_BYTES} bytes",
+                         key="--judge-names")
+    return inside(bench_dir(data_dir, bench) / "results", stem)
+
+
+def battles_file(data_dir: Path | str, bench: str, judges) -> Path:
+    """The battles of the last v0.1 show_result run on ``bench`` with ``judges`` (read by --load-battles)."""
+    return results_dir(data_dir, bench, judges) / "arena_hard_battles.jsonl"
+
+
+def bootstrap_results_file(data_dir: Path | str, bench: str, judges) -> Path:
+    """Its bootstrap results (read by --load-bootstrap and python -m utils.benchmark_quality)."""
+    return results_dir(data_dir, bench, judges) / "bootstrapping_results.jsonl"

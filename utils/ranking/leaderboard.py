@@ -1,31 +1,33 @@
-"""From battles to a leaderboard: the computed result, the terminal table and the CSV files.
+"""From battles (v0.1) or outcome rows (v2.0) to a leaderboard: computing only, no printing, no files.
 
-``compute_leaderboard`` runs the math of utils.ranking.rating on a set of battles and
-returns a ``Leaderboard``: one ``ModelResult`` per model (win rate against the
-baseline with its interval, the Elo-scale rating with its interval, average
-answer length, coverage, flags) plus the settings that produced it. Everything
-else (the printed table, the CSVs, the HTML report) only reads that object.
+``compute_leaderboard`` runs the math of utils.ranking.rating on a set of
+battles, ``compute_v2_leaderboard`` that of utils.ranking.rating_v2 on one
+category's outcome rows; both return a ``Leaderboard``: one ``ModelResult``
+per model (win rate against the baseline with its interval, the Elo-scale
+rating with its interval, average answer length, coverage, flags) plus the
+settings that produced it. Everything else (utils/ranking/tables.py's table
+and CSVs, the bootstrap file, the HTML report) only reads that object.
 """
 from __future__ import annotations
 
-import csv
-import datetime
-import io
 import math
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from utils import benchmark_quality as bq
 from utils.config import OFFICIAL_BASELINES
 from utils.errors import InputError
-from utils.ranking import rating as rt
-from utils.ranking import rating_v2 as rv2
-from utils.ranking.battles import AnswerInfo, Battles, OutcomeRows, answer_feature_table, missing_features
-from utils.store import atomic_write
+from utils.names import question_file
+from utils.ranking.answer_info import AnswerInfo, answer_feature_table, missing_features
+from utils.ranking.battles import Battles, OutcomeRows
+from utils.ranking.bootstrap_file import saved_rounds
+from utils.ranking.rating import (FEATURE_COLUMNS, INIT_RATING, STYLE_FEATURES, TINY_RIDGE, BattleKinds,
+                                  battle_kinds, bootstrap_weights, fit_bradley_terry, per_model, percentile_interval,
+                                  rating_from_win_rate, ratings_from_coefficients, style_matrix, win_rate)
+from utils.ranking.rating_v2 import (V2_CONTROLS, bootstrap_question_means, bootstrap_unit_means, standardise,
+                                     style_features, weighted_win_rates)
 from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
 if TYPE_CHECKING:
@@ -35,12 +37,20 @@ if TYPE_CHECKING:
 FEW_QUESTIONS = 20  # below this many judged questions an interval says little
 
 
+V01_METHOD, V2_METHOD = "arena-hard-v0.1", "arena-hard-v2"  # show_result.py --method
+METHODS = (V01_METHOD, V2_METHOD)
+
+
 @dataclass
 class RunSettings:
-    """How the numbers were made; printed under the table and stored in the CSV."""
+    """How the numbers were made; printed under the table and stored in the CSV.
+
+    The field defaults are the run's defaults (show_result's flags take
+    theirs from here): Arena-Hard v0.1's, and ``for_method`` gives v2.0's.
+    """
     bench: str = "arena-hard-v0.1"
     judges: tuple[str, ...] = ("gpt-4-1106-preview",)
-    baseline: str = "gpt-4-0314"
+    baseline: str = OFFICIAL_BASELINES["arena-hard-v0.1"]["arena-hard-v0.1"]  # gpt-4-0314
     weight: int = 3
     first_game_only: bool = False
     style: str | None = None  # None, "style" (length + markdown), "length", "markdown"
@@ -51,11 +61,24 @@ class RunSettings:
     poisson: bool = False
     categories: tuple[str, ...] = ()
     bootstrap_loaded_from: str | None = None
-    rating_method: str = "arena-hard-v0.1"  # or "arena-hard-v2" (show_result.py --method)
+    rating_method: str = V01_METHOD  # or V2_METHOD
+
+    @classmethod
+    def for_method(cls, method: str) -> RunSettings:
+        """The settings of a run of ``method`` that sets nothing else: the original tools' defaults.
+
+        Arena-Hard v2.0 has its own benchmark and judge, a baseline per
+        category (``V2_BASELINES``, so none here) and 90% intervals.
+        """
+        if method == V2_METHOD:
+            return cls(bench="arena-hard-v2.0", judges=("gpt-4.1",), baseline="", confidence=90.0, rating_method=method)
+        if method != V01_METHOD:
+            raise ValueError(f"unknown rating method {method!r}")
+        return cls()
 
     @property
     def v2(self) -> bool:
-        return self.rating_method == "arena-hard-v2"
+        return self.rating_method == V2_METHOD
 
     @property
     def method(self) -> str:
@@ -127,11 +150,11 @@ class Leaderboard:
 
 def _fit_args(settings: RunSettings, baseline: int) -> dict:
     if settings.style is None:
-        return {"l2": rt.TINY_RIDGE, "fixed": baseline}
+        return {"l2": TINY_RIDGE, "fixed": baseline}
     return {"l2": 1.0, "fixed": None}  # scikit-learn's default L2 with C = 1.0, as v0.1 fitted it
 
 
-def _one_sided(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int,
+def _one_sided(kinds: BattleKinds, weights: np.ndarray, n_models: int,
                total: np.ndarray | None = None) -> np.ndarray:
     """(R, n_models) True where a model's weighted battles all went one way (or it had none).
 
@@ -140,16 +163,16 @@ def _one_sided(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int,
     ``total`` (R, n_models), the weighted battles of each model, if already known.
     """
     share = np.take(TARGET, kinds.winner)[:, None]
-    wins = rt.per_model(kinds.model_a, weights * share, n_models) + \
-        rt.per_model(kinds.model_b, weights * (1.0 - share), n_models)
+    wins = per_model(kinds.model_a, weights * share, n_models) + \
+        per_model(kinds.model_b, weights * (1.0 - share), n_models)
     if total is None:
         total = _battles_per_model(kinds, weights, n_models)
     return (wins == 0) | (wins == total)
 
 
-def _battles_per_model(kinds: rt.BattleKinds, weights: np.ndarray, n_models: int) -> np.ndarray:
+def _battles_per_model(kinds: BattleKinds, weights: np.ndarray, n_models: int) -> np.ndarray:
     """(R, n_models) weighted battles each model is in."""
-    return rt.per_model(kinds.model_a, weights, n_models) + rt.per_model(kinds.model_b, weights, n_models)
+    return per_model(kinds.model_a, weights, n_models) + per_model(kinds.model_b, weights, n_models)
 
 
 def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dict[str, int | None] | None = None,
@@ -164,6 +187,55 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
     ``battles.judged`` without any battle gets a "no verdicts" row at the
     bottom; a model missing from ``avg_tokens`` has its length unknown.
     """
+    _check_battles(battles, settings)
+    models, M = battles.models, len(battles.models)
+    base = models.index(settings.baseline)
+    by_question = settings.style is not None or settings.bootstrap_unit == "question"
+    kinds = battle_kinds(battles.model_a, battles.model_b, battles.winner, battles.question, battles.count,
+                         by_question=by_question)
+    X, names = _style_design(battles, kinds, features, settings.style)
+    target = np.take(TARGET, kinds.winner)
+    fit = _fit_args(settings, base)
+
+    # point estimate on all battles; each battle enters twice (see utils.ranking.rating)
+    theta = fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
+    point = ratings_from_coefficients(theta, M, base)
+    coefs = {n: float(c) for n, c in zip(names, theta[M:])}
+    if loaded_bootstrap is not None:
+        boot, one_sided_rounds = _saved_ratings(loaded_bootstrap, models), np.zeros(M, int)
+    else:
+        boot, one_sided_rounds = _bootstrap(kinds, target, X, fit, theta, settings, M, base, len(battles.questions))
+    boot[:, base] = INIT_RATING
+    lo, hi = percentile_interval(boot, settings.confidence) if len(boot) else (point * np.nan, point * np.nan)
+
+    all_q, covered_sets = _coverage(battles, question_ids)
+    n_battles = np.bincount(np.concatenate([battles.model_a, battles.model_b]),
+                            weights=np.concatenate([battles.count, battles.count]), minlength=M)
+    full_one_sided = _one_sided(kinds, kinds.count[:, None], M)[0]
+    boot_win_rates = win_rate(boot)  # (rounds, M), NaN where a model sat out a round
+    rows, missing = [], {}
+    for m, name in enumerate(models):
+        gone = [] if m == base else [q for q in all_q if q not in covered_sets[m]]
+        if gone:
+            missing[name] = gone
+        flags = () if m == base else _v01_flags(bool(gone), full_one_sided[m], int(one_sided_rounds[m]), boot[:, m],
+                                                len(covered_sets[m]))
+        rows.append(ModelResult(
+            model=name, score=100 * float(win_rate(point[m])),
+            lower=100 * float(win_rate(lo[m])), upper=100 * float(win_rate(hi[m])),
+            rating=float(point[m]), rating_lower=float(lo[m]), rating_upper=float(hi[m]),
+            avg_tokens=(avg_tokens or {}).get(name), covered=len(covered_sets[m]), questions=len(all_q),
+            battles=int(n_battles[m]), is_baseline=m == base, flags=flags,
+            results=[100 * x for x in boot_win_rates[:, m].tolist() if not math.isnan(x)]))
+    rows.sort(key=lambda r: (-r.score, r.model))
+    for name in sorted(set(battles.judged) - set(models)):
+        rows.append(no_verdict_row(name, f"every verdict of its {battles.judged[name]} judgment records is missing "
+                                   "or unreadable", (avg_tokens or {}).get(name), len(all_q)))
+    return Leaderboard(rows, settings, coefs, missing, battles.total)
+
+
+def _check_battles(battles: Battles, settings: RunSettings) -> None:
+    """Refuse battles that cannot make a table: none counted, or none of the baseline."""
     if len(battles) == 0 or battles.total == 0:
         raise InputError("no counted battles: every verdict is missing (or --category matched nothing)",
                          battles.sources[0] if len(battles.sources) == 1 else None)
@@ -171,89 +243,63 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
         raise InputError(f"baseline {settings.baseline!r} is not in any battle (models: "
                          f"{', '.join(sorted(battles.models)[:8])}{', ...' if len(battles.models) > 8 else ''})",
                          key="--baseline")
-    models, M = battles.models, len(battles.models)
-    base = models.index(settings.baseline)
-    by_question = settings.style is not None or settings.bootstrap_unit == "question"
-    kinds = rt.battle_kinds(battles.model_a, battles.model_b, battles.winner, battles.question, battles.count,
-                            by_question=by_question)
-    X = None
-    names = ()
-    if settings.style is not None:
-        if features is None:
-            raise ValueError("style control needs the answers' features")
-        names = rt.STYLE_FEATURES[settings.style]
-        cols = [rt.FEATURE_COLUMNS[n] for n in names]
-        # one feature row per kind: identical (a, b, question) share their answers
-        fa, fb = _per_kind(features, battles, kinds)
-        X = rt.style_matrix(fa[:, cols], fb[:, cols], kinds.count)
-    target = np.take(TARGET, kinds.winner)
-    fit = _fit_args(settings, base)
 
-    # point estimate on all battles; each battle enters twice (see utils.ranking.rating)
-    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
-    point = rt.ratings_from_coefficients(theta, M, base)
-    coefs = {n: float(c) for n, c in zip(names, theta[M:])}
 
-    if loaded_bootstrap is not None:
-        # models may have different numbers of saved rounds (rounds without them are not saved): pad with NaN
-        boot = np.full((saved_rounds(loaded_bootstrap), M), np.nan)
-        for m, name in enumerate(models):
-            saved = loaded_bootstrap.get(name, np.zeros(0))
-            boot[:len(saved), m] = saved
-        one_sided_rounds = np.zeros(M, int)
-    else:
-        boot, one_sided_rounds = _bootstrap(kinds, target, X, fit, theta, settings, M, base, len(battles.questions))
-    boot[:, base] = rt.INIT_RATING
-    lo, hi = rt.percentile_interval(boot, settings.confidence) if len(boot) else (point * np.nan, point * np.nan)
+def _style_design(battles: Battles, kinds: BattleKinds, features: tuple[np.ndarray, np.ndarray] | None,
+                  style: str | None) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """v0.1's standardised style features of every battle kind (None without style control), and their names."""
+    if style is None:
+        return None, ()
+    if features is None:
+        raise ValueError("style control needs the answers' features")
+    names = STYLE_FEATURES[style]
+    cols = [FEATURE_COLUMNS[n] for n in names]
+    # one feature row per kind: identical (a, b, question) share their answers
+    fa, fb = _per_kind(features, battles, kinds)
+    return style_matrix(fa[:, cols], fb[:, cols], kinds.count), names
 
-    # coverage
-    all_q = list(question_ids) if question_ids else list(battles.questions)
+
+def _saved_ratings(loaded: dict[str, np.ndarray], models: list[str]) -> np.ndarray:
+    """(rounds, M) saved bootstrap ratings; models may have different numbers of saved rounds (rounds without
+    them are not saved): padded with NaN."""
+    boot = np.full((saved_rounds(loaded), len(models)), np.nan)
+    for m, name in enumerate(models):
+        saved = loaded.get(name, np.zeros(0))
+        boot[:len(saved), m] = saved
+    return boot
+
+
+def _coverage(battles: Battles, question_ids: list[str] | None) -> tuple[list[str], list[set[str]]]:
+    """The questions of the benchmark (``question_ids``, else those of the battles) and, per model, those of
+    them it has a counted battle on."""
     counted = battles.count > 0
-    covered_sets: list[set] = [set() for _ in range(M)]
+    covered: list[set] = [set() for _ in battles.models]
     Q = max(1, len(battles.questions))
     pairs = np.unique(np.concatenate([battles.model_a[counted], battles.model_b[counted]]) * Q +
                       np.tile(battles.question[counted], 2))  # (model, question) with a counted battle
     for m, q in zip((pairs // Q).tolist(), (pairs % Q).tolist()):
-        covered_sets[m].add(battles.questions[q])
-    n_battles = np.bincount(np.concatenate([battles.model_a, battles.model_b]),
-                            weights=np.concatenate([battles.count, battles.count]), minlength=M)
-    full_one_sided = _one_sided(kinds, kinds.count[:, None], M)[0]
+        covered[m].add(battles.questions[q])
+    if not question_ids:
+        return list(battles.questions), covered
+    benchmark = set(question_ids)
+    return list(question_ids), [questions & benchmark for questions in covered]
 
-    boot_win_rates = rt.win_rate(boot)  # (rounds, M), NaN where a model sat out a round
-    rows, missing = [], {}
-    benchmark = set(all_q)
-    for m, name in enumerate(models):
-        is_base = m == base
-        covered = len(covered_sets[m] & benchmark) if question_ids else len(covered_sets[m])
-        flags = []
-        if not is_base:
-            gone = [q for q in all_q if q not in covered_sets[m]]
-            if gone:
-                missing[name] = gone
-                flags.append("incomplete-coverage")
-            reasons = []
-            if full_one_sided[m]:
-                reasons.append("wins or loses every counted battle")
-            if one_sided_rounds[m]:
-                reasons.append(f"{one_sided_rounds[m]} of {len(boot)} bootstrap samples hold one outcome only")
-            if covered < FEW_QUESTIONS:
-                reasons.append(f"only {covered} judged questions")
-            if len(boot) and np.isnan(boot[:, m]).all():
-                reasons.append("no bootstrap results")
-            if reasons:
-                flags.append("unreliable: " + "; ".join(reasons))
-        rows.append(ModelResult(
-            model=name, score=100 * float(rt.win_rate(point[m])),
-            lower=100 * float(rt.win_rate(lo[m])), upper=100 * float(rt.win_rate(hi[m])),
-            rating=float(point[m]), rating_lower=float(lo[m]), rating_upper=float(hi[m]),
-            avg_tokens=(avg_tokens or {}).get(name), covered=covered, questions=len(all_q),
-            battles=int(n_battles[m]), is_baseline=is_base, flags=tuple(flags),
-            results=[100 * x for x in boot_win_rates[:, m].tolist() if not math.isnan(x)]))
-    rows.sort(key=lambda r: (-r.score, r.model))
-    for name in sorted(set(battles.judged) - set(models)):
-        rows.append(no_verdict_row(name, f"every verdict of its {battles.judged[name]} judgment records is missing "
-                                   "or unreadable", (avg_tokens or {}).get(name), len(all_q)))
-    return Leaderboard(rows, settings, coefs, missing, battles.total)
+
+def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, boot: np.ndarray, covered: int
+               ) -> tuple[str, ...]:
+    """A model's notes: missing questions, and why its numbers are unreliable (``boot``: its bootstrap ratings)."""
+    rounds, no_results = len(boot), len(boot) > 0 and bool(np.isnan(boot).all())
+    reasons = []
+    if one_sided:
+        reasons.append("wins or loses every counted battle")
+    if one_sided_rounds:
+        reasons.append(f"{one_sided_rounds} of {rounds} bootstrap samples hold one outcome only")
+    if covered < FEW_QUESTIONS:
+        reasons.append(f"only {covered} judged questions")
+    if no_results:
+        reasons.append("no bootstrap results")
+    return (*(["incomplete-coverage"] if incomplete else []), *(["unreliable: " + "; ".join(reasons)] if reasons
+                                                               else []))
 
 
 # What a bootstrap holds in memory. Each round leaves one number per model and table, kept in a few arrays,
@@ -315,9 +361,9 @@ def _bootstrap(kinds, target, X, fit: dict, theta, settings: RunSettings, M: int
     parts, one_sided_rounds = [], np.zeros(M, int)
     for start in range(0, settings.rounds, chunk):
         r = min(chunk, settings.rounds - start)
-        W = rt.bootstrap_weights(kinds, r, rng, settings.bootstrap_unit, settings.poisson, n_questions=n_questions)
-        th = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * W, M, X, init=theta, **fit)
-        ratings = rt.ratings_from_coefficients(th, M, base)
+        W = bootstrap_weights(kinds, r, rng, settings.bootstrap_unit, settings.poisson, n_questions=n_questions)
+        th = fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * W, M, X, init=theta, **fit)
+        ratings = ratings_from_coefficients(th, M, base)
         # a model missing from a sample has no rating in it (NaN, skipped by the percentiles)
         total = _battles_per_model(kinds, W, M)
         absent = total == 0
@@ -327,7 +373,7 @@ def _bootstrap(kinds, target, X, fit: dict, theta, settings: RunSettings, M: int
     return np.vstack(parts), one_sided_rounds
 
 
-def _per_kind(features, battles: Battles, kinds: rt.BattleKinds) -> tuple[np.ndarray, np.ndarray]:
+def _per_kind(features, battles: Battles, kinds: BattleKinds) -> tuple[np.ndarray, np.ndarray]:
     """Features of the answers behind each battle kind (kinds are keyed by model pair and question)."""
     fa, fb = features
     M, Q = len(battles.models), max(1, len(battles.questions))
@@ -373,6 +419,26 @@ def category_index(questions: list[Question], rows: OutcomeRows) -> CategoryInde
     present = [c for c in dict.fromkeys(order) if c in row_categories and c]
     return CategoryIndex(present, [c for c in by_name if c], parent, by_name,
                          {q.uid: q.cluster for q in questions})
+
+
+def v2_categories(index: CategoryIndex, asked: tuple[str, ...], explicit: dict[str, str], everyone: str | None,
+                  config: JudgeSettings | None, data_dir, bench: str) -> tuple[list[str], dict[str, str]]:
+    """The categories to show (``asked`` by --category, or every one judged) and the baseline of each.
+
+    ``explicit`` and ``everyone`` are the --baseline CATEGORY=MODEL and
+    --baseline MODEL flags, ``config`` the judge config of --setting-file (see
+    ``category_baselines``).
+    """
+    wanted = list(dict.fromkeys(asked or index.present))
+    if not wanted:
+        raise InputError("no judgment row names a category, and no question file gives one (expected "
+                         f"{question_file(data_dir, bench)})", key="category")
+    for flag, names in (("--category", wanted), ("--baseline", list(explicit))):
+        unknown = [c for c in names if c not in index.known]
+        if unknown:
+            raise InputError(f"unknown category {unknown[0]!r} (categories here: {', '.join(index.known) or 'none'})",
+                             key=flag)
+    return wanted, category_baselines(wanted, index, explicit, everyone, config)
 
 
 def category_baselines(wanted: list[str], index: CategoryIndex, explicit: dict[str, str], everyone: str | None,
@@ -422,7 +488,7 @@ def compute_v2_leaderboard(rows: OutcomeRows, settings: RunSettings, index: Cate
         return Leaderboard([], settings, {}, {}, 0, category, dropped, warnings)
     coefs: dict[str, float] = {}
     if settings.style is None:
-        point = rv2.weighted_win_rates(model, score, count, M)
+        point = weighted_win_rates(model, score, count, M)
         boot = _v2_plain_bootstrap(model, question, score, count, M, settings)
     else:
         point, boot, coefs = _v2_style_fit(model, question, score, count, models, base, rows.questions,
@@ -470,8 +536,8 @@ def _v2_plain_bootstrap(model, question, score, count, M: int, settings: RunSett
     """(rounds, M) bootstrap win rates: each model's units (or questions) resampled within the model."""
     rng = np.random.default_rng(settings.seed)
     if settings.bootstrap_unit == "question":
-        return rv2.bootstrap_question_means(model, question, score, count, M, settings.rounds, rng, settings.poisson)
-    return rv2.bootstrap_unit_means(model, score, count, M, settings.rounds, rng, settings.poisson)
+        return bootstrap_question_means(model, question, score, count, M, settings.rounds, rng, settings.poisson)
+    return bootstrap_unit_means(model, score, count, M, settings.rounds, rng, settings.poisson)
 
 
 def _v2_style_fit(model, question, score, count, models: list[str], base: int, questions: list[str],
@@ -484,7 +550,7 @@ def _v2_style_fit(model, question, score, count, models: list[str], base: int, q
     """
     M = len(models)
     winner = np.select([score == 1.0, score == 0.0], [WINNER_A, WINNER_B], TIE)
-    kinds = rt.battle_kinds(model, np.full(len(model), base), winner, question, count, by_question=True)
+    kinds = battle_kinds(model, np.full(len(model), base), winner, question, count, by_question=True)
     table = answer_feature_table(models, questions, answers)
     mine, theirs = table[kinds.model_a, kinds.question], table[base, kinds.question]
     bad = np.isnan(mine).any(1) | np.isnan(theirs).any(1)
@@ -492,14 +558,14 @@ def _v2_style_fit(model, question, score, count, models: list[str], base: int, q
         i = int(np.flatnonzero(bad)[0])
         who = models[kinds.model_a[i]] if np.isnan(mine[i]).any() else models[base]
         raise missing_features(who, questions[kinds.question[i]], answers, data_dir, settings.bench)
-    X = rv2.standardise(rv2.style_features(mine, theirs, settings.style), kinds.count)
+    X = standardise(style_features(mine, theirs, settings.style), kinds.count)
     target = np.take(TARGET, kinds.winner)
-    fit = {"l2": rt.TINY_RIDGE, "fixed": base}
-    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
+    fit = {"l2": TINY_RIDGE, "fixed": base}
+    theta = fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
     boot, _ = _bootstrap(kinds, target, X, fit, theta, settings, M, base, len(questions))
-    point = rt.win_rate(rt.ratings_from_coefficients(theta, M, base))
-    coefs = {n: float(c) for n, c in zip(rv2.V2_CONTROLS[settings.style], theta[M:])}
-    return point, rt.win_rate(boot), coefs
+    point = win_rate(ratings_from_coefficients(theta, M, base))
+    coefs = {n: float(c) for n, c in zip(V2_CONTROLS[settings.style], theta[M:])}
+    return point, win_rate(boot), coefs
 
 
 def _v2_results(models: list[str], base: int, point, boot, model, question, count, questions: list[str],
@@ -508,14 +574,14 @@ def _v2_results(models: list[str], base: int, point, boot, model, question, coun
     """The rows of a v2 table (best first) and the questions each model has no counted unit on."""
     M = len(models)
     units = np.bincount(model, weights=count, minlength=M)
-    lo, hi = rt.percentile_interval(boot, confidence)
+    lo, hi = percentile_interval(boot, confidence)
     results, missing = [], {}
     all_q = category_questions or list(dict.fromkeys(questions[q] for q in question.tolist()))
     for m in [m for m in range(M) if units[m] > 0 or m == base]:
         name = models[m]
         info = answers.get(name)
         if m == base:
-            results.append(ModelResult(name, 50.0, math.nan, math.nan, rt.INIT_RATING, math.nan, math.nan,
+            results.append(ModelResult(name, 50.0, math.nan, math.nan, INIT_RATING, math.nan, math.nan,
                                        info.avg_tokens if info else None, 0, len(all_q), int(units.sum()),
                                        is_baseline=True))  # the baseline is in every counted game
             continue
@@ -541,198 +607,7 @@ def _v2_row(name: str, p: float, lo: float, hi: float, boot: np.ndarray, covered
         reasons.append("no bootstrap results")
     if reasons:
         flags.append("unreliable: " + "; ".join(reasons))
-    rating = rt.rating_from_win_rate(np.clip([p, lo, hi], 1e-12, 1 - 1e-12))
+    rating = rating_from_win_rate(np.clip([p, lo, hi], 1e-12, 1 - 1e-12))
     return ModelResult(name, 100 * float(p), 100 * float(lo), 100 * float(hi), *map(float, rating), avg_tokens,
                        covered, questions, units, flags=tuple(flags),
                        results=[100 * x for x in boot.tolist() if not math.isnan(x)])
-
-
-# ---------------------------------------------------------------- bootstrap results file
-
-
-def bootstrap_records(board: Leaderboard) -> list[dict]:
-    """Rows of data/bootstrapping_results.jsonl: model, score, lower, upper, results (win rates, %)."""
-    return [{"model": r.model, "score": r.score, "lower": r.lower, "upper": r.upper, "results": r.results}
-            for r in board.rows if not r.no_verdicts]
-
-
-def read_saved_bootstrap(path: Path, baseline: str) -> dict[str, np.ndarray]:
-    """Saved bootstrap results as rating samples per model, checked as benchmark_quality checks them.
-
-    Reads our layout (one line per model, ``results`` = win rates in %) and the
-    original tool's (one line per round, model -> Elo rating).
-    """
-    records = bq.json_records(path)
-    out: dict[str, np.ndarray] = {}
-    if all("model" in rec and "results" in rec for _, rec in records):
-        for line, rec in records:
-            p = bq.bootstrap_values(rec["results"], path, line) / 100.0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out[str(rec["model"])] = rt.rating_from_win_rate(np.clip(p, 1e-12, 1 - 1e-12))
-        return out
-    names = sorted({k for _, rec in records for k in rec})
-    if baseline not in names:
-        raise InputError(f"baseline {baseline!r} is not in the bootstrap results", path, key="--baseline")
-    table = np.array([[bq.finite_number(rec[n], path, line, n) if n in rec else np.nan for n in names]
-                      for line, rec in records])
-    table = table - table[:, [names.index(baseline)]] + rt.INIT_RATING
-    return {n: table[:, i] for i, n in enumerate(names)}
-
-
-def saved_rounds(loaded: dict[str, np.ndarray]) -> int:
-    """The rounds of saved bootstrap results: those of the model with the most."""
-    return max((len(v) for v in loaded.values()), default=0)
-
-
-# ---------------------------------------------------------------- rendering
-
-
-def _interval(row: ModelResult, show_elo: bool) -> tuple[float, float, float, int]:
-    if show_elo:
-        return row.rating, row.rating_lower - row.rating, row.rating_upper - row.rating, 0
-    return row.score, row.lower - row.score, row.upper - row.score, 1
-
-
-def _fmt(x: float, decimals: int) -> str:
-    return "nan" if x is None or not math.isfinite(x) else f"{x:.{decimals}f}"
-
-
-def render_table(board: Leaderboard, show_elo: bool = False) -> str:
-    """The ranked table, the style coefficients, the footer saying how it was made, missing questions."""
-    s = board.settings
-    out = io.StringIO()
-    if board.category is not None:
-        n = board.rows[0].questions if board.rows else 0
-        out.write(f"##### category: {board.category} | baseline: {s.baseline} | {n} questions #####\n")
-    if board.style_coefficients:
-        # the original's names and its rounding to 3 decimals, so the lines can be compared
-        out.write(f"Style Coefficients: { {k: round(v, 3) for k, v in board.style_coefficients.items()} }\n")
-    label = "rating" if show_elo else "score"
-    conf = f"{s.confidence:g}% CI"
-    for row in board.rows:
-        value, lo, hi, d = _interval(row, show_elo)
-        ci = f"(-{_fmt(abs(lo) if math.isfinite(lo) else lo, d)}, +{_fmt(hi, d)})"
-        if (row.is_baseline and not math.isfinite(row.lower)) or row.no_verdicts:  # v2: the baseline has none
-            ci = "-"
-        coverage = "-" if row.is_baseline else f"{row.covered}/{row.questions}"
-        mark = ""
-        if "incomplete-coverage" in row.flags:
-            mark += " !"
-        if row.unreliable:
-            mark += " UNRELIABLE"
-        if row.no_verdicts:
-            mark += " NO VERDICTS"
-        shown = "n/a" if row.no_verdicts else _fmt(value, d)
-        tokens = "n/a" if row.avg_tokens is None else row.avg_tokens
-        out.write(f"{row.model:<30} | {label}: {shown:^6} | {conf}: {ci:^16} | "
-                  f"average #tokens: {tokens:<5} | coverage: {coverage}{mark}\n")
-    out.write(footer(board) + "\n")
-    out.write(separability_line(board) + "\n")
-    notes = [(r.model, f) for r in board.rows for f in r.flags if f.startswith("unreliable")]
-    for model, flag in notes:
-        out.write(f"UNRELIABLE {model}: {flag[len('unreliable: '):]}\n")
-    for row in board.rows:
-        if row.no_verdicts:
-            why = next(f for f in row.flags if f.startswith(NO_VERDICTS))[len(NO_VERDICTS) + 2:]
-            out.write(f"NO VERDICTS {row.model}: {why}; no score, not ranked\n")
-    for model, gone in board.missing_questions.items():
-        shown = ", ".join(gone[:20]) + (f", ... ({len(gone) - 20} more)" if len(gone) > 20 else "")
-        out.write(f"! {model}: no counted verdict on {len(gone)} of {board.row(model).questions} questions: {shown}\n")
-    return out.getvalue()
-
-
-def separability_line(board: Leaderboard) -> str:
-    """How many model pairs the intervals tell apart (the rule of utils.benchmark_quality)."""
-    share, pairs = bq.separability({r.model: (r.lower, r.upper) if math.isfinite(r.lower) else (r.score, r.score)
-                                    for r in board.rows if not r.no_verdicts})
-    if share is None:
-        return "separability: n/a (fewer than two models)"
-    return (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
-            f"{board.settings.confidence:g}% intervals")
-
-
-def footer(board: Leaderboard) -> str:
-    s = board.settings
-    if s.v2:
-        return _v2_footer(board)
-    unit = {"battle": "battles", "question": "questions"}[s.bootstrap_unit]
-    draw = "Poisson" if s.poisson else "multinomial"
-    source = f"loaded from {s.bootstrap_loaded_from}" if s.bootstrap_loaded_from else \
-        f"{s.rounds} rounds, {draw} resampling of {unit}, seed {s.seed}"
-    games = "first game only" if s.first_game_only else "both games"
-    cats = f" | category {', '.join(s.categories)}" if s.categories else ""
-    return (f"-- {s.method} | {s.confidence:g}% percentile bootstrap: {source} | strong verdicts x{s.weight}, "
-            f"{games} | {board.battles} battles | judge {', '.join(s.judges)} | baseline {s.baseline}{cats}")
-
-
-def _v2_footer(board: Leaderboard) -> str:
-    s = board.settings
-    pool = "each model's own" if s.style is None else "all the category's"
-    unit = {"battle": "outcome units", "question": "questions"}[s.bootstrap_unit]
-    draw = "Poisson" if s.poisson else "multinomial"
-    point = "point on all data" if s.style is None else \
-        "point: the converged fit on all data (the original stops after 50 float32 L-BFGS steps)"
-    return (f"-- {s.method} | {point} | {s.confidence:g}% percentile bootstrap: {s.rounds} rounds, {draw} "
-            f"resampling of {pool} {unit}, seed {s.seed} | strong verdicts x{s.weight} | {board.battles} units | "
-            f"judge {', '.join(s.judges)} | baseline {s.baseline} | category {board.category} | "
-            f"{board.dropped_rows} rows dropped (a null game or no accepted label)")
-
-
-SETTINGS_COLUMNS = ("method", "confidence", "weight", "first_game_only", "bootstrap_unit", "resampling", "rounds",
-                    "seed", "judges", "baseline", "bench", "categories")
-
-
-def _settings_values(s: RunSettings) -> list:
-    return [s.method, s.confidence, s.weight, s.first_game_only, s.bootstrap_unit,
-            "poisson" if s.poisson else "multinomial", s.rounds, s.seed, " ".join(s.judges), s.baseline, s.bench,
-            " ".join(s.categories)]
-
-
-def write_csv(boards: list[Leaderboard], path: Path) -> None:
-    """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, and the run settings per row.
-
-    Tables of several categories (v2) go into one file, with a first column
-    ``category``. v2's points carry no bootstrap noise, so its win rates keep
-    4 decimals (v0.1's 2). A model without verdicts has its numbers empty
-    and "no verdicts: ..." in ``flags``; an unknown length is empty too.
-    """
-    by_category = any(b.category is not None for b in boards)
-    d = 4 if any(b.settings.v2 for b in boards) else 2
-    header = [*(["category"] if by_category else []), "model", "score", "lower", "upper", "avg_tokens", "rating",
-              "rating_lower", "rating_upper", "covered_questions", "questions", "battles", "flags", *SETTINGS_COLUMNS]
-    rows = []
-    for b in boards:
-        for r in b.rows:
-            numbers = ["", "", "", r.avg_tokens, "", "", ""] if r.no_verdicts else \
-                [round(r.score, d), round(r.lower, d), round(r.upper, d), r.avg_tokens, round(r.rating, 1),
-                 round(r.rating_lower, 1), round(r.rating_upper, 1)]
-            rows.append([*([b.category] if by_category else []), r.model, *numbers, r.covered, r.questions,
-                         r.battles, "; ".join(r.flags), *_settings_values(b.settings)])
-    _write_csv(path, [header, *rows])
-
-
-def write_original_csv(board: Leaderboard, directory: Path, show_elo: bool = False,
-                       today: datetime.date | None = None) -> Path:
-    """leaderboard/arena_hard_leaderboard_YYYYMMDD.csv with the original tool's columns."""
-    today = today or datetime.date.today()
-    path = directory / f"arena_hard_leaderboard_{today:%Y%m%d}.csv"
-    rows: list[list] = [["model", "score", "rating_q025", "rating_q975", "CI", "avg_tokens", "date"]]
-    for r in board.rows:
-        if r.no_verdicts:  # no number to give in the original's columns; our table and CSV list it
-            continue
-        if show_elo:
-            score, lo, hi = int(r.rating), int(r.rating_lower), int(r.rating_upper)
-        else:
-            score, lo, hi = round(r.score, 2), round(r.lower, 2), round(r.upper, 2)
-        rows.append([r.model, score, lo, hi, f"(-{score - lo:.2f}, +{hi - score:.2f})", r.avg_tokens,
-                     today.isoformat()])
-    _write_csv(path, rows)
-    return path
-
-
-def _write_csv(path: Path, rows: list[list]) -> None:
-    """The rows as one CSV file, written through a temporary file: a reader never sees half a table."""
-    text = io.StringIO(newline="")
-    csv.writer(text).writerows(rows)
-    atomic_write(path, text.getvalue().encode("utf-8"), durable=False)
-

@@ -163,156 +163,231 @@ def fit_bradley_terry(model_a, model_b, target, weights, n_models: int, features
     (l2 = 1/C of scikit-learn). Coefficient ``fixed`` is held at 0; use it for
     the unpenalised fit, whose ratings are only defined up to a shift. ``init``
     (d,) starts every weighting from a known solution, e.g. the full-data fit
-    for the bootstrap rounds. Damped Newton steps; gradient and Hessian come
-    from sums over each model pair's rows, so their cost grows with the number
-    of rows and pairs, not with rows times models squared. Returns theta with
-    shape (R, n_models + k) (or (n_models + k,) for a single weighting).
+    for the bootstrap rounds. Damped Newton steps (``_newton_step``, chunks of
+    weightings solved by ``_solve_weightings``) on a layout of the rows built
+    once (``FitLayout``). Returns theta with shape (R, n_models + k) (or
+    (n_models + k,) for a single weighting).
     """
-    a, b = np.asarray(model_a, np.int64), np.asarray(model_b, np.int64)
     W = np.asarray(weights, float)
     single = W.ndim == 1
     if single:
         W = W[:, None]
     n, R = W.shape
     F = np.zeros((n, 0)) if features is None else np.asarray(features, float).reshape(n, -1)
-    k, M = F.shape[1], n_models
-    d = M + k
+    d = n_models + F.shape[1]
     start_theta = np.zeros(d) if init is None else np.asarray(init, float).reshape(d)
     if n == 0:
         return start_theta.copy() if single else np.tile(start_theta, (R, 1))
+    layout = FitLayout.build(model_a, model_b, target, F, n_models, l2, fixed, start_theta)
+    theta = _solve_weightings(layout, W, tol, max_iter)
+    return theta[0] if single else theta
 
-    # Rows that differ only in the outcome share their linear predictor, so the
-    # loss needs per group only the total weight and the weight A won:
-    # sum_j w_j [softplus(eta) - t_j eta] = w softplus(eta) - (sum_j w_j t_j) eta.
-    # The groups come sorted by (a, b, features), so each model pair's groups are one run.
-    first, group = group_rows(np.column_stack([a, b, F]))  # group: each input row's group, in sorted order
-    target_of_row = np.asarray(target, float)
-    a, b, F = a[first], b[first], F[first]
-    n = len(first)
-    new_pair = np.ones(n, bool)
-    new_pair[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    pair_start = np.flatnonzero(new_pair)
-    pa, pb = a[pair_start], b[pair_start]
-    pair_size = np.diff(np.append(pair_start, n))
-    pair_rows = [slice(lo, lo + size) for lo, size in zip(pair_start.tolist(), pair_size.tolist())]
-    # with features, per-pair sums of s * F (the model-feature block of the
-    # Hessian) are one small matrix product per pair when pairs have many rows
-    # (arena-hard: one pair per model, a row per question), else a reduceat per feature
-    per_pair_products = k > 0 and len(pair_start) * 64 <= n
-    G = np.column_stack([np.ones(n), F])
-    FT = np.ascontiguousarray(F.T)
-    FF = (F[:, :, None] * F[:, None, :]).reshape(n, k * k)
-    free = np.ones(d, bool)
-    if fixed is not None:
-        free[fixed] = False
-    ridge = np.where(free, l2, 0.0)
-    idx = np.flatnonzero(free)
-    diag = np.arange(d)
 
-    def linear(theta):  # theta (c, d) -> eta (c, n)
-        eta = np.repeat(LN10 * (theta[:, pa] - theta[:, pb]), pair_size, axis=1)
-        if k:
-            eta += theta[:, M:] @ FT
+@dataclass
+class FitLayout:
+    """A Bradley-Terry problem's rows arranged once, for every weighting and iteration.
+
+    Rows that differ only in the outcome share their linear predictor, so the
+    loss needs per group only the total weight and the weight A won:
+    sum_j w_j [softplus(eta) - t_j eta] = w softplus(eta) - (sum_j w_j t_j) eta.
+    The groups come sorted by (a, b, features), so each model pair's groups
+    are one run of rows (``pair_rows``).
+    """
+    n_models: int
+    group: np.ndarray  # (input rows,) the group of each input row
+    target: np.ndarray  # (input rows,) A's share of each input row
+    pa: np.ndarray  # (pairs,) model A of each pair run
+    pb: np.ndarray  # (pairs,) model B
+    pair_start: np.ndarray  # (pairs,) first group of each run
+    pair_size: np.ndarray  # (pairs,) groups in each run
+    pair_rows: list[slice]  # each run's groups
+    F: np.ndarray  # (groups, k) features of each group
+    FT: np.ndarray  # F transposed, contiguous
+    FF: np.ndarray  # (groups, k * k) products of every two features
+    G: np.ndarray  # (groups, 1 + k): a column of ones, then F
+    per_pair_products: bool  # model-feature Hessian block by one matrix product per pair (else a reduceat)
+    fixed: int | None  # the coefficient held at 0
+    free: np.ndarray  # (d,) indices of the coefficients that move
+    ridge: np.ndarray  # (d,) l2 on every coefficient that moves, 0 on the fixed one
+    start_theta: np.ndarray  # (d,) where every weighting starts
+    eta0: np.ndarray  # (1, groups) the linear predictor at start_theta
+
+    @classmethod
+    def build(cls, model_a, model_b, target, F: np.ndarray, n_models: int, l2: float, fixed: int | None,
+              start_theta: np.ndarray) -> "FitLayout":
+        a, b = np.asarray(model_a, np.int64), np.asarray(model_b, np.int64)
+        k, d = F.shape[1], len(start_theta)
+        first, group = group_rows(np.column_stack([a, b, F]))  # group: each input row's group, in sorted order
+        a, b, F = a[first], b[first], F[first]
+        n = len(first)
+        new_pair = np.ones(n, bool)
+        new_pair[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+        pair_start = np.flatnonzero(new_pair)
+        pair_size = np.diff(np.append(pair_start, n))
+        pair_rows = [slice(lo, lo + size) for lo, size in zip(pair_start.tolist(), pair_size.tolist())]
+        # with features, per-pair sums of s * F (the model-feature block of the
+        # Hessian) are one small matrix product per pair when pairs have many rows
+        # (arena-hard: one pair per model, a row per question), else a reduceat per feature
+        per_pair_products = k > 0 and len(pair_start) * 64 <= n
+        free = np.ones(d, bool)
+        if fixed is not None:
+            free[fixed] = False
+        layout = cls(n_models, group, np.asarray(target, float), a[pair_start], b[pair_start], pair_start, pair_size,
+                     pair_rows, F, np.ascontiguousarray(F.T), (F[:, :, None] * F[:, None, :]).reshape(n, k * k),
+                     np.column_stack([np.ones(n), F]), per_pair_products, fixed, np.flatnonzero(free),
+                     np.where(free, l2, 0.0), start_theta, np.zeros(0))
+        layout.eta0 = layout.linear(start_theta[None, :])
+        return layout
+
+    @property
+    def n(self) -> int:
+        """Groups: the rows every weighting is summed into."""
+        return len(self.F)
+
+    @property
+    def k(self) -> int:
+        return self.F.shape[1]
+
+    @property
+    def d(self) -> int:
+        return len(self.start_theta)
+
+    def linear(self, theta: np.ndarray) -> np.ndarray:
+        """theta (c, d) -> eta (c, groups)."""
+        eta = np.repeat(LN10 * (theta[:, self.pa] - theta[:, self.pb]), self.pair_size, axis=1)
+        if self.k:
+            eta += theta[:, self.n_models:] @ self.FT
         return eta
 
-    def to_models(per_pair):  # (pairs, ...) -> (M, ...): + for model A, - for model B, times ln10
-        out = np.zeros((M,) + per_pair.shape[1:])
-        np.add.at(out, pa, per_pair)
-        np.subtract.at(out, pb, per_pair)
+    def to_models(self, per_pair: np.ndarray) -> np.ndarray:
+        """(pairs, ...) -> (M, ...): + for model A, - for model B, times ln10."""
+        out = np.zeros((self.n_models,) + per_pair.shape[1:])
+        np.add.at(out, self.pa, per_pair)
+        np.subtract.at(out, self.pb, per_pair)
         return LN10 * out
 
-    def solve(Wg, Wt):
-        """Newton iterations for the weightings in the rows of Wg / Wt (c, n)."""
-        c = Wg.shape[0]
+    def loss(self, Wg: np.ndarray, Wt: np.ndarray, theta: np.ndarray, eta: np.ndarray) -> np.ndarray:
+        """(c,) the penalised loss of each weighting; Wg and Wt are the groups' total and won weights."""
+        return (Wg * np.logaddexp(0.0, eta) - Wt * eta).sum(1) + 0.5 * (self.ridge * theta ** 2).sum(1)
 
-        def loss(theta, eta):
-            return (Wg * np.logaddexp(0.0, eta) - Wt * eta).sum(1) + 0.5 * (ridge * theta ** 2).sum(1)
 
-        theta = np.tile(start_theta, (c, 1))
-        eta = eta0  # every weighting starts at the same point: one row of eta serves them all
-        rs = np.empty((2 * c, n))  # r and s of every row, one weighting per line
-        r, s = rs[:c], rs[c:]
-        last_moved = math.inf
-        for _ in range(max_iter):
-            # p = 1 / (1 + e^-eta); e^-eta overflows to inf for very negative eta, giving p = 0
-            with np.errstate(over="ignore"):
-                p = np.exp(-eta)
-            p += 1.0
-            np.reciprocal(p, out=p)
-            np.multiply(Wg, p, out=s)
-            np.subtract(s, Wt, out=r)  # r = w p - w t: each row's gradient in eta
-            np.subtract(1.0, p, out=p)
-            s *= p  # s = w p (1 - p): its curvature
-            grad = np.empty((c, d))
-            H = np.zeros((c, d, d))
-            if per_pair_products:
-                sums = np.stack([rs[:, rows] @ G[rows] for rows in pair_rows])  # (pairs, 2c, 1 + k)
-                r_pair, s_pair, sF_pair = sums[:, :c, 0], sums[:, c:, 0], sums[:, c:, 1:]
-                grad[:, M:] = sums[:, :c, 1:].sum(0)
-            else:
-                both = np.add.reduceat(rs, pair_start, axis=1).T  # (pairs, 2c)
-                r_pair, s_pair = both[:, :c], both[:, c:]
-                if k:
-                    grad[:, M:] = r @ F
-                    sF_pair = np.stack([np.add.reduceat(s * FT[f], pair_start, axis=1).T for f in range(k)], 2)
-            grad[:, :M] = to_models(r_pair).T
-            grad += ridge * theta
-            S = s_pair.T * LN10 ** 2  # (c, pairs)
-            np.add.at(H, (slice(None), pa, pa), S)
-            np.add.at(H, (slice(None), pb, pb), S)
-            np.add.at(H, (slice(None), pa, pb), -S)
-            np.add.at(H, (slice(None), pb, pa), -S)
-            if k:
-                cross = to_models(sF_pair).transpose(1, 0, 2)  # (c, M, k)
-                H[:, :M, M:] = cross
-                H[:, M:, :M] = cross.transpose(0, 2, 1)
-                H[:, M:, M:] = (s @ FF).reshape(c, k, k)
-            H[:, diag, diag] += ridge
-            Hf = H if fixed is None else H[:, idx[:, None], idx[None, :]]
-            # a model absent from a weighting has an all-zero row: pin it rather than fail
-            empty = np.abs(Hf).sum(2) == 0
-            if empty.any():
-                rows_, cols_ = empty.nonzero()
-                Hf[rows_, cols_, cols_] = 1.0
-            step = np.zeros((c, d))
-            step[:, idx] = np.linalg.solve(Hf, grad[:, idx][..., None])[..., 0]
-            new_theta = theta - step
-            new_eta = linear(new_theta)
-            moved = np.abs(step).max()
-            if moved <= SAFE_STEP:  # near the optimum a full Newton step is safe: skip the loss evaluations
-                theta, eta = new_theta, new_eta
-                # Done when the step is below tol, or when it is below sqrt(tol) and at most
-                # a hundredth of the one before: then Newton is converging quadratically and
-                # the error left after this step is of the order of its square.
-                if moved < tol or (moved < math.sqrt(tol) and moved < 0.01 * last_moved):
-                    break
-                last_moved = moved
-                continue
-            last_moved = moved
-            # a long step may overshoot: halve it wherever it would not lower the loss
-            current = loss(theta, eta)
-            scale = np.ones(c)
-            new_loss = loss(new_theta, new_eta)
-            for _ in range(30):
-                worse = new_loss > current + 1e-12 * np.abs(current)
-                if not worse.any():
-                    break
-                scale[worse] *= 0.5
-                new_theta = theta - scale[:, None] * step
-                new_eta = linear(new_theta)
-                new_loss = loss(new_theta, new_eta)
+def _gradient_hessian(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, theta: np.ndarray, eta: np.ndarray,
+                      rs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient (c, d) and Hessian (c, d, d) of the loss of c weightings at theta; ``rs`` (2c, groups) is scratch.
+
+    Sums over each model pair's rows first, so the cost grows with the rows
+    and the pairs, not with rows times models squared.
+    """
+    c, M, k, d = Wg.shape[0], layout.n_models, layout.k, layout.d
+    r, s = rs[:c], rs[c:]  # r and s of every row, one weighting per line
+    # p = 1 / (1 + e^-eta); e^-eta overflows to inf for very negative eta, giving p = 0
+    with np.errstate(over="ignore"):
+        p = np.exp(-eta)
+    p += 1.0
+    np.reciprocal(p, out=p)
+    np.multiply(Wg, p, out=s)
+    np.subtract(s, Wt, out=r)  # r = w p - w t: each row's gradient in eta
+    np.subtract(1.0, p, out=p)
+    s *= p  # s = w p (1 - p): its curvature
+    grad = np.empty((c, d))
+    H = np.zeros((c, d, d))
+    if layout.per_pair_products:
+        sums = np.stack([rs[:, rows] @ layout.G[rows] for rows in layout.pair_rows])  # (pairs, 2c, 1 + k)
+        r_pair, s_pair, sF_pair = sums[:, :c, 0], sums[:, c:, 0], sums[:, c:, 1:]
+        grad[:, M:] = sums[:, :c, 1:].sum(0)
+    else:
+        both = np.add.reduceat(rs, layout.pair_start, axis=1).T  # (pairs, 2c)
+        r_pair, s_pair = both[:, :c], both[:, c:]
+        if k:
+            grad[:, M:] = r @ layout.F
+            sF_pair = np.stack([np.add.reduceat(s * layout.FT[f], layout.pair_start, axis=1).T for f in range(k)], 2)
+    grad[:, :M] = layout.to_models(r_pair).T
+    grad += layout.ridge * theta
+    S = s_pair.T * LN10 ** 2  # (c, pairs)
+    pa, pb = layout.pa, layout.pb
+    np.add.at(H, (slice(None), pa, pa), S)
+    np.add.at(H, (slice(None), pb, pb), S)
+    np.add.at(H, (slice(None), pa, pb), -S)
+    np.add.at(H, (slice(None), pb, pa), -S)
+    if k:
+        cross = layout.to_models(sF_pair).transpose(1, 0, 2)  # (c, M, k)
+        H[:, :M, M:] = cross
+        H[:, M:, :M] = cross.transpose(0, 2, 1)
+        H[:, M:, M:] = (s @ layout.FF).reshape(c, k, k)
+    diag = np.arange(d)
+    H[:, diag, diag] += layout.ridge
+    return grad, H
+
+
+def _newton_step(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, theta: np.ndarray, eta: np.ndarray,
+                 rs: np.ndarray) -> np.ndarray:
+    """(c, d) the full Newton step of each of c weightings at theta (0 for the fixed coefficient)."""
+    grad, H = _gradient_hessian(layout, Wg, Wt, theta, eta, rs)
+    idx = layout.free
+    Hf = H if layout.fixed is None else H[:, idx[:, None], idx[None, :]]
+    # a model absent from a weighting has an all-zero row: pin it rather than fail
+    empty = np.abs(Hf).sum(2) == 0
+    if empty.any():
+        rows_, cols_ = empty.nonzero()
+        Hf[rows_, cols_, cols_] = 1.0
+    step = np.zeros((Wg.shape[0], layout.d))
+    step[:, idx] = np.linalg.solve(Hf, grad[:, idx][..., None])[..., 0]
+    return step
+
+
+def _solve_chunk(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    """Newton iterations for the c weightings in the rows of Wg / Wt (c, groups): theta (c, d)."""
+    c = Wg.shape[0]
+    theta = np.tile(layout.start_theta, (c, 1))
+    eta = layout.eta0  # every weighting starts at the same point: one row of eta serves them all
+    rs = np.empty((2 * c, layout.n))
+    last_moved = math.inf
+    for _ in range(max_iter):
+        step = _newton_step(layout, Wg, Wt, theta, eta, rs)
+        new_theta = theta - step
+        new_eta = layout.linear(new_theta)
+        moved = np.abs(step).max()
+        if moved <= SAFE_STEP:  # near the optimum a full Newton step is safe: skip the loss evaluations
             theta, eta = new_theta, new_eta
-        return theta
+            # Done when the step is below tol, or when it is below sqrt(tol) and at most
+            # a hundredth of the one before: then Newton is converging quadratically and
+            # the error left after this step is of the order of its square.
+            if moved < tol or (moved < math.sqrt(tol) and moved < 0.01 * last_moved):
+                break
+            last_moved = moved
+            continue
+        last_moved = moved
+        theta, eta = _line_search(layout, Wg, Wt, theta, eta, step, new_theta, new_eta)
+    return theta
 
-    eta0 = linear(start_theta[None, :])
+
+def _line_search(layout: FitLayout, Wg, Wt, theta, eta, step, new_theta, new_eta) -> tuple[np.ndarray, np.ndarray]:
+    """A long step may overshoot: halve it wherever it would not lower the loss. The new (theta, eta)."""
+    current = layout.loss(Wg, Wt, theta, eta)
+    scale = np.ones(Wg.shape[0])
+    new_loss = layout.loss(Wg, Wt, new_theta, new_eta)
+    for _ in range(30):
+        worse = new_loss > current + 1e-12 * np.abs(current)
+        if not worse.any():
+            break
+        scale[worse] *= 0.5
+        new_theta = theta - scale[:, None] * step
+        new_eta = layout.linear(new_theta)
+        new_loss = layout.loss(Wg, Wt, new_theta, new_eta)
+    return new_theta, new_eta
+
+
+def _solve_weightings(layout: FitLayout, W: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    """theta (R, d) of every weighting in the columns of W (input rows, R), a chunk at a time."""
+    n, R, d = layout.n, W.shape[1], layout.d
     WT = np.ascontiguousarray(W.T)
-    won = WT * target_of_row
+    won = WT * layout.target
     theta = np.empty((R, d))
 
     def solve_rounds(lo: int, hi: int) -> None:
-        Wg = np.stack([np.bincount(group, weights=WT[j], minlength=n) for j in range(lo, hi)])
-        Wt = np.stack([np.bincount(group, weights=won[j], minlength=n) for j in range(lo, hi)])
-        theta[lo:hi] = solve(Wg, Wt)
+        Wg = np.stack([np.bincount(layout.group, weights=WT[j], minlength=n) for j in range(lo, hi)])
+        Wt = np.stack([np.bincount(layout.group, weights=won[j], minlength=n) for j in range(lo, hi)])
+        theta[lo:hi] = _solve_chunk(layout, Wg, Wt, tol, max_iter)
 
     # weightings are solved a few at a time, so that the (weightings x rows)
     # arrays of an iteration stay in the processor's cache
@@ -332,7 +407,7 @@ def fit_bradley_terry(model_a, model_b, target, weights, n_models: int, features
     else:
         for lo, hi in bounds:
             solve_rounds(lo, hi)
-    return theta[0] if single else theta
+    return theta
 
 
 def per_model(model_index, values: np.ndarray, n_models: int) -> np.ndarray:

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from utils.errors import InputError
 from utils.names import answer_file, diagnostics_file, judgment_dir, question_file, stem_to_name
-from utils.ranking.leaderboard import Leaderboard, footer
+from utils.ranking.leaderboard import Leaderboard
+from utils.ranking.tables import footer
 from utils.records import Question, read_answers, read_judgments, read_questions
 from utils.store import atomic_write
 from utils.verdicts import outcome_word

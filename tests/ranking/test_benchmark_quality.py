@@ -14,9 +14,10 @@ from statistics import NormalDist
 import pytest
 from scipy import stats
 
-from tests.helpers import read_jsonl, run_script, unpack, write_jsonl
-from utils.benchmark_quality import (agreement_with_confidence, evaluate, kendall, overlap, pair_rank_brier,
-                                     prob_ranks_below, read_bootstrap, read_reference, separability, spearman, strict_agreement)
+from tests.helpers import read_jsonl, results_file, run_script, unpack, write_jsonl
+from utils.ranking.bootstrap_file import read_bootstrap, read_reference
+from utils.ranking.quality import (agreement_with_confidence, evaluate, kendall, overlap, pair_rank_brier, prob_ranks_below,
+                                   separability, spearman, strict_agreement)
 
 KEYS = {"n_models", "n_pairs", "separability", "agreement_with_confidence", "strict_agreement", "brier", "spearman",
         "kendall"}
@@ -242,6 +243,7 @@ def test_cli_without_a_reference_and_with_a_single_model(tmp_path):
     assert got["n_models"] == 1 and got["n_pairs"] == 0
     assert all(got[k] is None for k in KEYS - {"n_models", "n_pairs"})
     assert "n/a" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == f"wrote {out}"
 
 
 @pytest.mark.parametrize("lines, where", [
@@ -280,7 +282,7 @@ def test_real_bootstrap_file_from_show_result(real_judgments, tmp_path):
     judges = sorted(p.name for p in (data / "arena-hard-v0.1/model_judgment").iterdir())
     proc = run_script("show_result.py", "--data-dir", data, "--judge-names", *judges, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    boot = data / "bootstrapping_results.jsonl"
+    boot = results_file(data, "bootstrapping_results.jsonl", judges=judges)
     rows = read_jsonl(boot)
     assert len(rows) == len(judges) + 1  # every judged model and the baseline
 
@@ -312,7 +314,7 @@ def test_synthetic_benchmark_agrees_with_its_true_strengths(tmp_path):
     mapping = tmp_path / "map.json"
     mapping.write_text(json.dumps({m: f"true-{m}" for m in truth}))
     out = tmp_path / "q.json"
-    proc = run_script("-m utils.benchmark_quality", tmp_path / "data/bootstrapping_results.jsonl", "--reference", ref,
+    proc = run_script("-m utils.benchmark_quality", results_file(tmp_path / "data", "bootstrapping_results.jsonl"), "--reference", ref,
                       "--mapping", mapping, "--json", out, timeout=60)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(out.read_text())

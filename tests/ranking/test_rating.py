@@ -7,17 +7,20 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from utils.ranking import rating as rt
+from utils.ranking import rating
+from utils.ranking.rating import (TINY_RIDGE, BattleKinds, battle_kinds, bootstrap_weights, fit_bradley_terry,
+                                  group_rows, per_model, percentile_interval, rating_from_win_rate,
+                                  ratings_from_coefficients, style_matrix, win_rate)
 from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
 A, B, T = WINNER_A, WINNER_B, TIE
 
 
 def plain_fit(model_a, model_b, winner, count, n_models, baseline=0):
-    kinds = rt.battle_kinds(model_a, model_b, winner, np.zeros(len(model_a)), count, by_question=False)
-    theta = rt.fit_bradley_terry(kinds.model_a, kinds.model_b, np.take(TARGET, kinds.winner), 2 * kinds.count, n_models,
-                                 l2=rt.TINY_RIDGE, fixed=baseline)
-    return rt.ratings_from_coefficients(theta, n_models, baseline)
+    kinds = battle_kinds(model_a, model_b, winner, np.zeros(len(model_a)), count, by_question=False)
+    theta = fit_bradley_terry(kinds.model_a, kinds.model_b, np.take(TARGET, kinds.winner), 2 * kinds.count, n_models,
+                                 l2=TINY_RIDGE, fixed=baseline)
+    return ratings_from_coefficients(theta, n_models, baseline)
 
 
 def test_two_models_have_the_closed_form_win_rate():
@@ -26,7 +29,7 @@ def test_two_models_have_the_closed_form_win_rate():
     ratings = plain_fit([0, 0, 0], [1, 1, 1], [B, A, T], [6, 2, 2], 2)
     assert ratings[0] == pytest.approx(1000.0)
     assert ratings[1] == pytest.approx(1000 + 400 * math.log10(7 / 3), abs=1e-3)
-    assert rt.win_rate(ratings[1]) == pytest.approx(0.7, abs=1e-6)  # the tiny ridge moves it by ~1e-8
+    assert win_rate(ratings[1]) == pytest.approx(0.7, abs=1e-6)  # the tiny ridge moves it by ~1e-8
 
 
 def test_models_that_only_meet_the_baseline_are_fitted_independently():
@@ -38,7 +41,7 @@ def test_models_that_only_meet_the_baseline_are_fitted_independently():
             a.append(0), b.append(m), w.append(winner), c.append(n)
     ratings = plain_fit(a, b, w, c, 4)
     for m, (won, lost, tied) in wins.items():
-        assert rt.win_rate(ratings[m]) == pytest.approx((won + tied / 2) / (won + lost + tied), abs=1e-6)  # the tiny ridge moves it by ~1e-8
+        assert win_rate(ratings[m]) == pytest.approx((won + tied / 2) / (won + lost + tied), abs=1e-6)  # the tiny ridge moves it by ~1e-8
 
 
 def _expanded_design(model_a, model_b, winner, count, n_models, features=None):
@@ -78,9 +81,9 @@ def test_style_fit_matches_scikit_learn_default_l2():
     rng = np.random.default_rng(4)
     a, b, w, c = _random_battles(rng, 4, 120)
     raw_a, raw_b = rng.integers(50, 900, (120, 2)).astype(float), rng.integers(50, 900, (120, 2)).astype(float)
-    F = rt.style_matrix(raw_a, raw_b, c)
+    F = style_matrix(raw_a, raw_b, c)
     kinds_target = np.take(TARGET, w)
-    ours = rt.fit_bradley_terry(a, b, kinds_target, 2.0 * c, 4, F, l2=1.0)
+    ours = fit_bradley_terry(a, b, kinds_target, 2.0 * c, 4, F, l2=1.0)
     X, y = _expanded_design(a, b, w, c, 4, F)
     theirs = LogisticRegression(fit_intercept=False, C=1.0, tol=1e-12, max_iter=10000).fit(X, y).coef_[0]
     assert ours == pytest.approx(theirs, abs=1e-5)
@@ -93,13 +96,13 @@ def _star_with_features(rng, n_models=4, per_pair=300):
     w = rng.integers(0, 3, len(b))
     c = rng.integers(1, 4, len(b))
     raw_a, raw_b = rng.integers(50, 900, (len(b), 2)).astype(float), rng.integers(50, 900, (len(b), 2)).astype(float)
-    return a, b, w, c, rt.style_matrix(raw_a, raw_b, c)
+    return a, b, w, c, style_matrix(raw_a, raw_b, c)
 
 
 def test_style_fit_with_many_rows_per_pair_matches_scikit_learn():
     # many rows per model pair: the per-pair matrix products build the model-feature block of the Hessian
     a, b, w, c, F = _star_with_features(np.random.default_rng(8))
-    ours = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * c, 4, F, l2=1.0)
+    ours = fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * c, 4, F, l2=1.0)
     X, y = _expanded_design(a, b, w, c, 4, F)
     theirs = LogisticRegression(fit_intercept=False, C=1.0, tol=1e-12, max_iter=10000).fit(X, y).coef_[0]
     assert ours == pytest.approx(theirs, abs=1e-5)
@@ -109,15 +112,15 @@ def test_chunked_and_threaded_bootstrap_fits_equal_one_weighting_at_a_time(monke
     rng = np.random.default_rng(9)
     a, b, w, c, F = _star_with_features(rng)
     weights = rng.multinomial(int(c.sum()), c / c.sum(), size=12).T.astype(float)
-    init = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * c, 4, F, l2=1.0)
-    alone = np.stack([rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * weights[:, r], 4, F, l2=1.0, init=init)
+    init = fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * c, 4, F, l2=1.0)
+    alone = np.stack([fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * weights[:, r], 4, F, l2=1.0, init=init)
                       for r in range(12)])
-    monkeypatch.setattr(rt, "CHUNK_ELEMENTS", 2000)  # a few weightings per chunk
-    monkeypatch.setattr(rt, "PARALLEL_ELEMENTS", 10 ** 12)
-    chunked = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * weights, 4, F, l2=1.0, init=init)
-    monkeypatch.setattr(rt, "PARALLEL_ELEMENTS", 0)  # the same chunks on several threads
-    monkeypatch.setattr(rt, "_cores", lambda: 2)
-    threaded = rt.fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * weights, 4, F, l2=1.0, init=init)
+    monkeypatch.setattr(rating, "CHUNK_ELEMENTS", 2000)  # a few weightings per chunk
+    monkeypatch.setattr(rating, "PARALLEL_ELEMENTS", 10 ** 12)
+    chunked = fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * weights, 4, F, l2=1.0, init=init)
+    monkeypatch.setattr(rating, "PARALLEL_ELEMENTS", 0)  # the same chunks on several threads
+    monkeypatch.setattr(rating, "_cores", lambda: 2)
+    threaded = fit_bradley_terry(a, b, np.take(TARGET, w), 2.0 * weights, 4, F, l2=1.0, init=init)
     assert chunked == pytest.approx(alone, abs=1e-9)
     assert (threaded == chunked).all()  # the thread count does not change a single bit
 
@@ -125,17 +128,17 @@ def test_chunked_and_threaded_bootstrap_fits_equal_one_weighting_at_a_time(monke
 def test_per_model_sums_rows_of_each_model_in_any_order():
     index = np.array([2, 0, 2, 1, 0])
     values = np.arange(10.0).reshape(5, 2)
-    assert rt.per_model(index, values, 4).tolist() == [[2 + 8, 6, 0 + 4, 0], [3 + 9, 7, 1 + 5, 0]]
-    assert rt.per_model(np.sort(index), values, 4).shape == (2, 4)
+    assert per_model(index, values, 4).tolist() == [[2 + 8, 6, 0 + 4, 0], [3 + 9, 7, 1 + 5, 0]]
+    assert per_model(np.sort(index), values, 4).shape == (2, 4)
 
 
 def test_many_weightings_solve_like_one_at_a_time():
     rng = np.random.default_rng(5)
     a, b, w, c = _random_battles(rng, 4, 60)
     weights = rng.integers(0, 4, (60, 3)).astype(float)
-    together = rt.fit_bradley_terry(a, b, np.take(TARGET, w), weights, 4, l2=rt.TINY_RIDGE, fixed=0)
+    together = fit_bradley_terry(a, b, np.take(TARGET, w), weights, 4, l2=TINY_RIDGE, fixed=0)
     for r in range(3):
-        alone = rt.fit_bradley_terry(a, b, np.take(TARGET, w), weights[:, r], 4, l2=rt.TINY_RIDGE, fixed=0)
+        alone = fit_bradley_terry(a, b, np.take(TARGET, w), weights[:, r], 4, l2=TINY_RIDGE, fixed=0)
         assert together[r] == pytest.approx(alone, abs=1e-7)
 
 
@@ -143,15 +146,15 @@ def test_a_clean_sweep_gives_a_finite_extreme_rating():
     # the model wins all 12 battles: no finite maximum likelihood exists; the fit must still end finite
     ratings = plain_fit([0], [1], [B], [12], 2)
     assert np.isfinite(ratings).all()
-    assert rt.win_rate(ratings[1]) > 0.999
+    assert win_rate(ratings[1]) > 0.999
 
 
 def test_a_model_absent_from_a_weighting_does_not_break_the_others():
     a, b, w = np.array([0, 0, 0, 0]), np.array([1, 1, 2, 2]), np.array([B, A, B, A])
     weights = np.array([[1.0, 1.0], [3.0, 1.0], [0.0, 1.0], [0.0, 1.0]])  # round 0 has no battle of model 2
-    theta = rt.fit_bradley_terry(a, b, np.take(TARGET, w), weights, 3, l2=rt.TINY_RIDGE, fixed=0)
+    theta = fit_bradley_terry(a, b, np.take(TARGET, w), weights, 3, l2=TINY_RIDGE, fixed=0)
     assert np.isfinite(theta).all()
-    assert rt.win_rate(400 * theta[0, 1] + 1000) == pytest.approx(0.25, abs=1e-6)
+    assert win_rate(400 * theta[0, 1] + 1000) == pytest.approx(0.25, abs=1e-6)
 
 
 def test_style_matrix_normalises_then_standardises():
@@ -160,21 +163,21 @@ def test_style_matrix_normalises_then_standardises():
     weights = np.array([1.0, 1.0, 2.0])
     mean = (raw * weights).sum() / 4
     std = math.sqrt(((raw - mean) ** 2 * weights).sum() / 4)
-    assert rt.style_matrix(fa, fb, weights)[:, 0] == pytest.approx((raw - mean) / std)
-    assert (rt.style_matrix(fa, fa, weights) == 0).all()  # a feature that never varies carries nothing
+    assert style_matrix(fa, fb, weights)[:, 0] == pytest.approx((raw - mean) / std)
+    assert (style_matrix(fa, fa, weights) == 0).all()  # a feature that never varies carries nothing
 
 
 def test_battle_kinds_merge_identical_battles():
-    kinds = rt.battle_kinds([0, 0, 0, 0], [1, 1, 1, 2], [B, B, A, B], [7, 8, 7, 7], [1, 3, 1, 1], by_question=False)
+    kinds = battle_kinds([0, 0, 0, 0], [1, 1, 1, 2], [B, B, A, B], [7, 8, 7, 7], [1, 3, 1, 1], by_question=False)
     got = sorted(zip(kinds.model_b.tolist(), kinds.winner.tolist(), kinds.count.tolist()))
     assert got == [(1, A, 1.0), (1, B, 4.0), (2, B, 1.0)]
-    by_q = rt.battle_kinds([0, 0, 0, 0], [1, 1, 1, 2], [B, B, A, B], [7, 8, 7, 7], [1, 3, 1, 1], by_question=True)
+    by_q = battle_kinds([0, 0, 0, 0], [1, 1, 1, 2], [B, B, A, B], [7, 8, 7, 7], [1, 3, 1, 1], by_question=True)
     assert len(by_q) == 4
 
 
 def test_group_rows_agrees_with_numpy_unique():
     keys = np.random.default_rng(6).integers(0, 3, (200, 3))
-    first, group = rt.group_rows(keys)
+    first, group = group_rows(keys)
     uniq = np.unique(keys, axis=0)
     assert len(first) == len(uniq)
     assert (keys[first][group] == keys).all()
@@ -182,21 +185,21 @@ def test_group_rows_agrees_with_numpy_unique():
 
 def _kinds_for_bootstrap():
     # 3 questions; question 1 has two kinds of battles
-    return rt.BattleKinds(model_a=np.array([0, 0, 0, 0]), model_b=np.array([1, 1, 1, 2]),
+    return BattleKinds(model_a=np.array([0, 0, 0, 0]), model_b=np.array([1, 1, 1, 2]),
                           winner=np.array([A, B, T, B]), question=np.array([0, 1, 1, 2]),
                           count=np.array([2.0, 1.0, 3.0, 1.0]))
 
 
 def test_battle_bootstrap_resamples_every_counted_battle():
     kinds = _kinds_for_bootstrap()
-    W = rt.bootstrap_weights(kinds, 2000, np.random.default_rng(0), "battle")
+    W = bootstrap_weights(kinds, 2000, np.random.default_rng(0), "battle")
     assert (W.sum(0) == 7).all()  # as many battles as there are, each round
     assert W.mean(1) == pytest.approx(kinds.count, rel=0.05)  # each kind in proportion to its count
 
 
 def test_question_bootstrap_moves_whole_questions():
     kinds = _kinds_for_bootstrap()
-    W = rt.bootstrap_weights(kinds, 500, np.random.default_rng(0), "question")
+    W = bootstrap_weights(kinds, 500, np.random.default_rng(0), "question")
     per_question = W / kinds.count[:, None]
     assert (per_question[1] == per_question[2]).all()  # both kinds of question 1 always travel together
     assert (per_question.round() == per_question).all()
@@ -205,21 +208,21 @@ def test_question_bootstrap_moves_whole_questions():
 
 def test_poisson_bootstrap_has_the_right_mean_and_is_not_fixed_size():
     kinds = _kinds_for_bootstrap()
-    W = rt.bootstrap_weights(kinds, 4000, np.random.default_rng(1), "battle", poisson=True)
+    W = bootstrap_weights(kinds, 4000, np.random.default_rng(1), "battle", poisson=True)
     assert W.mean(1) == pytest.approx(kinds.count, rel=0.05)
     assert len(set(W.sum(0).tolist())) > 1
 
 
 def test_percentile_interval_is_the_percentile_and_skips_missing_rounds():
     samples = np.column_stack([np.arange(101.0), np.r_[np.arange(100.0), np.nan]])
-    lo, hi = rt.percentile_interval(samples, 95)
+    lo, hi = percentile_interval(samples, 95)
     assert lo[0] == pytest.approx(2.5) and hi[0] == pytest.approx(97.5)
     assert np.isfinite([lo[1], hi[1]]).all()
-    lo90, hi90 = rt.percentile_interval(samples, 90)
+    lo90, hi90 = percentile_interval(samples, 90)
     assert lo90[0] == pytest.approx(5.0) and hi90[0] == pytest.approx(95.0)
 
 
 def test_win_rate_and_its_inverse():
-    assert rt.win_rate(1000.0) == pytest.approx(0.5)
-    assert rt.win_rate(1400.0) == pytest.approx(10 / 11)
-    assert rt.rating_from_win_rate(rt.win_rate(1234.5)) == pytest.approx(1234.5)
+    assert win_rate(1000.0) == pytest.approx(0.5)
+    assert win_rate(1400.0) == pytest.approx(10 / 11)
+    assert rating_from_win_rate(win_rate(1234.5)) == pytest.approx(1234.5)

@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests import synth_v2
-from tests import test_show_result_v2 as v2
-from tests.helpers import bound_by_permissions, run_script, write_jsonl
-from tests.test_show_result import (BASE, BENCH, JUDGE, MIXED, MIXED_PAIRS, expected_win_rate, games,
-                                    one_line_error, read_csv, show, write_bench)
+from tests.helpers import (BASE, BENCH, JUDGE, MIXED, MIXED_PAIRS, bound_by_permissions, expected_win_rate, games,
+                           one_line_error, read_csv, read_jsonl, read_v2_csv, results_file, run_script, show, show_v2,
+                           without_wrote_lines, write_bench, write_jsonl)
+from tests.ranking.test_show_result_v2 import CREATIVE, HARD, bench, judgment_rows, units_by_model, win_rates
+from utils.ranking import battles
 
-HARD = v2.HARD
+V2_JUDGE = synth_v2.JUDGES[0]
 JUDGMENTS = Path("data") / BENCH / "model_judgment" / JUDGE  # as the script names them, run from the bench root
 PAIRS = [("W", "L"), ("L", "L"), ("T", "W"), ("L", "X"), ("S", "W")] * 4  # 20 questions of mixed verdicts
 
@@ -35,13 +36,6 @@ def append(path: Path, records: list[dict]) -> None:
 
 def warnings_with(stderr: str, text: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("warning:") and text in line]
-
-
-@pytest.fixture(scope="module")
-def v2data(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("v2faults") / "data"
-    synth_v2.write_bench(out, seed=3)
-    return out
 
 
 def v2copy(v2data: Path, tmp_path: Path) -> Path:
@@ -112,21 +106,19 @@ def _judgment_files(root: Path, across: bool) -> list[Path]:
     write_jsonl(directory / "gamma.jsonl", ([dict(r, games=wins) for r in alpha[:3]] if across else []) + gamma)
     write_jsonl(directory / "zeta.jsonl", ([dict(r, games=wins) for r in beta[2:]] if across else []) +
                 [dict(r, games=wins) for r in gamma[:2]] + [dict(alpha[0], uid="nowhere")])
-    from utils.ranking.battles import judgment_files
-    return judgment_files(root / "data", BENCH, [JUDGE])
+    return battles.judgment_files(root / "data", BENCH, [JUDGE])
 
 
 @pytest.mark.parametrize("across", [False, True])
 def test_two_reading_processes_leave_out_the_records_one_does(tmp_path, monkeypatch, across):
-    from utils.ranking import battles as bt
     files = _judgment_files(tmp_path, across)
     known = [f"q{i:03d}" for i in range(6)]
-    one = bt.read_judgment_battles(files, BASE, question_ids=known)
-    rows_one = bt.read_judgment_outcomes(files, question_ids=known)
-    monkeypatch.setattr(bt, "PARALLEL_BYTES", 0)  # split even these small files: the second part goes to a child
-    assert bt._halfway(files) in (1, 2)
-    two = bt.read_judgment_battles(files, BASE, question_ids=known)
-    rows_two = bt.read_judgment_outcomes(files, question_ids=known)
+    one = battles.read_judgment_battles(files, BASE, question_ids=known)
+    rows_one = battles.read_judgment_outcomes(files, question_ids=known)
+    monkeypatch.setattr(battles, "PARALLEL_BYTES", 0)  # split even these small files: the second part goes to a child
+    assert battles._halfway(files) in (1, 2)
+    two = battles.read_judgment_battles(files, BASE, question_ids=known)
+    rows_two = battles.read_judgment_outcomes(files, question_ids=known)
     name = {str(f): f.name for f in files}
     repeated = {"alpha.jsonl": ["q004"], **({"gamma.jsonl": ["q000", "q001", "q002"]} if across else {}),
                 "zeta.jsonl": [*(["q002", "q003", "q004", "q005"] if across else []), "q000", "q001"]}
@@ -145,15 +137,15 @@ def test_two_reading_processes_leave_out_the_records_one_does(tmp_path, monkeypa
 
 def test_v2_leaves_out_unknown_questions_and_repeats(v2data, tmp_path):
     data = v2copy(v2data, tmp_path)
-    expected = v2.win_rates(v2.units_by_model(v2.judgment_rows(v2data), HARD))
-    path = v2.bench(data) / "model_judgment" / v2.JUDGE / "weak-model.jsonl"
+    expected = win_rates(units_by_model(judgment_rows(v2data), HARD))
+    path = bench(data) / "model_judgment" / V2_JUDGE / "weak-model.jsonl"
     rows = judgment_lines(path)
     wins = [{"score": "B>>A"}, {"score": "A>>B"}]
     hard = [r for r in rows if r["category"] == HARD]
     append(path, [dict(hard[0], uid=f"ghost{i:03d}", games=wins) for i in range(30)] +
            [dict(r, games=wins) for r in hard[:12]])
-    out = v2.show(data, "--category", HARD, "--csv", tmp_path / "t.csv")
-    table = v2.read_csv(tmp_path / "t.csv")
+    out = show_v2(data, "--category", HARD, "--csv", tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
     for model, rate in expected.items():
         assert float(table[HARD, model]["score"]) == pytest.approx(rate, abs=1e-3), model
     [unknown] = warnings_with(out.stderr, "question.jsonl")
@@ -178,25 +170,25 @@ def test_a_model_whose_verdicts_are_all_missing_is_shown_unranked(tmp_path):
     assert silent["flags"].startswith("no verdicts") and silent["covered_questions"] == "0"
     for model, pairs in MIXED_PAIRS.items():
         assert float(rows[model]["score"]) == pytest.approx(expected_win_rate(pairs), abs=0.01)
-    saved = [json.loads(line) for line in (tmp_path / "data" / "bootstrapping_results.jsonl").read_text().splitlines()]
+    saved = read_jsonl(results_file(tmp_path / "data", "bootstrapping_results.jsonl"))
     assert "silent" not in {r["model"] for r in saved}
     assert "silent" in show(tmp_path, "--load-bootstrap").stdout  # the saved results still load
 
 
 def test_v2_a_model_without_a_complete_row_is_shown_unranked(v2data, tmp_path):
     data = v2copy(v2data, tmp_path)
-    judged = v2.bench(data) / "model_judgment" / v2.JUDGE
+    judged = bench(data) / "model_judgment" / V2_JUDGE
     rows = [r for r in judgment_lines(judged / "even-model.jsonl") if r["category"] == HARD][:40]
     write_jsonl(judged / "mute-model.jsonl", [dict(r, model="mute-model", games=[r["games"][0], None]) for r in rows])
-    out = v2.show(data, "--csv", tmp_path / "t.csv")
-    table = v2.read_csv(tmp_path / "t.csv")
+    out = show_v2(data, "--csv", tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
     assert table[HARD, "mute-model"]["score"] == "" and table[HARD, "mute-model"]["flags"].startswith("no verdicts")
-    assert (v2.CREATIVE, "mute-model") not in table  # judged in hard_prompt only
+    assert (CREATIVE, "mute-model") not in table  # judged in hard_prompt only
     hard_table = out.stdout.split("##### category: ")[1]
     last = [line for line in hard_table.splitlines() if " | score:" in line][-1]
     assert last.startswith("mute-model ") and "n/a" in last
     assert "NO VERDICTS mute-model: none of its 40 judgment rows" in hard_table
-    for model, rate in v2.win_rates(v2.units_by_model(v2.judgment_rows(v2data), HARD)).items():
+    for model, rate in win_rates(units_by_model(judgment_rows(v2data), HARD)).items():
         assert float(table[HARD, model]["score"]) == pytest.approx(rate, abs=1e-3)
 
 
@@ -209,7 +201,7 @@ def test_fewer_than_two_rounds_is_one_clear_error(tmp_path, method, rounds):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--method", method, "--num-rounds", rounds, check=False))
     assert "--num-rounds" in msg and "at least 2" in msg
-    assert not (tmp_path / "data" / "bootstrapping_results.jsonl").exists()
+    assert not (tmp_path / "data" / BENCH / "results").exists()
 
 
 @pytest.mark.parametrize("method", ["arena-hard-v0.1", "arena-hard-v2"])
@@ -227,7 +219,7 @@ def test_rounds_beyond_the_machines_memory_are_refused_before_starting(tmp_path,
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     # at least three models (v0.1: alpha, beta, the baseline) need at least one 8-byte number per round each
     assert 0 < fit < physical // (3 * 8)
-    assert result.stdout == "" and not (tmp_path / "data" / "bootstrapping_results.jsonl").exists()
+    assert result.stdout == "" and not (tmp_path / "data" / BENCH / "results").exists()
 
 
 def test_the_memory_estimate_warns_then_refuses_and_names_the_rounds_that_fit():
@@ -301,14 +293,14 @@ def test_answers_without_metadata_or_text_show_n_a(tmp_path):
 
 def test_v2_answers_without_metadata_are_measured_from_their_text(v2data, tmp_path):
     data = v2copy(v2data, tmp_path)
-    path = v2.bench(data) / "model_answer" / "weak-model.jsonl"
+    path = bench(data) / "model_answer" / "weak-model.jsonl"
     answers = [json.loads(line) for line in path.read_text().splitlines()]
     for a in answers:
         del a["metadata"]
     path.write_text("".join(json.dumps(a) + "\n" for a in answers))
-    v2.show(data, "--category", HARD, "--csv", tmp_path / "t.csv")
+    show_v2(data, "--category", HARD, "--csv", tmp_path / "t.csv")
     lengths = [_tokens(a["messages"][-1]["content"]["answer"], "o200k_base") for a in answers]
-    assert int(v2.read_csv(tmp_path / "t.csv")[HARD, "weak-model"]["avg_tokens"]) == int(sum(lengths) / len(lengths))
+    assert int(read_v2_csv(tmp_path / "t.csv")[HARD, "weak-model"]["avg_tokens"]) == int(sum(lengths) / len(lengths))
 
 
 # ---------------------------------------------------------------- 5. clear messages instead of tracebacks
@@ -342,15 +334,14 @@ def test_an_output_that_cannot_be_written_is_refused_before_computing(tmp_path, 
     msg = one_line_error(result)
     assert msg.startswith(f"error: {target}: {flag}: ")
     assert result.stdout == ""  # refused before the table was computed
-    assert not (tmp_path / "data" / "arena_hard_battles.jsonl").exists()
-    assert not (tmp_path / "data" / "bootstrapping_results.jsonl").exists()
+    assert not (tmp_path / "data" / BENCH / "results").exists()
 
 
 def test_battles_and_bootstrap_files_that_cannot_be_written_leave_the_table_and_one_warning(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     # a directory where each file should go: the writes fail with IsADirectoryError whatever the user's powers
     for name in ("arena_hard_battles.jsonl", "bootstrapping_results.jsonl"):
-        (tmp_path / "data" / name).mkdir()
+        results_file(tmp_path / "data", name).mkdir(parents=True)
     out = show(tmp_path, "--csv", "t.csv", "--num-rounds", "20")
     assert "Traceback" not in out.stderr
     rows = read_csv(tmp_path / "t.csv")
@@ -367,11 +358,13 @@ def test_a_read_only_data_directory_still_gives_the_table_and_still_loads(tmp_pa
     write_bench(tmp_path, MIXED, 4)
     first = show(tmp_path, "--seed", "1").stdout
     data = tmp_path / "data"
-    data.chmod(0o555)
+    directories = [data, *(p for p in data.rglob("*") if p.is_dir())]  # the results' own directory too
+    for directory in directories:
+        directory.chmod(0o555)
     try:
         again = run_script("show_result.py", "--seed", "1", cwd=tmp_path, prefix=prefix)
         assert again.returncode == 0, again.stderr
-        assert again.stdout == first
+        assert again.stdout == without_wrote_lines(first)  # the same table, and no file announced
         [warning] = warnings_with(again.stderr, "could not save")
         assert "arena_hard_battles.jsonl (Permission denied)" in warning
         assert "bootstrapping_results.jsonl (Permission denied)" in warning
@@ -380,7 +373,8 @@ def test_a_read_only_data_directory_still_gives_the_table_and_still_loads(tmp_pa
         assert "loaded from" in loaded.stdout and not warnings_with(loaded.stderr, "could not save")
         assert loaded.stdout.splitlines()[0] == first.splitlines()[0]
     finally:
-        data.chmod(0o755)
+        for directory in directories:
+            directory.chmod(0o755)
 
 
 # ---------------------------------------------------------------- 6. lines that are JSON to Python, not to orjson
@@ -401,7 +395,7 @@ def test_judgment_lines_only_pythons_json_reads_count_like_any_other(tmp_path, m
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     assert "\\ud800" in path.read_text() and "NaN" in path.read_text()
     odd = show(tmp_path, *flags, "--csv", "odd.csv")
-    assert odd.stdout == plain.stdout and "warning" not in odd.stderr
+    assert odd.stdout.replace("odd.csv", "plain.csv") == plain.stdout and "warning" not in odd.stderr
     assert (tmp_path / "odd.csv").read_text() == (tmp_path / "plain.csv").read_text()
     if method == "arena-hard-v0.1":
         row = read_csv(tmp_path / "odd.csv")["alpha"]

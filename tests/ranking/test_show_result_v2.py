@@ -7,7 +7,6 @@ with scikit-learn on features computed here from the answers' metadata.
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
@@ -19,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests import synth_v2
-from tests.helpers import run_script
+from tests.helpers import read_v2_csv, show_v2
 
 HARD, CREATIVE = "hard_prompt", "creative_writing"
 O3, GEMINI = synth_v2.BASELINES[HARD], synth_v2.BASELINES[CREATIVE]
@@ -35,27 +34,14 @@ GAME_2 = {"A>>B": (1.0, True), "B<<A": (1.0, True), "A>B": (1.0, False), "B<A": 
           "B>A": (0.0, False), "A<B": (0.0, False), "B>>A": (0.0, True), "A<<B": (0.0, True)}
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("v2") / "data"
-    synth_v2.write_bench(out, seed=3)
-    return out
+@pytest.fixture(scope="session")
+def data(v2data) -> Path:
+    """The synthetic v2.0 benchmark's data directory (tests/ranking/conftest.py); copied before any change."""
+    return v2data
 
 
 def bench(data: Path) -> Path:
     return data / synth_v2.BENCH
-
-
-def show(data: Path, *args, check: bool = True):
-    result = run_script("show_result.py", "--method", "arena-hard-v2", "--data-dir", data, *args, cwd=data.parent)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-def read_csv(path: Path) -> dict[tuple[str, str], dict]:
-    with open(path, newline="") as f:
-        return {(row["category"], row["model"]): row for row in csv.DictReader(f)}
 
 
 # ---------------------------------------------------------------- the expected numbers, by hand
@@ -124,8 +110,8 @@ def win_rates(units: dict[str, list[float]]) -> dict[str, float]:
 
 
 def test_plain_scores_are_the_weighted_win_rates_of_the_judgment_files(data, tmp_path):
-    out = show(data, "--csv", tmp_path / "t.csv")
-    table = read_csv(tmp_path / "t.csv")
+    out = show_v2(data, "--csv", tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
     rows = judgment_rows(data)
     for category, baseline in ((HARD, O3), (CREATIVE, GEMINI)):
         expected = win_rates(units_by_model(rows, category))
@@ -143,8 +129,8 @@ def test_plain_scores_are_the_weighted_win_rates_of_the_judgment_files(data, tmp
 
 
 def test_weight_one_counts_strong_verdicts_once(data, tmp_path):
-    show(data, "--weight", "1", "--category", CREATIVE, "--csv", tmp_path / "t.csv")
-    table = read_csv(tmp_path / "t.csv")
+    show_v2(data, "--weight", "1", "--category", CREATIVE, "--csv", tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
     for model, rate in win_rates(units_by_model(judgment_rows(data), CREATIVE, weight=1)).items():
         assert float(table[CREATIVE, model]["score"]) == pytest.approx(rate, abs=1e-3)
 
@@ -153,8 +139,8 @@ def test_a_row_with_one_null_game_is_dropped_whole(data, tmp_path):
     rows = judgment_rows(data)
     half_null = [r for r in rows if in_category(r, HARD) and sum(g is None for g in r["games"]) == 1]
     assert half_null, "the synthetic data should hold rows with one null game"
-    show(data, "--category", HARD, "--csv", tmp_path / "t.csv")
-    table = read_csv(tmp_path / "t.csv")
+    show_v2(data, "--category", HARD, "--csv", tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
     right = win_rates(units_by_model(rows, HARD))
     wrong = win_rates(units_by_model(rows, HARD, whole_rows=False))
     for model in right:
@@ -164,12 +150,12 @@ def test_a_row_with_one_null_game_is_dropped_whole(data, tmp_path):
 
 def test_the_default_interval_is_90_percent_and_reproducible(data, tmp_path):
     runs = {name: tmp_path / f"{name}.csv" for name in ("default", "90", "95", "seed7")}
-    show(data, "--csv", runs["default"])
-    show(data, "--csv", runs["90"], "--confidence", "90")
-    show(data, "--csv", runs["95"], "--confidence", "95")
-    show(data, "--csv", runs["seed7"], "--seed", "7")
+    show_v2(data, "--csv", runs["default"])
+    show_v2(data, "--csv", runs["90"], "--confidence", "90")
+    show_v2(data, "--csv", runs["95"], "--confidence", "95")
+    show_v2(data, "--csv", runs["seed7"], "--seed", "7")
     assert runs["default"].read_bytes() == runs["90"].read_bytes()  # same inputs and seed: the same file
-    t90, t95, t7 = read_csv(runs["90"]), read_csv(runs["95"]), read_csv(runs["seed7"])
+    t90, t95, t7 = read_v2_csv(runs["90"]), read_v2_csv(runs["95"]), read_v2_csv(runs["seed7"])
     rows = judgment_rows(data)
     for category in (HARD, CREATIVE):
         for model, units in units_by_model(rows, category).items():
@@ -184,9 +170,9 @@ def test_the_default_interval_is_90_percent_and_reproducible(data, tmp_path):
 
 
 def test_resampling_questions_keeps_the_points_and_says_so(data, tmp_path):
-    by_unit = show(data, "--category", CREATIVE, "--csv", tmp_path / "u.csv")
-    by_question = show(data, "--category", CREATIVE, "--bootstrap-unit", "question", "--csv", tmp_path / "q.csv")
-    units, questions = read_csv(tmp_path / "u.csv"), read_csv(tmp_path / "q.csv")
+    by_unit = show_v2(data, "--category", CREATIVE, "--csv", tmp_path / "u.csv")
+    by_question = show_v2(data, "--category", CREATIVE, "--bootstrap-unit", "question", "--csv", tmp_path / "q.csv")
+    units, questions = read_v2_csv(tmp_path / "u.csv"), read_v2_csv(tmp_path / "q.csv")
     for key, row in units.items():
         assert questions[key]["score"] == row["score"]
     assert any(questions[k]["lower"] != units[k]["lower"] for k in units if k[1] != GEMINI)
@@ -195,11 +181,11 @@ def test_resampling_questions_keeps_the_points_and_says_so(data, tmp_path):
 
 
 def test_two_categories_give_two_tables_and_a_subcategory_its_questions(data, tmp_path):
-    out = show(data, "--category", HARD, CREATIVE, "--csv", tmp_path / "two.csv")
+    out = show_v2(data, "--category", HARD, CREATIVE, "--csv", tmp_path / "two.csv")
     assert out.stdout.count("##### category:") == 2
-    coding = show(data, "--category", "coding", "--csv", tmp_path / "coding.csv")
+    coding = show_v2(data, "--category", "coding", "--csv", tmp_path / "coding.csv")
     assert "##### category: coding | baseline: o3-mini-2025-01-31 | 250 questions #####" in coding.stdout
-    two, sub = read_csv(tmp_path / "two.csv"), read_csv(tmp_path / "coding.csv")
+    two, sub = read_v2_csv(tmp_path / "two.csv"), read_v2_csv(tmp_path / "coding.csv")
     rows = judgment_rows(data)
     for category, table in ((HARD, two), (CREATIVE, two), ("coding", sub)):
         for model, rate in win_rates(units_by_model(rows, category)).items():
@@ -208,8 +194,8 @@ def test_two_categories_give_two_tables_and_a_subcategory_its_questions(data, tm
 
 
 def test_two_judges_are_pooled(data, tmp_path):
-    out = show(data, "--judge-names", JUDGE, JUDGE_2, "--category", CREATIVE, "--csv", tmp_path / "t.csv")
-    table = read_csv(tmp_path / "t.csv")
+    out = show_v2(data, "--judge-names", JUDGE, JUDGE_2, "--category", CREATIVE, "--csv", tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
     both = units_by_model(judgment_rows(data, (JUDGE, JUDGE_2)), CREATIVE)
     one = units_by_model(judgment_rows(data, (JUDGE,)), CREATIVE)
     for model, rate in win_rates(both).items():
@@ -225,9 +211,9 @@ def test_the_2024_layout_gives_the_same_numbers(data, tmp_path):
         rows = [json.loads(line) for line in path.read_text().splitlines()]
         path.write_text("".join(json.dumps({"question_id": r["uid"], "model": r["model"], "judge": r["judge"],
                                             "games": r["games"]}) + "\n" for r in rows))
-    show(data, "--csv", tmp_path / "new.csv")
-    show(old, "--csv", tmp_path / "old.csv")
-    new_rows, old_rows = read_csv(tmp_path / "new.csv"), read_csv(tmp_path / "old.csv")
+    show_v2(data, "--csv", tmp_path / "new.csv")
+    show_v2(old, "--csv", tmp_path / "old.csv")
+    new_rows, old_rows = read_v2_csv(tmp_path / "new.csv"), read_v2_csv(tmp_path / "old.csv")
     assert {k: r["score"] for k, r in new_rows.items()} == {k: r["score"] for k, r in old_rows.items()}
 
 
@@ -253,28 +239,28 @@ def other_baseline(data, tmp_path_factory) -> Path:
 
 
 def test_a_category_baseline_is_honoured(other_baseline, tmp_path):
-    out = show(other_baseline, "--baseline", f"{CREATIVE}=gemini-x", "--csv", tmp_path / "t.csv")
+    out = show_v2(other_baseline, "--baseline", f"{CREATIVE}=gemini-x", "--csv", tmp_path / "t.csv")
     assert f"##### category: {CREATIVE} | baseline: gemini-x | 250 questions #####" in out.stdout
     assert f"##### category: {HARD} | baseline: {O3} | 500 questions #####" in out.stdout
-    table = read_csv(tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
     assert float(table[CREATIVE, "gemini-x"]["score"]) == 50.0 and (CREATIVE, GEMINI) not in table
     for model, rate in win_rates(units_by_model(judgment_rows(other_baseline), CREATIVE)).items():
         assert float(table[CREATIVE, model]["score"]) == pytest.approx(rate, abs=1e-3)
 
 
 def test_a_plain_baseline_sets_every_category(other_baseline):
-    out = show(other_baseline, "--baseline", "gemini-x")
+    out = show_v2(other_baseline, "--baseline", "gemini-x")
     assert f"##### category: {CREATIVE} | baseline: gemini-x" in out.stdout and f"category: {HARD}" not in out.stdout
     assert f"no counted judgments in category '{HARD}' against baseline 'gemini-x'" in out.stderr
 
 
 def test_rows_judged_against_another_baseline_are_not_counted_and_named(other_baseline):
-    out = show(other_baseline)  # v2.0's own baseline for creative_writing is gemini-2.0-flash-001
+    out = show_v2(other_baseline)  # v2.0's own baseline for creative_writing is gemini-2.0-flash-001
     assert "##### category: hard_prompt" in out.stdout and "##### category: creative_writing" not in out.stdout
     file = bench(other_baseline) / "model_judgment" / JUDGE / "strong-model.jsonl"
     warning = next(line for line in out.stderr.splitlines() if str(file) in line)
     assert "250 rows" in warning and "gemini-x" in warning
-    failed = show(other_baseline, "--category", CREATIVE, check=False)  # asked for by name: an error
+    failed = show_v2(other_baseline, "--category", CREATIVE, check=False)  # asked for by name: an error
     assert failed.returncode == 2 and "no counted judgments in category 'creative_writing'" in failed.stderr
 
 
@@ -282,7 +268,7 @@ def test_baselines_come_from_a_judge_config(other_baseline, tmp_path):
     config = tmp_path / "judge.yaml"
     config.write_text(f"bench_name: {synth_v2.BENCH}\njudge_model: {JUDGE}\nbaseline_model: {O3}\n"
                       f"model_list: [strong-model]\ncategories:\n  {CREATIVE}:\n    baseline_model: gemini-x\n")
-    out = show(other_baseline, "--setting-file", config)
+    out = show_v2(other_baseline, "--setting-file", config)
     assert f"##### category: {CREATIVE} | baseline: gemini-x" in out.stdout
     assert f"##### category: {HARD} | baseline: {O3}" in out.stdout
 
@@ -360,8 +346,8 @@ ALL_FEATURES = STYLE_MODES["--style-control"]
 def test_style_control_is_the_converged_unpenalised_fit(data, tmp_path, flag):
     names = STYLE_MODES[flag]
     categories = [HARD, CREATIVE] if flag == "--style-control" else [CREATIVE]  # two -c crashed the original
-    out = show(data, flag, "--category", *categories, "--csv", tmp_path / "t.csv")
-    table = read_csv(tmp_path / "t.csv")
+    out = show_v2(data, flag, "--category", *categories, "--csv", tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
     for category, printed in zip(categories, printed_coefficients(out.stdout)):
         baseline = synth_v2.BASELINES[category]
         rates, coefs = sklearn_style_fit(data, category, baseline, [ALL_FEATURES.index(n) for n in names])
@@ -380,7 +366,7 @@ def test_style_control_without_metadata_names_the_file_the_question_and_the_fix(
     answers = [json.loads(line) for line in path.read_text().splitlines()]
     answers[-1]["metadata"] = {"token_len": 10}  # counts missing
     path.write_text("".join(json.dumps(a) + "\n" for a in answers))
-    out = show(broken, "--style-control", check=False)
+    out = show_v2(broken, "--style-control", check=False)
     assert out.returncode == 2 and out.stdout == ""
     message = out.stderr.strip()
     assert len(message.splitlines()) == 1 and str(path) in message and answers[-1]["uid"] in message
@@ -391,7 +377,7 @@ def test_style_control_without_metadata_names_the_file_the_question_and_the_fix(
 
 
 def test_an_unknown_category_is_one_clear_error(data):
-    out = show(data, "--category", "poetry", check=False)
+    out = show_v2(data, "--category", "poetry", check=False)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.strip().splitlines() == [
         "error: --category: unknown category 'poetry' (categories here: hard_prompt, math, coding, creative_writing)"]
@@ -399,13 +385,13 @@ def test_an_unknown_category_is_one_clear_error(data):
 
 @pytest.mark.parametrize("flag", ["--load-battles", "--load-bootstrap", "--first-game-only", "--output", "--show-elo"])
 def test_flags_of_v01_battles_are_refused(data, flag):
-    out = show(data, flag, check=False)
+    out = show_v2(data, flag, check=False)
     assert out.returncode == 2 and out.stderr.startswith(f"error: {flag}: has no meaning with --method arena-hard-v2")
-    assert not (data / "arena_hard_battles.jsonl").exists() and not (data / "bootstrapping_results.jsonl").exists()
+    assert not list(data.rglob("arena_hard_battles.jsonl")) and not list(data.rglob("bootstrapping_results.jsonl"))
 
 
 def test_the_html_report_shows_a_table_per_category(data, tmp_path):
-    show(data, "--html", tmp_path / "r.html")
+    show_v2(data, "--html", tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1)
     report = json.loads(block)

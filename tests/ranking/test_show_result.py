@@ -8,107 +8,18 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.make_extracts import REAL
-from tests.helpers import FIXTURES, read_jsonl, run_script, unpack, write_jsonl
+from tests.helpers import (BASE, BENCH, FIXTURES, JUDGE, MIXED, MIXED_PAIRS, expected_win_rate, games, one_line_error,
+                           read_csv, read_jsonl, results_file, run_script, show, unpack, without_wrote_lines,
+                           write_bench, write_jsonl)
 from utils.errors import InputError
-
-BENCH = "arena-hard-v0.1"
-BASE = "gpt-4-0314"
-JUDGE = "gpt-4-1106-preview"
-
-
-def meta(tokens=300, headers=1, lists=2, bold=0):
-    return {"token_len": tokens, "header_count": {"h1": 0, "h2": headers, "h3": 0, "h4": 0, "h5": 0, "h6": 0},
-            "list_count": {"ordered": lists, "unordered": 0}, "bold_count": {"**": bold, "__": 0}}
-
-
-def write_bench(root: Path, verdicts: dict, n_questions: int, layout: str = "new", judge: str = JUDGE,
-                with_meta: bool = True) -> Path:
-    """A benchmark under root/data: questions, answers (with style metadata) and judgments.
-
-    ``verdicts[model]`` lists, per question, the labels of game 1 and game 2, or None for no judgment.
-    """
-    bench = root / "data" / BENCH
-    qids = [f"q{i:03d}" for i in range(n_questions)]
-    write_jsonl(bench / "question.jsonl", [{"uid": q, "category": "hard" if i % 2 else "easy", "prompt": f"Q{i}"}
-                                           for i, q in enumerate(qids)])
-    for model in [BASE, *verdicts]:
-        rows = []
-        for i, q in enumerate(qids):
-            m = meta(200 + 37 * i + 11 * len(model), i % 3, i % 5, i % 2) if with_meta else None
-            if layout == "new":
-                rows.append({"uid": q, "ans_id": f"{model}-{q}", "model": model, "tstamp": 0.0, "metadata": m,
-                             "messages": [{"role": "user", "content": f"Q{i}"},
-                                          {"role": "assistant", "content": {"answer": "text"}}]})
-            else:
-                rows.append({"question_id": q, "answer_id": f"{model}-{q}", "model_id": model, "tstamp": 0.0,
-                             "choices": [{"index": 0, "turns": [{"content": "text"}]}], "conv_metadata": m})
-        write_jsonl(bench / "model_answer" / f"{model}.jsonl", rows)
-    for model, per_question in verdicts.items():
-        rows = []
-        for q, labels in zip(qids, per_question):
-            if labels is None:
-                continue
-            games = [{"user_prompt": "p", "judgment": f"... [[{lab}]]" if lab else "no label", "score": lab}
-                     for lab in labels]
-            key = "uid" if layout == "new" else "question_id"
-            rows.append({key: q, "model": model, "judge": judge, "games": games,
-                         **({"category": "x", "baseline": BASE} if layout == "new" else {})})
-        write_jsonl(bench / "model_judgment" / judge / f"{model}.jsonl", rows)
-    return root
-
-
-def show(root: Path, *args, check=True) -> subprocess.CompletedProcess:
-    result = run_script("show_result.py", *args, cwd=root)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-def read_csv(path: Path) -> dict[str, dict]:
-    with open(path, newline="") as f:
-        return {row["model"]: row for row in csv.DictReader(f)}
-
-
-# Verdicts from the model's side: W = the model wins (game 1 "B>A", game 2 "A>B"), S = strongly,
-# L = loses, T = tie. ``games(...)`` turns them into the labels each game stores.
-G1 = {"W": "B>A", "S": "B>>A", "L": "A>B", "X": "A>>B", "T": "A=B", None: None}
-G2 = {"W": "A>B", "S": "A>>B", "L": "B>A", "X": "B>>A", "T": "A=B", None: None}
-
-
-def games(*pairs):
-    return [(G1[g1], G2[g2]) for g1, g2 in pairs]
-
-
-MIXED = {  # the same verdicts as MIXED_PAIRS, as the labels stored in each game
-    "alpha": games(("W", "L"), ("S", "T"), ("L", "W"), ("T", "T")),
-    "beta": games(("L", "L"), ("X", "W"), ("W", "T"), ("L", "L")),
-}
-
-
-def expected_win_rate(pairs, weight=3, first_game_only=False):
-    won = lost = 0.0
-    for pair in pairs:
-        for outcome in pair[:1] if first_game_only else pair:
-            n = weight if outcome in "SX" else 1
-            if outcome in "WS":
-                won += n
-            elif outcome in "LX":
-                lost += n
-            elif outcome == "T":
-                won, lost = won + 0.5, lost + 0.5
-    return 100 * won / (won + lost)
-
-
-MIXED_PAIRS = {"alpha": [("W", "L"), ("S", "T"), ("L", "W"), ("T", "T")],
-               "beta": [("L", "L"), ("X", "W"), ("W", "T"), ("L", "L")]}
-
+from utils.forked import ForkedChild
+from utils.ranking import battles
 
 @pytest.mark.parametrize("layout", ["new", "old"])
 def test_scores_are_the_win_rates_a_person_computes_by_hand(tmp_path, layout):
@@ -209,12 +120,31 @@ def test_same_seed_same_table_other_seed_other_intervals(tmp_path):
 def test_saved_battles_reload_to_the_same_table(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     first = show(tmp_path, "--seed", "1").stdout
-    battles = read_jsonl(tmp_path / "data" / "arena_hard_battles.jsonl")
-    assert set(battles[0]) == {"question_id", "model_a", "model_b", "winner"}
+    saved = read_jsonl(results_file(tmp_path / "data", "arena_hard_battles.jsonl"))
+    assert set(saved[0]) == {"question_id", "model_a", "model_b", "winner"}
     # one row per counted battle: alpha's verdicts hold 1+1+3+0.. -> count the strong one three times
-    assert sum(1 for b in battles if b["model_b"] == "alpha") == 1 + 1 + 3 + 1 + 1 + 1 + 1 + 1
+    assert sum(1 for b in saved if b["model_b"] == "alpha") == 1 + 1 + 3 + 1 + 1 + 1 + 1 + 1
     shutil.rmtree(tmp_path / "data" / BENCH / "model_judgment")
-    assert show(tmp_path, "--seed", "1", "--load-battles").stdout == first
+    again = show(tmp_path, "--seed", "1", "--load-battles").stdout
+    assert without_wrote_lines(again) == without_wrote_lines(first)
+
+
+def test_each_judge_and_pool_of_judges_keeps_its_own_battles_and_bootstrap(tmp_path):
+    write_bench(tmp_path, MIXED, 4)
+    write_bench(tmp_path, {"alpha": MIXED["beta"], "beta": MIXED["alpha"]}, 4, judge="other-judge")
+    tables = {}
+    for judges in ([JUDGE], ["other-judge"], [JUDGE, "other-judge"]):
+        tables[tuple(judges)] = show(tmp_path, "--seed", "1", "--judge-names", *judges).stdout
+        for name in ("arena_hard_battles.jsonl", "bootstrapping_results.jsonl"):
+            assert results_file(tmp_path / "data", name, judges=judges).is_file()
+    assert len({without_wrote_lines(t) for t in tables.values()}) == 3
+    # a later run of another judge does not replace what --load-battles reads for this one
+    for judges, first in tables.items():
+        again = show(tmp_path, "--seed", "1", "--judge-names", *judges, "--load-battles").stdout
+        assert without_wrote_lines(again) == without_wrote_lines(first)
+    alpha = [b for b in read_jsonl(results_file(tmp_path / "data", "arena_hard_battles.jsonl", judges=["other-judge"]))
+             if b["model_b"] == "alpha"]
+    assert len(alpha) == sum(3 if v in "SX" else 1 for pair in MIXED_PAIRS["beta"] for v in pair)  # beta's verdicts
 
 
 def test_battles_written_by_the_original_tool_load(tmp_path):
@@ -227,18 +157,18 @@ def test_battles_written_by_the_original_tool_load(tmp_path):
                                        "header_count_a": {"h1": 1}, "header_count_b": {"h1": i % 3},
                                        "list_count_a": {"ordered": 2}, "list_count_b": {"ordered": 0},
                                        "bold_count_a": {"**": 0}, "bold_count_b": {"**": 1}}})
-    write_jsonl(tmp_path / "data" / "arena_hard_battles.jsonl", rows)
-    show(tmp_path, "--load-battles", "--csv", "t.csv")
+    write_jsonl(tmp_path / "data" / "arena_hard_battles.jsonl", rows)  # where the original writes them
+    show(tmp_path, "--load-battles", "data/arena_hard_battles.jsonl", "--csv", "t.csv")
     # 12 wins of the model, 6 of the baseline, 12 ties -> (12 + 6) / 30
     assert float(read_csv(tmp_path / "t.csv")["m"]["score"]) == pytest.approx(60.0, abs=0.01)
-    out = show(tmp_path, "--load-battles", "--style-control").stdout
+    out = show(tmp_path, "--load-battles", "data/arena_hard_battles.jsonl", "--style-control").stdout
     assert "Style Coefficients: {'sum_assistant_a_tokens'" in out
 
 
 def test_saved_bootstrap_is_reused(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     first = show(tmp_path, "--csv", "a.csv", "--num-rounds", "40").stdout
-    saved = read_jsonl(tmp_path / "data" / "bootstrapping_results.jsonl")
+    saved = read_jsonl(results_file(tmp_path / "data", "bootstrapping_results.jsonl"))
     assert {tuple(sorted(r)) for r in saved} == {("lower", "model", "results", "score", "upper")}
     assert all(len(r["results"]) == 40 for r in saved)
     again = show(tmp_path, "--csv", "b.csv", "--load-bootstrap").stdout
@@ -253,8 +183,8 @@ def test_original_bootstrap_file_layout_loads(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     # the original saves one line per round: model -> Elo rating (its baseline not necessarily at 1000)
     rounds = [{BASE: 1114.0, "alpha": 1114.0 + d, "beta": 1114.0 - d} for d in range(0, 200, 10)]
-    write_jsonl(tmp_path / "data" / "bootstrapping_results.jsonl", rounds)
-    show(tmp_path, "--load-bootstrap", "--csv", "t.csv", "--show-elo")
+    write_jsonl(tmp_path / "data" / "bootstrapping_results.jsonl", rounds)  # where the original writes them
+    show(tmp_path, "--load-bootstrap", "data/bootstrapping_results.jsonl", "--csv", "t.csv", "--show-elo")
     row = read_csv(tmp_path / "t.csv")["alpha"]
     assert float(row["rating_lower"]) == pytest.approx(1000 + 4.75, abs=0.06)  # 2.5th percentile of 0..190
     assert float(row["rating_upper"]) == pytest.approx(1000 + 185.25, abs=0.06)
@@ -269,6 +199,25 @@ def test_output_writes_the_original_leaderboard_csv(tmp_path):
     assert list(rows[0]) == ["model", "score", "rating_q025", "rating_q975", "CI", "avg_tokens", "date"]
     assert [r["model"] for r in rows][0] == "alpha"
     assert re.fullmatch(r"\(-\d+\.\d\d, \+\d+\.\d\d\)", rows[0]["CI"])
+
+
+@pytest.mark.parametrize("scale", ["--show-elo", None])
+def test_every_file_written_is_announced_and_the_baseline_shows_no_interval(tmp_path, scale):
+    write_bench(tmp_path, MIXED, 4)
+    out = show(tmp_path, "--csv", "t.csv", "--output", "--num-rounds", "20", *([scale] if scale else [])).stdout
+    results = f"data/{BENCH}/results/{JUDGE}"
+    today = datetime.date.today()
+    assert [line for line in out.splitlines() if line.startswith("wrote ")] == [
+        f"wrote {results}/arena_hard_battles.jsonl", f"wrote {results}/bootstrapping_results.jsonl", "wrote t.csv",
+        f"wrote leaderboard/arena_hard_leaderboard_{today:%Y%m%d}.csv"]
+    written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    assert {f"{results}/arena_hard_battles.jsonl", f"{results}/bootstrapping_results.jsonl", "t.csv",
+            f"leaderboard/arena_hard_leaderboard_{today:%Y%m%d}.csv"} <= written
+    # the baseline's score is fixed at 50% (rating 1000): it has no interval, not "(-0.0, +0.0)"
+    base_line = next(line for line in out.splitlines() if line.startswith(BASE + " "))
+    assert "| 95% CI:        -         |" in base_line
+    other_lines = [line for line in out.splitlines() if " | 95% CI: " in line and not line.startswith(BASE + " ")]
+    assert len(other_lines) == 2 and all(re.search(r"CI: +\(-\d", line) for line in other_lines)
 
 
 def test_show_elo_prints_ratings(tmp_path):
@@ -295,14 +244,6 @@ def test_category_selects_questions(tmp_path):
     assert float(row["score"]) > 99 and row["questions"] == "3" and row["covered_questions"] == "3"
 
 
-def one_line_error(result) -> str:
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
-
-
 def test_missing_judgment_directory_is_one_clear_error(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--judge-name", "nobody", check=False))
@@ -313,7 +254,7 @@ def test_unknown_baseline_is_one_clear_error(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--baseline", "gpt-5", check=False))
     assert "gpt-5" in msg and "--baseline" in msg
-    assert not (tmp_path / "data" / "bootstrapping_results.jsonl").exists()
+    assert not results_file(tmp_path / "data", "bootstrapping_results.jsonl").exists()
 
 
 def test_a_broken_judgment_line_names_file_and_line(tmp_path):
@@ -323,7 +264,7 @@ def test_a_broken_judgment_line_names_file_and_line(tmp_path):
         f.write('{"uid": "q9", "games": [\n')
     msg = one_line_error(show(tmp_path, check=False))
     assert "beta.jsonl:5" in msg
-    assert not (tmp_path / "data" / "arena_hard_battles.jsonl").exists()  # nothing half-written
+    assert not results_file(tmp_path / "data", "arena_hard_battles.jsonl").exists()  # nothing half-written
 
 
 @pytest.mark.parametrize("line, where", [
@@ -333,7 +274,8 @@ def test_a_broken_judgment_line_names_file_and_line(tmp_path):
 ])
 def test_a_broken_saved_bootstrap_file_is_one_clear_error(tmp_path, line, where):
     write_bench(tmp_path, MIXED, 4)
-    path = tmp_path / "data" / "bootstrapping_results.jsonl"
+    path = results_file(tmp_path / "data", "bootstrapping_results.jsonl")
+    path.parent.mkdir(parents=True)
     path.write_text(line + "\n")
     msg = one_line_error(show(tmp_path, "--load-bootstrap", check=False))
     assert "bootstrapping_results.jsonl" + where in msg
@@ -345,46 +287,42 @@ def _split_bench(root: Path) -> list[Path]:
     verdicts = {"alpha": [None, None, *MIXED["alpha"]], "beta": MIXED["beta"] + [None, None],
                 "gamma": [*MIXED["alpha"][:2], None, *MIXED["beta"][1:]], "delta": MIXED["beta"][::-1] + [None, None]}
     write_bench(root, verdicts, 6)
-    from utils.ranking.battles import judgment_files
-    return judgment_files(root / "data", BENCH, [JUDGE])
+    return battles.judgment_files(root / "data", BENCH, [JUDGE])
 
 
 def test_judgments_parsed_by_two_processes_give_exactly_the_battles_of_one(tmp_path, monkeypatch):
-    from utils.ranking import battles as bt
     files = _split_bench(tmp_path)
-    one = bt.read_judgment_battles(files, BASE)
-    monkeypatch.setattr(bt, "PARALLEL_BYTES", 0)  # split even these small files
-    assert bt._halfway(files) == 2 and bt.Background.available()
-    two = bt.read_judgment_battles(files, BASE)
+    one = battles.read_judgment_battles(files, BASE)
+    monkeypatch.setattr(battles, "PARALLEL_BYTES", 0)  # split even these small files
+    assert battles._halfway(files) == 2 and ForkedChild.available()
+    two = battles.read_judgment_battles(files, BASE)
     assert two.models == one.models and two.questions == one.questions  # names interned in reading order
     for col in ("model_a", "model_b", "winner", "question", "count"):
         assert getattr(two, col).tolist() == getattr(one, col).tolist(), col
 
 
 def test_an_error_in_the_second_process_is_reported_as_in_one(tmp_path, monkeypatch):
-    from utils.ranking import battles as bt
     files = _split_bench(tmp_path)
     with open(files[-1], "a") as f:  # the last file: parsed by the forked child
         f.write("{broken\n")
     broken_line = len(files[-1].read_text().splitlines())
-    monkeypatch.setattr(bt, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(battles, "PARALLEL_BYTES", 0)
     with pytest.raises(InputError) as err:
-        bt.read_judgment_battles(files, BASE)
+        battles.read_judgment_battles(files, BASE)
     assert err.value.path == str(files[-1]) and err.value.line == broken_line
 
 
-def test_leaving_early_stops_the_background_process():
-    from utils.ranking.battles import Background
+def test_leaving_early_stops_the_forked_child():
     started = time.monotonic()
     with pytest.raises(RuntimeError):
-        with Background(lambda: time.sleep(3600)) as job:
+        with ForkedChild(lambda: time.sleep(3600)) as job:
             pid = job.pid
             raise RuntimeError("the judgments were bad")
     # waiting for the job would take an hour; a busy machine may still take seconds to stop it
     assert time.monotonic() - started < 60
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped: no process, no zombie left behind
-    assert Background(lambda: 6 * 7).result() == 42
+    assert ForkedChild(lambda: 6 * 7).result() == 42
 
 
 def test_style_control_without_metadata_names_the_answer_file(tmp_path):

@@ -1,0 +1,226 @@
+"""What the leaderboard reads from the answer files: average lengths and the answers' style features.
+
+The token length and the markdown counts (headers, lists, bold) come from
+each answer's style metadata (docs/design.md#answers); without a token length
+the answer's text is measured in the benchmark's encoding. Style control
+needs the four features of every answer a battle compares.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from utils.errors import InputError
+from utils.jsonl import iter_jsonl, json_object
+from utils.names import answer_file
+from utils.records import answer_texts
+from utils.style import benchmark_encoding, token_lengths
+
+if TYPE_CHECKING:
+    from utils.ranking.battles import Battles
+
+EXAMPLE_FILES = 3  # files a warning names before "and N more"
+
+
+def _count(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, dict) and all(isinstance(v, (int, float)) for v in value.values()):
+        return float(sum(value.values()))
+    return None
+
+
+def _features(meta) -> tuple | None:
+    """(tokens, headers, lists, bold) from an answer's metadata, or None if incomplete."""
+    if not isinstance(meta, dict):
+        return None
+    try:  # the usual shape, without the per-value checks below (70 x 500 answers add up)
+        return (float(meta["token_len"]), float(sum(meta["header_count"].values())),
+                float(sum(meta["list_count"].values())), float(sum(meta["bold_count"].values())))
+    except (KeyError, TypeError, AttributeError, ValueError):
+        pass
+    values = tuple(_count(meta.get(k)) for k in ("token_len", "header_count", "list_count", "bold_count"))
+    return None if any(v is None for v in values) else values
+
+
+def battle_meta_features(meta: dict, side: str) -> tuple | None:
+    """(tokens, headers, lists, bold) of side "a" or "b" from a battle's ``conv_metadata`` (the original's battles file)."""
+    keys = (f"sum_assistant_{side}_tokens", f"header_count_{side}", f"list_count_{side}", f"bold_count_{side}")
+    values = tuple(_count(meta.get(k)) for k in keys)
+    return None if any(v is None for v in values) else values
+
+
+@dataclass
+class AnswerInfo:
+    """What the table needs from one model's answer file."""
+    path: Path
+    avg_tokens: int | None  # mean token length over the answers whose length is known (None: of none)
+    features: dict[str, tuple]  # question id -> (tokens, headers, lists, bold)
+    answers: int = 0
+    from_text: int = 0  # answers without a token length in their metadata, tokenized here
+    unknown: int = 0  # answers with neither a token length nor an answer text
+
+
+def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
+    """Average answer length and style features of one model, or None without an answer file.
+
+    The token length comes from the answer's style metadata (``conv_metadata``
+    or ``metadata``), or the 2024 layout's per-turn ``token_len``; without
+    either, from the answer's text in the benchmark's encoding
+    (``utils.style.token_lengths``, summed over its assistant turns), all such
+    answers in one batch.
+    """
+    path = answer_file(data_dir, bench, model)
+    if not path.is_file():
+        return None
+    tokens, features, untold, unknown, answers = [], {}, [], 0, 0
+    for line, rec in iter_jsonl(path):
+        answers += 1
+        qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
+        meta = rec.get("metadata", rec.get("conv_metadata"))
+        feats = _features(meta)
+        length = feats[0] if feats else _count(meta.get("token_len")) if isinstance(meta, dict) else None
+        if length is None:
+            try:
+                length = _count(rec["choices"][0]["turns"][0]["token_len"])
+            except (KeyError, IndexError, TypeError):
+                length = None
+        if length is not None:
+            tokens.append(length)
+        else:
+            try:
+                turns = answer_texts(rec, path, line)[0]
+            except InputError:  # no readable text either
+                turns = []
+            if turns:
+                untold.append(turns)
+            else:
+                unknown += 1
+        if feats is not None and qid is not None:
+            features[str(qid)] = feats
+    if untold:
+        lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
+        tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
+    avg = int(sum(tokens) / len(tokens)) if tokens else None
+    return AnswerInfo(path, avg, features, answers, len(untold), unknown)
+
+
+def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:
+    """Warnings about the answer lengths of ``models`` that do not come from their answers' metadata.
+
+    One line each for: answer files without a token length in some answers'
+    metadata (counted from the text instead), answers with no length and no
+    text (left out of the average, n/a when that is all of them), and models
+    without an answer file (n/a).
+    """
+    counted, unknown, absent = [], [], []
+    for model in dict.fromkeys(models):
+        info = answers.get(model)
+        if info is None:
+            absent.append(str(answer_file(data_dir, bench, model)))
+            continue
+        if info.from_text:
+            counted.append(f"{info.path} ({info.from_text} of {info.answers})")
+        if info.unknown:
+            unknown.append(f"{info.path} ({info.unknown} of {info.answers}"
+                           f"{', average #tokens n/a' if info.avg_tokens is None else ''})")
+    out = []
+    if counted:
+        out.append(f"warning: answers without token_len metadata: their length was counted from the answer text "
+                   f"here (python -m utils.add_markdown_info stores it): {_listing(counted)}")
+    if unknown:
+        out.append(f"warning: answers with neither token_len metadata nor an answer text, left out of "
+                   f"average #tokens: {_listing(unknown)}")
+    if absent:
+        out.append(f"warning: no answer file, average #tokens n/a: {_listing(absent)}")
+    return out
+
+
+def _listing(items: list[str]) -> str:
+    return ", ".join(items[:EXAMPLE_FILES]) + (f" and {len(items) - EXAMPLE_FILES} more" if len(items) > EXAMPLE_FILES
+                                               else "")
+
+
+def read_answers_info(data_dir, bench: str, models) -> dict[str, AnswerInfo | None | InputError]:
+    """``read_answer_info`` for each of ``models``.
+
+    A malformed answer file gives its InputError as the value, for the caller
+    to raise only if that model turns out to be in a battle.
+    """
+    out: dict[str, AnswerInfo | None | InputError] = {}
+    for m in dict.fromkeys(models):
+        try:
+            out[m] = read_answer_info(data_dir, bench, m)
+        except InputError as err:
+            out[m] = err
+    return out
+
+
+def answers_of(models, read: dict[str, AnswerInfo | None | InputError], data_dir, bench: str
+               ) -> dict[str, AnswerInfo | None]:
+    """The answer info of each of ``models``, from ``read`` (``read_answers_info``'s) or else read now.
+
+    Raises the InputError of a malformed answer file of one of them.
+    """
+    out: dict[str, AnswerInfo | None] = {}
+    for model in dict.fromkeys(models):
+        info = read[model] if model in read else read_answer_info(data_dir, bench, model)
+        if isinstance(info, InputError):
+            raise info
+        out[model] = info
+    return out
+
+
+def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], from_battles: dict,
+                    data_dir, bench: str) -> tuple[np.ndarray, np.ndarray]:
+    """Raw style features of model_a's and model_b's answers for every battle row.
+
+    Raises an InputError naming the answer file and question when a feature
+    is missing: style control cannot be done without them.
+    """
+    table = answer_feature_table(battles.models, battles.questions, answers, from_battles)
+    fa, fb = table[battles.model_a, battles.question], table[battles.model_b, battles.question]
+    bad = np.isnan(fa).any(1) | np.isnan(fb).any(1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        m = battles.model_a[i] if np.isnan(fa[i]).any() else battles.model_b[i]
+        raise missing_features(battles.models[m], battles.questions[battles.question[i]], answers, data_dir, bench)
+    return fa, fb
+
+
+def answer_feature_table(models: list[str], questions: list[str], answers: dict[str, AnswerInfo | None],
+                         from_battles: dict | None = None) -> np.ndarray:
+    """(models, questions, 4) raw style features (tokens, headers, lists, bold) of each answer; NaN where unknown.
+
+    ``from_battles`` (model, question id) -> features, from a battles file,
+    fills in what the answer files lack.
+    """
+    table = np.full((len(models), len(questions), 4), np.nan)
+    question_index = {q: i for i, q in enumerate(questions)}
+    model_index = {m: i for i, m in enumerate(models)}
+    for (model, qid), feats in (from_battles or {}).items():
+        if model in model_index and qid in question_index:
+            table[model_index[model], question_index[qid]] = feats
+    for m, model in enumerate(models):
+        info = answers.get(model)
+        for qid, feats in (info.features.items() if info else ()):
+            if qid in question_index:
+                table[m, question_index[qid]] = feats
+    return table
+
+
+def missing_features(model: str, qid: str, answers: dict[str, AnswerInfo | None], data_dir, bench: str
+                     ) -> InputError:
+    """The error for an answer without style metadata: which file, which question, and how to add it."""
+    info = answers.get(model)
+    where = info.path if info else answer_file(data_dir, bench, model)
+    why = "no answer file" if info is None else f"no style metadata for question {qid!r}"
+    folder = where.parent
+    return InputError(f"style control needs token_len, header_count, list_count and bold_count of every "
+                      f"answer: {why} (python -m utils.add_markdown_info --dir {folder} --output-dir {folder} "
+                      f"adds them)", where, key="metadata")

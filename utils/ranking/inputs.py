@@ -1,0 +1,122 @@
+"""What show_result reads before it computes: questions, battles or outcome rows, answers, saved results.
+
+Reading is most of a run's time: the judgment files are parsed on two cores
+(utils/ranking/battles.py) while a forked child (utils.forked.ForkedChild)
+reads the answer files of the models they name. Warnings about what was left
+out go to ``warn`` as they arise; bad input is an InputError.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from utils.errors import InputError
+from utils.forked import ForkedChild
+from utils.names import question_file, stem_to_name
+from utils.ranking.answer_info import AnswerInfo, answers_of, battle_features, length_warnings, read_answers_info
+from utils.ranking.battles import Battles, OutcomeRows, judgment_files, load_battles, read_judgment_battles, \
+    read_judgment_outcomes
+from utils.ranking.bootstrap_file import read_saved_bootstrap, saved_rounds
+from utils.ranking.leaderboard import V2_BASELINES, RunSettings, check_bootstrap_memory
+from utils.records import Question, read_questions
+
+Warn = Callable[[str], None]
+
+
+@dataclass
+class V01Inputs:
+    """Everything ``compute_leaderboard`` takes, as read for one v0.1 run."""
+    settings: RunSettings  # as asked, with the rounds of saved bootstrap results when they are loaded
+    battles: Battles
+    question_ids: list[str] | None  # the benchmark's questions after --category (None: no question file)
+    answers: dict[str, AnswerInfo | None]  # every model of the table
+    features: tuple[np.ndarray, np.ndarray] | None  # both answers' style features per battle row, for style control
+    saved_bootstrap: dict[str, np.ndarray] | None  # model -> saved bootstrap ratings (--load-bootstrap)
+
+    @property
+    def avg_tokens(self) -> dict[str, int | None]:
+        return {m: info.avg_tokens for m, info in self.answers.items() if info}
+
+
+def read_v01_inputs(settings: RunSettings, data_dir: Path, warn: Warn, battles_from: Path | None = None,
+                    bootstrap_from: Path | None = None) -> V01Inputs:
+    """The battles (from the judgments, or the battles file ``battles_from``), answers and saved bootstrap results.
+
+    Also refuses a bootstrap that cannot fit in memory, before the answers'
+    length warnings, so that a refused run says nothing more.
+    """
+    qfile = question_file(data_dir, settings.bench)
+    questions = read_questions(qfile) if qfile.is_file() else []
+    all_ids = [q.uid for q in questions] if questions else None  # before --category: every known id
+    wanted = set(settings.categories)
+    if wanted:
+        questions = [q for q in questions if q.category in wanted]
+    category_of = {q.uid: q.category for q in questions}
+    style_from_battles: dict = {}
+    read: dict = {}
+    if battles_from is not None:
+        battles, style_from_battles = load_battles(battles_from)
+        if wanted and category_of:
+            battles = battles.only_questions(set(category_of))
+    else:
+        keep = None
+        if wanted:
+            keep = lambda qid, rec: category_of.get(qid, rec.get("category")) in wanted  # noqa: E731
+        files = judgment_files(data_dir, settings.bench, list(settings.judges))
+        # the answers of the models the judgment files are named after, read on the other core meanwhile
+        expected = [settings.baseline] + [stem_to_name(f.stem) for f in files]
+        with ForkedChild(lambda: read_answers_info(data_dir, settings.bench, expected)) as reading_answers:
+            battles = read_judgment_battles(files, settings.baseline, settings.weight, settings.first_game_only,
+                                            keep, all_ids)
+            read = reading_answers.result()
+        for warning in battles.skipped.warnings(qfile):
+            warn(warning)
+    shown = [*battles.models, *battles.judged]
+    answers = answers_of(shown, read, data_dir, settings.bench)
+    features = None
+    if settings.style and len(battles):
+        features = battle_features(battles, answers, style_from_battles, data_dir, settings.bench)
+    saved = None
+    if bootstrap_from is not None:
+        if not bootstrap_from.is_file():
+            raise InputError("bootstrap results not found (run once without --load-bootstrap)", bootstrap_from)
+        saved = read_saved_bootstrap(bootstrap_from, settings.baseline)
+        settings = replace(settings, bootstrap_loaded_from=str(bootstrap_from), rounds=saved_rounds(saved))
+    else:
+        check_memory(settings.rounds, len(battles.models), 1, warn)
+    for warning in length_warnings(answers, list(answers), data_dir, settings.bench):
+        warn(warning)
+    return V01Inputs(settings, battles, [q.uid for q in questions] or None, answers, features, saved)
+
+
+def check_memory(rounds: int, models: int, tables: int, warn: Warn) -> None:
+    """Refuse a bootstrap that cannot fit in this machine's memory; warn about one that takes much of it."""
+    warning = check_bootstrap_memory(rounds, models, tables)
+    if warning:
+        warn(warning)
+
+
+@dataclass
+class V2Inputs:
+    """What the v2.0 tables are computed from: every judgment row, the questions, the answers read in advance."""
+    rows: OutcomeRows
+    questions: list[Question]
+    read: dict  # model -> AnswerInfo, None or the InputError of its answer file (``read_answers_info``)
+
+
+def read_v2_inputs(settings: RunSettings, data_dir: Path, warn: Warn) -> V2Inputs:
+    """The judgment rows of every category, with the answers of their models and the official baselines."""
+    qfile = question_file(data_dir, settings.bench)
+    questions = read_questions(qfile) if qfile.is_file() else []
+    files = judgment_files(data_dir, settings.bench, list(settings.judges))
+    expected = [*V2_BASELINES.values(), *(stem_to_name(f.stem) for f in files)]
+    with ForkedChild(lambda: read_answers_info(data_dir, settings.bench, expected)) as reading_answers:
+        rows = read_judgment_outcomes(files, settings.weight, {q.uid: q.category for q in questions},
+                                      [q.uid for q in questions] if questions else None)
+        read = reading_answers.result()
+    for warning in rows.skipped.warnings(qfile):
+        warn(warning)
+    return V2Inputs(rows, questions, read)

@@ -1,0 +1,174 @@
+"""A computed leaderboard as text and files: the terminal table with its footer, and the CSVs.
+
+Only reads ``Leaderboard`` objects (utils/ranking/leaderboard.py), never
+computes a number: the table, the footer saying how it was made (also the
+HTML report's), our CSV and the original tool's.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import math
+from pathlib import Path
+
+from utils.ranking.leaderboard import NO_VERDICTS, Leaderboard, ModelResult, RunSettings
+from utils.ranking.quality import separability
+from utils.store import atomic_write
+
+
+# ---------------------------------------------------------------- the table
+
+
+def _interval(row: ModelResult, show_elo: bool) -> tuple[float, float, float, int]:
+    if show_elo:
+        return row.rating, row.rating_lower - row.rating, row.rating_upper - row.rating, 0
+    return row.score, row.lower - row.score, row.upper - row.score, 1
+
+
+def _number(x: float, decimals: int) -> str:
+    return "nan" if x is None or not math.isfinite(x) else f"{x:.{decimals}f}"
+
+
+def render_table(board: Leaderboard, show_elo: bool = False) -> str:
+    """The ranked table, the style coefficients, the footer saying how it was made, missing questions."""
+    s = board.settings
+    out = io.StringIO()
+    if board.category is not None:
+        n = board.rows[0].questions if board.rows else 0
+        out.write(f"##### category: {board.category} | baseline: {s.baseline} | {n} questions #####\n")
+    if board.style_coefficients:
+        # the original's names and its rounding to 3 decimals, so the lines can be compared
+        out.write(f"Style Coefficients: { {k: round(v, 3) for k, v in board.style_coefficients.items()} }\n")
+    label = "rating" if show_elo else "score"
+    conf = f"{s.confidence:g}% CI"
+    for row in board.rows:
+        value, lo, hi, d = _interval(row, show_elo)
+        ci = f"(-{_number(abs(lo) if math.isfinite(lo) else lo, d)}, +{_number(hi, d)})"
+        if row.is_baseline or row.no_verdicts:  # fixed at 50% (v0.1: its bootstrap interval is a point), or none
+            ci = "-"
+        coverage = "-" if row.is_baseline else f"{row.covered}/{row.questions}"
+        mark = ""
+        if "incomplete-coverage" in row.flags:
+            mark += " !"
+        if row.unreliable:
+            mark += " UNRELIABLE"
+        if row.no_verdicts:
+            mark += " NO VERDICTS"
+        shown = "n/a" if row.no_verdicts else _number(value, d)
+        tokens = "n/a" if row.avg_tokens is None else row.avg_tokens
+        out.write(f"{row.model:<30} | {label}: {shown:^6} | {conf}: {ci:^16} | "
+                  f"average #tokens: {tokens:<5} | coverage: {coverage}{mark}\n")
+    out.write(footer(board) + "\n")
+    out.write(separability_line(board) + "\n")
+    notes = [(r.model, f) for r in board.rows for f in r.flags if f.startswith("unreliable")]
+    for model, flag in notes:
+        out.write(f"UNRELIABLE {model}: {flag[len('unreliable: '):]}\n")
+    for row in board.rows:
+        if row.no_verdicts:
+            why = next(f for f in row.flags if f.startswith(NO_VERDICTS))[len(NO_VERDICTS) + 2:]
+            out.write(f"NO VERDICTS {row.model}: {why}; no score, not ranked\n")
+    for model, gone in board.missing_questions.items():
+        shown = ", ".join(gone[:20]) + (f", ... ({len(gone) - 20} more)" if len(gone) > 20 else "")
+        out.write(f"! {model}: no counted verdict on {len(gone)} of {board.row(model).questions} questions: {shown}\n")
+    return out.getvalue()
+
+
+def separability_line(board: Leaderboard) -> str:
+    """How many model pairs the intervals tell apart (the rule of utils.ranking.quality)."""
+    share, pairs = separability({r.model: (r.lower, r.upper) if math.isfinite(r.lower) else (r.score, r.score)
+                                    for r in board.rows if not r.no_verdicts})
+    if share is None:
+        return "separability: n/a (fewer than two models)"
+    return (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
+            f"{board.settings.confidence:g}% intervals")
+
+
+def footer(board: Leaderboard) -> str:
+    s = board.settings
+    if s.v2:
+        return _v2_footer(board)
+    unit = {"battle": "battles", "question": "questions"}[s.bootstrap_unit]
+    draw = "Poisson" if s.poisson else "multinomial"
+    source = f"loaded from {s.bootstrap_loaded_from}" if s.bootstrap_loaded_from else \
+        f"{s.rounds} rounds, {draw} resampling of {unit}, seed {s.seed}"
+    games = "first game only" if s.first_game_only else "both games"
+    cats = f" | category {', '.join(s.categories)}" if s.categories else ""
+    return (f"-- {s.method} | {s.confidence:g}% percentile bootstrap: {source} | strong verdicts x{s.weight}, "
+            f"{games} | {board.battles} battles | judge {', '.join(s.judges)} | baseline {s.baseline}{cats}")
+
+
+def _v2_footer(board: Leaderboard) -> str:
+    s = board.settings
+    pool = "each model's own" if s.style is None else "all the category's"
+    unit = {"battle": "outcome units", "question": "questions"}[s.bootstrap_unit]
+    draw = "Poisson" if s.poisson else "multinomial"
+    point = "point on all data" if s.style is None else \
+        "point: the converged fit on all data (the original stops after 50 float32 L-BFGS steps)"
+    return (f"-- {s.method} | {point} | {s.confidence:g}% percentile bootstrap: {s.rounds} rounds, {draw} "
+            f"resampling of {pool} {unit}, seed {s.seed} | strong verdicts x{s.weight} | {board.battles} units | "
+            f"judge {', '.join(s.judges)} | baseline {s.baseline} | category {board.category} | "
+            f"{board.dropped_rows} rows dropped (a null game or no accepted label)")
+
+
+# ---------------------------------------------------------------- CSV files
+
+
+SETTINGS_COLUMNS = ("method", "confidence", "weight", "first_game_only", "bootstrap_unit", "resampling", "rounds",
+                    "seed", "judges", "baseline", "bench", "categories")
+
+
+def _settings_values(s: RunSettings) -> list:
+    return [s.method, s.confidence, s.weight, s.first_game_only, s.bootstrap_unit,
+            "poisson" if s.poisson else "multinomial", s.rounds, s.seed, " ".join(s.judges), s.baseline, s.bench,
+            " ".join(s.categories)]
+
+
+def write_csv(boards: list[Leaderboard], path: Path) -> None:
+    """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, and the run settings per row.
+
+    Tables of several categories (v2) go into one file, with a first column
+    ``category``. v2's points carry no bootstrap noise, so its win rates keep
+    4 decimals (v0.1's 2). A model without verdicts has its numbers empty
+    and "no verdicts: ..." in ``flags``; an unknown length is empty too.
+    """
+    by_category = any(b.category is not None for b in boards)
+    d = 4 if any(b.settings.v2 for b in boards) else 2
+    header = [*(["category"] if by_category else []), "model", "score", "lower", "upper", "avg_tokens", "rating",
+              "rating_lower", "rating_upper", "covered_questions", "questions", "battles", "flags", *SETTINGS_COLUMNS]
+    rows = []
+    for b in boards:
+        for r in b.rows:
+            numbers = ["", "", "", r.avg_tokens, "", "", ""] if r.no_verdicts else \
+                [round(r.score, d), round(r.lower, d), round(r.upper, d), r.avg_tokens, round(r.rating, 1),
+                 round(r.rating_lower, 1), round(r.rating_upper, 1)]
+            rows.append([*([b.category] if by_category else []), r.model, *numbers, r.covered, r.questions,
+                         r.battles, "; ".join(r.flags), *_settings_values(b.settings)])
+    _write_csv(path, [header, *rows])
+
+
+def write_original_csv(board: Leaderboard, directory: Path, show_elo: bool = False,
+                       today: datetime.date | None = None) -> Path:
+    """leaderboard/arena_hard_leaderboard_YYYYMMDD.csv with the original tool's columns."""
+    today = today or datetime.date.today()
+    path = directory / f"arena_hard_leaderboard_{today:%Y%m%d}.csv"
+    rows: list[list] = [["model", "score", "rating_q025", "rating_q975", "CI", "avg_tokens", "date"]]
+    for r in board.rows:
+        if r.no_verdicts:  # no number to give in the original's columns; our table and CSV list it
+            continue
+        if show_elo:
+            score, lo, hi = int(r.rating), int(r.rating_lower), int(r.rating_upper)
+        else:
+            score, lo, hi = round(r.score, 2), round(r.lower, 2), round(r.upper, 2)
+        rows.append([r.model, score, lo, hi, f"(-{score - lo:.2f}, +{hi - score:.2f})", r.avg_tokens,
+                     today.isoformat()])
+    _write_csv(path, rows)
+    return path
+
+
+def _write_csv(path: Path, rows: list[list]) -> None:
+    """The rows as one CSV file, written through a temporary file: a reader never sees half a table."""
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    atomic_write(path, text.getvalue().encode("utf-8"), durable=False)
+
