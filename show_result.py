@@ -262,7 +262,9 @@ def _write_outputs(args, boards: list, data_dir: Path) -> None:
         print(f"wrote {args.csv}")
     if args.html:
         from utils.report.html_report import write_html_report  # matplotlib and friends: only when asked for
-        path = _writing(lambda: write_html_report(Path(args.html), boards, data_dir), Path(args.html), "--html")
+        from utils.report.inputs import gather_report_inputs
+        inputs = gather_report_inputs(boards, data_dir)
+        path = _writing(lambda: write_html_report(Path(args.html), boards, inputs), Path(args.html), "--html")
         print(f"wrote {path}")
 
 

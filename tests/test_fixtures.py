@@ -37,7 +37,7 @@ def test_committed_extracts_are_what_the_builder_cuts_from_shared_now(shared, tm
 @pytest.mark.parametrize("target, missing, reason", [
     ("tests/test_records.py::test_real_files_of_both_layouts_hold_the_same_answers[shared]",
      {"ARENA_SHARED_DIR": "{tmp}/no-shared"}, "the full real data files are not at {tmp}/no-shared"),
-    ("tests/test_html_report.py::test_report_in_chromium",
+    ("tests/report/test_html_report.py::test_report_in_chromium",
      {"PATH": "{tmp}"}, "needs chromium and chromedriver on PATH: sudo apt-get install chromium chromium-driver"),
 ], ids=["shared", "browser"])
 def test_a_missing_prerequisite_fails_under_ci_and_skips_elsewhere(tmp_path, ci, target, missing, reason):

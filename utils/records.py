@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from utils.errors import InputError
 from utils.jsonl import iter_jsonl, json_object
@@ -234,8 +234,10 @@ def game_from_json(obj: Any, path=None, line=None) -> Game:
 def judgment_from_json(obj: Any, path=None, line=None) -> Judgment:
     obj = json_object(obj, path, line)
     games = [game_from_json(g, path, line) for g in _need(obj, "games", list, path, line)]
-    return Judgment(uid=_uid(obj, path, line), model=str(obj.get("model", "")), judge=str(obj.get("judge", "")),
-                    games=games, baseline=str(obj.get("baseline", "") or ""), category=str(obj.get("category", "") or ""))
+    model = obj.get("model")  # not a name (absent, null): the reader falls back to the file's name, as battles do
+    return Judgment(uid=_uid(obj, path, line), model=model if isinstance(model, str) else "",
+                    judge=str(obj.get("judge", "")), games=games, baseline=str(obj.get("baseline", "") or ""),
+                    category=str(obj.get("category", "") or ""))
 
 
 def read_questions(path: Path | str) -> list[Question]:
@@ -260,6 +262,11 @@ def read_answers(path: Path | str) -> dict[str, Answer]:
     return {a.uid: a for a in (answer_from_json(obj, path, line) for line, obj in iter_jsonl(path))}
 
 
+def iter_judgments(path: Path | str) -> Iterator[Judgment]:
+    """Every judgment record of a file in file order, repeats included (which one counts is the reader's rule)."""
+    return (judgment_from_json(obj, path, line) for line, obj in iter_jsonl(path))
+
+
 def read_judgments(path: Path | str) -> dict[str, Judgment]:
     """Judgments by question id; a later line for the same question replaces an earlier one."""
-    return {j.uid: j for j in (judgment_from_json(obj, path, line) for line, obj in iter_jsonl(path))}
+    return {j.uid: j for j in iter_judgments(path)}

@@ -1,4 +1,6 @@
 """The report: a computed leaderboard and the texts behind it as one self-contained HTML page.
 
-Only imported when show_result is asked for --html.
+inputs.py reads the texts once; html_report.py renders the page from them (page.html, report.css and
+report.js beside it are the page's markup, style and script). Only imported when show_result is asked
+for --html.
 """

@@ -4,7 +4,8 @@ The fixture bench holds answers and judge texts full of markup (a <script>,
 an <img onerror>, a premature </script>, markdown). The browser tests check
 what a reader sees: the rows, the model filter, an opened question with both
 answers and both games, the markup shown as text, and that nothing from the
-data ran or loaded. The other tests read the file itself, without a browser.
+data ran or loaded. The other tests read the file itself, without a browser, or
+render a page from inputs built in the test (render_html is a pure function).
 """
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, run_script, unavailable, write_jsonl
+from utils.ranking.leaderboard import Leaderboard, ModelResult, RunSettings
+from utils.records import Question
+from utils.report.html_report import SNIPPET_CHARS, render_html, write_html_report
+from utils.report.inputs import ReportInputs, ShownGame, ShownJudgment
 
 BENCH, JUDGE, BASELINE = "tiny-bench", "judge-x", "base-model"
 ALPHA, GAMMA = "alpha-model", "gamma-model"
@@ -33,7 +38,7 @@ IMG_ANSWER = 'A picture: <img src=x onerror="window.__pwned=2">'
 MARKDOWN_ANSWER = "## Steps\n\n1. **Boil** water\n2. Add `tea`\n\n- <b>not bold</b>"
 JUDGE_BREAKOUT = "Assistant B wrote </script><script>window.__pwned=3</script> which is odd."
 PROMPTS = ["Say something nice about <b>tags</b>.", "Show an image.", "How do I make tea?",
-           "Name a prime number.", "What is 2 + 2?", "Spell 'cat' backwards."]
+           "Name a prime number.", "What is 2 + 2? Show each step. " * 8, "Spell 'cat' backwards."]
 # game 1 has the baseline as A: "B>A" means the model won
 ALPHA_LABELS = [("B>A", "A>B"), ("B>>A", "A>>B"), ("A=B", "A=B"), ("B>A", "A>B"), ("A>B", "B>A"), ("B>A", None)]
 GAMMA_LABELS = [("A>B", "B>A"), ("A>>B", "B>>A"), ("A>B", "A>B"), ("A=B", "A=B"), ("B>A", "A>B"), ("A>B", "B>A")]
@@ -144,7 +149,7 @@ def test_texts_survive_the_escaping_unchanged(report):
     data = json.loads(block)
     assert data["answers"][ALPHA]["q0"] == [SCRIPT_ANSWER]
     assert data["answers"][ALPHA]["q1"] == [IMG_ANSWER]
-    assert data["games"][JUDGE][ALPHA]["q0"]["games"][0][2].startswith(JUDGE_BREAKOUT)
+    assert data["games"][JUDGE][ALPHA]["q0"]["games"][0]["text"].startswith(JUDGE_BREAKOUT)
     assert data["questions"][0]["turns"] == [PROMPTS[0]]
 
 
@@ -157,6 +162,99 @@ def test_a_bad_diagnostics_file_is_named_and_no_report_is_written(tmp_path):
     assert proc.returncode == 2
     assert str(bad) in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists() and not out.with_name(out.name + ".tmp").exists()
+
+
+# ---------------------------------------------------------------- the renderer alone, on inputs built here
+
+
+def tiny_report(answer: str = "A plain answer.", judge_text: str = "The model wins. [[B>A]]",
+                prompt: str = "Say hello.") -> tuple[list[Leaderboard], ReportInputs]:
+    """One table (the baseline and one model) and the texts of one question, made without any file."""
+    settings = RunSettings(bench=BENCH, judges=(JUDGE,), baseline=BASELINE, rounds=20)
+    rows = [ModelResult(ALPHA, 62.5, 55.0, 70.0, 1088.0, 1035.0, 1150.0, 12, 1, 1, 2),
+            ModelResult(BASELINE, 50.0, 50.0, 50.0, 1000.0, 1000.0, 1000.0, 9, 1, 1, 2, is_baseline=True)]
+    inputs = ReportInputs(
+        questions=[Question(uid="q0", turns=(prompt,), category="test", cluster="misc")],
+        answers={ALPHA: {"q0": [answer]}, BASELINE: {"q0": ["The baseline's answer."]}},
+        judgments={JUDGE: {ALPHA: {"q0": ShownJudgment(BASELINE, (ShownGame("B>A", judge_text),
+                                                                  ShownGame("A>>B", "Clearly A. [[A>>B]]")))}}},
+        diagnostics={JUDGE: {ALPHA: {"tie_rate": 0.25, "games": 2, "note": "fine", "nested": {"x": 1}}}})
+    return [Leaderboard(rows, settings, battles=2)], inputs
+
+
+def data_block(page: str) -> dict:
+    block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1)
+    return json.loads(block)
+
+
+def test_the_page_carries_the_inputs_in_its_data_block():
+    boards, inputs = tiny_report()
+    data = data_block(render_html(boards, inputs))
+    assert data["questions"] == [{"uid": "q0", "category": "test", "cluster": "misc", "turns": ["Say hello."]}]
+    assert data["answers"] == {ALPHA: {"q0": ["A plain answer."]}, BASELINE: {"q0": ["The baseline's answer."]}}
+    assert [r["model"] for r in data["boards"][0]["rows"]] == [ALPHA, BASELINE]
+    assert data["boards"][0]["rows"][0]["score"] == 62.5
+    # game 1 shows the baseline as A, so B>A is the model's win; game 2 shows the model as A, so A>>B is
+    # the model's clear win: each game is an object with its label, the report's word for it, and the text
+    assert data["games"] == {JUDGE: {ALPHA: {"q0": {"games": [
+        {"label": "B>A", "outcome": "model>", "text": "The model wins. [[B>A]]"},
+        {"label": "A>>B", "outcome": "model>>", "text": "Clearly A. [[A>>B]]"}]}}}}
+    # the constants the script uses come with the data: the snippet length and what each outcome word means
+    assert data["snippet_chars"] == SNIPPET_CHARS
+    assert data["outcomes"]["model>"] == {"winner": "model", "strong": False}
+    assert data["outcomes"]["baseline>>"] == {"winner": "baseline", "strong": True}
+    assert data["outcomes"]["tie"] == {"winner": "tie", "strong": False}
+    # numbers and words of the diagnostics are shown, anything else is not
+    assert data["diagnostics"] == [{"judge": JUDGE, "model": ALPHA,
+                                    "values": {"tie_rate": 0.25, "games": 2, "note": "fine"}}]
+    assert data["diagnostic_columns"] == ["tie_rate", "games", "note"]
+
+
+def test_the_policy_pins_the_script_file_that_the_page_holds():
+    page = render_html(*tiny_report())
+    parsed = _Tags()
+    parsed.feed(page)
+    script = (ROOT / "utils" / "report" / "report.js").read_text(encoding="utf-8")
+    assert parsed.scripts[1] == script
+    csp = next(a["content"] for t, a in parsed.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    assert f"script-src 'sha256-{digest}';" in csp
+    assert (ROOT / "utils" / "report" / "report.css").read_text(encoding="utf-8") in page
+
+
+def test_markup_in_the_texts_stays_text():
+    answer = "Done.</script><script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
+    judge = "B wrote <!-- and </SCRIPT > here. [[B>A]]"
+    prompt = "What does <b>bold</b> & <i>this</i> do?\u2028Next line."
+    page = render_html(*tiny_report(answer, judge, prompt))
+    parsed = _Tags()
+    parsed.feed(page)
+    tags = [t for t, _ in parsed.tags]
+    assert tags.count("script") == 2 and tags.count("img") == 1 and "b" not in tags and "i" not in tags
+    block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1)
+    assert not {"<", ">", "&", "\u2028"} & set(block)
+    data = json.loads(block)
+    assert data["answers"][ALPHA]["q0"] == [answer]
+    assert data["games"][JUDGE][ALPHA]["q0"]["games"][0]["text"] == judge
+    assert data["questions"][0]["turns"] == [prompt]
+
+
+def test_a_text_that_names_a_slot_of_the_page_stays_that_text():
+    answer = "The page's slots are %SCRIPT%, %DATA% and %CSP%."
+    page = render_html(*tiny_report(answer))
+    assert data_block(page)["answers"][ALPHA]["q0"] == [answer]
+    assert page.count((ROOT / "utils" / "report" / "report.js").read_text(encoding="utf-8")) == 1
+
+
+def test_the_same_inputs_give_the_same_page():
+    assert render_html(*tiny_report()) == render_html(*tiny_report())
+
+
+def test_write_html_report_writes_the_rendered_page(tmp_path):
+    boards, inputs = tiny_report()
+    path = write_html_report(tmp_path / "out" / "report.html", boards, inputs)
+    assert path.read_text(encoding="utf-8") == render_html(boards, inputs)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["report.html"]
 
 
 # ---------------------------------------------------------------- in the browser
@@ -275,6 +373,9 @@ def test_report_in_chromium(browser, report):
     assert "Game 2" in games[1] and "A>B" in games[1] and f"{ALPHA} better" in games[1]
     assert IMG_ANSWER in opened[1].find_element("class name", "qbody").text
     assert "- <b>not bold</b>" in opened[2].find_element("class name", "qbody").text
+    # a closed question shows the start of its prompt: the page's snippet length, then an ellipsis
+    snippets = [s.get_attribute("textContent") for s in browser.find_elements("css selector", "#qlist .snip")]
+    assert snippets[4] == PROMPTS[4][:SNIPPET_CHARS] + "\u2026" and snippets[3] == PROMPTS[3]
 
     # the screenshot: the whole page, from the top, with the three questions open
     browser.execute_script("window.scrollTo(0, 0)")

@@ -1,0 +1,228 @@
+// The report's one script (utils/report/html_report.py). It only ever sets textContent, attributes it
+// chose itself, and `hidden`; the page's Content-Security-Policy pins this file's exact text by its hash.
+// Everything it shows, and the constants it needs (the outcome words, the snippet length), come from
+// the page's JSON data block.
+"use strict";
+(function () {
+  var D = JSON.parse(document.getElementById("report-data").textContent);
+
+  function byId(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function num(x, digits) { return (x === null || x === undefined) ? "n/a" : x.toFixed(digits); }
+  function cell(tr, text, cls) { tr.appendChild(el("td", cls, text)); }
+
+  document.title = D.title;
+  byId("title").textContent = D.title;
+  byId("settings").textContent = D.footer;
+
+  // ---- leaderboards: the one table, or (v2) one per category; the first keeps the ids leaderboard / board-body
+  var boardRows = [];
+  var HEAD = ["#", "model", "score", "interval", "rating", "avg tokens", "coverage", "", "notes"];
+  D.boards.forEach(function (b, k) {
+    var box = byId("boards");
+    if (b.title) box.appendChild(el("h3", "", b.title));
+    var table = el("table", "leaderboard"), head = el("tr"), body = el("tbody");
+    if (k === 0) { table.id = "leaderboard"; body.id = "board-body"; }
+    HEAD.forEach(function (h, i) { head.appendChild(el("th", i > 1 && i < 8 ? "num" : "", h || b.unit)); });
+    table.appendChild(el("thead")).appendChild(head);
+    table.appendChild(body);
+    box.appendChild(table);
+    b.rows.forEach(function (r, i) {
+      var tr = el("tr", r.is_baseline ? "baseline" : "");
+      tr.setAttribute("data-model", r.model);
+      cell(tr, i + 1);
+      cell(tr, r.model + (r.is_baseline ? " (baseline)" : ""), "model");
+      cell(tr, num(r.score, 1), "num");
+      cell(tr, r.is_baseline ? "" : num(r.lower, 1) + " \u2013 " + num(r.upper, 1), "num");
+      cell(tr, num(r.rating, 0), "num");
+      cell(tr, r.avg_tokens || "n/a", "num");
+      cell(tr, r.is_baseline ? "" : r.covered + "/" + r.questions, "num");
+      cell(tr, r.battles, "num");
+      cell(tr, r.flags.join("; "), "flag");
+      body.appendChild(tr);
+      boardRows.push(tr);
+    });
+    var coefs = Object.keys(b.style_coefficients);
+    if (coefs.length) {
+      box.appendChild(el("p", "muted", "Style coefficients: " + coefs.map(function (c) {
+        return c + " " + num(b.style_coefficients[c], 3);
+      }).join(", ")));
+    }
+    if (b.footer) box.appendChild(el("p", "muted", b.footer));
+  });
+
+  // ---- judge diagnostics
+  var diagRows = [];
+  if (!D.diagnostics.length) {
+    byId("diag-empty").hidden = false;
+    byId("diag-table").hidden = true;
+  } else {
+    ["judge", "model"].concat(D.diagnostic_columns).forEach(function (c, i) {
+      byId("diag-head").appendChild(el("th", i > 1 ? "num" : "", c.replace(/_/g, " ")));
+    });
+    D.diagnostics.forEach(function (d) {
+      var tr = el("tr");
+      tr.setAttribute("data-model", d.model);
+      cell(tr, d.judge);
+      cell(tr, d.model);
+      D.diagnostic_columns.forEach(function (c) {
+        var v = d.values[c];
+        // shares and rates are stored as fractions; show them as percentages
+        var frac = typeof v === "number" && v >= 0 && v <= 1 && /share|rate|consisten|fraction/.test(c);
+        cell(tr, v === undefined || v === null ? "" : frac ? (100 * v).toFixed(1) + "%" : v, "num");
+      });
+      byId("diag-body").appendChild(tr);
+      diagRows.push(tr);
+    });
+  }
+
+  // ---- questions
+  var select = byId("model-select");
+  var contestants = [], baselines = [D.baseline];
+  D.boards.forEach(function (b) {
+    b.rows.forEach(function (r) {
+      if (r.is_baseline) baselines.push(r.model);
+      else if (contestants.indexOf(r.model) < 0) contestants.push(r.model);
+    });
+  });
+  Object.keys(D.answers).forEach(function (m) {
+    if (baselines.indexOf(m) < 0 && contestants.indexOf(m) < 0) contestants.push(m);
+  });
+  contestants.forEach(function (m) { var o = el("option", "", m); o.value = m; select.appendChild(o); });
+
+  function entry(judge, model, uid) {
+    var byModel = D.games[judge] || {};
+    return (byModel[model] || {})[uid] || null;
+  }
+  // An outcome word (D.outcomes: who won, and whether clearly) in words, naming the model
+  function says(outcome, model) {
+    var o = D.outcomes[outcome];
+    if (o.winner === "tie") return "tie";
+    return (o.winner === "model" ? model : "baseline") + (o.strong ? " much better" : " better");
+  }
+  function badge(prefix, game, model) {
+    var b = el("span", "badge o-" + (game.outcome ? D.outcomes[game.outcome].winner : "missing"),
+               prefix + (game.label || "no verdict"));
+    b.title = game.outcome ? says(game.outcome, model) : "no single label was found";
+    return b;
+  }
+  function textBlock(parent, title, turns, missing) {
+    parent.appendChild(el("h4", "", title));
+    if (!turns || !turns.length) { parent.appendChild(el("p", "none", missing)); return; }
+    turns.forEach(function (t, k) {
+      if (turns.length > 1) parent.appendChild(el("div", "muted", "turn " + (k + 1)));
+      parent.appendChild(el("pre", "text", t));
+    });
+  }
+
+  var items = D.questions.map(function (q, i) {
+    var d = el("details", "q");
+    var s = el("summary");
+    s.appendChild(el("span", "qnum", "#" + (i + 1)));
+    if (q.category || q.cluster) s.appendChild(el("span", "cat", [q.category, q.cluster].filter(Boolean).join(" / ")));
+    var badges = el("span", "badges");
+    s.appendChild(badges);
+    var prompt = q.turns.length ? q.turns[0] : "";
+    s.appendChild(el("span", "snip", prompt.length > D.snippet_chars ? prompt.slice(0, D.snippet_chars) + "\u2026" : prompt || q.uid));
+    d.appendChild(s);
+    var item = {q: q, d: d, badges: badges, body: null, key: "", hay: (q.uid + "\n" + q.turns.join("\n")).toLowerCase()};
+    d.addEventListener("toggle", function () { if (d.open) renderDetail(item); });
+    byId("qlist").appendChild(d);
+    return item;
+  });
+
+  function renderBadges() {
+    var model = select.value;
+    items.forEach(function (it) {
+      it.badges.textContent = "";
+      D.judges.forEach(function (judge) {
+        var e = entry(judge, model, it.q.uid);
+        if (!e) return;
+        e.games.forEach(function (g, k) { it.badges.appendChild(badge("G" + (k + 1) + " ", g, model)); });
+      });
+      if (it.d.open) renderDetail(it);
+    });
+  }
+
+  // Built on first opening (and again if the model changes while it is open): 500 questions
+  // x several models of answers and judge texts would be slow to lay out all at once.
+  function renderDetail(it) {
+    var model = select.value;
+    if (it.body && it.key === model) return;
+    if (it.body) it.body.remove();
+    var q = it.q, body = el("div", "qbody");
+    textBlock(body, "Prompt", q.turns, "(question text not found)");
+    var pair = el("div", "pair"), left = el("div"), right = el("div");
+    var baseline = q.baseline || D.baseline;
+    D.judges.forEach(function (j) { var e = entry(j, model, q.uid); if (e && e.baseline) baseline = e.baseline; });
+    textBlock(left, "Baseline: " + baseline, (D.answers[baseline] || {})[q.uid], "(no answer)");
+    textBlock(right, "Model: " + model, (D.answers[model] || {})[q.uid], "(no answer)");
+    pair.appendChild(left);
+    pair.appendChild(right);
+    body.appendChild(pair);
+    D.judges.forEach(function (judge) {
+      var e = entry(judge, model, q.uid);
+      if (!e) { body.appendChild(el("p", "none", "No judgment by " + judge + " for this model.")); return; }
+      e.games.forEach(function (g, k) {
+        var box = el("div", "game");
+        var a = k === 0 ? "baseline" : model, b = k === 0 ? model : "baseline";
+        var h = el("h4", "", "Game " + (k + 1) + " (judge " + judge + "; A = " + a + ", B = " + b + ") ");
+        h.appendChild(badge("", g, model));
+        if (g.outcome) h.appendChild(el("span", "muted", says(g.outcome, model)));
+        box.appendChild(h);
+        box.appendChild(g.text ? el("pre", "text", g.text) : el("p", "none", "(no judge text)"));
+        body.appendChild(box);
+      });
+    });
+    it.d.appendChild(body);
+    it.body = body;
+    it.key = model;
+  }
+
+  // ---- filters
+  function terms() {
+    return byId("filter").value.split(";").map(function (t) { return t.trim().toLowerCase(); })
+      .filter(function (t) { return t.length > 0; });
+  }
+  function matches(model, ts) {
+    var m = model.toLowerCase();
+    return !ts.length || ts.some(function (t) { return m.indexOf(t) >= 0; });
+  }
+  function applyFilter() {
+    var ts = terms(), shown = 0;
+    boardRows.forEach(function (tr) {
+      tr.hidden = !matches(tr.getAttribute("data-model"), ts);
+      if (!tr.hidden) shown += 1;
+    });
+    diagRows.forEach(function (tr) { tr.hidden = !matches(tr.getAttribute("data-model"), ts); });
+    byId("filter-count").textContent = ts.length ? shown + " of " + boardRows.length + " models" : "";
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (o) {
+      o.hidden = !matches(o.value, ts);
+      if (!o.hidden && first === null) first = o.value;
+    });
+    if (select.selectedOptions.length && select.selectedOptions[0].hidden && first !== null) {
+      select.value = first;
+      renderBadges();
+    }
+  }
+  function applySearch() {
+    var words = byId("qsearch").value.toLowerCase().split(/\s+/).filter(Boolean), shown = 0;
+    items.forEach(function (it) {
+      it.d.hidden = !words.every(function (w) { return it.hay.indexOf(w) >= 0; });
+      if (!it.d.hidden) shown += 1;
+    });
+    byId("q-count").textContent = shown + " of " + items.length + " questions";
+  }
+  byId("filter").addEventListener("input", applyFilter);
+  byId("qsearch").addEventListener("input", applySearch);
+  select.addEventListener("change", renderBadges);
+  renderBadges();
+  applySearch();
+  document.body.setAttribute("data-ready", "1");
+})();
