@@ -9,7 +9,7 @@ from pathlib import Path
 
 from utils.asking.judging import (DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, baselines_of, generate_judgments,
                                   identical_answers)
-from utils.asking.runs import print_failures
+from utils.asking.runs import job_lines, print_failures
 from utils.cli import ANSWER_SETTINGS, DATA_DIR, ENDPOINTS, JUDGE_SETTINGS, parse_step_arguments, run_cli
 from utils.config import (UNPUBLISHED_BASELINES, check_thinking_budgets, load_api_config, load_judge_settings,
                           load_yaml)
@@ -54,26 +54,9 @@ def main() -> int:
 
     summary = generate_judgments(settings, judges, questions, answers, args.data_dir)
 
-    for run in summary.runs:
-        line = f"{run.judge} / {run.model}: {run.judged} new judgments, {run.done_before} already there"
-        if run.completed:
-            line += f", {run.completed} judgment(s) completed (their missing game played)"
-        if run.incomplete:
-            line += f", {run.incomplete} stored with one game missing (run again to play it)"
-        if run.null_labels:
-            line += f", {run.null_labels} game(s) without a label (stored as null, they count zero times)"
-        print(line)
-        if run.missing_answers:
-            print(f"  warning: {run.missing_answers} question(s) skipped: no answer of {run.model} "
-                  "(run gen_answer.py for it)")
-        for baseline, count in run.missing_baseline.items():
-            print(f"  warning: {count} question(s) skipped: no answer of their baseline {baseline}")
-        if run.missing_reference:
-            print(f"  warning: {run.missing_reference} question(s) skipped: no reference answer "
-                  "(run gen_answer.py for it)")
-        if run.own_baseline:
-            print(f"  note: {run.own_baseline} question(s) not judged: {run.model} is their baseline")
-    for baseline in dict.fromkeys(b for run in summary.runs for b in run.missing_baseline):
+    for job in summary.jobs:
+        print(*job_lines(job, "judgment"), sep="\n")
+    for baseline in dict.fromkeys(b for job in summary.jobs for b in job.left_out.no_baseline):
         print(missing_baseline_report(args, settings.bench_name, baseline, baselines[baseline], answers))
     print_failures(summary.failures)
     for judge, per_model in summary.diagnostics.items():

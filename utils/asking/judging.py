@@ -20,12 +20,13 @@ functions so they can be checked on recorded judge texts.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from utils.asking.clients import ModelClient, RequestFailed, add_usage, split_reasoning
-from utils.asking.runs import Failure, Writer, progress, report_failure, run_and_finish, settled_gc
+from utils.asking.runs import Job, Outcome, Summary, run_jobs
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig, compile_pattern
 from utils.errors import InputError
 from utils.names import diagnostics_file, judgment_file
@@ -145,6 +146,10 @@ class Pairing:
     prompt: JudgePrompt
     stored: dict | None = None  # an earlier run's judgment that lacks a game: only that game is played
 
+    @property
+    def uid(self) -> str:
+        return self.question.uid
+
     def games_to_play(self) -> list[int]:
         return [0, 1] if self.stored is None else missing_games(self.stored)
 
@@ -262,31 +267,6 @@ def write_diagnostics(path: Path, per_model: dict[str, dict]) -> Path:
 # ---------------------------------------------------------------- the run
 
 
-@dataclass
-class JudgeRun:
-    """One output file: a judge's judgments of one model."""
-    judge: str
-    model: str
-    store: JsonlStore
-    todo: list[Pairing]
-    done_before: int
-    missing_answers: int = 0
-    missing_baseline: dict[str, int] = field(default_factory=dict)  # baseline -> questions without its answer
-    missing_reference: int = 0
-    own_baseline: int = 0  # questions whose baseline is this model: nothing to compare
-    judged: int = 0
-    completed: int = 0  # stored judgments that lacked a game and now have both
-    incomplete: int = 0  # judgments stored with a game still missing (its request failed)
-    null_labels: int = 0
-
-
-@dataclass
-class JudgingSummary:
-    runs: list[JudgeRun]
-    failures: list[Failure] = field(default_factory=list)
-    diagnostics: dict[str, dict[str, dict]] = field(default_factory=dict)  # judge -> model -> values
-
-
 def baselines_of(settings: JudgeSettings, questions: list[Question]) -> dict[str, list[Question]]:
     """Each baseline the questions need, with the questions it is the baseline of (in question order)."""
     out: dict[str, list[Question]] = {}
@@ -296,14 +276,14 @@ def baselines_of(settings: JudgeSettings, questions: list[Question]) -> dict[str
 
 
 def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, dict[str, Answer]],
-         data_dir: Path) -> list[JudgeRun]:
+         data_dir: Path) -> list[Job]:
     """Lock every output file and list what is still to judge; all before the first request.
 
     A question whose baseline has no answer (or whose baseline is the model
     itself) is counted, not judged: the rest of the run goes ahead.
     """
     reference = answers.get(settings.ref_model, {}) if settings.ref_model else {}
-    runs: list[JudgeRun] = []
+    jobs: list[Job] = []
     rendered: set[tuple] = set()
     with closed_on_error([]) as opened:
         for judge in settings.judge_models:
@@ -311,28 +291,29 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                 store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid,
                                    rank=lambda record: -len(missing_games(record))).open()
                 opened.append(store)
-                run = JudgeRun(judge, model, store, [], 0)
-                runs.append(run)
+                job = Job(model=model, store=store, todo=[], done_before=0, judge=judge)
+                jobs.append(job)
                 for q in questions:
                     prompt = settings.prompt_for(q.category)
                     baseline = prompt.baseline_model
                     stored = store.records.get(q.uid)
+                    left_out = job.left_out
                     if stored is not None and not _completable(stored, baseline):
-                        run.done_before += 1
+                        job.done_before += 1
                     elif model == baseline:
-                        run.own_baseline += 1
+                        left_out.own_baseline += 1
                     elif q.uid not in answers.get(model, {}):
-                        run.missing_answers += 1
+                        left_out.no_answer += 1
                     elif q.uid not in answers.get(baseline, {}):
-                        run.missing_baseline[baseline] = run.missing_baseline.get(baseline, 0) + 1
+                        left_out.no_baseline[baseline] = left_out.no_baseline.get(baseline, 0) + 1
                     elif settings.ref_model and q.uid not in reference:
-                        run.missing_reference += 1
+                        left_out.no_reference += 1
                     else:
                         pairing = Pairing(q, answers[model][q.uid], answers[prompt.baseline_model][q.uid],
                                           reference.get(q.uid), prompt, stored)
                         _check_renders(pairing, rendered, settings.path)
-                        run.todo.append(pairing)
-    return runs
+                        job.todo.append(pairing)
+    return jobs
 
 
 def identical_answers(answers: dict[str, dict[str, Answer]], models: list[str],
@@ -394,53 +375,40 @@ def _left_out(p: Pairing) -> list[str]:
     return [what for what, mark in marks.items() if mark not in shown and not empty[what]]
 
 
-async def _judge_all(runs: list[JudgeRun], settings: JudgeSettings, judges: dict[str, ModelConfig],
-                     summary: JudgingSummary) -> None:
-    clients = {name: ModelClient(cfg) for name, cfg in judges.items()}
+async def _ask_judgment(settings: JudgeSettings, client: ModelClient, job: Job, pairing: Pairing) -> Outcome:
+    """Play the games a pairing still needs; what they give is stored even when one of them failed."""
+    judgment, errors = await judge_pairing(client, job.asks, settings, pairing)
+    outcome = Outcome(error=_game_error(errors))
+    played = [g for g in judgment.games if g is not None]
+    if played:  # paid for: stored even when the other game failed, which a rerun then plays alone
+        outcome.record = pairing.record(judgment)
+        outcome.whole = not missing_games(outcome.record)
+        outcome.completes = pairing.stored is not None
+        outcome.unlabeled = sum(g.label is None for g in played)
+    return outcome
 
-    async def one(run: JudgeRun, pairing: Pairing, bar, writer: Writer) -> None:
-        judgment, errors = await judge_pairing(clients[run.judge], run.judge, settings, pairing)
-        played = [g for g in judgment.games if g is not None]
-        if played:  # paid for: stored even when the other game failed, which a rerun then plays alone
-            record = pairing.record(judgment)
-            complete = not missing_games(record)
-            run.judged += pairing.stored is None and complete
-            run.completed += pairing.stored is not None and complete
-            run.incomplete += not complete
-            run.null_labels += sum(g.label is None for g in played)
-            await writer.put(run.store, record)
-        for err in errors.values():
-            if not isinstance(err, RequestFailed):
-                raise err
-        if errors:
-            g, err = next(iter(errors.items()))
-            reason = err.reason if len(errors) == 2 else f"game {g + 1}: {err.reason}"
-            report_failure(summary.failures, Failure(f"{run.judge} / {run.model}", pairing.question.uid, reason,
-                                                     err.group),
-                           bar, f"judge {run.judge}, model {run.model}, question {pairing.question.uid}")
-        bar.update(1)
 
-    bars = [progress(len(r.todo), f"{r.judge} / {r.model}", i, "judgment") for i, r in enumerate(runs)]
-    try:
-        with settled_gc():
-            async with Writer() as writer:
-                await writer.stop_on_failure(
-                    asyncio.gather(*(one(run, p, bar, writer) for run, bar in zip(runs, bars) for p in run.todo)))
-    finally:
-        for bar in bars:
-            bar.close()
-        for client in clients.values():
-            await client.aclose()
+def _game_error(errors: dict[int, BaseException]) -> BaseException | None:
+    """The one error to report for a pairing's failed games: a bug's as it is, else which game failed and why."""
+    for err in errors.values():
+        if not isinstance(err, RequestFailed):
+            return err
+    if not errors:
+        return None
+    g, err = next(iter(errors.items()))
+    if len(errors) == 2:
+        return err
+    return RequestFailed(f"game {g + 1}: {err.reason}", err.status, group=err.group)
 
 
 def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
-                       answers: dict[str, dict[str, Answer]], data_dir: Path) -> JudgingSummary:
+                       answers: dict[str, dict[str, Answer]], data_dir: Path) -> Summary:
     """Judge every missing (judge, model, question); store judgments and each judge's diagnostics."""
-    runs = plan(settings, questions, answers, data_dir)
-    summary = JudgingSummary(runs)
-    run_and_finish(_judge_all(runs, settings, judges, summary), [r.store for r in runs], [q.uid for q in questions])
-    for run in runs:
-        summary.diagnostics.setdefault(run.judge, {})[run.model] = diagnostics(list(run.store.records.values()))
+    jobs = plan(settings, questions, answers, data_dir)
+    summary = run_jobs(jobs, judges, functools.partial(_ask_judgment, settings), unit="judgment",
+                       order=[q.uid for q in questions])
+    for job in jobs:
+        summary.diagnostics.setdefault(job.judge, {})[job.model] = diagnostics(list(job.store.records.values()))
     for judge, per_model in summary.diagnostics.items():
         path = diagnostics_file(data_dir, settings.bench_name, judge)
         previous = _read_json(path).get("models", {})
