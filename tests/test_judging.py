@@ -12,8 +12,9 @@ import pytest
 
 from tests.helpers import RefusedEndpoint, bound_by_permissions, read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer, Status
-from utils.asking.judging import (DEFAULT_SYSTEM_PROMPT, FINISH_REQUEST, RESPONSE_FORMATS, STRUCTURED_REQUEST,
-                                  diagnostics, extract_label)
+from utils.asking.diagnostics import diagnostics
+from utils.asking.judge_prompts import (DEFAULT_SYSTEM_PROMPT, FINISH_REQUEST, RESPONSE_FORMATS, STRUCTURED_REQUEST,
+                                        extract_label)
 from utils.verdicts import DEFAULT_LABEL_PATTERN
 
 PATTERNS = (DEFAULT_LABEL_PATTERN,)
