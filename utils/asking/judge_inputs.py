@@ -54,7 +54,7 @@ def judging_inputs(settings: JudgeSettings, questions: list[Question], args: arg
     for first, second, shared in identical_answers(answers, judged, set(settings.model_list)):
         notes.append(f"warning: {first} and {second} have identical answers on all {shared} question(s) they "
                      "share: one answer file may be a copy of the other (judging goes on)")
-    return JudgingInputs(settings, baselines, answers, notes)
+    return JudgingInputs(settings=settings, baselines=baselines, answers=answers, notes=notes)
 
 
 def baselines_of(settings: JudgeSettings, questions: list[Question]) -> dict[str, list[Question]]:

@@ -94,17 +94,17 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
 
 
 async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings,
-                        p: Pairing) -> tuple[Judgment, dict[int, BaseException]]:
+                        pairing: Pairing) -> tuple[Judgment, dict[int, BaseException]]:
     """The games a pairing still needs, sent together: game 1 baseline first, game 2 the model first.
 
     Returns the judgment, with None for each game not played, and the error of
     each game that failed: one game failing does not throw the other away.
     """
-    orders = ((p.baseline, p.answer), (p.answer, p.baseline))
-    wanted = p.games_to_play()
+    orders = ((pairing.baseline, pairing.answer), (pairing.answer, pairing.baseline))  # (A, B) of games 1 and 2
+    wanted = pairing.games_to_play()
     results = await asyncio.gather(
-        *(play_game(client, settings, p.prompt, prompt_fields(p.question, *orders[g], p.reference)) for g in wanted),
-        return_exceptions=True)
+        *(play_game(client, settings, pairing.prompt, prompt_fields(pairing.question, *orders[g], pairing.reference))
+          for g in wanted), return_exceptions=True)
     games: list[Game | None] = [None, None]
     errors: dict[int, BaseException] = {}
     for g, result in zip(wanted, results):
@@ -112,8 +112,8 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
             errors[g] = result
         else:
             games[g] = result
-    judgment = Judgment(uid=p.question.uid, model=p.answer.model, judge=judge, games=games,
-                        baseline=p.baseline.model, category=p.question.category)
+    judgment = Judgment(uid=pairing.uid, model=pairing.answer.model, judge=judge, games=games,
+                        baseline=pairing.baseline.model, category=pairing.question.category)
     return judgment, errors
 
 

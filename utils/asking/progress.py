@@ -50,7 +50,7 @@ class Progress:
                           for i, (label, total) in enumerate(labels_and_totals)]
             return
         for label, total in labels_and_totals:
-            self._plain.append(_Plain(label, total))
+            self._plain.append(_Plain(label=label, total=total))
             self.say(f"{label}: asking for {self._count(total)}" if total else f"{label}: nothing to ask for")
 
     def say(self, text: str) -> None:

@@ -223,12 +223,12 @@ class Writer:
             batch = [await self._queue.get()]
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            by_store: dict[int, tuple[JsonlStore, list[dict]]] = {}
+            by_store: dict[JsonlStore, list[Any]] = {}  # a store is its own key: JsonlStore compares by identity
             for entry in batch:
                 if entry is not None:
                     store, record = entry
-                    by_store.setdefault(id(store), (store, []))[1].append(record)
-            for store, records in by_store.values():
+                    by_store.setdefault(store, []).append(record)
+            for store, records in by_store.items():
                 # still tried after a failure: another file (or a smaller write) may fit, and each is paid for
                 await asyncio.to_thread(self._write, store, records)
             if self._failure is not None:
@@ -284,7 +284,7 @@ def run_jobs(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, *, unit:
     client (``parallel`` requests at a time); ``unit`` names a record in the
     progress lines; ``prepare`` is the Writer's.
     """
-    summary = Summary(jobs)
+    summary = Summary(jobs=jobs)
     run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary.failures), [job.store for job in jobs],
                    order)
     return summary
@@ -308,7 +308,8 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
             if not isinstance(error, RequestFailed):
                 raise error
             where = f"model {job.model}, question {item.uid}"
-            report_failure(failures, Failure(job.who, item.uid, error.reason, error.group), progress,
+            failure = Failure(who=job.who, uid=item.uid, reason=error.reason, group=error.group)
+            report_failure(failures, failure, progress,
                            f"judge {job.judge}, {where}" if job.judge else where)
         progress.advance(index, failed=error is not None)
 
