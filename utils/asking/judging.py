@@ -86,7 +86,8 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
         label, distinct = extract_label("\n\n".join(split_reasoning(t)[0] for t in texts), prompt.regex_patterns)
         if distinct or attempt == settings.attempts:
             break
-        messages = [*messages, {"role": "assistant", "content": reply.text}, {"role": "user", "content": FINISH_REQUEST}]
+        messages = [*messages, {"role": "assistant", "content": reply.text},
+                    {"role": "user", "content": FINISH_REQUEST}]
     user_prompt = next(m["content"] for m in messages if m["role"] == "user")
     return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), label=label, usage=usage, attempts=len(texts),
                 reasoning="\n\n".join(t for t in thoughts if t),
