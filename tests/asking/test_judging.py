@@ -321,6 +321,15 @@ def test_a_judge_that_refuses_connections_is_given_up_and_reported_once(tmp_path
     assert not stored.exists() or not stored.read_text()
 
 
+def assert_stopped_before_any_request(proc, server, expect: tuple[str, ...]) -> None:
+    """The run ended with exit 2 and one error line holding every fragment of ``expect``, having sent nothing."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in expect:
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert not server.chat_requests()
+
+
 @pytest.mark.parametrize("lines, expect", [
     ("prompt_template: [\"{QUESTION} {ANSWER_C}\"]\n", ("judge.yaml:9", "prompt_template.0", "{ANSWER_C}")),
     ("regex_pattern: '[[('\n", ("judge.yaml:9", "regex_pattern", "regular expression")),
@@ -330,25 +339,16 @@ def test_a_judge_that_refuses_connections_is_given_up_and_reported_once(tmp_path
     ("categories:\n  c1:\n    baseline: x\n", ("judge.yaml:11", "categories.c1.baseline", "unknown key")),
 ])
 def test_bad_judge_settings_are_one_clear_line(tmp_path, scripted_server, lines, expect):
-    args = lay_out_judging(tmp_path, scripted_server, judge_lines=lines)
-    proc = gen_judgment(args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for fragment in expect:
-        assert fragment in proc.stderr, (fragment, proc.stderr)
-    assert not scripted_server.chat_requests()
+    proc = gen_judgment(lay_out_judging(tmp_path, scripted_server, judge_lines=lines))
+    assert_stopped_before_any_request(proc, scripted_server, expect)
     assert not (tmp_path / "data" / JUDGED_BENCH / "model_judgment").exists()
 
 
 def test_a_template_asking_for_a_turn_a_question_lacks_stops_before_any_request(tmp_path, scripted_server):
     args = lay_out_judging(tmp_path, scripted_server, judge_lines=(
         "prompt_template: \"{question_1} then {question_2}: {answer_1} or {answer_2}?\"\n"))
-    proc = gen_judgment(args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for fragment in ("judge.yaml", "prompt_template", "{question_2}", "question q0"):
-        assert fragment in proc.stderr, (fragment, proc.stderr)
-    assert not scripted_server.chat_requests()
+    assert_stopped_before_any_request(gen_judgment(args), scripted_server,
+                                      ("judge.yaml", "prompt_template", "{question_2}", "question q0"))
 
 
 def test_original_config_shape_renders_the_recorded_prompts_exactly(real_judgments, tmp_path, scripted_server):
@@ -465,13 +465,8 @@ def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path,
 ])
 def test_a_template_without_the_question_or_an_answer_is_refused_before_any_request(
         tmp_path, scripted_server, lines, expect):
-    args = lay_out_judging(tmp_path, scripted_server, judge_lines=lines)
-    proc = gen_judgment(args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for fragment in expect:
-        assert fragment in proc.stderr, (fragment, proc.stderr)
-    assert not scripted_server.chat_requests()
+    proc = gen_judgment(lay_out_judging(tmp_path, scripted_server, judge_lines=lines))
+    assert_stopped_before_any_request(proc, scripted_server, expect)
     assert not (tmp_path / "data" / JUDGED_BENCH / "model_judgment").exists()
 
 
@@ -499,12 +494,8 @@ def test_a_numbered_template_that_shows_only_one_side_of_a_multi_turn_question_i
         write_jsonl(data / "model_answer" / f"{model}.jsonl", [
             {"question_id": "mt1", "model_id": model, "choices": [{"index": 0, "turns": [
                 {"content": f"{model} first"}, {"content": f"{model} second"}]}]}])
-    proc = gen_judgment(args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for fragment in ("judge.yaml", "prompt_template", "assistant B", "question mt1"):
-        assert fragment in proc.stderr, (fragment, proc.stderr)
-    assert not scripted_server.chat_requests()
+    assert_stopped_before_any_request(gen_judgment(args), scripted_server,
+                                      ("judge.yaml", "prompt_template", "assistant B", "question mt1"))
 
 
 # ---------------------------------------------------------------- labels outside the vocabulary
