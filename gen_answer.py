@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from utils.asking.answering import generate_answers
-from utils.asking.runs import print_failures
+from utils.asking.runs import job_lines, print_failures
 from utils.cli import ANSWER_SETTINGS, parse_step_arguments, run_cli
 from utils.config import check_thinking_budgets, load_answer_settings, load_api_config
 from utils.names import question_file
@@ -20,12 +20,10 @@ def main() -> int:
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
     summary = generate_answers(settings, models, questions, args.data_dir)
 
-    for name in settings.model_list:
-        print(f"{name}: {summary.answered.get(name, 0)} new answers, {summary.skipped.get(name, 0)} already there")
+    for job in summary.jobs:
+        print(*job_lines(job, "answer"), sep="\n")
     print_failures(summary.failures)
-    if summary.failures:
-        return 1
-    return 0
+    return 1 if summary.failures else 0
 
 
 if __name__ == "__main__":

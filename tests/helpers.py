@@ -254,3 +254,73 @@ def one_line_error(result) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     return lines[0]
+
+
+# ---------------------------------------------------------------- the two steps against the scripted server
+
+
+SENTINEL = "sk-sentinel-7f3a9c1e-do-not-leak"
+
+
+def configure_answering(tmp_path, servers, models=("model-a",), parallel=4, timeout=5.0, max_retries=3,
+                        questions=None, api_type="openai", extra=""):
+    """gen_answer.py's files in tmp_path: settings, api config (key from $ARENA_TEST_KEY), questions of bench
+    "faults"; returns gen_answer's arguments."""
+    bases = [s.root_url if api_type == "anthropic" else s.url for s in servers]
+    api = ""
+    for name in models:
+        api += f"{name}:\n  model_name: {name}-served\n  api_type: {api_type}\n  parallel: {parallel}\n"
+        api += f"  timeout: {timeout}\n  max_retries: {max_retries}\n{extra}  endpoints:\n"
+        api += "".join(f"    - api_base: {b}\n      api_key: ${{ARENA_TEST_KEY}}\n" for b in bases)
+    (tmp_path / "api.yaml").write_text(api)
+    (tmp_path / "settings.yaml").write_text(
+        "bench_name: faults\ntemperature: 0.0\nmax_tokens: 32\nnum_choices: 1\nmodel_list:\n"
+        + "".join(f"  - {m}\n" for m in models))
+    write_jsonl(tmp_path / "data/faults/question.jsonl", questions if questions is not None else make_questions(6))
+    return ["--setting-file", tmp_path / "settings.yaml", "--endpoint-file", tmp_path / "api.yaml",
+            "--data-dir", tmp_path / "data"]
+
+
+def gen_answer(args, **kwargs):
+    """gen_answer.py with the key SENTINEL in $ARENA_TEST_KEY."""
+    return run_script("gen_answer.py", *args, env={"ARENA_TEST_KEY": SENTINEL}, timeout=120, **kwargs)
+
+
+def stored_answers(tmp_path, model="model-a"):
+    path = tmp_path / f"data/faults/model_answer/{model}.jsonl"
+    return read_jsonl(path) if path.exists() else []
+
+
+JUDGED_BENCH, JUDGING_JUDGE, JUDGING_BASE = "jbench", "judge-1", "base-m"  # lay_out_judging's bench, judge and baseline
+
+
+def lay_out_judging(tmp_path, server, questions=None, models=("m-one", "m-two"), judge_lines="", judges=(JUDGING_JUDGE,),
+                    missing=None, parallel=8, attempts=2):
+    """A bench with questions, baseline and model answers, api and judge configs; returns gen_judgment args."""
+    questions = questions or [{"uid": f"q{i}", "category": "general", "prompt": f"Question {i}?"} for i in range(4)]
+    data = tmp_path / "data"
+    write_jsonl(data / JUDGED_BENCH / "question.jsonl", questions)
+    for model in (JUDGING_BASE, *models):
+        skip = (missing or {}).get(model, set())
+        write_jsonl(data / JUDGED_BENCH / "model_answer" / f"{model}.jsonl", [
+            {"uid": q["uid"], "ans_id": f"{model}-{q['uid']}", "model": model, "tstamp": 0,
+             "messages": [{"role": "user", "content": q["prompt"]},
+                          {"role": "assistant", "content": {"answer": f"{model} answers {q['uid']}"}}]}
+            for q in questions if q["uid"] not in skip])
+    api = "".join(f"{j}:\n  model_name: {j}-served\n  api_type: openai\n  parallel: {parallel}\n  max_retries: 1\n"
+                  f"  timeout: 10\n  endpoints:\n    - api_base: {server.url}\n      api_key: k\n" for j in judges)
+    (tmp_path / "api.yaml").write_text(api)
+    judge_model = judges[0] if len(judges) == 1 else "[" + ", ".join(judges) + "]"
+    (tmp_path / "judge.yaml").write_text(
+        f"bench_name: {JUDGED_BENCH}\njudge_model: {judge_model}\nbaseline: true\nbaseline_model: {JUDGING_BASE}\n"
+        f"pairwise: true\ntemperature: 0\nmax_tokens: 100\nnumber_of_judgment_attempts: {attempts}\n"
+        + judge_lines + "model_list:\n" + "".join(f"  - {m}\n" for m in models))
+    return ["--setting-file", tmp_path / "judge.yaml", "--endpoint-file", tmp_path / "api.yaml", "--data-dir", data]
+
+
+def gen_judgment(args, **kwargs):
+    return run_script("gen_judgment.py", *args, timeout=120, **kwargs)
+
+
+def stored_judgments(tmp_path, model, judge=JUDGING_JUDGE):
+    return read_jsonl(tmp_path / "data" / JUDGED_BENCH / "model_judgment" / judge / f"{model}.jsonl")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import ROOT, make_questions, read_jsonl, run_script, write_jsonl
-from utils.asking.judging import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, plan, render_game
+from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, render_game
+from utils.asking.judging import plan
 from utils.config import OFFICIAL_BASELINES, load_answer_settings, load_api_config, load_judge_settings
 from utils.errors import InputError
 from utils.records import Answer, read_answers, read_questions
@@ -27,12 +28,12 @@ def v2_questions():
 
 def planned_baselines(settings, questions, answers, tmp_path):
     """Per model: the baseline of every question planned for judging, and the counts left unjudged."""
-    runs = plan(settings, questions, answers, tmp_path)
+    jobs = plan(settings, questions, answers, tmp_path)
     try:
-        return {r.model: ([p.baseline.model for p in r.todo], r.missing_baseline) for r in runs}
+        return {job.model: ([p.baseline.model for p in job.todo], job.left_out.no_baseline) for job in jobs}
     finally:
-        for r in runs:
-            r.store.close()
+        for job in jobs:
+            job.store.close()
 
 
 def answers_of(model, questions):

@@ -14,10 +14,9 @@ import tempfile
 import threading
 import time
 
-from tests.helpers import kill_9_after, make_questions, read_jsonl, run_script
+from tests.helpers import (JUDGING_JUDGE as JUDGE, SENTINEL, configure_answering, gen_answer, gen_judgment, kill_9_after,
+                           lay_out_judging, make_questions, read_jsonl, stored_answers, stored_judgments)
 from tests.scripted_server import Answer
-from tests.test_gen_answer_faults import SENTINEL, answers, configure, gen_answer
-from tests.test_judging import JUDGE, gen_judgment, judgments, lay_out
 from utils.errors import InputError
 from utils.records import record_uid
 from utils.store import JsonlStore
@@ -55,7 +54,7 @@ def test_a_full_disk_stops_the_requests_keeps_what_was_stored_and_a_rerun_resume
     # slow enough that the writer's first batch (it loads the tokenizer, ~1 s on a busy machine) cannot let
     # most of the questions through before the disk is found full
     scripted_server.latency = 0.1
-    args = configure(tmp_path, [scripted_server], parallel=parallel, questions=make_questions(count))
+    args = configure_answering(tmp_path, [scripted_server], parallel=parallel, questions=make_questions(count))
     path = tmp_path / "data/faults/model_answer/model-a.jsonl"
 
     proc = gen_answer(args, preexec_fn=file_size_limit(6000))
@@ -72,6 +71,9 @@ def test_a_full_disk_stops_the_requests_keeps_what_was_stored_and_a_rerun_resume
     assert sent <= len(kept) + lost + parallel, (sent, len(kept), lost)
     assert sent < count // 5, f"{sent} of {count} requests sent after the disk filled up"
     assert not [p for p in path.parent.iterdir() if p.name != "model-a.jsonl"], "litter beside the answers"
+    # the progress log says where the run stopped
+    stopped = re.findall(r"model-a: stopped at (\d+)/300 answers in \d\d:\d\d, 0 failed", proc.stderr)
+    assert stopped and int(stopped[0]) <= sent, proc.stderr
 
     scripted_server.latency = 0
     again = gen_answer(args)
@@ -88,10 +90,10 @@ def test_a_full_disk_stops_the_judge_requests_too(tmp_path, scripted_server):
     scripted_server.latency = 0.05
     scripted_server.rules = [(lambda r: True, Answer("A is better. [[A>B]]"))]
     questions = [{"uid": f"q{i:03d}", "category": "general", "prompt": f"Question {i}?"} for i in range(count)]
-    args = lay_out(tmp_path, scripted_server, questions=questions, models=("m-one",), parallel=parallel)
+    args = lay_out_judging(tmp_path, scripted_server, questions=questions, models=("m-one",), parallel=parallel)
     path = tmp_path / "data/jbench/model_judgment" / JUDGE / "m-one.jsonl"
 
-    proc = run_judgment(args, preexec_fn=file_size_limit(8000))
+    proc = gen_judgment(args, preexec_fn=file_size_limit(8000))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     line, lost = storage_error(proc.stderr)
     for fragment in ("m-one.jsonl", "File too large", "run again"):
@@ -106,18 +108,14 @@ def test_a_full_disk_stops_the_judge_requests_too(tmp_path, scripted_server):
     again = gen_judgment(args)
     assert again.returncode == 0, again.stderr
     assert len(scripted_server.chat_requests()) - sent == 2 * (count - len(kept))
-    assert [r["uid"] for r in judgments(tmp_path, "m-one")] == [q["uid"] for q in questions]
-
-
-def run_judgment(args, **kwargs):
-    return run_script("gen_judgment.py", *args, timeout=120, **kwargs)
+    assert [r["uid"] for r in stored_judgments(tmp_path, "m-one")] == [q["uid"] for q in questions]
 
 
 # ---------------------------------------------------------------- a last line without its newline
 
 
 def test_a_complete_last_record_without_its_newline_is_kept_not_bought_again(tmp_path, scripted_server):
-    args = configure(tmp_path, [scripted_server], questions=make_questions(4))
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(4))
     assert gen_answer(args).returncode == 0
     path = tmp_path / "data/faults/model_answer/model-a.jsonl"
     before = read_jsonl(path)
@@ -147,7 +145,7 @@ def test_an_unterminated_tail_is_kept_only_when_it_is_a_whole_keyed_record(tmp_p
 
 
 def test_temporary_files_of_an_interrupted_rewrite_are_removed_by_the_next_run(tmp_path, scripted_server):
-    args = configure(tmp_path, [scripted_server], questions=make_questions(3))
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3))
     folder = tmp_path / "data/faults/model_answer"
     folder.mkdir(parents=True)
     # what store.atomic_write leaves when killed between creating its temporary file and the rename
@@ -167,12 +165,12 @@ def test_temporary_files_of_an_interrupted_rewrite_are_removed_by_the_next_run(t
 
 def test_no_lock_files_are_left_beside_answers_or_judgments(tmp_path, scripted_server):
     scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one", "m-two"))
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one", "m-two"))
     assert gen_judgment(args).returncode == 0
     judged = tmp_path / "data/jbench/model_judgment" / JUDGE
     assert sorted(p.name for p in judged.iterdir()) == ["diagnostics.json", "m-one.jsonl", "m-two.jsonl"]
 
-    answer_args = configure(tmp_path, [scripted_server], models=("model-a", "org/model-b"))
+    answer_args = configure_answering(tmp_path, [scripted_server], models=("model-a", "org/model-b"))
     assert gen_answer(answer_args).returncode == 0
     folder = tmp_path / "data/faults/model_answer"
     assert sorted(p.name for p in folder.iterdir()) == ["model-a.jsonl", "org%2Fmodel-b.jsonl"]
@@ -181,7 +179,7 @@ def test_no_lock_files_are_left_beside_answers_or_judgments(tmp_path, scripted_s
 def test_a_lock_file_left_by_a_killed_run_does_not_block_the_next_one(tmp_path, scripted_server, monkeypatch):
     monkeypatch.setenv("ARENA_TEST_KEY", SENTINEL)  # kill_9_after passes on this environment
     scripted_server.latency = 0.05
-    args = configure(tmp_path, [scripted_server], parallel=2, questions=make_questions(40))
+    args = configure_answering(tmp_path, [scripted_server], parallel=2, questions=make_questions(40))
     path = tmp_path / "data/faults/model_answer/model-a.jsonl"
     kill_9_after("gen_answer.py", args, path, lines=3, timeout=60)
     assert path.with_name("model-a.jsonl.lock").exists(), "the kill should have left the lock file"
@@ -189,7 +187,7 @@ def test_a_lock_file_left_by_a_killed_run_does_not_block_the_next_one(tmp_path, 
 
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
-    assert len(answers(tmp_path)) == 40 and kept >= 3
+    assert len(stored_answers(tmp_path)) == 40 and kept >= 3
     assert sorted(p.name for p in path.parent.iterdir()) == ["model-a.jsonl"]
 
 

@@ -401,8 +401,8 @@ def _left_out(used: set[str]) -> list[tuple[str, str]]:
 
     Numbered answers run on from A's turns to B's ({answer_1} is A's first turn, {answer_2} B's
     for single-turn questions, A's second for two-turn ones), so only a placeholder set that
-    cannot show both sides whatever the turns is refused here; judging.plan checks the rest
-    once the turns are known.
+    cannot show both sides whatever the turns is refused here; utils.asking.judge_prompts.TemplateCheck
+    checks the rest once the turns are known.
     """
     numbered = [int(m.group(1)) for m in map(_NUMBERED_ANSWER.fullmatch, used) if m]
     shows = {

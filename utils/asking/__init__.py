@@ -1,5 +1,12 @@
 """Asking models: the steps that pay for requests (gen_answer.py, gen_judgment.py).
 
-The SDK clients and their retries, the crash-safe run that stores every reply as it
-arrives, answering the questions, and judging each answer against the baseline's.
+* clients.py        ModelClient: one model's endpoints through the SDKs, retries, lanes, reasoning kept apart
+* runs.py           Job / Outcome / Summary and run_jobs: every item asked concurrently, each record stored
+                    as it arrives (the Writer), failures reported, the run summary's lines
+* progress.py       progress on stderr: tqdm bars on a terminal, plain lines in a log
+* answering.py      step 1: plan the answer files, answer a question turn by turn
+* judging.py        step 2: plan the judgment files, play a pairing's two games
+* judge_prompts.py  what the judge is shown (prompts/), how its label is read, template checks
+* judge_inputs.py   the answers judging needs, and the gen_answer.py command for missing ones
+* diagnostics.py    how each judge behaved: diagnostics.json and its printed table
 """

@@ -205,12 +205,20 @@ def _come_back_at(moment: float) -> str:
     return when.strftime("%H:%M" if when.date() == datetime.now().date() else "%Y-%m-%d %H:%M")
 
 
+@dataclass(eq=False, slots=True)
+class _Lane:
+    """One SDK client of an endpoint (one connection pool), and how many of its connections are free."""
+
+    client: object  # openai.AsyncOpenAI, AsyncAzureOpenAI or anthropic.AsyncAnthropic
+    free: int
+
+
 @dataclass(eq=False)
 class _Endpoint:
     """One endpoint of a model: its lanes, and whether it is still worth asking."""
 
     url: str
-    lanes: list  # per lane: [SDK client, its connections not in use]
+    lanes: list[_Lane]
     refused: int = 0  # requests in a row that could not connect, each after its retries
     down: str = ""  # why it was given up on for the rest of the run ("" while it is not)
     paused_until: float = 0.0  # time.time() before which it is not asked (it sent a long Retry-After)
@@ -277,12 +285,14 @@ class ModelClient:
         self._sdk = _sdk(cfg)
         # httpx's default TLS set-up (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), made once: it takes ~50 ms
         tls = httpx.create_ssl_context()
-        self._endpoints = []
-        for e in cfg.endpoints:
-            lanes = [[_make_sdk_client(cfg, e, size, tls), size] for size in lane_sizes(cfg.parallel)]
-            self._endpoints.append(_Endpoint(e.api_base or str(lanes[0][0].base_url).rstrip("/"), lanes))
-            if e.api_key:
-                remember(e.api_key)
+        self._endpoints: list[_Endpoint] = []
+        for endpoint in cfg.endpoints:
+            lanes = [_Lane(client=_make_sdk_client(cfg, endpoint, size, tls), free=size)
+                     for size in lane_sizes(cfg.parallel)]
+            url = endpoint.api_base or str(lanes[0].client.base_url).rstrip("/")  # the SDK's default, when none
+            self._endpoints.append(_Endpoint(url=url, lanes=lanes))
+            if endpoint.api_key:
+                remember(endpoint.api_key)
         self._turn = 0  # the endpoint whose turn is next
         self._slots = asyncio.Semaphore(cfg.parallel)
         self.refused_formats: set[str] = set()  # response_format types the endpoints rejected
@@ -308,15 +318,15 @@ class ModelClient:
         self._pick(advance=False)  # when no endpoint is left, fail now rather than after waiting for a slot
         async with self._slots:
             endpoint = self._pick()
-            lane = max(endpoint.lanes, key=lambda lane: lane[1])
-            lane[1] -= 1
+            lane = max(endpoint.lanes, key=lambda lane: lane.free)
+            lane.free -= 1
             try:
-                reply = await self._chat(endpoint, lane[0], messages, temperature, max_tokens, response_formats)
+                reply = await self._chat(endpoint, lane.client, messages, temperature, max_tokens, response_formats)
             except RequestFailed as err:
                 self._count(endpoint, err.unreachable)
                 raise
             finally:
-                lane[1] += 1
+                lane.free += 1
             endpoint.refused = 0
             return reply
 
@@ -483,7 +493,7 @@ class ModelClient:
                                     + ("while the model was still reasoning" if reasoning else "before any text")
                                     + "; raise max_tokens")
             raise RequestFailed("empty answer (the endpoint returned no text)")
-        return Reply(text, usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning)
+        return Reply(text=text, usage=usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning)
 
     @staticmethod
     def _scrub(text: str) -> str:
@@ -492,8 +502,8 @@ class ModelClient:
 
     async def aclose(self) -> None:
         for endpoint in self._endpoints:
-            for client, _ in endpoint.lanes:
-                await client.close()
+            for lane in endpoint.lanes:
+                await lane.client.close()
 
 
 def _refuses_format(err: RequestFailed) -> bool:

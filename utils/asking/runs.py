@@ -1,5 +1,9 @@
 """What a paid-for run needs in both steps that ask models (answers and judgments).
 
+* ``Job``: one output file and its work (the items still to ask for, what the
+  file held before, what the run added); ``run_jobs`` asks for every job's
+  items concurrently and returns the run's ``Summary``. A step only says how
+  to ask for one item and what record that gives (an ``Outcome``).
 * ``Writer``: the single task that appends results to their stores. Requests
   finish in any order and from many coroutines; only this task touches the
   files, so lines never interleave, and the fsync happens off the event loop
@@ -15,19 +19,20 @@
   Failures of one cause at one endpoint (requests not sent to an endpoint
   given up on, or told to wait longer than we do) are one line with their
   count, however many there are.
-* ``progress``: one tqdm bar per model (or judge and model), with rate and ETA.
+* progress on stderr (utils/asking/progress.py): a bar per job on a terminal,
+  plain lines in a log.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 
-from tqdm import tqdm
-
+from utils.asking.clients import ModelClient, RequestFailed
+from utils.asking.progress import Progress
+from utils.config import ModelConfig
 from utils.errors import StorageError
 from utils.store import JsonlStore, closed_on_error
 
@@ -43,7 +48,104 @@ class Failure:
     group: str | None = None  # shared with other failures (RequestFailed.group): the summary shows it once
 
 
-def report_failure(failures: list[Failure], failure: Failure, bar: tqdm, where: str) -> None:
+@dataclass
+class LeftOut:
+    """Questions of a judgment file left out when the run was planned: an answer to compare is missing.
+
+    An answer file leaves none out.
+    """
+    no_answer: int = 0  # the model has no answer to the question
+    no_baseline: dict[str, int] = field(default_factory=dict)  # baseline -> its questions without its answer
+    no_reference: int = 0  # the reference model has no answer to the question
+    own_baseline: int = 0  # the model is the question's baseline: nothing to compare
+
+
+@dataclass
+class Job:
+    """One output file and its work: the items still to ask for, what the file held, what the run added.
+
+    An answer file holds ``model``'s answers; a judgment file ``judge``'s
+    judgments of ``model``'s answers. Each item has the ``uid`` of its question.
+    """
+    model: str
+    store: JsonlStore
+    todo: list[Any]
+    done_before: int  # records complete before the run
+    judge: str | None = None
+    left_out: LeftOut = field(default_factory=LeftOut)
+    new: int = 0  # records stored whole by this run
+    completed: int = 0  # records an earlier run stored with a part missing, now whole
+    incomplete: int = 0  # records stored with a part still missing (its request failed): a rerun asks for it
+    unlabeled: int = 0  # judgment games stored without a label
+
+    @property
+    def asks(self) -> str:
+        """The model the job's requests go to: the judge of a judgment file, else the model itself."""
+        return self.judge or self.model
+
+    @property
+    def who(self) -> str:
+        """The job as its progress and the run summary name it."""
+        return f"{self.judge} / {self.model}" if self.judge else self.model
+
+    def count(self, outcome: "Outcome") -> None:
+        """Count a record about to be stored."""
+        if not outcome.whole:
+            self.incomplete += 1
+        elif outcome.completes:
+            self.completed += 1
+        else:
+            self.new += 1
+        self.unlabeled += outcome.unlabeled
+
+
+@dataclass
+class Outcome:
+    """What asking for one item gave: the record to store (None when no request came back), and its error.
+
+    A ``RequestFailed`` error is reported and the run goes on; any other is
+    raised, after the record (paid for) is handed to the writer.
+    """
+    record: Any = None
+    whole: bool = True  # False: a part is missing (a judgment game whose request failed)
+    completes: bool = False  # it completes a record an earlier run stored with a part missing
+    unlabeled: int = 0  # judgment games without a label
+    error: BaseException | None = None
+
+
+@dataclass
+class Summary:
+    """What a run did: per output file (``jobs``), and the requests that failed for good."""
+    jobs: list[Job]
+    failures: list[Failure] = field(default_factory=list)
+    diagnostics: dict[str, dict[str, dict]] = field(default_factory=dict)  # judging: judge -> model -> figures
+
+
+def job_lines(job: Job, unit: str) -> list[str]:
+    """The run summary's lines for one output file of ``unit`` records ("answer", "judgment")."""
+    line = f"{job.who}: {job.new} new {unit}s, {job.done_before} already there"
+    if job.completed:
+        line += f", {job.completed} {unit}(s) completed (their missing game played)"
+    if job.incomplete:
+        line += f", {job.incomplete} stored with one game missing (run again to play it)"
+    if job.unlabeled:
+        line += f", {job.unlabeled} game(s) without a label (stored as null, they count zero times)"
+    lines = [line]
+    left_out = job.left_out
+    if left_out.no_answer:
+        lines.append(f"  warning: {left_out.no_answer} question(s) skipped: no answer of {job.model} "
+                     "(run gen_answer.py for it)")
+    for baseline, count in left_out.no_baseline.items():
+        lines.append(f"  warning: {count} question(s) skipped: no answer of their baseline {baseline}")
+    if left_out.no_reference:
+        lines.append(f"  warning: {left_out.no_reference} question(s) skipped: no reference answer "
+                     "(run gen_answer.py for it)")
+    if left_out.own_baseline:
+        lines.append(f"  note: {left_out.own_baseline} question(s) not judged: {job.model} is their baseline")
+    return lines
+
+
+def report_failure(failures: list[Failure], failure: Failure, progress: Progress, where: str) -> None:
     """Keep a failed request for the run summary and say it on stderr now, once per group.
 
     A group's failures come in a burst, so the search back for an earlier one
@@ -52,7 +154,7 @@ def report_failure(failures: list[Failure], failure: Failure, bar: tqdm, where: 
     said = failure.group is not None and any(f.group == failure.group for f in reversed(failures))
     failures.append(failure)
     if not said:
-        bar.write(f"failed: {where}: {failure.reason}", file=sys.stderr)
+        progress.say(f"failed: {where}: {failure.reason}")
 
 
 class Writer:
@@ -121,12 +223,12 @@ class Writer:
             batch = [await self._queue.get()]
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            by_store: dict[int, tuple[JsonlStore, list[dict]]] = {}
+            by_store: dict[JsonlStore, list[Any]] = {}  # a store is its own key: JsonlStore compares by identity
             for entry in batch:
                 if entry is not None:
                     store, record = entry
-                    by_store.setdefault(id(store), (store, []))[1].append(record)
-            for store, records in by_store.values():
+                    by_store.setdefault(store, []).append(record)
+            for store, records in by_store.items():
                 # still tried after a failure: another file (or a smaller write) may fit, and each is paid for
                 await asyncio.to_thread(self._write, store, records)
             if self._failure is not None:
@@ -170,9 +272,56 @@ def settled_gc(young: int = 10_000) -> Iterator[None]:
         gc.unfreeze()
 
 
-def progress(total: int, desc: str, position: int, unit: str) -> tqdm:
-    return tqdm(total=total, desc=desc, unit=unit, position=position, leave=True,
-                dynamic_ncols=True, file=sys.stderr, smoothing=0.1)
+# A step's way to ask for one item of a job, with the client of the model the job asks
+Ask = Callable[[ModelClient, Job, Any], Awaitable[Outcome]]
+
+
+def run_jobs(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, *, unit: str, order: list[str],
+             prepare: Callable[[list[Any]], list[dict]] | None = None) -> Summary:
+    """Ask for every job's items, all concurrently, storing each record as it arrives; end files in ``order``.
+
+    ``models`` are the models the jobs ask (``Job.asks``), each through one
+    client (``parallel`` requests at a time); ``unit`` names a record in the
+    progress lines; ``prepare`` is the Writer's.
+    """
+    summary = Summary(jobs=jobs)
+    run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary.failures), [job.store for job in jobs],
+                   order)
+    return summary
+
+
+async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, unit: str,
+                       prepare: Callable[[list[Any]], list[dict]] | None, failures: list[Failure]) -> None:
+    clients = {name: ModelClient(cfg) for name, cfg in models.items()}  # imports the SDKs
+    progress = Progress([(job.who, len(job.todo)) for job in jobs], unit)
+
+    async def one(index: int, job: Job, item: Any, writer: Writer) -> None:
+        try:
+            outcome = await ask(clients[job.asks], job, item)
+        except RequestFailed as err:
+            outcome = Outcome(error=err)
+        if outcome.record is not None:  # paid for: stored even when a part of it failed
+            job.count(outcome)
+            await writer.put(job.store, outcome.record)
+        error = outcome.error
+        if error is not None:
+            if not isinstance(error, RequestFailed):
+                raise error
+            where = f"model {job.model}, question {item.uid}"
+            failure = Failure(who=job.who, uid=item.uid, reason=error.reason, group=error.group)
+            report_failure(failures, failure, progress,
+                           f"judge {job.judge}, {where}" if job.judge else where)
+        progress.advance(index, failed=error is not None)
+
+    try:
+        with settled_gc():
+            async with Writer(prepare) as writer:
+                await writer.stop_on_failure(asyncio.gather(
+                    *(one(i, job, item, writer) for i, job in enumerate(jobs) for item in job.todo)))
+    finally:
+        progress.close()
+        for client in clients.values():
+            await client.aclose()
 
 
 def print_failures(failures: list[Failure]) -> None:

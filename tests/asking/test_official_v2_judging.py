@@ -15,7 +15,7 @@ import pytest
 
 from tests.helpers import ROOT, read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer
-from utils.asking.judging import DEFAULT_SYSTEM_PROMPT
+from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT
 from utils.records import read_answers, read_questions
 
 BENCH, JUDGE, MODEL = "arena-hard-v2.0", "gpt-4.1", "new-model"

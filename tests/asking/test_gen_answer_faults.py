@@ -14,49 +14,20 @@ import time
 
 import pytest
 
-from tests.helpers import ROOT, RefusedEndpoint, make_questions, read_jsonl, run_script, write_jsonl
+from tests.helpers import (ROOT, SENTINEL, RefusedEndpoint, configure_answering, gen_answer, make_questions,
+                           read_jsonl, run_script, stored_answers)
 from tests.scripted_server import Answer, Drop, Malformed, ScriptedServer, Status, Trickle
-
-SENTINEL = "sk-sentinel-7f3a9c1e-do-not-leak"
-
-
-def configure(tmp_path, servers, models=("model-a",), parallel=4, timeout=5.0, max_retries=3, questions=None,
-              api_type="openai", extra=""):
-    """Write settings, api config (key from $ARENA_TEST_KEY) and questions; return gen_answer's arguments."""
-    bases = [s.root_url if api_type == "anthropic" else s.url for s in servers]
-    api = ""
-    for name in models:
-        api += f"{name}:\n  model_name: {name}-served\n  api_type: {api_type}\n  parallel: {parallel}\n"
-        api += f"  timeout: {timeout}\n  max_retries: {max_retries}\n{extra}  endpoints:\n"
-        api += "".join(f"    - api_base: {b}\n      api_key: ${{ARENA_TEST_KEY}}\n" for b in bases)
-    (tmp_path / "api.yaml").write_text(api)
-    (tmp_path / "settings.yaml").write_text(
-        "bench_name: faults\ntemperature: 0.0\nmax_tokens: 32\nnum_choices: 1\nmodel_list:\n"
-        + "".join(f"  - {m}\n" for m in models))
-    write_jsonl(tmp_path / "data/faults/question.jsonl", questions if questions is not None else make_questions(6))
-    return ["--setting-file", tmp_path / "settings.yaml", "--endpoint-file", tmp_path / "api.yaml",
-            "--data-dir", tmp_path / "data"]
-
-
-def gen_answer(args, **kwargs):
-    return run_script("gen_answer.py", *args, env={"ARENA_TEST_KEY": SENTINEL}, timeout=120, **kwargs)
-
-
-def answers(tmp_path, model="model-a"):
-    path = tmp_path / f"data/faults/model_answer/{model}.jsonl"
-    return read_jsonl(path) if path.exists() else []
-
 
 def gaps(requests) -> list[float]:
     return [b.time - a.time for a, b in zip(requests, requests[1:])]
 
 
 def test_answers_every_question_in_order_with_usage_and_a_rerun_sends_nothing(tmp_path, scripted_server):
-    args = configure(tmp_path, [scripted_server], models=("model-a", "org/model-b"))
+    args = configure_answering(tmp_path, [scripted_server], models=("model-a", "org/model-b"))
     first = gen_answer(args)
     assert first.returncode == 0, first.stderr
     for model in ("model-a", "org/model-b"):
-        records = answers(tmp_path, model.replace("/", "%2F"))
+        records = stored_answers(tmp_path, model.replace("/", "%2F"))
         assert [r["uid"] for r in records] == [q["uid"] for q in make_questions(6)]
         for r in records:
             assert r["model"] == model
@@ -74,17 +45,17 @@ def test_answers_every_question_in_order_with_usage_and_a_rerun_sends_nothing(tm
 
 
 def test_429_waits_for_retry_after_then_succeeds(tmp_path, scripted_server):
-    args = configure(tmp_path, [scripted_server], parallel=1, questions=make_questions(1))
+    args = configure_answering(tmp_path, [scripted_server], parallel=1, questions=make_questions(1))
     scripted_server.script.extend([Status(429, retry_after=1.5), Status(429, retry_after=1.5)])
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
     sent = scripted_server.chat_requests()
-    assert len(sent) == 3 and len(answers(tmp_path)) == 1
+    assert len(sent) == 3 and len(stored_answers(tmp_path)) == 1
     assert all(g >= 1.45 for g in gaps(sent)), gaps(sent)
 
 
 def test_5xx_are_retried_with_growing_backoff(tmp_path, scripted_server):
-    args = configure(tmp_path, [scripted_server], parallel=1, questions=make_questions(1))
+    args = configure_answering(tmp_path, [scripted_server], parallel=1, questions=make_questions(1))
     scripted_server.script.extend([Status(500), Status(503), Status(502)])
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
@@ -99,12 +70,12 @@ def test_5xx_are_retried_with_growing_backoff(tmp_path, scripted_server):
 
 def test_timeouts_and_dropped_connections_are_retried(tmp_path, scripted_server):
     # 2 s is far longer than a reply takes on a busy machine, and far shorter than the slow reply's 30 s
-    args = configure(tmp_path, [scripted_server], parallel=1, timeout=2.0, questions=make_questions(1))
+    args = configure_answering(tmp_path, [scripted_server], parallel=1, timeout=2.0, questions=make_questions(1))
     scripted_server.script.extend([Answer(delay=30.0), Drop(), Drop()])
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
     assert len(scripted_server.chat_requests()) == 4
-    assert len(answers(tmp_path)) == 1
+    assert len(stored_answers(tmp_path)) == 1
 
 
 def test_permanent_failures_are_reported_not_stored_and_fail_the_run(tmp_path, scripted_server):
@@ -113,10 +84,10 @@ def test_permanent_failures_are_reported_not_stored_and_fail_the_run(tmp_path, s
     questions[3]["prompt"] = "MALFORMED please"
     scripted_server.rules = [(lambda r: "ALWAYS-500" in r.last_user_text, Status(500, message="server on fire")),
                              (lambda r: "MALFORMED" in r.last_user_text, Malformed())]
-    args = configure(tmp_path, [scripted_server], max_retries=2, questions=questions)
+    args = configure_answering(tmp_path, [scripted_server], max_retries=2, questions=questions)
     proc = gen_answer(args)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    stored = [r["uid"] for r in answers(tmp_path)]
+    stored = [r["uid"] for r in stored_answers(tmp_path)]
     assert stored == ["q0000", "q0002", "q0004"]
     # the summary names model, question and error
     assert "2 request(s) failed" in proc.stdout
@@ -132,7 +103,7 @@ def test_permanent_failures_are_reported_not_stored_and_fail_the_run(tmp_path, s
     again = gen_answer(args)
     assert again.returncode == 0, again.stderr
     assert len(scripted_server.chat_requests()) - before == 2
-    assert [r["uid"] for r in answers(tmp_path)] == [q["uid"] for q in questions]
+    assert [r["uid"] for r in stored_answers(tmp_path)] == [q["uid"] for q in questions]
 
 
 def test_the_api_key_reaches_the_server_and_nothing_else(tmp_path, scripted_server):
@@ -141,7 +112,7 @@ def test_the_api_key_reaches_the_server_and_nothing_else(tmp_path, scripted_serv
     # a hostile or careless server that puts the caller's key into its error message
     scripted_server.rules = [(lambda r: "ECHO-KEY" in r.last_user_text,
                               Status(401, message=f"Incorrect API key provided: {SENTINEL}"))]
-    args = configure(tmp_path, [scripted_server], questions=questions)
+    args = configure_answering(tmp_path, [scripted_server], questions=questions)
     proc = gen_answer(args)
     assert proc.returncode == 1
     assert all(r.headers.get("authorization") == f"Bearer {SENTINEL}" for r in scripted_server.chat_requests())
@@ -154,7 +125,7 @@ def test_the_api_key_reaches_the_server_and_nothing_else(tmp_path, scripted_serv
 def test_a_second_run_on_the_same_files_is_refused_at_once(tmp_path, scripted_server):
     # the first run's replies wait until the second run has been refused, however slowly it starts
     scripted_server.held = True
-    args = configure(tmp_path, [scripted_server], parallel=1, timeout=120.0, questions=make_questions(4))
+    args = configure_answering(tmp_path, [scripted_server], parallel=1, timeout=120.0, questions=make_questions(4))
     cmd = [sys.executable, str(ROOT / "gen_answer.py"), *map(str, args)]
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
                              env={**os.environ, "ARENA_TEST_KEY": SENTINEL})
@@ -173,11 +144,11 @@ def test_a_second_run_on_the_same_files_is_refused_at_once(tmp_path, scripted_se
         scripted_server.held = False
     assert first.wait(60) == 0
     assert not [r for r in scripted_server.chat_requests() if r.body["model"] == "second-run"]
-    assert [r["uid"] for r in answers(tmp_path)] == [q["uid"] for q in make_questions(4)]
+    assert [r["uid"] for r in stored_answers(tmp_path)] == [q["uid"] for q in make_questions(4)]
 
 
 def test_an_unfinished_last_line_is_reported_dropped_and_redone(tmp_path, scripted_server):
-    args = configure(tmp_path, [scripted_server], questions=make_questions(4))
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(4))
     assert gen_answer(args).returncode == 0
     path = tmp_path / "data/faults/model_answer/model-a.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
@@ -196,13 +167,13 @@ def test_an_unfinished_last_line_is_reported_dropped_and_redone(tmp_path, script
 def test_multi_turn_questions_are_answered_turn_by_turn(tmp_path, scripted_server):
     questions = [{"question_id": "mt1", "category": "c", "cluster": "k",
                   "turns": [{"content": "First, name a colour."}, {"content": "Now name another."}]}]
-    args = configure(tmp_path, [scripted_server], questions=questions)
+    args = configure_answering(tmp_path, [scripted_server], questions=questions)
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
     first, second = scripted_server.chat_requests()
     assert [m["role"] for m in second.body["messages"]] == ["user", "assistant", "user"]
     assert second.body["messages"][1]["content"] == "Scripted answer to: First, name a colour."
-    record = answers(tmp_path)[0]
+    record = stored_answers(tmp_path)[0]
     assert [m["role"] for m in record["messages"]] == ["user", "assistant", "user", "assistant"]
     assert record["messages"][3]["content"]["answer"] == "Scripted answer to: Now name another."
     assert record["usage"]["completion_tokens"] == sum(
@@ -217,11 +188,11 @@ def test_multi_turn_questions_are_answered_turn_by_turn(tmp_path, scripted_serve
 ])
 def test_parallel_bounds_and_fills_the_requests_in_flight(tmp_path, scripted_server, parallel, count, within):
     scripted_server.latency = 0.3
-    args = configure(tmp_path, [scripted_server], parallel=parallel, questions=make_questions(count))
+    args = configure_answering(tmp_path, [scripted_server], parallel=parallel, questions=make_questions(count))
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
     assert scripted_server.max_in_flight == parallel
-    assert len(answers(tmp_path)) == count
+    assert len(stored_answers(tmp_path)) == count
     sent = scripted_server.chat_requests()
     assert sent[-1].time - sent[0].time < within
 
@@ -229,7 +200,7 @@ def test_parallel_bounds_and_fills_the_requests_in_flight(tmp_path, scripted_ser
 def test_several_endpoints_take_turns(tmp_path):
     servers = [ScriptedServer().start(), ScriptedServer().start()]
     try:
-        args = configure(tmp_path, servers, parallel=2, questions=make_questions(12))
+        args = configure_answering(tmp_path, servers, parallel=2, questions=make_questions(12))
         proc = gen_answer(args)
         assert proc.returncode == 0, proc.stderr
         assert [len(s.chat_requests()) for s in servers] == [6, 6]
@@ -239,7 +210,7 @@ def test_several_endpoints_take_turns(tmp_path):
 
 
 def test_anthropic_models_get_the_system_prompt_and_usage(tmp_path, scripted_server):
-    args = configure(tmp_path, [scripted_server], api_type="anthropic", questions=make_questions(2),
+    args = configure_answering(tmp_path, [scripted_server], api_type="anthropic", questions=make_questions(2),
                      extra="  system_prompt: Be brief.\n  temperature: 0.3\n")
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
@@ -248,7 +219,7 @@ def test_anthropic_models_get_the_system_prompt_and_usage(tmp_path, scripted_ser
     assert all(r.body["system"] == "Be brief." and r.body["temperature"] == 0.3 for r in sent)
     # the SDK sends the key as x-api-key or as a bearer token, depending on its version
     assert all(SENTINEL in (r.headers.get("x-api-key", ""), r.headers.get("authorization", "")[7:]) for r in sent)
-    usage = answers(tmp_path)[0]["usage"]
+    usage = stored_answers(tmp_path)[0]["usage"]
     assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
 
 
@@ -258,12 +229,12 @@ def test_anthropic_models_get_the_system_prompt_and_usage(tmp_path, scripted_ser
 @pytest.mark.parametrize("dead", [1, 2])
 def test_endpoints_that_refuse_connections_are_given_up_and_the_rest_is_not_sent(tmp_path, dead):
     endpoints = [RefusedEndpoint.make() for _ in range(dead)]
-    args = configure(tmp_path, endpoints, parallel=1, max_retries=2, questions=make_questions(30))
+    args = configure_answering(tmp_path, endpoints, parallel=1, max_retries=2, questions=make_questions(30))
     start = time.monotonic()
     proc = gen_answer(args)
     elapsed = time.monotonic() - start
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert answers(tmp_path) == []
+    assert stored_answers(tmp_path) == []
     # endpoints take turns, one request at a time: each endpoint is given up after its third refused request
     sent = 3 * dead
     assert "30 request(s) failed" in proc.stdout
@@ -280,13 +251,15 @@ def test_endpoints_that_refuse_connections_are_given_up_and_the_rest_is_not_sent
 
 def test_a_dead_endpoint_is_dropped_and_the_live_one_answers_the_rest(tmp_path, scripted_server):
     dead = RefusedEndpoint.make()
-    args = configure(tmp_path, [scripted_server, dead], parallel=1, max_retries=1, questions=make_questions(12))
+    args = configure_answering(tmp_path, [scripted_server, dead], parallel=1, max_retries=1,
+                               questions=make_questions(12))
     proc = gen_answer(args)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     # one request at a time, the endpoints in turn: q0001, q0003 and q0005 go to the dead one, which is
     # then dropped (its third failure in a row; the live one's answers in between do not count for it)
     failed = ["q0001", "q0003", "q0005"]
-    assert [r["uid"] for r in answers(tmp_path)] == [q["uid"] for q in make_questions(12) if q["uid"] not in failed]
+    assert [r["uid"] for r in stored_answers(tmp_path)] == [
+        q["uid"] for q in make_questions(12) if q["uid"] not in failed]
     assert len(scripted_server.chat_requests()) == 9
     assert "3 request(s) failed" in proc.stdout and "not sent" not in proc.stdout
 
@@ -294,11 +267,12 @@ def test_a_dead_endpoint_is_dropped_and_the_live_one_answers_the_rest(tmp_path, 
 def test_the_timeout_bounds_each_whole_attempt_even_while_the_body_trickles_in(tmp_path, scripted_server):
     # the first reply's body (about 350 bytes) comes a byte every 0.05 s: some 17 s in all, far beyond the
     # 2 s an attempt may take; the second attempt gets an ordinary reply
-    args = configure(tmp_path, [scripted_server], parallel=1, timeout=2.0, max_retries=1, questions=make_questions(1))
+    args = configure_answering(tmp_path, [scripted_server], parallel=1, timeout=2.0, max_retries=1,
+                               questions=make_questions(1))
     scripted_server.script.extend([Trickle(interval=0.05)])
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert len(answers(tmp_path)) == 1
+    assert len(stored_answers(tmp_path)) == 1
     first, second = scripted_server.chat_requests()
     assert first.body_bytes_sent < first.body_bytes, "the slow body was not cut off"
     # the first attempt ran its whole 2 s, then the SDK waited its first backoff (0.375 to 0.5 s)
@@ -309,7 +283,7 @@ def test_the_timeout_bounds_each_whole_attempt_even_while_the_body_trickles_in(t
 def test_a_retry_after_longer_than_we_wait_fails_at_once_saying_when_to_come_back(tmp_path, scripted_server,
                                                                                    api_type):
     scripted_server.rules = [(lambda r: True, Status(429, retry_after=3600, message="quota used up"))]
-    args = configure(tmp_path, [scripted_server], parallel=2, max_retries=3, questions=make_questions(6),
+    args = configure_answering(tmp_path, [scripted_server], parallel=2, max_retries=3, questions=make_questions(6),
                      api_type=api_type)
     before = time.time()
     proc = gen_answer(args)
@@ -340,7 +314,7 @@ def test_keys_are_read_stripped_and_no_secret_is_shown_or_stored(tmp_path, scrip
     # a server whose error message carries a secret of the environment that is not this endpoint's key
     scripted_server.rules = [(lambda r: "ECHO-OTHER" in r.last_user_text,
                               Status(401, message=f"token {OTHER_SECRET} is not valid here"))]
-    args = configure(tmp_path, [scripted_server], questions=questions)
+    args = configure_answering(tmp_path, [scripted_server], questions=questions)
     if key_in == "config":
         api = tmp_path / "api.yaml"
         api.write_text(api.read_text().replace("${ARENA_TEST_KEY}", f'"{NEWLINE_KEY}\\n"'))
@@ -349,7 +323,7 @@ def test_keys_are_read_stripped_and_no_secret_is_shown_or_stored(tmp_path, scrip
     proc = run_script("gen_answer.py", *args, env=env, timeout=120)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert {r.headers.get("authorization") for r in scripted_server.chat_requests()} == {f"Bearer {NEWLINE_KEY}"}
-    assert [r["uid"] for r in answers(tmp_path)] == ["q0001", "q0002"]
+    assert [r["uid"] for r in stored_answers(tmp_path)] == ["q0001", "q0002"]
     assert "model-a / q0000: HTTP 401: token *** is not valid here" in proc.stdout
     written = [p.read_text() for p in (tmp_path / "data").rglob("*") if p.is_file()]
     for text in (proc.stdout, proc.stderr, *written):
@@ -357,10 +331,36 @@ def test_keys_are_read_stripped_and_no_secret_is_shown_or_stored(tmp_path, scrip
 
 
 def test_an_input_error_does_not_show_a_secret_it_quotes(tmp_path, scripted_server):
-    args = configure(tmp_path, [scripted_server])
+    args = configure_answering(tmp_path, [scripted_server])
     api = tmp_path / "api.yaml"
     api.write_text(api.read_text().replace("api_type: openai", "api_type: ${OTHER_SERVICE_TOKEN}"))
     proc = run_script("gen_answer.py", *args, env={"ARENA_TEST_KEY": SENTINEL, "OTHER_SERVICE_TOKEN": OTHER_SECRET})
     assert proc.returncode == 2
     assert "api.yaml:3: model-a.api_type: expected one of openai, azure, anthropic, got '***'" in proc.stderr
     assert OTHER_SECRET not in proc.stderr + proc.stdout
+
+
+# ---------------------------------------------------------------- progress in a log
+
+
+def test_progress_written_to_a_pipe_is_plain_lines_per_model(tmp_path, scripted_server):
+    questions = make_questions(25)
+    questions[7]["prompt"] = "REFUSE this one"
+    scripted_server.rules = [(lambda r: "REFUSE" in r.last_user_text, Status(400, message="refused"))]
+    args = configure_answering(tmp_path, [scripted_server], models=("model-a", "org/model-b"), parallel=2,
+                               questions=questions)
+    proc = gen_answer(args)  # stderr is a pipe, as in CI or with 2> run.log
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "\r" not in proc.stderr and "\x1b" not in proc.stderr, "terminal control characters in a log"
+    for model in ("model-a", "org/model-b"):
+        lines = [line for line in proc.stderr.splitlines() if line.startswith(f"{model}: ")]
+        assert lines[0] == f"{model}: asking for 25 answers"
+        assert re.fullmatch(rf"{model}: finished 25/25 answers in \d\d:\d\d, 1 failed", lines[-1]), lines[-1]
+        # between them, one line per tenth of the work passed: 25 answers pass 9 tenths before the last
+        steps = [re.fullmatch(rf"{model}: (\d+)/25 answers \((\d+)%\), [\d.]+/s, ([01]) failed, \d\d:\d\d left", line)
+                 for line in lines[1:-1]]
+        assert all(steps), lines
+        done = [int(m.group(1)) for m in steps]
+        assert done == [3, 5, 8, 10, 13, 15, 18, 20, 23], done  # the first count past each tenth: ceil(25 k / 10)
+        assert [int(m.group(2)) for m in steps] == [100 * n // 25 for n in done]
+    assert proc.stderr.count("failed: model model-a, question q0007: HTTP 400: refused") == 1

@@ -10,14 +10,15 @@ import re
 
 import pytest
 
-from tests.helpers import RefusedEndpoint, bound_by_permissions, read_jsonl, run_script, write_jsonl
+from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, RefusedEndpoint, bound_by_permissions, gen_judgment,
+                           lay_out_judging, read_jsonl, run_script, stored_judgments, write_jsonl)
 from tests.scripted_server import Answer, Status
-from utils.asking.judging import (DEFAULT_SYSTEM_PROMPT, FINISH_REQUEST, RESPONSE_FORMATS, STRUCTURED_REQUEST,
-                                  diagnostics, extract_label)
+from utils.asking.diagnostics import diagnostics
+from utils.asking.judge_prompts import (DEFAULT_SYSTEM_PROMPT, FINISH_REQUEST, RESPONSE_FORMATS, STRUCTURED_REQUEST,
+                                        extract_label)
 from utils.verdicts import DEFAULT_LABEL_PATTERN
 
 PATTERNS = (DEFAULT_LABEL_PATTERN,)
-BENCH, JUDGE, BASE = "jbench", "judge-1", "base-m"
 
 
 # ---------------------------------------------------------------- labels
@@ -83,38 +84,6 @@ def test_diagnostics_leave_out_a_game_that_was_not_played():
 # ---------------------------------------------------------------- end to end on the scripted server
 
 
-def lay_out(tmp_path, server, questions=None, models=("m-one", "m-two"), judge_lines="", judges=(JUDGE,),
-            missing=None, parallel=8, attempts=2):
-    """A bench with questions, baseline and model answers, api and judge configs; returns gen_judgment args."""
-    questions = questions or [{"uid": f"q{i}", "category": "general", "prompt": f"Question {i}?"} for i in range(4)]
-    data = tmp_path / "data"
-    write_jsonl(data / BENCH / "question.jsonl", questions)
-    for model in (BASE, *models):
-        skip = (missing or {}).get(model, set())
-        write_jsonl(data / BENCH / "model_answer" / f"{model}.jsonl", [
-            {"uid": q["uid"], "ans_id": f"{model}-{q['uid']}", "model": model, "tstamp": 0,
-             "messages": [{"role": "user", "content": q["prompt"]},
-                          {"role": "assistant", "content": {"answer": f"{model} answers {q['uid']}"}}]}
-            for q in questions if q["uid"] not in skip])
-    api = "".join(f"{j}:\n  model_name: {j}-served\n  api_type: openai\n  parallel: {parallel}\n  max_retries: 1\n"
-                  f"  timeout: 10\n  endpoints:\n    - api_base: {server.url}\n      api_key: k\n" for j in judges)
-    (tmp_path / "api.yaml").write_text(api)
-    judge_model = judges[0] if len(judges) == 1 else "[" + ", ".join(judges) + "]"
-    (tmp_path / "judge.yaml").write_text(
-        f"bench_name: {BENCH}\njudge_model: {judge_model}\nbaseline: true\nbaseline_model: {BASE}\n"
-        f"pairwise: true\ntemperature: 0\nmax_tokens: 100\nnumber_of_judgment_attempts: {attempts}\n"
-        + judge_lines + "model_list:\n" + "".join(f"  - {m}\n" for m in models))
-    return ["--setting-file", tmp_path / "judge.yaml", "--endpoint-file", tmp_path / "api.yaml", "--data-dir", data]
-
-
-def gen_judgment(args):
-    return run_script("gen_judgment.py", *args, timeout=120)
-
-
-def judgments(tmp_path, model, judge=JUDGE):
-    return read_jsonl(tmp_path / "data" / BENCH / "model_judgment" / judge / f"{model}.jsonl")
-
-
 def which_game(req) -> int:
     """1 when the baseline's answer is shown first (assistant A), else 2."""
     text = next(m["content"] for m in req.body["messages"] if m["role"] == "user")
@@ -125,11 +94,11 @@ def test_two_swapped_games_per_question_stored_with_prompt_text_label_and_usage(
     # the model wins game 1 as B and game 2 as A: a consistent judge
     scripted_server.rules = [(lambda r: which_game(r) == 1, Answer("B is better. [[B>A]]")),
                              (lambda r: True, Answer("A is better. [[A>>B]]"))]
-    args = lay_out(tmp_path, scripted_server)
+    args = lay_out_judging(tmp_path, scripted_server)
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
     for model in ("m-one", "m-two"):
-        recs = judgments(tmp_path, model)
+        recs = stored_judgments(tmp_path, model)
         assert [r["uid"] for r in recs] == ["q0", "q1", "q2", "q3"]
         for r in recs:
             assert r["judge"] == JUDGE and r["model"] == model and r["baseline"] == BASE
@@ -139,9 +108,12 @@ def test_two_swapped_games_per_question_stored_with_prompt_text_label_and_usage(
             assert (g1["score"], g2["score"]) == ("B>A", "A>>B")
             assert g1["judgment"] == "B is better. [[B>A]]" and g1["usage"]["completion_tokens"] > 0
     assert len(scripted_server.chat_requests()) == 16
+    for model in ("m-one", "m-two"):  # progress in a log (stderr is a pipe): plain lines per judge and model
+        assert f"{JUDGE} / {model}: asking for 4 judgments\n" in proc.stderr
+        assert re.search(rf"{JUDGE} / {model}: finished 4/4 judgments in \d\d:\d\d, 0 failed\n", proc.stderr)
     system = scripted_server.chat_requests()[0].body["messages"][0]
     assert system["role"] == "system" and "[[A>>B]]" in system["content"]
-    diag = json.loads((tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "diagnostics.json").read_text())
+    diag = json.loads((tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE / "diagnostics.json").read_text())
     assert diag["models"]["m-one"]["position_consistency"] == 1.0
     assert diag["models"]["m-one"]["first_position_share"] == 0.5
 
@@ -152,11 +124,11 @@ def test_two_swapped_games_per_question_stored_with_prompt_text_label_and_usage(
 
 def test_a_judge_that_always_prefers_position_a_nets_out_even(tmp_path, scripted_server):
     scripted_server.rules = [(lambda r: True, Answer("The first one. [[A>B]]"))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"m-one \| 4 \| 0\.0% \| 0\.0% \| 0\.0% \| 100\.0%", proc.stdout), proc.stdout
-    shown = run_script("show_result.py", "--data-dir", tmp_path / "data", "--bench-name", BENCH, "--judge-name",
+    shown = run_script("show_result.py", "--data-dir", tmp_path / "data", "--bench-name", JUDGED_BENCH, "--judge-name",
                        JUDGE, "--baseline", BASE, "--num-rounds", 20)
     assert shown.returncode == 0, shown.stderr
     row = next(line for line in shown.stdout.splitlines() if line.startswith("m-one"))
@@ -166,11 +138,11 @@ def test_a_judge_that_always_prefers_position_a_nets_out_even(tmp_path, scripted
 def test_a_judge_without_a_label_is_asked_to_finish(tmp_path, scripted_server):
     scripted_server.rules = [(lambda r: FINISH_REQUEST in r.last_user_text, Answer("So: [[A=B]]")),
                              (lambda r: True, Answer("Both answers have merits and flaws."))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), questions=[
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), questions=[
         {"uid": "q0", "category": "general", "prompt": "Question 0?"}])
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
-    g1, g2 = judgments(tmp_path, "m-one")[0]["games"]
+    g1, g2 = stored_judgments(tmp_path, "m-one")[0]["games"]
     assert g1["score"] == g2["score"] == "A=B" and g1["attempts"] == 2
     assert g1["judgment"] == "Both answers have merits and flaws.\n\nSo: [[A=B]]"
     follow_up = [r for r in scripted_server.chat_requests() if FINISH_REQUEST in r.last_user_text][0]
@@ -182,10 +154,10 @@ def test_a_judge_without_a_label_is_asked_to_finish(tmp_path, scripted_server):
 def test_a_label_still_missing_after_the_last_attempt_is_null_and_counted(tmp_path, scripted_server):
     scripted_server.rules = [(lambda r: which_game(r) == 2, Answer("[[B>A]] no wait, [[A>B]]")),
                              (lambda r: True, Answer("I refuse to choose."))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), attempts=3)
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), attempts=3)
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
-    recs = judgments(tmp_path, "m-one")
+    recs = stored_judgments(tmp_path, "m-one")
     assert all(r["games"][0]["score"] is None and r["games"][0]["attempts"] == 3 for r in recs)
     assert all(r["games"][1]["score"] is None and r["games"][1]["attempts"] == 1 for r in recs)  # contradiction
     assert "8 game(s) without a label" in proc.stdout
@@ -198,11 +170,11 @@ def test_structured_verdicts_fall_back_from_json_schema_to_json_object_to_the_re
         (lambda r: (r.body.get("response_format") or {}).get("type") == "json_schema", Status(400, message="no")),
         (lambda r: (r.body.get("response_format") or {}).get("type") == "json_object", Answer(verdict)),
     ]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
                    parallel=1)
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
-    assert all(g["score"] == "B>A" for r in judgments(tmp_path, "m-one") for g in r["games"])
+    assert all(g["score"] == "B>A" for r in stored_judgments(tmp_path, "m-one") for g in r["games"])
     sent = [(r.body.get("response_format") or {}).get("type") for r in scripted_server.chat_requests()]
     assert sent[:2] == ["json_schema", "json_object"]
     assert sent[2:] == ["json_object"] * 7, "a confirmed refusal is not asked again"
@@ -212,10 +184,10 @@ def test_structured_verdicts_fall_back_from_json_schema_to_json_object_to_the_re
     # an endpoint that refuses both is judged by the regex
     scripted_server.rules = [(lambda r: "response_format" in r.body, Status(422, message="unsupported")),
                              (lambda r: True, Answer("plain text [[A>B]]"))]
-    proc = gen_judgment(lay_out(tmp_path, scripted_server, models=("m-two",), parallel=1,
+    proc = gen_judgment(lay_out_judging(tmp_path, scripted_server, models=("m-two",), parallel=1,
                                 judge_lines="structured_verdicts: true\n"))
     assert proc.returncode == 0, proc.stderr
-    assert [g["score"] for r in judgments(tmp_path, "m-two") for g in r["games"]] == ["A>B"] * 8
+    assert [g["score"] for r in stored_judgments(tmp_path, "m-two") for g in r["games"]] == ["A>B"] * 8
 
 
 def test_a_refusal_sent_as_a_500_is_recognised_without_retrying(tmp_path, scripted_server):
@@ -227,20 +199,20 @@ def test_a_refusal_sent_as_a_500_is_recognised_without_retrying(tmp_path, script
                              "or 'json_object'")),
         (lambda r: (r.body.get("response_format") or {}).get("type") == "json_object", Answer(verdict)),
     ]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
                    parallel=1)
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
     sent = [(r.body.get("response_format") or {}).get("type") for r in scripted_server.chat_requests()]
     assert sent == ["json_schema"] + ["json_object"] * 8, "the refusal is taken at once, not retried"
-    assert all(g["score"] == "A>>B" for r in judgments(tmp_path, "m-one") for g in r["games"])
+    assert all(g["score"] == "A>>B" for r in stored_judgments(tmp_path, "m-one") for g in r["games"])
 
 
 def test_a_server_error_while_trying_a_format_is_retried_as_usual(tmp_path, scripted_server):
     verdict = json.dumps({"reasoning": "fine", "verdict": "A=B"})
     scripted_server.script.extend([Status(503, message="busy")])  # the very first request only
     scripted_server.rules = [(lambda r: True, Answer(verdict))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
                    parallel=1, questions=[{"uid": "q0", "category": "general", "prompt": "Question 0?"}])
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
@@ -251,7 +223,7 @@ def test_a_server_error_while_trying_a_format_is_retried_as_usual(tmp_path, scri
 def test_a_category_brings_its_own_baseline_and_prompt(tmp_path, scripted_server):
     questions = [{"uid": "q0", "category": "general", "prompt": "Plain question?"},
                  {"uid": "q1", "category": "creative", "prompt": "Write a poem."}]
-    args = lay_out(tmp_path, scripted_server, models=("m-one", "poet-base"), questions=questions, judge_lines=(
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one", "poet-base"), questions=questions, judge_lines=(
         "categories:\n  creative:\n    baseline_model: poet-base\n    system_prompt: Judge poems.\n"
         "    prompt_template: [\"POEM {QUESTION} / {ANSWER_A} / {ANSWER_B}\"]\n"))
     scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
@@ -260,12 +232,12 @@ def test_a_category_brings_its_own_baseline_and_prompt(tmp_path, scripted_server
     creative = [r for r in scripted_server.chat_requests() if "Write a poem." in r.last_user_text]
     assert {r.body["messages"][0]["content"] for r in creative} == {"Judge poems."}
     assert {r.last_user_text for r in creative} >= {"POEM Write a poem. / poet-base answers q1 / m-one answers q1"}
-    rec = {r["uid"]: r for r in judgments(tmp_path, "m-one")}
+    rec = {r["uid"]: r for r in stored_judgments(tmp_path, "m-one")}
     assert rec["q0"]["baseline"] == BASE and rec["q1"]["baseline"] == "poet-base"
 
 
 def test_missing_answers_give_one_warning_line_per_model(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server, missing={"m-one": {"q1", "q2"}, BASE: {"q3"}})
+    args = lay_out_judging(tmp_path, scripted_server, missing={"m-one": {"q1", "q2"}, BASE: {"q3"}})
     scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
@@ -274,68 +246,68 @@ def test_missing_answers_give_one_warning_line_per_model(tmp_path, scripted_serv
     assert proc.stdout.count(f"1 question(s) skipped: no answer of their baseline {BASE}") == 2
     assert f"1 question(s) of category general wait for answers of their baseline {BASE}" in proc.stdout
     assert f"gen_answer.py --setting-file ANSWER_SETTINGS.yaml --endpoint-file {tmp_path / 'api.yaml'}" in proc.stdout
-    assert [r["uid"] for r in judgments(tmp_path, "m-one")] == ["q0"]
+    assert [r["uid"] for r in stored_judgments(tmp_path, "m-one")] == ["q0"]
 
 
 def test_model_flags_replace_the_model_list(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server, models=("m-one", "m-two"))
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one", "m-two"))
     scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
     proc = gen_judgment([*args, "--model", "m-two"])
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in (tmp_path / "data" / BENCH / "model_judgment" / JUDGE).glob("*.jsonl")) == [
+    assert sorted(p.name for p in (tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE).glob("*.jsonl")) == [
         "m-two.jsonl"]
     assert len(scripted_server.chat_requests()) == 8
 
 
 def test_a_model_without_any_answers_stops_before_any_request_with_the_command_that_makes_them(
         tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
     proc = gen_judgment([*args, "--model", "m-one", "--model", "ghost"])
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    assert str(tmp_path / "data" / BENCH / "model_answer" / "ghost.jsonl") in proc.stderr
+    assert str(tmp_path / "data" / JUDGED_BENCH / "model_answer" / "ghost.jsonl") in proc.stderr
     assert f"--data-dir {tmp_path / 'data'} --model ghost" in proc.stderr
     assert not scripted_server.chat_requests()
-    assert not (tmp_path / "data" / BENCH / "model_judgment").exists()
+    assert not (tmp_path / "data" / JUDGED_BENCH / "model_judgment").exists()
 
 
 def test_a_model_that_is_the_baseline_of_some_categories_is_judged_on_the_others(tmp_path, scripted_server):
     questions = [{"uid": "q0", "category": "general", "prompt": "Plain question?"},
                  {"uid": "q1", "category": "creative", "prompt": "Write a poem."}]
-    args = lay_out(tmp_path, scripted_server, models=("poet-base",), questions=questions,
+    args = lay_out_judging(tmp_path, scripted_server, models=("poet-base",), questions=questions,
                    judge_lines="categories:\n  creative:\n    baseline_model: poet-base\n")
     scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
-    assert [(r["uid"], r["baseline"]) for r in judgments(tmp_path, "poet-base")] == [("q0", BASE)]
+    assert [(r["uid"], r["baseline"]) for r in stored_judgments(tmp_path, "poet-base")] == [("q0", BASE)]
     assert "1 question(s) not judged: poet-base is their baseline" in proc.stdout
     assert len(scripted_server.chat_requests()) == 2
 
 
 def test_several_judges_write_their_own_directories(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), judges=("judge-1", "judge-2"))
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judges=("judge-1", "judge-2"))
     scripted_server.rules = [(lambda r: r.body["model"] == "judge-2-served", Answer("[[B>A]]")),
                              (lambda r: True, Answer("[[A>B]]"))]
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
-    assert {g["score"] for r in judgments(tmp_path, "m-one", "judge-1") for g in r["games"]} == {"A>B"}
-    assert {g["score"] for r in judgments(tmp_path, "m-one", "judge-2") for g in r["games"]} == {"B>A"}
+    assert {g["score"] for r in stored_judgments(tmp_path, "m-one", "judge-1") for g in r["games"]} == {"A>B"}
+    assert {g["score"] for r in stored_judgments(tmp_path, "m-one", "judge-2") for g in r["games"]} == {"B>A"}
 
 
 def test_failed_judge_requests_are_reported_and_not_stored(tmp_path, scripted_server):
     scripted_server.rules = [(lambda r: "m-one answers q2" in r.last_user_text, Status(500, message="judge down")),
                              (lambda r: True, Answer("[[A>B]]"))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
     proc = gen_judgment(args)
     assert proc.returncode == 1
     assert f"{JUDGE} / m-one / q2: HTTP 500: judge down" in proc.stdout
-    assert [r["uid"] for r in judgments(tmp_path, "m-one")] == ["q0", "q1", "q3"]
+    assert [r["uid"] for r in stored_judgments(tmp_path, "m-one")] == ["q0", "q1", "q3"]
 
 
 def test_a_judge_that_refuses_connections_is_given_up_and_reported_once(tmp_path):
     dead = RefusedEndpoint.make()
     questions = [{"uid": f"q{i}", "category": "general", "prompt": f"Question {i}?"} for i in range(20)]
-    args = lay_out(tmp_path, dead, questions=questions, models=("m-one",), parallel=1)
+    args = lay_out_judging(tmp_path, dead, questions=questions, models=("m-one",), parallel=1)
     proc = gen_judgment(args)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     # one game at a time, both games of a question in turn: q0's two games and q1's first are refused (three
@@ -345,8 +317,17 @@ def test_a_judge_that_refuses_connections_is_given_up_and_reported_once(tmp_path
     assert re.search(rf"{JUDGE} / m-one / q0: connection failed after 2 attempts: ConnectError", proc.stdout)
     assert re.search(rf"{JUDGE} / m-one / q1: connection failed after 2 attempts: ConnectError", proc.stdout)
     assert proc.stderr.count("not sent") == 1, proc.stderr
-    stored = tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "m-one.jsonl"
+    stored = tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE / "m-one.jsonl"
     assert not stored.exists() or not stored.read_text()
+
+
+def assert_stopped_before_any_request(proc, server, expect: tuple[str, ...]) -> None:
+    """The run ended with exit 2 and one error line holding every fragment of ``expect``, having sent nothing."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for fragment in expect:
+        assert fragment in proc.stderr, (fragment, proc.stderr)
+    assert not server.chat_requests()
 
 
 @pytest.mark.parametrize("lines, expect", [
@@ -358,25 +339,16 @@ def test_a_judge_that_refuses_connections_is_given_up_and_reported_once(tmp_path
     ("categories:\n  c1:\n    baseline: x\n", ("judge.yaml:11", "categories.c1.baseline", "unknown key")),
 ])
 def test_bad_judge_settings_are_one_clear_line(tmp_path, scripted_server, lines, expect):
-    args = lay_out(tmp_path, scripted_server, judge_lines=lines)
-    proc = gen_judgment(args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for fragment in expect:
-        assert fragment in proc.stderr, (fragment, proc.stderr)
-    assert not scripted_server.chat_requests()
-    assert not (tmp_path / "data" / BENCH / "model_judgment").exists()
+    proc = gen_judgment(lay_out_judging(tmp_path, scripted_server, judge_lines=lines))
+    assert_stopped_before_any_request(proc, scripted_server, expect)
+    assert not (tmp_path / "data" / JUDGED_BENCH / "model_judgment").exists()
 
 
 def test_a_template_asking_for_a_turn_a_question_lacks_stops_before_any_request(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server, judge_lines=(
+    args = lay_out_judging(tmp_path, scripted_server, judge_lines=(
         "prompt_template: \"{question_1} then {question_2}: {answer_1} or {answer_2}?\"\n"))
-    proc = gen_judgment(args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for fragment in ("judge.yaml", "prompt_template", "{question_2}", "question q0"):
-        assert fragment in proc.stderr, (fragment, proc.stderr)
-    assert not scripted_server.chat_requests()
+    assert_stopped_before_any_request(gen_judgment(args), scripted_server,
+                                      ("judge.yaml", "prompt_template", "{question_2}", "question q0"))
 
 
 def test_original_config_shape_renders_the_recorded_prompts_exactly(real_judgments, tmp_path, scripted_server):
@@ -428,11 +400,11 @@ def test_a_game_that_fails_for_good_keeps_the_other_and_the_rerun_plays_only_the
         tmp_path, scripted_server):
     scripted_server.rules = [(lambda r: game_of(r, "q1") == 2, Status(500, message="judge down")),
                              (lambda r: True, Answer("A is better. [[A>B]]"))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
     proc = gen_judgment(args)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"{JUDGE} / m-one / q1: game 2: HTTP 500: judge down" in proc.stdout
-    recs = {r["uid"]: r for r in judgments(tmp_path, "m-one")}
+    recs = {r["uid"]: r for r in stored_judgments(tmp_path, "m-one")}
     assert sorted(recs) == ["q0", "q1", "q2", "q3"]
     game1, game2 = recs["q1"]["games"]
     assert game1["score"] == "A>B" and game1["user_prompt"].index(BASE) < game1["user_prompt"].index("m-one")
@@ -445,7 +417,7 @@ def test_a_game_that_fails_for_good_keeps_the_other_and_the_rerun_plays_only_the
     assert again.returncode == 0, again.stdout + again.stderr
     sent = scripted_server.chat_requests()[paid:]
     assert len(sent) == 1 and game_of(sent[0], "q1") == 2, "only the missing game is asked for"
-    lines = judgments(tmp_path, "m-one")
+    lines = stored_judgments(tmp_path, "m-one")
     assert [r["uid"] for r in lines] == ["q0", "q1", "q2", "q3"], "one line per question, in question order"
     q1 = lines[1]
     assert q1["games"][0] == game1, "the game paid for in the first run is kept as it was"
@@ -460,7 +432,7 @@ def test_a_game_that_fails_for_good_keeps_the_other_and_the_rerun_plays_only_the
 def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path, scripted_server):
     """kill -9 after the completion was appended but before the final rewrite leaves both lines of q1."""
     scripted_server.rules = [(lambda r: True, Status(500, message="nothing should be asked"))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",))
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
     game = {"user_prompt": "p", "judgment": "[[A>B]]", "score": "A>B", "usage": None, "attempts": 1}
     record = {"category": "general", "judge": JUDGE, "model": "m-one", "baseline": BASE}
     lines = [{"uid": "q0", **record, "games": [game, game]},
@@ -469,11 +441,11 @@ def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path,
              {"uid": "q3", **record, "games": [None, game]},
              {"uid": "q1", **record, "games": [game, {**game, "score": "B>A"}]},
              {"uid": "q3", **record, "games": [{**game, "score": "A=B"}, game]}]
-    write_jsonl(tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "m-one.jsonl", lines)
+    write_jsonl(tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE / "m-one.jsonl", lines)
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not scripted_server.chat_requests()
-    stored = judgments(tmp_path, "m-one")
+    stored = stored_judgments(tmp_path, "m-one")
     assert [r["uid"] for r in stored] == ["q0", "q1", "q2", "q3"]
     assert [g["score"] for g in stored[1]["games"]] == ["A>B", "B>A"]
     assert [g["score"] for g in stored[3]["games"]] == ["A=B", "A>B"]
@@ -493,18 +465,13 @@ def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path,
 ])
 def test_a_template_without_the_question_or_an_answer_is_refused_before_any_request(
         tmp_path, scripted_server, lines, expect):
-    args = lay_out(tmp_path, scripted_server, judge_lines=lines)
-    proc = gen_judgment(args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for fragment in expect:
-        assert fragment in proc.stderr, (fragment, proc.stderr)
-    assert not scripted_server.chat_requests()
-    assert not (tmp_path / "data" / BENCH / "model_judgment").exists()
+    proc = gen_judgment(lay_out_judging(tmp_path, scripted_server, judge_lines=lines))
+    assert_stopped_before_any_request(proc, scripted_server, expect)
+    assert not (tmp_path / "data" / JUDGED_BENCH / "model_judgment").exists()
 
 
 def test_numbered_placeholders_across_a_template_list_are_accepted(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), judge_lines=(
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judge_lines=(
         'prompt_template: ["Q: {question_1}", "A: {answer_1}", "B: {answer_2}"]\n'))
     scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
     proc = gen_judgment(args)
@@ -518,21 +485,17 @@ def test_a_numbered_template_that_shows_only_one_side_of_a_multi_turn_question_i
     """With two turns per answer, {answer_2} is assistant A's second turn: B's answer is never shown."""
     questions = [{"question_id": "mt1", "category": "general",
                   "turns": [{"content": "First?"}, {"content": "Second?"}]}]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), questions=[
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), questions=[
         {"uid": "mt1", "category": "general", "prompt": "First?"}],
         judge_lines='prompt_template: "{question_1} {question_2} {answer_1} {answer_2}"\n')
-    data = tmp_path / "data" / BENCH
+    data = tmp_path / "data" / JUDGED_BENCH
     write_jsonl(data / "question.jsonl", questions)
     for model in (BASE, "m-one"):
         write_jsonl(data / "model_answer" / f"{model}.jsonl", [
             {"question_id": "mt1", "model_id": model, "choices": [{"index": 0, "turns": [
                 {"content": f"{model} first"}, {"content": f"{model} second"}]}]}])
-    proc = gen_judgment(args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for fragment in ("judge.yaml", "prompt_template", "assistant B", "question mt1"):
-        assert fragment in proc.stderr, (fragment, proc.stderr)
-    assert not scripted_server.chat_requests()
+    assert_stopped_before_any_request(gen_judgment(args), scripted_server,
+                                      ("judge.yaml", "prompt_template", "assistant B", "question mt1"))
 
 
 # ---------------------------------------------------------------- labels outside the vocabulary
@@ -553,11 +516,11 @@ def test_a_label_outside_the_vocabulary_is_asked_again_and_null_at_the_last_atte
     scripted_server.rules = [
         (lambda r: game_of(r, "q0") == 1 and FINISH_REQUEST in r.last_user_text, Answer("Then: [[B<A]]")),
         (lambda r: True, Answer("Clearly [[A>>>B]]"))]
-    args = lay_out(tmp_path, scripted_server, models=("m-one",), attempts=2, questions=[
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), attempts=2, questions=[
         {"uid": "q0", "category": "general", "prompt": "Question 0?"}])
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    g1, g2 = judgments(tmp_path, "m-one")[0]["games"]
+    g1, g2 = stored_judgments(tmp_path, "m-one")[0]["games"]
     assert (g1["score"], g1["attempts"]) == ("B<A", 2), "stored as the judge wrote it"
     assert (g2["score"], g2["attempts"]) == (None, 2)
     assert len(scripted_server.chat_requests()) == 4
@@ -568,8 +531,8 @@ def test_a_label_outside_the_vocabulary_is_asked_again_and_null_at_the_last_atte
 
 
 def test_identical_answers_under_two_names_are_warned_about_before_judging(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server, models=("m-one", "m-copy", "m-two"))
-    answers = tmp_path / "data" / BENCH / "model_answer"
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one", "m-copy", "m-two"))
+    answers = tmp_path / "data" / JUDGED_BENCH / "model_answer"
     copied = [{**r, "model": "m-copy"} for r in read_jsonl(answers / "m-one.jsonl")][:3]  # 3 shared questions
     write_jsonl(answers / "m-copy.jsonl", copied)
     base_copy = [{**r, "model": "m-two"} for r in read_jsonl(answers / f"{BASE}.jsonl")]
@@ -589,7 +552,7 @@ def test_identical_answers_under_two_names_are_warned_about_before_judging(tmp_p
 
 
 def test_a_missing_judge_model_says_what_is_expected(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server)
+    args = lay_out_judging(tmp_path, scripted_server)
     settings = tmp_path / "judge.yaml"
     settings.write_text(settings.read_text().replace(f"judge_model: {JUDGE}\n", ""))
     proc = gen_judgment(args)
@@ -601,8 +564,8 @@ def test_a_missing_judge_model_says_what_is_expected(tmp_path, scripted_server):
 
 
 def test_an_output_file_that_is_a_folder_stops_before_any_request(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server)
-    blocked = tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "m-two.jsonl"
+    args = lay_out_judging(tmp_path, scripted_server)
+    blocked = tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE / "m-two.jsonl"
     blocked.mkdir(parents=True)
     proc = gen_judgment(args)
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -613,8 +576,8 @@ def test_an_output_file_that_is_a_folder_stops_before_any_request(tmp_path, scri
 
 
 def test_a_read_only_data_folder_stops_before_any_request(tmp_path, scripted_server):
-    args = lay_out(tmp_path, scripted_server)
-    bench = tmp_path / "data" / BENCH
+    args = lay_out_judging(tmp_path, scripted_server)
+    bench = tmp_path / "data" / JUDGED_BENCH
     bench.chmod(0o555)
     try:
         proc = run_script("gen_judgment.py", *args, timeout=120, prefix=bound_by_permissions())

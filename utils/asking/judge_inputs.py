@@ -1,0 +1,131 @@
+"""What judging needs before the first request: the answers it compares, and what to say about them.
+
+A model to judge and the reference model must have an answer file; a
+baseline's may be missing (the official v2.0 benchmark does not publish its
+creative-writing baseline's answers), and then only its questions wait. For
+what is missing, gen_judgment.py prints the gen_answer.py command that makes
+it, with this run's files (docs/design.md#category-baselines).
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from utils.asking.runs import Job
+from utils.cli import ANSWER_SETTINGS, DATA_DIR, ENDPOINTS
+from utils.config import UNPUBLISHED_BASELINES, JudgeSettings, load_yaml
+from utils.errors import InputError
+from utils.names import answer_file
+from utils.records import Answer, Question, read_answers
+
+
+@dataclass
+class JudgingInputs:
+    settings: JudgeSettings  # its model_list without a model that is the baseline of every question
+    baselines: dict[str, list[Question]]  # each baseline -> the questions it is the baseline of
+    answers: dict[str, dict[str, Answer]]  # model -> question id -> answer
+    notes: list[str]  # to print before the run
+
+
+def judging_inputs(settings: JudgeSettings, questions: list[Question], args: argparse.Namespace) -> JudgingInputs:
+    """Read every answer file judging needs; ``args`` are the step's flags (utils.cli.parse_step_arguments).
+
+    An InputError, with the command that makes them, when a model to judge
+    or the reference has no answers at all.
+    """
+    baselines = baselines_of(settings, questions)
+    notes = [f"note: {name} is the baseline; it is not judged against itself"
+             for name in settings.model_list if set(baselines) == {name}]
+    settings = replace(settings, model_list=tuple(m for m in settings.model_list if set(baselines) != {m}))
+    answers = {}
+    for name in [*settings.model_list, *([settings.ref_model] if settings.ref_model else [])]:
+        path = answer_file(args.data_dir, settings.bench_name, name)
+        if not path.is_file():
+            raise InputError(f"no answers of {name!r}; make them first: "
+                             f"{answer_command(args, settings.bench_name, name)}", path)
+        answers[name] = read_answers(path)
+    for name in baselines:
+        path = answer_file(args.data_dir, settings.bench_name, name)
+        if name not in answers and path.is_file():
+            answers[name] = read_answers(path)
+    judged = list(dict.fromkeys([*settings.model_list, *(b for b in baselines if b in answers)]))
+    for first, second, shared in identical_answers(answers, judged, set(settings.model_list)):
+        notes.append(f"warning: {first} and {second} have identical answers on all {shared} question(s) they "
+                     "share: one answer file may be a copy of the other (judging goes on)")
+    return JudgingInputs(settings=settings, baselines=baselines, answers=answers, notes=notes)
+
+
+def baselines_of(settings: JudgeSettings, questions: list[Question]) -> dict[str, list[Question]]:
+    """Each baseline the questions need, with the questions it is the baseline of (in question order)."""
+    out: dict[str, list[Question]] = {}
+    for q in questions:
+        out.setdefault(settings.prompt_for(q.category).baseline_model, []).append(q)
+    return out
+
+
+def identical_answers(answers: dict[str, dict[str, Answer]], models: list[str],
+                      judged: set[str]) -> list[tuple[str, str, int]]:
+    """(model, model, questions shared) for every pair whose answers are the same text on every shared question.
+
+    Only pairs that include a model to be judged count (two baselines may agree). Such a pair
+    usually means an answer file was copied under another model's name.
+    """
+    out = []
+    for i, first in enumerate(models):
+        for second in models[i + 1:]:
+            if first not in judged and second not in judged:
+                continue
+            mine, theirs = answers.get(first, {}), answers.get(second, {})
+            shared = mine.keys() & theirs.keys()
+            if shared and all(mine[uid].turns == theirs[uid].turns for uid in shared):
+                out.append((first, second, len(shared)))
+    return out
+
+
+def waiting_for_baselines(jobs: list[Job], inputs: JudgingInputs, args: argparse.Namespace) -> list[str]:
+    """For each baseline whose answers some questions lacked: which wait, why, and the command that makes them."""
+    bench = inputs.settings.bench_name
+    reports = []
+    for baseline in dict.fromkeys(b for job in jobs for b in job.left_out.no_baseline):
+        have = inputs.answers.get(baseline, {})
+        waiting = [q for q in inputs.baselines[baseline] if q.uid not in have]
+        categories = ", ".join(sorted({q.category or "(none)" for q in waiting}))
+        path = answer_file(args.data_dir, bench, baseline)
+        if baseline in inputs.answers:
+            why = f"{path} lacks them"
+        elif baseline in UNPUBLISHED_BASELINES.get(bench, ()):
+            why = f"the benchmark does not publish its answers (there is no {path})"
+        else:
+            why = f"there is no {path}"
+        reports.append(f"{len(waiting)} question(s) of category {categories} wait for answers of their baseline "
+                       f"{baseline}: {why}. Make them with this command, then run gen_judgment.py again:\n"
+                       f"  {answer_command(args, bench, baseline)}")
+    return reports
+
+
+def answer_command(args: argparse.Namespace, bench: str, model: str) -> str:
+    """The gen_answer.py command line that answers ``bench``'s questions with ``model``, in this run's files."""
+    command = ["python", "gen_answer.py"]
+    settings = answer_settings_for(bench, Path(args.setting_file).parent)
+    if settings != ANSWER_SETTINGS:
+        command += ["--setting-file", settings or "ANSWER_SETTINGS.yaml"]
+    if str(args.endpoint_file) != ENDPOINTS:
+        command += ["--endpoint-file", str(args.endpoint_file)]
+    if args.data_dir != DATA_DIR:
+        command += ["--data-dir", str(args.data_dir)]
+    line = shlex.join([*command, "--model", model])
+    return line if settings else f"{line}  # ANSWER_SETTINGS.yaml: answer settings with bench_name: {bench}"
+
+
+def answer_settings_for(bench: str, folder: Path) -> str | None:
+    """An answer settings file for ``bench``: gen_answer_<bench>.yaml beside the judge settings, or the default."""
+    for candidate in (str(folder / f"gen_answer_{bench}.yaml"), ANSWER_SETTINGS):
+        try:
+            doc = load_yaml(candidate)
+        except InputError:
+            continue
+        if isinstance(doc.data, dict) and doc.data.get("bench_name") == bench:
+            return candidate
+    return None
