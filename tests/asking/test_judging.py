@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, RefusedEndpoint, bound_by_permissions, gen_judgment,
+from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, RefusedEndpoint,
+                           bound_by_permissions, gen_judgment,
                            lay_out_judging, read_jsonl, run_script, stored_judgments, write_jsonl)
 from tests.scripted_server import Answer, Status
 from utils.asking.diagnostics import diagnostics
