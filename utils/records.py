@@ -54,11 +54,13 @@ class Answer:
             messages.append({"role": "assistant", "content": content})
         record = {"uid": self.uid, "ans_id": self.ans_id, "model": self.model, "messages": messages,
                   "tstamp": self.tstamp, "metadata": self.metadata}
-        if self.usage is not None:
-            record["usage"] = self.usage
-        if self.repaired:
-            record["repaired"] = self.repaired
-        return record
+        return _with_present(record, usage=self.usage, repaired=self.repaired)
+
+
+def _with_present(record: dict, **optional) -> dict:
+    """``record`` with each optional field that has a value; files written before the field existed match."""
+    record.update((key, value) for key, value in optional.items() if value)
+    return record
 
 
 @dataclass
@@ -74,11 +76,7 @@ class Game:
     def to_json(self) -> dict:
         record = {"user_prompt": self.user_prompt, "judgment": self.judgment, "score": self.label,
                   "usage": self.usage, "attempts": self.attempts}
-        if self.reasoning:
-            record["reasoning"] = self.reasoning
-        if self.repaired:
-            record["repaired"] = self.repaired
-        return record
+        return _with_present(record, reasoning=self.reasoning, repaired=self.repaired)
 
 
 @dataclass
