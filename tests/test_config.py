@@ -111,3 +111,27 @@ categories:
     assert (writing.baseline_model, writing.system_prompt) == ("writer", "Judge the writing.")
     assert writing.regex_patterns == general.regex_patterns == (r"\[\[(\w+)\]\]",)  # inherited from the top
     assert (settings.temperature, settings.max_tokens, settings.attempts, settings.structured) == (0.0, 4096, 2, False)
+
+
+def test_price_family_and_batch_of_an_entry(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
+    path = write(tmp_path, "api.yaml", "m:\n  price: {input: 2.5, output: 10}\n  family: gpt\n  batch: true\n"
+                                       "n:\n  price:\n    input: 1\n    output: 4\n    batch_discount: 0.6\n")
+    models = load_api_config(path, ["m", "n"])
+    m, n = models["m"], models["n"]
+    assert (m.price.input, m.price.output, m.price.batch_discount, m.family, m.batch) == (2.5, 10.0, 0.5, "gpt", True)
+    assert (n.price.batch_discount, n.family, n.batch) == (0.6, None, False)
+
+
+@pytest.mark.parametrize("price, line, key", [
+    ("{input: 2}", 2, "m.price.output"),  # both prices are needed
+    ("{input: -1, output: 1}", 2, "m.price.input"),
+    ("{input: 1, output: 1, batch_discount: 2}", 2, "m.price.batch_discount"),
+    ("{input: 1, output: 1, currency: eur}", 2, "m.price.currency"),
+])
+def test_a_bad_price_names_its_line_and_key(tmp_path, monkeypatch, price, line, key):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")
+    path = write(tmp_path, "api.yaml", f"m:\n  price: {price}\n")
+    with pytest.raises(InputError) as err:
+        load_api_config(path, ["m"])
+    assert (err.value.line, err.value.key) == (line, key)

@@ -161,6 +161,14 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class Price:
+    """What a provider charges for a model, in US dollars per million tokens (an entry's ``price:``)."""
+    input: float  # prompt tokens
+    output: float  # completion tokens (reasoning included, as providers bill it)
+    batch_discount: float = 0.5  # the share of the price a batch job pays (OpenAI, Azure, Anthropic: half)
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """One entry of api_config.yaml: how to reach a model and how to ask it."""
 
@@ -179,6 +187,9 @@ class ModelConfig:
     max_tokens_field: str | None = None  # how the token limit is sent; None: derived from reasoning_effort
     thinking_budget: int | None = None  # Anthropic extended thinking: budget_tokens
     reasoning_policy: str = "strip"  # strip: the answer leaves out inline <think> reasoning; keep: as produced
+    price: Price | None = None  # None: costs are counted in tokens only
+    family: str | None = None  # the model family, for a judge's self-preference (e.g. "gpt", "claude")
+    batch: bool = False  # send this model's requests through its provider's batch API
 
     @property
     def token_limit_field(self) -> str:
@@ -196,7 +207,8 @@ class ModelConfig:
 
 _MODEL_KEYS = {"model_name", "endpoints", "api_type", "parallel", "system_prompt", "max_tokens", "temperature",
                "extra_body", "timeout", "max_retries", "tokenizer", "reasoning_effort", "max_tokens_field",
-               "thinking", "reasoning_policy"}
+               "thinking", "reasoning_policy", "price", "family", "batch"}
+_PRICE_KEYS = {"input", "output", "batch_discount"}
 REASONING_EFFORTS = ("low", "medium", "high")
 MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
 REASONING_POLICIES = ("strip", "keep")
@@ -249,8 +261,25 @@ def model_config(doc: Document, name: str) -> ModelConfig:
         extra_body=extra,
         timeout=get(doc, raw, keys, "timeout", float, 600.0, minimum=0.001),
         max_retries=get(doc, raw, keys, "max_retries", int, 6, minimum=0),
+        price=_price(doc, raw, name),
+        family=get(doc, raw, keys, "family", str, None),
+        batch=get(doc, raw, keys, "batch", bool, False),
         **reasoning,
     )
+
+
+def _price(doc: Document, raw: dict, name: str) -> Price | None:
+    """``price: {input, output, batch_discount}`` of one entry, in USD per million tokens."""
+    if raw.get("price") is None:
+        return None
+    keys = (name, "price")
+    table = check_keys(doc, raw["price"], keys, _PRICE_KEYS, "price")
+    discount = get(doc, table, keys, "batch_discount", float, Price.batch_discount, minimum=0.0)
+    if discount > 1:
+        raise doc.error(f"the share of the price a batch pays, at most 1 (0.5 = half), got {discount:g}",
+                        *keys, "batch_discount")
+    return Price(input=get(doc, table, keys, "input", float, minimum=0.0),
+                 output=get(doc, table, keys, "output", float, minimum=0.0), batch_discount=discount)
 
 
 def one_of(doc: Document, raw: dict, keys: tuple, key: str, choices: tuple[str, ...], default):
