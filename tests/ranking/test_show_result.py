@@ -467,3 +467,13 @@ def test_the_csv_shows_each_models_answering_and_judging_cost_and_leaves_unknown
     rows = read_csv(tmp_path / "pooled.csv")
     # both judges' costs of alpha: 1.5 + 0.75; beta's second judge has none, so its judging cost is unknown
     assert (rows["alpha"]["judge_cost_usd"], rows["beta"]["judge_cost_usd"]) == ("2.25", "")
+
+
+def test_a_cost_file_that_is_not_json_is_named(tmp_path):
+    write_bench(tmp_path, MIXED, 4)
+    bad = tmp_path / "data" / BENCH / "costs" / "answers" / "alpha.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{cost_usd: 1")
+    line = one_line_error(show(tmp_path, "--csv", "t.csv", "--num-rounds", "20", check=False))
+    assert "alpha.json" in line and "not valid JSON" in line
+    assert not (tmp_path / "t.csv").exists()

@@ -12,6 +12,7 @@ show_result.py reads ``cost_usd`` back for its CSV and report.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,7 +60,11 @@ def record_costs(jobs: list["Job"], models: dict[str, ModelConfig], data_dir: Pa
                         added=total - job.before)
         path = judgment_cost_file(data_dir, bench, job.judge, job.model) if job.judge else \
             answer_cost_file(data_dir, bench, job.model)
-        atomic_write(path, (json.dumps(cost.to_json(), indent=2) + "\n").encode(), durable=False)  # derivable
+        try:
+            atomic_write(path, (json.dumps(cost.to_json(), indent=2) + "\n").encode(), durable=False)  # derivable
+        except OSError as err:  # the answers are safe; the next run tallies them again
+            print(f"warning: {path}: could not write the cost file ({err.strerror or err}); the next run writes it",
+                  file=sys.stderr)
         costs.append(cost)
     return costs
 
@@ -113,7 +118,12 @@ def model_costs(data_dir: Path | str, bench: str, judges, models) -> dict[str, d
     """
     out = {}
     for model in models:
-        judged = [read_cost_usd(judgment_cost_file(data_dir, bench, judge, model)) for judge in judges]
-        out[model] = {"answer_cost_usd": read_cost_usd(answer_cost_file(data_dir, bench, model)),
-                      "judge_cost_usd": None if None in judged else sum(judged)}
+        try:
+            judged = [read_cost_usd(judgment_cost_file(data_dir, bench, judge, model)) for judge in judges]
+            answered = read_cost_usd(answer_cost_file(data_dir, bench, model))
+        except InputError as err:
+            if err.path is not None:  # a cost file that is not one: named
+                raise
+            judged, answered = [None], None  # a name no file can have (from another tool's records): no costs
+        out[model] = {"answer_cost_usd": answered, "judge_cost_usd": None if None in judged else sum(judged)}
     return out
