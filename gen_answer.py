@@ -2,8 +2,9 @@
 """Step 1: generate answers for every model in the answer settings (see README)."""
 from __future__ import annotations
 
-from utils.asking.answering import generate_answers
-from utils.asking.runs import job_lines, print_failures
+from utils.asking.accounts import cost_lines
+from utils.asking.answering import estimate_answers, generate_answers
+from utils.asking.runs import budget_lines, exit_status, job_lines, print_failures
 from utils.cli import ANSWER_SETTINGS, parse_step_arguments, run_cli
 from utils.config import check_thinking_budgets, load_answer_settings, load_api_config
 from utils.names import question_file
@@ -18,12 +19,19 @@ def main() -> int:
                              wanted_from="--model" if args.model else settings_doc)
     check_thinking_budgets(models, settings.max_tokens, settings_doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
-    summary = generate_answers(settings, models, questions, args.data_dir)
+    if args.dry_run:
+        print(estimate_answers(settings, models, questions, args.data_dir, args.max_cost).render(args.json))
+        return 0
+    summary = generate_answers(settings, models, questions, args.data_dir, args.max_cost)
 
     for job in summary.jobs:
         print(*job_lines(job, "answer"), sep="\n")
+    for line in cost_lines(summary.costs, "answer"):
+        print(line)
     print_failures(summary.failures)
-    return 1 if summary.failures else 0
+    for line in budget_lines(summary):
+        print(line)
+    return exit_status(summary)
 
 
 if __name__ == "__main__":

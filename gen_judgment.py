@@ -2,11 +2,12 @@
 """Step 2: have the judge(s) compare every model's answers with the baseline's, two games per question."""
 from __future__ import annotations
 
+from utils.asking.accounts import cost_lines
 from utils.asking.diagnostics import print_diagnostics
 from utils.asking.judge_inputs import judging_inputs, waiting_for_baselines
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
-from utils.asking.judging import generate_judgments
-from utils.asking.runs import job_lines, print_failures
+from utils.asking.judging import estimate_judgments, generate_judgments
+from utils.asking.runs import budget_lines, exit_status, job_lines, print_failures
 from utils.cli import JUDGE_SETTINGS, parse_step_arguments, run_cli
 from utils.config import check_thinking_budgets, load_api_config, load_judge_settings
 from utils.names import question_file
@@ -22,18 +23,27 @@ def main() -> int:
     check_thinking_budgets(judges, settings.max_tokens, doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
     inputs = judging_inputs(settings, questions, args)
+    if args.dry_run:
+        estimate = estimate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir,
+                                      inputs.notes, args.max_cost)
+        print(estimate.render(args.json))
+        return 0
     for note in inputs.notes:
         print(note)
 
-    summary = generate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir)
+    summary = generate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir, args.max_cost)
 
     for job in summary.jobs:
         print(*job_lines(job, "judgment"), sep="\n")
     for report in waiting_for_baselines(summary.jobs, inputs, args):
         print(report)
+    for line in cost_lines(summary.costs, "judgment"):
+        print(line)
     print_failures(summary.failures)
     print_diagnostics(summary.diagnostics)
-    return 1 if summary.failures else 0
+    for line in budget_lines(summary):
+        print(line)
+    return exit_status(summary)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from utils.asking.accounts import model_costs
 from utils.cli import run_cli
 from utils.errors import InputError
 from utils.names import battles_file, bootstrap_results_file, check_name, judgment_dir
@@ -258,7 +259,9 @@ def _writing(write, path: Path, flag: str):
 def _write_outputs(args, boards: list, data_dir: Path) -> None:
     """The --csv and --html files asked for, each announced."""
     if args.csv:
-        _writing(lambda: write_csv(boards, Path(args.csv)), Path(args.csv), "--csv")
+        s = boards[0].settings
+        costs = model_costs(data_dir, s.bench, s.judges, dict.fromkeys(r.model for b in boards for r in b.rows))
+        _writing(lambda: write_csv(boards, Path(args.csv), costs), Path(args.csv), "--csv")
         print(f"wrote {args.csv}")
     if args.html:
         from utils.report.html_report import write_html_report  # matplotlib and friends: only when asked for

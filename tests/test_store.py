@@ -103,3 +103,17 @@ def test_check_writable_refuses_a_directory_and_a_path_under_a_file(tmp_path):
         check_writable(tmp_path / "plain" / "t.csv", key="--csv")
     check_writable(tmp_path / "new" / "deeper" / "t.csv", key="--csv")  # missing folders are made by the write
     assert not (tmp_path / "new").exists()  # ...but not by the check
+
+
+def test_read_loads_what_open_would_without_touching_the_disk(tmp_path):
+    path = tmp_path / "out" / "answers.jsonl"
+    assert JsonlStore(path, key=record_uid).read().records == {}
+    assert not (tmp_path / "out").exists(), "reading a missing file creates no folder"
+    path.parent.mkdir()
+    data = b'{"uid": "a", "n": 1}\n{"uid": "b", "n": 2}\n{"uid": "c", "n'  # a torn last line
+    path.write_bytes(data)
+    store = JsonlStore(path, key=record_uid).read()
+    assert sorted(store.records) == ["a", "b"]
+    assert path.read_bytes() == data and sorted(p.name for p in path.parent.iterdir()) == ["answers.jsonl"]
+    path.write_bytes(data[:-len(b'{"uid": "c", "n')] + b'{"uid": "c", "n": 3}')  # whole, only its line end missing
+    assert sorted(JsonlStore(path, key=record_uid).read().records) == ["a", "b", "c"]

@@ -8,12 +8,13 @@ take the same flags, with the same default files, from ``parse_step_arguments``.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import traceback
 from pathlib import Path
 from typing import Callable
 
-from utils.errors import EXIT_INPUT_ERROR, EXIT_STORAGE_ERROR, InputError, StorageError
+from utils.errors import EXIT_COST_CAP, EXIT_INPUT_ERROR, EXIT_STORAGE_ERROR, InputError, StorageError
 from utils.keys import mask, masked_output
 
 # The files the two steps read when no flag names others (paths relative to the working directory).
@@ -47,7 +48,8 @@ def run_cli(main: Callable[[], int | None]) -> None:
 
 
 def parse_step_arguments(description: str, settings_file: str) -> argparse.Namespace:
-    """The flags of the two steps that ask models (those of the original tool, plus --data-dir and --model)."""
+    """The flags of the two steps that ask models (the original tool's, plus --data-dir, --model, --dry-run,
+    --json and --max-cost), checked."""
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--setting-file", default=settings_file, help="the step's settings (YAML)")
@@ -55,4 +57,15 @@ def parse_step_arguments(description: str, settings_file: str) -> argparse.Names
     parser.add_argument("--data-dir", default=DATA_DIR, type=Path, help="where the benchmarks live")
     parser.add_argument("--model", action="append", metavar="NAME",
                         help="run this model instead of the settings' model_list (repeat for several)")
-    return parser.parse_args()
+    parser.add_argument("--dry-run", action="store_true",
+                        help="send nothing, write nothing: print the requests still to make, their tokens and cost")
+    parser.add_argument("--json", action="store_true", help="with --dry-run: print the estimate as one JSON object")
+    parser.add_argument("--max-cost", type=float, metavar="USD",
+                        help="stop sending requests once this run's cost reaches USD (every model asked needs a "
+                             f"price); exit status {EXIT_COST_CAP}")
+    args = parser.parse_args()
+    if args.json and not args.dry_run:
+        raise InputError("only with --dry-run (a run prints its summary as text)", key="--json")
+    if args.max_cost is not None and not (args.max_cost > 0 and math.isfinite(args.max_cost)):
+        raise InputError(f"must be a positive number of US dollars, got {args.max_cost:g}", key="--max-cost")
+    return args

@@ -6,12 +6,14 @@ an ``InputError`` naming the file, the line and the key, which the entry
 points print as a single line before exiting with status 2: no traceback, and
 nothing half-written, because checks run before the first output file opens.
 A ``StorageError`` (results that could not be written) is printed the same
-way, with exit status 1.
+way, with exit status 1. A run stopped by its ``--max-cost`` cap ends with
+status 3, everything it received stored.
 """
 from __future__ import annotations
 
 EXIT_INPUT_ERROR = 2
 EXIT_STORAGE_ERROR = 1
+EXIT_COST_CAP = 3  # gen_answer.py / gen_judgment.py stopped at --max-cost
 
 
 class InputError(Exception):

@@ -60,7 +60,8 @@ def inside(base: Path, *parts: str) -> Path:
 
 # The data directory layout: <data>/<bench>/question.jsonl, model_answer/<model>.jsonl,
 # model_judgment/<judge>/<model>.jsonl, results/<judges>/ (show_result's battles and bootstrap
-# results, docs/design.md#battles-file). Every path below goes through ``inside``.
+# results, docs/design.md#battles-file), costs/answers/<model>.json and costs/judgments/<judge>/<model>.json
+# (what each answer and judgment file cost). Every path below goes through ``inside``.
 
 def bench_dir(data_dir: Path | str, bench: str) -> Path:
     return inside(Path(data_dir), name_to_stem(check_name(bench, "bench_name")))
@@ -89,6 +90,18 @@ def diagnostics_file(data_dir: Path | str, bench: str, judge: str) -> Path:
 
 def judgment_file(data_dir: Path | str, bench: str, judge: str, model: str) -> Path:
     return inside(judgment_dir(data_dir, bench, judge), name_to_stem(model) + ".jsonl")
+
+
+def answer_cost_file(data_dir: Path | str, bench: str, model: str) -> Path:
+    """What the answers of ``model`` cost; kept out of model_answer/, where every file is read as answers."""
+    return inside(bench_dir(data_dir, bench) / "costs" / "answers", name_to_stem(model) + ".json")
+
+
+def judgment_cost_file(data_dir: Path | str, bench: str, judge: str, model: str) -> Path:
+    """What the judgments of ``model`` by ``judge`` cost (``judgments/`` apart from ``answers/``: a judge may
+    be called anything)."""
+    judge_stem = name_to_stem(check_name(judge, "judge name"))
+    return inside(bench_dir(data_dir, bench) / "costs" / "judgments" / judge_stem, name_to_stem(model) + ".json")
 
 
 def results_dir(data_dir: Path | str, bench: str, judges) -> Path:

@@ -272,10 +272,33 @@ class JsonlStore:
                     f.truncate(complete)
                     f.flush()
                     os.fsync(f.fileno())
-        for lineno, record in parse_jsonl(data[:complete], self.path, "; fix or remove the line and run again"):
+        self._keep(data[:complete])
+
+    def _keep(self, data: bytes) -> None:
+        """Hold the records of ``data`` (whole lines), one per key: the first, or the one ``rank`` puts highest."""
+        for lineno, record in parse_jsonl(data, self.path, "; fix or remove the line and run again"):
             key = self.key(json_object(record, self.path, lineno))
             if self._improves(key, record):
                 self.records[key] = record
+
+    def read(self) -> "JsonlStore":
+        """Load what earlier runs completed without touching the disk: no lock, no folder, no repair.
+
+        For a run that only looks (``--dry-run``). What ``open`` would load is
+        loaded: an unfinished last line is left out (and left in the file),
+        a last line that is a whole record but lacks its line end is kept.
+        """
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return self
+        except OSError as err:
+            raise InputError(f"cannot read the file ({err.strerror or err})", self.path) from None
+        complete = data.rfind(b"\n") + 1
+        if complete < len(data) and self._whole_record(data[complete:]):
+            data, complete = data + b"\n", len(data) + 1
+        self._keep(data[:complete])
+        return self
 
     def _check_writable(self) -> None:
         """Fail now if appending to the file, or the final rewrite beside it, would fail later."""

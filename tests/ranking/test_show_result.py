@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import json
 import math
 import os
 import re
@@ -440,3 +441,39 @@ def test_separability_of_the_table_is_printed(tmp_path):
     out = show(tmp_path, "--bench-name", BENCH, "--seed", "1").stdout
     # three intervals: strong above 50, weak below, the baseline's zero-width one at 50 -> 3 of 3 pairs apart
     assert "separability: 100.0% of 3 model pairs have non-overlapping 95% intervals" in out
+
+
+def test_the_csv_shows_each_models_answering_and_judging_cost_and_leaves_unknown_ones_empty(tmp_path):
+    write_bench(tmp_path, MIXED, 4)
+    write_bench(tmp_path, MIXED, 4, judge="second-judge")  # the same verdicts from a second judge
+    costs = tmp_path / "data" / BENCH / "costs"
+
+    def cost_file(path: Path, usd) -> None:  # the shape gen_answer.py and gen_judgment.py write
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"model": path.stem, "input_tokens": 1, "output_tokens": 1, "cost_usd": usd}))
+
+    cost_file(costs / "answers" / "alpha.json", 0.25)
+    cost_file(costs / "answers" / "beta.json", None)  # its entry had no price
+    cost_file(costs / "answers" / f"{BASE}.json", 0.125)
+    cost_file(costs / "judgments" / JUDGE / "alpha.json", 1.5)
+    cost_file(costs / "judgments" / "second-judge" / "alpha.json", 0.75)
+    cost_file(costs / "judgments" / JUDGE / "beta.json", 2.0)  # and no file of the second judge
+
+    show(tmp_path, "--csv", "t.csv", "--num-rounds", "20")
+    rows = read_csv(tmp_path / "t.csv")
+    assert [(rows[m]["answer_cost_usd"], rows[m]["judge_cost_usd"]) for m in ("alpha", "beta", BASE)] == \
+        [("0.25", "1.5"), ("", "2.0"), ("0.125", "")]
+    show(tmp_path, "--csv", "pooled.csv", "--num-rounds", "20", "--judge-names", JUDGE, "second-judge")
+    rows = read_csv(tmp_path / "pooled.csv")
+    # both judges' costs of alpha: 1.5 + 0.75; beta's second judge has none, so its judging cost is unknown
+    assert (rows["alpha"]["judge_cost_usd"], rows["beta"]["judge_cost_usd"]) == ("2.25", "")
+
+
+def test_a_cost_file_that_is_not_json_is_named(tmp_path):
+    write_bench(tmp_path, MIXED, 4)
+    bad = tmp_path / "data" / BENCH / "costs" / "answers" / "alpha.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{cost_usd: 1")
+    line = one_line_error(show(tmp_path, "--csv", "t.csv", "--num-rounds", "20", check=False))
+    assert "alpha.json" in line and "not valid JSON" in line
+    assert not (tmp_path / "t.csv").exists()

@@ -80,6 +80,10 @@ def make_bench(data: Path) -> None:
     diagnostics = {ALPHA: {"missing_share": 1 / 12, "tie_rate": 2 / 11, "position_consistency": 5 / 6},
                    GAMMA: {"missing_share": 0.0, "tie_rate": 2 / 12, "position_consistency": 4 / 6}}
     (bench / "model_judgment" / JUDGE / "diagnostics.json").write_text(json.dumps(diagnostics))
+    for path, usd in ((bench / "costs" / "answers" / f"{ALPHA}.json", 0.0123),  # as gen_answer.py writes them
+                      (bench / "costs" / "judgments" / JUDGE / f"{ALPHA}.json", 0.5)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"model": ALPHA, "cost_usd": usd}))
 
 
 def show_result(data: Path, out: Path, *extra) -> subprocess.CompletedProcess:
@@ -151,6 +155,16 @@ def test_texts_survive_the_escaping_unchanged(report):
     assert data["answers"][ALPHA]["q1"] == [IMG_ANSWER]
     assert data["games"][JUDGE][ALPHA]["q0"]["games"][0]["text"].startswith(JUDGE_BREAKOUT)
     assert data["questions"][0]["turns"] == [PROMPTS[0]]
+
+
+def test_the_page_and_the_csv_carry_each_models_costs(report):
+    data = data_block(report[0].read_text(encoding="utf-8"))
+    assert data["costs"][ALPHA] == {"answer_cost_usd": 0.0123, "judge_cost_usd": 0.5}
+    assert data["costs"][GAMMA] == {"answer_cost_usd": None, "judge_cost_usd": None}
+    with open(report[1], newline="") as f:
+        rows = {row["model"]: row for row in csv.DictReader(f)}
+    assert (rows[ALPHA]["answer_cost_usd"], rows[ALPHA]["judge_cost_usd"]) == ("0.0123", "0.5")
+    assert (rows[GAMMA]["answer_cost_usd"], rows[GAMMA]["judge_cost_usd"]) == ("", "")
 
 
 def test_a_bad_diagnostics_file_is_named_and_no_report_is_written(tmp_path):
@@ -330,6 +344,12 @@ def test_report_in_chromium(browser, report):
     shown = [(tr.get_attribute("data-model"), tr.find_elements("tag name", "td")[2].text)
              for tr in browser.find_elements("css selector", "#board-body tr")]
     assert shown == expected and {m for m, _ in shown} == {BASELINE, ALPHA, GAMMA}
+    heads = [th.text for th in browser.find_elements("css selector", "#leaderboard thead th")]
+    costs = {tr.get_attribute("data-model"): [td.text for td in tr.find_elements("tag name", "td")]
+             for tr in browser.find_elements("css selector", "#board-body tr")}
+    at = heads.index("answer cost")
+    assert heads[at + 1] == "judge cost"
+    assert costs[ALPHA][at:at + 2] == ["$0.0123", "$0.5000"] and costs[GAMMA][at:at + 2] == ["", ""]
     assert browser.execute_script("var i = document.getElementById('plot'); return i.complete && i.naturalWidth") > 0
     diag = browser.find_element("id", "diag-body").text
     assert ALPHA in diag and "83.3%" in diag  # ALPHA's position consistency, 5/6

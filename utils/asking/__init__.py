@@ -2,11 +2,14 @@
 
 * clients.py        ModelClient: one model's endpoints through the SDKs, retries, lanes, reasoning kept apart
 * runs.py           Job / Outcome / Summary and run_jobs: every item asked concurrently, each record stored
-                    as it arrives (the Writer), failures reported, the run summary's lines
+                    as it arrives (the Writer), failures reported, the run summary's lines; --max-cost (Budget)
 * progress.py       progress on stderr: tqdm bars on a terminal, plain lines in a log
 * answering.py      step 1: plan the answer files, answer a question turn by turn
 * judging.py        step 2: plan the judgment files, play a pairing's two games
 * judge_prompts.py  what the judge is shown (prompts/), how its label is read, template checks
 * judge_inputs.py   the answers judging needs, and the gen_answer.py command for missing ones
 * diagnostics.py    how each judge behaved: diagnostics.json and its printed table
+* cost.py           the arithmetic of costs: prices, tallies of stored usage, prompt tokens counted before sending
+* accounts.py       each output file's cost after a run: the cost files under <bench>/costs/, the summary lines
+* dry_run.py        --dry-run: the requests still to make, their tokens and cost, as text or one JSON object
 """

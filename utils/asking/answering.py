@@ -15,7 +15,10 @@ import time
 import uuid
 from pathlib import Path
 
+from utils.asking.accounts import record_costs
 from utils.asking.clients import ModelClient, add_usage
+from utils.asking.cost import expected_output, tally_answers
+from utils.asking.dry_run import DryRun, dry_run
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
 from utils.config import AnswerSettings, ModelConfig
 from utils.names import answer_file
@@ -25,20 +28,51 @@ from utils.style import benchmark_encoding, style_metadata_many
 
 
 def plan_answers(settings: AnswerSettings, models: dict[str, ModelConfig], questions: list[Question],
-                 data_dir: Path) -> list[Job]:
+                 data_dir: Path, read_only: bool = False) -> list[Job]:
     """Lock each model's answer file and find the questions it still has to answer.
 
     All locks are taken before any request, so a second run on the same files
     stops at once with a clear message instead of after paying for answers.
+    ``read_only`` (a dry run) loads the files without locking or touching them.
     """
     jobs: list[Job] = []
     with closed_on_error([]) as opened:
-        for name in models:
-            store = JsonlStore(answer_file(data_dir, settings.bench_name, name), key=record_uid).open()
+        for name, cfg in models.items():
+            store = JsonlStore(answer_file(data_dir, settings.bench_name, name), key=record_uid)
+            store = store.read() if read_only else store.open()
             opened.append(store)
             todo = [q for q in questions if q.uid not in store.records]
-            jobs.append(Job(model=name, store=store, todo=todo, done_before=len(questions) - len(todo)))
+            before = tally_answers(store.records.values())
+            jobs.append(Job(model=name, store=store, todo=todo, done_before=len(questions) - len(todo), before=before,
+                            output_guess=expected_output(before, cfg.max_tokens or settings.max_tokens)))
     return jobs
+
+
+def answer_requests(question: Question) -> list[list[dict]]:
+    """The messages of each request answering ``question`` sends, as far as they are known before sending.
+
+    A later turn also carries the model's earlier replies, unknown until they
+    are written: they stand here as empty assistant messages.
+    """
+    messages: list[dict] = []
+    requests = []
+    for turn in question.turns:
+        messages = [*messages, {"role": "user", "content": turn}]
+        requests.append(messages)
+        messages = [*messages, {"role": "assistant", "content": ""}]
+    return requests
+
+
+def estimate_answers(settings: AnswerSettings, models: dict[str, ModelConfig], questions: list[Question],
+                     data_dir: Path, max_cost: float | None = None) -> DryRun:
+    """--dry-run: the answers still missing, their requests, tokens and cost; nothing sent or written."""
+    jobs = plan_answers(settings, models, questions, data_dir, read_only=True)
+    notes = []
+    later = sum(len(q.turns) - 1 for job in jobs for q in job.todo)
+    if later:
+        notes.append(f"{later} request(s) are later turns of multi-turn questions: they also send the model's "
+                     "earlier replies, which are not written yet and not counted in their input tokens")
+    return dry_run(jobs, models, answer_requests, notes, max_cost)
 
 
 async def answer_question(client: ModelClient, settings: AnswerSettings, question: Question) -> Answer:
@@ -74,13 +108,18 @@ def answer_records(answers: list[Answer], encoding: str) -> list[dict]:
 
 
 def generate_answers(settings: AnswerSettings, models: dict[str, ModelConfig], questions: list[Question],
-                     data_dir: Path) -> Summary:
-    """Answer every missing (model, question) pair; files end in question order, one answer per question."""
+                     data_dir: Path, max_cost: float | None = None) -> Summary:
+    """Answer every missing (model, question) pair; files end in question order, one answer per question.
+
+    Each answer file's cost is then recorded (utils.asking.accounts); ``max_cost``: run_jobs'.
+    """
     jobs = plan_answers(settings, models, questions, data_dir)
 
     async def ask(client: ModelClient, job: Job, question: Question) -> Outcome:
         return Outcome(record=await answer_question(client, settings, question))
 
     encoding = settings.style_encoding or benchmark_encoding(settings.bench_name)
-    return run_jobs(jobs, models, ask, unit="answer", order=[q.uid for q in questions],
-                    prepare=functools.partial(answer_records, encoding=encoding))
+    summary = run_jobs(jobs, models, ask, unit="answer", order=[q.uid for q in questions],
+                       prepare=functools.partial(answer_records, encoding=encoding), max_cost=max_cost)
+    summary.costs = record_costs(jobs, models, data_dir, settings.bench_name)
+    return summary

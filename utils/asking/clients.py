@@ -277,6 +277,13 @@ def add_usage(total: dict[str, int], usage: dict[str, int]) -> None:
         total[key] = total.get(key, 0) + value
 
 
+def sent_messages(cfg: ModelConfig, messages: list[dict]) -> list[dict]:
+    """The messages a request sends: with the model's own ``system_prompt`` first when they carry none."""
+    if cfg.system_prompt and not (messages and messages[0]["role"] == "system"):
+        return [{"role": "system", "content": cfg.system_prompt}, *messages]
+    return messages
+
+
 class ModelClient:
     """Chat requests to one configured model, ``parallel`` at a time, round-robin over its endpoints."""
 
@@ -308,8 +315,7 @@ class ModelClient:
         refuses one is asked with the next, and at last with none; a refusal
         confirmed by a later success is remembered, so later requests skip it.
         """
-        if self.cfg.system_prompt and not (messages and messages[0]["role"] == "system"):
-            messages = [{"role": "system", "content": self.cfg.system_prompt}, *messages]
+        messages = sent_messages(self.cfg, messages)
         if self.cfg.temperature is not None:
             temperature = self.cfg.temperature
         elif not self.cfg.takes_step_temperature:

@@ -26,8 +26,11 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from utils.asking.accounts import record_costs
 from utils.asking.clients import ModelClient, RequestFailed, add_usage, split_reasoning
+from utils.asking.cost import Tally, expected_output, tally_judgments
 from utils.asking.diagnostics import record_diagnostics
+from utils.asking.dry_run import DryRun, dry_run
 from utils.asking.judge_prompts import (FINISH_REQUEST, RESPONSE_FORMATS, TemplateCheck, extract_label,
                                         prompt_fields, render_game)
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
@@ -52,6 +55,11 @@ class Pairing:
     @property
     def uid(self) -> str:
         return self.question.uid
+
+    def fields(self, game: int) -> dict[str, str]:
+        """The template fields of game ``game`` (0 or 1): game 1 shows the baseline as A, game 2 the model."""
+        first, second = (self.baseline, self.answer) if game == 0 else (self.answer, self.baseline)
+        return prompt_fields(self.question, first, second, self.reference)
 
     def games_to_play(self) -> list[int]:
         return [0, 1] if self.stored is None else missing_games(self.stored)
@@ -101,11 +109,9 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
     Returns the judgment, with None for each game not played, and the error of
     each game that failed: one game failing does not throw the other away.
     """
-    orders = ((pairing.baseline, pairing.answer), (pairing.answer, pairing.baseline))  # (A, B) of games 1 and 2
     wanted = pairing.games_to_play()
-    results = await asyncio.gather(
-        *(play_game(client, settings, pairing.prompt, prompt_fields(pairing.question, *orders[g], pairing.reference))
-          for g in wanted), return_exceptions=True)
+    results = await asyncio.gather(*(play_game(client, settings, pairing.prompt, pairing.fields(g)) for g in wanted),
+                                   return_exceptions=True)
     games: list[Game | None] = [None, None]
     errors: dict[int, BaseException] = {}
     for g, result in zip(wanted, results):
@@ -122,11 +128,12 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
 
 
 def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, dict[str, Answer]],
-         data_dir: Path) -> list[Job]:
+         data_dir: Path, read_only: bool = False) -> list[Job]:
     """Lock every output file and list what is still to judge; all before the first request.
 
     A question whose baseline has no answer (or whose baseline is the model
     itself) is counted, not judged: the rest of the run goes ahead.
+    ``read_only`` (a dry run) loads the files without locking or touching them.
     """
     jobs: list[Job] = []
     template_check = TemplateCheck(settings.path)
@@ -134,11 +141,23 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
         for judge in settings.judge_models:
             for model in settings.model_list:
                 store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid,
-                                   rank=lambda record: -len(missing_games(record))).open()
+                                   rank=lambda record: -len(missing_games(record)))
+                store = store.read() if read_only else store.open()
                 opened.append(store)
-                job = Job(model=model, store=store, todo=[], done_before=0, judge=judge)
+                job = Job(model=model, store=store, todo=[], done_before=0, judge=judge,
+                          before=tally_judgments(store.records.values()))
                 _plan_job(job, settings, questions, answers, template_check)
                 jobs.append(job)
+    return jobs
+
+
+def expect_outputs(jobs: list[Job], judges: dict[str, ModelConfig], settings: JudgeSettings) -> list[Job]:
+    """Set each job's expected completion tokens per game from its judge's games in all the run's files."""
+    for judge, cfg in judges.items():
+        mine = [job for job in jobs if job.judge == judge]
+        guess = expected_output(sum((job.before for job in mine), Tally()), cfg.max_tokens or settings.max_tokens)
+        for job in mine:
+            job.output_guess = guess
     return jobs
 
 
@@ -200,11 +219,31 @@ def _game_error(errors: dict[int, BaseException]) -> BaseException | None:
     return RequestFailed(f"game {g + 1}: {err.reason}", err.status, group=err.group)
 
 
+def game_requests(settings: JudgeSettings, pairing: Pairing) -> list[list[dict]]:
+    """The messages of the first request of each game a pairing still needs (a re-ask is not known before)."""
+    return [render_game(pairing.prompt, pairing.fields(g), settings.structured) for g in pairing.games_to_play()]
+
+
+def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
+                       answers: dict[str, dict[str, Answer]], data_dir: Path, notes: list[str],
+                       max_cost: float | None = None) -> DryRun:
+    """--dry-run: the games still to play, their requests, tokens and cost; nothing sent or written."""
+    jobs = expect_outputs(plan(settings, questions, answers, data_dir, read_only=True), judges, settings)
+    notes = [*notes, "a judge asked again for a missing label (up to number_of_judgment_attempts) makes more "
+             "requests, not counted here"]
+    if settings.structured:
+        notes.append("structured_verdicts: the response_format schema sent with each request is not counted")
+    return dry_run(jobs, judges, functools.partial(game_requests, settings), notes, max_cost)
+
+
 def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
-                       answers: dict[str, dict[str, Answer]], data_dir: Path) -> Summary:
-    """Judge every missing (judge, model, question); store judgments and each judge's diagnostics."""
-    jobs = plan(settings, questions, answers, data_dir)
+                       answers: dict[str, dict[str, Answer]], data_dir: Path,
+                       max_cost: float | None = None) -> Summary:
+    """Judge every missing (judge, model, question); store judgments, each judge's diagnostics and each file's
+    cost (utils.asking.accounts). ``max_cost``: run_jobs'."""
+    jobs = expect_outputs(plan(settings, questions, answers, data_dir), judges, settings)
     summary = run_jobs(jobs, judges, functools.partial(_ask_judgment, settings), unit="judgment",
-                       order=[q.uid for q in questions])
+                       order=[q.uid for q in questions], max_cost=max_cost)
     summary.diagnostics = record_diagnostics(jobs, data_dir, settings.bench_name)
+    summary.costs = record_costs(jobs, judges, data_dir, settings.bench_name)
     return summary

@@ -124,27 +124,39 @@ def _settings_values(s: RunSettings) -> list:
             " ".join(s.categories)]
 
 
-def write_csv(boards: list[Leaderboard], path: Path) -> None:
-    """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, and the run settings per row.
+COST_COLUMNS = ("answer_cost_usd", "judge_cost_usd")
+
+
+def write_csv(boards: list[Leaderboard], path: Path, costs: dict[str, dict] | None = None) -> None:
+    """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, costs, and the run settings per row.
 
     Tables of several categories (v2) go into one file, with a first column
     ``category``. v2's points carry no bootstrap noise, so its win rates keep
     4 decimals (v0.1's 2). A model without verdicts has its numbers empty
     and "no verdicts: ..." in ``flags``; an unknown length is empty too.
+    ``costs``: model -> ``COST_COLUMNS`` (utils.asking.accounts.model_costs),
+    the whole benchmark's costs of the model; empty where unknown.
     """
     by_category = any(b.category is not None for b in boards)
     d = 4 if any(b.settings.v2 for b in boards) else 2
     header = [*(["category"] if by_category else []), "model", "score", "lower", "upper", "avg_tokens", "rating",
-              "rating_lower", "rating_upper", "covered_questions", "questions", "battles", "flags", *SETTINGS_COLUMNS]
+              "rating_lower", "rating_upper", "covered_questions", "questions", "battles", "flags", *COST_COLUMNS,
+              *SETTINGS_COLUMNS]
     rows = []
     for b in boards:
         for r in b.rows:
             numbers = ["", "", "", r.avg_tokens, "", "", ""] if r.no_verdicts else \
                 [round(r.score, d), round(r.lower, d), round(r.upper, d), r.avg_tokens, round(r.rating, 1),
                  round(r.rating_lower, 1), round(r.rating_upper, 1)]
+            spent = (costs or {}).get(r.model, {})
             rows.append([*([b.category] if by_category else []), r.model, *numbers, r.covered, r.questions,
-                         r.battles, "; ".join(r.flags), *_settings_values(b.settings)])
+                         r.battles, "; ".join(r.flags), *(_cost(spent.get(c)) for c in COST_COLUMNS),
+                         *_settings_values(b.settings)])
     _write_csv(path, [header, *rows])
+
+
+def _cost(usd: float | None) -> str | float:
+    return "" if usd is None else round(usd, 6)
 
 
 def write_original_csv(board: Leaderboard, directory: Path, show_elo: bool = False,

@@ -81,6 +81,7 @@ def report_data(boards: list[Leaderboard], inputs: ReportInputs) -> dict:
         "boards": [_board_data(b, several=len(boards) > 1) for b in boards],
         "diagnostics": diagnostics,
         "diagnostic_columns": columns,
+        "costs": inputs.costs,
         "questions": _questions_data(boards, inputs),
         "answers": inputs.answers,
         "games": {judge: {model: {uid: _judgment_data(j, s.baseline) for uid, j in by_uid.items()}

@@ -2,7 +2,7 @@
 
 ``gather_report_inputs`` reads the questions, the answer texts of the
 models in the tables, both games' labels and judge texts of every judge, and
-each judge's diagnostics.json into a ``ReportInputs``; the page itself is
+each judge's diagnostics.json and each model's cost files into a ``ReportInputs``; the page itself is
 then rendered from it without opening a file (utils/report/html_report.py).
 
 The judge texts shown are the judgments the numbers count
@@ -12,9 +12,10 @@ and none of a question id the question file lacks.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from utils.asking.accounts import model_costs
 from utils.errors import InputError
 from utils.names import answer_file, diagnostics_file, judgment_dir, question_file, stem_to_name
 from utils.ranking.leaderboard import Leaderboard
@@ -40,6 +41,7 @@ class ReportInputs:
     answers: dict[str, dict[str, list[str]]]  # model -> question id -> its reply to each turn
     judgments: dict[str, dict[str, dict[str, ShownJudgment]]]  # judge -> model -> question id -> both games
     diagnostics: dict[str, dict[str, dict]]  # judge -> model -> {metric: value}, from the judge's diagnostics.json
+    costs: dict[str, dict] = field(default_factory=dict)  # model -> answer_cost_usd, judge_cost_usd (None: unknown)
 
 
 def gather_report_inputs(boards: list[Leaderboard], data_dir: Path | str) -> ReportInputs:
@@ -65,7 +67,8 @@ def gather_report_inputs(boards: list[Leaderboard], data_dir: Path | str) -> Rep
         answers={m: {u: a.turns for u, a in by_uid.items() if u in shown} for m, by_uid in answers.items()},
         judgments={judge: {m: {u: j for u, j in by_uid.items() if u in shown} for m, by_uid in by_model.items()}
                    for judge, by_model in judgments.items()},
-        diagnostics={judge: read_diagnostics(diagnostics_file(data_dir, s.bench, judge)) for judge in s.judges})
+        diagnostics={judge: read_diagnostics(diagnostics_file(data_dir, s.bench, judge)) for judge in s.judges},
+        costs=model_costs(data_dir, s.bench, s.judges, dict.fromkeys(r.model for b in boards for r in b.rows)))
 
 
 def read_counted_judgments(directory: Path, known: set[str] | None) -> dict[str, dict[str, ShownJudgment]]:

