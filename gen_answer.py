@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from utils.asking.answering import generate_answers
+from utils.asking.batching import EXIT_BATCHES_RUNNING, BatchOptions, report_running
 from utils.asking.runs import job_lines, print_failures
 from utils.cli import ANSWER_SETTINGS, parse_step_arguments, run_cli
 from utils.config import check_thinking_budgets, load_answer_settings, load_api_config
@@ -18,11 +19,14 @@ def main() -> int:
                              wanted_from="--model" if args.model else settings_doc)
     check_thinking_budgets(models, settings.max_tokens, settings_doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
-    summary = generate_answers(settings, models, questions, args.data_dir)
+    batch = BatchOptions(every_model=args.batch, fallback=args.batch_fallback, wait=args.batch_wait)
+    summary = generate_answers(settings, models, questions, args.data_dir, batch)
 
     for job in summary.jobs:
         print(*job_lines(job, "answer"), sep="\n")
     print_failures(summary.failures)
+    if report_running(summary.batches_running):
+        return EXIT_BATCHES_RUNNING
     return 1 if summary.failures else 0
 
 

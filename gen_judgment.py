@@ -2,6 +2,7 @@
 """Step 2: have the judge(s) compare every model's answers with the baseline's, two games per question."""
 from __future__ import annotations
 
+from utils.asking.batching import EXIT_BATCHES_RUNNING, BatchOptions, report_running
 from utils.asking.diagnostics import print_diagnostics
 from utils.asking.judge_inputs import judging_inputs, waiting_for_baselines
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
@@ -25,7 +26,8 @@ def main() -> int:
     for note in inputs.notes:
         print(note)
 
-    summary = generate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir)
+    batch = BatchOptions(every_model=args.batch, fallback=args.batch_fallback, wait=args.batch_wait)
+    summary = generate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir, batch)
 
     for job in summary.jobs:
         print(*job_lines(job, "judgment"), sep="\n")
@@ -33,6 +35,8 @@ def main() -> int:
         print(report)
     print_failures(summary.failures)
     print_diagnostics(summary.diagnostics)
+    if report_running(summary.batches_running):
+        return EXIT_BATCHES_RUNNING
     return 1 if summary.failures else 0
 
 

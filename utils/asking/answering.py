@@ -15,6 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
+from utils.asking.batching import BatchOptions
 from utils.asking.clients import ModelClient, add_usage
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
 from utils.config import AnswerSettings, ModelConfig
@@ -51,6 +52,7 @@ async def answer_question(client: ModelClient, settings: AnswerSettings, questio
     reasoning: list[str] = []
     usage: dict[str, int] = {}
     repaired = 0
+    batched = True
     for turn in question.turns:
         messages.append({"role": "user", "content": turn})
         # the model's own temperature and max_tokens, when its entry sets them, win inside ``chat``
@@ -60,10 +62,11 @@ async def answer_question(client: ModelClient, settings: AnswerSettings, questio
         reasoning.append(reply.reasoning)
         add_usage(usage, reply.usage)
         repaired += reply.repaired
+        batched = batched and reply.batch
     return Answer(uid=question.uid, model=client.cfg.name, turns=replies, prompts=list(question.turns),
                   ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage,
                   reasoning=reasoning if any(reasoning) else [],
-                  repaired={"lone_surrogates": repaired} if repaired else None)
+                  repaired={"lone_surrogates": repaired} if repaired else None, batch=batched)
 
 
 def answer_records(answers: list[Answer], encoding: str) -> list[dict]:
@@ -74,7 +77,7 @@ def answer_records(answers: list[Answer], encoding: str) -> list[dict]:
 
 
 def generate_answers(settings: AnswerSettings, models: dict[str, ModelConfig], questions: list[Question],
-                     data_dir: Path) -> Summary:
+                     data_dir: Path, batch: BatchOptions | None = None) -> Summary:
     """Answer every missing (model, question) pair; files end in question order, one answer per question."""
     jobs = plan_answers(settings, models, questions, data_dir)
 
@@ -83,4 +86,4 @@ def generate_answers(settings: AnswerSettings, models: dict[str, ModelConfig], q
 
     encoding = settings.style_encoding or benchmark_encoding(settings.bench_name)
     return run_jobs(jobs, models, ask, unit="answer", order=[q.uid for q in questions],
-                    prepare=functools.partial(answer_records, encoding=encoding))
+                    prepare=functools.partial(answer_records, encoding=encoding), batch=batch)

@@ -30,6 +30,7 @@ import gc
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 
+from utils.asking.batching import BatchOptions, BatchPending, Batching
 from utils.asking.clients import ModelClient, RequestFailed
 from utils.asking.progress import Progress
 from utils.config import ModelConfig
@@ -77,6 +78,7 @@ class Job:
     completed: int = 0  # records an earlier run stored with a part missing, now whole
     incomplete: int = 0  # records stored with a part still missing (its request failed): a rerun asks for it
     unlabeled: int = 0  # judgment games stored without a label
+    waiting: int = 0  # items whose requests are still in a provider batch (--no-wait): a later run collects them
 
     @property
     def asks(self) -> str:
@@ -119,6 +121,7 @@ class Summary:
     jobs: list[Job]
     failures: list[Failure] = field(default_factory=list)
     diagnostics: dict[str, dict[str, dict]] = field(default_factory=dict)  # judging: judge -> model -> figures
+    batches_running: list[str] = field(default_factory=list)  # one line per output file whose batches still run
 
 
 def job_lines(job: Job, unit: str) -> list[str]:
@@ -130,6 +133,8 @@ def job_lines(job: Job, unit: str) -> list[str]:
         line += f", {job.incomplete} stored with one game missing (run again to play it)"
     if job.unlabeled:
         line += f", {job.unlabeled} game(s) without a label (stored as null, they count zero times)"
+    if job.waiting:
+        line += f", {job.waiting} waiting for a provider batch (run again later to collect them)"
     lines = [line]
     left_out = job.left_out
     if left_out.no_answer:
@@ -277,33 +282,40 @@ Ask = Callable[[ModelClient, Job, Any], Awaitable[Outcome]]
 
 
 def run_jobs(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, *, unit: str, order: list[str],
-             prepare: Callable[[list[Any]], list[dict]] | None = None) -> Summary:
+             prepare: Callable[[list[Any]], list[dict]] | None = None, batch: BatchOptions | None = None) -> Summary:
     """Ask for every job's items, all concurrently, storing each record as it arrives; end files in ``order``.
 
     ``models`` are the models the jobs ask (``Job.asks``), each through one
     client (``parallel`` requests at a time); ``unit`` names a record in the
-    progress lines; ``prepare`` is the Writer's.
+    progress lines; ``prepare`` is the Writer's; ``batch`` says which models
+    go through their provider's batch API (utils/asking/batching.py).
     """
     summary = Summary(jobs=jobs)
-    run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary.failures), [job.store for job in jobs],
+    run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary, batch), [job.store for job in jobs],
                    order)
     return summary
 
 
 async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, unit: str,
-                       prepare: Callable[[list[Any]], list[dict]] | None, failures: list[Failure]) -> None:
+                       prepare: Callable[[list[Any]], list[dict]] | None, summary: Summary,
+                       batch: BatchOptions | None) -> None:
+    failures = summary.failures
     clients = {name: ModelClient(cfg) for name, cfg in models.items()}  # imports the SDKs
     progress = Progress([(job.who, len(job.todo)) for job in jobs], unit)
 
     async def one(index: int, job: Job, item: Any, writer: Writer) -> None:
         try:
-            outcome = await ask(clients[job.asks], job, item)
+            with batching.item(job, item):
+                outcome = await ask(batching.client(job, clients[job.asks]), job, item)
         except RequestFailed as err:
             outcome = Outcome(error=err)
         if outcome.record is not None:  # paid for: stored even when a part of it failed
             job.count(outcome)
             await writer.put(job.store, outcome.record)
         error = outcome.error
+        if isinstance(error, BatchPending):
+            job.waiting += 1
+            error = None
         if error is not None:
             if not isinstance(error, RequestFailed):
                 raise error
@@ -314,10 +326,13 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
         progress.advance(index, failed=error is not None)
 
     try:
+        batching = Batching(jobs, models, clients, batch, progress)  # reads the state files of earlier batches
         with settled_gc():
             async with Writer(prepare) as writer:
-                await writer.stop_on_failure(asyncio.gather(
-                    *(one(i, job, item, writer) for i, job in enumerate(jobs) for item in job.todo)))
+                await writer.stop_on_failure(batching.alongside(asyncio.gather(
+                    *(one(i, job, item, writer) for i, job in enumerate(jobs) for item in job.todo))))
+        batching.finish()  # every result is stored: the batch state files keep only what is still needed
+        summary.batches_running = batching.notes
     finally:
         progress.close()
         for client in clients.values():
