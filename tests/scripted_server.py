@@ -206,7 +206,7 @@ class ScriptedServer:
 
     def chat_requests(self) -> list[Request]:
         """The direct chat requests (not the batch endpoints')."""
-        return [r for r in self.requests if r.method == "POST" and _CHAT.search(r.path)]
+        return [r for r in self.requests if r.method == "POST" and _CHAT.search(r.path.split("?", 1)[0])]
 
     # ------------------------------------------------------------ HTTP
 

@@ -40,13 +40,12 @@ import hashlib
 import json
 import os
 import re
-import time
 from collections import Counter
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Awaitable, Iterator, TypeVar
+from typing import Awaitable, Iterator, TypeVar
 
 from utils.asking.batch_api import AnthropicBatches, BatchAPIError, LineResult, OpenAIBatches, chunks
 from utils.asking.clients import ModelClient, Reply, RequestFailed, refuses_format
@@ -332,6 +331,8 @@ class _JobBatches:
             got = self.results.get(cid)
             if got is not None and (got.ok or not self.holding.get(cid)):
                 self._hand(cid, got)
+                if got.ok:  # each request is asked for once: its reply need not stay in memory
+                    del self.results[cid]
             elif not self.holding.get(cid):  # failed in an earlier run's batch, and no other holds it
                 if self.submits:
                     self.fresh.append(cid)
