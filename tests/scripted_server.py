@@ -37,7 +37,8 @@ as a ``Request`` with ``batch`` set to the batch id and recorded in
 failed one, ``Expired()`` and ``Canceled()`` a line the batch never got to.
 A batch reports itself in progress (with request counts growing) for its
 first ``batch_polls`` looks, then ended, unless ``batches_held`` keeps every
-batch running; an OpenAI batch with an expired line ends as ``expired``.
+batch running; an OpenAI batch with an expired line ends as ``expired``. The
+next ``batch_looks_failing`` GETs of the batch endpoints are answered 503.
 ``batches`` lists the batches created, in order.
 """
 from __future__ import annotations
@@ -160,6 +161,7 @@ class ScriptedServer:
     max_in_flight: int = 0  # the most there ever were at once
     batch_polls: int = 1  # looks at a batch that find it still in progress before it ends
     batches_held: bool = False  # while True, no batch ends
+    batch_looks_failing: int = 0  # the next so many looks at a batch (GET) are answered 503
     batches: list[ServerBatch] = field(default_factory=list)
     batch_lines: list[Request] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -359,6 +361,10 @@ class ScriptedServer:
                 ("GET", r"/batches/([^/]+)$", self._batch)):
             match = re.search(pattern, path)
             if match and req.method == method:
+                if method == "GET" and self.batch_looks_failing > 0:
+                    self.batch_looks_failing -= 1
+                    return 503, json.dumps({"error": {"message": "scripted: batches unavailable"}}).encode(), \
+                        "application/json"
                 try:
                     return handler(req, *match.groups())
                 except _Refused as err:

@@ -275,6 +275,10 @@ def test_a_run_killed_while_polling_is_resumed_by_the_rerun_without_a_new_batch(
     assert "collecting them rather than asking again" in again.stderr
     assert not state_file(judgment_file(tmp_path)).exists()
 
+    seen = len(scripted_server.requests)
+    third = gen("gen_judgment.py", args, "--batch")
+    assert third.returncode == 0 and len(scripted_server.requests) == seen, "stored results are not fetched again"
+
 
 def test_no_wait_submits_and_stops_and_a_later_run_collects(tmp_path, scripted_server):
     scripted_server.rules = [(lambda r: True, Answer("[[B>A]]"))]
@@ -308,3 +312,52 @@ def test_a_damaged_state_file_stops_the_run_before_any_request(tmp_path, scripte
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "model-a.jsonl.batches.json" in proc.stderr and "delete it to give up their results" in proc.stderr
     assert scripted_server.requests == [] and scripted_server.batches == []
+
+
+def test_a_batch_that_cannot_be_looked_at_for_a_while_is_looked_at_again(tmp_path, scripted_server):
+    scripted_server.batch_looks_failing = 3  # fewer than the looks in a row that give a batch up
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3), max_retries=0)
+    proc = gen("gen_answer.py", args, "--batch")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stderr.count("scripted: batches unavailable; looking again later") == 3
+    assert len(stored_answers(tmp_path)) == 3 and len(scripted_server.batches) == 1
+
+
+def test_a_batch_given_up_on_stays_listed_and_the_rerun_collects_it(tmp_path, scripted_server):
+    scripted_server.batch_looks_failing = 1000
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3), max_retries=0)
+    proc = gen("gen_answer.py", args, "--batch")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "3 request(s) in batch batch_1, which could not be followed" in proc.stdout
+    assert "run again to resume it" in proc.stdout
+    assert stored_answers(tmp_path) == [] and state_file(answer_file(tmp_path)).exists()
+
+    scripted_server.batch_looks_failing = 0
+    again = gen("gen_answer.py", args, "--batch")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(scripted_server.batches) == 1, "its requests were not submitted again"
+    assert len(stored_answers(tmp_path)) == 3 and not state_file(answer_file(tmp_path)).exists()
+
+
+def test_structured_verdicts_fall_back_to_the_next_format_in_a_follow_up_batch(tmp_path, scripted_server):
+    verdict = json.dumps({"reasoning": "B is right", "verdict": "B>A"})
+    scripted_server.rules = [
+        (lambda r: r.body.get("response_format", {}).get("type") == "json_schema",
+         Status(400, message="response_format json_schema is not supported")),
+        (lambda r: True, Answer(verdict))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n")
+    proc = gen("gen_judgment.py", args, "--batch")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    first, follow_up = scripted_server.batches
+    assert {line.body["response_format"]["type"] for _, line, _ in first.lines} == {"json_schema"}
+    assert {line.body["response_format"]["type"] for _, line, _ in follow_up.lines} == {"json_object"}
+    assert len(first.lines) == len(follow_up.lines) == 8 and scripted_server.chat_requests() == []
+    assert all(g["score"] == "B>A" and g["batch"] for r in stored_judgments(tmp_path, "m-one") for g in r["games"])
+
+
+def test_requests_are_split_by_count_and_by_size():
+    from utils.asking.batch_api import chunks
+    # sizes 5, 5, 5, 12, 3, 30 with at most 2 requests and 12 bytes a batch:
+    # [5, 5] (2 requests), [5] (5 + 12 > 12), [12], [3]; 30 fits in no batch and is left out
+    assert chunks([5, 5, 5, 12, 3, 30], max_requests=2, max_bytes=12) == [[0, 1], [2], [3], [4]]
+    assert chunks([], max_requests=2, max_bytes=12) == []

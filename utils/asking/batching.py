@@ -56,6 +56,7 @@ from utils.records import missing_games
 from utils.store import atomic_write
 
 BATCH_SUBMISSIONS = 2  # times one run puts a request in a batch: the first, and one follow-up after a failure
+LOOKS_FAILING = 10  # looks in a row at a batch that fail (each after the SDK's retries) before the run gives it up
 POLL_FIRST, POLL_MOST = 10.0, 60.0  # seconds between looks at running batches: the first wait, growing to this
 _TEST_POLL = os.environ.get("ARENA_TEST_BATCH_POLL_SECONDS")  # tests only: a fixed, short wait between looks
 SHOWN_LINES = 20  # failed lines listed per batch
@@ -133,6 +134,7 @@ class _Batch:
     this_run: bool = False
     ended: bool = False
     lost: str = ""  # why this run could not follow it (it stays in the state file for the next)
+    failing: int = 0  # looks in a row that failed
     shown: tuple = ()  # the counts last printed
 
 
@@ -295,15 +297,22 @@ class _JobBatches:
                 status = await api.check(batch.id)
                 self._show(batch, status)
                 if not status.ended:
+                    batch.failing = 0
                     continue
                 results = await api.results(status, list(batch.requests))
-            except BatchAPIError as err:  # its fate is unknown: nothing of it is asked again in this run
+            except BatchAPIError as err:
+                batch.failing += 1
+                if batch.failing < LOOKS_FAILING:  # a day is long: the network or the provider may come back
+                    self.run.say(f"{self.job.who}: batch {batch.id}: {err.reason}; looking again later")
+                    continue
+                # its fate is unknown: nothing of it is asked again in this run
                 batch.lost = err.reason
                 group = f"in batch {batch.id}, which could not be followed ({err.reason}); run again to resume it"
                 self._fail([c for c in batch.requests if not (c in self.results and self.results[c].ok)],
                            LineResult(reason=err.reason, group=group))
                 moved = True
                 continue
+            batch.failing = 0
             self._ended(batch, results)
             moved = True
         return moved
@@ -343,10 +352,10 @@ class _JobBatches:
 
     def _list(self, batch: _Batch, failed: list[tuple[str, LineResult]]) -> None:
         where = {"batch": "sent again in a follow-up batch", "direct": "sent again directly",
-                 None: "not sent again in this run"}
+                 None: "not sent again as it was"}
         self.run.say(f"{self.job.who}: batch {batch.id}: {len(failed)} request(s) failed or expired:")
         for cid, result in failed[:SHOWN_LINES]:
-            self.run.say(f"  question {batch.requests[cid]}: {result.reason}: {where[self.retry_how(cid, result)]}")
+            self.run.say(f"  question {batch.requests[cid]}: {result.reason}; {where[self.retry_how(cid, result)]}")
         if len(failed) > SHOWN_LINES:
             self.run.say(f"  ... and {len(failed) - SHOWN_LINES} more")
 
