@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from utils.asking.accounts import cost_lines
 from utils.asking.answering import estimate_answers, generate_answers
+from utils.asking.batching import BatchOptions, report_running
 from utils.asking.runs import budget_lines, exit_status, job_lines, print_failures
 from utils.cli import ANSWER_SETTINGS, parse_step_arguments, run_cli
 from utils.config import check_thinking_budgets, load_answer_settings, load_api_config
@@ -22,7 +23,8 @@ def main() -> int:
     if args.dry_run:
         print(estimate_answers(settings, models, questions, args.data_dir, args.max_cost).render(args.json))
         return 0
-    summary = generate_answers(settings, models, questions, args.data_dir, args.max_cost)
+    batch = BatchOptions(every_model=args.batch, fallback=args.batch_fallback, wait=args.batch_wait)
+    summary = generate_answers(settings, models, questions, args.data_dir, args.max_cost, batch)
 
     for job in summary.jobs:
         print(*job_lines(job, "answer"), sep="\n")
@@ -31,6 +33,7 @@ def main() -> int:
     print_failures(summary.failures)
     for line in budget_lines(summary):
         print(line)
+    report_running(summary.batches_running)
     return exit_status(summary)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from utils.asking.accounts import cost_lines
+from utils.asking.batching import BatchOptions, report_running
 from utils.asking.diagnostics import print_diagnostics
 from utils.asking.judge_inputs import judging_inputs, waiting_for_baselines
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
@@ -31,7 +32,9 @@ def main() -> int:
     for note in inputs.notes:
         print(note)
 
-    summary = generate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir, args.max_cost)
+    batch = BatchOptions(every_model=args.batch, fallback=args.batch_fallback, wait=args.batch_wait)
+    summary = generate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir, args.max_cost,
+                                 batch)
 
     for job in summary.jobs:
         print(*job_lines(job, "judgment"), sep="\n")
@@ -43,6 +46,7 @@ def main() -> int:
     print_diagnostics(summary.diagnostics)
     for line in budget_lines(summary):
         print(line)
+    report_running(summary.batches_running)
     return exit_status(summary)
 
 

@@ -2,8 +2,9 @@
 
 It speaks enough HTTP/1.1 (keep-alive, Content-Length bodies) for the openai
 and anthropic SDKs: ``POST /v1/chat/completions``, ``POST /v1/messages`` and
-``GET /v1/models``. Each request is recorded (arrival time, path, headers,
-JSON body) and answered by an *action*, chosen by, in order:
+``GET /v1/models``, and the batch endpoints (below). Each request is recorded
+(arrival time, path, headers, JSON body) and answered by an *action*, chosen
+by, in order:
 
 1. the next entry of ``script`` (a queue tests fill for "the next requests"),
 2. ``rules``: (predicate on the request, action) pairs, first match wins
@@ -23,17 +24,35 @@ is valid JSON. The server runs its own event loop in a thread, so a test can
 drive it while the code under test runs in another process;
 ``python -m tests.scripted_server`` runs it alone (the benchmarks use that
 with a fixed latency).
+
+Batches, as the providers' API references describe them: OpenAI's Files and
+Batch API (``POST /v1/files`` multipart with ``purpose=batch``, ``GET
+/v1/files/{id}/content``, ``POST /v1/batches``, ``GET /v1/batches/{id}``; the
+same under Azure's ``/openai/...`` paths) and Anthropic's Message Batches
+(``POST /v1/messages/batches``, ``GET /v1/messages/batches/{id}`` and
+``.../results``). Each line of a batch is answered at creation by the same
+choice of action as a direct request (``script``, ``rules``, default), seen
+as a ``Request`` with ``batch`` set to the batch id and recorded in
+``batch_lines``; an ``Answer`` becomes a succeeded line, a ``Status`` a
+failed one, ``Expired()`` and ``Canceled()`` a line the batch never got to.
+A batch reports itself in progress (with request counts growing) for its
+first ``batch_polls`` looks, then ended, unless ``batches_held`` keeps every
+batch running; an OpenAI batch with an expired line ends as ``expired``. The
+next ``batch_looks_failing`` GETs of the batch endpoints are answered 503.
+``batches`` lists the batches created, in order.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import re
 import threading
 import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 
@@ -46,6 +65,8 @@ class Request:
     body: dict | None
     body_bytes_sent: int | None = None  # of a trickled reply: how many body bytes went out before it ended
     body_bytes: int | None = None  # and how many there were
+    raw: bytes = b""  # the body as it came (a multipart upload is not JSON)
+    batch: str | None = None  # a line of this batch (recorded in batch_lines, not requests)
 
     @property
     def last_user_text(self) -> str:
@@ -93,7 +114,32 @@ class Trickle:
     delay: float = 0.0
 
 
-Action = Answer | Status | Malformed | Drop | Trickle
+@dataclass
+class Expired:
+    """A batch line the batch did not get to before it expired."""
+
+
+@dataclass
+class Canceled:
+    """A batch line canceled before it was processed (Anthropic's ``canceled`` result)."""
+
+
+@dataclass
+class ServerBatch:
+    """A batch this server was asked to run: its lines, each with the action that answers it."""
+    id: str
+    kind: str  # "openai" or "anthropic"
+    lines: list[tuple[str, Request, "Action"]]  # custom_id, the line as a request, its action
+    created: float
+    endpoint: str = ""
+    input_file_id: str = ""
+    polls: int = 0
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    ended: bool = False
+
+
+Action = Answer | Status | Malformed | Drop | Trickle | Expired | Canceled
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 408: "Request Timeout",
             422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error",
             502: "Bad Gateway", 503: "Service Unavailable"}
@@ -113,6 +159,12 @@ class ScriptedServer:
     port: int = 0
     in_flight: int = 0  # chat requests being answered right now
     max_in_flight: int = 0  # the most there ever were at once
+    batch_polls: int = 1  # looks at a batch that find it still in progress before it ends
+    batches_held: bool = False  # while True, no batch ends
+    batch_looks_failing: int = 0  # the next so many looks at a batch (GET) are answered 503
+    batches: list[ServerBatch] = field(default_factory=list)
+    batch_lines: list[Request] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -155,7 +207,8 @@ class ScriptedServer:
         return f"http://127.0.0.1:{self.port}"
 
     def chat_requests(self) -> list[Request]:
-        return [r for r in self.requests if r.method == "POST"]
+        """The direct chat requests (not the batch endpoints')."""
+        return [r for r in self.requests if r.method == "POST" and _CHAT.search(r.path.split("?", 1)[0])]
 
     # ------------------------------------------------------------ HTTP
 
@@ -172,7 +225,7 @@ class ScriptedServer:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = None
-                req = Request(time.monotonic(), method, path, headers, body)
+                req = Request(time.monotonic(), method, path, headers, body, raw=raw)
                 self.requests.append(req)
                 if not await self._respond(req, reader, writer):
                     return
@@ -195,6 +248,16 @@ class ScriptedServer:
 
     async def _respond(self, req: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False when the connection was dropped on purpose."""
+        batch_reply = self._batch_api(req)
+        if batch_reply is not None:
+            status, payload, kind = batch_reply
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            writer.write((f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\nContent-Type: {kind}\r\n"
+                          f"Content-Length: {len(payload)}\r\nConnection: keep-alive\r\n\r\n").encode("latin-1")
+                         + payload)
+            await writer.drain()
+            return True
         try:
             action = self._choose(req)
         except Exception as err:  # a broken rule in a test: say so instead of hanging up silently
@@ -281,6 +344,214 @@ class ScriptedServer:
         return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", ""), "usage": usage,
                 "choices": [{"index": 0, "finish_reason": action.finish_reason, "message": message}]}
+
+
+    # ------------------------------------------------------------ batches
+
+    def _batch_api(self, req: Request) -> tuple[int, bytes, str] | None:
+        """(status, body, content type) for a request to a batch endpoint; None for any other request."""
+        path = req.path.split("?", 1)[0]
+        for method, pattern, handler in (
+                ("POST", r"/messages/batches$", self._create_message_batch),
+                ("GET", r"/messages/batches/([^/]+)$", self._message_batch),
+                ("GET", r"/messages/batches/([^/]+)/results$", self._message_batch_results),
+                ("POST", r"/files$", self._upload),
+                ("GET", r"/files/([^/]+)/content$", self._file_content),
+                ("POST", r"/batches$", self._create_batch),
+                ("GET", r"/batches/([^/]+)$", self._batch)):
+            match = re.search(pattern, path)
+            if match and req.method == method:
+                if method == "GET" and self.batch_looks_failing > 0:
+                    self.batch_looks_failing -= 1
+                    return 503, json.dumps({"error": {"message": "scripted: batches unavailable"}}).encode(), \
+                        "application/json"
+                try:
+                    return handler(req, *match.groups())
+                except _Refused as err:
+                    return err.status, json.dumps({"type": "error", "error": {
+                        "type": "invalid_request_error", "message": err.message}}).encode(), "application/json"
+        return None
+
+    def _line(self, batch_id: str, path: str, custom_id: str, body: dict) -> tuple[str, Request, Action]:
+        line = Request(time.monotonic(), "POST", path, {}, body, batch=batch_id)
+        self.batch_lines.append(line)
+        try:
+            action = self._choose(line)
+        except Exception as err:  # a broken rule in a test: say so in the line
+            traceback.print_exc()
+            action = Status(599, message=f"scripted server: a rule raised {err!r}")
+        return custom_id, line, action
+
+    def _look(self, batch: ServerBatch) -> float:
+        """Count one look at a batch; how far it has come (1.0: it has ended)."""
+        batch.polls += 1
+        if not self.batches_held and batch.polls > self.batch_polls:
+            batch.ended = True
+        return 1.0 if batch.ended else batch.polls / (self.batch_polls + 1)
+
+    # OpenAI: files and batches
+
+    def _upload(self, req: Request) -> tuple[int, bytes, str]:
+        parts = _multipart(req)
+        if parts.get("purpose", b"").decode() != "batch" or "file" not in parts:
+            raise _Refused(400, "expected a file and purpose=batch")
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = parts["file"]
+        return 200, json.dumps({"id": file_id, "object": "file", "bytes": len(parts["file"]),
+                                "created_at": int(time.time()), "filename": "requests.jsonl", "purpose": "batch",
+                                "status": "processed"}).encode(), "application/json"
+
+    def _file_content(self, req: Request, file_id: str) -> tuple[int, bytes, str]:
+        if file_id not in self.files:
+            raise _Refused(404, f"no file {file_id}")
+        return 200, self.files[file_id], "application/octet-stream"
+
+    def _create_batch(self, req: Request) -> tuple[int, bytes, str]:
+        body = req.body or {}
+        data = self.files.get(body.get("input_file_id", ""))
+        if data is None or body.get("completion_window") != "24h":
+            raise _Refused(400, "expected an uploaded input_file_id and completion_window 24h")
+        batch = ServerBatch(id=f"batch_{len(self.batches) + 1}", kind="openai", lines=[], created=time.time(),
+                            endpoint=body.get("endpoint", ""), input_file_id=body["input_file_id"])
+        seen = set()
+        for raw in data.splitlines():
+            line = json.loads(raw)
+            if line.get("method") != "POST" or line.get("url") != batch.endpoint or line["custom_id"] in seen:
+                raise _Refused(400, f"bad input line {line.get('custom_id')!r}")
+            seen.add(line["custom_id"])
+            batch.lines.append(self._line(batch.id, batch.endpoint, line["custom_id"], line["body"]))
+        self.batches.append(batch)
+        return 200, json.dumps(self._batch_object(batch, 0.0)).encode(), "application/json"
+
+    def _batch(self, req: Request, batch_id: str) -> tuple[int, bytes, str]:
+        batch = self._find(batch_id, "openai")
+        return 200, json.dumps(self._batch_object(batch, self._look(batch))).encode(), "application/json"
+
+    def _batch_object(self, batch: ServerBatch, done: float) -> dict:
+        ok = [(cid, line, a) for cid, line, a in batch.lines if isinstance(a, Answer)]
+        failed = [(cid, line, a) for cid, line, a in batch.lines if not isinstance(a, Answer)]
+        expired = any(isinstance(a, (Expired, Canceled)) for _, _, a in batch.lines)
+        status = "validating" if done == 0.0 else "in_progress"
+        if batch.ended:
+            status = "expired" if expired else "completed"
+            if batch.output_file_id is None and batch.error_file_id is None:
+                batch.output_file_id = self._result_file(
+                    {"id": f"batch_req_{cid}", "custom_id": cid, "error": None,
+                     "response": {"status_code": 200, "request_id": f"req_{cid}",
+                                  "body": self._success(line, a)}} for cid, line, a in ok)
+                batch.error_file_id = self._result_file(_openai_error_line(cid, a) for cid, _, a in failed)
+        return {"id": batch.id, "object": "batch", "endpoint": batch.endpoint, "errors": None,
+                "input_file_id": batch.input_file_id, "completion_window": "24h", "status": status,
+                "output_file_id": batch.output_file_id, "error_file_id": batch.error_file_id,
+                "created_at": int(batch.created), "expires_at": int(batch.created) + 86400,
+                "request_counts": {"total": len(batch.lines), "completed": int(len(ok) * done),
+                                   "failed": int(len(failed) * done)}}
+
+    def _result_file(self, lines) -> str | None:
+        data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+        if not data:
+            return None
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = data
+        return file_id
+
+    # Anthropic: message batches
+
+    def _create_message_batch(self, req: Request) -> tuple[int, bytes, str]:
+        requests = (req.body or {}).get("requests")
+        if not isinstance(requests, list) or not 1 <= len(requests) <= 100_000:
+            raise _Refused(400, "requests: expected 1 to 100,000 requests")
+        ids = [r.get("custom_id", "") for r in requests]
+        if len(set(ids)) != len(ids) or not all(re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", i) for i in ids):
+            raise _Refused(400, "custom_id: each must be unique and match ^[a-zA-Z0-9_-]{1,64}$")
+        batch = ServerBatch(id=f"msgbatch_{len(self.batches) + 1}", kind="anthropic", lines=[], created=time.time())
+        batch.lines = [self._line(batch.id, "/v1/messages", r["custom_id"], r["params"]) for r in requests]
+        self.batches.append(batch)
+        return 200, json.dumps(self._message_batch_object(batch)).encode(), "application/json"
+
+    def _message_batch(self, req: Request, batch_id: str) -> tuple[int, bytes, str]:
+        batch = self._find(batch_id, "anthropic")
+        self._look(batch)
+        return 200, json.dumps(self._message_batch_object(batch)).encode(), "application/json"
+
+    def _message_batch_object(self, batch: ServerBatch) -> dict:
+        kinds = [_anthropic_result_type(a) for _, _, a in batch.lines]
+        counts = {k: (kinds.count(k) if batch.ended else 0) for k in ("succeeded", "errored", "canceled", "expired")}
+        created = datetime.fromtimestamp(batch.created, timezone.utc)
+        return {"id": batch.id, "type": "message_batch", "processing_status": "ended" if batch.ended else "in_progress",
+                "request_counts": {"processing": 0 if batch.ended else len(kinds), **counts},
+                "created_at": created.isoformat(), "expires_at": (created + timedelta(days=1)).isoformat(),
+                "ended_at": datetime.now(timezone.utc).isoformat() if batch.ended else None,
+                "cancel_initiated_at": None, "archived_at": None,
+                "results_url": f"{self.root_url}/v1/messages/batches/{batch.id}/results" if batch.ended else None}
+
+    def _message_batch_results(self, req: Request, batch_id: str) -> tuple[int, bytes, str]:
+        batch = self._find(batch_id, "anthropic")
+        if not batch.ended:
+            raise _Refused(400, "the batch is still in progress")
+        lines = []
+        for cid, line, action in batch.lines:
+            kind = _anthropic_result_type(action)
+            result: dict = {"type": kind}
+            if kind == "succeeded":
+                result["message"] = self._success(line, action)
+            elif kind == "errored":
+                status = action.code if isinstance(action, Status) else 500
+                message = action.message if isinstance(action, Status) else "not a batch action"
+                result["error"] = {"type": "error", "error": {"type": _anthropic_error_type(status), "message": message}}
+            lines.append({"custom_id": cid, "result": result})
+        return 200, b"".join(json.dumps(line).encode() + b"\n" for line in lines), "application/binary"
+
+    def _find(self, batch_id: str, kind: str) -> ServerBatch:
+        for batch in self.batches:
+            if batch.id == batch_id and batch.kind == kind:
+                return batch
+        raise _Refused(404, f"no batch {batch_id}")
+
+
+_CHAT = re.compile(r"/(chat/completions|messages)$")
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _multipart(req: Request) -> dict[str, bytes]:
+    """The fields of a multipart/form-data body, by name."""
+    boundary = re.search(r"boundary=([^;]+)", req.headers.get("content-type", ""))
+    if boundary is None:
+        raise _Refused(400, "expected multipart/form-data")
+    fields = {}
+    for part in req.raw.split(b"--" + boundary.group(1).strip('"').encode()):
+        head, sep, content = part.partition(b"\r\n\r\n")
+        name = re.search(rb'name="([^"]+)"', head)
+        if sep and name:
+            fields[name.group(1).decode()] = content.removesuffix(b"\r\n")
+    return fields
+
+
+def _openai_error_line(custom_id: str, action: Action) -> dict:
+    if isinstance(action, (Expired, Canceled)):
+        code = "batch_expired" if isinstance(action, Expired) else "batch_cancelled"
+        return {"id": f"batch_req_{custom_id}", "custom_id": custom_id, "response": None,
+                "error": {"code": code, "message": "the batch ended before this request was processed"}}
+    status = action.code if isinstance(action, Status) else 500
+    message = action.message if isinstance(action, Status) else "not a batch action"
+    return {"id": f"batch_req_{custom_id}", "custom_id": custom_id, "error": None,
+            "response": {"status_code": status, "request_id": f"req_{custom_id}",
+                         "body": {"error": {"message": message, "type": "scripted", "code": status}}}}
+
+
+def _anthropic_result_type(action: Action) -> str:
+    if isinstance(action, Answer):
+        return "succeeded"
+    return "expired" if isinstance(action, Expired) else "canceled" if isinstance(action, Canceled) else "errored"
+
+
+def _anthropic_error_type(status: int) -> str:
+    return {400: "invalid_request_error", 429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
 
 
 def main() -> None:

@@ -63,6 +63,17 @@ def parse_step_arguments(description: str, settings_file: str) -> argparse.Names
     parser.add_argument("--max-cost", type=float, metavar="USD",
                         help="stop sending requests once this run's cost reaches USD (every model asked needs a "
                              f"price); exit status {EXIT_COST_CAP}")
+    batch = parser.add_argument_group("batch mode (README: Batch mode)")
+    batch.add_argument("--batch", action="store_true",
+                       help="send every model's requests through its provider's batch API (half the price, up to "
+                            "24 h); without it, only models whose api_config entry says batch: true")
+    batch.add_argument("--batch-fallback", choices=("batch", "direct"), default="batch",
+                       help="where a request that failed or expired in a batch is sent again")
+    waiting = batch.add_mutually_exclusive_group()
+    waiting.add_argument("--batch-wait", dest="batch_wait", action="store_true", default=True,
+                         help="wait for the batches and store their results")
+    waiting.add_argument("--no-wait", dest="batch_wait", action="store_false",
+                         help="submit the batches (or report how far they are) and stop; run again later to collect")
     args = parser.parse_args()
     if args.json and not args.dry_run:
         raise InputError("only with --dry-run (a run prints its summary as text)", key="--json")

@@ -7,13 +7,15 @@ points print as a single line before exiting with status 2: no traceback, and
 nothing half-written, because checks run before the first output file opens.
 A ``StorageError`` (results that could not be written) is printed the same
 way, with exit status 1. A run stopped by its ``--max-cost`` cap ends with
-status 3, everything it received stored.
+status 3, everything it received stored; one that left batches running at
+the provider (``--no-wait``) with status 4.
 """
 from __future__ import annotations
 
 EXIT_INPUT_ERROR = 2
 EXIT_STORAGE_ERROR = 1
 EXIT_COST_CAP = 3  # gen_answer.py / gen_judgment.py stopped at --max-cost
+EXIT_BATCHES_RUNNING = 4  # gen_answer.py / gen_judgment.py stopped while its batches still run (--no-wait)
 
 
 class InputError(Exception):

@@ -37,6 +37,7 @@ class Answer:
     usage: dict | None = None  # token usage reported by the endpoint, summed over turns
     reasoning: list[str] = field(default_factory=list)  # the model's reasoning per turn ("" where none)
     repaired: dict | None = None  # what was mended to make the replies storable (lone surrogates)
+    batch: bool = False  # every reply came from a provider batch (billed at the batch price)
 
     @property
     def text(self) -> str:
@@ -54,7 +55,7 @@ class Answer:
             messages.append({"role": "assistant", "content": content})
         record = {"uid": self.uid, "ans_id": self.ans_id, "model": self.model, "messages": messages,
                   "tstamp": self.tstamp, "metadata": self.metadata}
-        return _with_present(record, usage=self.usage, repaired=self.repaired)
+        return _with_present(record, usage=self.usage, repaired=self.repaired, batch=self.batch)
 
 
 def _with_present(record: dict, **optional) -> dict:
@@ -72,11 +73,12 @@ class Game:
     attempts: int = 1
     reasoning: str = ""  # a reasoning judge's reasoning, all attempts joined; the label is never taken from it
     repaired: dict | None = None  # what was mended to make the judge's text storable (lone surrogates)
+    batch: bool = False  # every attempt's reply came from a provider batch (billed at the batch price)
 
     def to_json(self) -> dict:
         record = {"user_prompt": self.user_prompt, "judgment": self.judgment, "score": self.label,
                   "usage": self.usage, "attempts": self.attempts}
-        return _with_present(record, reasoning=self.reasoning, repaired=self.repaired)
+        return _with_present(record, reasoning=self.reasoning, repaired=self.repaired, batch=self.batch)
 
 
 @dataclass

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from utils.asking.accounts import record_costs
+from utils.asking.batching import BatchOptions
 from utils.asking.clients import ModelClient, add_usage
 from utils.asking.cost import expected_output, tally_answers
 from utils.asking.dry_run import DryRun, dry_run
@@ -85,6 +86,7 @@ async def answer_question(client: ModelClient, settings: AnswerSettings, questio
     reasoning: list[str] = []
     usage: dict[str, int] = {}
     repaired = 0
+    batched = True
     for turn in question.turns:
         messages.append({"role": "user", "content": turn})
         # the model's own temperature and max_tokens, when its entry sets them, win inside ``chat``
@@ -94,10 +96,11 @@ async def answer_question(client: ModelClient, settings: AnswerSettings, questio
         reasoning.append(reply.reasoning)
         add_usage(usage, reply.usage)
         repaired += reply.repaired
+        batched = batched and reply.batch
     return Answer(uid=question.uid, model=client.cfg.name, turns=replies, prompts=list(question.turns),
                   ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage,
                   reasoning=reasoning if any(reasoning) else [],
-                  repaired={"lone_surrogates": repaired} if repaired else None)
+                  repaired={"lone_surrogates": repaired} if repaired else None, batch=batched)
 
 
 def answer_records(answers: list[Answer], encoding: str) -> list[dict]:
@@ -108,10 +111,10 @@ def answer_records(answers: list[Answer], encoding: str) -> list[dict]:
 
 
 def generate_answers(settings: AnswerSettings, models: dict[str, ModelConfig], questions: list[Question],
-                     data_dir: Path, max_cost: float | None = None) -> Summary:
+                     data_dir: Path, max_cost: float | None = None, batch: BatchOptions | None = None) -> Summary:
     """Answer every missing (model, question) pair; files end in question order, one answer per question.
 
-    Each answer file's cost is then recorded (utils.asking.accounts); ``max_cost``: run_jobs'.
+    Each answer file's cost is then recorded (utils.asking.accounts); ``max_cost`` and ``batch``: run_jobs'.
     """
     jobs = plan_answers(settings, models, questions, data_dir)
 
@@ -120,6 +123,6 @@ def generate_answers(settings: AnswerSettings, models: dict[str, ModelConfig], q
 
     encoding = settings.style_encoding or benchmark_encoding(settings.bench_name)
     summary = run_jobs(jobs, models, ask, unit="answer", order=[q.uid for q in questions],
-                       prepare=functools.partial(answer_records, encoding=encoding), max_cost=max_cost)
+                       prepare=functools.partial(answer_records, encoding=encoding), max_cost=max_cost, batch=batch)
     summary.costs = record_costs(jobs, models, data_dir, settings.bench_name)
     return summary

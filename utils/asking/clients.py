@@ -94,6 +94,7 @@ class Reply:
     structured: bool = False  # True when the endpoint honoured the requested response_format
     reasoning: str = ""  # the model's reasoning, apart from the answer; "" when it showed none
     repaired: int = 0  # lone surrogates replaced with U+FFFD in text and reasoning
+    batch: bool = False  # True when it came back from a provider batch (billed at the batch price)
 
 
 def split_reasoning(text: str) -> tuple[str, str]:
@@ -315,12 +316,7 @@ class ModelClient:
         refuses one is asked with the next, and at last with none; a refusal
         confirmed by a later success is remembered, so later requests skip it.
         """
-        messages = sent_messages(self.cfg, messages)
-        if self.cfg.temperature is not None:
-            temperature = self.cfg.temperature
-        elif not self.cfg.takes_step_temperature:
-            temperature = None
-        max_tokens = self.cfg.max_tokens or max_tokens
+        messages, temperature, max_tokens = self.settled(messages, temperature, max_tokens)
         self._pick(advance=False)  # when no endpoint is left, fail now rather than after waiting for a slot
         async with self._slots:
             endpoint = self._pick()
@@ -335,6 +331,21 @@ class ModelClient:
                 lane.free += 1
             endpoint.refused = 0
             return reply
+
+    def settled(self, messages: list[dict], temperature: float | None,
+                max_tokens: int | None) -> tuple[list[dict], float | None, int | None]:
+        """What a request is sent with once the model's own entry has had its say: its system prompt when
+        the messages carry none, its temperature and token limit over the step's. Settling twice changes nothing."""
+        messages = sent_messages(self.cfg, messages)
+        if self.cfg.temperature is not None:
+            temperature = self.cfg.temperature
+        elif not self.cfg.takes_step_temperature:
+            temperature = None
+        return messages, temperature, self.cfg.max_tokens or max_tokens
+
+    def endpoint_clients(self) -> list[tuple[str, object]]:
+        """(URL, SDK client) of each endpoint still worth asking, for the requests that are not chats (batches)."""
+        return [(e.url, e.lanes[0].client) for e in self._endpoints if not e.down]
 
     def _pick(self, advance: bool = True) -> _Endpoint:
         """The next endpoint in turn that may be asked; RequestFailed (not sent) when there is none."""
@@ -407,7 +418,7 @@ class ModelClient:
             try:
                 return await self._send(endpoint, sdk_client, messages, temperature, max_tokens, fmt)
             except RequestFailed as err:
-                if fmt is not None and _refuses_format(err):
+                if fmt is not None and refuses_format(err):
                     return None
                 if sdk_client is client or err.group:
                     raise
@@ -425,7 +436,7 @@ class ModelClient:
             wait = _too_long_to_wait(err.response)
             if wait is not None:
                 raise self._paused(endpoint, wait, err.status_code) from None
-            raise RequestFailed(self._scrub(f"HTTP {err.status_code}: {_error_message(err)}"),
+            raise RequestFailed(self._scrub(f"HTTP {err.status_code}: {error_message(err)}"),
                                 err.status_code) from None
         except sdk.APITimeoutError as err:
             if isinstance(err.__cause__, httpx.ConnectTimeout):
@@ -441,20 +452,21 @@ class ModelClient:
         except (base_error, json.JSONDecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
             raise RequestFailed(self._scrub(f"malformed response: {type(err).__name__}: {err}")) from None
 
-    async def _send_openai(self, client, messages, temperature, max_tokens, response_format) -> Reply:
-        kwargs = {"model": self.cfg.model_name, "messages": messages}
+    def openai_body(self, messages, temperature, max_tokens, response_format) -> dict:
+        """The JSON body of a chat completion request (settled arguments): what is sent, directly or in a batch."""
+        body = {"model": self.cfg.model_name, "messages": messages}
         if temperature is not None:
-            kwargs["temperature"] = temperature
+            body["temperature"] = temperature
         if max_tokens is not None:
-            kwargs[self.cfg.token_limit_field] = max_tokens
+            body[self.cfg.token_limit_field] = max_tokens
         if self.cfg.reasoning_effort:
-            kwargs["reasoning_effort"] = self.cfg.reasoning_effort
+            body["reasoning_effort"] = self.cfg.reasoning_effort
         if response_format is not None:
-            kwargs["response_format"] = response_format
-        # ``post`` is ``chat.completions.create`` less its walk of the arguments against the typed
-        # parameters, which renames nothing in these plain dicts and was a sixth of the CPU per request
-        resp = await client.post("/chat/completions", body={**kwargs, **self.cfg.extra_body},
-                                 cast_to=self._sdk.types.chat.ChatCompletion)
+            body["response_format"] = response_format
+        return {**body, **self.cfg.extra_body}
+
+    def openai_reply(self, resp, max_tokens) -> Reply:
+        """The reply in a ChatCompletion (raises RequestFailed for an empty answer, ValueError for no choices)."""
         if not getattr(resp, "choices", None):
             raise ValueError("the response has no choices")
         choice = resp.choices[0]
@@ -463,7 +475,17 @@ class ModelClient:
         reasoning = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
         return self._reply(message.content, reasoning, _usage(resp.usage), choice.finish_reason, max_tokens)
 
-    async def _send_anthropic(self, client, messages, temperature, max_tokens) -> Reply:
+    async def _send_openai(self, client, messages, temperature, max_tokens, response_format) -> Reply:
+        # ``post`` is ``chat.completions.create`` less its walk of the arguments against the typed
+        # parameters, which renames nothing in these plain dicts and was a sixth of the CPU per request
+        resp = await client.post("/chat/completions",
+                                 body=self.openai_body(messages, temperature, max_tokens, response_format),
+                                 cast_to=self._sdk.types.chat.ChatCompletion)
+        return self.openai_reply(resp, max_tokens)
+
+    def _anthropic_kwargs(self, messages, max_tokens) -> dict:
+        """``messages.create``'s arguments (settled messages and token limit); fields the SDK has no
+        argument for go in ``extra_body``."""
         system = [m["content"] for m in messages if m["role"] == "system"]
         kwargs = {"model": self.cfg.model_name, "messages": [m for m in messages if m["role"] != "system"],
                   "max_tokens": max_tokens or 4096}
@@ -478,13 +500,38 @@ class ModelClient:
             extra["thinking"] = {"type": "enabled", "budget_tokens": self.cfg.thinking_budget}
         if extra:
             kwargs["extra_body"] = extra
-        resp = await client.messages.create(**kwargs)
+        return kwargs
+
+    def anthropic_params(self, messages, max_tokens) -> dict:
+        """The JSON body of a Messages request (settled arguments), as a batch request's ``params``."""
+        kwargs = self._anthropic_kwargs(messages, max_tokens)
+        return {**{k: v for k, v in kwargs.items() if k != "extra_body"}, **kwargs.get("extra_body", {})}
+
+    def anthropic_reply(self, resp, max_tokens) -> Reply:
+        """The reply in a Message: its text blocks, its thinking apart."""
         text = "".join(block.text for block in resp.content if getattr(block, "type", "") == "text")
         # redacted thinking is encrypted: only the fact that the model thought there is worth keeping
         thoughts = [getattr(block, "thinking", "") if block.type == "thinking" else "[redacted thinking]"
                     for block in resp.content if getattr(block, "type", "") in ("thinking", "redacted_thinking")]
         return self._reply(text, "\n\n".join(t for t in thoughts if t), _usage(resp.usage), resp.stop_reason,
-                           kwargs["max_tokens"])
+                           max_tokens or 4096)
+
+    async def _send_anthropic(self, client, messages, temperature, max_tokens) -> Reply:
+        resp = await client.messages.create(**self._anthropic_kwargs(messages, max_tokens))
+        return self.anthropic_reply(resp, max_tokens)
+
+    def batch_reply(self, payload, max_tokens) -> Reply:
+        """The reply in one batch line's result (a ChatCompletion body, or an Anthropic Message), read as a
+        direct reply is; RequestFailed when it holds no answer."""
+        try:
+            if self.cfg.api_type == "anthropic":
+                reply = self.anthropic_reply(payload, max_tokens)
+            else:
+                reply = self.openai_reply(self._sdk.types.chat.ChatCompletion.construct(**payload), max_tokens)
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
+            raise RequestFailed(self._scrub(f"malformed response: {type(err).__name__}: {err}")) from None
+        reply.batch = True
+        return reply
 
     def _reply(self, text, reasoning, usage: dict, finish_reason, max_tokens) -> Reply:
         """The reply as the rest of the run sees it: repaired, reasoning apart (per the policy), not empty."""
@@ -512,7 +559,7 @@ class ModelClient:
                 await lane.client.close()
 
 
-def _refuses_format(err: RequestFailed) -> bool:
+def refuses_format(err: RequestFailed) -> bool:
     """Whether a failure says the endpoint does not take the requested response format.
 
     400 and 422 are the usual answers; llama-cpp-python's server reports its
@@ -521,7 +568,7 @@ def _refuses_format(err: RequestFailed) -> bool:
     return err.status in (400, 422) or (err.status is not None and "response_format" in err.reason)
 
 
-def _error_message(err) -> str:
+def error_message(err) -> str:
     """The server's own message when its error body has one, else the SDK's text."""
     body = getattr(err, "body", None)
     if isinstance(body, dict):

@@ -22,11 +22,13 @@ behaved: diagnostics.py (docs/design.md#judging).
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 from utils.asking.accounts import record_costs
+from utils.asking.batching import BatchOptions, as_part
 from utils.asking.clients import ModelClient, RequestFailed, add_usage, split_reasoning
 from utils.asking.cost import Tally, expected_output, tally_judgments
 from utils.asking.diagnostics import record_diagnostics
@@ -82,6 +84,7 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
     thoughts: list[str] = []
     usage: dict[str, int] = {}
     repaired = 0
+    batched = True
     label = None
     for attempt in range(1, settings.attempts + 1):
         reply = await client.chat(messages, temperature=settings.temperature, max_tokens=settings.max_tokens,
@@ -90,6 +93,7 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
         thoughts.append(reply.reasoning)
         add_usage(usage, reply.usage)
         repaired += reply.repaired
+        batched = batched and reply.batch
         # from the answers alone, even under reasoning_policy keep: a judge's reasoning may quote labels
         label, distinct = extract_label("\n\n".join(split_reasoning(t)[0] for t in texts), prompt.regex_patterns)
         if distinct or attempt == settings.attempts:
@@ -99,7 +103,7 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
     user_prompt = next(m["content"] for m in messages if m["role"] == "user")
     return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), label=label, usage=usage, attempts=len(texts),
                 reasoning="\n\n".join(t for t in thoughts if t),
-                repaired={"lone_surrogates": repaired} if repaired else None)
+                repaired={"lone_surrogates": repaired} if repaired else None, batch=batched)
 
 
 async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings,
@@ -110,8 +114,9 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
     each game that failed: one game failing does not throw the other away.
     """
     wanted = pairing.games_to_play()
-    results = await asyncio.gather(*(play_game(client, settings, pairing.prompt, pairing.fields(g)) for g in wanted),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(as_part(f"g{g + 1}", play_game(client, settings, pairing.prompt, pairing.fields(g))) for g in wanted),
+        return_exceptions=True)
     games: list[Game | None] = [None, None]
     errors: dict[int, BaseException] = {}
     for g, result in zip(wanted, results):
@@ -216,7 +221,9 @@ def _game_error(errors: dict[int, BaseException]) -> BaseException | None:
     g, err = next(iter(errors.items()))
     if len(errors) == 2:
         return err
-    return RequestFailed(f"game {g + 1}: {err.reason}", err.status, group=err.group)
+    failure = copy.copy(err)  # of the same kind (a BatchPending stays one)
+    failure.reason = f"game {g + 1}: {err.reason}"
+    return failure
 
 
 def game_requests(settings: JudgeSettings, pairing: Pairing) -> list[list[dict]]:
@@ -238,12 +245,12 @@ def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
 
 def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
                        answers: dict[str, dict[str, Answer]], data_dir: Path,
-                       max_cost: float | None = None) -> Summary:
+                       max_cost: float | None = None, batch: BatchOptions | None = None) -> Summary:
     """Judge every missing (judge, model, question); store judgments, each judge's diagnostics and each file's
-    cost (utils.asking.accounts). ``max_cost``: run_jobs'."""
+    cost (utils.asking.accounts). ``max_cost`` and ``batch``: run_jobs'."""
     jobs = expect_outputs(plan(settings, questions, answers, data_dir), judges, settings)
     summary = run_jobs(jobs, judges, functools.partial(_ask_judgment, settings), unit="judgment",
-                       order=[q.uid for q in questions], max_cost=max_cost)
+                       order=[q.uid for q in questions], max_cost=max_cost, batch=batch)
     summary.diagnostics = record_diagnostics(jobs, data_dir, settings.bench_name)
     summary.costs = record_costs(jobs, judges, data_dir, settings.bench_name)
     return summary

@@ -21,13 +21,8 @@
   count, however many there are.
 * progress on stderr (utils/asking/progress.py): a bar per job on a terminal,
   plain lines in a log.
-* ``Budget``: ``--max-cost``. Each request first asks it; a request is sent
-  while this run's spending (the usage of the replies, at the model's price)
-  plus the estimate of the requests in flight (their prompt tokens counted
-  with tiktoken, plus the completion tokens expected of the job) is below
-  the cap. When it is not, the request waits for those in flight, and once
-  none is left it is not sent. A request that continues a conversation
-  already paid for (a later turn, a judge asked to finish) is always sent.
+* ``--max-cost`` (utils/asking/budget.py) and batch mode (utils/asking/batching.py)
+  wrap the clients a job's requests go through.
 """
 from __future__ import annotations
 
@@ -37,11 +32,13 @@ import gc
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 
-from utils.asking.clients import ModelClient, Reply, RequestFailed, sent_messages
-from utils.asking.cost import OutputGuess, Tally, chat_tokens, cost_usd, request_encoding, usage_tokens
+from utils.asking.batching import BatchOptions, BatchPending, Batching, batched_jobs
+from utils.asking.budget import Budget, check_budget
+from utils.asking.clients import ModelClient, RequestFailed
+from utils.asking.cost import OutputGuess, Tally
 from utils.asking.progress import Progress
 from utils.config import ModelConfig
-from utils.errors import EXIT_COST_CAP, InputError, StorageError
+from utils.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, StorageError
 from utils.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
@@ -87,6 +84,7 @@ class Job:
     unlabeled: int = 0  # judgment games stored without a label
     before: Tally = field(default_factory=Tally)  # what the file's records had used before the run
     output_guess: OutputGuess | None = None  # completion tokens expected per request (for --max-cost)
+    waiting: int = 0  # items whose requests are still in a provider batch (--no-wait): a later run collects them
 
     @property
     def asks(self) -> str:
@@ -129,25 +127,24 @@ class Summary:
     jobs: list[Job]
     failures: list[Failure] = field(default_factory=list)
     diagnostics: dict[str, dict[str, dict]] = field(default_factory=dict)  # judging: judge -> model -> figures
-    budget: "Budget | None" = None  # --max-cost: what was spent, and the requests not sent
+    budget: Budget | None = None  # --max-cost: what was spent, and the requests not sent
     costs: list = field(default_factory=list)  # what each file's records cost (utils.asking.accounts.FileCost)
+    batches_running: list[str] = field(default_factory=list)  # one line per output file whose batches still run
 
 
 def exit_status(summary: Summary) -> int:
-    """The step's exit status: EXIT_COST_CAP when the cap stopped it, 1 when requests failed, else 0."""
+    """The step's exit status: EXIT_COST_CAP when the cap stopped it, EXIT_BATCHES_RUNNING when batches still
+    run at the provider (--no-wait), 1 when requests failed, else 0."""
     if summary.budget is not None and summary.budget.not_sent:
         return EXIT_COST_CAP
+    if summary.batches_running:
+        return EXIT_BATCHES_RUNNING
     return 1 if summary.failures else 0
 
 
 def budget_lines(summary: Summary) -> list[str]:
     """The run summary's word on --max-cost: nothing when the cap did not stop the run."""
-    budget = summary.budget
-    if budget is None or not budget.not_sent:
-        return []
-    return [f"stopped at the cost cap: spent ${budget.spent:.4f} of --max-cost ${budget.cap:g}; "
-            f"{budget.not_sent} request(s) not sent. Everything received is stored: run again (with a higher cap, "
-            "or none) to ask for the rest"]
+    return [] if summary.budget is None else summary.budget.summary_lines()
 
 
 def job_lines(job: Job, unit: str) -> list[str]:
@@ -159,6 +156,8 @@ def job_lines(job: Job, unit: str) -> list[str]:
         line += f", {job.incomplete} stored with one game missing (run again to play it)"
     if job.unlabeled:
         line += f", {job.unlabeled} game(s) without a label (stored as null, they count zero times)"
+    if job.waiting:
+        line += f", {job.waiting} waiting for a provider batch (run again later to collect them)"
     lines = [line]
     left_out = job.left_out
     if left_out.no_answer:
@@ -301,134 +300,56 @@ def settled_gc(young: int = 10_000) -> Iterator[None]:
         gc.unfreeze()
 
 
-class Budget:
-    """This run's spending against ``--max-cost`` (see the module's docstring); used inside the run's loop."""
-
-    NOT_SENT = "not sent: the --max-cost cap was reached"
-
-    def __init__(self, cap: float):
-        self.cap = cap
-        self.spent = 0.0  # US dollars of the replies received
-        self.not_sent = 0  # requests refused
-        self.not_sent_said = False  # whether the progress lines have said so
-        self._reserved = 0.0  # estimates of the requests in flight
-        self._in_flight = 0
-        self._changed: asyncio.Condition | None = None  # made in the loop that uses it
-
-    async def admit(self, estimate: float, continuing: bool) -> bool:
-        """Whether a request estimated at ``estimate`` USD may be sent now; it waits while others are in flight."""
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        async with self._changed:
-            while not continuing and self.spent + self._reserved >= self.cap:
-                if not self._in_flight:
-                    self.not_sent += 1
-                    return False
-                await self._changed.wait()
-            self._reserved += estimate
-            self._in_flight += 1
-            return True
-
-    async def settle(self, estimate: float, cost: float) -> None:
-        """A request admitted at ``estimate`` has ended, having cost ``cost`` (0 when it failed)."""
-        async with self._changed:
-            self._in_flight -= 1
-            self._reserved = self._reserved - estimate if self._in_flight else 0.0  # no rounding left behind
-            self.spent += cost
-            self._changed.notify_all()
-
-
-class MeteredClient:
-    """A model's client as one job's requests see it under --max-cost: each request asks the ``Budget`` first.
-
-    A request not admitted fails with ``Budget.NOT_SENT`` as its group, which
-    the runner counts apart from failures.
-    """
-
-    def __init__(self, client: ModelClient, slots: asyncio.Semaphore, budget: Budget, expected_output: float):
-        self.cfg = client.cfg
-        self._client = client
-        self._slots = slots  # the model's ``parallel``, shared by all its jobs: see ``chat``
-        self._budget = budget
-        self._expected_output = expected_output
-        self._encoding = request_encoding(client.cfg)[0]
-
-    async def chat(self, messages: list[dict], **kwargs) -> Reply:
-        price = self.cfg.price
-        continuing = any(m.get("role") == "assistant" for m in messages)
-        # the budget is asked once the request has its slot, when it would be sent: asked earlier, every request
-        # of the run would be admitted at the start against the few estimates reserved by then
-        async with self._slots:
-            prompt = chat_tokens([sent_messages(self.cfg, messages)], self._encoding)[0]
-            estimate = cost_usd(prompt, self._expected_output, price)
-            if not await self._budget.admit(estimate, continuing):
-                raise RequestFailed(Budget.NOT_SENT, group=Budget.NOT_SENT)
-            cost = 0.0
-            try:
-                reply = await self._client.chat(messages, **kwargs)
-                cost = cost_usd(*usage_tokens(reply.usage), price)
-                return reply
-            finally:
-                await self._budget.settle(estimate, cost)
-
-
-def check_prices(jobs: list[Job], models: dict[str, ModelConfig]) -> None:
-    """--max-cost counts dollars: every model with requests to make needs a price (an InputError otherwise)."""
-    unpriced = [name for name in dict.fromkeys(job.asks for job in jobs if job.todo) if models[name].price is None]
-    if unpriced:
-        raise InputError(f"needs the price of every model it asks; add price: {{input: USD, output: USD}} (per "
-                         f"million tokens, from the provider's price page) to the api_config entry of "
-                         f"{', '.join(unpriced)}", key="--max-cost")
-
-
 # A step's way to ask for one item of a job, with the client of the model the job asks
 Ask = Callable[[ModelClient, Job, Any], Awaitable[Outcome]]
 
 
 def run_jobs(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, *, unit: str, order: list[str],
-             prepare: Callable[[list[Any]], list[dict]] | None = None, max_cost: float | None = None) -> Summary:
+             prepare: Callable[[list[Any]], list[dict]] | None = None, max_cost: float | None = None,
+             batch: BatchOptions | None = None) -> Summary:
     """Ask for every job's items, all concurrently, storing each record as it arrives; end files in ``order``.
 
     ``models`` are the models the jobs ask (``Job.asks``), each through one
     client (``parallel`` requests at a time); ``unit`` names a record in the
-    progress lines; ``prepare`` is the Writer's. With ``max_cost`` (USD) no
-    request is sent once the run's cost reaches it (``Budget``); every model
-    with requests to make must then have a price, checked before any request.
+    progress lines; ``prepare`` is the Writer's; ``batch`` says which models
+    go through their provider's batch API (utils/asking/batching.py). With
+    ``max_cost`` (USD) no request is sent once the run's cost reaches it
+    (utils/asking/budget.py); every model with requests to make must then have
+    a price, and no job may go through a batch, both checked before any request.
     """
     summary = Summary(jobs=jobs, budget=None if max_cost is None else Budget(max_cost))
     stores = [job.store for job in jobs]
     if max_cost is not None:
         with closed_on_error(stores):
-            check_prices(jobs, models)
-    run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary.failures, summary.budget), stores, order)
+            check_budget(jobs, models, batched_jobs(jobs, models, batch))
+    run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary, batch), stores, order)
     return summary
 
 
 async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, unit: str,
-                       prepare: Callable[[list[Any]], list[dict]] | None, failures: list[Failure],
-                       budget: Budget | None) -> None:
+                       prepare: Callable[[list[Any]], list[dict]] | None, summary: Summary,
+                       batch: BatchOptions | None) -> None:
+    failures, budget = summary.failures, summary.budget
     clients = {name: ModelClient(cfg) for name, cfg in models.items()}  # imports the SDKs
     progress = Progress([(job.who, len(job.todo)) for job in jobs], unit)
-    if budget is not None:
-        slots = {name: asyncio.Semaphore(cfg.parallel) for name, cfg in models.items()}
-        metered = [MeteredClient(clients[job.asks], slots[job.asks], budget,
-                                 job.output_guess.tokens if job.output_guess else 0.0) for job in jobs]
+    direct = [clients[job.asks] if budget is None else budget.metered(job, clients[job.asks]) for job in jobs]
 
     async def one(index: int, job: Job, item: Any, writer: Writer) -> None:
         try:
-            outcome = await ask(clients[job.asks] if budget is None else metered[index], job, item)
+            with batching.item(job, item):
+                outcome = await ask(batching.client(job, direct[index]), job, item)
         except RequestFailed as err:
             outcome = Outcome(error=err)
         if outcome.record is not None:  # paid for: stored even when a part of it failed
             job.count(outcome)
             await writer.put(job.store, outcome.record)
         error = outcome.error
-        if error is not None and getattr(error, "group", None) == Budget.NOT_SENT:
-            if not budget.not_sent_said:
-                budget.not_sent_said = True
-                progress.say(f"cost cap reached (${budget.spent:.4f} of ${budget.cap:g}): no more requests are sent")
+        if budget is not None and budget.refused(error, progress):
             progress.advance(index, failed=True)
             return  # not a failure: the budget counts it, and the summary says so
+        if isinstance(error, BatchPending):
+            job.waiting += 1
+            error = None
         if error is not None:
             if not isinstance(error, RequestFailed):
                 raise error
@@ -439,10 +360,13 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
         progress.advance(index, failed=error is not None)
 
     try:
+        batching = Batching(jobs, models, clients, batch, progress)  # reads the state files of earlier batches
         with settled_gc():
             async with Writer(prepare) as writer:
-                await writer.stop_on_failure(asyncio.gather(
-                    *(one(i, job, item, writer) for i, job in enumerate(jobs) for item in job.todo)))
+                await writer.stop_on_failure(batching.alongside(asyncio.gather(
+                    *(one(i, job, item, writer) for i, job in enumerate(jobs) for item in job.todo))))
+        batching.finish()  # every result is stored: the batch state files keep only what is still needed
+        summary.batches_running = batching.notes
     finally:
         progress.close()
         for client in clients.values():

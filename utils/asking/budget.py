@@ -1,0 +1,128 @@
+"""``--max-cost``: this run's spending, and the requests it lets go.
+
+Each request first asks the ``Budget``: a request is sent while this run's
+spending (the usage of the replies, at the model's price) plus the estimate
+of the requests in flight (their prompt tokens counted with tiktoken, plus
+the completion tokens expected of the job) is below the cap. When it is not,
+the request waits for those in flight, and once none is left it is not sent.
+A request that continues a conversation already paid for (a later turn, a
+judge asked to finish) is always sent. A batch is paid for as a whole once
+submitted, so a capped run sends nothing through one (checked before the
+first request, like the prices).
+"""
+from __future__ import annotations
+
+import asyncio
+
+from utils.asking.clients import ModelClient, Reply, RequestFailed, sent_messages
+from utils.asking.cost import chat_tokens, cost_usd, request_encoding, usage_tokens
+from utils.config import ModelConfig
+from utils.errors import InputError
+
+
+class Budget:
+    """This run's spending against ``--max-cost`` (see the module's docstring); used inside the run's loop."""
+
+    NOT_SENT = "not sent: the --max-cost cap was reached"
+
+    def __init__(self, cap: float):
+        self.cap = cap
+        self.spent = 0.0  # US dollars of the replies received
+        self.not_sent = 0  # requests refused
+        self.not_sent_said = False  # whether the progress lines have said so
+        self._reserved = 0.0  # estimates of the requests in flight
+        self._in_flight = 0
+        self._changed: asyncio.Condition | None = None  # made in the loop that uses it
+        self._slots: dict[str, asyncio.Semaphore] = {}  # per model: its ``parallel`` (see ``MeteredClient.chat``)
+
+    async def admit(self, estimate: float, continuing: bool) -> bool:
+        """Whether a request estimated at ``estimate`` USD may be sent now; it waits while others are in flight."""
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        async with self._changed:
+            while not continuing and self.spent + self._reserved >= self.cap:
+                if not self._in_flight:
+                    self.not_sent += 1
+                    return False
+                await self._changed.wait()
+            self._reserved += estimate
+            self._in_flight += 1
+            return True
+
+    async def settle(self, estimate: float, cost: float) -> None:
+        """A request admitted at ``estimate`` has ended, having cost ``cost`` (0 when it failed)."""
+        async with self._changed:
+            self._in_flight -= 1
+            self._reserved = self._reserved - estimate if self._in_flight else 0.0  # no rounding left behind
+            self.spent += cost
+            self._changed.notify_all()
+
+    def metered(self, job, client: ModelClient) -> "MeteredClient":
+        """The client one job's requests go through: the model's ``parallel`` slots, shared by all its jobs."""
+        slots = self._slots.setdefault(job.asks, asyncio.Semaphore(client.cfg.parallel))
+        return MeteredClient(client, slots, self, job.output_guess.tokens if job.output_guess else 0.0)
+
+    def refused(self, error: BaseException | None, progress) -> bool:
+        """Whether ``error`` is a request the cap did not let go; the progress lines say so once."""
+        if getattr(error, "group", None) != self.NOT_SENT:
+            return False
+        if not self.not_sent_said:
+            self.not_sent_said = True
+            progress.say(f"cost cap reached (${self.spent:.4f} of ${self.cap:g}): no more requests are sent")
+        return True
+
+    def summary_lines(self) -> list[str]:
+        """The run summary's word on the cap: nothing when it did not stop the run."""
+        if not self.not_sent:
+            return []
+        return [f"stopped at the cost cap: spent ${self.spent:.4f} of --max-cost ${self.cap:g}; "
+                f"{self.not_sent} request(s) not sent. Everything received is stored: run again (with a higher "
+                "cap, or none) to ask for the rest"]
+
+
+class MeteredClient:
+    """A model's client as one job's requests see it under --max-cost: each request asks the ``Budget`` first.
+
+    A request not admitted fails with ``Budget.NOT_SENT`` as its group, which
+    the runner counts apart from failures.
+    """
+
+    def __init__(self, client: ModelClient, slots: asyncio.Semaphore, budget: Budget, expected_output: float):
+        self.cfg = client.cfg
+        self._client = client
+        self._slots = slots  # the model's ``parallel``, shared by all its jobs: see ``chat``
+        self._budget = budget
+        self._expected_output = expected_output
+        self._encoding = request_encoding(client.cfg)[0]
+
+    async def chat(self, messages: list[dict], **kwargs) -> Reply:
+        price = self.cfg.price
+        continuing = any(m.get("role") == "assistant" for m in messages)
+        # the budget is asked once the request has its slot, when it would be sent: asked earlier, every request
+        # of the run would be admitted at the start against the few estimates reserved by then
+        async with self._slots:
+            prompt = chat_tokens([sent_messages(self.cfg, messages)], self._encoding)[0]
+            estimate = cost_usd(prompt, self._expected_output, price)
+            if not await self._budget.admit(estimate, continuing):
+                raise RequestFailed(Budget.NOT_SENT, group=Budget.NOT_SENT)
+            cost = 0.0
+            try:
+                reply = await self._client.chat(messages, **kwargs)
+                cost = cost_usd(*usage_tokens(reply.usage), price)
+                return reply
+            finally:
+                await self._budget.settle(estimate, cost)
+
+
+def check_budget(jobs: list, models: dict[str, ModelConfig], batched: list) -> None:
+    """--max-cost counts dollars: every model with requests to make needs a price, and none goes through a
+    batch (an InputError otherwise)."""
+    unpriced = [name for name in dict.fromkeys(job.asks for job in jobs if job.todo) if models[name].price is None]
+    if unpriced:
+        raise InputError(f"needs the price of every model it asks; add price: {{input: USD, output: USD}} (per "
+                         f"million tokens, from the provider's price page) to the api_config entry of "
+                         f"{', '.join(unpriced)}", key="--max-cost")
+    if batched:
+        raise InputError(f"cannot stop a batch halfway: a batch is paid for as a whole once submitted, and "
+                         f"{batched[0].who} would go through one (--batch, batch: true, or batches of an earlier "
+                         f"run); see its cost with --dry-run, or run without --max-cost", key="--max-cost")
