@@ -25,7 +25,7 @@ from tests.scripted_server import Answer, Canceled, Expired, ScriptedServer, Sta
 from utils.asking.judge_prompts import FINISH_REQUEST
 
 FAST = {"ARENA_TEST_BATCH_POLL_SECONDS": "0.05", "ARENA_TEST_KEY": SENTINEL}
-RUNNING = 3  # the exit status of a --no-wait run whose batches still run
+RUNNING = 4  # the exit status of a --no-wait run whose batches still run
 
 
 def gen(script: str, args, *flags, env=None):

@@ -240,6 +240,17 @@ def test_max_cost_stops_within_one_request_of_the_cap_and_a_rerun_finishes(tmp_p
     assert [r["uid"] for r in stored_answers(tmp_path)] == [q["uid"] for q in make_questions(22)]
 
 
+def test_max_cost_refuses_a_batched_run_before_any_request(tmp_path, scripted_server):
+    # a batch is paid for as a whole once submitted: the cap could not stop it halfway
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3),
+                               extra="  price: {input: 1, output: 2}\n")
+    run = gen_answer([*args, "--max-cost", "5", "--batch"])
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "--max-cost" in run.stderr and "cannot stop a batch halfway" in run.stderr
+    assert scripted_server.requests == [] and scripted_server.batches == []
+    assert not (tmp_path / "data/faults/model_answer/model-a.jsonl").exists()
+
+
 def test_max_cost_needs_a_price_for_every_model_it_asks(tmp_path, scripted_server):
     args = configure_answering(tmp_path, [scripted_server], models=("model-a", "model-b"))
     api = tmp_path / "api.yaml"
