@@ -46,8 +46,10 @@ def run_cli(main: Callable[[], int | None]) -> None:
     sys.exit(code or 0)
 
 
-def parse_step_arguments(description: str, settings_file: str) -> argparse.Namespace:
-    """The flags of the two steps that ask models (those of the original tool, plus --data-dir and --model)."""
+def parse_step_arguments(description: str, settings_file: str,
+                         more: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """The flags of the two steps that ask models (those of the original tool, plus --data-dir and --model);
+    ``more`` adds a step's own."""
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--setting-file", default=settings_file, help="the step's settings (YAML)")
@@ -55,4 +57,6 @@ def parse_step_arguments(description: str, settings_file: str) -> argparse.Names
     parser.add_argument("--data-dir", default=DATA_DIR, type=Path, help="where the benchmarks live")
     parser.add_argument("--model", action="append", metavar="NAME",
                         help="run this model instead of the settings' model_list (repeat for several)")
+    if more is not None:
+        more(parser)
     return parser.parse_args()

@@ -94,6 +94,9 @@ class Reply:
     structured: bool = False  # True when the endpoint honoured the requested response_format
     reasoning: str = ""  # the model's reasoning, apart from the answer; "" when it showed none
     repaired: int = 0  # lone surrogates replaced with U+FFFD in text and reasoning
+    finish_reason: str = ""  # why the endpoint stopped: "stop", "length" (Anthropic: "end_turn", "max_tokens"), ...
+    served_model: str = ""  # the model id the endpoint says it served (``model`` of the response)
+    system_fingerprint: str = ""  # OpenAI's fingerprint of the serving configuration, when sent
 
 
 def split_reasoning(text: str) -> tuple[str, str]:
@@ -310,11 +313,8 @@ class ModelClient:
         """
         if self.cfg.system_prompt and not (messages and messages[0]["role"] == "system"):
             messages = [{"role": "system", "content": self.cfg.system_prompt}, *messages]
-        if self.cfg.temperature is not None:
-            temperature = self.cfg.temperature
-        elif not self.cfg.takes_step_temperature:
-            temperature = None
-        max_tokens = self.cfg.max_tokens or max_tokens
+        sent = self.sent_settings(temperature, max_tokens)
+        temperature, max_tokens = sent["temperature"], sent["max_tokens"]
         self._pick(advance=False)  # when no endpoint is left, fail now rather than after waiting for a slot
         async with self._slots:
             endpoint = self._pick()
@@ -329,6 +329,20 @@ class ModelClient:
                 lane.free += 1
             endpoint.refused = 0
             return reply
+
+    def sent_settings(self, temperature: float | None, max_tokens: int | None) -> dict:
+        """The temperature and max_tokens a request goes out with when a step asks for these (None: not sent).
+
+        The model's own entry wins; reasoning models get no step temperature;
+        Claude gets a temperature only from its entry, and a token limit always.
+        """
+        if self.cfg.api_type == "anthropic":
+            return {"temperature": self.cfg.temperature, "max_tokens": self.cfg.max_tokens or max_tokens or 4096}
+        if self.cfg.temperature is not None:
+            temperature = self.cfg.temperature
+        elif not self.cfg.takes_step_temperature:
+            temperature = None
+        return {"temperature": temperature, "max_tokens": self.cfg.max_tokens or max_tokens}
 
     def _pick(self, advance: bool = True) -> _Endpoint:
         """The next endpoint in turn that may be asked; RequestFailed (not sent) when there is none."""
@@ -455,19 +469,20 @@ class ModelClient:
         message = choice.message
         # not in the SDK's types: servers add them beside the content, and the SDK keeps unknown fields
         reasoning = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
-        return self._reply(message.content, reasoning, _usage(resp.usage), choice.finish_reason, max_tokens)
+        return self._reply(message.content, reasoning, _usage(resp.usage), choice.finish_reason, max_tokens,
+                           served=(resp.model, getattr(resp, "system_fingerprint", None)))
 
     async def _send_anthropic(self, client, messages, temperature, max_tokens) -> Reply:
         system = [m["content"] for m in messages if m["role"] == "system"]
         kwargs = {"model": self.cfg.model_name, "messages": [m for m in messages if m["role"] != "system"],
-                  "max_tokens": max_tokens or 4096}
+                  "max_tokens": max_tokens}
         if system:
             kwargs["system"] = "\n\n".join(system)
         extra = dict(self.cfg.extra_body)
         # Current Claude models take no sampling settings and the SDK no longer has the argument:
-        # send a temperature only when this model's own entry asks for one.
-        if self.cfg.temperature is not None:
-            extra["temperature"] = self.cfg.temperature
+        # a temperature comes only from this model's own entry (sent_settings).
+        if temperature is not None:
+            extra["temperature"] = temperature
         if self.cfg.thinking_budget is not None:
             extra["thinking"] = {"type": "enabled", "budget_tokens": self.cfg.thinking_budget}
         if extra:
@@ -478,9 +493,9 @@ class ModelClient:
         thoughts = [getattr(block, "thinking", "") if block.type == "thinking" else "[redacted thinking]"
                     for block in resp.content if getattr(block, "type", "") in ("thinking", "redacted_thinking")]
         return self._reply(text, "\n\n".join(t for t in thoughts if t), _usage(resp.usage), resp.stop_reason,
-                           kwargs["max_tokens"])
+                           kwargs["max_tokens"], served=(getattr(resp, "model", None), None))
 
-    def _reply(self, text, reasoning, usage: dict, finish_reason, max_tokens) -> Reply:
+    def _reply(self, text, reasoning, usage: dict, finish_reason, max_tokens, served=(None, None)) -> Reply:
         """The reply as the rest of the run sees it: repaired, reasoning apart (per the policy), not empty."""
         text, repaired_text = repair_text(text if isinstance(text, str) else "")
         reasoning, repaired_reasoning = repair_text(reasoning if isinstance(reasoning, str) else "")
@@ -493,7 +508,11 @@ class ModelClient:
                                     + ("while the model was still reasoning" if reasoning else "before any text")
                                     + "; raise max_tokens")
             raise RequestFailed("empty answer (the endpoint returned no text)")
-        return Reply(text=text, usage=usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning)
+        model, fingerprint = served
+        return Reply(text=text, usage=usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning,
+                     finish_reason=finish_reason if isinstance(finish_reason, str) else "",
+                     served_model=model if isinstance(model, str) else "",
+                     system_fingerprint=fingerprint if isinstance(fingerprint, str) else "")
 
     @staticmethod
     def _scrub(text: str) -> str:

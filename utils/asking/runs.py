@@ -77,6 +77,7 @@ class Job:
     completed: int = 0  # records an earlier run stored with a part missing, now whole
     incomplete: int = 0  # records stored with a part still missing (its request failed): a rerun asks for it
     unlabeled: int = 0  # judgment games stored without a label
+    checks: Any = None  # what planning found about the inputs (judging: judge_checks.PlanChecks)
 
     @property
     def asks(self) -> str:
