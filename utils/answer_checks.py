@@ -122,17 +122,19 @@ def check_answers(answers: dict[str, Answer], questions: list[Question]) -> Answ
 
 
 def judged_prompt_mismatch(prompts: list[str], question: Question) -> bool | None:
-    """Whether the prompts a judge was shown for a question lack every turn of it (whitespace normalised).
+    """Whether a prompt a judge was shown for a question (one per game) holds none of its turns.
 
-    None when no prompt was kept. The prompt is a template around the question,
-    so the question's text must be inside it; a judgment whose prompt asks
-    another question was filed under the wrong question id.
+    Whitespace is normalised first. None when no prompt was kept. A prompt is a
+    template around the question, so the question's text must be inside it; a
+    game whose prompt asks another question was filed under the wrong question
+    id (in published files, game 1 and game 2 of one record can even ask
+    different questions).
     """
     kept = [normalised(p) for p in prompts if p]
     if not kept:
         return None
     turns = [normalised(t) for t in question.turns if t.strip()]
-    return not any(turn in prompt for prompt in kept for turn in turns)
+    return any(not any(turn in prompt for turn in turns) for prompt in kept)
 
 
 _ANCHOR = 32  # characters that find one game's answer inside the other game's prompt
