@@ -34,26 +34,31 @@ POLICIES = ("judge", "skip")
 TRUNCATED_REASONS = ("length", "max_tokens")  # OpenAI's finish_reason, Anthropic's stop_reason at the token limit
 
 _APOSTROPHE = "['\u2019]"  # models write both
-# Each pattern is matched case-insensitively at the start of an assistant turn (after leading whitespace).
-# Refusals open with the refusal; an answer that says "I can't" somewhere inside is usually a real answer that
-# states a limit, so nothing is searched beyond the opening.
+_I_CANNOT = (rf"I (can{_APOSTROPHE}?t|cannot|won{_APOSTROPHE}t|will not|am unable to|am not able to)"
+             rf"|I{_APOSTROPHE}m (unable|not able) to")
+# Each pattern is matched case-insensitively at the start of an assistant turn (after leading whitespace):
+# refusals open with the refusal, and an answer that says "I can't" further on is a real answer stating a limit.
+# Measured on the answers in ../shared (Arena-Hard v0.1: gpt-4-0314, gpt-4-0613, gpt-3.5-turbo-0125; v2.0:
+# o3-mini, llama3.1-8b), these find the 11 refusals there; broader ones ("As an AI language model, I cannot
+# ...", "I cannot create ...") found gpt-4-0314's disclaimers that open a full answer.
 REFUSAL_PATTERNS: tuple[tuple[str, str], ...] = (
-    (rf"(I{_APOSTROPHE}m|I am) sorry,? but I (can{_APOSTROPHE}?t|cannot|won{_APOSTROPHE}t|will not|am unable|"
-     r"am not able)",
-     "an apology followed by a refusal: how most chat models open a refusal"),
-    (rf"(Sorry|Unfortunately),? (but )?I (can{_APOSTROPHE}?t|cannot|won{_APOSTROPHE}t|am unable|am not able)",
-     "the same refusal with a shorter apology"),
-    (rf"I (can{_APOSTROPHE}?t|cannot|won{_APOSTROPHE}t|will not) (help|assist|provide|comply|fulfil|do that|"
-     r"create|write|generate|answer)",
-     "a refusal stated before any content"),
-    (rf"I{_APOSTROPHE}m (not able|unable) to (help|assist|provide|comply|fulfil|do that|create|write|generate|"
-     r"answer)",
-     "the same refusal, worded as an inability"),
-    (rf"As an AI( language model)?,? I (can{_APOSTROPHE}?t|cannot|don{_APOSTROPHE}t|do not|am not able|"
-     r"am unable|won{_APOSTROPHE}t)",
-     "the disclaimer older chat models open a refusal with"),
+    (rf"(I{_APOSTROPHE}m|I am) sorry,? but ({_I_CANNOT})",
+     "an apology followed by a refusal: how most chat models open one"),
+    (rf"(Sorry|Unfortunately),? (but )?({_I_CANNOT})",
+     "the same with a shorter apology (gpt-4-0613: \"Sorry, but I can't assist with that.\")"),
+    (rf"({_I_CANNOT}) (help|assist)( you)? with (that|this)",
+     "a refusal without apology, naming no task (llama3.1: \"I can't help you with that request.\")"),
+    (rf"({_I_CANNOT}) (comply|fulfil|fulfill|do that|do this)",
+     "a refusal of the request itself (llama3.1: \"I can't fulfill that request.\")"),
+    (rf"As an AI( language model)?,? ({_I_CANNOT}) (help|assist)( you)? with (that|this)",
+     "the older models' disclaimer, when what follows refuses the request rather than a way of doing it"),
 )
 _REFUSAL = re.compile("|".join(f"(?:{pattern})" for pattern, _ in REFUSAL_PATTERNS), re.IGNORECASE)
+# A refusal that turns into help in the same paragraph ("..., but I can guide you", "However, here is ...")
+# states a limit and then answers: it is judged like any answer.
+_PIVOT = re.compile(rf"\b(but|however|instead),? (I|here{_APOSTROPHE}?s|here is)\b|\bhere{_APOSTROPHE}s\b|\bhere is\b",
+                    re.IGNORECASE)
+_PIVOT_CHARS = 400  # of the first paragraph, where a pivot to help counts
 _THINK_TAG = re.compile(r"</?think>", re.IGNORECASE)
 
 
@@ -71,7 +76,15 @@ def is_empty(answer: Answer) -> bool:
 
 
 def is_refusal(answer: Answer) -> bool:
-    return any(_REFUSAL.match(turn.lstrip()) for turn in answer.turns)
+    return any(_refuses(turn.lstrip()) for turn in answer.turns)
+
+
+def _refuses(text: str) -> bool:
+    match = _REFUSAL.match(text)
+    if match is None:
+        return False
+    paragraph = text.split("\n\n", 1)[0][:_PIVOT_CHARS]
+    return _PIVOT.search(paragraph, match.end()) is None
 
 
 def has_reasoning(answer: Answer) -> bool:

@@ -20,10 +20,9 @@ from pathlib import Path
 from utils.answer_checks import ALL_CHECKS, MISMATCHED, check_answers, off_question, wrongly_paired
 from utils.cli import DATA_DIR, run_cli
 from utils.errors import InputError
-from utils.names import answer_file, check_name, judgment_dir, stem_to_name
+from utils.names import answer_file, check_name, judgment_dir, question_file, stem_to_name
 from utils.ranking.judgment_checks import judgment_findings
 from utils.records import Answer, read_answers, read_questions
-from utils.names import question_file
 
 SHOWN_IDS = 5
 

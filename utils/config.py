@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from utils.answer_checks import CHECKS, POLICIES
+from utils.answer_checks import CHECKS, MISMATCHED, POLICIES
 from utils.errors import InputError
 from utils.keys import clean_key
 from utils.names import check_name
@@ -639,5 +639,8 @@ def _answer_checks(doc: Document, raw: dict) -> dict[str, str]:
     table = raw.get("answer_checks")
     if table is None:
         return dict.fromkeys(CHECKS, "judge")
-    check_keys(doc, table, ("answer_checks",), set(CHECKS), "answer_checks (mismatched answers are never judged)")
+    if isinstance(table, dict) and MISMATCHED in table:
+        raise doc.error("mismatched answers (made for another question) are never judged; gen_judgment.py "
+                        "--allow-mismatch judges the other answers", "answer_checks", MISMATCHED)
+    check_keys(doc, table, ("answer_checks",), set(CHECKS), "answer_checks")
     return {check: one_of(doc, table, ("answer_checks",), check, POLICIES, "judge") for check in CHECKS}
