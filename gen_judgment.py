@@ -9,14 +9,14 @@ from utils.asking.judge_inputs import judging_inputs, waiting_for_baselines
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
 from utils.asking.judging import estimate_judgments, generate_judgments
 from utils.asking.runs import budget_lines, exit_status, job_lines, print_failures
-from utils.cli import JUDGE_SETTINGS, parse_step_arguments, run_cli
+from utils.cli import JUDGE_SETTINGS, judging_flags, parse_step_arguments, run_cli
 from utils.config import check_thinking_budgets, load_api_config, load_judge_settings
 from utils.names import question_file
 from utils.records import read_questions
 
 
 def main() -> int:
-    args = parse_step_arguments(__doc__, JUDGE_SETTINGS)
+    args = parse_step_arguments(__doc__, JUDGE_SETTINGS, judging_flags)
 
     settings, doc = load_judge_settings(args.setting_file, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, args.model)
     judges = load_api_config(args.endpoint_file, list(settings.judge_models), wanted_from=doc,
@@ -26,15 +26,22 @@ def main() -> int:
     inputs = judging_inputs(settings, questions, args)
     if args.dry_run:
         estimate = estimate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir,
-                                      inputs.notes, args.max_cost)
+                                      inputs.notes, stale=args.stale, max_cost=args.max_cost)
         print(estimate.render(args.json))
         return 0
     for note in inputs.notes:
         print(note)
 
+    if args.drift_check is not None:
+        from utils.asking.drift import drift_check, drift_lines
+        results = drift_check(inputs.settings, judges, questions, inputs.answers, args.data_dir, args.drift_check)
+        print(*drift_lines(results), sep="\n")
+        return 1 if any(r.failed for r in results) else 0
+
     batch = BatchOptions(every_model=args.batch, fallback=args.batch_fallback, wait=args.batch_wait)
-    summary = generate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir, args.max_cost,
-                                 batch)
+    summary = generate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir,
+                                 stale=args.stale, allow_mismatch=args.allow_mismatch, max_cost=args.max_cost,
+                                 batch=batch)
 
     for job in summary.jobs:
         print(*job_lines(job, "judgment"), sep="\n")

@@ -17,6 +17,7 @@ run reads is in utils/ranking/inputs.py, the math in utils/ranking/leaderboard.p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -24,11 +25,13 @@ from pathlib import Path
 from utils.asking.accounts import model_costs
 from utils.cli import run_cli
 from utils.errors import InputError
+from utils.forked import ForkedChild
 from utils.names import battles_file, bootstrap_results_file, check_name, judgment_dir
 from utils.ranking.answer_info import answers_of, length_warnings
 from utils.ranking.battles import save_battles
 from utils.ranking.bootstrap_file import write_bootstrap
-from utils.ranking.inputs import check_memory, read_v01_inputs, read_v2_inputs
+from utils.ranking.inputs import check_memory, read_judgment_findings, read_v01_inputs, read_v2_inputs
+from utils.ranking.judgment_checks import findings_warnings, flag_board
 from utils.ranking.leaderboard import (METHODS, V01_METHOD, V2_BASELINES, V2_METHOD, RunSettings, category_index,
                                        compute_leaderboard, compute_v2_leaderboard, v2_categories)
 from utils.ranking.tables import render_table, write_csv, write_original_csv
@@ -156,8 +159,14 @@ def main(argv=None) -> int:
     boot_path = _as_given(bootstrap_results_file(data_dir, settings.bench, settings.judges))
     inputs = read_v01_inputs(settings, data_dir, _warn, _given(args.load_battles, battles_path),
                              _given(args.load_bootstrap, boot_path))
-    board = compute_leaderboard(inputs.battles, inputs.settings, inputs.avg_tokens, inputs.question_ids,
-                                inputs.features, inputs.saved_bootstrap)
+    # judgments were read: which are stale or filed under the wrong question is found on the other core meanwhile
+    checking = None if args.load_battles is not None else \
+        ForkedChild(lambda: read_judgment_findings(settings, data_dir, inputs.answers))
+    with checking or contextlib.nullcontext():
+        board = compute_leaderboard(inputs.battles, inputs.settings, inputs.avg_tokens, inputs.question_ids,
+                                    inputs.features, inputs.saved_bootstrap)
+        if checking is not None:
+            board = _flagged([board], checking.result(), settings)[0]
     sys.stdout.write(render_table(board, show_elo=args.show_elo))
     not_saved: list[str] = []  # files of data/ that could not be written, and why
     if args.load_battles is None and len(inputs.battles):
@@ -207,9 +216,17 @@ def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
     shown = list(dict.fromkeys(r.model for board in boards for r in board.rows))
     for warning in length_warnings(answers, shown, data_dir, settings.bench):
         _warn(warning)
+    boards = _flagged(boards, read_judgment_findings(settings, data_dir, {**inputs.read, **answers}), settings)
     sys.stdout.write("\n".join(render_table(board) for board in boards))
     _write_outputs(args, boards, data_dir)
     return 0
+
+
+def _flagged(boards: list, findings: dict, settings: RunSettings) -> list:
+    """The boards with stale and wrongly filed judgments flagged per model, after a warning for each."""
+    for warning in findings_warnings(findings, "+".join(settings.judges)):
+        _warn(warning)
+    return [flag_board(board, findings) for board in boards]
 
 
 def _v2_baseline_flags(flags: list[str]) -> tuple[dict[str, str], str | None]:

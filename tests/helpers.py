@@ -161,11 +161,11 @@ def write_bench(root: Path, verdicts: dict, n_questions: int, layout: str = "new
         write_jsonl(bench / "model_answer" / f"{model}.jsonl", rows)
     for model, per_question in verdicts.items():
         rows = []
-        for q, labels in zip(qids, per_question):
+        for i, (q, labels) in enumerate(zip(qids, per_question)):
             if labels is None:
                 continue
-            games = [{"user_prompt": "p", "judgment": f"... [[{lab}]]" if lab else "no label", "score": lab}
-                     for lab in labels]
+            games = [{"user_prompt": f"Judge the answers to: Q{i}", "judgment": f"... [[{lab}]]" if lab else "no label",
+                      "score": lab} for lab in labels]
             key = "uid" if layout == "new" else "question_id"
             rows.append({key: q, "model": model, "judge": judge, "games": games,
                          **({"category": "x", "baseline": BASE} if layout == "new" else {})})

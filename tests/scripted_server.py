@@ -18,7 +18,8 @@ the connection without a reply;
 ``held`` keeps every reply waiting until the test lets them go. An answer can
 carry what reasoning models send: ``reasoning_content`` or ``reasoning``
 beside the content, Anthropic ``thinking`` and ``redacted_thinking`` blocks
-before the text, and a ``finish_reason``. Text is sent as JSON escapes
+before the text, a ``finish_reason``, and the served ``model`` id and
+``system_fingerprint`` a provider names its reply with. Text is sent as JSON escapes
 (``json.dumps``), so a lone surrogate in it goes out as ``"\\ud800"``, which
 is valid JSON. The server runs its own event loop in a thread, so a test can
 drive it while the code under test runs in another process;
@@ -86,6 +87,8 @@ class Answer:
     thinking: str | None = None  # Anthropic: a thinking block before the text block
     redacted_thinking: bool = False  # Anthropic: a redacted_thinking block before the text block
     finish_reason: str = "stop"  # OpenAI's names; "length" becomes Anthropic's stop_reason "max_tokens"
+    model: str | None = None  # the model id the reply says it comes from (None: the one asked for)
+    system_fingerprint: str | None = None  # OpenAI: sent only when set
 
 
 @dataclass
@@ -333,7 +336,8 @@ class ScriptedServer:
                 content.append({"type": "thinking", "thinking": action.thinking, "signature": "scripted"})
             content.append({"type": "text", "text": text})
             stop = {"stop": "end_turn", "length": "max_tokens"}.get(action.finish_reason, action.finish_reason)
-            return {"id": "msg_scripted", "type": "message", "role": "assistant", "model": body.get("model", ""),
+            return {"id": "msg_scripted", "type": "message", "role": "assistant",
+                    "model": action.model or body.get("model", ""),
                     "content": content, "stop_reason": stop, "stop_sequence": None, "usage": usage}
         usage = action.usage or {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                                  "total_tokens": prompt_tokens + completion_tokens}
@@ -341,9 +345,12 @@ class ScriptedServer:
         for key in ("reasoning_content", "reasoning"):
             if getattr(action, key) is not None:
                 message[key] = getattr(action, key)
-        return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()),
-                "model": body.get("model", ""), "usage": usage,
-                "choices": [{"index": 0, "finish_reason": action.finish_reason, "message": message}]}
+        reply = {"id": "chatcmpl-scripted", "object": "chat.completion", "created": int(time.time()),
+                 "model": action.model or body.get("model", ""), "usage": usage,
+                 "choices": [{"index": 0, "finish_reason": action.finish_reason, "message": message}]}
+        if action.system_fingerprint is not None:
+            reply["system_fingerprint"] = action.system_fingerprint
+        return reply
 
 
     # ------------------------------------------------------------ batches

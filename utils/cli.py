@@ -16,6 +16,7 @@ from typing import Callable
 
 from utils.errors import EXIT_COST_CAP, EXIT_INPUT_ERROR, EXIT_STORAGE_ERROR, InputError, StorageError
 from utils.keys import mask, masked_output
+from utils.provenance import STALE_POLICIES
 
 # The files the two steps read when no flag names others (paths relative to the working directory).
 ANSWER_SETTINGS = "config/gen_answer_config.yaml"
@@ -47,9 +48,29 @@ def run_cli(main: Callable[[], int | None]) -> None:
     sys.exit(code or 0)
 
 
-def parse_step_arguments(description: str, settings_file: str) -> argparse.Namespace:
+def judging_flags(parser: argparse.ArgumentParser) -> None:
+    """gen_judgment.py's own flags (for ``parse_step_arguments``'s ``more``)."""
+    parser.add_argument("--stale", choices=STALE_POLICIES, default="rejudge",
+                        help="stored judgments whose answers or judge prompt changed since: judge them again, keep "
+                             "them (with a warning), or stop before any request")
+    parser.add_argument("--allow-mismatch", action="store_true",
+                        help="judge the other answers when some were made for another question (those are still "
+                             "skipped and listed)")
+    parser.add_argument("--drift-check", type=_at_least_one, metavar="N",
+                        help="instead of judging: ask each judge again N stored games (a fixed sample) and report "
+                             "how many labels changed; nothing is stored")
+
+
+def _at_least_one(text: str) -> int:
+    if not text.strip().lstrip("-").isdigit() or int(text) < 1:
+        raise InputError(f"must be a whole number, at least 1; got {text}", key="--drift-check")
+    return int(text)
+
+
+def parse_step_arguments(description: str, settings_file: str,
+                         more: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
     """The flags of the two steps that ask models (the original tool's, plus --data-dir, --model, --dry-run,
-    --json and --max-cost), checked."""
+    --json, --max-cost and batch mode), checked; ``more`` adds a step's own."""
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--setting-file", default=settings_file, help="the step's settings (YAML)")
@@ -74,6 +95,8 @@ def parse_step_arguments(description: str, settings_file: str) -> argparse.Names
                          help="wait for the batches and store their results")
     waiting.add_argument("--no-wait", dest="batch_wait", action="store_false",
                          help="submit the batches (or report how far they are) and stop; run again later to collect")
+    if more is not None:
+        more(parser)
     args = parser.parse_args()
     if args.json and not args.dry_run:
         raise InputError("only with --dry-run (a run prints its summary as text)", key="--json")

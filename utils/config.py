@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from utils.answer_checks import CHECKS, MISMATCHED, POLICIES
 from utils.errors import InputError
 from utils.keys import clean_key
 from utils.names import check_name
@@ -467,6 +468,8 @@ class JudgeSettings:
     attempts: int = 2  # number_of_judgment_attempts
     structured: bool = False  # ask for a JSON verdict through response_format
     path: str = ""  # the file these settings were read from, for messages
+    # check -> "judge" or "skip", for every check of utils.answer_checks.CHECKS (answer_checks: in the file)
+    answer_checks: dict = field(default_factory=lambda: dict.fromkeys(CHECKS, "judge"))
 
     def prompt_for(self, category: str) -> JudgePrompt:
         return self.categories.get(category, self.prompt)
@@ -476,7 +479,7 @@ _PROMPT_KEYS = {"baseline_model", "system_prompt", "system_prompt_file", "prompt
                 "regex_patterns"}
 _JUDGE_KEYS = _PROMPT_KEYS | {"name", "bench_name", "judge_model", "reference", "ref_model", "baseline", "pairwise",
                               "temperature", "max_tokens", "number_of_judgment_attempts", "model_list",
-                              "structured_verdicts", "categories"}
+                              "structured_verdicts", "categories", "answer_checks"}
 
 
 def _names(doc: Document, raw: dict, key: str) -> tuple[str, ...]:
@@ -626,5 +629,18 @@ def load_judge_settings(path: Path | str, default_system_prompt: str, default_te
         attempts=get(doc, raw, (), "number_of_judgment_attempts", int, JudgeSettings.attempts, minimum=1),
         structured=get(doc, raw, (), "structured_verdicts", bool, JudgeSettings.structured),
         path=str(doc.path),
+        answer_checks=_answer_checks(doc, raw),
     )
     return settings, doc
+
+
+def _answer_checks(doc: Document, raw: dict) -> dict[str, str]:
+    """``answer_checks: {truncated: judge|skip, ...}``: what to do with answers that fail a check (default: judge)."""
+    table = raw.get("answer_checks")
+    if table is None:
+        return dict.fromkeys(CHECKS, "judge")
+    if isinstance(table, dict) and MISMATCHED in table:
+        raise doc.error("mismatched answers (made for another question) are never judged; gen_judgment.py "
+                        "--allow-mismatch judges the other answers", "answer_checks", MISMATCHED)
+    check_keys(doc, table, ("answer_checks",), set(CHECKS), "answer_checks")
+    return {check: one_of(doc, table, ("answer_checks",), check, POLICIES, "judge") for check in CHECKS}

@@ -38,6 +38,9 @@ class Answer:
     reasoning: list[str] = field(default_factory=list)  # the model's reasoning per turn ("" where none)
     repaired: dict | None = None  # what was mended to make the replies storable (lone surrogates)
     batch: bool = False  # every reply came from a provider batch (billed at the batch price)
+    # how it was made (docs/design.md#provenance): entry, model_name, the temperature and max_tokens sent, the
+    # system prompt's hash, finish_reason, served_model; None in files written before it was recorded
+    generation: dict | None = None
 
     @property
     def text(self) -> str:
@@ -55,7 +58,8 @@ class Answer:
             messages.append({"role": "assistant", "content": content})
         record = {"uid": self.uid, "ans_id": self.ans_id, "model": self.model, "messages": messages,
                   "tstamp": self.tstamp, "metadata": self.metadata}
-        return _with_present(record, usage=self.usage, repaired=self.repaired, batch=self.batch)
+        return _with_present(record, usage=self.usage, repaired=self.repaired, batch=self.batch,
+                             generation=self.generation)
 
 
 def _with_present(record: dict, **optional) -> dict:
@@ -74,11 +78,14 @@ class Game:
     reasoning: str = ""  # a reasoning judge's reasoning, all attempts joined; the label is never taken from it
     repaired: dict | None = None  # what was mended to make the judge's text storable (lone surrogates)
     batch: bool = False  # every attempt's reply came from a provider batch (billed at the batch price)
+    served_model: str = ""  # the model id the endpoint said it served ("model" of the response), when it said
+    system_fingerprint: str = ""  # OpenAI's fingerprint of the serving configuration, when given
 
     def to_json(self) -> dict:
         record = {"user_prompt": self.user_prompt, "judgment": self.judgment, "score": self.label,
                   "usage": self.usage, "attempts": self.attempts}
-        return _with_present(record, reasoning=self.reasoning, repaired=self.repaired, batch=self.batch)
+        return _with_present(record, reasoning=self.reasoning, repaired=self.repaired, batch=self.batch,
+                             served_model=self.served_model, system_fingerprint=self.system_fingerprint)
 
 
 @dataclass
@@ -89,10 +96,15 @@ class Judgment:
     games: list[Game | None]  # None: a game not played (its request failed for good); a rerun plays it
     baseline: str = ""
     category: str = ""
+    # what was judged and how (docs/design.md#provenance): the two answers' ans_ids, the judge prompt's hash, the
+    # judge's settings; None in files written before it was recorded
+    provenance: dict | None = None
+    rejudged: int = 0  # how many times this question was judged again because its judgment had gone stale
 
     def to_json(self) -> dict:
-        return {"uid": self.uid, "category": self.category, "judge": self.judge, "model": self.model,
-                "baseline": self.baseline, "games": [None if g is None else g.to_json() for g in self.games]}
+        record = {"uid": self.uid, "category": self.category, "judge": self.judge, "model": self.model,
+                  "baseline": self.baseline, "games": [None if g is None else g.to_json() for g in self.games]}
+        return _with_present(record, provenance=self.provenance, rejudged=self.rejudged)
 
 
 def missing_games(record: dict) -> list[int]:
@@ -207,7 +219,8 @@ def answer_from_json(obj: Any, path=None, line=None) -> Answer:
                   tstamp=float(obj.get("tstamp") or 0.0), metadata=meta if isinstance(meta, dict) else None,
                   usage=obj.get("usage") if isinstance(obj.get("usage"), dict) else None,
                   reasoning=reasoning if any(reasoning) else [],
-                  repaired=obj.get("repaired") if isinstance(obj.get("repaired"), dict) else None)
+                  repaired=obj.get("repaired") if isinstance(obj.get("repaired"), dict) else None,
+                  generation=obj.get("generation") if isinstance(obj.get("generation"), dict) else None)
 
 
 def game_from_json(obj: Any, path=None, line=None) -> Game:
@@ -228,7 +241,12 @@ def game_from_json(obj: Any, path=None, line=None) -> Game:
     return Game(user_prompt=str(prompt or ""), judgment=str(text or ""),
                 label=score if isinstance(score, str) else None, usage=obj.get("usage"),
                 attempts=int(obj.get("attempts", 1) or 1), reasoning=reasoning if isinstance(reasoning, str) else "",
-                repaired=obj.get("repaired") if isinstance(obj.get("repaired"), dict) else None)
+                repaired=obj.get("repaired") if isinstance(obj.get("repaired"), dict) else None,
+                served_model=_text(obj.get("served_model")), system_fingerprint=_text(obj.get("system_fingerprint")))
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def judgment_from_json(obj: Any, path=None, line=None) -> Judgment:
@@ -237,7 +255,20 @@ def judgment_from_json(obj: Any, path=None, line=None) -> Judgment:
     model = obj.get("model")  # not a name (absent, null): the reader falls back to the file's name, as battles do
     return Judgment(uid=_uid(obj, path, line), model=model if isinstance(model, str) else "",
                     judge=str(obj.get("judge", "")), games=games, baseline=str(obj.get("baseline", "") or ""),
-                    category=str(obj.get("category", "") or ""))
+                    category=str(obj.get("category", "") or ""), provenance=judgment_provenance(obj),
+                    rejudged=rejudged(obj))
+
+
+def judgment_provenance(obj: dict) -> dict | None:
+    """A stored judgment's ``provenance`` (None when it was written before provenance was recorded)."""
+    value = obj.get("provenance")
+    return value if isinstance(value, dict) else None
+
+
+def rejudged(obj: dict) -> int:
+    """How many times a stored judgment's question was judged again after going stale (0: never)."""
+    value = obj.get("rejudged")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def read_questions(path: Path | str) -> list[Question]:

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from tests.scripted_server import Answer, Status
-from utils.asking.clients import ModelClient, RequestFailed
+from utils.asking.clients import ModelClient, RequestFailed, sent_settings
 from utils.config import Endpoint, ModelConfig
 
 KEY = "sk-client-test-5e1b7d-do-not-leak"
@@ -104,6 +104,34 @@ def test_the_models_own_system_prompt_temperature_and_max_tokens_win_over_the_st
     ask(model(scripted_server), user("Hi"), temperature=0.9, max_tokens=10)
     body = scripted_server.chat_requests()[0].body
     assert body["messages"] == user("Hi") and (body["temperature"], body["max_tokens"]) == (0.9, 10)
+
+
+@pytest.mark.parametrize("api_type", ["openai", "anthropic"])
+def test_a_reply_names_why_it_stopped_and_which_model_served_it(scripted_server, api_type):
+    scripted_server.script.extend([Answer("cut sh", finish_reason="length", model="m-2024-06-01",
+                                          system_fingerprint="fp_abc123"), Answer("done")])
+    cfg = model(scripted_server, api_type=api_type)
+    cut, done = ask(cfg, user("Hi"))[0], ask(cfg, user("Hi"))[0]
+    if api_type == "anthropic":  # Anthropic's names, as sent; it has no fingerprint
+        assert (cut.finish_reason, cut.served_model, cut.system_fingerprint) == ("max_tokens", "m-2024-06-01", "")
+        assert (done.finish_reason, done.served_model) == ("end_turn", "m-served")
+    else:
+        assert (cut.finish_reason, cut.served_model, cut.system_fingerprint) == ("length", "m-2024-06-01", "fp_abc123")
+        assert (done.finish_reason, done.served_model, done.system_fingerprint) == ("stop", "m-served", "")
+
+
+def test_what_a_request_is_sent_with_is_told_before_it_is_sent(scripted_server):
+    # the settings recorded with an answer are those in the request body, whichever side set them
+    for cfg, wanted in ((model(scripted_server, temperature=0.3, max_tokens=50), (0.3, 50)),
+                        (model(scripted_server), (0.9, 10)),
+                        (model(scripted_server, reasoning_effort="low"), (None, 10))):
+        scripted_server.requests.clear()
+        ask(cfg, user("Hi"), temperature=0.9, max_tokens=10)
+        body = scripted_server.chat_requests()[0].body
+        sent = (body.get("temperature"), body.get("max_tokens", body.get("max_completion_tokens")))
+        assert sent == wanted
+        told = sent_settings(cfg, 0.9, 10)
+        assert (told["temperature"], told["max_tokens"]) == sent
 
 
 SCHEMA = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}

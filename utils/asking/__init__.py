@@ -8,6 +8,8 @@
 * judging.py        step 2: plan the judgment files, play a pairing's two games
 * judge_prompts.py  what the judge is shown (prompts/), how its label is read, template checks
 * judge_inputs.py   the answers judging needs, and the gen_answer.py command for missing ones
+* judge_checks.py   what planning finds: stale judgments, answers failing a check; --stale, --allow-mismatch
+* drift.py          --drift-check: stored games asked again, the labels that changed
 * diagnostics.py    how each judge behaved: diagnostics.json and its printed table
 * cost.py           the arithmetic of costs: prices, tallies of stored usage, prompt tokens counted before sending
 * accounts.py       each output file's cost after a run: the cost files under <bench>/costs/, the summary lines

@@ -15,14 +15,16 @@ import time
 import uuid
 from pathlib import Path
 
+from utils.answer_checks import TRUNCATED_REASONS
 from utils.asking.accounts import record_costs
 from utils.asking.batching import BatchOptions
-from utils.asking.clients import ModelClient, add_usage
+from utils.asking.clients import ModelClient, Reply, add_usage, sent_settings
 from utils.asking.cost import expected_output, tally_answers
 from utils.asking.dry_run import DryRun, dry_run
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
 from utils.config import AnswerSettings, ModelConfig
 from utils.names import answer_file
+from utils.provenance import text_hash
 from utils.records import Answer, Question, record_uid
 from utils.store import JsonlStore, closed_on_error
 from utils.style import benchmark_encoding, style_metadata_many
@@ -86,7 +88,7 @@ async def answer_question(client: ModelClient, settings: AnswerSettings, questio
     reasoning: list[str] = []
     usage: dict[str, int] = {}
     repaired = 0
-    batched = True
+    replies_seen: list[Reply] = []
     for turn in question.turns:
         messages.append({"role": "user", "content": turn})
         # the model's own temperature and max_tokens, when its entry sets them, win inside ``chat``
@@ -96,11 +98,29 @@ async def answer_question(client: ModelClient, settings: AnswerSettings, questio
         reasoning.append(reply.reasoning)
         add_usage(usage, reply.usage)
         repaired += reply.repaired
-        batched = batched and reply.batch
+        replies_seen.append(reply)
     return Answer(uid=question.uid, model=client.cfg.name, turns=replies, prompts=list(question.turns),
                   ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage,
                   reasoning=reasoning if any(reasoning) else [],
-                  repaired={"lone_surrogates": repaired} if repaired else None, batch=batched)
+                  repaired={"lone_surrogates": repaired} if repaired else None,
+                  batch=all(r.batch for r in replies_seen),
+                  generation=generation(client, settings, replies_seen))
+
+
+def generation(client: ModelClient, settings: AnswerSettings, replies: list[Reply]) -> dict:
+    """How an answer was made (docs/design.md#provenance): the entry, what was sent, how the endpoint stopped.
+
+    ``finish_reason`` is the last turn's, unless an earlier turn was cut at the
+    token limit: a truncated turn makes the whole answer truncated.
+    """
+    cfg = client.cfg
+    reasons = [r.finish_reason for r in replies]
+    cut = [reason for reason in reasons if reason in TRUNCATED_REASONS]
+    served = [r.served_model for r in replies if r.served_model]
+    return {"entry": cfg.name, "model_name": cfg.model_name,
+            **sent_settings(client.cfg, settings.temperature, settings.max_tokens),
+            "system_prompt_hash": text_hash(cfg.system_prompt) if cfg.system_prompt else None,
+            "finish_reason": (cut or reasons or [""])[-1] or None, "served_model": served[-1] if served else None}
 
 
 def answer_records(answers: list[Answer], encoding: str) -> list[dict]:

@@ -95,6 +95,9 @@ class Reply:
     reasoning: str = ""  # the model's reasoning, apart from the answer; "" when it showed none
     repaired: int = 0  # lone surrogates replaced with U+FFFD in text and reasoning
     batch: bool = False  # True when it came back from a provider batch (billed at the batch price)
+    finish_reason: str = ""  # why the endpoint stopped: "stop", "length" (Anthropic: "end_turn", "max_tokens"), ...
+    served_model: str = ""  # the model id the endpoint says it served (``model`` of the response)
+    system_fingerprint: str = ""  # OpenAI's fingerprint of the serving configuration, when sent
 
 
 def split_reasoning(text: str) -> tuple[str, str]:
@@ -285,6 +288,21 @@ def sent_messages(cfg: ModelConfig, messages: list[dict]) -> list[dict]:
     return messages
 
 
+def sent_settings(cfg: ModelConfig, temperature: float | None, max_tokens: int | None) -> dict:
+    """The temperature and max_tokens a request goes out with when a step asks for these (None: not sent).
+
+    The model's own entry wins; reasoning models get no step temperature;
+    Claude gets a temperature only from its entry, and a token limit always.
+    """
+    if cfg.api_type == "anthropic":
+        return {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens or max_tokens or 4096}
+    if cfg.temperature is not None:
+        temperature = cfg.temperature
+    elif not cfg.takes_step_temperature:
+        temperature = None
+    return {"temperature": temperature, "max_tokens": cfg.max_tokens or max_tokens}
+
+
 class ModelClient:
     """Chat requests to one configured model, ``parallel`` at a time, round-robin over its endpoints."""
 
@@ -336,12 +354,8 @@ class ModelClient:
                 max_tokens: int | None) -> tuple[list[dict], float | None, int | None]:
         """What a request is sent with once the model's own entry has had its say: its system prompt when
         the messages carry none, its temperature and token limit over the step's. Settling twice changes nothing."""
-        messages = sent_messages(self.cfg, messages)
-        if self.cfg.temperature is not None:
-            temperature = self.cfg.temperature
-        elif not self.cfg.takes_step_temperature:
-            temperature = None
-        return messages, temperature, self.cfg.max_tokens or max_tokens
+        sent = sent_settings(self.cfg, temperature, max_tokens)
+        return sent_messages(self.cfg, messages), sent["temperature"], sent["max_tokens"]
 
     def endpoint_clients(self) -> list[tuple[str, object]]:
         """(URL, SDK client) of each endpoint still worth asking, for the requests that are not chats (batches)."""
@@ -473,7 +487,8 @@ class ModelClient:
         message = choice.message
         # not in the SDK's types: servers add them beside the content, and the SDK keeps unknown fields
         reasoning = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
-        return self._reply(message.content, reasoning, _usage(resp.usage), choice.finish_reason, max_tokens)
+        return self._reply(message.content, reasoning, _usage(resp.usage), choice.finish_reason, max_tokens,
+                           served=(getattr(resp, "model", None), getattr(resp, "system_fingerprint", None)))
 
     async def _send_openai(self, client, messages, temperature, max_tokens, response_format) -> Reply:
         # ``post`` is ``chat.completions.create`` less its walk of the arguments against the typed
@@ -488,14 +503,14 @@ class ModelClient:
         argument for go in ``extra_body``."""
         system = [m["content"] for m in messages if m["role"] == "system"]
         kwargs = {"model": self.cfg.model_name, "messages": [m for m in messages if m["role"] != "system"],
-                  "max_tokens": max_tokens or 4096}
+                  "max_tokens": max_tokens}
         if system:
             kwargs["system"] = "\n\n".join(system)
         extra = dict(self.cfg.extra_body)
         # Current Claude models take no sampling settings and the SDK no longer has the argument:
-        # send a temperature only when this model's own entry asks for one.
-        if self.cfg.temperature is not None:
-            extra["temperature"] = self.cfg.temperature
+        # a temperature comes only from this model's own entry (sent_settings).
+        if temperature is not None:
+            extra["temperature"] = temperature
         if self.cfg.thinking_budget is not None:
             extra["thinking"] = {"type": "enabled", "budget_tokens": self.cfg.thinking_budget}
         if extra:
@@ -514,7 +529,7 @@ class ModelClient:
         thoughts = [getattr(block, "thinking", "") if block.type == "thinking" else "[redacted thinking]"
                     for block in resp.content if getattr(block, "type", "") in ("thinking", "redacted_thinking")]
         return self._reply(text, "\n\n".join(t for t in thoughts if t), _usage(resp.usage), resp.stop_reason,
-                           max_tokens or 4096)
+                           max_tokens or 4096, served=(getattr(resp, "model", None), None))
 
     async def _send_anthropic(self, client, messages, temperature, max_tokens) -> Reply:
         resp = await client.messages.create(**self._anthropic_kwargs(messages, max_tokens))
@@ -533,7 +548,7 @@ class ModelClient:
         reply.batch = True
         return reply
 
-    def _reply(self, text, reasoning, usage: dict, finish_reason, max_tokens) -> Reply:
+    def _reply(self, text, reasoning, usage: dict, finish_reason, max_tokens, served=(None, None)) -> Reply:
         """The reply as the rest of the run sees it: repaired, reasoning apart (per the policy), not empty."""
         text, repaired_text = repair_text(text if isinstance(text, str) else "")
         reasoning, repaired_reasoning = repair_text(reasoning if isinstance(reasoning, str) else "")
@@ -546,7 +561,11 @@ class ModelClient:
                                     + ("while the model was still reasoning" if reasoning else "before any text")
                                     + "; raise max_tokens")
             raise RequestFailed("empty answer (the endpoint returned no text)")
-        return Reply(text=text, usage=usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning)
+        model, fingerprint = served
+        return Reply(text=text, usage=usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning,
+                     finish_reason=finish_reason if isinstance(finish_reason, str) else "",
+                     served_model=model if isinstance(model, str) else "",
+                     system_fingerprint=fingerprint if isinstance(fingerprint, str) else "")
 
     @staticmethod
     def _scrub(text: str) -> str:

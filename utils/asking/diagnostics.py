@@ -1,6 +1,8 @@
 """How a judge behaved: per judge and model, missing labels, ties, position consistency and position bias.
 
-Computed from every stored judgment of a file after the run, written to
+Computed from every stored judgment of a file after the run, with the counts
+of the model's answers that failed each answer check (utils/answer_checks.py,
+found when the run was planned), written to
 ``<bench>/model_judgment/<judge>/diagnostics.json`` (docs/design.md#diagnostics;
 models judged in earlier runs keep their entry) and printed as a table.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from utils.answer_checks import ALL_CHECKS
 from utils.asking.runs import Job
 from utils.names import diagnostics_file
 from utils.store import atomic_write
@@ -68,7 +71,8 @@ def record_diagnostics(jobs: list[Job], data_dir: Path, bench: str) -> dict[str,
     """
     per_judge: dict[str, dict[str, dict]] = {}
     for job in jobs:
-        per_judge.setdefault(job.judge, {})[job.model] = diagnostics(list(job.store.records.values()))
+        found = job.checks.diagnostics() if job.checks is not None else {}
+        per_judge.setdefault(job.judge, {})[job.model] = {**diagnostics(list(job.store.records.values())), **found}
     for judge, per_model in per_judge.items():
         path = diagnostics_file(data_dir, bench, judge)
         previous = _read_json(path).get("models", {})
@@ -77,14 +81,16 @@ def record_diagnostics(jobs: list[Job], data_dir: Path, bench: str) -> dict[str,
 
 
 def print_diagnostics(per_judge: dict[str, dict[str, dict]]) -> None:
-    """One table per judge (stdout): judgments, and the shares of ``diagnostics`` as percentages."""
+    """One table per judge (stdout): judgments, the shares of ``diagnostics`` as percentages, the answer checks'
+    counts."""
     for judge, per_model in per_judge.items():
         print(f"judge diagnostics ({judge}): model | judgments | missing labels | ties | position consistency | "
-              "first position wins")
+              "first position wins | answers " + " / ".join(ALL_CHECKS))
         for model, figures in per_model.items():
             shares = (figures[key] for key in ("missing_share", "tie_rate", "position_consistency",
                                                "first_position_share"))
-            print(f"  {model} | {figures['judgments']} | " + " | ".join(map(_percent, shares)))
+            counts = " / ".join(str(figures.get(check, "n/a")) for check in ALL_CHECKS)
+            print(f"  {model} | {figures['judgments']} | " + " | ".join(map(_percent, shares)) + f" | {counts}")
 
 
 def _percent(share: float | None) -> str:

@@ -32,6 +32,10 @@ class Estimate:
     tokenizer: str
     cost_usd: float | None  # None: the model asked has no price
     batch_cost_usd: float | None
+    # judgments only (None for answers): stored judgments found stale (judged again, so among the requests unless
+    # --stale keep) and answers made for another question (model's or baseline's: never judged, not requested)
+    stale: int | None = None
+    mismatched: int | None = None
 
     @property
     def who(self) -> str:
@@ -60,13 +64,19 @@ class DryRun:
             return json.dumps(self.to_json(), indent=2)
         lines = ["dry run: nothing was sent and nothing was written"]
         lines += [f"{item.who}: {item.requests} request(s), {item.input_tokens:,} tokens in ({item.tokenizer}), "
-                  f"~{item.output_tokens:,} out ({item.output_estimate}): {_money(item)}" for item in self.items]
+                  f"~{item.output_tokens:,} out ({item.output_estimate}): {_money(item)}{_checks(item)}"
+                  for item in self.items]
         total = Estimate("", None, self.total("requests"), self.total("input_tokens"), self.total("output_tokens"),
                          "", "", self.total("cost_usd"), self.total("batch_cost_usd"))
         lines.append(f"total: {total.requests} request(s), {total.input_tokens:,} tokens in, "
                      f"~{total.output_tokens:,} out: {_money(total)}")
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+
+def _checks(item: Estimate) -> str:
+    said = [f"{n} {what}" for n, what in ((item.stale, "stale"), (item.mismatched, "mismatched, not judged")) if n]
+    return f" ({', '.join(said)})" if said else ""
 
 
 def _money(item: Estimate) -> str:
@@ -89,10 +99,16 @@ def estimate_job(job: Job, cfg: ModelConfig, requests: list[list[dict]]) -> Esti
 
 
 def dry_run(jobs: list[Job], models: dict[str, ModelConfig], requests_of: Callable[[Any], list[list[dict]]],
-            notes: list[str], max_cost: float | None = None) -> DryRun:
-    """Every job's estimate; ``requests_of(item)`` gives the messages of an item's requests, ``notes`` the step's."""
-    result = DryRun([estimate_job(job, models[job.asks], [r for item in job.todo for r in requests_of(item)])
-                     for job in jobs], list(notes))
+            notes: list[str], max_cost: float | None = None,
+            checks_of: Callable[[Job], dict[str, int]] | None = None) -> DryRun:
+    """Every job's estimate; ``requests_of(item)`` gives the messages of an item's requests, ``notes`` the step's,
+    ``checks_of(job)`` a judgment file's ``stale`` and ``mismatched`` counts."""
+    items = [estimate_job(job, models[job.asks], [r for item in job.todo for r in requests_of(item)]) for job in jobs]
+    if checks_of is not None:
+        for item, job in zip(items, jobs):
+            counts = checks_of(job)
+            item.stale, item.mismatched = counts["stale"], counts["mismatched"]
+    result = DryRun(items, list(notes))
     for job in jobs:  # questions left out for want of an answer to compare, as the run would say
         result.notes += [f"{job.who}: {line.strip()}" for line in job_lines(job, "judgment")[1:]]
     asked = list(dict.fromkeys(job.asks for job in jobs))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from utils.config import JudgePrompt, compile_pattern
 from utils.errors import InputError
+from utils.provenance import text_hash
 from utils.records import Answer, Question
 from utils.verdicts import LABELS, is_label, label_verdict
 
@@ -81,6 +82,18 @@ def render_game(prompt: JudgePrompt, fields: dict[str, str], structured: bool) -
     if structured:
         messages[-1] = {"role": "user", "content": messages[-1]["content"] + STRUCTURED_REQUEST}
     return messages
+
+
+def prompt_hash(prompt: JudgePrompt, structured: bool) -> str:
+    """The hash a judgment records of what its judge was told: system prompt, templates, label patterns.
+
+    Structured verdicts add a request to the last message, so they count too.
+    A stored judgment whose hash differs from the current one is stale
+    (utils/provenance.py). The baseline is not part of it: the answers' own
+    ids record which answers were compared.
+    """
+    return text_hash(prompt.system_prompt, list(prompt.prompt_template), list(prompt.regex_patterns),
+                     STRUCTURED_REQUEST if structured else None)
 
 
 # ---------------------------------------------------------------- labels

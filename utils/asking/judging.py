@@ -33,12 +33,16 @@ from utils.asking.clients import ModelClient, RequestFailed, add_usage, split_re
 from utils.asking.cost import Tally, expected_output, tally_judgments
 from utils.asking.diagnostics import record_diagnostics
 from utils.asking.dry_run import DryRun, dry_run
+from utils.asking.judge_checks import PlanChecks, check_plan, plan_counts, plan_report
 from utils.asking.judge_prompts import (FINISH_REQUEST, RESPONSE_FORMATS, TemplateCheck, extract_label,
-                                        prompt_fields, render_game)
+                                        prompt_fields, prompt_hash, render_game)
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig
+from utils.jsonl import iter_jsonl, json_object
 from utils.names import judgment_file
-from utils.records import Answer, Game, Judgment, Question, missing_games, record_uid
+from utils.provenance import stale_reasons
+from utils.records import (Answer, Game, Judgment, Question, judgment_provenance, missing_games, record_uid,
+                           rejudged)
 from utils.store import JsonlStore, closed_on_error
 
 # ---------------------------------------------------------------- one judgment
@@ -53,6 +57,8 @@ class Pairing:
     reference: Answer | None
     prompt: JudgePrompt
     stored: dict | None = None  # an earlier run's judgment that lacks a game: only that game is played
+    prompt_hash: str = ""  # judge_prompts.prompt_hash of ``prompt``, recorded in the judgment
+    rejudged: int = 0  # > 0: it replaces a stale judgment (utils/store.py keeps the higher count)
 
     @property
     def uid(self) -> str:
@@ -86,6 +92,7 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
     repaired = 0
     batched = True
     label = None
+    reply = None
     for attempt in range(1, settings.attempts + 1):
         reply = await client.chat(messages, temperature=settings.temperature, max_tokens=settings.max_tokens,
                                   response_formats=formats)
@@ -103,7 +110,8 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
     user_prompt = next(m["content"] for m in messages if m["role"] == "user")
     return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), label=label, usage=usage, attempts=len(texts),
                 reasoning="\n\n".join(t for t in thoughts if t),
-                repaired={"lone_surrogates": repaired} if repaired else None, batch=batched)
+                repaired={"lone_surrogates": repaired} if repaired else None, batch=batched,
+                served_model=reply.served_model, system_fingerprint=reply.system_fingerprint)
 
 
 async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings,
@@ -125,20 +133,41 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
         else:
             games[g] = result
     judgment = Judgment(uid=pairing.uid, model=pairing.answer.model, judge=judge, games=games,
-                        baseline=pairing.baseline.model, category=pairing.question.category)
+                        baseline=pairing.baseline.model, category=pairing.question.category,
+                        provenance=provenance(pairing, client, settings), rejudged=pairing.rejudged)
     return judgment, errors
+
+
+def provenance(pairing: Pairing, client: ModelClient, settings: JudgeSettings) -> dict:
+    """What a judgment records of what it judged and how (docs/design.md#provenance)."""
+    cfg = client.cfg
+    return {**_current(pairing.answer, pairing.baseline, pairing.reference, pairing.prompt_hash),
+            "judge": {"entry": cfg.name, "model_name": cfg.model_name,
+                      **sent_settings(client.cfg, settings.temperature, settings.max_tokens)}}
+
+
+def _current(answer: Answer, baseline: Answer, reference: Answer | None, hashed: str) -> dict:
+    """The ids a judgment of these answers with this prompt records (utils/provenance.py compares them)."""
+    ids = {"ans_id": answer.ans_id or None, "baseline_ans_id": baseline.ans_id or None}
+    if reference is not None:
+        ids["reference_ans_id"] = reference.ans_id or None
+    return {**ids, "prompt_hash": hashed}
 
 
 # ---------------------------------------------------------------- the run
 
 
 def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, dict[str, Answer]],
-         data_dir: Path, read_only: bool = False) -> list[Job]:
+         data_dir: Path, *, keep_stale: bool = False, read_only: bool = False) -> list[Job]:
     """Lock every output file and list what is still to judge; all before the first request.
 
     A question whose baseline has no answer (or whose baseline is the model
-    itself) is counted, not judged: the rest of the run goes ahead.
-    ``read_only`` (a dry run) loads the files without locking or touching them.
+    itself) is counted, not judged: the rest of the run goes ahead. A stored
+    judgment whose answers or judge prompt changed since is stale: it is
+    judged again, unless ``keep_stale``. Each job's ``checks``
+    (judge_checks.PlanChecks) says what was found: stale judgments, answers
+    failing a check and the questions not judged for it. ``read_only`` (a dry
+    run) loads the files without locking or touching them.
     """
     jobs: list[Job] = []
     template_check = TemplateCheck(settings.path)
@@ -146,11 +175,11 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
         for judge in settings.judge_models:
             for model in settings.model_list:
                 store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid,
-                                   rank=lambda record: -len(missing_games(record)))
+                                   rank=_rank)
                 store = store.read() if read_only else store.open()
                 opened.append(store)
                 job = Job(model=model, store=store, todo=[], done_before=0, judge=judge,
-                          before=tally_judgments(store.records.values()))
+                          before=tally_judgments(store.records.values()), checks=PlanChecks(kept_stale=keep_stale))
                 _plan_job(job, settings, questions, answers, template_check)
                 jobs.append(job)
     return jobs
@@ -166,16 +195,34 @@ def expect_outputs(jobs: list[Job], judges: dict[str, ModelConfig], settings: Ju
     return jobs
 
 
+def _rank(record: dict) -> tuple[int, int]:
+    """Which of two stored records of a question the store keeps: a rejudged one, then the more complete."""
+    return rejudged(record), -len(missing_games(record))
+
+
 def _plan_job(job: Job, settings: JudgeSettings, questions: list[Question], answers: dict[str, dict[str, Answer]],
               template_check: TemplateCheck) -> None:
     """Sort a judgment file's questions: already judged, left out (and why), or to judge (``job.todo``)."""
     reference = answers.get(settings.ref_model, {}) if settings.ref_model else {}
     mine = answers.get(job.model, {})
     left_out = job.left_out
+    checks: PlanChecks = job.checks
+    hashes: dict[JudgePrompt, str] = {}
     for q in questions:
         prompt = settings.prompt_for(q.category)
         baseline = prompt.baseline_model
+        if prompt not in hashes:
+            hashes[prompt] = prompt_hash(prompt, settings.structured)
+        hashed = hashes[prompt]
+        issues = checks.check_answer(q, mine[q.uid]) if job.model != baseline and q.uid in mine else []
         stored = job.store.records.get(q.uid)
+        replaces = None
+        if stored is not None and job.model != baseline:
+            replaces = _stale(stored, checks, q, mine, answers.get(baseline, {}), reference, hashed)
+            if replaces is not None and not checks.kept_stale:
+                stored = None  # judged again below; the new record replaces it in the store (``_rank``)
+            else:
+                replaces = None
         if stored is not None and not _completable(stored, baseline):
             job.done_before += 1
         elif job.model == baseline:
@@ -186,11 +233,55 @@ def _plan_job(job: Job, settings: JudgeSettings, questions: list[Question], answ
             left_out.no_baseline[baseline] = left_out.no_baseline.get(baseline, 0) + 1
         elif settings.ref_model and q.uid not in reference:
             left_out.no_reference += 1
+        elif checks.blocked(q, issues, answers[baseline][q.uid], settings.answer_checks):
+            pass  # counted in ``checks``
         else:
             pairing = Pairing(question=q, answer=mine[q.uid], baseline=answers[baseline][q.uid],
-                              reference=reference.get(q.uid), prompt=prompt, stored=stored)
+                              reference=reference.get(q.uid), prompt=prompt, stored=stored, prompt_hash=hashed,
+                              rejudged=rejudged(replaces) + 1 if replaces is not None else 0)
             template_check.check(prompt, q, pairing.baseline, pairing.answer, pairing.reference)
             job.todo.append(pairing)
+
+
+def _stale(stored: dict, checks: PlanChecks, q: Question, mine: dict[str, Answer], theirs: dict[str, Answer],
+           reference: dict[str, Answer], hashed: str) -> dict | None:
+    """``stored`` when it is stale (counted in ``checks``, with its reasons), else None.
+
+    Only what can be compared counts: an answer missing now, or a record
+    without provenance (counted as unknown), makes nothing stale.
+    """
+    if judgment_provenance(stored) is None:
+        checks.unknown += 1
+        return None
+    if q.uid not in mine or q.uid not in theirs:
+        return None
+    reasons = stale_keys(stored, mine[q.uid], theirs[q.uid], reference.get(q.uid), hashed)
+    if not reasons:
+        return None
+    checks.add_stale(q.uid, reasons)
+    return stored
+
+
+def stale_keys(record: dict, answer: Answer, baseline: Answer, reference: Answer | None,
+               hashed: str) -> list[str] | None:
+    """Why a stored judgment no longer judges these answers with this prompt (utils/provenance.STALE_REASONS
+    keys; [] when it still does, None when its record cannot tell)."""
+    return stale_reasons(judgment_provenance(record), _current(answer, baseline, reference, hashed))
+
+
+def is_stale(record: dict, answer: Answer, baseline: Answer, reference: Answer | None, hashed: str) -> bool:
+    return bool(stale_keys(record, answer, baseline, reference, hashed))
+
+
+def stored_records(path: Path) -> dict[str, dict]:
+    """A judgment file's records as a run loads them (the store's rule: ``_rank``), read without taking its lock."""
+    records: dict[str, dict] = {}
+    if path.is_file():
+        for line, obj in iter_jsonl(path):
+            key = record_uid(json_object(obj, path, line))
+            if key is not None and (key not in records or _rank(obj) > _rank(records[key])):
+                records[key] = obj
+    return records
 
 
 def _completable(stored: dict, baseline: str) -> bool:
@@ -232,23 +323,36 @@ def game_requests(settings: JudgeSettings, pairing: Pairing) -> list[list[dict]]
 
 
 def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
-                       answers: dict[str, dict[str, Answer]], data_dir: Path, notes: list[str],
-                       max_cost: float | None = None) -> DryRun:
-    """--dry-run: the games still to play, their requests, tokens and cost; nothing sent or written."""
-    jobs = expect_outputs(plan(settings, questions, answers, data_dir, read_only=True), judges, settings)
+                       answers: dict[str, dict[str, Answer]], data_dir: Path, notes: list[str], *,
+                       stale: str = "rejudge", max_cost: float | None = None) -> DryRun:
+    """--dry-run: the games still to play (stale judgments again unless ``stale`` is keep; mismatched answers
+    never), their requests, tokens and cost; nothing sent or written."""
+    jobs = expect_outputs(plan(settings, questions, answers, data_dir, keep_stale=stale == "keep", read_only=True),
+                          judges, settings)
     notes = [*notes, "a judge asked again for a missing label (up to number_of_judgment_attempts) makes more "
              "requests, not counted here"]
     if settings.structured:
         notes.append("structured_verdicts: the response_format schema sent with each request is not counted")
-    return dry_run(jobs, judges, functools.partial(game_requests, settings), notes, max_cost)
+    return dry_run(jobs, judges, functools.partial(game_requests, settings), notes, max_cost, checks_of=plan_counts)
 
 
 def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
-                       answers: dict[str, dict[str, Answer]], data_dir: Path,
-                       max_cost: float | None = None, batch: BatchOptions | None = None) -> Summary:
+                       answers: dict[str, dict[str, Answer]], data_dir: Path, *, stale: str = "rejudge",
+                       allow_mismatch: bool = False, max_cost: float | None = None,
+                       batch: BatchOptions | None = None) -> Summary:
     """Judge every missing (judge, model, question); store judgments, each judge's diagnostics and each file's
-    cost (utils.asking.accounts). ``max_cost`` and ``batch``: run_jobs'."""
-    jobs = expect_outputs(plan(settings, questions, answers, data_dir), judges, settings)
+    cost (utils.asking.accounts).
+
+    What planning found (stale judgments, answers failing checks) is printed
+    first; ``stale`` (--stale) and ``allow_mismatch`` (--allow-mismatch)
+    decide whether the run stops there, before any request (judge_checks.check_plan).
+    ``max_cost`` and ``batch``: run_jobs'.
+    """
+    jobs = expect_outputs(plan(settings, questions, answers, data_dir, keep_stale=stale == "keep"), judges, settings)
+    with closed_on_error([job.store for job in jobs]):
+        for line in plan_report(jobs, stale):
+            print(line)
+        check_plan(jobs, stale, allow_mismatch, data_dir, settings.bench_name)
     summary = run_jobs(jobs, judges, functools.partial(_ask_judgment, settings), unit="judgment",
                        order=[q.uid for q in questions], max_cost=max_cost, batch=batch)
     summary.diagnostics = record_diagnostics(jobs, data_dir, settings.bench_name)

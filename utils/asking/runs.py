@@ -85,6 +85,7 @@ class Job:
     before: Tally = field(default_factory=Tally)  # what the file's records had used before the run
     output_guess: OutputGuess | None = None  # completion tokens expected per request (for --max-cost)
     waiting: int = 0  # items whose requests are still in a provider batch (--no-wait): a later run collects them
+    checks: Any = None  # what planning found about the inputs (judging: judge_checks.PlanChecks)
 
     @property
     def asks(self) -> str:

@@ -7,7 +7,7 @@ needs the four features of every answer a battle compares.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +64,7 @@ class AnswerInfo:
     answers: int = 0
     from_text: int = 0  # answers without a token length in their metadata, tokenized here
     unknown: int = 0  # answers with neither a token length nor an answer text
+    ans_ids: dict[str, str] = field(default_factory=dict)  # question id -> the answer's id, where it has one
 
 
 def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
@@ -78,10 +79,13 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
     path = answer_file(data_dir, bench, model)
     if not path.is_file():
         return None
-    tokens, features, untold, unknown, answers = [], {}, [], 0, 0
+    tokens, features, untold, unknown, answers, ans_ids = [], {}, [], 0, 0, {}
     for line, rec in iter_jsonl(path):
         answers += 1
         qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
+        ans_id = rec.get("ans_id", rec.get("answer_id"))
+        if ans_id and qid is not None:
+            ans_ids[str(qid)] = str(ans_id)  # a later line replaces an earlier one, as read_answers does
         meta = rec.get("metadata", rec.get("conv_metadata"))
         feats = _features(meta)
         length = feats[0] if feats else _count(meta.get("token_len")) if isinstance(meta, dict) else None
@@ -107,7 +111,7 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, features, answers, len(untold), unknown)
+    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids)
 
 
 def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:

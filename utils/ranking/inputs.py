@@ -16,10 +16,12 @@ import numpy as np
 from utils.errors import InputError
 from utils.forked import ForkedChild
 from utils.names import question_file, stem_to_name
-from utils.ranking.answer_info import AnswerInfo, answers_of, battle_features, length_warnings, read_answers_info
+from utils.ranking.answer_info import (AnswerInfo, answers_of, battle_features, length_warnings, read_answer_info,
+                                      read_answers_info)
 from utils.ranking.battles import Battles, OutcomeRows, judgment_files, load_battles, read_judgment_battles, \
     read_judgment_outcomes
 from utils.ranking.bootstrap_file import read_saved_bootstrap, saved_rounds
+from utils.ranking.judgment_checks import JudgmentFindings, judgment_findings
 from utils.ranking.leaderboard import V2_BASELINES, RunSettings, check_bootstrap_memory
 from utils.records import Question, read_questions
 
@@ -120,3 +122,33 @@ def read_v2_inputs(settings: RunSettings, data_dir: Path, warn: Warn) -> V2Input
     for warning in rows.skipped.warnings(qfile):
         warn(warning)
     return V2Inputs(rows, questions, read)
+
+
+def read_judgment_findings(settings: RunSettings, data_dir: Path, answers: dict) -> dict[str, JudgmentFindings]:
+    """Per model, the stale and wrongly filed judgments among those the table counts (judgment_checks.py).
+
+    ``answers`` (model -> AnswerInfo, None or an InputError) are the answer
+    files read already; the others a record names (another baseline) are read
+    here. Without a question file there is nothing to check a prompt against,
+    and nothing is reported.
+    """
+    qfile = question_file(data_dir, settings.bench)
+    if not qfile.is_file():
+        return {}
+    questions = read_questions(qfile)
+    if settings.categories:
+        wanted = set(settings.categories)
+        questions = [q for q in questions if q.category in wanted or q.cluster in wanted]
+    known = dict(answers)
+
+    def ans_ids(model: str) -> dict[str, str]:
+        if model not in known:
+            try:
+                known[model] = read_answer_info(data_dir, settings.bench, model)
+            except InputError as err:  # a broken answer file is reported where the table needs it
+                known[model] = err
+        info = known[model]
+        return info.ans_ids if isinstance(info, AnswerInfo) else {}
+
+    files = judgment_files(data_dir, settings.bench, list(settings.judges))
+    return judgment_findings(files, questions, ans_ids, settings.baseline)

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from utils.ranking.leaderboard import NO_VERDICTS, Leaderboard, ModelResult, RunSettings
+from utils.ranking.judgment_checks import PROMPT_MISMATCH_FLAG, STALE_FLAG
 from utils.ranking.quality import separability
 from utils.store import atomic_write
 
@@ -51,6 +52,9 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
         mark = ""
         if "incomplete-coverage" in row.flags:
             mark += " !"
+        for flag in row.flags:  # judgment_checks.finding_flags: judgments that do not judge what is there now
+            if flag.startswith((STALE_FLAG, PROMPT_MISMATCH_FLAG)):
+                mark += f" [{flag}]"
         if row.unreliable:
             mark += " UNRELIABLE"
         if row.no_verdicts:
