@@ -216,6 +216,9 @@ def render_comparison(board: Leaderboard, c: PairComparison) -> str:
         out.append(f"significant: {better} is better (the interval excludes 0)")
     else:
         out.append("not significant (the interval contains 0)" + (f"; {needed_text(c)}" if needed_text(c) else ""))
+    if s.bootstrap_unit == "battle" and not (s.v2 and s.style is None):  # v2's plain comparisons draw questions
+        out.append("note: resampling single battles makes this interval too narrow (battles of one question are "
+                   "alike); --bootstrap-unit question resamples whole questions")
     return "\n".join(out) + "\n"
 
 
