@@ -13,6 +13,9 @@ with Arena-Hard v2.0's weighted win rates and saves nothing but the --csv /
 --html asked for. What a
 run reads is in utils/ranking/inputs.py, the math in utils/ranking/leaderboard.py
 (over rating.py and rating_v2.py), the tables and CSVs in utils/ranking/tables.py.
+--compare A B and --pairs PATH compare models head to head from the paired
+bootstrap rounds (utils/ranking/comparison.py); pooled judges get each judge's
+own table, kappa and self-preference flags (utils/ranking/judges.py).
 """
 from __future__ import annotations
 
@@ -112,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="write the head-to-head comparison of every pair of models as CSV")
     p.add_argument("--endpoint-file", metavar="API_CONFIG.yaml",
                    help=f"with pooled judges: the family: of each entry, to flag a judge that rates its own family "
-                        f"(default: {DEFAULT_ENDPOINT_FILE} when it exists; else families come from the names)")
+                        f"(without it {DEFAULT_ENDPOINT_FILE} when it exists, and names where no entry says)")
     return p
 
 

@@ -98,11 +98,11 @@ def test_a_judge_and_a_model_of_one_family_are_flagged(bench):
     assert f"judge {FAIR} and" not in out and f"judge {BIASED} and {BASE} (the baseline)" in out
 
 
-@pytest.mark.parametrize("name, family", [("gpt-4o-mini", "openai"), ("o3-mini-2025-01-31", "openai"), ("o1", "openai"),
-                                          ("claude-3-5-sonnet-20241022", "anthropic"), ("gemini-2.0-flash-001", "google"),
-                                          ("meta-llama/Meta-Llama-3-70B-Instruct", "meta"), ("Qwen/Qwen2.5-72B", "qwen"),
-                                          ("deepseek-r1", "deepseek"), ("mistral-large", "mistral"),
-                                          ("omni-model", None), ("smollm2-baseline", None)])
+@pytest.mark.parametrize("name, family", [
+    ("gpt-4o-mini", "openai"), ("o3-mini-2025-01-31", "openai"), ("o1", "openai"),
+    ("claude-3-5-sonnet-20241022", "anthropic"), ("gemini-2.0-flash-001", "google"),
+    ("meta-llama/Meta-Llama-3-70B-Instruct", "meta"), ("Qwen/Qwen2.5-72B", "qwen"), ("deepseek-r1", "deepseek"),
+    ("mistral-large", "mistral"), ("omni-model", None), ("o1x", None), ("smollm2-baseline", None)])
 def test_families_from_names(name, family):
     assert name_family(name) == family
 

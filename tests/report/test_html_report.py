@@ -397,7 +397,8 @@ def test_the_page_carries_the_pairs_and_the_judges_figures_when_they_were_comput
     assert data["pairs"] == [] and data["agreement"] is None  # not computed: the page hides both sections
     inputs.pairs = [[PairComparison(ALPHA, BASELINE, 12.5, 5.0, float("nan"), 0.99, 20, needed=None)]]
     inputs.judges = JudgeAgreement(
-        [JUDGE, "judge-y"], [JudgeTable(None, BASELINE, {ALPHA: 62.5}, {JUDGE: {ALPHA: 65.0}, "judge-y": {ALPHA: 60.0}})],
+        [JUDGE, "judge-y"],
+        [JudgeTable(None, BASELINE, {ALPHA: 62.5}, {JUDGE: {ALPHA: 65.0}, "judge-y": {ALPHA: 60.0}})],
         [Kappa(JUDGE, "judge-y", 2, 0.5, None)], {JUDGE: ("openai", "name"), BASELINE: ("openai", "api_config")},
         [SelfPreference(JUDGE, BASELINE, "openai", True)])
     data = data_block(render_html(boards, inputs))
@@ -414,7 +415,7 @@ def test_the_page_carries_the_pairs_and_the_judges_figures_when_they_were_comput
 
 @pytest.fixture(scope="module")
 def judged_twice(tmp_path_factory) -> tuple[Path, Path]:
-    """(report.html, pairs.csv) of the fixture bench judged by JUDGE and by a second judge who calls every game a tie."""
+    """(report.html, pairs.csv) of the fixture bench judged by JUDGE and by a second judge calling every game a tie."""
     root = tmp_path_factory.mktemp("report2")
     make_bench(root / "data")
     first = root / "data" / BENCH / "model_judgment" / JUDGE
