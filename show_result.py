@@ -13,6 +13,9 @@ with Arena-Hard v2.0's weighted win rates and saves nothing but the --csv /
 --html asked for. What a
 run reads is in utils/ranking/inputs.py, the math in utils/ranking/leaderboard.py
 (over rating.py and rating_v2.py), the tables and CSVs in utils/ranking/tables.py.
+--compare A B and --pairs PATH compare models head to head from the paired
+bootstrap rounds (utils/ranking/comparison.py); pooled judges get each judge's
+own table, kappa and self-preference flags (utils/ranking/judges.py).
 """
 from __future__ import annotations
 
@@ -34,7 +37,10 @@ from utils.ranking.inputs import check_memory, read_judgment_findings, read_v01_
 from utils.ranking.judgment_checks import findings_warnings, flag_board
 from utils.ranking.leaderboard import (METHODS, V01_METHOD, V2_BASELINES, V2_METHOD, RunSettings, category_index,
                                        compute_leaderboard, compute_v2_leaderboard, v2_categories)
-from utils.ranking.tables import render_table, write_csv, write_original_csv
+from utils.ranking.comparison import compare_board
+from utils.ranking.judges import JUDGES_FILE, configured_families, v01_agreement, v2_agreement, write_judges_file
+from utils.ranking.tables import render_comparison, render_judges, render_table, write_csv, write_original_csv, \
+    write_pairs_csv
 from utils.store import check_writable
 
 DEFAULTS = {method: RunSettings.for_method(method) for method in METHODS}
@@ -43,6 +49,7 @@ PER_METHOD = {"bench_name": lambda s: s.bench, "judge_name": lambda s: s.judges[
               "baseline": lambda s: [s.baseline] if s.baseline else [], "confidence": lambda s: s.confidence}
 # v0.1 flags about battles and its files, which v2 has none of
 V01_ONLY = ("--load-battles", "--load-bootstrap", "--first-game-only", "--output", "--show-elo")
+DEFAULT_ENDPOINT_FILE = "config/api_config.yaml"
 
 
 def _default_help(key: str) -> str:
@@ -102,12 +109,23 @@ def _parser() -> argparse.ArgumentParser:
                         "a subcategory such as coding), and without it one for every category judged")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report: table, plot, every question")
     p.add_argument("--setting-file", metavar="JUDGE_CONFIG.yaml",
-                   help="arena-hard-v2: take each category's baseline from this judge config")
+                   help="a judge config: its judge_model (one or a list) unless --judge-name or --judge-names is "
+                        "given; arena-hard-v0.1: its baseline_model unless --baseline is given; arena-hard-v2: each "
+                        "category's baseline")
+    p.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                   help="is A better than B: the difference of their scores, its interval from the paired bootstrap "
+                        "rounds, the share of rounds A is ahead, and how many questions would separate them")
+    p.add_argument("--pairs", metavar="PATH",
+                   help="write the head-to-head comparison of every pair of models as CSV")
+    p.add_argument("--endpoint-file", metavar="API_CONFIG.yaml",
+                   help=f"with pooled judges: the family: of each entry, to flag a judge that rates its own family "
+                        f"(without it {DEFAULT_ENDPOINT_FILE} when it exists, and names where no entry says)")
     return p
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     args = _parser().parse_args(argv)
+    args.given = {key for key in PER_METHOD if hasattr(args, key)}  # the per-method flags given on the command line
     for key, default in PER_METHOD.items():
         if not hasattr(args, key):
             setattr(args, key, default(DEFAULTS[args.method]))
@@ -117,8 +135,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                 raise InputError("has no meaning with --method arena-hard-v2, which reads the judgments directly "
                                  "and writes no battles or bootstrap files", key=flag)
     else:
-        if args.setting_file:
-            raise InputError("only with --method arena-hard-v2 (per-category baselines)", key="--setting-file")
         if len(args.baseline) > 1:
             raise InputError("give one baseline with --method arena-hard-v0.1", key="--baseline")
     if args.num_rounds < 2 and args.load_bootstrap is None:
@@ -129,15 +145,25 @@ def parse_args(argv=None) -> argparse.Namespace:
                          key="--seed")
     if not 0 < args.confidence < 100:
         raise InputError(f"must be between 0 and 100, got {args.confidence}", key="--confidence")
+    if args.compare and args.compare[0] == args.compare[1]:
+        raise InputError(f"name two different models, got {args.compare[0]!r} twice", key="--compare")
+    if args.endpoint_file and not Path(args.endpoint_file).is_file():
+        raise InputError("file not found", args.endpoint_file, key="--endpoint-file")
     return args
 
 
-def run_settings(args: argparse.Namespace) -> RunSettings:
-    """The settings the flags ask for."""
+def run_settings(args: argparse.Namespace, config=None) -> RunSettings:
+    """The settings the flags ask for; ``config`` (the --setting-file judge config) names judges and a baseline the
+    flags leave open."""
     style = "style" if args.style_control else "length" if args.length_control_only else \
         "markdown" if args.markdown_control_only else None
-    return RunSettings(bench=args.bench_name, judges=tuple(args.judge_names or [args.judge_name]),
-                       baseline="" if args.method == V2_METHOD else args.baseline[0],
+    judges = args.judge_names or ([args.judge_name] if config is None or "judge_name" in args.given
+                                  else list(config.judge_models))
+    if args.method == V2_METHOD:
+        baseline = ""  # one per category
+    else:
+        baseline = args.baseline[0] if config is None or "baseline" in args.given else config.prompt.baseline_model
+    return RunSettings(bench=args.bench_name, judges=tuple(judges), baseline=baseline,
                        weight=args.weight, first_game_only=args.first_game_only,
                        style=style, rounds=args.num_rounds, confidence=args.confidence, seed=args.seed,
                        bootstrap_unit=args.bootstrap_unit, poisson=args.resampling == "poisson",
@@ -152,13 +178,21 @@ def main(argv=None) -> int:
             check_writable(Path(path), flag)
     if args.output:
         check_writable(Path("leaderboard") / "arena_hard_leaderboard.csv", "--output")
-    settings, data_dir = run_settings(args), Path(args.data_dir)
+    if args.pairs:
+        check_writable(Path(args.pairs), "--pairs")
+    config = None
+    if args.setting_file:
+        from utils.config import load_judge_settings
+        config, _ = load_judge_settings(args.setting_file, "", ())  # only its judges and baselines matter here
+    settings, data_dir = run_settings(args, config), Path(args.data_dir)
     if settings.v2:
-        return main_v2(args, settings, data_dir)
+        return main_v2(args, settings, data_dir, config)
     battles_path = _as_given(battles_file(data_dir, settings.bench, settings.judges))
     boot_path = _as_given(bootstrap_results_file(data_dir, settings.bench, settings.judges))
     inputs = read_v01_inputs(settings, data_dir, _warn, _given(args.load_battles, battles_path),
                              _given(args.load_bootstrap, boot_path))
+    if args.compare:
+        _check_compared(args.compare, [inputs.battles.models])
     # judgments were read: which are stale or filed under the wrong question is found on the other core meanwhile
     checking = None if args.load_battles is not None else \
         ForkedChild(lambda: read_judgment_findings(settings, data_dir, inputs.answers))
@@ -168,15 +202,26 @@ def main(argv=None) -> int:
         if checking is not None:
             board = _flagged([board], checking.result(), settings)[0]
     sys.stdout.write(render_table(board, show_elo=args.show_elo))
+    comparisons = _comparisons(args, [board])
+    agreement = None
+    if len(settings.judges) > 1:
+        if args.load_battles is not None:
+            _warn("warning: battles loaded from a file do not say which judge gave them: no judge agreement")
+        else:
+            agreement = v01_agreement(inputs, board, data_dir, _families(args))
+            sys.stdout.write(render_judges(agreement))
     not_saved: list[str] = []  # files of data/ that could not be written, and why
     if args.load_battles is None and len(inputs.battles):
         _save(lambda: save_battles(inputs.battles, battles_path), battles_path, not_saved)
     if args.load_bootstrap is None:
         _save(lambda: write_bootstrap(board, boot_path), boot_path, not_saved)
+    if agreement is not None:
+        judges_path = boot_path.with_name(JUDGES_FILE)
+        _save(lambda: write_judges_file(agreement, judges_path), judges_path, not_saved)
     if not_saved:
         _warn(f"warning: could not save {'; '.join(not_saved)}: the table above is complete, but --load-battles "
               "and --load-bootstrap will not find this run's files")
-    _write_outputs(args, [board], data_dir)
+    _write_outputs(args, [board], data_dir, comparisons, agreement)
     if args.output:
         path = _writing(lambda: write_original_csv(board, Path("leaderboard"), show_elo=args.show_elo),
                         Path("leaderboard"), "--output")
@@ -184,22 +229,22 @@ def main(argv=None) -> int:
     return 0
 
 
-def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
+def main_v2(args, settings: RunSettings, data_dir: Path, config) -> int:
     """Arena-Hard v2.0: one table per category, each against its own baseline."""
     inputs = read_v2_inputs(settings, data_dir, _warn)
     index = category_index(inputs.questions, inputs.rows)
-    config = None
-    if args.setting_file:
-        from utils.config import load_judge_settings
-        config, _ = load_judge_settings(args.setting_file, "", ())  # only its baselines matter here
     wanted, baselines = v2_categories(index, tuple(args.category or ()), *_v2_baseline_flags(args.baseline), config,
                                       data_dir, settings.bench)
     answers = answers_of([*inputs.rows.models, *baselines.values()], inputs.read, data_dir, settings.bench)
     check_memory(settings.rounds, len(inputs.rows.models) + 1, len(wanted), _warn)
+    if args.compare:
+        _check_compared(args.compare, [inputs.rows.models])
+    paired = bool(args.compare or args.pairs or args.html)
     boards = []
     for category in wanted:
         board = compute_v2_leaderboard(inputs.rows, replace(settings, baseline=baselines[category],
-                                                            categories=(category,)), index, answers, data_dir)
+                                                            categories=(category,)), index, answers, data_dir,
+                                       paired=paired)
         for warning in board.warnings:
             _warn(warning)
         if board.battles == 0:
@@ -218,7 +263,12 @@ def main_v2(args, settings: RunSettings, data_dir: Path) -> int:
         _warn(warning)
     boards = _flagged(boards, read_judgment_findings(settings, data_dir, {**inputs.read, **answers}), settings)
     sys.stdout.write("\n".join(render_table(board) for board in boards))
-    _write_outputs(args, boards, data_dir)
+    comparisons = _comparisons(args, boards)
+    agreement = None
+    if len(settings.judges) > 1:
+        agreement = v2_agreement(inputs, boards, index, answers, data_dir, _families(args))
+        sys.stdout.write(render_judges(agreement))
+    _write_outputs(args, boards, data_dir, comparisons, agreement)
     return 0
 
 
@@ -227,6 +277,35 @@ def _flagged(boards: list, findings: dict, settings: RunSettings) -> list:
     for warning in findings_warnings(findings, "+".join(settings.judges)):
         _warn(warning)
     return [flag_board(board, findings) for board in boards]
+def _check_compared(models: list[str], known: list[list[str]]) -> None:
+    """Before the bootstrap: both models of --compare have counted verdicts."""
+    for model in models:
+        if not any(model in names for names in known):
+            raise InputError(f"model {model!r} has no counted verdict here", key="--compare")
+
+
+def _comparisons(args, boards: list) -> list[list] | None:
+    """Print --compare for each table that has both models, and return every pair of every table when --pairs or
+    --html asks for them (None when nothing does)."""
+    seed = boards[0].settings.seed
+    if args.compare:
+        a, b = args.compare
+        shown = 0
+        for board in boards:
+            scored = {r.model for r in board.rows if not r.no_verdicts}
+            if a in scored and b in scored:
+                sys.stdout.write(render_comparison(board, compare_board(board, [(a, b)], seed)[0]))
+                shown += 1
+        if not shown:
+            raise InputError(f"no table has scores for both {a!r} and {b!r}", key="--compare")
+    if not (args.pairs or args.html):
+        return None
+    return [compare_board(board, seed=seed) for board in boards]
+
+
+def _families(args) -> dict[str, str]:
+    """Entry name -> family of the --endpoint-file (or the default api_config.yaml when it is there)."""
+    return configured_families(args.endpoint_file or DEFAULT_ENDPOINT_FILE, bool(args.endpoint_file), _warn)
 
 
 def _v2_baseline_flags(flags: list[str]) -> tuple[dict[str, str], str | None]:
@@ -273,17 +352,22 @@ def _writing(write, path: Path, flag: str):
         raise InputError(f"cannot write the file ({err.strerror or err})", path, key=flag) from None
 
 
-def _write_outputs(args, boards: list, data_dir: Path) -> None:
-    """The --csv and --html files asked for, each announced."""
+def _write_outputs(args, boards: list, data_dir: Path, comparisons: list[list] | None = None,
+                   agreement=None) -> None:
+    """The --csv, --pairs and --html files asked for, each announced."""
     if args.csv:
         s = boards[0].settings
         costs = model_costs(data_dir, s.bench, s.judges, dict.fromkeys(r.model for b in boards for r in b.rows))
         _writing(lambda: write_csv(boards, Path(args.csv), costs), Path(args.csv), "--csv")
         print(f"wrote {args.csv}")
+    if args.pairs:
+        _writing(lambda: write_pairs_csv(boards, comparisons, Path(args.pairs)), Path(args.pairs), "--pairs")
+        print(f"wrote {args.pairs}")
     if args.html:
         from utils.report.html_report import write_html_report  # matplotlib and friends: only when asked for
         from utils.report.inputs import gather_report_inputs
         inputs = gather_report_inputs(boards, data_dir)
+        inputs.pairs, inputs.judges = comparisons, agreement
         path = _writing(lambda: write_html_report(Path(args.html), boards, inputs), Path(args.html), "--html")
         print(f"wrote {path}")
 

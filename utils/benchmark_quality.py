@@ -12,7 +12,10 @@ upper) or a bootstrap file of the same shape as ours.
 
 The metrics are pure functions in utils/ranking/quality.py, the file readers
 in utils/ranking/bootstrap_file.py; docs/benchmark_quality.md states each
-definition with its formula.
+definition with its formula. When show_result pooled several judges it left
+judges.json beside the bootstrap file (utils/ranking/judges.py): then the
+judges' agreement (Cohen's kappa) and each model's score shift under each
+judge are printed too.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from pathlib import Path
 from utils.cli import run_cli
 from utils.errors import InputError
 from utils.ranking.bootstrap_file import read_bootstrap, read_mapping, read_reference
+from utils.ranking.judges import JUDGES_FILE, read_judges_file
 from utils.ranking.quality import FILE_LEVEL, Quality, evaluate
 from utils.store import atomic_write
 
@@ -54,6 +58,31 @@ def render(q: Quality, has_reference: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_judges(doc: dict) -> str:
+    """The pooled judges' figures of a judges file: kappa of every two judges, then each model's shifts."""
+    judges = [str(j) for j in doc["judges"]]
+    lines = [f"judges pooled: {', '.join(judges)}"]
+    for k in doc["kappa"]:
+        lines.append(f"kappa {k.get('judge_a')} vs {k.get('judge_b')}: {_metric_text(k.get('labels'))} on the five "
+                     f"verdicts, {_metric_text(k.get('direction'))} on the direction, over {k.get('games')} games")
+    for table in doc["tables"]:
+        models = table.get("models") or {}
+        if not models:
+            continue
+        width = max(len("model"), *map(len, models))
+        category = f" (category {table['category']})" if table.get("category") else ""
+        lines.append(f"score shift from the pooled table, points{category}:")
+        lines.append(f"{'model':<{width}}  " + "  ".join(f"{j:>12}" for j in judges))
+        for model, v in models.items():
+            shifts = v.get("shifts") or {}
+            cells = ["-" if shifts.get(j) is None else f"{shifts[j]:+.2f}" for j in judges]
+            lines.append(f"{model:<{width}}  " + "  ".join(f"{c:>12}" for c in cells))
+    for flag in doc["self_preference"]:
+        lines.append(f"self-preference? judge {flag.get('judge')} and model {flag.get('model')} are both "
+                     f"{flag.get('family')}")
+    return "\n".join(lines) + "\n"
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m utils.benchmark_quality", description=__doc__.split("\n\n")[0])
     p.add_argument("bootstrap_file", help="bootstrap results (data/<bench>/results/<judges>/bootstrapping_results.jsonl)")
@@ -80,8 +109,13 @@ def main(argv=None) -> int:
     mapping = read_mapping(args.mapping) if args.mapping else None
     q = evaluate(ours, reference, mapping, args.level, args.bootstrap_file, args.reference)
     sys.stdout.write(render(q, reference is not None))
+    judges_path = Path(args.bootstrap_file).with_name(JUDGES_FILE)
+    judges = read_judges_file(judges_path) if judges_path.is_file() else None
+    if judges is not None:
+        sys.stdout.write(render_judges(judges))
     if args.json:
-        atomic_write(Path(args.json), (json.dumps(q.to_json(), indent=2) + "\n").encode("utf-8"), durable=False)
+        doc = {**q.to_json(), **({"judges": judges} if judges is not None else {})}
+        atomic_write(Path(args.json), (json.dumps(doc, indent=2) + "\n").encode("utf-8"), durable=False)
         print(f"wrote {args.json}")
     return 0
 

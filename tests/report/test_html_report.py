@@ -403,3 +403,81 @@ def test_report_in_chromium(browser, report):
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(1280, min(max(height, 800), 6000))
     browser.save_screenshot(str(ARTIFACTS / "html_report.png"))
+
+
+# ---------------------------------------------------------------- head to head and pooled judges
+
+
+def test_the_page_carries_the_pairs_and_the_judges_figures_when_they_were_computed():
+    from utils.ranking.comparison import PairComparison
+    from utils.ranking.judges import JudgeAgreement, JudgeTable, Kappa, SelfPreference
+
+    boards, inputs = tiny_report()
+    data = data_block(render_html(boards, inputs))
+    assert data["pairs"] == [] and data["agreement"] is None  # not computed: the page hides both sections
+    inputs.pairs = [[PairComparison(ALPHA, BASELINE, 12.5, 5.0, float("nan"), 0.99, 20, needed=None)]]
+    inputs.judges = JudgeAgreement(
+        [JUDGE, "judge-y"],
+        [JudgeTable(None, BASELINE, {ALPHA: 62.5}, {JUDGE: {ALPHA: 65.0}, "judge-y": {ALPHA: 60.0}})],
+        [Kappa(JUDGE, "judge-y", 2, 0.5, None)], {JUDGE: ("openai", "name"), BASELINE: ("openai", "api_config")},
+        [SelfPreference(JUDGE, BASELINE, "openai", True)])
+    data = data_block(render_html(boards, inputs))
+    # a bound that is not a number travels as null
+    assert data["pairs"] == [[{"a": ALPHA, "b": BASELINE, "diff": 12.5, "lower": 5.0, "upper": None, "share": 0.99,
+                               "rounds": 20, "significant": True, "note": ""}]]
+    assert data["agreement"]["tables"][0]["models"][ALPHA] == {"pooled": 62.5, "scores": {JUDGE: 65.0, "judge-y": 60.0},
+                                                               "shifts": {JUDGE: 2.5, "judge-y": -2.5}}
+    assert data["agreement"]["kappa"] == [{"judge_a": JUDGE, "judge_b": "judge-y", "games": 2, "labels": 0.5,
+                                           "direction": None}]
+    assert data["agreement"]["self_preference"] == [{"judge": JUDGE, "model": BASELINE, "family": "openai",
+                                                     "baseline": True}]
+
+
+@pytest.fixture(scope="module")
+def judged_twice(tmp_path_factory) -> tuple[Path, Path]:
+    """(report.html, pairs.csv) of the fixture bench judged by JUDGE and by a second judge calling every game a tie."""
+    root = tmp_path_factory.mktemp("report2")
+    make_bench(root / "data")
+    first = root / "data" / BENCH / "model_judgment" / JUDGE
+    second = first.with_name("judge-y")
+    second.mkdir()
+    for path in first.glob("*.jsonl"):
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        for r in rows:
+            r["judge"] = "judge-y"
+            for g in r["games"]:
+                g["score"] = "A=B"
+        write_jsonl(second / path.name, rows)
+    out, pairs = root / "out" / "report.html", root / "out" / "pairs.csv"
+    proc = run_script("show_result.py", "--data-dir", root / "data", "--bench-name", BENCH, "--judge-names", JUDGE,
+                      "judge-y", "--baseline", BASELINE, "--num-rounds", 50, "--bootstrap-unit", "question",
+                      "--html", out, "--pairs", pairs, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return out, pairs
+
+
+@pytest.mark.browser
+def test_pairs_matrix_and_judges_in_chromium(browser, judged_twice):
+    path, pairs_csv = judged_twice
+    open_report(browser, path)
+    with open(pairs_csv, encoding="utf-8") as f:
+        pairs = list(csv.DictReader(f))
+    models = [th.text for th in browser.find_elements("css selector", "#pair-boxes thead th")][1:]
+    assert sorted(models) == sorted([ALPHA, GAMMA, BASELINE])
+    rows = browser.find_elements("css selector", "#pair-boxes tbody tr")
+    for p in pairs:  # each pair twice: row A against column B, and the other way round
+        significant, ahead = p["significant"] == "true", float(p["diff"]) > 0
+        for row, col, sign in ((p["model_a"], p["model_b"], 1), (p["model_b"], p["model_a"], -1)):
+            td = rows[models.index(row)].find_elements("tag name", "td")[models.index(col)]
+            expected = "?" if not significant else ">" if (ahead if sign > 0 else not ahead) else "<"
+            assert td.text == expected
+            assert td.get_attribute("title").startswith(f"{row} \u2212 {col}: {sign * float(p['diff']):+.2f} points")
+    judges = browser.find_element("id", "judge-boxes").text
+    assert "Cohen's kappa" in judges and f"{JUDGE} vs judge-y" in judges
+    # the model filter hides the matrix's rows and columns and the judges' rows of the other models
+    browser.find_element("id", "filter").send_keys("alpha")
+    shown = [th.text for th in browser.find_elements("css selector", "#pair-boxes thead th") if th.is_displayed()]
+    assert shown == ["row \u2212 column", ALPHA]
+    assert [tr.find_element("tag name", "th").text for tr in rows if tr.is_displayed()] == [ALPHA]
+    judge_rows = browser.find_elements("css selector", "#judge-boxes tbody tr")
+    assert [tr.get_attribute("data-model") for tr in judge_rows if tr.is_displayed()] == [ALPHA]

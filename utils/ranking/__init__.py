@@ -9,4 +9,6 @@
     tables.py          printing the table and writing the CSVs
     bootstrap_file.py  the bootstrap results file, written and read, and reference leaderboards
     quality.py         the benchmark quality metrics (separability, agreement, Brier, rank correlations)
+    comparison.py      head-to-head comparisons (paired differences, questions needed) and Cohen's kappa
+    judges.py          pooled judges: each judge's own table, score shifts, kappa, self-preference; judges.json
 """

@@ -302,6 +302,29 @@ def _read_judgment_files(files: list[Path], baseline: str, weight: int, first_ga
     return out
 
 
+def read_game_verdicts(files: list[Path], question_ids=None, keep_question=None, games_used: int = 2
+                       ) -> dict[tuple[str, str, int], tuple[int, bool]]:
+    """(model, question id, game index) -> (winner, strong) of every game with an accepted label.
+
+    The records that count are those ``read_judgment_battles`` counts (the
+    first of a judge directory, model and question; ids of ``question_ids``;
+    ``keep_question``); game 2 is un-swapped (utils.verdicts), so both games
+    speak of the baseline and the model alike.
+    """
+    known = None if question_ids is None else frozenset(question_ids)
+    out: dict[tuple[str, str, int], tuple[int, bool]] = {}
+    seen: dict[tuple[str, str], set[str]] = {}
+    for path in files:
+        for qid, model, games, rec in _counted_records(path, known, seen, Skipped()):
+            if keep_question is not None and not keep_question(qid, rec):
+                continue
+            for g, game in enumerate(games[:games_used]):
+                verdict = label_verdict(g, game.get("score")) if isinstance(game, dict) else None
+                if verdict is not None:
+                    out[(model, qid, g)] = verdict
+    return out
+
+
 # ---------------------------------------------------------------- the battles file
 
 
@@ -394,6 +417,13 @@ class OutcomeRows:
     def complete(self) -> np.ndarray:
         """Rows whose two games both have an accepted label."""
         return self.count.sum(1) > 0
+
+    def from_directory(self, directory: Path) -> "OutcomeRows":
+        """The rows read from the judgment files in ``directory`` (one judge's), names and numbering kept."""
+        mine = np.array([Path(f).parent == Path(directory) for f in self.sources] + [False], bool)[self.source]
+        return OutcomeRows(self.models, self.questions, self.categories, self.sources, self.model[mine],
+                           self.question[mine], self.category[mine], self.baseline[mine], self.source[mine],
+                           self.score[mine], self.count[mine], Skipped())
 
 
 def read_judgment_outcomes(files: list[Path], weight: int = 3, category_of: dict[str, str] | None = None,

@@ -18,8 +18,8 @@ from utils.forked import ForkedChild
 from utils.names import question_file, stem_to_name
 from utils.ranking.answer_info import (AnswerInfo, answers_of, battle_features, length_warnings, read_answer_info,
                                       read_answers_info)
-from utils.ranking.battles import Battles, OutcomeRows, judgment_files, load_battles, read_judgment_battles, \
-    read_judgment_outcomes
+from utils.ranking.battles import Battles, OutcomeRows, judgment_files, load_battles, read_game_verdicts, \
+    read_judgment_battles, read_judgment_outcomes
 from utils.ranking.bootstrap_file import read_saved_bootstrap, saved_rounds
 from utils.ranking.judgment_checks import JudgmentFindings, judgment_findings
 from utils.ranking.leaderboard import V2_BASELINES, RunSettings, check_bootstrap_memory
@@ -51,22 +51,14 @@ def read_v01_inputs(settings: RunSettings, data_dir: Path, warn: Warn, battles_f
     length warnings, so that a refused run says nothing more.
     """
     qfile = question_file(data_dir, settings.bench)
-    questions = read_questions(qfile) if qfile.is_file() else []
-    all_ids = [q.uid for q in questions] if questions else None  # before --category: every known id
-    wanted = set(settings.categories)
-    if wanted:
-        questions = [q for q in questions if q.category in wanted]
-    category_of = {q.uid: q.category for q in questions}
+    questions, all_ids, keep = _v01_selection(settings, data_dir)
     style_from_battles: dict = {}
     read: dict = {}
     if battles_from is not None:
         battles, style_from_battles = load_battles(battles_from)
-        if wanted and category_of:
-            battles = battles.only_questions(set(category_of))
+        if settings.categories and questions:
+            battles = battles.only_questions({q.uid for q in questions})
     else:
-        keep = None
-        if wanted:
-            keep = lambda qid, rec: category_of.get(qid, rec.get("category")) in wanted  # noqa: E731
         files = judgment_files(data_dir, settings.bench, list(settings.judges))
         # the answers of the models the judgment files are named after, read on the other core meanwhile
         expected = [settings.baseline] + [stem_to_name(f.stem) for f in files]
@@ -92,6 +84,44 @@ def read_v01_inputs(settings: RunSettings, data_dir: Path, warn: Warn, battles_f
     for warning in length_warnings(answers, list(answers), data_dir, settings.bench):
         warn(warning)
     return V01Inputs(settings, battles, [q.uid for q in questions] or None, answers, features, saved)
+
+
+def _v01_selection(settings: RunSettings, data_dir: Path) -> tuple[list[Question], list[str] | None, Callable | None]:
+    """The questions of a v0.1 run (after --category), every id of the question file (None without one), and the
+    test of whether a judgment record counts for --category (None: every record)."""
+    qfile = question_file(data_dir, settings.bench)
+    questions = read_questions(qfile) if qfile.is_file() else []
+    all_ids = [q.uid for q in questions] if questions else None  # before --category: every known id
+    wanted = set(settings.categories)
+    if not wanted:
+        return questions, all_ids, None
+    questions = [q for q in questions if q.category in wanted]
+    category_of = {q.uid: q.category for q in questions}
+    return questions, all_ids, lambda qid, rec: category_of.get(qid, rec.get("category")) in wanted
+
+
+def read_judge_battles(settings: RunSettings, data_dir: Path, judge: str) -> Battles:
+    """The battles of one of the run's judges alone, selected as ``read_v01_inputs`` selects the pooled ones."""
+    _, all_ids, keep = _v01_selection(settings, data_dir)
+    return read_judgment_battles(judgment_files(data_dir, settings.bench, [judge]), settings.baseline,
+                                 settings.weight, settings.first_game_only, keep, all_ids)
+
+
+def read_judge_verdicts(settings: RunSettings, data_dir: Path, judge: str, shown: set[str] | None = None
+                        ) -> dict[tuple[str, str, int], tuple[int, bool]]:
+    """One judge's verdict of every game it judged (``read_game_verdicts``), for judge agreement.
+
+    v0.1 selects records as its battles do (--category, --first-game-only);
+    ``shown`` (v2: the questions of the tables shown) keeps only those questions.
+    """
+    files = judgment_files(data_dir, settings.bench, [judge])
+    if settings.v2:
+        qfile = question_file(data_dir, settings.bench)
+        ids = [q.uid for q in read_questions(qfile)] if qfile.is_file() else None
+        keep = None if shown is None else (lambda qid, rec: qid in shown)
+        return read_game_verdicts(files, ids, keep, 2)
+    _, all_ids, keep = _v01_selection(settings, data_dir)
+    return read_game_verdicts(files, all_ids, keep, 1 if settings.first_game_only else 2)
 
 
 def check_memory(rounds: int, models: int, tables: int, warn: Warn) -> None:

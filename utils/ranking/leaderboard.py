@@ -26,8 +26,8 @@ from utils.ranking.bootstrap_file import saved_rounds
 from utils.ranking.rating import (FEATURE_COLUMNS, INIT_RATING, STYLE_FEATURES, TINY_RIDGE, BattleKinds,
                                   battle_kinds, bootstrap_weights, fit_bradley_terry, per_model, percentile_interval,
                                   rating_from_win_rate, ratings_from_coefficients, style_matrix, win_rate)
-from utils.ranking.rating_v2 import (V2_CONTROLS, bootstrap_question_means, bootstrap_unit_means, standardise,
-                                     style_features, weighted_win_rates)
+from utils.ranking.rating_v2 import (V2_CONTROLS, bootstrap_joint_question_means, bootstrap_question_means,
+                                     bootstrap_unit_means, standardise, style_features, weighted_win_rates)
 from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
 if TYPE_CHECKING:
@@ -131,6 +131,37 @@ def no_verdict_row(model: str, why: str, avg_tokens: int | None, questions: int)
 
 
 @dataclass
+class PairedData:
+    """What head-to-head comparisons of a table's models need beyond its rows (utils/ranking/comparison.py).
+
+    ``rounds`` holds every model's bootstrap score by round index, so that
+    column i and column j of a row come from the same resampling: NaN where a
+    model had no score in a round, or where its saved rounds cannot be lined up
+    (our bootstrap file leaves a model's empty rounds out). The baseline is 50
+    in every round. ``won`` and ``total`` are each model's weighted wins (a tie
+    half) and weighted games per question, for the questions-needed simulation;
+    the baseline's are 0, its score being fixed.
+    """
+    models: list[str]
+    rounds: np.ndarray  # (R, M) win rates against the baseline, %
+    won: np.ndarray  # (Q, M) over the questions of the table with at least one game
+    total: np.ndarray  # (Q, M)
+
+
+def question_outcomes(question, model, won, games, n_models: int, baseline: int) -> tuple[np.ndarray, np.ndarray]:
+    """(won, total), each (Q, M), over the questions with games: the sums of ``won`` and ``games`` per question and
+    model (the baseline's set to 0)."""
+    present, q = np.unique(np.asarray(question, np.int64), return_inverse=True)
+    shape = (len(present), n_models)
+    flat = q.reshape(-1) * n_models + np.asarray(model, np.int64)
+    out = [np.bincount(flat, weights=np.asarray(x, float), minlength=shape[0] * shape[1]).reshape(shape)
+           for x in (won, games)]
+    for x in out:
+        x[:, baseline] = 0.0
+    return out[0], out[1]
+
+
+@dataclass
 class Leaderboard:
     rows: list[ModelResult]  # best first
     settings: RunSettings
@@ -140,6 +171,7 @@ class Leaderboard:
     category: str | None = None  # v2: the category this table is for
     dropped_rows: int = 0  # v2: judgment rows left out whole (a null game or no accepted label)
     warnings: list[str] = field(default_factory=list)  # v2: rows not counted, for the script to print
+    paired: PairedData | None = None  # for head-to-head comparisons (None: not computed)
 
     def row(self, model: str) -> ModelResult:
         return next(r for r in self.rows if r.model == model)
@@ -231,7 +263,31 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
     for name in sorted(set(battles.judged) - set(models)):
         rows.append(no_verdict_row(name, f"every verdict of its {battles.judged[name]} judgment records is missing "
                                    "or unreadable", (avg_tokens or {}).get(name), len(all_q)))
-    return Leaderboard(rows, settings, coefs, missing, battles.total)
+    return Leaderboard(rows, settings, coefs, missing, battles.total,
+                       paired=_v01_paired(battles, base, boot_win_rates, loaded_bootstrap))
+
+
+def _v01_paired(battles: Battles, base: int, boot_win_rates: np.ndarray,
+                loaded: dict[str, np.ndarray] | None) -> PairedData:
+    """The rounds and per-question outcomes of a v0.1 table, for head-to-head comparisons.
+
+    Every round of the bootstrap is one weighting of all battles, so the
+    models' columns are paired as they stand. Saved rounds of our layout leave
+    out a model's empty rounds: a model with fewer saved rounds than the most
+    cannot be lined up, and its column is NaN.
+    """
+    rounds = 100.0 * boot_win_rates
+    if loaded is not None:
+        full = saved_rounds(loaded)
+        for m, name in enumerate(battles.models):
+            if m != base and len(loaded.get(name, ())) != full:
+                rounds[:, m] = np.nan
+    share_a = np.take(TARGET, battles.winner)
+    won, total = question_outcomes(np.concatenate([battles.question, battles.question]),
+                                   np.concatenate([battles.model_a, battles.model_b]),
+                                   np.concatenate([battles.count * share_a, battles.count * (1.0 - share_a)]),
+                                   np.concatenate([battles.count, battles.count]), len(battles.models), base)
+    return PairedData(list(battles.models), rounds, won, total)
 
 
 def _check_battles(battles: Battles, settings: RunSettings) -> None:
@@ -470,11 +526,13 @@ def category_baselines(wanted: list[str], index: CategoryIndex, explicit: dict[s
 
 
 def compute_v2_leaderboard(rows: OutcomeRows, settings: RunSettings, index: CategoryIndex,
-                           answers: dict[str, AnswerInfo | None], data_dir) -> Leaderboard:
+                           answers: dict[str, AnswerInfo | None], data_dir, paired: bool = False) -> Leaderboard:
     """One category's Arena-Hard v2.0 table: ``settings.categories`` is (category,), ``settings.baseline`` its baseline.
 
     The point is the full-data value (the weighted win rate, or the converged
     style-controlled fit); the interval the bootstrap's percentiles.
+    ``paired`` also computes what head-to-head comparisons need
+    (``Leaderboard.paired``; see ``_v2_paired``).
     """
     category, baseline = settings.categories[0], settings.baseline
     models = list(rows.models) + ([baseline] if baseline not in rows.models else [])
@@ -493,6 +551,7 @@ def compute_v2_leaderboard(rows: OutcomeRows, settings: RunSettings, index: Cate
     else:
         point, boot, coefs = _v2_style_fit(model, question, score, count, models, base, rows.questions,
                                            settings, answers, data_dir)
+    pairs = _v2_paired(model, question, score, count, models, base, boot, settings) if paired else None
     point[base], boot[:, base] = 0.5, np.nan
     results, missing = _v2_results(models, base, point, boot, model, question, count, rows.questions,
                                    index.questions.get(category, []), answers, settings.confidence)
@@ -504,7 +563,33 @@ def compute_v2_leaderboard(rows: OutcomeRows, settings: RunSettings, index: Cate
             results.append(no_verdict_row(models[m], f"none of its {judged[m]} judgment rows has an accepted "
                                           "label in both games", info.avg_tokens if info else None,
                                           results[0].questions))
-    return Leaderboard(results, settings, coefs, missing, int(count.sum()), category, dropped, warnings)
+    return Leaderboard(results, settings, coefs, missing, int(count.sum()), category, dropped, warnings, pairs)
+
+
+def _v2_paired(model, question, score, count, models: list[str], base: int, boot: np.ndarray,
+               settings: RunSettings) -> PairedData:
+    """The paired rounds and per-question outcomes of a v2 table, for head-to-head comparisons.
+
+    The style-controlled bootstrap resamples all the category's units together,
+    so its rounds are paired as they stand. The plain bootstrap resamples each
+    model on its own (v2.0's choice), so two models' rounds are independent
+    draws and their difference would ignore what the models share: the same
+    questions. Comparisons get rounds of their own then, seeded apart from the
+    table's: each round draws the category's questions with replacement (or
+    Poisson(1) copies) and every model's win rate is taken on the same drawn
+    questions, whatever ``--bootstrap-unit`` says.
+    """
+    M = len(models)
+    if settings.style is None:
+        rng = np.random.default_rng([settings.seed, 1])
+        rounds = bootstrap_joint_question_means(model, question, score, count, M, settings.rounds, rng,
+                                                settings.poisson)
+    else:
+        rounds = boot.copy()
+    rounds *= 100.0
+    rounds[:, base] = 50.0
+    won, total = question_outcomes(question, model, count * score, count, M, base)
+    return PairedData(models, rounds, won, total)
 
 
 def _v2_selection(rows: OutcomeRows, category: str, baseline: str, index: CategoryIndex

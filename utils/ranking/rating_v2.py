@@ -109,6 +109,38 @@ def bootstrap_question_means(model, question, score, count, n_models: int, round
     return out
 
 
+def bootstrap_joint_question_means(model, question, score, count, n_models: int, rounds: int,
+                                   rng: np.random.Generator, poisson: bool = False) -> np.ndarray:
+    """(rounds, n_models) every model's weighted win rate on the same resampled questions.
+
+    A round draws the questions that have units with replacement (as many as
+    there are), or Poisson(1) copies of each, and takes each model's weighted
+    mean over the units of the drawn questions. Unlike
+    ``bootstrap_question_means`` one draw serves every model, so two models'
+    values in a round are paired. NaN where a model has no unit on the drawn
+    questions.
+    """
+    present, q = np.unique(np.asarray(question, np.int64), return_inverse=True)
+    Q = len(present)
+    flat = q.reshape(-1) * n_models + np.asarray(model, np.int64)
+    count = np.asarray(count, float)
+    won = np.bincount(flat, weights=count * np.asarray(score, float), minlength=Q * n_models).reshape(Q, n_models)
+    units = np.bincount(flat, weights=count, minlength=Q * n_models).reshape(Q, n_models)
+    out = np.full((rounds, n_models), np.nan)
+    if Q == 0:
+        return out
+    step = max(1, CHUNK_NUMBERS // Q)
+    for start in range(0, rounds, step):
+        r = min(step, rounds - start)
+        if poisson:
+            drawn = rng.poisson(1.0, size=(r, Q)).astype(float)
+        else:
+            drawn = rng.multinomial(Q, np.full(Q, 1.0 / Q), size=r).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:start + r] = (drawn @ won) / (drawn @ units)
+    return out
+
+
 def style_features(model_meta: np.ndarray, baseline_meta: np.ndarray, control: str = "style") -> np.ndarray:
     """v2's raw style features of each unit, model minus baseline, for ``control`` in V2_CONTROLS.
 

@@ -12,6 +12,9 @@ import io
 import math
 from pathlib import Path
 
+from utils.ranking.comparison import (INDISTINGUISHABLE, POWER, SIMULATED_BENCHMARKS, SIZE_FACTORS,
+                                      PairComparison)
+from utils.ranking.judges import JudgeAgreement
 from utils.ranking.leaderboard import NO_VERDICTS, Leaderboard, ModelResult, RunSettings
 from utils.ranking.judgment_checks import PROMPT_MISMATCH_FLAG, STALE_FLAG
 from utils.ranking.quality import separability
@@ -188,3 +191,105 @@ def _write_csv(path: Path, rows: list[list]) -> None:
     csv.writer(text).writerows(rows)
     atomic_write(path, text.getvalue().encode("utf-8"), durable=False)
 
+
+
+# ---------------------------------------------------------------- head-to-head comparisons
+
+
+def _signed(x: float, decimals: int = 2) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:+.{decimals}f}"
+
+
+def needed_text(c: PairComparison) -> str:
+    """What the questions-needed simulation says about a pair that is not separated (utils.ranking.comparison)."""
+    if c.indistinguishable:
+        return f"indistinguishable: the difference is below {INDISTINGUISHABLE:g} points"
+    if c.needed is None:
+        return ""
+    largest = max(round(c.table_questions * f) for f in SIZE_FACTORS)
+    if not math.isfinite(c.needed):
+        return (f"even {largest} questions would not separate them at this difference (in {POWER:.0%} of "
+                f"{SIMULATED_BENCHMARKS} simulated benchmarks; this table has {c.table_questions})")
+    return (f"about {int(c.needed)} questions would separate them at this difference ({POWER:.0%} of "
+            f"{SIMULATED_BENCHMARKS} simulated benchmarks of that size do; this table has {c.table_questions})")
+
+
+def render_comparison(board: Leaderboard, c: PairComparison) -> str:
+    """--compare A B in one table: the difference with its paired interval, and what it means."""
+    s = board.settings
+    where = f" | category {board.category}" if board.category is not None else ""
+    out = [f"##### {c.model_a} vs {c.model_b}: paired bootstrap, {s.confidence:g}% interval{where} #####"]
+    if not math.isfinite(c.lower):
+        out.append(f"{c.model_a} - {c.model_b}: {_signed(c.diff)} points; no interval: {c.rounds} bootstrap rounds "
+                   "hold both scores (saved results of our layout leave out the rounds a model sat out, so they "
+                   "cannot be lined up)")
+        return "\n".join(out) + "\n"
+    out.append(f"{c.model_a} - {c.model_b}: {_signed(c.diff)} points, {s.confidence:g}% interval "
+               f"{_signed(c.lower)} to {_signed(c.upper)}; {c.model_a} ahead in {c.share_a_better:.1%} of "
+               f"{c.rounds} paired rounds")
+    if c.significant:
+        better = c.model_a if c.lower > 0 else c.model_b
+        out.append(f"significant: {better} is better (the interval excludes 0)")
+    else:
+        out.append("not significant (the interval contains 0)" + (f"; {needed_text(c)}" if needed_text(c) else ""))
+    if s.bootstrap_unit == "battle" and not (s.v2 and s.style is None):  # v2's plain comparisons draw questions
+        out.append("note: resampling single battles makes this interval too narrow (battles of one question are "
+                   "alike); --bootstrap-unit question resamples whole questions")
+    return "\n".join(out) + "\n"
+
+
+PAIRS_COLUMNS = ("model_a", "model_b", "diff", "lower", "upper", "share_a_better", "significant")
+
+
+def write_pairs_csv(boards: list[Leaderboard], comparisons: list[list[PairComparison]], path: Path) -> None:
+    """Every pair of every table: the difference A - B and its bounds in points, the share of paired rounds A is
+    ahead in (a fraction), and whether the interval excludes 0. v2's tables add a first column ``category``."""
+    by_category = any(b.category is not None for b in boards)
+    d = 4 if any(b.settings.v2 for b in boards) else 2
+    rows: list[list] = [[*(["category"] if by_category else []), *PAIRS_COLUMNS]]
+    for board, pairs in zip(boards, comparisons):
+        for c in pairs:
+            rows.append([*([board.category] if by_category else []), c.model_a, c.model_b, _rounded(c.diff, d),
+                         _rounded(c.lower, d), _rounded(c.upper, d), _rounded(c.share_a_better, 4),
+                         "true" if c.significant else "false"])
+    _write_csv(path, rows)
+
+
+def _rounded(x: float, d: int):
+    return "" if x is None or not math.isfinite(x) else round(x, d)
+
+
+# ---------------------------------------------------------------- judge agreement
+
+
+def _kappa(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def render_judges(agreement: JudgeAgreement) -> str:
+    """Each judge's own scores and shifts, kappa of every two judges, self-preference flags."""
+    judges = agreement.judges
+    out = [f"##### judges: {', '.join(judges)} pooled; each alone, and its shift from the pooled score #####"]
+    for t in agreement.tables:
+        if t.category is not None:
+            out.append(f"category {t.category} (baseline {t.baseline})")
+        width = max([len("model"), *map(len, t.pooled)])
+        cols = [max(len(j), 16) for j in judges]
+        out.append(f"{'model':<{width}} | {'pooled':>6} | " + " | ".join(f"{j:>{w}}" for j, w in zip(judges, cols)))
+        for model, pooled in t.pooled.items():
+            cells = []
+            for j, w in zip(judges, cols):
+                shift = t.shift(j, model)
+                cell = "-" if shift is None else f"{t.alone[j][model]:.1f} ({shift:+.1f})"
+                cells.append(f"{cell:>{w}}")
+            out.append(f"{model:<{width}} | {pooled:>6.1f} | " + " | ".join(cells))
+    for k in agreement.kappas:
+        out.append(f"kappa {k.judge_a} vs {k.judge_b}: {_kappa(k.labels)} on the five verdicts, {_kappa(k.direction)} "
+                   f"on the direction (baseline better / tie / model better), over {k.games} games both judged")
+    for s in agreement.self_preference:
+        source = " and ".join(sorted({agreement.families[s.judge][1], agreement.families[s.model][1]}))
+        who = f"{s.model} (the baseline)" if s.is_baseline else s.model
+        out.append(f"SELF-PREFERENCE? judge {s.judge} and {who} are both {s.family} (family from {source}): "
+                   "a judge may favour its own family")
+    out.extend(f"note: {n}" for n in agreement.notes)
+    return "\n".join(out) + "\n"

@@ -3,7 +3,8 @@
 ``render_html(boards, inputs)`` turns the computed ``Leaderboard`` (or, for
 v2, one per category) and the texts behind it (a ``ReportInputs``, gathered
 by utils/report/inputs.py) into a single page holding the ranked table(s), a
-plot of the scores with their intervals, the judge diagnostics, and every
+plot of the scores with their intervals, a matrix of the head-to-head
+comparisons, the pooled judges' agreement, the judge diagnostics, and every
 question with the baseline's and each model's answers and both games' judge
 texts and labels. It is a pure function: it opens no file but the page's own
 package files (page.html, report.css, report.js beside this module).
@@ -36,7 +37,8 @@ import re
 from pathlib import Path
 
 from utils.ranking.leaderboard import Leaderboard
-from utils.ranking.tables import footer
+from utils.ranking.comparison import PairComparison
+from utils.ranking.tables import footer, needed_text
 from utils.report.inputs import ReportInputs, ShownJudgment
 from utils.store import atomic_write
 from utils.verdicts import OUTCOME_WORDS, TIE, WINNER_A, WINNER_B, outcome_word
@@ -82,6 +84,8 @@ def report_data(boards: list[Leaderboard], inputs: ReportInputs) -> dict:
         "diagnostics": diagnostics,
         "diagnostic_columns": columns,
         "costs": inputs.costs,
+        "pairs": [[_pair_data(c) for c in pairs] for pairs in inputs.pairs] if inputs.pairs else [],
+        "agreement": inputs.judges.to_json() if inputs.judges else None,
         "questions": _questions_data(boards, inputs),
         "answers": inputs.answers,
         "games": {judge: {model: {uid: _judgment_data(j, s.baseline) for uid, j in by_uid.items()}
@@ -119,6 +123,13 @@ def _diagnostics_data(by_judge: dict[str, dict[str, dict]]) -> tuple[list[dict],
             rows.append({"judge": judge, "model": model,
                          "values": {k: _finite(v) if isinstance(v, float) else v for k, v in shown.items()}})
     return rows, list(columns)
+
+
+def _pair_data(c: PairComparison) -> dict:
+    """One head-to-head comparison: A - B with its paired interval, in points, and what the simulation says."""
+    return {"a": c.model_a, "b": c.model_b, "diff": _finite(c.diff), "lower": _finite(c.lower),
+            "upper": _finite(c.upper), "share": _finite(c.share_a_better), "rounds": c.rounds,
+            "significant": c.significant, "note": needed_text(c)}
 
 
 def _board_data(board: Leaderboard, several: bool) -> dict:

@@ -18,6 +18,8 @@ from pathlib import Path
 from utils.asking.accounts import model_costs
 from utils.errors import InputError
 from utils.names import answer_file, diagnostics_file, judgment_dir, question_file, stem_to_name
+from utils.ranking.comparison import PairComparison
+from utils.ranking.judges import JudgeAgreement
 from utils.ranking.leaderboard import Leaderboard
 from utils.records import Answer, Question, iter_judgments, read_answers, read_questions
 
@@ -42,6 +44,10 @@ class ReportInputs:
     judgments: dict[str, dict[str, dict[str, ShownJudgment]]]  # judge -> model -> question id -> both games
     diagnostics: dict[str, dict[str, dict]]  # judge -> model -> {metric: value}, from the judge's diagnostics.json
     costs: dict[str, dict] = field(default_factory=dict)  # model -> answer_cost_usd, judge_cost_usd (None: unknown)
+    # computed by show_result, not read here: every pair of each table (utils.ranking.comparison), and the pooled
+    # judges' figures (utils.ranking.judges); None when not computed
+    pairs: list[list[PairComparison]] | None = None
+    judges: JudgeAgreement | None = None
 
 
 def gather_report_inputs(boards: list[Leaderboard], data_dir: Path | str) -> ReportInputs:

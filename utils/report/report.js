@@ -86,6 +86,106 @@
     });
   }
 
+  // ---- head to head: a matrix per table, row against column; the filter hides rows and columns alike
+  var pairCells = [];  // every row, header cell and cell of a matrix, with the model it belongs to
+  function signed(x) { return x === null ? "n/a" : (x >= 0 ? "+" : "") + x.toFixed(2); }
+  if (D.pairs.length) {
+    byId("pairs").hidden = false;
+    D.pairs.forEach(function (pairs, k) {
+      var box = byId("pair-boxes"), b = D.boards[k];
+      if (b.title) box.appendChild(el("h3", "", b.title));
+      var found = {};
+      pairs.forEach(function (p) { found[p.a + "\u0000" + p.b] = p; });
+      var models = b.rows.map(function (r) { return r.model; }).filter(function (m) {
+        return pairs.some(function (p) { return p.a === m || p.b === m; });
+      });
+      var table = el("table", "pairs"), head = el("tr"), body = el("tbody");
+      head.appendChild(el("th", "", "row \u2212 column"));
+      models.forEach(function (m) {
+        var th = el("th", "", m);
+        pairCells.push({e: th, model: m});
+        head.appendChild(th);
+      });
+      table.appendChild(el("thead")).appendChild(head);
+      table.appendChild(body);
+      models.forEach(function (row) {
+        var tr = el("tr");
+        pairCells.push({e: tr, model: row});
+        tr.appendChild(el("th", "", row));
+        models.forEach(function (col) {
+          var td;
+          if (row === col) {
+            td = el("td", "pair-self", "\u2014");
+          } else {
+            var p = found[row + "\u0000" + col], flip = !p;
+            if (flip) p = found[col + "\u0000" + row];
+            var diff = p.diff === null ? null : (flip ? -p.diff : p.diff);
+            var lo = flip ? (p.upper === null ? null : -p.upper) : p.lower;
+            var hi = flip ? (p.lower === null ? null : -p.lower) : p.upper;
+            var cls = p.significant ? (diff > 0 ? "pair-better" : "pair-worse") :
+              (p.note.indexOf("indistinguishable") === 0 ? "pair-same" : "pair-open");
+            var mark = {"pair-better": ">", "pair-worse": "<", "pair-same": "=", "pair-open": "?"}[cls];
+            td = el("td", cls, mark);
+            td.title = row + " \u2212 " + col + ": " + signed(diff) + " points, " + D.confidence + "% interval " +
+              signed(lo) + " to " + signed(hi) + "; " + p.a + " ahead in " +
+              (p.share === null ? "n/a" : (100 * p.share).toFixed(1) + "%") + " of " + p.rounds + " paired rounds" +
+              (p.note ? "; " + p.note : "");
+          }
+          pairCells.push({e: td, model: col});
+          tr.appendChild(td);
+        });
+        body.appendChild(tr);
+      });
+      box.appendChild(table);
+    });
+  }
+
+  // ---- pooled judges: each judge's scores and shifts, kappa, self-preference
+  var judgeRows = [];
+  function kappa(x) { return x === null ? "n/a" : x.toFixed(3); }
+  if (D.agreement) {
+    var J = D.agreement, jbox = byId("judge-boxes");
+    byId("judges").hidden = false;
+    J.tables.forEach(function (t) {
+      if (t.category !== null) jbox.appendChild(el("h3", "", "Category " + t.category + " (baseline " + t.baseline + ")"));
+      var table = el("table", "judge-table"), head = el("tr"), body = el("tbody");
+      ["model", "pooled"].concat(J.judges).forEach(function (h, i) { head.appendChild(el("th", i ? "num" : "", h)); });
+      table.appendChild(el("thead")).appendChild(head);
+      table.appendChild(body);
+      Object.keys(t.models).forEach(function (m) {
+        var v = t.models[m], tr = el("tr");
+        tr.setAttribute("data-model", m);
+        cell(tr, m);
+        cell(tr, num(v.pooled, 1), "num");
+        J.judges.forEach(function (j) {
+          var s = v.scores[j];
+          cell(tr, s === undefined ? "\u2014" : num(s, 1) + " (" + (v.shifts[j] >= 0 ? "+" : "") + num(v.shifts[j], 1) + ")",
+               "num");
+        });
+        body.appendChild(tr);
+        judgeRows.push(tr);
+      });
+      jbox.appendChild(table);
+    });
+    var list = el("ul");
+    J.kappa.forEach(function (k) {
+      list.appendChild(el("li", "", "Cohen's kappa " + k.judge_a + " vs " + k.judge_b + ": " + kappa(k.labels) +
+        " on the five verdicts, " + kappa(k.direction) + " on the direction (baseline better / tie / model better), over " +
+        k.games + " games both judged"));
+    });
+    J.self_preference.forEach(function (p) {
+      var from = [J.families[p.judge].from, J.families[p.model].from].sort();
+      var li = el("li", "flag", "Self-preference? Judge " + p.judge + " and " + p.model + (p.baseline ? " (the baseline)" : "") +
+        " are both " + p.family + " (family from " + (from[0] === from[1] ? from[0] : from.join(" and ")) +
+        "): a judge may favour its own family");
+      li.setAttribute("data-model", p.model);
+      judgeRows.push(li);
+      list.appendChild(li);
+    });
+    J.notes.forEach(function (n) { list.appendChild(el("li", "muted", n)); });
+    jbox.appendChild(list);
+  }
+
   // ---- questions
   var select = byId("model-select");
   var contestants = [], baselines = [D.baseline];
@@ -205,6 +305,8 @@
       if (!tr.hidden) shown += 1;
     });
     diagRows.forEach(function (tr) { tr.hidden = !matches(tr.getAttribute("data-model"), ts); });
+    judgeRows.forEach(function (tr) { tr.hidden = !matches(tr.getAttribute("data-model"), ts); });
+    pairCells.forEach(function (c) { c.e.hidden = !matches(c.model, ts); });
     byId("filter-count").textContent = ts.length ? shown + " of " + boardRows.length + " models" : "";
     var first = null;
     Array.prototype.forEach.call(select.options, function (o) {
