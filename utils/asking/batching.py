@@ -403,7 +403,7 @@ class BatchClient:
     async def _ask(self, messages, temperature, max_tokens, fmt) -> Reply:
         batches, direct = self._batches, self._direct
         if self.cfg.api_type == "anthropic":
-            body = direct.anthropic_params(messages, max_tokens)
+            body = direct.anthropic_params(messages, temperature, max_tokens)
         else:
             body = direct.openai_body(messages, temperature, max_tokens, fmt)
         item = _ITEM.get()

@@ -498,9 +498,9 @@ class ModelClient:
                                  cast_to=self._sdk.types.chat.ChatCompletion)
         return self.openai_reply(resp, max_tokens)
 
-    def _anthropic_kwargs(self, messages, max_tokens) -> dict:
-        """``messages.create``'s arguments (settled messages and token limit); fields the SDK has no
-        argument for go in ``extra_body``."""
+    def _anthropic_kwargs(self, messages, temperature, max_tokens) -> dict:
+        """``messages.create``'s arguments (settled messages, temperature and token limit); fields the SDK has
+        no argument for go in ``extra_body``."""
         system = [m["content"] for m in messages if m["role"] == "system"]
         kwargs = {"model": self.cfg.model_name, "messages": [m for m in messages if m["role"] != "system"],
                   "max_tokens": max_tokens}
@@ -517,9 +517,9 @@ class ModelClient:
             kwargs["extra_body"] = extra
         return kwargs
 
-    def anthropic_params(self, messages, max_tokens) -> dict:
+    def anthropic_params(self, messages, temperature, max_tokens) -> dict:
         """The JSON body of a Messages request (settled arguments), as a batch request's ``params``."""
-        kwargs = self._anthropic_kwargs(messages, max_tokens)
+        kwargs = self._anthropic_kwargs(messages, temperature, max_tokens)
         return {**{k: v for k, v in kwargs.items() if k != "extra_body"}, **kwargs.get("extra_body", {})}
 
     def anthropic_reply(self, resp, max_tokens) -> Reply:
@@ -532,7 +532,7 @@ class ModelClient:
                            max_tokens or 4096, served=(getattr(resp, "model", None), None))
 
     async def _send_anthropic(self, client, messages, temperature, max_tokens) -> Reply:
-        resp = await client.messages.create(**self._anthropic_kwargs(messages, max_tokens))
+        resp = await client.messages.create(**self._anthropic_kwargs(messages, temperature, max_tokens))
         return self.anthropic_reply(resp, max_tokens)
 
     def batch_reply(self, payload, max_tokens) -> Reply:
