@@ -26,7 +26,8 @@ def main() -> int:
     inputs = judging_inputs(settings, questions, args)
     if args.dry_run:
         estimate = estimate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir,
-                                      inputs.notes, stale=args.stale, max_cost=args.max_cost)
+                                      inputs.notes, stale=args.stale, allow_mismatch=args.allow_mismatch,
+                                      max_cost=args.max_cost)
         print(estimate.render(args.json))
         return 0
     for note in inputs.notes:

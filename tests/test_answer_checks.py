@@ -149,6 +149,8 @@ def test_fifty_answers_with_another_questions_prompt_are_reported_and_none_is_ju
     (job,) = jobs
     assert plan_counts(job) == {"stale": 0, "mismatched": 50}
     assert len(job.todo) == 450 and not moved & {p.uid for p in job.todo}
+    (item,) = json.loads(gen_judgment([*args, "--dry-run", "--json"]).stdout)["items"]
+    assert (item["mismatched"], item["stale"], item["requests"]) == (50, 0, 900)  # the 450 others' two games
 
     refused = gen_judgment(args)
     line = one_line_error(refused)

@@ -118,6 +118,13 @@ def test_a_changed_judge_template_makes_every_judgment_stale(tmp_path, scripted_
     args = with_template(tmp_path, scripted_server)
     scripted_server.requests.clear()
 
+    # the dry run says so per file, and counts their games among the requests (none with --stale keep)
+    for flags, requests in (((), 8), (("--stale", "keep"), 0)):
+        plan = json.loads(gen_judgment([*args, "--dry-run", "--json", *flags]).stdout)
+        assert [(i["model"], i["stale"], i["mismatched"], i["requests"]) for i in plan["items"]] == \
+            [("m-one", 4, 0, requests), ("m-two", 4, 0, requests)]
+    assert not scripted_server.requests
+
     proc = gen_judgment(args)
     assert proc.returncode == 0, proc.stderr
     assert len(scripted_server.chat_requests()) == 16

@@ -16,7 +16,7 @@ import pytest
 
 from tests.fixtures.make_extracts import REAL
 from tests.helpers import (BASE, BENCH, FIXTURES, JUDGE, MIXED, MIXED_PAIRS, expected_win_rate, games, one_line_error,
-                           read_csv, read_jsonl, results_file, run_script, show, unpack, without_wrote_lines,
+                           read_csv, read_jsonl, results_file, show, unpack, without_wrote_lines,
                            write_bench, write_jsonl)
 from utils.errors import InputError
 from utils.forked import ForkedChild

@@ -266,7 +266,7 @@ def test_answers_without_metadata_are_measured_from_their_text(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     texts = [["Paris is the capital of France."], ["## Steps\n1. Boil water.\n2. Add **pasta**.\n" * 7],
              ["def f(x):\n    return x * 2\n", "And a second turn, which counts as well."], ["<|endoftext|> ok"]]
-    path = _answers_without_metadata(tmp_path, "alpha", texts)
+    _answers_without_metadata(tmp_path, "alpha", texts)
     out = show(tmp_path, "--csv", "t.csv", "--num-rounds", "20")
     expected = int(sum(sum(_tokens(t) for t in turns) for turns in texts) / len(texts))
     assert int(read_csv(tmp_path / "t.csv")["alpha"]["avg_tokens"]) == expected

@@ -102,7 +102,7 @@ def plan_report(jobs: list[Job], stale_policy: str) -> list[str]:
             shown = ", ".join(f"{n} {check}" for check, n in failed.items())
             lines.append(f"{job.who}: of {checks.answers.answers} answers of {job.model}: {shown}")
         if checks.skipped:
-            lines.append(f"  not judged (answer_checks: skip): " + ", ".join(
+            lines.append("  not judged (answer_checks: skip): " + ", ".join(
                 f"{n} {check}" for check, n in checks.skipped.items()))
         if checks.answers.failed[MISMATCHED]:
             lines.append(f"  mismatched answers of {job.model} are never judged: their stored prompt is not their "

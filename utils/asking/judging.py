@@ -29,7 +29,7 @@ from pathlib import Path
 
 from utils.asking.accounts import record_costs
 from utils.asking.batching import BatchOptions, as_part
-from utils.asking.clients import ModelClient, RequestFailed, add_usage, split_reasoning
+from utils.asking.clients import ModelClient, RequestFailed, add_usage, sent_settings, split_reasoning
 from utils.asking.cost import Tally, expected_output, tally_judgments
 from utils.asking.diagnostics import record_diagnostics
 from utils.asking.dry_run import DryRun, dry_run
@@ -324,7 +324,7 @@ def game_requests(settings: JudgeSettings, pairing: Pairing) -> list[list[dict]]
 
 def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
                        answers: dict[str, dict[str, Answer]], data_dir: Path, notes: list[str], *,
-                       stale: str = "rejudge", max_cost: float | None = None) -> DryRun:
+                       stale: str = "rejudge", allow_mismatch: bool = False, max_cost: float | None = None) -> DryRun:
     """--dry-run: the games still to play (stale judgments again unless ``stale`` is keep; mismatched answers
     never), their requests, tokens and cost; nothing sent or written."""
     jobs = expect_outputs(plan(settings, questions, answers, data_dir, keep_stale=stale == "keep", read_only=True),
@@ -333,6 +333,12 @@ def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
              "requests, not counted here"]
     if settings.structured:
         notes.append("structured_verdicts: the response_format schema sent with each request is not counted")
+    counts = [plan_counts(job) for job in jobs]
+    if not allow_mismatch and any(c["mismatched"] for c in counts):
+        notes.append("answers made for another question are listed as mismatched: the run would stop before any "
+                     "request (--allow-mismatch judges the others)")
+    if stale == "fail" and any(c["stale"] for c in counts):
+        notes.append("--stale fail: the run would stop before any request, listing the stale judgments")
     return dry_run(jobs, judges, functools.partial(game_requests, settings), notes, max_cost, checks_of=plan_counts)
 
 
