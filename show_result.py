@@ -91,7 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     style.add_argument("--style-control", action="store_true", help="control for answer length and markdown")
     style.add_argument("--length-control-only", action="store_true", help="control for answer length only")
     style.add_argument("--markdown-control-only", action="store_true", help="control for markdown only")
-    # ours
+    _our_flags(p, d)
+    return p
+
+
+def _our_flags(p: argparse.ArgumentParser, d: RunSettings) -> None:
+    """The flags the original tool does not have."""
     p.add_argument("--data-dir", default="data", help="where the benchmarks live")
     p.add_argument("--csv", metavar="PATH", help="write the table with bounds, ratings, coverage and settings")
     p.add_argument("--confidence", type=float, default=argparse.SUPPRESS,
@@ -120,7 +125,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--endpoint-file", metavar="API_CONFIG.yaml",
                    help=f"with pooled judges: the family: of each entry, to flag a judge that rates its own family "
                         f"(without it {DEFAULT_ENDPOINT_FILE} when it exists, and names where no entry says)")
-    return p
 
 
 def parse_args(argv=None) -> argparse.Namespace:
