@@ -295,7 +295,7 @@ JUDGED_BENCH, JUDGING_JUDGE, JUDGING_BASE = "jbench", "judge-1", "base-m"  # lay
 
 
 def lay_out_judging(tmp_path, server, questions=None, models=("m-one", "m-two"), judge_lines="", judges=(JUDGING_JUDGE,),
-                    missing=None, parallel=8, attempts=2):
+                    missing=None, parallel=8, attempts=2, api_type="openai"):
     """A bench with questions, baseline and model answers, api and judge configs; returns gen_judgment args."""
     questions = questions or [{"uid": f"q{i}", "category": "general", "prompt": f"Question {i}?"} for i in range(4)]
     data = tmp_path / "data"
@@ -307,7 +307,7 @@ def lay_out_judging(tmp_path, server, questions=None, models=("m-one", "m-two"),
              "messages": [{"role": "user", "content": q["prompt"]},
                           {"role": "assistant", "content": {"answer": f"{model} answers {q['uid']}"}}]}
             for q in questions if q["uid"] not in skip])
-    api = "".join(f"{j}:\n  model_name: {j}-served\n  api_type: openai\n  parallel: {parallel}\n  max_retries: 1\n"
+    api = "".join(f"{j}:\n  model_name: {j}-served\n  api_type: {api_type}\n  parallel: {parallel}\n  max_retries: 1\n"
                   f"  timeout: 10\n  endpoints:\n    - api_base: {server.url}\n      api_key: k\n" for j in judges)
     (tmp_path / "api.yaml").write_text(api)
     judge_model = judges[0] if len(judges) == 1 else "[" + ", ".join(judges) + "]"

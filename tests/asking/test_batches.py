@@ -202,9 +202,10 @@ def test_a_line_that_would_fail_again_is_reported_not_resent_and_a_rerun_retries
 # ---------------------------------------------------------------- judgments
 
 
-def test_judging_with_batch_stores_every_verdict_and_makes_no_direct_call(tmp_path, scripted_server):
+@pytest.mark.parametrize("api_type", ["openai", "anthropic"])
+def test_judging_with_batch_stores_every_verdict_and_makes_no_direct_call(tmp_path, scripted_server, api_type):
     scripted_server.rules = [(lambda r: True, Answer("The second one. [[B>A]]"))]
-    args = lay_out_judging(tmp_path, scripted_server)
+    args = lay_out_judging(tmp_path, scripted_server, api_type=api_type)
     # an earlier run stored q2's game 1 only: its game 2 is played, and the record completed
     done = {"user_prompt": "p", "judgment": "[[A>B]]", "score": "A>B", "usage": {}, "attempts": 1}
     write_jsonl(judgment_file(tmp_path), [{"uid": "q2", "category": "general", "judge": JUDGE, "model": "m-one",
@@ -224,6 +225,18 @@ def test_judging_with_batch_stores_every_verdict_and_makes_no_direct_call(tmp_pa
                 assert game["score"] == "B>A" and game["batch"] is True and game["usage"]["completion_tokens"] > 0
     assert "1 judgment(s) completed" in proc.stdout
     assert not state_file(judgment_file(tmp_path)).exists()
+
+
+@pytest.mark.parametrize("api_type", ["openai", "anthropic"])
+def test_judging_makes_one_batch_per_provider_limit_chunk(tmp_path, scripted_server, api_type):
+    scripted_server.rules = [(lambda r: True, Answer("[[A=B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server, api_type=api_type)
+    proc = gen("gen_judgment.py", args, "--batch", env={"ARENA_TEST_BATCH_MAX_REQUESTS": "3"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # each judgment file's 8 games (4 questions x 2) in chunks of at most 3
+    assert sorted(len(b.lines) for b in scripted_server.batches) == [2, 2, 3, 3, 3, 3]
+    assert scripted_server.chat_requests() == []
+    assert all(len(stored_judgments(tmp_path, m)) == 4 for m in ("m-one", "m-two"))
 
 
 def test_a_reply_without_a_label_is_asked_to_finish_in_a_follow_up_batch(tmp_path, scripted_server):
@@ -248,10 +261,11 @@ def test_a_reply_without_a_label_is_asked_to_finish_in_a_follow_up_batch(tmp_pat
 # ---------------------------------------------------------------- never paying twice
 
 
-def test_a_run_killed_while_polling_is_resumed_by_the_rerun_without_a_new_batch(tmp_path, scripted_server):
+@pytest.mark.parametrize("api_type", ["openai", "anthropic"])
+def test_a_run_killed_while_polling_is_resumed_by_the_rerun_without_a_new_batch(tmp_path, scripted_server, api_type):
     scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
     scripted_server.batches_held = True
-    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), api_type=api_type)
     proc = subprocess.Popen([sys.executable, str(ROOT / "gen_judgment.py"), *map(str, args), "--batch"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
                             env={**os.environ, **FAST})
