@@ -2,10 +2,9 @@
 """Step 1: generate answers for every model in the answer settings (see README)."""
 from __future__ import annotations
 
-from utils.asking.accounts import cost_lines
 from utils.asking.answering import estimate_answers, generate_answers
-from utils.asking.batching import BatchOptions, report_running
-from utils.asking.runs import budget_lines, exit_status, job_lines, print_failures
+from utils.asking.batching import BatchOptions
+from utils.asking.runs import print_summary
 from utils.cli import ANSWER_SETTINGS, parse_step_arguments, run_cli
 from utils.config import check_thinking_budgets, load_answer_settings, load_api_config
 from utils.names import question_file
@@ -25,16 +24,7 @@ def main() -> int:
         return 0
     batch = BatchOptions(every_model=args.batch, fallback=args.batch_fallback, wait=args.batch_wait)
     summary = generate_answers(settings, models, questions, args.data_dir, args.max_cost, batch)
-
-    for job in summary.jobs:
-        print(*job_lines(job, "answer"), sep="\n")
-    for line in cost_lines(summary.costs, "answer"):
-        print(line)
-    print_failures(summary.failures)
-    for line in budget_lines(summary):
-        print(line)
-    report_running(summary.batches_running)
-    return exit_status(summary)
+    return print_summary(summary, "answer", notes=[])
 
 
 if __name__ == "__main__":

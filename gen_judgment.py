@@ -2,13 +2,12 @@
 """Step 2: have the judge(s) compare every model's answers with the baseline's, two games per question."""
 from __future__ import annotations
 
-from utils.asking.accounts import cost_lines
-from utils.asking.batching import BatchOptions, report_running
+from utils.asking.batching import BatchOptions
 from utils.asking.diagnostics import print_diagnostics
 from utils.asking.judge_inputs import judging_inputs, waiting_for_baselines
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
 from utils.asking.judging import estimate_judgments, generate_judgments
-from utils.asking.runs import budget_lines, exit_status, job_lines, print_failures
+from utils.asking.runs import print_summary
 from utils.cli import JUDGE_SETTINGS, judging_flags, parse_step_arguments, run_cli
 from utils.config import check_thinking_budgets, load_api_config, load_judge_settings
 from utils.names import question_file
@@ -43,19 +42,9 @@ def main() -> int:
     summary = generate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir,
                                  stale=args.stale, allow_mismatch=args.allow_mismatch, max_cost=args.max_cost,
                                  batch=batch)
-
-    for job in summary.jobs:
-        print(*job_lines(job, "judgment"), sep="\n")
-    for report in waiting_for_baselines(summary.jobs, inputs, args):
-        print(report)
-    for line in cost_lines(summary.costs, "judgment"):
-        print(line)
-    print_failures(summary.failures)
+    status = print_summary(summary, "judgment", notes=waiting_for_baselines(summary.jobs, inputs, args))
     print_diagnostics(summary.diagnostics)
-    for line in budget_lines(summary):
-        print(line)
-    report_running(summary.batches_running)
-    return exit_status(summary)
+    return status
 
 
 if __name__ == "__main__":

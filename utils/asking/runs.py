@@ -19,6 +19,7 @@
   Failures of one cause at one endpoint (requests not sent to an endpoint
   given up on, or told to wait longer than we do) are one line with their
   count, however many there are.
+* ``print_summary``: the closing lines both steps print, and their exit status.
 * progress on stderr (utils/asking/progress.py): a bar per job on a terminal,
   plain lines in a log.
 * ``--max-cost`` (utils/asking/budget.py) and batch mode (utils/asking/batching.py)
@@ -32,7 +33,8 @@ import gc
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 
-from utils.asking.batching import BatchOptions, BatchPending, Batching, batched_jobs
+from utils.asking.accounts import cost_lines
+from utils.asking.batching import BatchOptions, BatchPending, Batching, batched_jobs, report_running
 from utils.asking.budget import Budget, check_budget
 from utils.asking.clients import ModelClient, RequestFailed
 from utils.asking.cost import OutputGuess, Tally
@@ -146,6 +148,20 @@ def exit_status(summary: Summary) -> int:
 def budget_lines(summary: Summary) -> list[str]:
     """The run summary's word on --max-cost: nothing when the cap did not stop the run."""
     return [] if summary.budget is None else summary.budget.summary_lines()
+
+
+def print_summary(summary: Summary, unit: str, notes: list[str]) -> int:
+    """The run summary both steps print (stdout): each output file, ``notes``, costs, failures, the cap's word
+    and batches still running; returns the step's exit status."""
+    for job in summary.jobs:
+        print(*job_lines(job, unit), sep="\n")
+    for line in [*notes, *cost_lines(summary.costs, unit)]:
+        print(line)
+    print_failures(summary.failures)
+    for line in budget_lines(summary):
+        print(line)
+    report_running(summary.batches_running)
+    return exit_status(summary)
 
 
 def job_lines(job: Job, unit: str) -> list[str]:
