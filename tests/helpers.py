@@ -318,6 +318,17 @@ def lay_out_judging(tmp_path, server, questions=None, models=("m-one", "m-two"),
     return ["--setting-file", tmp_path / "judge.yaml", "--endpoint-file", tmp_path / "api.yaml", "--data-dir", data]
 
 
+def revise_answer(tmp_path, model, uid, text, ans_id):
+    """A new checkpoint under the same name (in a ``lay_out_judging`` tree): one answer's text and id change."""
+    path = tmp_path / "data" / JUDGED_BENCH / "model_answer" / f"{model}.jsonl"
+    records = read_jsonl(path)
+    for r in records:
+        if r["uid"] == uid:
+            r["messages"][1]["content"]["answer"] = text
+            r["ans_id"] = ans_id
+    write_jsonl(path, records)
+
+
 def gen_judgment(args, **kwargs):
     return run_script("gen_judgment.py", *args, timeout=120, **kwargs)
 

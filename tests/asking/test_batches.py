@@ -20,7 +20,7 @@ import time
 import pytest
 
 from tests.helpers import (JUDGED_BENCH, JUDGING_JUDGE as JUDGE, ROOT, SENTINEL, configure_answering, lay_out_judging,
-                           make_questions, read_jsonl, run_script, stored_answers, stored_judgments, write_jsonl)
+                           make_questions, read_jsonl, revise_answer, run_script, stored_answers, stored_judgments, write_jsonl)
 from tests.scripted_server import Answer, Canceled, Expired, ScriptedServer, Status
 from utils.asking.judge_prompts import FINISH_REQUEST
 
@@ -199,6 +199,20 @@ def test_a_line_that_would_fail_again_is_reported_not_resent_and_a_rerun_retries
     assert not state_file(answer_file(tmp_path)).exists()
 
 
+def test_an_empty_reply_from_a_batch_is_not_read_again_the_rerun_asks_anew(tmp_path, scripted_server):
+    scripted_server.rules = [(first_batch_line_of("q0001"), Answer(""))]
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3))
+    proc = gen("gen_answer.py", args, "--batch")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "q0001: empty answer" in proc.stdout
+    assert [r["uid"] for r in stored_answers(tmp_path)] == ["q0000", "q0002"]
+
+    again = gen("gen_answer.py", args, "--batch")  # the first batch's empty result is used up: q0001 goes anew
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [len(b.lines) for b in scripted_server.batches] == [3, 1]
+    assert [r["uid"] for r in stored_answers(tmp_path)] == ["q0000", "q0001", "q0002"]
+    assert not state_file(answer_file(tmp_path)).exists()
+
 # ---------------------------------------------------------------- judgments
 
 
@@ -315,6 +329,23 @@ def test_no_wait_submits_and_stops_and_a_later_run_collects(tmp_path, scripted_s
     assert len(scripted_server.batches) == 1 and scripted_server.chat_requests() == []
     records = stored_judgments(tmp_path, "m-one")
     assert len(records) == 4 and all(g["score"] == "B>A" and g["batch"] for r in records for g in r["games"])
+    assert not state_file(judgment_file(tmp_path)).exists()
+
+
+def test_no_wait_while_re_judging_keeps_the_running_batch_listed(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    assert gen("gen_judgment.py", args).returncode == 0
+    revise_answer(tmp_path, "m-one", "q2", "m-one answers q2, revised", "m-one-q2-v2")
+    scripted_server.batches_held = True
+    first = gen("gen_judgment.py", args, "--batch", "--no-wait")  # q2's old judgment is still in the file
+    assert first.returncode == RUNNING, first.stdout + first.stderr
+    assert state_file(judgment_file(tmp_path)).exists(), "the batch runs: the file listing it must stay"
+
+    scripted_server.batches_held = False
+    second = gen("gen_judgment.py", args, "--batch")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert len(scripted_server.batches) == 1, "the running batch is collected, not submitted and paid again"
     assert not state_file(judgment_file(tmp_path)).exists()
 
 

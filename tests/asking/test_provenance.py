@@ -12,28 +12,14 @@ import re
 
 from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, configure_answering,
                            gen_answer, gen_judgment, kill_9_after, lay_out_judging, make_questions, one_line_error,
-                           read_jsonl, stored_answers, stored_judgments, write_jsonl)
+                           read_jsonl, revise_answer, stored_answers, stored_judgments, write_jsonl)
 from tests.scripted_server import Answer
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, prompt_hash
 from utils.config import load_judge_settings
 
-def answers_path(tmp_path, model):
-    return tmp_path / "data" / JUDGED_BENCH / "model_answer" / f"{model}.jsonl"
-
 
 def judgments_path(tmp_path, model, judge=JUDGE):
     return tmp_path / "data" / JUDGED_BENCH / "model_judgment" / judge / f"{model}.jsonl"
-
-
-def revise_answer(tmp_path, model, uid, text, ans_id):
-    """A new checkpoint under the same name: one answer's text and id change."""
-    path = answers_path(tmp_path, model)
-    records = read_jsonl(path)
-    for r in records:
-        if r["uid"] == uid:
-            r["messages"][1]["content"]["answer"] = text
-            r["ans_id"] = ans_id
-    write_jsonl(path, records)
 
 
 def question_number(req) -> int:

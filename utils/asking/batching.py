@@ -152,6 +152,7 @@ class _JobBatches:
                            else OpenAIBatches(client, azure=self.cfg.api_type == "azure"))
                      for url, client in direct.endpoint_clients()}
         self.batches = self._load()
+        self.before = dict(job.store.records)  # the records before this run: a re-judged item still has one
         self.holding: dict[str, set[_Batch]] = {}  # custom_id -> the batches holding it that have not ended
         for batch in self.batches:
             for cid in batch.requests:
@@ -162,6 +163,7 @@ class _JobBatches:
         self.uids: dict[str, str] = {}
         self.fresh: list[str] = []  # custom_ids waiting to be submitted
         self.sent: Counter[str] = Counter()  # submissions of each custom_id in this run
+        self.given: dict[str, _Batch] = {}  # custom_id -> the batch whose result was handed out for it
 
     # ------------------------------------------------------------ the state file
 
@@ -200,13 +202,15 @@ class _JobBatches:
 
     def finish(self) -> None:
         """Keep in the state file only the batches still useful: running, or with results not all stored."""
-        records = self.job.store.records
+        records, todo = self.job.store.records, {item.uid for item in self.job.todo}
 
-        def whole(uid: str) -> bool:
-            return uid in records and not missing_games(records[uid])
+        def whole(uid: str) -> bool:  # an item this run had to ask for counts only once this run stored it
+            stored = records.get(uid)
+            return stored is not None and not missing_games(stored) and \
+                (uid not in todo or stored is not self.before.get(uid))
         keep = [b for b in self.batches
                 if not b.ended or not all(whole(uid) for uid in b.requests.values())]
-        if all(whole(item.uid) for item in self.job.todo) or not keep:
+        if all(whole(uid) for uid in todo) or not keep:
             self.path.unlink(missing_ok=True)
         elif len(keep) != len(self.batches):
             atomic_write(self.path, self._state(keep))
@@ -225,6 +229,13 @@ class _JobBatches:
         future = asyncio.get_running_loop().create_future()
         self.waiters.setdefault(cid, []).append(future)
         return await self.run.wait(future)
+
+    async def used_up(self, cid: str) -> None:
+        """A batch's result that held no usable reply (an empty answer): its batch no longer holds the request,
+        so the next run asks for it again instead of reading the same result."""
+        batch = self.given.pop(cid, None)
+        if batch is not None and batch.requests.pop(cid, None) is not None:
+            await asyncio.to_thread(self.save)
 
     def forget(self, cid: str) -> None:
         """Drop a failed result, so the request goes into a new batch."""
@@ -332,6 +343,8 @@ class _JobBatches:
             held = self.results.get(cid)
             if not (held and held.ok) and (result.ok or batch.this_run):  # an earlier run's failure is not final
                 self.results[cid] = result
+                if result.ok:
+                    self.given[cid] = batch
             if not result.ok and batch.this_run:
                 failed.append((cid, result))
             if cid not in self.waiters:
@@ -414,7 +427,11 @@ class BatchClient:
             if result is None:
                 raise _Direct
             if result.ok:
-                return direct.batch_reply(result.payload, max_tokens)
+                try:
+                    return direct.batch_reply(result.payload, max_tokens)
+                except RequestFailed:
+                    await batches.used_up(cid)
+                    raise
             how = batches.retry_how(cid, result)
             if how == "direct":
                 raise _Direct
