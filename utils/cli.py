@@ -102,4 +102,10 @@ def parse_step_arguments(description: str, settings_file: str,
         raise InputError("only with --dry-run (a run prints its summary as text)", key="--json")
     if args.max_cost is not None and not (args.max_cost > 0 and math.isfinite(args.max_cost)):
         raise InputError(f"must be a positive number of US dollars, got {args.max_cost:g}", key="--max-cost")
+    if getattr(args, "drift_check", None) is not None:
+        taken = [flag for flag, given in (("--dry-run", args.dry_run), ("--max-cost", args.max_cost is not None),
+                                          ("--batch", args.batch)) if given]
+        if taken:  # its few requests go directly, unmetered: better refused than silently ignored
+            raise InputError(f"cannot be combined with {', '.join(taken)}: it asks the judges directly and "
+                             "stores nothing", key="--drift-check")
     return args

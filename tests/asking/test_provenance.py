@@ -220,3 +220,20 @@ def test_drift_check_reports_the_share_of_labels_a_judge_now_gives_differently(t
     assert gen_judgment([*args, "--drift-check", 5]).returncode == 0
     assert sorted(r.last_user_text for r in scripted_server.chat_requests()) == \
         sorted(r.last_user_text for r in asked)  # a fixed sample
+
+
+def test_drift_check_reads_a_file_a_killed_run_left_and_refuses_flags_it_would_ignore(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    assert gen_judgment(args).returncode == 0
+    with open(judgments_path(tmp_path, "m-one"), "a") as f:
+        f.write('{"uid": "q1", "games": [')  # the unfinished last line of a killed run
+    scripted_server.requests.clear()
+    proc = gen_judgment([*args, "--drift-check", 2])
+    assert proc.returncode == 0, proc.stderr
+    assert len(scripted_server.chat_requests()) == 2
+
+    for flags in (["--max-cost", "5"], ["--batch"], ["--dry-run"]):
+        error = one_line_error(gen_judgment([*args, "--drift-check", 2, *flags]))
+        assert "--drift-check" in error and flags[0] in error
+    assert len(scripted_server.chat_requests()) == 2

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from utils.asking.clients import ModelClient, RequestFailed
-from utils.asking.judge_prompts import prompt_fields, prompt_hash
+from utils.asking.judge_prompts import prompt_hash
 from utils.asking.judging import Pairing, is_stale, play_game, stored_records
 from utils.asking.progress import Progress
 from utils.config import JudgeSettings, ModelConfig
@@ -110,10 +110,9 @@ async def _play_again(settings: JudgeSettings, judges: dict[str, ModelConfig], d
 
     async def one(index: int, judge: str, stored: StoredGame) -> None:
         p = stored.pairing
-        order = (p.baseline, p.answer) if stored.game == 0 else (p.answer, p.baseline)
         result = results[judge]
         try:
-            game = await play_game(clients[judge], settings, p.prompt, prompt_fields(p.question, *order, p.reference))
+            game = await play_game(clients[judge], settings, p.prompt, p.fields(stored.game))
         except RequestFailed as err:
             result.failed += 1
             progress.say(f"failed: drift check {judge}, model {p.answer.model}, question {p.uid}: {err.reason}")

@@ -38,7 +38,6 @@ from utils.asking.judge_prompts import (FINISH_REQUEST, RESPONSE_FORMATS, Templa
                                         prompt_fields, prompt_hash, render_game)
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig
-from utils.jsonl import iter_jsonl, json_object
 from utils.names import judgment_file
 from utils.provenance import stale_reasons
 from utils.records import (Answer, Game, Judgment, Question, judgment_provenance, missing_games, record_uid,
@@ -274,14 +273,8 @@ def is_stale(record: dict, answer: Answer, baseline: Answer, reference: Answer |
 
 
 def stored_records(path: Path) -> dict[str, dict]:
-    """A judgment file's records as a run loads them (the store's rule: ``_rank``), read without taking its lock."""
-    records: dict[str, dict] = {}
-    if path.is_file():
-        for line, obj in iter_jsonl(path):
-            key = record_uid(json_object(obj, path, line))
-            if key is not None and (key not in records or _rank(obj) > _rank(records[key])):
-                records[key] = obj
-    return records
+    """A judgment file's records as a run loads them, read without taking its lock or repairing the file."""
+    return JsonlStore(path, key=record_uid, rank=_rank).read().records
 
 
 def _completable(stored: dict, baseline: str) -> bool:
