@@ -14,7 +14,8 @@ import pytest
 import tiktoken
 
 from tests.helpers import (JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, configure_answering, gen_answer, gen_judgment,
-                           lay_out_judging, make_questions, one_line_error, read_jsonl, stored_answers, write_jsonl)
+                           lay_out_judging, make_questions, one_line_error, read_jsonl, revise_answer, stored_answers,
+                           write_jsonl)
 from tests.scripted_server import Answer
 from utils.style import encoder
 
@@ -173,9 +174,9 @@ def test_answer_costs_are_printed_and_stored_per_model(tmp_path, scripted_server
     # a new answer: 1000 x $2/M + 250 x $8/M = $0.002 + $0.002 = $0.004; this run's 4: $0.016.
     # q0000: 100 x $2/M + 50 x $8/M = $0.0006; q0001 the same at half price: $0.0003. The file: $0.0169.
     assert ("priced: cost of 6 answer(s), 4,200 tokens in, 1,100 out (1 sent as a batch): $0.0169; "
-            "this run added 4 answer(s), 4,000 tokens in, 1,000 out: $0.0160") in run.stdout
+            "this run stored 4 answer(s), 4,000 tokens in, 1,000 out: $0.0160") in run.stdout
     assert ("free: cost of 6 answer(s), 6,000 tokens in, 1,500 out: no price set; "
-            "this run added 6 answer(s), 6,000 tokens in, 1,500 out: no price set") in run.stdout
+            "this run stored 6 answer(s), 6,000 tokens in, 1,500 out: no price set") in run.stdout
     costs = tmp_path / "data/faults/costs/answers"
     priced = json.loads((costs / "priced.json").read_text())
     assert priced["cost_usd"] == pytest.approx(0.0169)
@@ -200,14 +201,32 @@ def test_judgment_costs_count_each_game_and_a_batch_game_at_its_discount(tmp_pat
 
     # a game: 1500 x $2/M + 600 x $8/M = $0.003 + $0.0048 = $0.0078. m-one: q0's second game and q1-q3's six,
     # 7 games = $0.0546; q0's first game went through a batch: (1000 x $2/M + 100 x $8/M) / 2 = $0.0014.
-    # All of m-one's file: $0.056. m-two: 8 games = $0.0624.
+    # All of m-one's file: $0.056. m-two: 8 games = $0.0624. The run stored 4 records of m-one (q0 completed).
     assert ("judge-1 / m-one: cost of 4 judgment(s), 11,500 tokens in, 4,300 out (1 sent as a batch): $0.0560; "
-            "this run added 3 judgment(s), 10,500 tokens in, 4,200 out: $0.0546") in run.stdout
+            "this run stored 4 judgment(s), 10,500 tokens in, 4,200 out: $0.0546") in run.stdout
     assert "judge-1 / m-two: cost of 4 judgment(s), 12,000 tokens in, 4,800 out: $0.0624;" in run.stdout
     costs = tmp_path / "data" / JUDGED_BENCH / "costs" / "judgments" / JUDGING_JUDGE
     assert json.loads((costs / "m-one.json").read_text())["cost_usd"] == pytest.approx(0.056)
     assert json.loads((costs / "m-two.json").read_text())["cost_usd"] == pytest.approx(0.0624)
     assert json.loads((costs / "m-two.json").read_text())["judge"] == JUDGING_JUDGE
+
+
+def test_a_run_that_judges_again_reports_what_it_paid_for_not_the_change_in_the_file(tmp_path, scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    priced_judge(tmp_path)
+    scripted_server.rules = [(lambda r: True, Answer(text="[[A>B]]", usage={"prompt_tokens": 1500,
+                                                                           "completion_tokens": 600}))]
+    assert gen_judgment(args).returncode == 0
+    for uid in ("q0", "q1"):
+        revise_answer(tmp_path, "m-one", uid, f"m-one answers {uid}, revised", f"m-one-{uid}-v2")
+    scripted_server.requests.clear()
+    run = gen_judgment(args)
+    assert run.returncode == 0, run.stderr
+    assert len(scripted_server.chat_requests()) == 4
+
+    # q0 and q1 judged again: 4 games of $0.0078 (see above) = $0.0312; the file still holds 4 judgments, 8 games
+    assert ("judge-1 / m-one: cost of 4 judgment(s), 12,000 tokens in, 4,800 out: $0.0624; "
+            "this run stored 2 judgment(s), 6,000 tokens in, 2,400 out: $0.0312") in run.stdout
 
 
 # ---------------------------------------------------------------- --max-cost

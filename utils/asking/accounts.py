@@ -2,7 +2,7 @@
 
 After gen_answer.py or gen_judgment.py, every answer or judgment file of the
 run is tallied (utils.asking.cost.Tally: tokens in and out, the part sent as
-a batch) over all its records, and over what this run added to it. The
+a batch) over all its records, and over what this run stored in it. The
 totals go to one small JSON file per file, outside the folders whose
 ``*.jsonl`` files are read as answers or judgments (utils.names:
 ``costs/answers/<model>.json``, ``costs/judgments/<judge>/<model>.json``),
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # show_result reads cost files without loading the runner (an
 
 @dataclass
 class FileCost:
-    """One output file's cost: all its records, and the part this run added."""
+    """One output file's cost: all its records, and what this run stored in it."""
     model: str
     judge: str | None  # None: an answer file
     price: Price | None
@@ -51,13 +51,29 @@ def tally_job(job: "Job") -> Tally:
     return tally_judgments(records) if job.judge else tally_answers(records)
 
 
+def tally_added(job: "Job") -> Tally:
+    """What this run paid for in a job's file: its records not there before, but of a judgment that took the
+    place of an earlier one only the games it did not keep from it (a re-judged one is all new, a completed
+    one adds its missing game)."""
+    if not job.judge:  # an answer is never replaced
+        return tally_answers(r for uid, r in job.store.records.items() if r is not job.held.get(uid))
+    played = []
+    for uid, record in job.store.records.items():
+        earlier = job.held.get(uid)
+        if record is earlier:
+            continue
+        kept = {id(g) for g in (earlier or {}).get("games") or [] if isinstance(g, dict)}
+        played.append({**record, "games": [None if id(g) in kept else g for g in record.get("games") or []]})
+    return tally_judgments(played)
+
+
 def record_costs(jobs: list["Job"], models: dict[str, ModelConfig], data_dir: Path, bench: str) -> list[FileCost]:
     """Tally every file of a finished run and write its cost file; ``models`` has the price of each job's asker."""
     costs = []
     for job in jobs:
         total = tally_job(job)
         cost = FileCost(model=job.model, judge=job.judge, price=models[job.asks].price, total=total,
-                        added=total - job.before)
+                        added=tally_added(job))
         path = judgment_cost_file(data_dir, bench, job.judge, job.model) if job.judge else \
             answer_cost_file(data_dir, bench, job.model)
         try:
@@ -81,11 +97,11 @@ def _tokens(tally: Tally, unit: str) -> str:
 
 
 def cost_lines(costs: list[FileCost], unit: str) -> list[str]:
-    """The run summary's cost of each file: all its ``unit`` records, then what this run added."""
+    """The run summary's cost of each file: all its ``unit`` records, then what this run stored."""
     lines = []
     for cost in costs:
         line = (f"{cost.who}: cost of {_tokens(cost.total, unit)}: {_usd(cost.total, cost.price)}; "
-                f"this run added {_tokens(cost.added, unit)}: {_usd(cost.added, cost.price)}")
+                f"this run stored {_tokens(cost.added, unit)}: {_usd(cost.added, cost.price)}")
         if cost.total.without_usage:
             line += (f"; {cost.total.without_usage} {'game' if cost.judge else 'answer'}(s) stored without usage "
                      "are not counted")

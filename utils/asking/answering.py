@@ -47,6 +47,7 @@ def plan_answers(settings: AnswerSettings, models: dict[str, ModelConfig], quest
             todo = [q for q in questions if q.uid not in store.records]
             before = tally_answers(store.records.values())
             jobs.append(Job(model=name, store=store, todo=todo, done_before=len(questions) - len(todo), before=before,
+                            held=dict(store.records),
                             output_guess=expected_output(before, cfg.max_tokens or settings.max_tokens)))
     return jobs
 

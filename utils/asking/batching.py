@@ -152,7 +152,6 @@ class _JobBatches:
                            else OpenAIBatches(client, azure=self.cfg.api_type == "azure"))
                      for url, client in direct.endpoint_clients()}
         self.batches = self._load()
-        self.before = dict(job.store.records)  # the records before this run: a re-judged item still has one
         self.holding: dict[str, set[_Batch]] = {}  # custom_id -> the batches holding it that have not ended
         for batch in self.batches:
             for cid in batch.requests:
@@ -207,7 +206,7 @@ class _JobBatches:
         def whole(uid: str) -> bool:  # an item this run had to ask for counts only once this run stored it
             stored = records.get(uid)
             return stored is not None and not missing_games(stored) and \
-                (uid not in todo or stored is not self.before.get(uid))
+                (uid not in todo or stored is not self.job.held.get(uid))
         keep = [b for b in self.batches
                 if not b.ended or not all(whole(uid) for uid in b.requests.values())]
         if all(whole(uid) for uid in todo) or not keep:

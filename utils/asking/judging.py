@@ -178,7 +178,8 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                 store = store.read() if read_only else store.open()
                 opened.append(store)
                 job = Job(model=model, store=store, todo=[], done_before=0, judge=judge,
-                          before=tally_judgments(store.records.values()), checks=PlanChecks(kept_stale=keep_stale))
+                          before=tally_judgments(store.records.values()), held=dict(store.records),
+                          checks=PlanChecks(kept_stale=keep_stale))
                 _plan_job(job, settings, questions, answers, template_check)
                 jobs.append(job)
     return jobs

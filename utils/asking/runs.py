@@ -85,6 +85,7 @@ class Job:
     incomplete: int = 0  # records stored with a part still missing (its request failed): a rerun asks for it
     unlabeled: int = 0  # judgment games stored without a label
     before: Tally = field(default_factory=Tally)  # what the file's records had used before the run
+    held: dict = field(default_factory=dict)  # uid -> the file's record when the run began (the very objects)
     output_guess: OutputGuess | None = None  # completion tokens expected per request (for --max-cost)
     waiting: int = 0  # items whose requests are still in a provider batch (--no-wait): a later run collects them
     checks: Any = None  # what planning found about the inputs (judging: judge_checks.PlanChecks)
