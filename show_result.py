@@ -281,6 +281,8 @@ def _flagged(boards: list, findings: dict, settings: RunSettings) -> list:
     for warning in findings_warnings(findings, "+".join(settings.judges)):
         _warn(warning)
     return [flag_board(board, findings) for board in boards]
+
+
 def _check_compared(models: list[str], known: list[list[str]]) -> None:
     """Before the bootstrap: both models of --compare have counted verdicts."""
     for model in models:

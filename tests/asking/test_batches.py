@@ -312,9 +312,12 @@ def test_no_wait_submits_and_stops_and_a_later_run_collects(tmp_path, scripted_s
     scripted_server.rules = [(lambda r: True, Answer("[[B>A]]"))]
     scripted_server.batches_held = True
     args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    api = tmp_path / "api.yaml"  # a password in the URL must not reach the state file either
+    api.write_text(api.read_text().replace("http://127.0.0.1", "http://user:pw-in-the-url@127.0.0.1"))
     first = gen("gen_judgment.py", args, "--batch", "--no-wait")
     assert first.returncode == RUNNING, first.stdout + first.stderr
     assert "run the same command again later" in first.stdout
+    assert "pw-in-the-url" not in state_file(judgment_file(tmp_path)).read_text() + first.stdout + first.stderr
     assert "4 waiting for a provider batch" in first.stdout
     assert not judgment_file(tmp_path).exists() or stored_judgments(tmp_path, "m-one") == []
     assert len(scripted_server.batches) == 1

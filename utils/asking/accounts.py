@@ -120,6 +120,8 @@ def read_cost_usd(path: Path) -> float | None:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"not valid JSON ({err})", path) from None
+    except OSError as err:
+        raise InputError(f"cannot read the file ({err.strerror or err})", path) from None
     value = doc.get("cost_usd") if isinstance(doc, dict) else None
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise InputError(f"expected a number or null, got {value!r}", path, key="cost_usd")

@@ -66,6 +66,7 @@ import json
 import math
 import ssl
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,6 +75,7 @@ try:  # the SDKs' HTTP layer: httpx2 in openai 3 / anthropic 2, httpx before
 except ImportError:  # pragma: no cover - older SDKs
     import httpx
 
+from utils.answer_checks import TRUNCATED_REASONS
 from utils.config import Endpoint, ModelConfig
 from utils.keys import mask, remember
 from utils.store import repair_text
@@ -84,7 +86,6 @@ GIVE_UP_AFTER = 3  # requests in a row that failed to connect before their endpo
 MAX_RETRY_AFTER = 120.0  # seconds: the longest Retry-After waited for
 _CONNECT_TIMEOUT = 10.0  # seconds: the longest a connection may take (half the attempt's timeout, when shorter)
 _THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
-_TRUNCATED = ("length", "max_tokens")  # finish_reason (OpenAI) / stop_reason (Anthropic) at the token limit
 
 
 @dataclass
@@ -173,6 +174,12 @@ class _WholeAttempts:
 def _http_client_class(sdk_default: type) -> type:
     """The SDK's own default httpx client class (its pool and socket settings) with whole-attempt deadlines."""
     return type(f"WholeAttempt{sdk_default.__name__}", (_WholeAttempts, sdk_default), {})
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without a ``user:password@`` part or a query, which may hold a secret: files name endpoints so."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query=""))
 
 
 def retry_after(headers) -> float | None:
@@ -359,7 +366,7 @@ class ModelClient:
 
     def endpoint_clients(self) -> list[tuple[str, object]]:
         """(URL, SDK client) of each endpoint still worth asking, for the requests that are not chats (batches)."""
-        return [(e.url, e.lanes[0].client) for e in self._endpoints if not e.down]
+        return [(without_credentials(e.url), e.lanes[0].client) for e in self._endpoints if not e.down]
 
     def _pick(self, advance: bool = True) -> _Endpoint:
         """The next endpoint in turn that may be asked; RequestFailed (not sent) when there is none."""
@@ -556,7 +563,7 @@ class ModelClient:
             text, inline = split_reasoning(text)
             reasoning = "\n\n".join(part for part in (reasoning, inline) if part)
         if not text.strip():
-            if finish_reason in _TRUNCATED:
+            if finish_reason in TRUNCATED_REASONS:
                 raise RequestFailed(f"empty answer: the token limit ({max_tokens}) ran out "
                                     + ("while the model was still reasoning" if reasoning else "before any text")
                                     + "; raise max_tokens")
