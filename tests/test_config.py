@@ -128,6 +128,8 @@ def test_price_family_and_batch_of_an_entry(tmp_path, monkeypatch):
     ("{input: -1, output: 1}", 2, "m.price.input"),
     ("{input: 1, output: 1, batch_discount: 2}", 2, "m.price.batch_discount"),
     ("{input: 1, output: 1, currency: eur}", 2, "m.price.currency"),
+    ("{input: .nan, output: 1}", 2, "m.price.input"),  # NaN would slip past "at least 0" and spoil every sum
+    ("{input: 1, output: .inf}", 2, "m.price.output"),
 ])
 def test_a_bad_price_names_its_line_and_key(tmp_path, monkeypatch, price, line, key):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")

@@ -9,6 +9,7 @@ else they might show.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import string
@@ -135,6 +136,8 @@ def get(doc: Document, mapping: dict, keys: tuple, key: str, kind, default=..., 
     if not ok:
         shown = "a value that is hidden here" if key == "api_key" else repr(value)  # a key is never echoed
         raise doc.error(f"expected {_type_name(kind)}, got {shown}", *keys, key)
+    if kind is float and not math.isfinite(value):  # YAML's .nan and .inf: every number here must be a real one
+        raise doc.error(f"must be a finite number, got {value!r}", *keys, key)
     if minimum is not None and value < minimum:
         raise doc.error(f"must be at least {minimum}, got {value!r}", *keys, key)
     if isinstance(value, str):
