@@ -39,7 +39,9 @@ failed one, ``Expired()`` and ``Canceled()`` a line the batch never got to.
 A batch reports itself in progress (with request counts growing) for its
 first ``batch_polls`` looks, then ended, unless ``batches_held`` keeps every
 batch running; an OpenAI batch with an expired line ends as ``expired``. The
-next ``batch_looks_failing`` GETs of the batch endpoints are answered 503.
+next ``batch_looks_failing`` GETs of the batch endpoints are answered 503,
+the next ``batch_looks_html`` looks at an OpenAI batch with an HTML page, and
+``result_file_damage`` goes before the lines of each OpenAI result file.
 ``batches`` lists the batches created, in order.
 """
 from __future__ import annotations
@@ -165,6 +167,8 @@ class ScriptedServer:
     batch_polls: int = 1  # looks at a batch that find it still in progress before it ends
     batches_held: bool = False  # while True, no batch ends
     batch_looks_failing: int = 0  # the next so many looks at a batch (GET) are answered 503
+    batch_looks_html: int = 0  # the next so many looks at an OpenAI batch get a proxy's HTML page (200)
+    result_file_damage: bytes = b""  # put before the lines of each OpenAI result file (a damaged line)
     batches: list[ServerBatch] = field(default_factory=list)
     batch_lines: list[Request] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -432,6 +436,9 @@ class ScriptedServer:
 
     def _batch(self, req: Request, batch_id: str) -> tuple[int, bytes, str]:
         batch = self._find(batch_id, "openai")
+        if self.batch_looks_html > 0:
+            self.batch_looks_html -= 1
+            return 200, b"<html>gateway says hello</html>", "text/html"
         return 200, json.dumps(self._batch_object(batch, self._look(batch))).encode(), "application/json"
 
     def _batch_object(self, batch: ServerBatch, done: float) -> dict:
@@ -458,6 +465,7 @@ class ScriptedServer:
         data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
         if not data:
             return None
+        data = self.result_file_damage + data
         file_id = f"file-{len(self.files) + 1}"
         self.files[file_id] = data
         return file_id

@@ -189,7 +189,7 @@ def test_a_line_that_would_fail_again_is_reported_not_resent_and_a_rerun_retries
     assert len(scripted_server.batches) == 1
     assert "model-a / q0001: HTTP 400: bad request" in proc.stdout
     assert [r["uid"] for r in stored_answers(tmp_path)] == ["q0000", "q0002"]
-    assert state_file(answer_file(tmp_path)).exists(), "q0001 is not stored: its batch stays listed"
+    assert not state_file(answer_file(tmp_path)).exists(), "the ended batch holds nothing more for anyone"
 
     scripted_server.rules = []
     again = gen("gen_answer.py", args, "--batch")
@@ -369,6 +369,17 @@ def test_a_batch_that_cannot_be_looked_at_for_a_while_is_looked_at_again(tmp_pat
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stderr.count("scripted: batches unavailable; looking again later") == 3
     assert len(stored_answers(tmp_path)) == 3 and len(scripted_server.batches) == 1
+
+
+def test_a_damaged_result_line_or_a_page_that_is_not_a_batch_costs_nothing_else(tmp_path, scripted_server):
+    scripted_server.result_file_damage = b"<html>this is not json {{{\n"
+    scripted_server.batch_looks_html = 2
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3))
+    proc = gen("gen_answer.py", args, "--batch")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "the reply is not a batch" in proc.stderr
+    assert [r["uid"] for r in stored_answers(tmp_path)] == ["q0000", "q0001", "q0002"]
+    assert len(scripted_server.batches) == 1
 
 
 def test_a_batch_given_up_on_stays_listed_and_the_rerun_collects_it(tmp_path, scripted_server):

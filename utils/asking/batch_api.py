@@ -24,10 +24,11 @@ error is a ``BatchAPIError`` with a reason safe to print (keys masked).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from utils.asking.clients import error_message
 from utils.keys import mask
@@ -124,11 +125,14 @@ class OpenAIBatches:
         return batch.id
 
     async def check(self, batch_id: str) -> BatchStatus:
-        batch = await _call(f"checking batch {batch_id}", self._client.batches.retrieve(batch_id))
-        counts = batch.request_counts
-        return BatchStatus(ended=batch.status in ("completed", "expired", "cancelled", "failed"), state=batch.status,
-                           done=getattr(counts, "completed", 0) or 0, failed=getattr(counts, "failed", 0) or 0,
-                           total=getattr(counts, "total", 0) or 0, raw=batch)
+        what = f"checking batch {batch_id}"
+        batch = await _call(what, self._client.batches.retrieve(batch_id))
+        with _unreadable(what):
+            counts = batch.request_counts
+            return BatchStatus(ended=batch.status in ("completed", "expired", "cancelled", "failed"),
+                               state=batch.status, done=getattr(counts, "completed", 0) or 0,
+                               failed=getattr(counts, "failed", 0) or 0, total=getattr(counts, "total", 0) or 0,
+                               raw=batch)
 
     async def results(self, status: BatchStatus, custom_ids: Iterable[str]) -> dict[str, LineResult]:
         """The result of every request of an ended batch; one it says nothing about is left undone."""
@@ -139,16 +143,24 @@ class OpenAIBatches:
             why = "; ".join(f"{e.message}" + (f" (line {e.line})" if e.line else "") for e in errors)
             return {cid: LineResult(reason=mask(f"the batch failed: {why or 'no reason given'}")) for cid in custom_ids}
 
+        unreadable = 0
+
         async def read(file_id: str) -> None:
+            nonlocal unreadable
             content = await self._client.files.content(file_id)
             for raw in content.content.splitlines():
-                if raw.strip():
+                if not raw.strip():
+                    continue
+                try:  # one damaged line must not cost the others: its request goes again, as one left undone
                     line = json.loads(raw)
                     found[line["custom_id"]] = _openai_line(line)
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    unreadable += 1
         for file_id in (batch.output_file_id, batch.error_file_id):
             if file_id:
                 await _call(f"reading the results of batch {batch.id} (file {file_id})", read(file_id))
-        undone = f"batch {batch.id} ended ({batch.status}) without answering it"
+        undone = f"batch {batch.id} ended ({batch.status}) without answering it" + \
+            (f" ({unreadable} line(s) of its result files could not be read)" if unreadable else "")
         return {cid: found.get(cid) or LineResult(reason=undone, retryable=True) for cid in custom_ids}
 
 
@@ -188,12 +200,14 @@ class AnthropicBatches:
         return batch.id
 
     async def check(self, batch_id: str) -> BatchStatus:
-        batch = await _call(f"checking message batch {batch_id}", self._client.messages.batches.retrieve(batch_id))
-        counts = batch.request_counts
-        failed = counts.errored + counts.canceled + counts.expired
-        return BatchStatus(ended=batch.processing_status == "ended", state=batch.processing_status,
-                           done=counts.succeeded, failed=failed, total=counts.processing + counts.succeeded + failed,
-                           raw=batch)
+        what = f"checking message batch {batch_id}"
+        batch = await _call(what, self._client.messages.batches.retrieve(batch_id))
+        with _unreadable(what):
+            counts = batch.request_counts
+            failed = counts.errored + counts.canceled + counts.expired
+            return BatchStatus(ended=batch.processing_status == "ended", state=batch.processing_status,
+                               done=counts.succeeded, failed=failed,
+                               total=counts.processing + counts.succeeded + failed, raw=batch)
 
     async def results(self, status: BatchStatus, custom_ids: Iterable[str]) -> dict[str, LineResult]:
         batch_id = status.raw.id
@@ -216,6 +230,16 @@ def _anthropic_line(result) -> LineResult:
         return LineResult(reason=mask(f"{kind}: {getattr(inner, 'message', '')}"),
                           retryable=kind in _RETRIED_ANTHROPIC_ERRORS)
     return LineResult(reason=f"{result.type} before it was processed", retryable=True)  # canceled, expired
+
+
+@contextlib.contextmanager
+def _unreadable(what: str) -> Iterator[None]:
+    """A provider's reply that is not the object its API promises (a proxy's HTML page): a BatchAPIError, so the
+    batch is looked at again later, as after a failed request."""
+    try:
+        yield
+    except (AttributeError, TypeError, ValueError) as err:
+        raise BatchAPIError(mask(f"{what}: the reply is not a batch ({type(err).__name__}: {err})")[:300]) from None
 
 
 async def _call(what: str, request):

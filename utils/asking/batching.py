@@ -211,7 +211,7 @@ class _JobBatches:
                 if not b.ended or not all(whole(uid) for uid in b.requests.values())]
         if all(whole(uid) for uid in todo) or not keep:
             self.path.unlink(missing_ok=True)
-        elif len(keep) != len(self.batches):
+        else:
             atomic_write(self.path, self._state(keep))
 
     # ------------------------------------------------------------ requests
@@ -360,6 +360,9 @@ class _JobBatches:
                     self._hand(cid, None)  # the request goes directly
         if failed:
             self._list(batch, failed)
+        for cid, result in results.items():  # an ended batch holds nothing more for a request it failed
+            if not result.ok:
+                batch.requests.pop(cid, None)
 
     def _list(self, batch: _Batch, failed: list[tuple[str, LineResult]]) -> None:
         where = {"batch": "sent again in a follow-up batch", "direct": "sent again directly",
