@@ -322,6 +322,11 @@ def test_no_wait_submits_and_stops_and_a_later_run_collects(tmp_path, scripted_s
     assert not judgment_file(tmp_path).exists() or stored_judgments(tmp_path, "m-one") == []
     assert len(scripted_server.batches) == 1
 
+    estimate = gen("gen_judgment.py", args, "--dry-run", "--json")  # what waits in a batch is paid already
+    assert estimate.returncode == 0, estimate.stderr
+    assert json.loads(estimate.stdout)["requests"] == 0
+    assert any("4 question(s) wait in provider batches" in note for note in json.loads(estimate.stdout)["notes"])
+
     second = gen("gen_judgment.py", args, "--batch", "--no-wait")  # still running: reported, not submitted again
     assert second.returncode == RUNNING, second.stdout + second.stderr
     assert len(scripted_server.batches) == 1

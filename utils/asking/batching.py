@@ -137,6 +137,21 @@ class _Batch:
     shown: tuple = ()  # the counts last printed
 
 
+def read_state(path: Path) -> tuple[str | None, list[_Batch]]:
+    """The api_type and the batches a state file lists (none when there is no file); InputError when damaged."""
+    if not path.exists():
+        return None, []
+    try:
+        state = json.loads(path.read_bytes())
+        return state.get("api_type"), [
+            _Batch(id=str(b["id"]), endpoint=str(b["endpoint"]), submitted=str(b.get("submitted", "")),
+                   requests={str(k): str(v) for k, v in b["requests"].items()}) for b in state["batches"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise InputError(f"not a batch state file this tool wrote ({type(err).__name__}: {err}); it lists batches "
+                         "that may still be running: restore it, or delete it to give up their results",
+                         path) from None
+
+
 class _JobBatches:
     """The batches of one output file: the state file, the requests waiting, what came back."""
 
@@ -167,21 +182,11 @@ class _JobBatches:
     # ------------------------------------------------------------ the state file
 
     def _load(self) -> list[_Batch]:
-        if not self.path.exists():
-            return []
-        try:
-            state = json.loads(self.path.read_bytes())
-            if state.get("api_type") != self.cfg.api_type:
-                raise InputError(f"these batches were submitted to a {state.get('api_type')} endpoint, but "
-                                 f"{self.cfg.name} is now api_type {self.cfg.api_type}: set it back to collect "
-                                 "them (or delete this file to give up their results)", self.path)
-            batches = [_Batch(id=str(b["id"]), endpoint=str(b["endpoint"]), submitted=str(b.get("submitted", "")),
-                              requests={str(k): str(v) for k, v in b["requests"].items()})
-                       for b in state["batches"]]
-        except (ValueError, KeyError, TypeError, AttributeError) as err:
-            raise InputError(f"not a batch state file this tool wrote ({type(err).__name__}: {err}); it lists batches "
-                             "that may still be running: restore it, or delete it to give up their results",
-                             self.path) from None
+        api_type, batches = read_state(self.path)
+        if batches and api_type != self.cfg.api_type:
+            raise InputError(f"these batches were submitted to a {api_type} endpoint, but {self.cfg.name} is now "
+                             f"api_type {self.cfg.api_type}: set it back to collect them (or delete this file to "
+                             "give up their results)", self.path)
         for batch in batches:
             if batch.endpoint not in self.apis:
                 raise InputError(f"batch {batch.id} was submitted to {batch.endpoint}, which {self.cfg.name} no longer "

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from utils.asking.clients import sent_messages
 from utils.asking.cost import chat_tokens, cost_usd, request_encoding
+from utils.asking.batching import read_state, state_path
 from utils.asking.runs import Job, job_lines
 from utils.config import ModelConfig
 
@@ -103,12 +104,21 @@ def dry_run(jobs: list[Job], models: dict[str, ModelConfig], requests_of: Callab
             checks_of: Callable[[Job], dict[str, int]] | None = None) -> DryRun:
     """Every job's estimate; ``requests_of(item)`` gives the messages of an item's requests, ``notes`` the step's,
     ``checks_of(job)`` a judgment file's ``stale`` and ``mismatched`` counts."""
-    items = [estimate_job(job, models[job.asks], [r for item in job.todo for r in requests_of(item)]) for job in jobs]
+    held = [{uid for batch in read_state(state_path(job.store.path))[1] for uid in batch.requests.values()}
+            for job in jobs]
+    items = [estimate_job(job, models[job.asks], [r for item in job.todo if item.uid not in mine
+                                                  for r in requests_of(item)])
+             for job, mine in zip(jobs, held)]
     if checks_of is not None:
         for item, job in zip(items, jobs):
             counts = checks_of(job)
             item.stale, item.mismatched = counts["stale"], counts["mismatched"]
     result = DryRun(items, list(notes))
+    for job, mine in zip(jobs, held):
+        waiting = sum(item.uid in mine for item in job.todo)
+        if waiting:
+            result.notes.append(f"{job.who}: {waiting} question(s) wait in provider batches listed in "
+                                f"{state_path(job.store.path)}: the run collects them (already paid), not counted")
     for job in jobs:  # questions left out for want of an answer to compare, as the run would say
         result.notes += [f"{job.who}: {line.strip()}" for line in job_lines(job, "judgment")[1:]]
     asked = list(dict.fromkeys(job.asks for job in jobs))
