@@ -259,6 +259,21 @@ def test_max_cost_stops_within_one_request_of_the_cap_and_a_rerun_finishes(tmp_p
     assert [r["uid"] for r in stored_answers(tmp_path)] == [q["uid"] for q in make_questions(22)]
 
 
+def test_max_cost_holds_when_the_provider_bills_far_more_tokens_than_were_counted(tmp_path, scripted_server):
+    scripted_server.latency = 0.2
+    args = configure_answering(tmp_path, [scripted_server], parallel=4, questions=make_questions(20),
+                               extra="  price: {input: 100, output: 0}\n")
+    # the provider bills 1000 prompt tokens for a question tiktoken counts as about 20: each request costs
+    # 1000 x $100/M = $0.10 where about $0.002 was estimated
+    scripted_server.rules = [(lambda r: True, Answer(usage={"prompt_tokens": 1000, "completion_tokens": 0,
+                                                            "total_tokens": 1000}))]
+    run = gen_answer([*args, "--max-cost", "0.35"])
+    assert run.returncode == 3, run.stdout + run.stderr
+    sent = len(scripted_server.chat_requests())
+    assert 0.35 <= sent * 0.10 <= 0.35 + 0.10, f"{sent} requests sent against a $0.35 cap"
+    assert len(stored_answers(tmp_path)) == sent
+
+
 def test_max_cost_refuses_a_batched_run_before_any_request(tmp_path, scripted_server):
     # a batch is paid for as a whole once submitted: the cap could not stop it halfway
     args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3),

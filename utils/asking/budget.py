@@ -5,6 +5,10 @@ spending (the usage of the replies, at the model's price) plus the estimate
 of the requests in flight (their prompt tokens counted with tiktoken, plus
 the completion tokens expected of the job) is below the cap. When it is not,
 the request waits for those in flight, and once none is left it is not sent.
+Counted tokens can fall short of what the provider bills (another
+tokenizer, hidden prompt parts): until a reply has shown the real cost, one
+request goes at a time, and every estimate is then scaled up by how far the
+replies' costs exceeded their estimates (never down).
 A request that continues a conversation already paid for (a later turn, a
 judge asked to finish) is always sent. A batch is paid for as a whole once
 submitted, so a capped run sends nothing through one (checked before the
@@ -32,29 +36,45 @@ class Budget:
         self.not_sent_said = False  # whether the progress lines have said so
         self._reserved = 0.0  # estimates of the requests in flight
         self._in_flight = 0
+        self._billed = 0.0  # cost of the replies with usage so far, and what they had been estimated at
+        self._estimated = 0.0
         self._changed: asyncio.Condition | None = None  # made in the loop that uses it
         self._slots: dict[str, asyncio.Semaphore] = {}  # per model: its ``parallel`` (see ``MeteredClient.chat``)
 
-    async def admit(self, estimate: float, continuing: bool) -> bool:
-        """Whether a request estimated at ``estimate`` USD may be sent now; it waits while others are in flight."""
+    @property
+    def _scale(self) -> float:
+        """How much more the replies cost than their estimates said (1 until one has, or if none did)."""
+        return max(1.0, self._billed / self._estimated) if self._estimated else 1.0
+
+    async def admit(self, estimate: float, continuing: bool) -> float | None:
+        """What a request estimated at ``estimate`` USD reserves if it may be sent now, None if it may not; it
+        waits while others are in flight."""
         if self._changed is None:
             self._changed = asyncio.Condition()
         async with self._changed:
-            while not continuing and self.spent + self._reserved >= self.cap:
+            while not continuing:
+                over = self.spent + self._reserved >= self.cap
+                if not over and (self._estimated or not self._in_flight):
+                    break
                 if not self._in_flight:
                     self.not_sent += 1
-                    return False
+                    return None
                 await self._changed.wait()
-            self._reserved += estimate
+            reserved = estimate * self._scale
+            self._reserved += reserved
             self._in_flight += 1
-            return True
+            return reserved
 
-    async def settle(self, estimate: float, cost: float) -> None:
-        """A request admitted at ``estimate`` has ended, having cost ``cost`` (0 when it failed)."""
+    async def settle(self, reserved: float, estimate: float, cost: float) -> None:
+        """A request admitted with ``reserved`` (estimated at ``estimate``) has ended, having cost ``cost`` (0 when
+        it failed or reported no usage)."""
         async with self._changed:
             self._in_flight -= 1
-            self._reserved = self._reserved - estimate if self._in_flight else 0.0  # no rounding left behind
+            self._reserved = self._reserved - reserved if self._in_flight else 0.0  # no rounding left behind
             self.spent += cost
+            if cost > 0:
+                self._billed += cost
+                self._estimated += estimate
             self._changed.notify_all()
 
     def metered(self, job, client: ModelClient) -> "MeteredClient":
@@ -103,7 +123,8 @@ class MeteredClient:
         async with self._slots:
             prompt = chat_tokens([sent_messages(self.cfg, messages)], self._encoding)[0]
             estimate = cost_usd(prompt, self._expected_output, price)
-            if not await self._budget.admit(estimate, continuing):
+            reserved = await self._budget.admit(estimate, continuing)
+            if reserved is None:
                 raise RequestFailed(Budget.NOT_SENT, group=Budget.NOT_SENT)
             cost = 0.0
             try:
@@ -111,7 +132,7 @@ class MeteredClient:
                 cost = cost_usd(*usage_tokens(reply.usage), price)
                 return reply
             finally:
-                await self._budget.settle(estimate, cost)
+                await self._budget.settle(reserved, estimate, cost)
 
 
 def check_budget(jobs: list, models: dict[str, ModelConfig], batched: list) -> None:
