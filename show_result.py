@@ -163,6 +163,9 @@ def run_settings(args: argparse.Namespace, config=None) -> RunSettings:
         "markdown" if args.markdown_control_only else None
     judges = args.judge_names or ([args.judge_name] if config is None or "judge_name" in args.given
                                   else list(config.judge_models))
+    twice = [judge for judge in dict.fromkeys(judges) if judges.count(judge) > 1]
+    if twice:
+        raise InputError(f"names {twice[0]} twice: each judge's verdicts count once", key="--judge-names")
     if args.method == V2_METHOD:
         baseline = ""  # one per category
     else:

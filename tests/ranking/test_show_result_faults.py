@@ -307,6 +307,14 @@ def test_v2_answers_without_metadata_are_measured_from_their_text(v2data, tmp_pa
 
 
 @pytest.mark.parametrize("method", ["arena-hard-v0.1", "arena-hard-v2"])
+def test_a_judge_named_twice_is_one_clear_error(tmp_path, method):
+    write_bench(tmp_path, MIXED, 4)
+    msg = one_line_error(show(tmp_path, "--method", method, "--judge-names", "j1", "j2", "j1", check=False))
+    assert msg.startswith("error: --judge-names: names j1 twice")
+    assert not (tmp_path / "data" / BENCH / "results").exists()
+
+
+@pytest.mark.parametrize("method", ["arena-hard-v0.1", "arena-hard-v2"])
 def test_a_negative_seed_is_one_clear_error(tmp_path, method):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--method", method, "--seed", "-1", check=False))
