@@ -319,6 +319,7 @@ def test_no_wait_submits_and_stops_and_a_later_run_collects(tmp_path, scripted_s
     assert "run the same command again later" in first.stdout
     assert "pw-in-the-url" not in state_file(judgment_file(tmp_path)).read_text() + first.stdout + first.stderr
     assert "4 waiting for a provider batch" in first.stdout
+    assert "0 failed, 4 waiting in a batch" in first.stderr
     assert not judgment_file(tmp_path).exists() or stored_judgments(tmp_path, "m-one") == []
     assert len(scripted_server.batches) == 1
 

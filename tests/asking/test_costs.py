@@ -252,6 +252,7 @@ def test_max_cost_stops_within_one_request_of_the_cap_and_a_rerun_finishes(tmp_p
     assert len(stored_answers(tmp_path)) == 2 + 6
     assert "spent $0.0120 of --max-cost $0.011; 14 request(s) not sent" in run.stdout
     assert "failed" not in run.stdout  # not sending is not a failure
+    assert "model-a: finished 20/20 answers" in run.stderr and "0 failed, 14 not sent (cost cap)" in run.stderr
 
     rest = gen_answer(args)
     assert rest.returncode == 0, rest.stderr

@@ -27,6 +27,7 @@ class _Plain:
     total: int
     done: int = 0
     failed: int = 0
+    aside: dict[str, int] = field(default_factory=dict)  # items neither stored nor failed, by why (not sent, ...)
     started: float = field(default_factory=time.monotonic)
     last_line: float = field(default_factory=time.monotonic)
     ended: bool = False
@@ -35,7 +36,8 @@ class _Plain:
 class Progress:
     """Progress of several jobs at once; ``labels_and_totals`` names each job and counts its items.
 
-    ``advance(i, failed)`` counts one item of job ``i`` as handled; ``say``
+    ``advance(i, failed, aside)`` counts one item of job ``i`` as handled
+    (``aside``: why it was neither stored nor failed, e.g. "not sent"); ``say``
     prints a line without breaking the bars; ``close`` ends every job.
     """
 
@@ -59,13 +61,15 @@ class Progress:
         else:
             print(text, file=self._stream, flush=True)
 
-    def advance(self, index: int, failed: bool = False) -> None:
+    def advance(self, index: int, failed: bool = False, aside: str = "") -> None:
         if self._bars:
             self._bars[index].update(1)
             return
         job = self._plain[index]
         job.done += 1
         job.failed += failed
+        if aside:
+            job.aside[aside] = job.aside.get(aside, 0) + 1
         now = time.monotonic()
         if job.done == job.total:
             self._end(job, now, "finished")
@@ -73,7 +77,7 @@ class Progress:
             rate = job.done / max(now - job.started, 1e-9)
             left = tqdm.format_interval((job.total - job.done) / rate)
             self.say(f"{job.label}: {job.done}/{self._count(job.total)} ({100 * job.done // job.total}%), "
-                     f"{rate:.1f}/s, {job.failed} failed, {left} left")
+                     f"{rate:.1f}/s, {job.failed} failed{_aside(job)}, {left} left")
             job.last_line = now
 
     def close(self) -> None:
@@ -87,7 +91,11 @@ class Progress:
     def _end(self, job: _Plain, now: float, how: str) -> None:
         job.ended = True
         self.say(f"{job.label}: {how} {job.done}/{self._count(job.total)} in "
-                 f"{tqdm.format_interval(now - job.started)}, {job.failed} failed")
+                 f"{tqdm.format_interval(now - job.started)}, {job.failed} failed{_aside(job)}")
 
     def _count(self, n: int) -> str:
         return f"{n} {self._unit}{'' if n == 1 else 's'}"
+
+
+def _aside(job: _Plain) -> str:
+    return "".join(f", {n} {why}" for why, n in job.aside.items())

@@ -363,11 +363,12 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
             await writer.put(job.store, outcome.record)
         error = outcome.error
         if budget is not None and budget.refused(error, progress):
-            progress.advance(index, failed=True)
+            progress.advance(index, aside="not sent (cost cap)")
             return  # not a failure: the budget counts it, and the summary says so
         if isinstance(error, BatchPending):
             job.waiting += 1
-            error = None
+            progress.advance(index, aside="waiting in a batch")
+            return
         if error is not None:
             if not isinstance(error, RequestFailed):
                 raise error
