@@ -275,6 +275,17 @@ def test_max_cost_holds_when_the_provider_bills_far_more_tokens_than_were_counte
     assert len(stored_answers(tmp_path)) == sent
 
 
+def test_max_cost_goes_back_to_parallel_requests_after_a_reply_even_one_without_usage(tmp_path, scripted_server):
+    scripted_server.latency = 0.2
+    args = configure_answering(tmp_path, [scripted_server], parallel=3, questions=make_questions(9),
+                               extra="  price: {input: 2, output: 8}\n")
+    scripted_server.rules = [(lambda r: True, Answer(usage={"prompt_tokens": 0, "completion_tokens": 0}))]
+    run = gen_answer([*args, "--max-cost", "1"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(stored_answers(tmp_path)) == 9
+    assert scripted_server.max_in_flight == 3
+
+
 def test_max_cost_refuses_a_batched_run_before_any_request(tmp_path, scripted_server):
     # a batch is paid for as a whole once submitted: the cap could not stop it halfway
     args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3),

@@ -36,6 +36,7 @@ class Budget:
         self.not_sent_said = False  # whether the progress lines have said so
         self._reserved = 0.0  # estimates of the requests in flight
         self._in_flight = 0
+        self._replied = False  # whether a request has come back with a reply (until then: one at a time)
         self._billed = 0.0  # cost of the replies with usage so far, and what they had been estimated at
         self._estimated = 0.0
         self._changed: asyncio.Condition | None = None  # made in the loop that uses it
@@ -54,7 +55,7 @@ class Budget:
         async with self._changed:
             while not continuing:
                 over = self.spent + self._reserved >= self.cap
-                if not over and (self._estimated or not self._in_flight):
+                if not over and (self._replied or not self._in_flight):
                     break
                 if not self._in_flight:
                     self.not_sent += 1
@@ -65,14 +66,15 @@ class Budget:
             self._in_flight += 1
             return reserved
 
-    async def settle(self, reserved: float, estimate: float, cost: float) -> None:
+    async def settle(self, reserved: float, estimate: float, cost: float | None) -> None:
         """A request admitted with ``reserved`` (estimated at ``estimate``) has ended, having cost ``cost`` (0 when
-        it failed or reported no usage)."""
+        its reply reported no usage, None when it failed)."""
         async with self._changed:
             self._in_flight -= 1
             self._reserved = self._reserved - reserved if self._in_flight else 0.0  # no rounding left behind
-            self.spent += cost
-            if cost > 0:
+            self.spent += cost or 0.0
+            self._replied = self._replied or cost is not None
+            if cost and estimate:
                 self._billed += cost
                 self._estimated += estimate
             self._changed.notify_all()
@@ -126,7 +128,7 @@ class MeteredClient:
             reserved = await self._budget.admit(estimate, continuing)
             if reserved is None:
                 raise RequestFailed(Budget.NOT_SENT, group=Budget.NOT_SENT)
-            cost = 0.0
+            cost = None
             try:
                 reply = await self._client.chat(messages, **kwargs)
                 cost = cost_usd(*usage_tokens(reply.usage), price)
