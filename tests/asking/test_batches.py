@@ -19,8 +19,9 @@ import time
 
 import pytest
 
-from tests.helpers import (JUDGED_BENCH, JUDGING_JUDGE as JUDGE, ROOT, SENTINEL, configure_answering, lay_out_judging,
-                           make_questions, read_jsonl, revise_answer, run_script, stored_answers, stored_judgments, write_jsonl)
+from tests.helpers import (JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE as JUDGE, ROOT, SENTINEL, configure_answering,
+                           lay_out_judging, make_questions, read_jsonl, revise_answer, run_script, stored_answers,
+                           stored_judgments, write_jsonl)
 from tests.scripted_server import Answer, Canceled, Expired, ScriptedServer, Status
 from utils.asking.judge_prompts import FINISH_REQUEST
 
@@ -253,6 +254,35 @@ def test_judging_makes_one_batch_per_provider_limit_chunk(tmp_path, scripted_ser
     assert all(len(stored_judgments(tmp_path, m)) == 4 for m in ("m-one", "m-two"))
 
 
+def second_game_of(model: str, uid: str):
+    """A rule's test: true for game 2 of ``model``'s judgment of ``uid`` (the model's answer shown first)."""
+    def test(req) -> bool:
+        text = req.last_user_text or ""
+        mine, base = f"{model} answers {uid}", f"{JUDGING_BASE} answers {uid}"
+        return mine in text and base in text and text.index(mine) < text.index(base)
+    return test
+
+
+def test_a_game_that_failed_in_a_batch_is_all_the_rerun_and_its_estimate_ask_for(tmp_path, scripted_server):
+    scripted_server.rules = [(second_game_of("m-one", "q1"), Status(400, message="bad request")),
+                             (lambda r: True, Answer("[[A>B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    api = tmp_path / "api.yaml"
+    api.write_text(api.read_text().replace("  endpoints:", "  price: {input: 1, output: 1}\n  endpoints:"))
+    first = gen("gen_judgment.py", args, "--batch")
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "1 stored with one game missing" in first.stdout
+    assert not state_file(judgment_file(tmp_path)).exists(), "the batch holds nothing still wanted"
+
+    estimate = gen("gen_judgment.py", args, "--dry-run", "--json")
+    assert estimate.returncode == 0 and json.loads(estimate.stdout)["requests"] == 1
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    capped = gen("gen_judgment.py", args, "--max-cost", "5")  # no earlier batch stands in a capped run's way
+    assert capped.returncode == 0, capped.stdout + capped.stderr
+    assert len(scripted_server.chat_requests()) == 1
+    assert all(None not in r["games"] for r in stored_judgments(tmp_path, "m-one"))
+
+
 def test_a_reply_without_a_label_is_asked_to_finish_in_a_follow_up_batch(tmp_path, scripted_server):
     scripted_server.rules = [(lambda r: FINISH_REQUEST in r.last_user_text, Answer("So: [[A=B]]")),
                              (lambda r: True, Answer("Both answers have merits."))]
@@ -326,7 +356,7 @@ def test_no_wait_submits_and_stops_and_a_later_run_collects(tmp_path, scripted_s
     estimate = gen("gen_judgment.py", args, "--dry-run", "--json")  # what waits in a batch is paid already
     assert estimate.returncode == 0, estimate.stderr
     assert json.loads(estimate.stdout)["requests"] == 0
-    assert any("4 question(s) wait in provider batches" in note for note in json.loads(estimate.stdout)["notes"])
+    assert any("8 request(s) are in provider batches" in note for note in json.loads(estimate.stdout)["notes"])
 
     second = gen("gen_judgment.py", args, "--batch", "--no-wait")  # still running: reported, not submitted again
     assert second.returncode == RUNNING, second.stdout + second.stderr

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Awaitable, Iterator, TypeVar
 
 from utils.asking.batch_api import AnthropicBatches, BatchAPIError, LineResult, OpenAIBatches, chunks
-from utils.asking.clients import ModelClient, Reply, RequestFailed, refuses_format
+from utils.asking.clients import ModelClient, Reply, RequestFailed, refuses_format, without_credentials
 from utils.asking.progress import Progress
 from utils.config import ModelConfig
 from utils.errors import InputError
@@ -104,7 +104,32 @@ def custom_id(file_tag: str, uid: str, part: str, body: dict) -> str:
     return f"{file_tag}-{re.sub(r'[^A-Za-z0-9_-]', '_', uid)[:24]}-{part}-{digest[:16]}"
 
 
-_PART: ContextVar[str] = ContextVar("batch_request_part", default="a")
+ANSWER_PART = "a"  # every request of an answer (its turns differ by their digest)
+
+
+def game_part(game: int) -> str:
+    """The part naming the requests of judgment game ``game`` (0 or 1) in their custom ids."""
+    return f"g{game + 1}"
+
+
+def part_of(cid: str) -> str:
+    return cid.rsplit("-", 2)[-2]
+
+
+def request_parts(item) -> list[str]:
+    """The parts of the requests an item still needs, in the order it asks them: a judgment's games to play (a
+    ``Pairing``), else each turn of a question."""
+    games = getattr(item, "games_to_play", None)
+    return [game_part(g) for g in games()] if games else [ANSWER_PART] * len(item.turns)
+
+
+def held_requests(output: Path) -> Counter[tuple[str, str]]:
+    """(question id, part) -> how many requests the batches listed beside ``output`` hold."""
+    return Counter((uid, part_of(cid)) for batch in read_state(state_path(output))[1]
+                   for cid, uid in batch.requests.items())
+
+
+_PART: ContextVar[str] = ContextVar("batch_request_part", default=ANSWER_PART)
 
 
 async def as_part(part: str, work: Awaitable[T]) -> T:
@@ -144,8 +169,9 @@ def read_state(path: Path) -> tuple[str | None, list[_Batch]]:
     try:
         state = json.loads(path.read_bytes())
         return state.get("api_type"), [
-            _Batch(id=str(b["id"]), endpoint=str(b["endpoint"]), submitted=str(b.get("submitted", "")),
-                   requests={str(k): str(v) for k, v in b["requests"].items()}) for b in state["batches"]]
+            _Batch(id=str(b["id"]), endpoint=without_credentials(str(b["endpoint"])),
+                   submitted=str(b.get("submitted", "")), requests={str(k): str(v) for k, v in b["requests"].items()})
+            for b in state["batches"]]
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise InputError(f"not a batch state file this tool wrote ({type(err).__name__}: {err}); it lists batches "
                          "that may still be running: restore it, or delete it to give up their results",
@@ -205,19 +231,21 @@ class _JobBatches:
         atomic_write(self.path, self._state(self.batches))
 
     def finish(self) -> None:
-        """Keep in the state file only the batches still useful: running, or with results not all stored."""
-        records, todo = self.job.store.records, {item.uid for item in self.job.todo}
+        """Keep in the state file only the batches that hold a request still wanted: of an item this run had to
+        ask for, in a part (a game, an answer) this run did not store."""
+        records, held = self.job.store.records, self.job.held
 
-        def whole(uid: str) -> bool:  # an item this run had to ask for counts only once this run stored it
-            stored = records.get(uid)
-            return stored is not None and not missing_games(stored) and \
-                (uid not in todo or stored is not self.job.held.get(uid))
-        keep = [b for b in self.batches
-                if not b.ended or not all(whole(uid) for uid in b.requests.values())]
-        if all(whole(uid) for uid in todo) or not keep:
-            self.path.unlink(missing_ok=True)
-        else:
+        def wanted(item) -> set[str]:
+            stored = records.get(item.uid)
+            if stored is None or stored is held.get(item.uid):  # nothing stored by this run (a re-judged one
+                return set(request_parts(item))                  # still has its old record)
+            return {game_part(g) for g in missing_games(stored)} if hasattr(item, "games_to_play") else set()
+        parts = {item.uid: wanted(item) for item in self.job.todo}
+        keep = [b for b in self.batches if any(part_of(cid) in parts.get(uid, ()) for cid, uid in b.requests.items())]
+        if keep:
             atomic_write(self.path, self._state(keep))
+        else:
+            self.path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------ requests
 
@@ -348,7 +376,7 @@ class _JobBatches:
             if not (held and held.ok) and (result.ok or batch.this_run):  # an earlier run's failure is not final
                 self.results[cid] = result
                 if result.ok:
-                    self.given[cid] = batch
+                    self.given.setdefault(cid, batch)  # the first good result is the one handed out
             if not result.ok and batch.this_run:
                 failed.append((cid, result))
             if cid not in self.waiters:

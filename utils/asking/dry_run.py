@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from utils.asking.clients import sent_messages
 from utils.asking.cost import chat_tokens, cost_usd, request_encoding
-from utils.asking.batching import read_state, state_path
+from utils.asking.batching import held_requests, request_parts, state_path
 from utils.asking.runs import Job, job_lines
 from utils.config import ModelConfig
 
@@ -104,21 +104,30 @@ def dry_run(jobs: list[Job], models: dict[str, ModelConfig], requests_of: Callab
             checks_of: Callable[[Job], dict[str, int]] | None = None) -> DryRun:
     """Every job's estimate; ``requests_of(item)`` gives the messages of an item's requests, ``notes`` the step's,
     ``checks_of(job)`` a judgment file's ``stale`` and ``mismatched`` counts."""
-    held = [{uid for batch in read_state(state_path(job.store.path))[1] for uid in batch.requests.values()}
-            for job in jobs]
-    items = [estimate_job(job, models[job.asks], [r for item in job.todo if item.uid not in mine
-                                                  for r in requests_of(item)])
-             for job, mine in zip(jobs, held)]
+    held = [held_requests(job.store.path) for job in jobs]
+    waiting = [0] * len(jobs)
+
+    def to_send(index: int, item) -> list[list[dict]]:  # a request an earlier run's batch holds is collected
+        sent = []
+        for request, part in zip(requests_of(item), request_parts(item)):
+            if held[index][item.uid, part] > 0:
+                held[index][item.uid, part] -= 1
+                waiting[index] += 1
+            else:
+                sent.append(request)
+        return sent
+    items = [estimate_job(job, models[job.asks], [r for item in job.todo for r in to_send(i, item)])
+             for i, job in enumerate(jobs)]
     if checks_of is not None:
         for item, job in zip(items, jobs):
             counts = checks_of(job)
             item.stale, item.mismatched = counts["stale"], counts["mismatched"]
     result = DryRun(items, list(notes))
-    for job, mine in zip(jobs, held):
-        waiting = sum(item.uid in mine for item in job.todo)
-        if waiting:
-            result.notes.append(f"{job.who}: {waiting} question(s) wait in provider batches listed in "
-                                f"{state_path(job.store.path)}: the run collects them (already paid), not counted")
+    for job, count in zip(jobs, waiting):
+        if count:
+            result.notes.append(f"{job.who}: {count} request(s) are in provider batches listed in "
+                                f"{state_path(job.store.path)}: the run collects them (paid for when submitted), "
+                                "not counted")
     for job in jobs:  # questions left out for want of an answer to compare, as the run would say
         result.notes += [f"{job.who}: {line.strip()}" for line in job_lines(job, "judgment")[1:]]
     asked = list(dict.fromkeys(job.asks for job in jobs))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from utils.asking.accounts import record_costs
-from utils.asking.batching import BatchOptions, as_part
+from utils.asking.batching import BatchOptions, as_part, game_part
 from utils.asking.clients import ModelClient, RequestFailed, add_usage, sent_settings, split_reasoning
 from utils.asking.cost import Tally, expected_output, tally_judgments
 from utils.asking.diagnostics import record_diagnostics
@@ -122,7 +122,7 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
     """
     wanted = pairing.games_to_play()
     results = await asyncio.gather(
-        *(as_part(f"g{g + 1}", play_game(client, settings, pairing.prompt, pairing.fields(g))) for g in wanted),
+        *(as_part(game_part(g), play_game(client, settings, pairing.prompt, pairing.fields(g))) for g in wanted),
         return_exceptions=True)
     games: list[Game | None] = [None, None]
     errors: dict[int, BaseException] = {}
