@@ -6,9 +6,10 @@ of the requests in flight (their prompt tokens counted with tiktoken, plus
 the completion tokens expected of the job) is below the cap. When it is not,
 the request waits for those in flight, and once none is left it is not sent.
 Counted tokens can fall short of what the provider bills (another
-tokenizer, hidden prompt parts): until a reply has shown the real cost, one
-request goes at a time, and every estimate is then scaled up by how far the
-replies' costs exceeded their estimates (never down).
+tokenizer, hidden prompt parts): until a reply of a model has come back,
+one request of that model goes at a time, and its estimates are then scaled
+up by how far its replies' costs exceeded their estimates (never down). A
+reply without usage is charged at its estimate.
 A request that continues a conversation already paid for (a later turn, a
 judge asked to finish) is always sent. A batch is paid for as a whole once
 submitted, so a capped run sends nothing through one (checked before the
@@ -17,11 +18,26 @@ first request, like the prices).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from utils.asking.clients import ModelClient, Reply, RequestFailed, sent_messages
 from utils.asking.cost import chat_tokens, cost_usd, request_encoding, usage_tokens
 from utils.config import ModelConfig
 from utils.errors import InputError
+
+
+@dataclass
+class _Meter:
+    """One model's requests under the cap: how many are in flight, and how their costs compare with estimates."""
+    in_flight: int = 0
+    replied: bool = False  # whether one came back with a reply (until then: one at a time)
+    billed: float = 0.0  # cost of the replies with usage, and what they had been estimated at
+    estimated: float = 0.0
+
+    @property
+    def scale(self) -> float:
+        """How much more the replies cost than their estimates said (1 until one has, or if none did)."""
+        return max(1.0, self.billed / self.estimated) if self.estimated else 1.0
 
 
 class Budget:
@@ -36,47 +52,45 @@ class Budget:
         self.not_sent_said = False  # whether the progress lines have said so
         self._reserved = 0.0  # estimates of the requests in flight
         self._in_flight = 0
-        self._replied = False  # whether a request has come back with a reply (until then: one at a time)
-        self._billed = 0.0  # cost of the replies with usage so far, and what they had been estimated at
-        self._estimated = 0.0
+        self._meters: dict[str, _Meter] = {}  # per model
         self._changed: asyncio.Condition | None = None  # made in the loop that uses it
         self._slots: dict[str, asyncio.Semaphore] = {}  # per model: its ``parallel`` (see ``MeteredClient.chat``)
 
-    @property
-    def _scale(self) -> float:
-        """How much more the replies cost than their estimates said (1 until one has, or if none did)."""
-        return max(1.0, self._billed / self._estimated) if self._estimated else 1.0
-
-    async def admit(self, estimate: float, continuing: bool) -> float | None:
-        """What a request estimated at ``estimate`` USD reserves if it may be sent now, None if it may not; it
-        waits while others are in flight."""
+    async def admit(self, model: str, estimate: float, continuing: bool) -> float | None:
+        """What a request to ``model`` estimated at ``estimate`` USD reserves if it may be sent now, None if it
+        may not; it waits while others are in flight."""
         if self._changed is None:
             self._changed = asyncio.Condition()
+        meter = self._meters.setdefault(model, _Meter())
         async with self._changed:
             while not continuing:
                 over = self.spent + self._reserved >= self.cap
-                if not over and (self._replied or not self._in_flight):
+                if not over and (meter.replied or not meter.in_flight):
                     break
                 if not self._in_flight:
                     self.not_sent += 1
                     return None
                 await self._changed.wait()
-            reserved = estimate * self._scale
+            reserved = estimate * meter.scale
             self._reserved += reserved
             self._in_flight += 1
+            meter.in_flight += 1
             return reserved
 
-    async def settle(self, reserved: float, estimate: float, cost: float | None) -> None:
-        """A request admitted with ``reserved`` (estimated at ``estimate``) has ended, having cost ``cost`` (0 when
-        its reply reported no usage, None when it failed)."""
+    async def settle(self, model: str, reserved: float, estimate: float, cost: float | None,
+                     billed: bool) -> None:
+        """A request admitted with ``reserved`` (estimated at ``estimate``) has ended, having cost ``cost`` (None
+        when it failed); ``billed``: the cost comes from the usage the reply reported."""
+        meter = self._meters[model]
         async with self._changed:
             self._in_flight -= 1
+            meter.in_flight -= 1
             self._reserved = self._reserved - reserved if self._in_flight else 0.0  # no rounding left behind
             self.spent += cost or 0.0
-            self._replied = self._replied or cost is not None
-            if cost and estimate:
-                self._billed += cost
-                self._estimated += estimate
+            meter.replied = meter.replied or cost is not None
+            if billed and estimate:
+                meter.billed += cost
+                meter.estimated += estimate
             self._changed.notify_all()
 
     def metered(self, job, client: ModelClient) -> "MeteredClient":
@@ -125,16 +139,18 @@ class MeteredClient:
         async with self._slots:
             prompt = chat_tokens([sent_messages(self.cfg, messages)], self._encoding)[0]
             estimate = cost_usd(prompt, self._expected_output, price)
-            reserved = await self._budget.admit(estimate, continuing)
+            reserved = await self._budget.admit(self.cfg.name, estimate, continuing)
             if reserved is None:
                 raise RequestFailed(Budget.NOT_SENT, group=Budget.NOT_SENT)
-            cost = None
+            cost, billed = None, False
             try:
                 reply = await self._client.chat(messages, **kwargs)
-                cost = cost_usd(*usage_tokens(reply.usage), price)
+                tokens = usage_tokens(reply.usage)
+                billed = any(tokens)
+                cost = cost_usd(*tokens, price) if billed else reserved  # no usage reported: the estimate stands
                 return reply
             finally:
-                await self._budget.settle(reserved, estimate, cost)
+                await self._budget.settle(self.cfg.name, reserved, estimate, cost, billed)
 
 
 def check_budget(jobs: list, models: dict[str, ModelConfig], batched: list) -> None:
