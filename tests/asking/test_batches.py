@@ -414,6 +414,7 @@ def test_a_damaged_result_line_or_a_page_that_is_not_a_batch_costs_nothing_else(
     proc = gen("gen_answer.py", args, "--batch")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and "the reply is not a batch" in proc.stderr
+    assert "1 line(s) of the results of batch batch_1 could not be read" in proc.stderr  # downloaded again first
     assert [r["uid"] for r in stored_answers(tmp_path)] == ["q0000", "q0001", "q0002"]
     assert len(scripted_server.batches) == 1
 

@@ -134,8 +134,11 @@ class OpenAIBatches:
                                failed=getattr(counts, "failed", 0) or 0, total=getattr(counts, "total", 0) or 0,
                                raw=batch)
 
-    async def results(self, status: BatchStatus, custom_ids: Iterable[str]) -> dict[str, LineResult]:
-        """The result of every request of an ended batch; one it says nothing about is left undone."""
+    async def results(self, status: BatchStatus, custom_ids: Iterable[str],
+                      damaged_is_final: bool = True) -> dict[str, LineResult]:
+        """The result of every request of an ended batch; one it says nothing about is left undone. Lines that
+        cannot be read are a BatchAPIError (the files are downloaded again) until ``damaged_is_final``; then
+        their requests are left undone."""
         batch = status.raw
         found: dict[str, LineResult] = {}
         if batch.status == "failed":  # the whole batch was refused (its input did not validate)
@@ -159,6 +162,8 @@ class OpenAIBatches:
         for file_id in (batch.output_file_id, batch.error_file_id):
             if file_id:
                 await _call(f"reading the results of batch {batch.id} (file {file_id})", read(file_id))
+        if unreadable and not damaged_is_final:  # a download cut short, more likely than a provider's bad line
+            raise BatchAPIError(f"{unreadable} line(s) of the results of batch {batch.id} could not be read")
         undone = f"batch {batch.id} ended ({batch.status}) without answering it" + \
             (f" ({unreadable} line(s) of its result files could not be read)" if unreadable else "")
         return {cid: found.get(cid) or LineResult(reason=undone, retryable=True) for cid in custom_ids}
@@ -209,7 +214,8 @@ class AnthropicBatches:
                                done=counts.succeeded, failed=failed,
                                total=counts.processing + counts.succeeded + failed, raw=batch)
 
-    async def results(self, status: BatchStatus, custom_ids: Iterable[str]) -> dict[str, LineResult]:
+    async def results(self, status: BatchStatus, custom_ids: Iterable[str],
+                      damaged_is_final: bool = True) -> dict[str, LineResult]:
         batch_id = status.raw.id
         found: dict[str, LineResult] = {}
 

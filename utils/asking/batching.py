@@ -56,6 +56,7 @@ from utils.records import missing_games
 from utils.store import atomic_write
 
 BATCH_SUBMISSIONS = 2  # times one run puts a request in a batch: the first, and one follow-up after a failure
+DAMAGED_LOOKS = 2  # downloads of a batch's results that find unreadable lines before those are taken as final
 LOOKS_FAILING = 10  # looks in a row at a batch that fail (each after the SDK's retries) before the run gives it up
 POLL_FIRST, POLL_MOST = 10.0, 60.0  # seconds between looks at running batches: the first wait, growing to this
 _TEST_POLL = os.environ.get("ARENA_TEST_BATCH_POLL_SECONDS")  # tests only: a fixed, short wait between looks
@@ -341,7 +342,8 @@ class _JobBatches:
                 if not status.ended:
                     batch.failing = 0
                     continue
-                results = await api.results(status, list(batch.requests))
+                results = await api.results(status, list(batch.requests),
+                                            damaged_is_final=batch.failing >= DAMAGED_LOOKS)
             except BatchAPIError as err:
                 batch.failing += 1
                 if batch.failing < LOOKS_FAILING:  # a day is long: the network or the provider may come back

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from utils.asking.accounts import record_costs
-from utils.asking.batching import BatchOptions, as_part, game_part
+from utils.asking.batching import BatchOptions, BatchPending, as_part, game_part
 from utils.asking.clients import ModelClient, RequestFailed, add_usage, sent_settings, split_reasoning
 from utils.asking.cost import Tally, expected_output, tally_judgments
 from utils.asking.diagnostics import record_diagnostics
@@ -303,8 +303,9 @@ def _game_error(errors: dict[int, BaseException]) -> BaseException | None:
             return err
     if not errors:
         return None
-    g, err = next(iter(errors.items()))
-    if len(errors) == 2:
+    # a game that failed for good is reported before one still waiting in a batch, which a later run collects
+    g, err = min(errors.items(), key=lambda pair: isinstance(pair[1], BatchPending))
+    if len(errors) == 2 and len({type(e) for e in errors.values()}) == 1:
         return err
     failure = copy.copy(err)  # of the same kind (a BatchPending stays one)
     failure.reason = f"game {g + 1}: {err.reason}"
