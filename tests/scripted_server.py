@@ -42,6 +42,8 @@ batch running; an OpenAI batch with an expired line ends as ``expired``. The
 next ``batch_looks_failing`` GETs of the batch endpoints are answered 503,
 the next ``batch_looks_html`` looks at an OpenAI batch with an HTML page, and
 ``result_file_damage`` goes before the lines of each OpenAI result file.
+``GET /v1/batches`` lists the OpenAI batches, newest first; the next
+``batch_replies_lost`` OpenAI batches are created but answered 500.
 ``batches`` lists the batches created, in order.
 """
 from __future__ import annotations
@@ -169,6 +171,7 @@ class ScriptedServer:
     batch_looks_failing: int = 0  # the next so many looks at a batch (GET) are answered 503
     batch_looks_html: int = 0  # the next so many looks at an OpenAI batch get a proxy's HTML page (200)
     result_file_damage: bytes = b""  # put before the lines of each OpenAI result file (a damaged line)
+    batch_replies_lost: int = 0  # the next so many OpenAI batches are created but answered 500 (a reply lost)
     batches: list[ServerBatch] = field(default_factory=list)
     batch_lines: list[Request] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -369,6 +372,7 @@ class ScriptedServer:
                 ("POST", r"/files$", self._upload),
                 ("GET", r"/files/([^/]+)/content$", self._file_content),
                 ("POST", r"/batches$", self._create_batch),
+                ("GET", r"/batches$", self._list_batches),
                 ("GET", r"/batches/([^/]+)$", self._batch)):
             match = re.search(pattern, path)
             if match and req.method == method:
@@ -432,7 +436,18 @@ class ScriptedServer:
             seen.add(line["custom_id"])
             batch.lines.append(self._line(batch.id, batch.endpoint, line["custom_id"], line["body"]))
         self.batches.append(batch)
+        if self.batch_replies_lost > 0:
+            self.batch_replies_lost -= 1
+            return 500, json.dumps({"error": {"message": "scripted: the reply was lost"}}).encode(), \
+                "application/json"
         return 200, json.dumps(self._batch_object(batch, 0.0)).encode(), "application/json"
+
+    def _list_batches(self, req: Request) -> tuple[int, bytes, str]:
+        mine = [b for b in reversed(self.batches) if b.kind == "openai"]  # newest first, one page
+        data = [self._batch_object(b, 1.0 if b.ended else 0.0) for b in mine]
+        return 200, json.dumps({"object": "list", "data": data, "has_more": False,
+                                "first_id": data[0]["id"] if data else None,
+                                "last_id": data[-1]["id"] if data else None}).encode(), "application/json"
 
     def _batch(self, req: Request, batch_id: str) -> tuple[int, bytes, str]:
         batch = self._find(batch_id, "openai")

@@ -419,6 +419,15 @@ def test_a_damaged_result_line_or_a_page_that_is_not_a_batch_costs_nothing_else(
     assert len(scripted_server.batches) == 1
 
 
+def test_a_batch_whose_creation_reply_was_lost_is_found_not_created_twice(tmp_path, scripted_server):
+    scripted_server.batch_replies_lost = 1
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3))
+    proc = gen("gen_answer.py", args, "--batch")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(scripted_server.batches) == 1, "a second batch would be paid for and never collected"
+    assert [r["uid"] for r in stored_answers(tmp_path)] == ["q0000", "q0001", "q0002"]
+
+
 def test_a_batch_given_up_on_stays_listed_and_the_rerun_collects_it(tmp_path, scripted_server):
     scripted_server.batch_looks_failing = 1000
     args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3), max_retries=0)

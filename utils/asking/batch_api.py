@@ -24,6 +24,7 @@ error is a ``BatchAPIError`` with a reason safe to print (keys masked).
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -37,6 +38,8 @@ OPENAI_MAX_REQUESTS = 50_000  # requests per input file
 OPENAI_MAX_BYTES = 200_000_000  # bytes per input file ("200 MB")
 ANTHROPIC_MAX_REQUESTS = 100_000  # requests per Message Batch
 ANTHROPIC_MAX_BYTES = 256_000_000  # bytes per Message Batch ("256 MB")
+CREATE_ATTEMPTS = 3  # tries at creating an OpenAI batch from one uploaded file
+LISTED_BATCHES = 100  # the newest batches searched for one a lost reply had made
 _TEST_MAX_REQUESTS = os.environ.get("ARENA_TEST_BATCH_MAX_REQUESTS")  # tests only: see the module's docstring
 
 RETRIED_STATUSES = (408, 409, 429)  # and 5xx: what the SDKs retry on a direct request
@@ -120,9 +123,30 @@ class OpenAIBatches:
         """Upload the lines and start a batch over them; returns the batch id."""
         uploaded = await _call("uploading the batch input file", self._client.files.create(
             file=("requests.jsonl", b"".join(lines), "application/jsonl"), purpose="batch"))
-        batch = await _call("creating the batch", self._client.batches.create(
-            input_file_id=uploaded.id, endpoint=self.endpoint, completion_window="24h"))
-        return batch.id
+        # the SDK would send a create whose reply was lost again, making a second batch that is paid for and
+        # never collected: each attempt is ours, and after a failed one the batch made from our file is looked for
+        creating = self._client.with_options(max_retries=0).batches
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                batch = await _call("creating the batch", creating.create(
+                    input_file_id=uploaded.id, endpoint=self.endpoint, completion_window="24h"))
+                return batch.id
+            except BatchAPIError:
+                made = await self._made_from(uploaded.id)
+                if made is not None:
+                    return made
+                if attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(2.0 ** attempt)
+        raise AssertionError("unreachable")
+
+    async def _made_from(self, file_id: str) -> str | None:
+        """The id of a batch made from input file ``file_id`` among the newest ones, if any."""
+        try:
+            page = await _call("listing batches", self._client.batches.list(limit=LISTED_BATCHES))
+            return next((b.id for b in page.data if getattr(b, "input_file_id", None) == file_id), None)
+        except (BatchAPIError, AttributeError, TypeError):
+            return None
 
     async def check(self, batch_id: str) -> BatchStatus:
         what = f"checking batch {batch_id}"
