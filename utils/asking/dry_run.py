@@ -14,9 +14,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from utils.asking.batching import held_requests, request_parts, state_path
 from utils.asking.clients import sent_messages
 from utils.asking.cost import chat_tokens, cost_usd, request_encoding
-from utils.asking.batching import held_requests, request_parts, state_path
 from utils.asking.runs import Job, job_lines
 from utils.config import ModelConfig
 
