@@ -246,6 +246,13 @@ def test_category_selects_questions(tmp_path):
     assert float(row["score"]) > 99 and row["questions"] == "3" and row["covered_questions"] == "3"
 
 
+def test_a_category_no_question_has_is_one_clear_error(tmp_path):
+    write_bench(tmp_path, {"alpha": games(*[("L", "L"), ("W", "W")] * 3)}, 6)
+    msg = one_line_error(show(tmp_path, "--category", "hard", "coding", check=False))
+    assert msg.startswith("error: --category: ") and "'coding'" in msg and "hard" in msg
+    assert not results_file(tmp_path / "data", "bootstrapping_results.jsonl").exists()
+
+
 def test_missing_judgment_directory_is_one_clear_error(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--judge-name", "nobody", check=False))

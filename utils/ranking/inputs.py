@@ -95,6 +95,11 @@ def _v01_selection(settings: RunSettings, data_dir: Path) -> tuple[list[Question
     wanted = set(settings.categories)
     if not wanted:
         return questions, all_ids, None
+    known = list(dict.fromkeys(q.category for q in questions))
+    unknown = [c for c in settings.categories if c not in known]
+    if questions and unknown:
+        raise InputError(f"no question of {qfile} is in category {unknown[0]!r} (its categories: "
+                         f"{', '.join(known)})", key="--category")
     questions = [q for q in questions if q.category in wanted]
     category_of = {q.uid: q.category for q in questions}
     return questions, all_ids, lambda qid, rec: category_of.get(qid, rec.get("category")) in wanted

@@ -386,7 +386,7 @@ def check_bootstrap_memory(rounds: int, models: int, tables: int = 1, physical: 
     """
     physical = physical_memory() if physical is None else physical
     need = bootstrap_memory(rounds, models, tables)
-    if not physical:
+    if not physical or not models:
         return None
     per_round = models * tables * BYTES_PER_ROUND_AND_MODEL
     fit = max(0, (physical - BOUNDED_BYTES) // per_round)
