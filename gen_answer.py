@@ -16,7 +16,7 @@ def main() -> int:
 
     settings, settings_doc = load_answer_settings(args.setting_file, args.model)
     models = load_api_config(args.endpoint_file, list(settings.model_list),
-                             wanted_from="--model" if args.model else settings_doc)
+                             wanted_from="--model" if args.model else settings_doc, keys_needed=not args.dry_run)
     check_thinking_budgets(models, settings.max_tokens, settings_doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
     if args.dry_run:

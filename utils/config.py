@@ -220,14 +220,14 @@ MIN_THINKING_BUDGET = 1024  # the smallest budget_tokens Anthropic accepts
 _ENDPOINT_KEYS = {"api_base", "api_key", "api_version"}
 
 
-def _endpoint(doc: Document, raw: Any, keys: tuple, api_type: str) -> Endpoint:
+def _endpoint(doc: Document, raw: Any, keys: tuple, api_type: str, key_needed: bool = True) -> Endpoint:
     check_keys(doc, raw, keys, _ENDPOINT_KEYS, "an endpoint")
     base = get(doc, raw, keys, "api_base", str, None)
     # stripped: a key read with its line break would be an illegal header, which the HTTP library quotes
     key = clean_key(get(doc, raw, keys, "api_key", str, None)) or None
     if key is None:
         key = clean_key(os.environ.get(DEFAULT_KEY_VARS[api_type])) or None
-    if key is None and base is None:
+    if key is None and base is None and key_needed:
         raise doc.error(f"no API key: set api_key or the environment variable {DEFAULT_KEY_VARS[api_type]}",
                         *keys)
     if api_type == "azure" and base is None:
@@ -235,7 +235,7 @@ def _endpoint(doc: Document, raw: Any, keys: tuple, api_type: str) -> Endpoint:
     return Endpoint(api_base=base, api_key=key, api_version=get(doc, raw, keys, "api_version", str, None))
 
 
-def model_config(doc: Document, name: str) -> ModelConfig:
+def model_config(doc: Document, name: str, key_needed: bool = True) -> ModelConfig:
     raw = check_keys(doc, doc.data[name], (name,), _MODEL_KEYS, f"model {name!r}")
     keys = (name,)
     api_type = get(doc, raw, keys, "api_type", str, "openai")
@@ -243,9 +243,10 @@ def model_config(doc: Document, name: str) -> ModelConfig:
         raise doc.error(f"expected one of {', '.join(API_TYPES)}, got {api_type!r}", name, "api_type")
     endpoints_raw = raw.get("endpoints")
     if endpoints_raw is None:
-        endpoints = (_endpoint(doc, {}, keys + ("endpoints",), api_type),)
+        endpoints = (_endpoint(doc, {}, keys + ("endpoints",), api_type, key_needed),)
     elif isinstance(endpoints_raw, list) and endpoints_raw:
-        endpoints = tuple(_endpoint(doc, e, keys + ("endpoints", i), api_type) for i, e in enumerate(endpoints_raw))
+        endpoints = tuple(_endpoint(doc, e, keys + ("endpoints", i), api_type, key_needed)
+                          for i, e in enumerate(endpoints_raw))
     else:
         raise doc.error("expected a non-empty list of endpoints (api_base, api_key, api_version) or null",
                         name, "endpoints")
@@ -334,12 +335,13 @@ def check_thinking_budgets(models: dict[str, ModelConfig], step_max_tokens: int,
 
 
 def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document | str | None = None,
-                    wanted_key: str = "model_list") -> dict[str, ModelConfig]:
+                    wanted_key: str = "model_list", keys_needed: bool = True) -> dict[str, ModelConfig]:
     """The entries of api_config.yaml named in ``wanted``, validated; an unknown name is an error.
 
     ``wanted_from`` says who asked for the names, so an unknown model is
     reported there: the settings file (at the line of ``wanted_key``), or a
-    command-line flag such as ``"--model"``.
+    command-line flag such as ``"--model"``. Without ``keys_needed`` (a dry
+    run, which sends nothing) an endpoint may lack its API key.
     """
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
@@ -352,7 +354,7 @@ def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document |
             if isinstance(wanted_from, str):
                 raise InputError(f"model {name!r} is not defined in {doc.path}", key=wanted_from)
             raise doc.error(f"model {name!r} is not defined here")
-        out[name] = model_config(doc, name)
+        out[name] = model_config(doc, name, keys_needed)
     return out
 
 

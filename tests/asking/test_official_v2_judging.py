@@ -7,6 +7,7 @@ judges exactly those.
 """
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 from collections import Counter
@@ -74,6 +75,15 @@ def test_v20_judges_hard_prompts_now_and_creative_writing_once_its_baseline_is_m
     hard = {q.uid for q in questions if q.category == "hard_prompt"}
     creative = {q.uid for q in questions if q.category == "creative_writing"}
     assert (len(hard), len(creative)) == (500, 250)
+
+    # before any key is set, the shipped api_config prices the run and says what waits for which baseline
+    dry = run_script("gen_judgment.py", "--setting-file", ROOT / "config/arena-hard-v2.0.yaml", "--model", MODEL,
+                     "--data-dir", data, "--dry-run", "--json", env={"OPENAI_API_KEY": ""})
+    assert dry.returncode == 0, dry.stderr
+    estimate = json.loads(dry.stdout)
+    assert estimate["requests"] == 1000 and [item["judge"] for item in estimate["items"]] == [JUDGE]
+    assert any(f"wait for answers of their baseline {GEMINI}" in note and "python gen_answer.py" in note
+               for note in estimate["notes"])
 
     proc = run_script("gen_judgment.py", *args, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr

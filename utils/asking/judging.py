@@ -26,6 +26,7 @@ import copy
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from utils.asking.accounts import record_costs
 from utils.asking.batching import BatchOptions, BatchPending, as_part, game_part
@@ -319,12 +320,14 @@ def game_requests(settings: JudgeSettings, pairing: Pairing) -> list[list[dict]]
 
 def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
                        answers: dict[str, dict[str, Answer]], data_dir: Path, notes: list[str], *,
-                       stale: str = "rejudge", allow_mismatch: bool = False, max_cost: float | None = None) -> DryRun:
+                       stale: str = "rejudge", allow_mismatch: bool = False, max_cost: float | None = None,
+                       plan_notes: Callable[[list[Job]], list[str]] | None = None) -> DryRun:
     """--dry-run: the games still to play (stale judgments again unless ``stale`` is keep; mismatched answers
-    never), their requests, tokens and cost; nothing sent or written."""
+    never), their requests, tokens and cost; nothing sent or written. ``plan_notes`` adds what the run would
+    say of its plan (the baselines some questions wait for)."""
     jobs = expect_outputs(plan(settings, questions, answers, data_dir, keep_stale=stale == "keep", read_only=True),
                           judges, settings)
-    notes = [*notes, "a judge asked again for a missing label (up to number_of_judgment_attempts) makes more "
+    notes = [*notes, *(plan_notes(jobs) if plan_notes else []), "a judge asked again for a missing label (up to number_of_judgment_attempts) makes more "
              "requests, not counted here"]
     if settings.structured:
         notes.append("structured_verdicts: the response_format schema sent with each request is not counted")
