@@ -28,5 +28,5 @@ demo: $(STAMP)
 
 # Forget the demo's answers, judgments, results and outputs (the next `make demo` starts from scratch).
 clean-demo:
-	rm -rf data/mini-arena/model_answer data/mini-arena/model_judgment data/mini-arena/results \
+	rm -rf data/mini-arena/model_answer data/mini-arena/model_judgment data/mini-arena/results data/mini-arena/costs \
 	  leaderboard/mini-arena.csv leaderboard/mini-arena.html leaderboard/llama_server.log

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import traceback
 from pathlib import Path
 from typing import Callable
 
-from utils.errors import EXIT_COST_CAP, EXIT_INPUT_ERROR, EXIT_STORAGE_ERROR, InputError, StorageError
+from utils.errors import (EXIT_BROKEN_PIPE, EXIT_COST_CAP, EXIT_INPUT_ERROR, EXIT_STORAGE_ERROR, InputError,
+                          StorageError)
 from utils.keys import mask, masked_output
 from utils.provenance import STALE_POLICIES
 
@@ -33,6 +35,10 @@ def run_cli(main: Callable[[], int | None]) -> None:
     with masked_output():
         try:
             code = main()
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left (``| head``): what the step did is done; nothing more to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except InputError as err:
             print(f"error: {mask(str(err))}", file=sys.stderr)
             sys.exit(EXIT_INPUT_ERROR)
@@ -90,10 +96,11 @@ def parse_step_arguments(description: str, settings_file: str,
                             "24 h); without it, only models whose api_config entry says batch: true")
     batch.add_argument("--batch-fallback", choices=("batch", "direct"), default="batch",
                        help="where a request that failed or expired in a batch is sent again")
+    parser.set_defaults(batch_wait=True)  # before the flags, so that help does not say both default to True
     waiting = batch.add_mutually_exclusive_group()
-    waiting.add_argument("--batch-wait", dest="batch_wait", action="store_true", default=True,
-                         help="wait for the batches and store their results")
-    waiting.add_argument("--no-wait", dest="batch_wait", action="store_false",
+    waiting.add_argument("--batch-wait", dest="batch_wait", action="store_true", default=argparse.SUPPRESS,
+                         help="wait for the batches and store their results (the default)")
+    waiting.add_argument("--no-wait", dest="batch_wait", action="store_false", default=argparse.SUPPRESS,
                          help="submit the batches (or report how far they are) and stop; run again later to collect")
     if more is not None:
         more(parser)

@@ -16,6 +16,7 @@ EXIT_INPUT_ERROR = 2
 EXIT_STORAGE_ERROR = 1
 EXIT_COST_CAP = 3  # gen_answer.py / gen_judgment.py stopped at --max-cost
 EXIT_BATCHES_RUNNING = 4  # gen_answer.py / gen_judgment.py stopped while its batches still run (--no-wait)
+EXIT_BROKEN_PIPE = 141  # the reader of stdout left (`| head`): what a shell reports for a process SIGPIPE ended
 
 
 class InputError(Exception):

@@ -433,7 +433,7 @@ def test_a_batch_given_up_on_stays_listed_and_the_rerun_collects_it(tmp_path, sc
     args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3), max_retries=0)
     proc = gen("gen_answer.py", args, "--batch")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "3 request(s) in batch batch_1, which could not be followed" in proc.stdout
+    assert "3 answer(s): request in batch batch_1, which could not be followed" in proc.stdout
     assert "run again to resume it" in proc.stdout
     assert stored_answers(tmp_path) == [] and state_file(answer_file(tmp_path)).exists()
 

@@ -8,12 +8,15 @@ the comments.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import tiktoken
 
-from tests.helpers import (JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, configure_answering, gen_answer, gen_judgment,
+from tests.helpers import (JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, ROOT, configure_answering, gen_answer, gen_judgment,
                            lay_out_judging, make_questions, one_line_error, read_jsonl, revise_answer, stored_answers,
                            write_jsonl)
 from tests.scripted_server import Answer
@@ -107,6 +110,17 @@ def test_dry_run_of_answers_predicts_the_requests_and_prompt_tokens_the_run_send
 
     again = dry_run_json(gen_answer([*args, "--dry-run", "--json"]))
     assert again["requests"] == 0 and again["cost_usd"] == 0
+
+
+def test_a_dry_run_piped_into_a_reader_that_leaves_ends_quietly(tmp_path, scripted_server):
+    args = configure_answering(tmp_path, [scripted_server])
+    # the reader closes its end before anything is written, as `| head -0` would
+    proc = subprocess.Popen([sys.executable, str(ROOT / "gen_answer.py"), *map(str, args), "--dry-run", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "ARENA_TEST_KEY": "k"})
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141 and stderr == "", stderr
 
 
 def test_dry_run_of_a_multi_turn_question_counts_each_turn_and_says_what_it_cannot(tmp_path, scripted_server):

@@ -90,7 +90,7 @@ def test_permanent_failures_are_reported_not_stored_and_fail_the_run(tmp_path, s
     stored = [r["uid"] for r in stored_answers(tmp_path)]
     assert stored == ["q0000", "q0002", "q0004"]
     # the summary names model, question and error
-    assert "2 request(s) failed" in proc.stdout
+    assert "2 answer(s) failed" in proc.stdout
     assert "model-a / q0001: HTTP 500: server on fire" in proc.stdout
     assert "model-a / q0003: malformed response" in proc.stdout
     assert "Traceback" not in proc.stderr
@@ -237,11 +237,11 @@ def test_endpoints_that_refuse_connections_are_given_up_and_the_rest_is_not_sent
     assert stored_answers(tmp_path) == []
     # endpoints take turns, one request at a time: each endpoint is given up after its third refused request
     sent = 3 * dead
-    assert "30 request(s) failed" in proc.stdout
+    assert "30 answer(s) failed" in proc.stdout
     lines = [line for line in proc.stdout.splitlines() if re.match(r"  model-a / q\d+: ", line)]
     assert len(lines) == sent and all("connection failed after 3 attempts: ConnectError" in x for x in lines), lines
     given_up = "; ".join(f"model-a at {e.url} refused connections (3 in a row)" for e in endpoints)
-    assert f"  {30 - sent} request(s) not sent: {given_up}" in proc.stdout
+    assert f"  {30 - sent} answer(s): request not sent: {given_up}" in proc.stdout
     # the requests not sent are said once on stderr, not once each
     assert proc.stderr.count("not sent") == 1, proc.stderr
     # three attempts take 0.5 + 1 s of backoff (less up to 25 %) at least: the 30 questions asked in turn
@@ -261,7 +261,7 @@ def test_a_dead_endpoint_is_dropped_and_the_live_one_answers_the_rest(tmp_path, 
     assert [r["uid"] for r in stored_answers(tmp_path)] == [
         q["uid"] for q in make_questions(12) if q["uid"] not in failed]
     assert len(scripted_server.chat_requests()) == 9
-    assert "3 request(s) failed" in proc.stdout and "not sent" not in proc.stdout
+    assert "3 answer(s) failed" in proc.stdout and "not sent" not in proc.stdout
 
 
 def test_the_timeout_bounds_each_whole_attempt_even_while_the_body_trickles_in(tmp_path, scripted_server):
@@ -298,7 +298,7 @@ def test_a_retry_after_longer_than_we_wait_fails_at_once_saying_when_to_come_bac
     expected = {time.strftime("%H:%M", time.localtime(60 * m)) for m in minutes}
     in_summary = re.findall(said, proc.stdout)
     assert len(in_summary) == 1 and in_summary[0] in expected, proc.stdout
-    assert re.search(r"  6 request\(s\) to model-a at \S+: " + said, proc.stdout), proc.stdout
+    assert re.search(r"  6 answer\(s\): request to model-a at \S+: " + said, proc.stdout), proc.stdout
     # and said once on stderr, as the first of them failed, not once each
     assert len(re.findall(said, proc.stderr)) == 1, proc.stderr
 

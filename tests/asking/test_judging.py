@@ -313,8 +313,8 @@ def test_a_judge_that_refuses_connections_is_given_up_and_reported_once(tmp_path
     assert proc.returncode == 1, proc.stdout + proc.stderr
     # one game at a time, both games of a question in turn: q0's two games and q1's first are refused (three
     # in a row), then the judge is given up; q1 fails with its own refusal, q2 .. q19 are not sent
-    assert "20 request(s) failed" in proc.stdout
-    assert f"  18 request(s) not sent: {JUDGE} at {dead.url} refused connections (3 in a row)" in proc.stdout
+    assert "20 judgment(s) failed" in proc.stdout
+    assert f"  18 judgment(s): request not sent: {JUDGE} at {dead.url} refused connections (3 in a row)" in proc.stdout
     assert re.search(rf"{JUDGE} / m-one / q0: connection failed after 2 attempts: ConnectError", proc.stdout)
     assert re.search(rf"{JUDGE} / m-one / q1: connection failed after 2 attempts: ConnectError", proc.stdout)
     assert proc.stderr.count("not sent") == 1, proc.stderr

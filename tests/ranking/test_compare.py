@@ -95,8 +95,8 @@ def test_compare_prints_the_difference_its_interval_and_what_it_means(bench, tmp
     close = show(bench, "--compare", "alpha", "delta", "--num-rounds", "100").stdout
     line = next(x for x in close.splitlines() if x.startswith("not significant"))
     assert "questions would separate them at this difference" in line and "this table has 60" in line
-    # the default resamples single battles, whose intervals are too narrow: the comparison says so
-    assert "note: resampling single battles makes this interval too narrow" in close
+    # the default resamples single battles, whose intervals are usually too narrow: the comparison says so
+    assert "note: resampling single battles treats the two games of a question as unrelated" in close
     assert "note:" not in out and "note:" not in twins  # those resampled whole questions
 
 

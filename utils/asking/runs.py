@@ -158,7 +158,7 @@ def print_summary(summary: Summary, unit: str, notes: list[str]) -> int:
         print(*job_lines(job, unit), sep="\n")
     for line in [*notes, *cost_lines(summary.costs, unit)]:
         print(line)
-    print_failures(summary.failures)
+    print_failures(summary.failures, unit)
     for line in budget_lines(summary):
         print(line)
     report_running(summary.batches_running)
@@ -392,17 +392,18 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
             await client.aclose()
 
 
-def print_failures(failures: list[Failure]) -> None:
-    """The run summary of failed requests (stdout), or nothing when all went well."""
+def print_failures(failures: list[Failure], unit: str) -> None:
+    """The run summary of the ``unit`` records ("answer", "judgment") a failed request kept from being stored
+    whole (stdout), or nothing when all went well."""
     if not failures:
         return
-    print(f"{len(failures)} request(s) failed and were not stored; run again to retry them:")
+    print(f"{len(failures)} {unit}(s) failed (a request failed for good); run again to retry them:")
     groups: dict[str, int] = {}
     for failure in failures:
         if failure.group:
             groups[failure.group] = groups.get(failure.group, 0) + 1
     for group, count in groups.items():
-        print(f"  {count} request(s) {group}")
+        print(f"  {count} {unit}(s): request {group}")
     alone = [f for f in failures if not f.group]
     for failure in alone[:SHOWN_FAILURES]:
         print(f"  {failure.who} / {failure.uid}: {failure.reason}")

@@ -233,8 +233,8 @@ def render_comparison(board: Leaderboard, c: PairComparison) -> str:
     else:
         out.append("not significant (the interval contains 0)" + (f"; {needed_text(c)}" if needed_text(c) else ""))
     if s.bootstrap_unit == "battle" and not (s.v2 and s.style is None):  # v2's plain comparisons draw questions
-        out.append("note: resampling single battles makes this interval too narrow (battles of one question are "
-                   "alike); --bootstrap-unit question resamples whole questions")
+        out.append("note: resampling single battles treats the two games of a question as unrelated, which "
+                   "usually makes this interval too narrow; --bootstrap-unit question resamples whole questions")
     return "\n".join(out) + "\n"
 
 
