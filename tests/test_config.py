@@ -53,6 +53,15 @@ def test_an_unset_variable_names_the_line_of_the_key_that_uses_it(tmp_path, monk
     assert "LOCAL_KEY is not set" in err.value.message
 
 
+def test_a_dry_run_loads_entries_whose_keys_are_not_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("LOCAL_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    models = load_api_config(write(tmp_path, "api.yaml", API), ["local", "hosted"], keys_needed=False)
+    assert [e.api_key for m in models.values() for e in m.endpoints] == [None, "plain-key", None]
+    with pytest.raises(InputError):  # a run that sends needs them
+        load_api_config(write(tmp_path, "api.yaml", API), ["hosted"])
+
+
 def test_only_the_entries_asked_for_are_checked(tmp_path, monkeypatch):
     monkeypatch.delenv("LOCAL_KEY", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai")

@@ -224,7 +224,12 @@ def _endpoint(doc: Document, raw: Any, keys: tuple, api_type: str, key_needed: b
     check_keys(doc, raw, keys, _ENDPOINT_KEYS, "an endpoint")
     base = get(doc, raw, keys, "api_base", str, None)
     # stripped: a key read with its line break would be an illegal header, which the HTTP library quotes
-    key = clean_key(get(doc, raw, keys, "api_key", str, None)) or None
+    try:
+        key = clean_key(get(doc, raw, keys, "api_key", str, None)) or None
+    except InputError:  # ${VAR} of a variable not set: a dry run, which sends nothing, does without
+        if key_needed:
+            raise
+        key = None
     if key is None:
         key = clean_key(os.environ.get(DEFAULT_KEY_VARS[api_type])) or None
     if key is None and base is None and key_needed:
