@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from tests.helpers import (JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, ROOT, configure_answering, gen_answer, gen_judgment,
-                           lay_out_judging, make_questions, one_line_error, read_jsonl, revise_answer, stored_answers,
-                           write_jsonl)
+from tests.helpers import (JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, ROOT, configure_answering, gen_answer,
+                           gen_judgment, lay_out_judging, make_questions, one_line_error, read_jsonl, revise_answer,
+                           stored_answers, write_jsonl)
 from tests.scripted_server import Answer
 from utils.style import encoder
 

@@ -45,10 +45,10 @@ def plan_answers(settings: AnswerSettings, models: dict[str, ModelConfig], quest
             store = store.read() if read_only else store.open()
             opened.append(store)
             todo = [q for q in questions if q.uid not in store.records]
-            before = tally_answers(store.records.values())
-            jobs.append(Job(model=name, store=store, todo=todo, done_before=len(questions) - len(todo), before=before,
+            earlier = tally_answers(store.records.values())
+            jobs.append(Job(model=name, store=store, todo=todo, done_before=len(questions) - len(todo),
                             held=dict(store.records),
-                            output_guess=expected_output(before, cfg.max_tokens or settings.max_tokens)))
+                            output_guess=expected_output(earlier, cfg.max_tokens or settings.max_tokens)))
     return jobs
 
 

@@ -240,7 +240,7 @@ class _JobBatches:
             stored = records.get(item.uid)
             if stored is None or stored is held.get(item.uid):  # nothing stored by this run (a re-judged one
                 return set(request_parts(item))                  # still has its old record)
-            return {game_part(g) for g in missing_games(stored)} if hasattr(item, "games_to_play") else set()
+            return {game_part(g) for g in missing_games(stored)}  # an answer has no games: nothing missing
         parts = {item.uid: wanted(item) for item in self.job.todo}
         keep = [b for b in self.batches if any(part_of(cid) in parts.get(uid, ()) for cid, uid in b.requests.items())]
         if keep:

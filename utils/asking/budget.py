@@ -51,10 +51,13 @@ class Budget:
         self.not_sent = 0  # requests refused
         self.not_sent_said = False  # whether the progress lines have said so
         self._reserved = 0.0  # estimates of the requests in flight
-        self._in_flight = 0
         self._meters: dict[str, _Meter] = {}  # per model
         self._changed: asyncio.Condition | None = None  # made in the loop that uses it
         self._slots: dict[str, asyncio.Semaphore] = {}  # per model: its ``parallel`` (see ``MeteredClient.chat``)
+
+    @property
+    def _in_flight(self) -> int:
+        return sum(meter.in_flight for meter in self._meters.values())
 
     async def admit(self, model: str, estimate: float, continuing: bool) -> float | None:
         """What a request to ``model`` estimated at ``estimate`` USD reserves if it may be sent now, None if it
@@ -73,7 +76,6 @@ class Budget:
                 await self._changed.wait()
             reserved = estimate * meter.scale
             self._reserved += reserved
-            self._in_flight += 1
             meter.in_flight += 1
             return reserved
 
@@ -83,7 +85,6 @@ class Budget:
         when it failed); ``billed``: the cost comes from the usage the reply reported."""
         meter = self._meters[model]
         async with self._changed:
-            self._in_flight -= 1
             meter.in_flight -= 1
             self._reserved = self._reserved - reserved if self._in_flight else 0.0  # no rounding left behind
             self.spent += cost or 0.0

@@ -31,7 +31,7 @@ from typing import Callable
 from utils.asking.accounts import record_costs
 from utils.asking.batching import BatchOptions, BatchPending, as_part, game_part
 from utils.asking.clients import ModelClient, RequestFailed, add_usage, sent_settings, split_reasoning
-from utils.asking.cost import Tally, expected_output, tally_judgments
+from utils.asking.cost import expected_output, tally_judgments
 from utils.asking.diagnostics import record_diagnostics
 from utils.asking.dry_run import DryRun, dry_run
 from utils.asking.judge_checks import PlanChecks, check_plan, plan_counts, plan_report
@@ -178,8 +178,7 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                                    rank=_rank)
                 store = store.read() if read_only else store.open()
                 opened.append(store)
-                job = Job(model=model, store=store, todo=[], done_before=0, judge=judge,
-                          before=tally_judgments(store.records.values()), held=dict(store.records),
+                job = Job(model=model, store=store, todo=[], done_before=0, judge=judge, held=dict(store.records),
                           checks=PlanChecks(kept_stale=keep_stale))
                 _plan_job(job, settings, questions, answers, template_check)
                 jobs.append(job)
@@ -190,7 +189,8 @@ def expect_outputs(jobs: list[Job], judges: dict[str, ModelConfig], settings: Ju
     """Set each job's expected completion tokens per game from its judge's games in all the run's files."""
     for judge, cfg in judges.items():
         mine = [job for job in jobs if job.judge == judge]
-        guess = expected_output(sum((job.before for job in mine), Tally()), cfg.max_tokens or settings.max_tokens)
+        earlier = tally_judgments(r for job in mine for r in job.held.values())
+        guess = expected_output(earlier, cfg.max_tokens or settings.max_tokens)
         for job in mine:
             job.output_guess = guess
     return jobs
@@ -327,8 +327,9 @@ def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
     say of its plan (the baselines some questions wait for)."""
     jobs = expect_outputs(plan(settings, questions, answers, data_dir, keep_stale=stale == "keep", read_only=True),
                           judges, settings)
-    notes = [*notes, *(plan_notes(jobs) if plan_notes else []), "a judge asked again for a missing label (up to number_of_judgment_attempts) makes more "
-             "requests, not counted here"]
+    notes = [*notes, *(plan_notes(jobs) if plan_notes else []),
+             "a judge asked again for a missing label (up to number_of_judgment_attempts) makes more requests, not "
+             "counted here"]
     if settings.structured:
         notes.append("structured_verdicts: the response_format schema sent with each request is not counted")
     counts = [plan_counts(job) for job in jobs]

@@ -37,7 +37,7 @@ from utils.asking.accounts import cost_lines
 from utils.asking.batching import BatchOptions, BatchPending, Batching, batched_jobs, report_running
 from utils.asking.budget import Budget, check_budget
 from utils.asking.clients import ModelClient, RequestFailed
-from utils.asking.cost import OutputGuess, Tally
+from utils.asking.cost import OutputGuess
 from utils.asking.progress import Progress
 from utils.config import ModelConfig
 from utils.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, StorageError
@@ -84,7 +84,6 @@ class Job:
     completed: int = 0  # records an earlier run stored with a part missing, now whole
     incomplete: int = 0  # records stored with a part still missing (its request failed): a rerun asks for it
     unlabeled: int = 0  # judgment games stored without a label
-    before: Tally = field(default_factory=Tally)  # what the file's records had used before the run
     held: dict = field(default_factory=dict)  # uid -> the file's record when the run began (the very objects)
     output_guess: OutputGuess | None = None  # completion tokens expected per request (for --max-cost)
     waiting: int = 0  # items whose requests are still in a provider batch (--no-wait): a later run collects them
