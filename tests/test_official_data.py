@@ -1,6 +1,8 @@
 """The official benchmarks ship in data/: the right files, unchanged, with the questions each should hold."""
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -14,9 +16,23 @@ SHIPPED = ["arena-hard-v0.1/question.jsonl", "arena-hard-v0.1/model_answer/gpt-4
            "arena-hard-v2.0/question.jsonl", "arena-hard-v2.0/model_answer/o3-mini-2025-01-31.jsonl"]
 
 
+def listed_digests() -> dict[str, str]:
+    """file -> SHA-256, as the table of data/README.md gives them."""
+    rows = re.findall(r"^\| `([^`]+)` \| `([0-9a-f]{64})` \|$", (ROOT / "data/README.md").read_text(), re.M)
+    return dict(rows)
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_files_equal_the_published_ones(shared, name):
     assert (ROOT / "data" / name).read_bytes() == (shared / "data" / name).read_bytes()
+    assert hashlib.sha256((shared / "data" / name).read_bytes()).hexdigest() == listed_digests()[name]
+
+
+def test_shipped_files_have_the_digests_data_readme_lists():
+    """On any clone: the bytes are the ones vouched for (the published files' digests, checked above)."""
+    assert sorted(listed_digests()) == sorted(SHIPPED)
+    for name, digest in listed_digests().items():
+        assert hashlib.sha256((ROOT / "data" / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_v01_has_500_questions_and_a_baseline_answer_for_each():
