@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from utils.report.markdown_html import render_markdown
+from utils.report.markdown_html import render_markdown, render_texts
 
 MARKDOWN_TAGS = {"p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "code", "pre",
                  "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td"}
@@ -146,3 +146,10 @@ def test_an_image_becomes_a_link_to_it():
     assert "img" not in parsed.tags()
     assert ("a", {"href": "https://example.org/pixel.png", "target": "_blank", "rel": "noopener noreferrer"}) \
         in parsed.elements and "tracker" in parsed.text
+
+
+def test_many_texts_rendered_on_two_cores_come_back_each_with_its_own_html():
+    texts = [f"{i}. item **{i}**\n\n```\ncode {i}\n```" for i in range(300)] + ["short"] * 3
+    alone = {t: render_markdown(t) for t in texts}
+    assert render_texts(texts, fork_chars=0) == alone  # half of them rendered in a forked child
+    assert render_texts(texts) == alone  # too little to be worth a child: all rendered here

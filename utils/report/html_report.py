@@ -45,7 +45,7 @@ from utils.ranking.leaderboard import Leaderboard
 from utils.ranking.comparison import PairComparison
 from utils.ranking.tables import footer, needed_text
 from utils.report.inputs import ReportInputs, ShownJudgment
-from utils.report.markdown_html import render_markdown
+from utils.report.markdown_html import render_texts
 from utils.store import atomic_write
 from utils.verdicts import OUTCOME_WORDS, TIE, WINNER_A, WINNER_B, outcome_word
 
@@ -74,7 +74,7 @@ def report_data(boards: list[Leaderboard], inputs: ReportInputs) -> dict:
     each with its own baseline.
     """
     s = boards[0].settings
-    html = functools.cache(render_markdown)  # a text met twice (a judge's stock reply, a copied answer): rendered once
+    html = render_texts(_texts(inputs))
     diagnostics, columns = _diagnostics_data(inputs.diagnostics)
     return {
         "title": f"{s.bench} leaderboard",
@@ -94,7 +94,7 @@ def report_data(boards: list[Leaderboard], inputs: ReportInputs) -> dict:
         "pairs": [[_pair_data(c) for c in pairs] for pairs in inputs.pairs] if inputs.pairs else [],
         "agreement": inputs.judges.to_json() if inputs.judges else None,
         "questions": _questions_data(boards, inputs, html),
-        "answers": {model: {uid: [html(t) for t in turns] for uid, turns in by_uid.items()}
+        "answers": {model: {uid: [html[t] for t in turns] for uid, turns in by_uid.items()}
                     for model, by_uid in inputs.answers.items()},
         "games": {judge: {model: {uid: _judgment_data(j, s.baseline, html) for uid, j in by_uid.items()}
                           for model, by_uid in by_model.items()}
@@ -102,10 +102,18 @@ def report_data(boards: list[Leaderboard], inputs: ReportInputs) -> dict:
     }
 
 
-def _questions_data(boards: list[Leaderboard], inputs: ReportInputs, html) -> list[dict]:
+def _texts(inputs: ReportInputs):
+    """Every prompt, answer and judge text the page shows (markdown_html.render_texts renders each once)."""
+    yield from (t for q in inputs.questions for t in q.turns)
+    yield from (t for by_uid in inputs.answers.values() for turns in by_uid.values() for t in turns)
+    yield from (g.text for by_model in inputs.judgments.values() for by_uid in by_model.values()
+                for j in by_uid.values() for g in j.games)
+
+
+def _questions_data(boards: list[Leaderboard], inputs: ReportInputs, html: dict[str, str]) -> list[dict]:
     """Each question: its prompt as text (for the closed list's snippet and the search) and rendered."""
     questions = [{"uid": q.uid, "category": q.category, "cluster": q.cluster, "turns": list(q.turns),
-                  "html": [html(t) for t in q.turns]} for q in inputs.questions]
+                  "html": [html[t] for t in q.turns]} for q in inputs.questions]
     if len(boards) > 1 or boards[0].category is not None:  # the baseline each question was judged against
         baseline_of = {b.category: b.settings.baseline for b in boards}
         for q in questions:
@@ -113,13 +121,13 @@ def _questions_data(boards: list[Leaderboard], inputs: ReportInputs, html) -> li
     return questions
 
 
-def _judgment_data(judgment: ShownJudgment, baseline: str, html) -> dict:
+def _judgment_data(judgment: ShownJudgment, baseline: str, html: dict[str, str]) -> dict:
     """One judged question: both games as objects, and the record's baseline where it is not the run's.
 
     A game's outcome is the model's (a win, a strong loss...) whichever side it sat on: the reader need not
     mirror game 2; the judge's own label stays beside it.
     """
-    entry: dict = {"games": [{"label": g.label, "outcome": outcome_word(i, g.label), "html": html(g.text)}
+    entry: dict = {"games": [{"label": g.label, "outcome": outcome_word(i, g.label), "html": html[g.text]}
                              for i, g in enumerate(judgment.games)]}
     if judgment.baseline and judgment.baseline != baseline:
         entry["baseline"] = judgment.baseline
