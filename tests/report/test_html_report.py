@@ -46,6 +46,10 @@ MARKDOWN_ANSWER = ("## Steps\n\n1. **Boil** water\n2. Add `tea`\n\n- <b>not bold
                    f"```python\n{LONG_LINE}\n```\n\n| cup | sugar | milk | lemon | honey | mint | ginger |\n"
                    "|---|---|---|---|---|---|---|\n| mug | one spoonful | a dash | a slice | a spoonful | two leaves | "
                    "a piece |\n\nSee <https://example.org/" + "a-very-long-path-segment-" * 8 + "> for more.")
+# markdown whose links and images try to run or load something, and a link whose quote tries to add a handler
+HOSTILE_LINKS = ("[click me](javascript:window.__pwned=4) [or me](data:text/html,<script>window.__pwned=5</script>) "
+                 "![pixel](https://example.org/pixel.png) <!-- a comment --> "
+                 '[hover me](https://example.org/"onmouseover="window.__pwned=6)')
 JUDGE_BREAKOUT = "Assistant B wrote </script><script>window.__pwned=3</script> which is odd."
 PROMPTS = ["Say something nice about <b>tags</b>.", "Show an image.", "How do I make tea?",
            "Name a prime number.", "What is 2 + 2? Show each step. " * 8, "Spell 'cat' backwards."]
@@ -80,7 +84,7 @@ def make_bench(data: Path) -> None:
                 [_answer(u, BASELINE, f"Baseline's plain answer number {i}.") for i, u in enumerate(uids)])
     write_jsonl(bench / "model_answer" / f"{ALPHA}.jsonl", [_answer(u, ALPHA, alpha_text(i)) for i, u in enumerate(uids)])
     write_jsonl(bench / "model_answer" / f"{GAMMA}.jsonl",
-                [_answer(u, GAMMA, f"Gamma says {i}.") for i, u in enumerate(uids)])
+                [_answer(u, GAMMA, HOSTILE_LINKS if i == 0 else f"Gamma says {i}.") for i, u in enumerate(uids)])
     for model, labels in ((ALPHA, ALPHA_LABELS), (GAMMA, GAMMA_LABELS)):
         write_jsonl(bench / "model_judgment" / JUDGE / f"{model}.jsonl", [
             {"uid": u, "category": "test", "judge": JUDGE, "model": model, "baseline": BASELINE,
@@ -354,6 +358,7 @@ def visible_models(driver) -> list[str]:
 
 @pytest.mark.browser
 def test_report_in_chromium(browser, report):
+    from selenium.webdriver import ActionChains
     from selenium.webdriver.support.ui import Select
 
     path, table = report
@@ -381,6 +386,8 @@ def test_report_in_chromium(browser, report):
     box = browser.find_element("id", "filter")
     box.send_keys("ALPHA; base")
     assert sorted(visible_models(browser)) == sorted([ALPHA, BASELINE])
+    assert sorted(tr.get_attribute("data-model") for tr in browser.find_elements("css selector", "#cost-body tr")
+                  if tr.is_displayed()) == sorted([ALPHA, BASELINE])  # the costs follow the filter too
     box.clear()
     box.send_keys(f"{GAMMA};")
     assert visible_models(browser) == [GAMMA]
@@ -439,6 +446,18 @@ def test_report_in_chromium(browser, report):
     snippets = [s.get_attribute("textContent") for s in browser.find_elements("css selector", "#qlist .snip")]
     assert snippets[4] == PROMPTS[4][:SNIPPET_CHARS] + "\u2026" and snippets[3] == PROMPTS[3]
 
+    # GAMMA's first answer: its links lead nowhere that runs or loads anything, and pointing at or clicking
+    # them runs nothing
+    Select(browser.find_element("id", "model-select")).select_by_value(GAMMA)
+    answer = opened[0].find_elements("css selector", ".pair .md")[1]
+    links = answer.find_elements("tag name", "a")  # the javascript: and data: ones stay text; the image is a link
+    assert [(a.text, a.get_attribute("href")) for a in links] == [
+        ("pixel", "https://example.org/pixel.png"), ("hover me", "https://example.org/%22onmouseover=%22window.__pwned=6")]
+    assert "[click me](javascript:window.__pwned=4)" in answer.text and "<!-- a comment -->" in answer.text
+    ActionChains(browser).move_to_element(links[1]).pause(0.2).move_to_element(answer).click().perform()
+    assert_nothing_ran(browser)
+    Select(browser.find_element("id", "model-select")).select_by_value(ALPHA)
+
     # the screenshot: the whole page, from the top, with the three questions open
     browser.execute_script("window.scrollTo(0, 0)")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -481,8 +500,8 @@ def test_report_reads_at_phone_width_in_chromium(browser, report):
                 assert in_view(browser, cells["coverage"]) and "/6" in cells["coverage"].text
             if cells["notes"].text:
                 assert in_view(browser, cells["notes"])
-                noted += 1
-        assert noted
+                noted += cells["notes"].text.startswith("unreliable")
+        assert noted  # the fixture's six questions are too few: the models' rows say they are unreliable
         assert in_view(browser, browser.find_element("id", "filter"))
         # the code block scrolls inside its own box
         code = browser.find_element("css selector", ".md pre")
