@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -37,10 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = "arena-hard-v0.1"
 
 
-def timed(cmd: list[str], cwd: Path = ROOT) -> float:
-    start = time.perf_counter()
+def timed(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its children): CPU time hardly moves when other work shares
+    the machine, wall time is what a user waits."""
+    start, used = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, check=True, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter() - start, after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -48,7 +52,7 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 def use_real_texts(bench: Path, shared: Path) -> None:
-    """Replace the synthetic answers and judge texts under ``bench`` by real ones from ``shared``, each made distinct."""
+    """Replace the synthetic answers and judge texts under ``bench`` by real ones from ``shared``, each distinct."""
     answers = [r["messages"][-1]["content"]["answer"] for m in ("gpt-4-0314", "gpt-4-0613", "gpt-3.5-turbo-0125")
                for r in _jsonl(shared / "data" / "arena-hard-v0.1" / "model_answer" / f"{m}.jsonl")]
     verdicts = [g["judgment"] for path in sorted((shared / "data" / "real-judgments").glob("*.jsonl"))
@@ -130,21 +134,25 @@ def main() -> int:
         use_real_texts(data / BENCH, args.shared)
     base = [sys.executable, "show_result.py", "--data-dir", str(data.resolve()), "--num-rounds", "100"]
     page, before_page = args.dir / "report.html", args.dir / "report-before.html"
-    plain = min(timed(base) for _ in range(2))
-    with_html = min(timed(base + ["--html", str(page.resolve())]) for _ in range(2))
+    (plain, plain_cpu), (with_html, html_cpu) = (min(timed(cmd) for _ in range(2))
+                                                 for cmd in (base, base + ["--html", str(page.resolve())]))
     shown = sum(f.stat().st_size for f in (data / BENCH).rglob("*.jsonl"))
     size = page.stat().st_size
     print(f"{args.models - 1} models + baseline x 500 questions, real answer and judge texts")
     print(f"show_result.py: {plain:.2f} s plain, {with_html:.2f} s with --html "
-          f"(report adds {with_html / plain - 1:.0%} of the plain run)")
+          f"(report adds {with_html / plain - 1:.0%} of the plain run); CPU {plain_cpu:.2f} s and {html_cpu:.2f} s")
     print(f"page: {size / 1e6:.1f} MB for {shown / 1e6:.1f} MB of questions, answers and judgments "
           f"(ratio {size / shown:.2f})")
     if args.before:
-        before = min(timed(base + ["--html", str(before_page.resolve())], cwd=args.before) for _ in range(2))
+        before, before_cpu = min(timed(base + ["--html", str(before_page.resolve())], cwd=args.before)
+                                 for _ in range(2))
         before_size = before_page.stat().st_size
         print(f"before ({args.before}): {before:.2f} s with --html (report adds {before / plain - 1:.0%} of the plain "
-              f"run), page {before_size / 1e6:.1f} MB; this code over that: time x{with_html / before:.2f}, "
-              f"report's own time x{(with_html - plain) / max(before - plain, 1e-9):.2f}, size x{size / before_size:.2f}")
+              f"run), CPU {before_cpu:.2f} s, page {before_size / 1e6:.1f} MB")
+        own, own_cpu = with_html - plain, html_cpu - plain_cpu  # the report's own share of the run
+        print(f"this code over that: time x{with_html / before:.2f}, report's own time "
+              f"x{own / max(before - plain, 1e-9):.2f} (CPU x{own_cpu / max(before_cpu - plain_cpu, 1e-9):.2f}), "
+              f"size x{size / before_size:.2f}")
 
     for name, shown_page in (("this code", page), ("before", before_page if args.before else None)):
         if shown_page is None:

@@ -452,7 +452,8 @@ def test_report_in_chromium(browser, report):
     answer = opened[0].find_elements("css selector", ".pair .md")[1]
     links = answer.find_elements("tag name", "a")  # the javascript: and data: ones stay text; the image is a link
     assert [(a.text, a.get_attribute("href")) for a in links] == [
-        ("pixel", "https://example.org/pixel.png"), ("hover me", "https://example.org/%22onmouseover=%22window.__pwned=6")]
+        ("pixel", "https://example.org/pixel.png"),
+        ("hover me", "https://example.org/%22onmouseover=%22window.__pwned=6")]
     assert "[click me](javascript:window.__pwned=4)" in answer.text and "<!-- a comment -->" in answer.text
     ActionChains(browser).move_to_element(links[1]).pause(0.2).move_to_element(answer).click().perform()
     assert_nothing_ran(browser)

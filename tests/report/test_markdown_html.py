@@ -68,10 +68,12 @@ def assert_safe(html: str) -> Parsed:
 def test_markdown_becomes_elements():
     text = ("# Title\n\nSome **bold** and *slanted* and ~~gone~~ words.\n\n## Steps\n\n1. Boil\n2. Pour\n\n"
             "- one\n- two\n\n> quoted\n\n```python\ndef f(x):\n    return x < 2 and x > 0\n```\n\n"
-            "Inline `a < b` code.\n\n| name | n |\n|:-----|--:|\n| tea | 2 |\n\n---\n[a link](https://example.org/x?a=1&b=2)")
+            "Inline `a < b` code.\n\n| name | n |\n|:-----|--:|\n| tea | 2 |\n\n---\n"
+            "[a link](https://example.org/x?a=1&b=2)")
     parsed = assert_safe(render_markdown(text))
     tags = parsed.tags()
-    for tag in ("h1", "h2", "strong", "em", "s", "ol", "ul", "blockquote", "pre", "code", "table", "th", "td", "hr", "a"):
+    for tag in ("h1", "h2", "strong", "em", "s", "ol", "ul", "blockquote", "pre", "code", "table", "th", "td", "hr",
+                "a"):
         assert tag in tags, tag
     assert tags.count("li") == 4 and tags.count("code") == 2
     # code keeps its characters and its indentation, the markers are gone
