@@ -1,13 +1,22 @@
 """How big and how fast is the HTML report for a real-size benchmark?
 
     python bench/bench_html_report.py [--dir /tmp/arena-html-bench] [--models 6] [--shared ../shared]
+                                      [--before DIR]
 
-Generates (once) a synthetic benchmark of 500 questions with judge texts of
-real size (``synth_bench.py --pad 6000``), then measures in the same run:
+Generates (once) a synthetic benchmark of 500 questions (``synth_bench.py``)
+and puts real texts in it: the answers of ../shared's three real models and
+the judge texts of its real judgment files, each made distinct by a line
+naming its model and question (so no text is rendered from a cache), with
+the synthetic labels kept. Real texts matter here: the report renders them
+as markdown, and its cost follows their code blocks, lists and length. Then
+it measures in the same run:
 
 * show_result.py without and with ``--html`` (fresh processes): the report's
   extra time as a ratio of the plain run;
 * the page's size as a ratio of the answer and judgment files it shows;
+* with ``--before DIR`` (a copy of the code to compare with, e.g.
+  ``git archive main | tar -x -C DIR``): that code's report on the same data,
+  and the ratios of time and size, this code's over that one's;
 * in headless chromium (when installed): the time until the page has
   rendered, and until 50 questions are opened, against the time to load a
   page that only carries the same data block and parses it (the floor of any
@@ -16,6 +25,9 @@ real size (``synth_bench.py --pad 6000``), then measures in the same run:
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -26,10 +38,38 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = "arena-hard-v0.1"
 
 
-def timed(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+def timed(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its children): CPU time hardly moves when other work shares
+    the machine, wall time is what a user waits."""
+    start, used = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, check=True, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter() - start, after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def use_real_texts(bench: Path, shared: Path) -> None:
+    """Replace the synthetic answers and judge texts under ``bench`` by real ones from ``shared``, each distinct."""
+    answers = [r["messages"][-1]["content"]["answer"] for m in ("gpt-4-0314", "gpt-4-0613", "gpt-3.5-turbo-0125")
+               for r in _jsonl(shared / "data" / "arena-hard-v0.1" / "model_answer" / f"{m}.jsonl")]
+    verdicts = [g["judgment"] for path in sorted((shared / "data" / "real-judgments").glob("*.jsonl"))
+                for r in _jsonl(path) for g in r["games"] if g.get("judgment")]
+    answer_texts, judge_texts = itertools.cycle(answers), itertools.cycle(verdicts)
+    for path in sorted((bench / "model_answer").glob("*.jsonl")):
+        records = _jsonl(path)
+        for r in records:  # the 2024 layout synth_bench writes by default
+            turn = r["choices"][0]["turns"][0]
+            turn["content"] = next(answer_texts) + f"\n\n(answer of {r['model_id']} to {r['question_id']})"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    for path in sorted((bench / "model_judgment").rglob("*.jsonl")):
+        records = _jsonl(path)
+        for r in records:
+            for k, game in enumerate(r["games"]):
+                game["judgment"] = next(judge_texts) + f"\n\n(game {k + 1} of {r['model']} on {r['question_id']})"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
 
 def browser_times(page: Path, floor_page: Path) -> tuple[float, float, float] | None:
@@ -67,43 +107,62 @@ def browser_times(page: Path, floor_page: Path) -> tuple[float, float, float] | 
         driver.quit()
 
 
+def floor_of(page: Path) -> Path:
+    """The floor: a page that only carries the same data block as ``page`` and parses it, rendering nothing."""
+    text = page.read_text(encoding="utf-8")
+    block = text[text.index('<script type="application/json"'):text.index("</script>", text.index('id="report-data"'))]
+    floor = page.with_name(page.stem + "-floor.html")
+    floor.write_text("<!DOCTYPE html><body>" + block + "</script><script>JSON.parse(document.getElementById("
+                     "'report-data').textContent); document.body.setAttribute('data-ready', '1')</script>",
+                     encoding="utf-8")
+    return floor
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "arena-html-bench")
     p.add_argument("--models", type=int, default=6)
     p.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    p.add_argument("--before", type=Path, help="a copy of the code to compare with, measured on the same data")
     args = p.parse_args()
 
-    data = args.dir / f"data-{args.models}"
+    data = args.dir / f"data-{args.models}-real"
     if not (data / BENCH / "question.jsonl").is_file():
         subprocess.run([sys.executable, str(args.shared / "tools" / "synth_bench.py"), "--out", str(data / BENCH),
                         "--models", str(args.models), "--questions", "500", "--seed", "0", "--pad", "6000"],
                        check=True, stdout=subprocess.DEVNULL)
-    base = [sys.executable, "show_result.py", "--data-dir", str(data), "--num-rounds", "100"]
-    page = args.dir / "report.html"
-    plain = min(timed(base) for _ in range(2))
-    with_html = min(timed(base + ["--html", str(page)]) for _ in range(2))
+        use_real_texts(data / BENCH, args.shared)
+    base = [sys.executable, "show_result.py", "--data-dir", str(data.resolve()), "--num-rounds", "100"]
+    page, before_page = args.dir / "report.html", args.dir / "report-before.html"
+    (plain, plain_cpu), (with_html, html_cpu) = (min(timed(cmd) for _ in range(2))
+                                                 for cmd in (base, base + ["--html", str(page.resolve())]))
     shown = sum(f.stat().st_size for f in (data / BENCH).rglob("*.jsonl"))
     size = page.stat().st_size
-    print(f"{args.models - 1} models + baseline x 500 questions")
+    print(f"{args.models - 1} models + baseline x 500 questions, real answer and judge texts")
     print(f"show_result.py: {plain:.2f} s plain, {with_html:.2f} s with --html "
-          f"(report adds {with_html / plain - 1:.0%} of the plain run)")
+          f"(report adds {with_html / plain - 1:.0%} of the plain run); CPU {plain_cpu:.2f} s and {html_cpu:.2f} s")
     print(f"page: {size / 1e6:.1f} MB for {shown / 1e6:.1f} MB of questions, answers and judgments "
           f"(ratio {size / shown:.2f})")
+    if args.before:
+        before, before_cpu = min(timed(base + ["--html", str(before_page.resolve())], cwd=args.before)
+                                 for _ in range(2))
+        before_size = before_page.stat().st_size
+        print(f"before ({args.before}): {before:.2f} s with --html (report adds {before / plain - 1:.0%} of the plain "
+              f"run), CPU {before_cpu:.2f} s, page {before_size / 1e6:.1f} MB")
+        own, own_cpu = with_html - plain, html_cpu - plain_cpu  # the report's own share of the run
+        print(f"this code over that: time x{with_html / before:.2f}, report's own time "
+              f"x{own / max(before - plain, 1e-9):.2f} (CPU x{own_cpu / max(before_cpu - plain_cpu, 1e-9):.2f}), "
+              f"size x{size / before_size:.2f}")
 
-    # the floor: a page that only carries the same data block and parses it, rendering nothing
-    text = page.read_text(encoding="utf-8")
-    block = text[text.index('<script type="application/json"'):text.index("</script>", text.index('id="report-data"'))]
-    floor_page = args.dir / "floor.html"
-    floor_page.write_text("<!DOCTYPE html><body>" + block + "</script><script>JSON.parse(document.getElementById("
-                          "'report-data').textContent); document.body.setAttribute('data-ready', '1')</script>",
-                          encoding="utf-8")
-    times = browser_times(page, floor_page)
-    if times is None:
-        print("chromium not installed: browser timings skipped")
-    else:
+    for name, shown_page in (("this code", page), ("before", before_page if args.before else None)):
+        if shown_page is None:
+            continue
+        times = browser_times(shown_page, floor_of(shown_page))
+        if times is None:
+            print("chromium not installed: browser timings skipped")
+            break
         floor, ready, opened = times
-        print(f"chromium: rendered in {ready:.2f} s (page that only parses the same data: {floor:.2f} s, "
+        print(f"chromium, {name}: rendered in {ready:.2f} s (page that only parses the same data: {floor:.2f} s, "
               f"ratio {ready / floor:.2f}); 50 questions opened in {opened:.2f} s")
     return 0
 

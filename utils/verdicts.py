@@ -70,12 +70,13 @@ def model_outcome(game_index: int, label: object) -> tuple[float, bool] | None:
 
 # ---------------------------------------------------------------- the report's words
 
-# A verdict as the report names it: who won (after un-swapping game 2), and ">>" when strongly
-OUTCOME_WORDS = {(WINNER_A, True): "baseline>>", (WINNER_A, False): "baseline>", (TIE, False): "tie",
-                 (WINNER_B, False): "model>", (WINNER_B, True): "model>>"}
+# A verdict as the report names it: from the judged model's side in both games (game 2 un-swapped), so a
+# reader never mirrors a label in their head; "strong" where the label says "clearly better"
+OUTCOME_WORDS = {(WINNER_A, True): "strong loss", (WINNER_A, False): "loss", (TIE, False): "tie",
+                 (WINNER_B, False): "win", (WINNER_B, True): "strong win"}
 
 
 def outcome_word(game_index: int, label: object) -> str | None:
-    """A game's label in the report's words, or None for a missing or unknown label."""
+    """A game's label in the report's words (the model's win, loss...), or None for a missing or unknown label."""
     verdict = label_verdict(game_index, label)
     return None if verdict is None else OUTCOME_WORDS[verdict]

@@ -3,9 +3,11 @@
 The fixture bench holds answers and judge texts full of markup (a <script>,
 an <img onerror>, a premature </script>, markdown). The browser tests check
 what a reader sees: the rows, the model filter, an opened question with both
-answers and both games, the markup shown as text, and that nothing from the
+answers and both games, markdown rendered as elements and raw HTML shown as
+text, a phone-width window without sideways scroll, and that nothing from the
 data ran or loaded. The other tests read the file itself, without a browser, or
 render a page from inputs built in the test (render_html is a pure function).
+How hostile markdown is rendered is tested in test_markdown_html.py.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from utils.ranking.leaderboard import Leaderboard, ModelResult, RunSettings
 from utils.records import Question
 from utils.report.html_report import SNIPPET_CHARS, render_html, write_html_report
 from utils.report.inputs import ReportInputs, ShownGame, ShownJudgment
+from utils.report.markdown_html import render_markdown
 
 BENCH, JUDGE, BASELINE = "tiny-bench", "judge-x", "base-model"
 ALPHA, GAMMA = "alpha-model", "gamma-model"
@@ -35,7 +39,17 @@ ARTIFACTS = ROOT / "artifacts"
 
 SCRIPT_ANSWER = "Sure.\n<script>window.__pwned=1</script>\nDone."
 IMG_ANSWER = 'A picture: <img src=x onerror="window.__pwned=2">'
-MARKDOWN_ANSWER = "## Steps\n\n1. **Boil** water\n2. Add `tea`\n\n- <b>not bold</b>"
+# what a model writes: a heading, bold, lists, a code block with a line far wider than a phone, a table, a long
+# link, and raw HTML that must stay text
+LONG_LINE = "pot = kettle.boil(" + ", ".join(f"step_{i}=True" for i in range(30)) + ")"
+MARKDOWN_ANSWER = ("## Steps\n\n1. **Boil** water\n2. Add `tea`\n\n- <b>not bold</b>\n\n"
+                   f"```python\n{LONG_LINE}\n```\n\n| cup | sugar | milk | lemon | honey | mint | ginger |\n"
+                   "|---|---|---|---|---|---|---|\n| mug | one spoonful | a dash | a slice | a spoonful | two leaves | "
+                   "a piece |\n\nSee <https://example.org/" + "a-very-long-path-segment-" * 8 + "> for more.")
+# markdown whose links and images try to run or load something, and a link whose quote tries to add a handler
+HOSTILE_LINKS = ("[click me](javascript:window.__pwned=4) [or me](data:text/html,<script>window.__pwned=5</script>) "
+                 "![pixel](https://example.org/pixel.png) <!-- a comment --> "
+                 '[hover me](https://example.org/"onmouseover="window.__pwned=6)')
 JUDGE_BREAKOUT = "Assistant B wrote </script><script>window.__pwned=3</script> which is odd."
 PROMPTS = ["Say something nice about <b>tags</b>.", "Show an image.", "How do I make tea?",
            "Name a prime number.", "What is 2 + 2? Show each step. " * 8, "Spell 'cat' backwards."]
@@ -70,7 +84,7 @@ def make_bench(data: Path) -> None:
                 [_answer(u, BASELINE, f"Baseline's plain answer number {i}.") for i, u in enumerate(uids)])
     write_jsonl(bench / "model_answer" / f"{ALPHA}.jsonl", [_answer(u, ALPHA, alpha_text(i)) for i, u in enumerate(uids)])
     write_jsonl(bench / "model_answer" / f"{GAMMA}.jsonl",
-                [_answer(u, GAMMA, f"Gamma says {i}.") for i, u in enumerate(uids)])
+                [_answer(u, GAMMA, HOSTILE_LINKS if i == 0 else f"Gamma says {i}.") for i, u in enumerate(uids)])
     for model, labels in ((ALPHA, ALPHA_LABELS), (GAMMA, GAMMA_LABELS)):
         write_jsonl(bench / "model_judgment" / JUDGE / f"{model}.jsonl", [
             {"uid": u, "category": "test", "judge": JUDGE, "model": model, "baseline": BASELINE,
@@ -151,10 +165,12 @@ def test_texts_survive_the_escaping_unchanged(report):
     block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1)
     assert "<" not in block and ">" not in block and "&" not in block
     data = json.loads(block)
-    assert data["answers"][ALPHA]["q0"] == [SCRIPT_ANSWER]
-    assert data["answers"][ALPHA]["q1"] == [IMG_ANSWER]
-    assert data["games"][JUDGE][ALPHA]["q0"]["games"][0]["text"].startswith(JUDGE_BREAKOUT)
+    # the texts as rendered markdown, the rendering's HTML unchanged by the trip through the page
+    assert data["answers"][ALPHA]["q0"] == [render_markdown(SCRIPT_ANSWER)]
+    assert data["answers"][ALPHA]["q1"] == [render_markdown(IMG_ANSWER)]
+    assert data["games"][JUDGE][ALPHA]["q0"]["games"][0]["html"] == render_markdown(judge_text(ALPHA, 0, 0, "B>A"))
     assert data["questions"][0]["turns"] == [PROMPTS[0]]
+    assert data["questions"][0]["html"] == [render_markdown(PROMPTS[0])]
 
 
 def test_the_page_and_the_csv_carry_each_models_costs(report):
@@ -182,10 +198,10 @@ def test_a_bad_diagnostics_file_is_named_and_no_report_is_written(tmp_path):
 
 
 def tiny_report(answer: str = "A plain answer.", judge_text: str = "The model wins. [[B>A]]",
-                prompt: str = "Say hello.") -> tuple[list[Leaderboard], ReportInputs]:
-    """One table (the baseline and one model) and the texts of one question, made without any file."""
+                prompt: str = "Say hello.", flags: tuple[str, ...] = ()) -> tuple[list[Leaderboard], ReportInputs]:
+    """One table (the baseline and one model, with ``flags``) and the texts of one question, made without any file."""
     settings = RunSettings(bench=BENCH, judges=(JUDGE,), baseline=BASELINE, rounds=20)
-    rows = [ModelResult(ALPHA, 62.5, 55.0, 70.0, 1088.0, 1035.0, 1150.0, 12, 1, 1, 2),
+    rows = [ModelResult(ALPHA, 62.5, 55.0, 70.0, 1088.0, 1035.0, 1150.0, 12, 1, 1, 2, flags=flags),
             ModelResult(BASELINE, 50.0, 50.0, 50.0, 1000.0, 1000.0, 1000.0, 9, 1, 1, 2, is_baseline=True)]
     inputs = ReportInputs(
         questions=[Question(uid="q0", turns=(prompt,), category="test", cluster="misc")],
@@ -204,20 +220,25 @@ def data_block(page: str) -> dict:
 def test_the_page_carries_the_inputs_in_its_data_block():
     boards, inputs = tiny_report()
     data = data_block(render_html(boards, inputs))
-    assert data["questions"] == [{"uid": "q0", "category": "test", "cluster": "misc", "turns": ["Say hello."]}]
-    assert data["answers"] == {ALPHA: {"q0": ["A plain answer."]}, BASELINE: {"q0": ["The baseline's answer."]}}
+    # the prompt as text (the closed list's snippet and the search) and rendered; answers and judge texts rendered
+    assert data["questions"] == [{"uid": "q0", "category": "test", "cluster": "misc", "turns": ["Say hello."],
+                                  "html": ["<p>Say hello.</p>\n"]}]
+    assert data["answers"] == {ALPHA: {"q0": ["<p>A plain answer.</p>\n"]},
+                               BASELINE: {"q0": ["<p>The baseline's answer.</p>\n"]}}
     assert [r["model"] for r in data["boards"][0]["rows"]] == [ALPHA, BASELINE]
     assert data["boards"][0]["rows"][0]["score"] == 62.5
     # game 1 shows the baseline as A, so B>A is the model's win; game 2 shows the model as A, so A>>B is
-    # the model's clear win: each game is an object with its label, the report's word for it, and the text
+    # the model's strong win: each game says how the model fared, whatever side it sat on, beside the judge's label
     assert data["games"] == {JUDGE: {ALPHA: {"q0": {"games": [
-        {"label": "B>A", "outcome": "model>", "text": "The model wins. [[B>A]]"},
-        {"label": "A>>B", "outcome": "model>>", "text": "Clearly A. [[A>>B]]"}]}}}}
+        {"label": "B>A", "outcome": "win", "html": "<p>The model wins. [[B&gt;A]]</p>\n"},
+        {"label": "A>>B", "outcome": "strong win", "html": "<p>Clearly A. [[A&gt;&gt;B]]</p>\n"}]}}}}
     # the constants the script uses come with the data: the snippet length and what each outcome word means
     assert data["snippet_chars"] == SNIPPET_CHARS
-    assert data["outcomes"]["model>"] == {"winner": "model", "strong": False}
-    assert data["outcomes"]["baseline>>"] == {"winner": "baseline", "strong": True}
-    assert data["outcomes"]["tie"] == {"winner": "tie", "strong": False}
+    assert data["outcomes"] == {"strong win": {"winner": "model", "strong": True},
+                                "win": {"winner": "model", "strong": False},
+                                "tie": {"winner": "tie", "strong": False},
+                                "loss": {"winner": "baseline", "strong": False},
+                                "strong loss": {"winner": "baseline", "strong": True}}
     # numbers and words of the diagnostics are shown, anything else is not
     assert data["diagnostics"] == [{"judge": JUDGE, "model": ALPHA,
                                     "values": {"tie_rate": 0.25, "games": 2, "note": "fine"}}]
@@ -248,15 +269,19 @@ def test_markup_in_the_texts_stays_text():
     block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1)
     assert not {"<", ">", "&", "\u2028"} & set(block)
     data = json.loads(block)
-    assert data["answers"][ALPHA]["q0"] == [answer]
-    assert data["games"][JUDGE][ALPHA]["q0"]["games"][0]["text"] == judge
+    # the markup is in the rendered HTML as escaped text, which the page puts in as it is
+    assert data["answers"][ALPHA]["q0"] == [render_markdown(answer)]
+    assert "&lt;/script&gt;&lt;script&gt;window.__pwned=1" in data["answers"][ALPHA]["q0"][0]
+    assert data["games"][JUDGE][ALPHA]["q0"]["games"][0]["html"] == render_markdown(judge)
+    assert "&lt;!-- and &lt;/SCRIPT &gt;" in render_markdown(judge)
     assert data["questions"][0]["turns"] == [prompt]
+    assert data["questions"][0]["html"] == [render_markdown(prompt)]
 
 
 def test_a_text_that_names_a_slot_of_the_page_stays_that_text():
     answer = "The page's slots are %SCRIPT%, %DATA% and %CSP%."
     page = render_html(*tiny_report(answer))
-    assert data_block(page)["answers"][ALPHA]["q0"] == [answer]
+    assert data_block(page)["answers"][ALPHA]["q0"] == [f"<p>{answer}</p>\n"]
     assert page.count((ROOT / "utils" / "report" / "report.js").read_text(encoding="utf-8")) == 1
 
 
@@ -333,6 +358,7 @@ def visible_models(driver) -> list[str]:
 
 @pytest.mark.browser
 def test_report_in_chromium(browser, report):
+    from selenium.webdriver import ActionChains
     from selenium.webdriver.support.ui import Select
 
     path, table = report
@@ -344,12 +370,14 @@ def test_report_in_chromium(browser, report):
     shown = [(tr.get_attribute("data-model"), tr.find_elements("tag name", "td")[2].text)
              for tr in browser.find_elements("css selector", "#board-body tr")]
     assert shown == expected and {m for m, _ in shown} == {BASELINE, ALPHA, GAMMA}
+    # what each model cost, once, in the costs table (not in the ranked table)
     heads = [th.text for th in browser.find_elements("css selector", "#leaderboard thead th")]
+    assert "answer cost" not in heads and "judge cost" not in heads
+    assert [th.text for th in browser.find_elements("css selector", "#cost-table thead th")] == [
+        "model", "answer cost", "judge cost"]
     costs = {tr.get_attribute("data-model"): [td.text for td in tr.find_elements("tag name", "td")]
-             for tr in browser.find_elements("css selector", "#board-body tr")}
-    at = heads.index("answer cost")
-    assert heads[at + 1] == "judge cost"
-    assert costs[ALPHA][at:at + 2] == ["$0.0123", "$0.5000"] and costs[GAMMA][at:at + 2] == ["", ""]
+             for tr in browser.find_elements("css selector", "#cost-body tr")}
+    assert costs[ALPHA] == [ALPHA, "$0.0123", "$0.5000"] and costs[GAMMA] == [GAMMA, "", ""]
     assert browser.execute_script("var i = document.getElementById('plot'); return i.complete && i.naturalWidth") > 0
     diag = browser.find_element("id", "diag-body").text
     assert ALPHA in diag and "83.3%" in diag  # ALPHA's position consistency, 5/6
@@ -358,6 +386,8 @@ def test_report_in_chromium(browser, report):
     box = browser.find_element("id", "filter")
     box.send_keys("ALPHA; base")
     assert sorted(visible_models(browser)) == sorted([ALPHA, BASELINE])
+    assert sorted(tr.get_attribute("data-model") for tr in browser.find_elements("css selector", "#cost-body tr")
+                  if tr.is_displayed()) == sorted([ALPHA, BASELINE])  # the costs follow the filter too
     box.clear()
     box.send_keys(f"{GAMMA};")
     assert visible_models(browser) == [GAMMA]
@@ -365,8 +395,17 @@ def test_report_in_chromium(browser, report):
     box.send_keys(" ")
     assert sorted(visible_models(browser)) == sorted([BASELINE, ALPHA, GAMMA])
 
-    # open the first three questions for ALPHA; the fixture's markup lives in them
+    # each game's badge says how ALPHA fared, whichever side it sat on; the judge's label is in its title
     Select(browser.find_element("id", "model-select")).select_by_value(ALPHA)
+    summaries = browser.find_elements("css selector", "#qlist summary")
+    badges = [[(b.text, b.get_attribute("title")) for b in s.find_elements("class name", "badge")] for s in summaries]
+    assert badges[0] == [("win", f"judge {JUDGE}, game 1 (A = the baseline): label B>A"),
+                         ("win", f"judge {JUDGE}, game 2 (A = {ALPHA}): label A>B")]
+    assert [[text for text, _ in b] for b in badges] == [
+        ["win", "win"], ["strong win", "strong win"], ["tie", "tie"], ["win", "win"], ["loss", "loss"],
+        ["win", "no verdict"]]
+
+    # open the first three questions for ALPHA; the fixture's markup lives in them
     opened = browser.find_elements("css selector", "#qlist details")[:3]
     for details in opened:
         details.find_element("tag name", "summary").click()
@@ -375,7 +414,7 @@ def test_report_in_chromium(browser, report):
     assert_nothing_ran(browser)
     assert browser.execute_script("return document.querySelectorAll('script').length") == 2
     assert browser.execute_script("return document.querySelectorAll('img').length") == 1
-    assert browser.execute_script("return document.querySelectorAll('#qlist b, #qlist h2').length") == 0
+    assert browser.execute_script("return document.querySelectorAll('#qlist b, #qlist svg').length") == 0
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
     # a CSP refusal would mean something tried to run or load, even if it was stopped
     refused = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
@@ -388,14 +427,37 @@ def test_report_in_chromium(browser, report):
     assert SCRIPT_ANSWER in body
     assert JUDGE_BREAKOUT in body and judge_text(ALPHA, 0, 1, "A>B") in body
     games = [h.text for h in opened[0].find_elements("css selector", ".game h4")]
-    assert len(games) == 2
-    assert "Game 1" in games[0] and "B>A" in games[0] and f"{ALPHA} better" in games[0]
-    assert "Game 2" in games[1] and "A>B" in games[1] and f"{ALPHA} better" in games[1]
+    assert games == [f"Game 1 (judge {JUDGE}; A = {BASELINE}, B = {ALPHA}): win for {ALPHA} (the judge's label: B>A)",
+                     f"Game 2 (judge {JUDGE}; A = {ALPHA}, B = {BASELINE}): win for {ALPHA} (the judge's label: A>B)"]
     assert IMG_ANSWER in opened[1].find_element("class name", "qbody").text
-    assert "- <b>not bold</b>" in opened[2].find_element("class name", "qbody").text
+
+    # markdown is rendered: elements in the DOM, not the markers as text; the raw HTML in it stays text
+    answer = opened[2].find_elements("css selector", ".pair .md")[1]
+    assert answer.find_element("css selector", "h2").text == "Steps"
+    assert answer.find_element("css selector", "ol li strong").text == "Boil"
+    assert answer.find_element("css selector", "ol li code").text == "tea"
+    assert answer.find_element("css selector", "ul li").text == "<b>not bold</b>"
+    assert answer.find_element("css selector", "pre code").get_attribute("textContent") == LONG_LINE + "\n"
+    assert [th.text for th in answer.find_elements("css selector", "table th")][:2] == ["cup", "sugar"]
+    link = answer.find_element("css selector", "a")
+    assert link.get_attribute("href").startswith("https://example.org/a-very-long")
+    assert "**" not in answer.text and "```" not in answer.text and "## " not in answer.text
     # a closed question shows the start of its prompt: the page's snippet length, then an ellipsis
     snippets = [s.get_attribute("textContent") for s in browser.find_elements("css selector", "#qlist .snip")]
     assert snippets[4] == PROMPTS[4][:SNIPPET_CHARS] + "\u2026" and snippets[3] == PROMPTS[3]
+
+    # GAMMA's first answer: its links lead nowhere that runs or loads anything, and pointing at or clicking
+    # them runs nothing
+    Select(browser.find_element("id", "model-select")).select_by_value(GAMMA)
+    answer = opened[0].find_elements("css selector", ".pair .md")[1]
+    links = answer.find_elements("tag name", "a")  # the javascript: and data: ones stay text; the image is a link
+    assert [(a.text, a.get_attribute("href")) for a in links] == [
+        ("pixel", "https://example.org/pixel.png"),
+        ("hover me", "https://example.org/%22onmouseover=%22window.__pwned=6")]
+    assert "[click me](javascript:window.__pwned=4)" in answer.text and "<!-- a comment -->" in answer.text
+    ActionChains(browser).move_to_element(links[1]).pause(0.2).move_to_element(answer).click().perform()
+    assert_nothing_ran(browser)
+    Select(browser.find_element("id", "model-select")).select_by_value(ALPHA)
 
     # the screenshot: the whole page, from the top, with the three questions open
     browser.execute_script("window.scrollTo(0, 0)")
@@ -403,6 +465,75 @@ def test_report_in_chromium(browser, report):
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(1280, min(max(height, 800), 6000))
     browser.save_screenshot(str(ARTIFACTS / "html_report.png"))
+
+
+PHONE = 420  # px: a phone held upright
+
+
+def in_view(driver, element) -> bool:
+    """Shown, and inside the window's width (a reader need not scroll sideways to see it)."""
+    left, right = driver.execute_script("var r = arguments[0].getBoundingClientRect(); return [r.left, r.right]",
+                                        element)
+    return element.is_displayed() and left >= 0 and right <= driver.execute_script("return window.innerWidth")
+
+
+@pytest.mark.browser
+def test_report_reads_at_phone_width_in_chromium(browser, report):
+    from selenium.webdriver.support.ui import Select
+
+    browser.set_window_size(PHONE, 900)
+    try:
+        open_report(browser, report[0])
+        assert browser.execute_script("return window.innerWidth") == PHONE
+        # every question open, with its answers (one holds a code line and a table far wider than the window)
+        Select(browser.find_element("id", "model-select")).select_by_value(ALPHA)
+        browser.execute_script("document.querySelectorAll('#qlist details').forEach(function (d) { d.open = true; })")
+        assert len(browser.find_elements("css selector", ".qbody")) == len(PROMPTS)
+        assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+        # each model a card: its score, coverage and notes in view without sideways scrolling
+        rows = browser.find_elements("css selector", "#board-body tr")
+        noted = 0
+        for tr in rows:
+            cells = {td.get_attribute("data-label"): td for td in tr.find_elements("tag name", "td")}
+            assert in_view(browser, cells["model"]) and in_view(browser, cells["score"])
+            if tr.get_attribute("data-model") != BASELINE:
+                assert in_view(browser, cells["coverage"]) and "/6" in cells["coverage"].text
+            if cells["notes"].text:
+                assert in_view(browser, cells["notes"])
+                noted += cells["notes"].text.startswith("unreliable")
+        assert noted  # the fixture's six questions are too few: the models' rows say they are unreliable
+        assert in_view(browser, browser.find_element("id", "filter"))
+        # the code block scrolls inside its own box
+        code = browser.find_element("css selector", ".md pre")
+        assert in_view(browser, code)
+        assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", code)
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "html_report_phone.png"))
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def two_category_report() -> tuple[list[Leaderboard], ReportInputs]:
+    """tiny_report as v2 makes it: the same models in a table per category, and what each model cost."""
+    (board,), inputs = tiny_report()
+    boards = [Leaderboard(board.rows, replace(board.settings, categories=(c,)), battles=2, category=c)
+              for c in ("hard_prompt", "creative_writing")]
+    inputs.costs = {ALPHA: {"answer_cost_usd": 0.0123, "judge_cost_usd": 0.5},
+                    BASELINE: {"answer_cost_usd": None, "judge_cost_usd": None}}
+    return boards, inputs
+
+
+@pytest.mark.browser
+def test_each_models_cost_is_shown_once_whatever_the_tables_in_chromium(browser, tmp_path):
+    # a cost file covers a model's whole benchmark: on every category's row, adding the rows up would count it twice
+    path = write_html_report(tmp_path / "report.html", *two_category_report())
+    open_report(browser, path)
+    assert len(browser.find_elements("css selector", "table.leaderboard")) == 2
+    page = browser.find_element("tag name", "body").text
+    assert page.count("$0.5000") == 1 and page.count("$0.0123") == 1
+    row = browser.find_element("css selector", f"#cost-body tr[data-model='{ALPHA}']")
+    assert [td.text for td in row.find_elements("tag name", "td")] == [ALPHA, "$0.0123", "$0.5000"]
 
 
 # ---------------------------------------------------------------- head to head and pooled judges

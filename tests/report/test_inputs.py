@@ -5,8 +5,9 @@ import json
 import re
 
 from tests.helpers import write_jsonl
-from tests.report.test_html_report import ALPHA, BENCH, GAMMA, JUDGE, JUDGE_BREAKOUT, make_bench, show_result
+from tests.report.test_html_report import ALPHA, BENCH, GAMMA, JUDGE, judge_text, make_bench, show_result
 from utils.report.inputs import ShownGame, ShownJudgment, read_counted_judgments
+from utils.report.markdown_html import render_markdown
 
 
 def _record(uid: str, model, label: str, text: str) -> dict:
@@ -50,7 +51,7 @@ def test_the_report_shows_the_judgment_the_table_counted(tmp_path):
     report = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>',
                                   page, re.S).group(1))
     games = report["games"][JUDGE]
-    assert games[ALPHA]["q0"]["games"][0]["text"].startswith(JUDGE_BREAKOUT)
+    assert games[ALPHA]["q0"]["games"][0]["html"] == render_markdown(judge_text(ALPHA, 0, 0, "B>A"))
     assert games[ALPHA]["q0"]["games"][0]["label"] == "B>A"
     assert "A LATER RECORD" not in page and "q-unknown" not in page
     assert sorted(games) == sorted([ALPHA, GAMMA])

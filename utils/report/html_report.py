@@ -11,19 +11,24 @@ package files (page.html, report.css, report.js beside this module).
 ``write_html_report`` renders and writes the page.
 
 Safety matters more than looks here: answers and judge texts routinely hold
-HTML, markdown and the occasional ``<script>``. So nothing from a model, a
-judge or a question is ever written into the markup. All of it travels as
-JSON inside ``<script type="application/json">`` with ``<``, ``>``, ``&`` and
-the two JavaScript line separators escaped (no ``</script>`` can end the
-block early), and the page's one script (report.js) renders it with
-``textContent`` only. On top of that a Content-Security-Policy forbids
-loading anything and running any script but ours (pinned by its sha256), so
-even a mistake in the rendering could not make the page fetch or execute
-model output.
+HTML, markdown and the occasional ``<script>``. Prompts, answers and judge
+texts are shown as rendered markdown, made in Python by
+utils/report/markdown_html.py: raw HTML off, then sanitised to the tags
+markdown makes, links only to the web or mail. Nothing from a model, a judge
+or a question is written into the page's markup: it all travels as JSON
+inside ``<script type="application/json">`` with ``<``, ``>``, ``&`` and the
+two JavaScript line separators escaped (no ``</script>`` can end the block
+early), and the page's one script (report.js) puts the sanitised HTML into
+the question it belongs to, everything else with ``textContent``. On top of
+that a Content-Security-Policy forbids loading anything and running any
+script but ours (pinned by its sha256; no inline handler, no ``javascript:``
+URL), so even a hole in the sanitising could not make the page fetch or
+execute model output.
 
 Size and speed: for 500 questions x several models the page carries every
-text once (the judge's prompt is not stored, it only repeats the question and
-the answers) and builds a question's detail only when it is opened.
+text once, rendered (the judge's prompt is not stored, it only repeats the
+question and the answers); a text that occurs twice is rendered once; a
+question's detail is built only when it is opened.
 """
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ from utils.ranking.leaderboard import Leaderboard
 from utils.ranking.comparison import PairComparison
 from utils.ranking.tables import footer, needed_text
 from utils.report.inputs import ReportInputs, ShownJudgment
+from utils.report.markdown_html import render_texts
 from utils.store import atomic_write
 from utils.verdicts import OUTCOME_WORDS, TIE, WINNER_A, WINNER_B, outcome_word
 
@@ -62,12 +68,13 @@ def _package_text(name: str) -> str:
 
 
 def report_data(boards: list[Leaderboard], inputs: ReportInputs) -> dict:
-    """Everything the page shows, as plain JSON-able values (texts untouched; the page escapes them).
+    """Everything the page shows, as plain JSON-able values; prompts, answers and judge texts as sanitised HTML.
 
     ``boards`` are the tables of one run: one, or (v2) one per category,
     each with its own baseline.
     """
     s = boards[0].settings
+    html = render_texts(_texts(inputs))
     diagnostics, columns = _diagnostics_data(inputs.diagnostics)
     return {
         "title": f"{s.bench} leaderboard",
@@ -86,17 +93,27 @@ def report_data(boards: list[Leaderboard], inputs: ReportInputs) -> dict:
         "costs": inputs.costs,
         "pairs": [[_pair_data(c) for c in pairs] for pairs in inputs.pairs] if inputs.pairs else [],
         "agreement": inputs.judges.to_json() if inputs.judges else None,
-        "questions": _questions_data(boards, inputs),
-        "answers": inputs.answers,
-        "games": {judge: {model: {uid: _judgment_data(j, s.baseline) for uid, j in by_uid.items()}
+        "questions": _questions_data(boards, inputs, html),
+        "answers": {model: {uid: [html[t] for t in turns] for uid, turns in by_uid.items()}
+                    for model, by_uid in inputs.answers.items()},
+        "games": {judge: {model: {uid: _judgment_data(j, s.baseline, html) for uid, j in by_uid.items()}
                           for model, by_uid in by_model.items()}
                   for judge, by_model in inputs.judgments.items()},
     }
 
 
-def _questions_data(boards: list[Leaderboard], inputs: ReportInputs) -> list[dict]:
-    questions = [{"uid": q.uid, "category": q.category, "cluster": q.cluster, "turns": list(q.turns)}
-                 for q in inputs.questions]
+def _texts(inputs: ReportInputs):
+    """Every prompt, answer and judge text the page shows (markdown_html.render_texts renders each once)."""
+    yield from (t for q in inputs.questions for t in q.turns)
+    yield from (t for by_uid in inputs.answers.values() for turns in by_uid.values() for t in turns)
+    yield from (g.text for by_model in inputs.judgments.values() for by_uid in by_model.values()
+                for j in by_uid.values() for g in j.games)
+
+
+def _questions_data(boards: list[Leaderboard], inputs: ReportInputs, html: dict[str, str]) -> list[dict]:
+    """Each question: its prompt as text (for the closed list's snippet and the search) and rendered."""
+    questions = [{"uid": q.uid, "category": q.category, "cluster": q.cluster, "turns": list(q.turns),
+                  "html": [html[t] for t in q.turns]} for q in inputs.questions]
     if len(boards) > 1 or boards[0].category is not None:  # the baseline each question was judged against
         baseline_of = {b.category: b.settings.baseline for b in boards}
         for q in questions:
@@ -104,9 +121,13 @@ def _questions_data(boards: list[Leaderboard], inputs: ReportInputs) -> list[dic
     return questions
 
 
-def _judgment_data(judgment: ShownJudgment, baseline: str) -> dict:
-    """One judged question: both games as objects, and the record's baseline where it is not the run's."""
-    entry: dict = {"games": [{"label": g.label, "outcome": outcome_word(i, g.label), "text": g.text}
+def _judgment_data(judgment: ShownJudgment, baseline: str, html: dict[str, str]) -> dict:
+    """One judged question: both games as objects, and the record's baseline where it is not the run's.
+
+    A game's outcome is the model's (a win, a strong loss...) whichever side it sat on: the reader need not
+    mirror game 2; the judge's own label stays beside it.
+    """
+    entry: dict = {"games": [{"label": g.label, "outcome": outcome_word(i, g.label), "html": html[g.text]}
                              for i, g in enumerate(judgment.games)]}
     if judgment.baseline and judgment.baseline != baseline:
         entry["baseline"] = judgment.baseline

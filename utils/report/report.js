@@ -1,7 +1,9 @@
-// The report's one script (utils/report/html_report.py). It only ever sets textContent, attributes it
-// chose itself, and `hidden`; the page's Content-Security-Policy pins this file's exact text by its hash.
-// Everything it shows, and the constants it needs (the outcome words, the snippet length), come from
-// the page's JSON data block.
+// The report's one script (utils/report/html_report.py). It sets textContent, attributes it chose itself,
+// and `hidden`; the one exception is a prompt's, an answer's or a judge's text, which the data block carries
+// as HTML already rendered from markdown and sanitised in Python (utils/report/markdown_html.py) and which
+// goes in with innerHTML (function md). The page's Content-Security-Policy pins this file's exact text by its
+// hash, so nothing in that HTML could run even if it tried. Everything it shows, and the constants it needs
+// (the outcome words, the snippet length), come from the page's JSON data block.
 "use strict";
 (function () {
   var D = JSON.parse(document.getElementById("report-data").textContent);
@@ -14,41 +16,39 @@
     return e;
   }
   function num(x, digits) { return (x === null || x === undefined) ? "n/a" : x.toFixed(digits); }
-  function cell(tr, text, cls) { tr.appendChild(el("td", cls, text)); }
+  function cell(tr, text, cls) { return tr.appendChild(el("td", cls, text)); }
+  // A wide table scrolls inside its own box, never the page (a narrow screen shows the box's edge)
+  function scrollBox(parent, table) { parent.appendChild(el("div", "scroll")).appendChild(table); }
+  // Sanitised HTML of a text (see the note at the top); "md" is the class report.css styles it by
+  function md(html) { var e = el("div", "md"); e.innerHTML = html; return e; }
 
   document.title = D.title;
   byId("title").textContent = D.title;
   byId("settings").textContent = D.footer;
 
-  // ---- leaderboards: the one table, or (v2) one per category; the first keeps the ids leaderboard / board-body
+  // ---- leaderboards: the one table, or (v2) one per category; the first keeps the ids leaderboard / board-body.
+  // Each cell carries its column's name (data-label): on a narrow screen report.css lays a row out as a card.
   var boardRows = [];
-  var HEAD = ["#", "model", "score", "interval", "rating", "avg tokens", "coverage", "", "answer cost", "judge cost",
-              "notes"];
-  function usd(x) { return (x === null || x === undefined) ? "" : "$" + x.toFixed(4); }
+  var HEAD = ["#", "model", "score", "interval", "rating", "avg tokens", "coverage", "", "notes"];
   D.boards.forEach(function (b, k) {
     var box = byId("boards");
     if (b.title) box.appendChild(el("h3", "", b.title));
     var table = el("table", "leaderboard"), head = el("tr"), body = el("tbody");
     if (k === 0) { table.id = "leaderboard"; body.id = "board-body"; }
-    HEAD.forEach(function (h, i) { head.appendChild(el("th", i > 1 && i < 10 ? "num" : "", h || b.unit)); });
+    var names = HEAD.map(function (h) { return h || b.unit; });
+    names.forEach(function (h, i) { head.appendChild(el("th", i > 1 && i < 8 ? "num" : "", h)); });
     table.appendChild(el("thead")).appendChild(head);
     table.appendChild(body);
-    box.appendChild(table);
+    scrollBox(box, table);
     b.rows.forEach(function (r, i) {
       var tr = el("tr", r.is_baseline ? "baseline" : "");
       tr.setAttribute("data-model", r.model);
-      cell(tr, i + 1);
-      cell(tr, r.model + (r.is_baseline ? " (baseline)" : ""), "model");
-      cell(tr, num(r.score, 1), "num");
-      cell(tr, r.is_baseline ? "" : num(r.lower, 1) + " \u2013 " + num(r.upper, 1), "num");
-      cell(tr, num(r.rating, 0), "num");
-      cell(tr, r.avg_tokens || "n/a", "num");
-      cell(tr, r.is_baseline ? "" : r.covered + "/" + r.questions, "num");
-      cell(tr, r.battles, "num");
-      var spent = D.costs[r.model] || {};  // the model's whole benchmark, from the cost files gen_* wrote
-      cell(tr, usd(spent.answer_cost_usd), "num");
-      cell(tr, usd(spent.judge_cost_usd), "num");
-      cell(tr, r.flags.join("; "), "flag");
+      [[i + 1, "rank"], [r.model + (r.is_baseline ? " (baseline)" : ""), "model"], [num(r.score, 1), "num"],
+       [r.is_baseline ? "" : num(r.lower, 1) + " \u2013 " + num(r.upper, 1), "num"], [num(r.rating, 0), "num"],
+       [r.avg_tokens || "n/a", "num"], [r.is_baseline ? "" : r.covered + "/" + r.questions, "num"],
+       [r.battles, "num"], [r.flags.join("; "), "flag"]].forEach(function (c, j) {
+        cell(tr, c[0], c[1]).setAttribute("data-label", names[j]);
+      });
       body.appendChild(tr);
       boardRows.push(tr);
     });
@@ -59,6 +59,25 @@
       }).join(", ")));
     }
     if (b.footer) box.appendChild(el("p", "muted", b.footer));
+  });
+
+  // ---- costs: one row per model, once. The cost files cover a model's whole benchmark, not a category, so a
+  // figure on each category's table would be the same dollars counted again by anyone adding the rows up.
+  var costRows = [];
+  function usd(x) { return (x === null || x === undefined) ? "" : "$" + x.toFixed(4); }
+  var costModels = Object.keys(D.costs);
+  if (!costModels.some(function (m) { return usd(D.costs[m].answer_cost_usd) || usd(D.costs[m].judge_cost_usd); })) {
+    byId("costs-empty").hidden = false;
+    byId("cost-table").hidden = true;
+  }
+  costModels.forEach(function (m) {
+    var tr = el("tr");
+    tr.setAttribute("data-model", m);
+    cell(tr, m);
+    cell(tr, usd(D.costs[m].answer_cost_usd), "num");
+    cell(tr, usd(D.costs[m].judge_cost_usd), "num");
+    byId("cost-body").appendChild(tr);
+    costRows.push(tr);
   });
 
   // ---- judge diagnostics
@@ -136,7 +155,7 @@
         });
         body.appendChild(tr);
       });
-      box.appendChild(table);
+      scrollBox(box, table);
     });
   }
 
@@ -165,7 +184,7 @@
         body.appendChild(tr);
         judgeRows.push(tr);
       });
-      jbox.appendChild(table);
+      scrollBox(jbox, table);
     });
     var list = el("ul");
     J.kappa.forEach(function (k) {
@@ -204,16 +223,14 @@
     var byModel = D.games[judge] || {};
     return (byModel[model] || {})[uid] || null;
   }
-  // An outcome word (D.outcomes: who won, and whether clearly) in words, naming the model
-  function says(outcome, model) {
-    var o = D.outcomes[outcome];
-    if (o.winner === "tie") return "tie";
-    return (o.winner === "model" ? model : "baseline") + (o.strong ? " much better" : " better");
-  }
-  function badge(prefix, game, model) {
-    var b = el("span", "badge o-" + (game.outcome ? D.outcomes[game.outcome].winner : "missing"),
-               prefix + (game.label || "no verdict"));
-    b.title = game.outcome ? says(game.outcome, model) : "no single label was found";
+  // A game as the model fared in it (its outcome word: a win, a strong loss...), coloured by who won (D.outcomes).
+  // The judge's own label names positions, which game 2 swaps; it stays readable in the title.
+  function badge(game, k, judge, model) {
+    var o = game.outcome ? D.outcomes[game.outcome] : null;
+    var b = el("span", "badge o-" + (o ? o.winner + (o.strong ? " strong" : "") : "missing"),
+               game.outcome || "no verdict");
+    b.title = "judge " + judge + ", game " + (k + 1) + " (A = " + (k === 0 ? "the baseline" : model) + "): " +
+      (game.label ? "label " + game.label : "no single label was found");
     return b;
   }
   function textBlock(parent, title, turns, missing) {
@@ -221,7 +238,7 @@
     if (!turns || !turns.length) { parent.appendChild(el("p", "none", missing)); return; }
     turns.forEach(function (t, k) {
       if (turns.length > 1) parent.appendChild(el("div", "muted", "turn " + (k + 1)));
-      parent.appendChild(el("pre", "text", t));
+      parent.appendChild(md(t));
     });
   }
 
@@ -248,7 +265,7 @@
       D.judges.forEach(function (judge) {
         var e = entry(judge, model, it.q.uid);
         if (!e) return;
-        e.games.forEach(function (g, k) { it.badges.appendChild(badge("G" + (k + 1) + " ", g, model)); });
+        e.games.forEach(function (g, k) { it.badges.appendChild(badge(g, k, judge, model)); });
       });
       if (it.d.open) renderDetail(it);
     });
@@ -261,7 +278,7 @@
     if (it.body && it.key === model) return;
     if (it.body) it.body.remove();
     var q = it.q, body = el("div", "qbody");
-    textBlock(body, "Prompt", q.turns, "(question text not found)");
+    textBlock(body, "Prompt", q.html, "(question text not found)");
     var pair = el("div", "pair"), left = el("div"), right = el("div");
     var baseline = q.baseline || D.baseline;
     D.judges.forEach(function (j) { var e = entry(j, model, q.uid); if (e && e.baseline) baseline = e.baseline; });
@@ -275,12 +292,13 @@
       if (!e) { body.appendChild(el("p", "none", "No judgment by " + judge + " for this model.")); return; }
       e.games.forEach(function (g, k) {
         var box = el("div", "game");
-        var a = k === 0 ? "baseline" : model, b = k === 0 ? model : "baseline";
-        var h = el("h4", "", "Game " + (k + 1) + " (judge " + judge + "; A = " + a + ", B = " + b + ") ");
-        h.appendChild(badge("", g, model));
-        if (g.outcome) h.appendChild(el("span", "muted", says(g.outcome, model)));
+        var a = k === 0 ? baseline : model, b = k === 0 ? model : baseline;
+        var h = el("h4", "", "Game " + (k + 1) + " (judge " + judge + "; A = " + a + ", B = " + b + "): ");
+        h.appendChild(badge(g, k, judge, model));
+        h.appendChild(el("span", "muted", g.outcome ? " for " + model + " (the judge's label: " + g.label + ")" :
+                                                      " (no single label was found)"));
         box.appendChild(h);
-        box.appendChild(g.text ? el("pre", "text", g.text) : el("p", "none", "(no judge text)"));
+        box.appendChild(g.html ? md(g.html) : el("p", "none", "(no judge text)"));
         body.appendChild(box);
       });
     });
@@ -304,7 +322,7 @@
       tr.hidden = !matches(tr.getAttribute("data-model"), ts);
       if (!tr.hidden) shown += 1;
     });
-    diagRows.forEach(function (tr) { tr.hidden = !matches(tr.getAttribute("data-model"), ts); });
+    diagRows.concat(costRows).forEach(function (tr) { tr.hidden = !matches(tr.getAttribute("data-model"), ts); });
     judgeRows.forEach(function (tr) { tr.hidden = !matches(tr.getAttribute("data-model"), ts); });
     pairCells.forEach(function (c) { c.e.hidden = !matches(c.model, ts); });
     byId("filter-count").textContent = ts.length ? shown + " of " + boardRows.length + " models" : "";
