@@ -259,36 +259,45 @@ SCENARIOS = (("a", "equal on the benchmark", 0.0, True), ("a'", "equal strength"
              ("b", "A ahead by 5", 5.0, False), ("c", "A ahead by 10", 10.0, False))
 
 
+MAIN = "anytime, without replacement"
+NAIVE = "  naive bootstrap, every round"
+PROCEDURES = (MAIN, "  same, the paper's bet sizes", "  same bets, endless population",
+              "  empirical Bernstein, w/o repl.", NAIVE)
+
+
+def _run(procedure: str, d: np.ndarray, ends: np.ndarray, margin: float, bootstrap_rounds: int,
+         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(decision, questions judged) per replicate of one procedure of PROCEDURES."""
+    from utils.ranking.sequential import BET_HORIZON  # read at run time: bench runs may try other values
+    N = d.shape[1]
+    runs = {MAIN: lambda: anytime(d, N, ends, margin, BET_HORIZON),
+            PROCEDURES[1]: lambda: anytime(d, N, ends, margin, None),
+            PROCEDURES[2]: lambda: anytime(d, None, ends, margin, BET_HORIZON),
+            PROCEDURES[3]: lambda: empirical_bernstein(d, N, ends, margin),
+            NAIVE: lambda: naive_bootstrap(d, ends, bootstrap_rounds, rng)}
+    return runs[procedure]()
+
+
 def simulate(replicates: int = 400, questions: int = 750, round_size: int = 25, margin: float = 1.0,
              bootstrap_rounds: int = 200, seed: int = 0, judge: Judge | None = None,
-             scenarios=SCENARIOS, others: bool = True) -> list[Row]:
-    """Every scenario's replicates through the procedure (and, with ``others``, the procedures beside it)."""
-    from utils.ranking.sequential import BET_HORIZON
+             scenarios=SCENARIOS, procedures=PROCEDURES) -> list[Row]:
+    """Every scenario's replicates through each of ``procedures``; one Row each."""
     judge = judge or Judge()
     rng = np.random.default_rng(seed)
     ends = round_ends(questions, round_size)
     rows = []
     for key, name, target, mirrored in scenarios:
-        strength = judge.strength_for(target)
-        d = paired_differences(judge, strength, replicates, questions, rng, mirrored)
+        d = paired_differences(judge, judge.strength_for(target), replicates, questions, rng, mirrored)
         truth = d.mean(1)
-        label = f"({key}) {name}"
-        procedures = {"anytime, without replacement": lambda: anytime(d, questions, ends, margin, BET_HORIZON)}
-        if others:
-            procedures.update({
-                "  same, the paper's bet sizes": lambda: anytime(d, questions, ends, margin, None),
-                "  same bets, endless population": lambda: anytime(d, None, ends, margin, BET_HORIZON),
-                "  empirical Bernstein, w/o repl.": lambda: empirical_bernstein(d, questions, ends, margin),
-                "  naive bootstrap, every round": lambda: naive_bootstrap(d, ends, bootstrap_rounds, rng)})
-        for procedure, run in procedures.items():
-            decision, judged = run()
-            rows.append(summarise(label, procedure, decision, judged, truth, questions, margin))
+        for procedure in procedures:
+            decision, judged = _run(procedure, d, ends, margin, bootstrap_rounds, rng)
+            rows.append(summarise(f"({key}) {name}", procedure, decision, judged, truth, questions, margin))
     return rows
 
 
 def targets(rows: list[Row]) -> dict[str, bool]:
     """Issue 24's three targets, read off the main procedure's rows."""
-    main = {r.scenario[:4].strip(): r for r in rows if not r.procedure.startswith(" ")}
+    main = {r.scenario.split()[0]: r for r in rows if r.procedure == MAIN}
     return {"(a) winner <= 5 %": main["(a)"].winner <= 0.05,
             "(b) right >= 80 %, median <= 50 %": main["(b)"].right >= 0.8 and main["(b)"].median <= 0.5,
             "(c) median <= 25 %": main["(c)"].median <= 0.25}

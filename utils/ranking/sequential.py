@@ -143,7 +143,7 @@ def _bets(y: np.ndarray, alpha: float, horizon: int | None) -> np.ndarray:
 def _remaining_means(y: np.ndarray, m, population: int | None) -> np.ndarray:
     """(..., T) the mean the unjudged questions must have before each question if the whole mean is m."""
     if population is None:
-        return np.broadcast_to(np.asarray(m, float), y.shape)
+        return np.asarray(m, float) + np.zeros(y.shape)
     t = np.arange(1, y.shape[-1] + 1)
     before = np.cumsum(y, -1) - y
     return (population * np.asarray(m, float) - before) / (population - t + 1)
