@@ -62,8 +62,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from utils.ranking.sequential import (DEFAULT_ALPHA, SPAN, decisions, question_scores,  # noqa: E402
-                                      random_order)
+from utils.ranking.sequential import (BET_HORIZON, DEFAULT_ALPHA, HALF, decisions,  # noqa: E402
+                                      question_scores, random_order, weighted_order)
 from utils.verdicts import LABELS, model_outcome  # noqa: E402
 
 # synth_bench's thresholds on the latent score, from the model's clear win down
@@ -95,18 +95,19 @@ class Judge:
         self.tables = _label_tables(self.weight)
 
     def scores(self, strengths: tuple[float, float], shape: tuple[int, int], rng: np.random.Generator
-               ) -> np.ndarray:
-        """(*shape, 2) per-question scores (points) of A and B against the baseline, built as the tool builds them."""
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(*shape, 2) each: per-question scores (points) of A and B against the baseline, built as the tool builds
+        them; their answers' token lengths; and their latent advantages (what a judge sees through its noise)."""
         R, Q = shape
         base_tokens = np.exp(rng.normal(LOG_TOKENS_MEAN, LOG_TOKENS_SD, shape))
         shared = rng.normal(0.0, self.shared, shape)
-        out = np.empty(shape + (2,))
+        out, tokens, latent = (np.empty(shape + (2,)) for _ in range(3))
         for k in (0, 1):
-            tokens = np.exp(rng.normal(LOG_TOKENS_MEAN + self.verbosity[k], LOG_TOKENS_SD, shape))
-            z = strengths[k] + shared + rng.normal(0.0, self.own, shape) + \
-                self.length_beta * (tokens - base_tokens) / (tokens + base_tokens)
-            out[..., k] = self._question_scores(z, rng).reshape(shape)
-        return out
+            tokens[..., k] = np.exp(rng.normal(LOG_TOKENS_MEAN + self.verbosity[k], LOG_TOKENS_SD, shape))
+            latent[..., k] = strengths[k] + shared + rng.normal(0.0, self.own, shape) + \
+                self.length_beta * (tokens[..., k] - base_tokens) / (tokens[..., k] + base_tokens)
+            out[..., k] = self._question_scores(latent[..., k], rng).reshape(shape)
+        return out, tokens, latent
 
     def _question_scores(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Both games of every question: labels as the judge writes them, then utils' per-question score."""
@@ -122,7 +123,7 @@ class Judge:
 
     def mean_difference(self, strength_a: float, questions: int = 1_000_000, seed: int = 12345) -> float:
         """A - B in points over an endless population (B's strength 0), by Monte Carlo (sd about 0.05 points)."""
-        s = self.scores((strength_a, 0.0), (1, questions), np.random.default_rng(seed))
+        s = self.scores((strength_a, 0.0), (1, questions), np.random.default_rng(seed))[0]
         return float((s[..., 0] - s[..., 1]).mean())
 
     def strength_for(self, difference: float) -> float:
@@ -134,18 +135,36 @@ class Judge:
         return (lo + hi) / 2
 
 
-def paired_differences(judge: Judge, strength_a: float, R: int, N: int, rng: np.random.Generator,
-                       mirrored: bool = False) -> np.ndarray:
-    """(R, N) A - B per question, in judging order (a random order of each benchmark)."""
+@dataclass
+class Benchmarks:
+    """R simulated benchmarks of N questions: A - B per question, and what is known of each before any verdict."""
+    d: np.ndarray  # (R, N) points
+    length_gap: np.ndarray  # (R, N) (tokens_A - tokens_B) / (tokens_A + tokens_B)
+    cheap_guess: np.ndarray  # (R, N) a cheap judge's reading of A's advantage over B (latent gap + noise, sd 1)
+
+    def ordered(self, order: np.ndarray) -> "Benchmarks":
+        return Benchmarks(*(np.take_along_axis(x, order, 1) for x in (self.d, self.length_gap, self.cheap_guess)))
+
+
+def benchmarks(judge: Judge, strength_a: float, R: int, N: int, rng: np.random.Generator,
+               mirrored: bool = False) -> Benchmarks:
+    """R benchmarks in question-file order; ``mirrored``: half are drawn for equal strengths, the rest are the same
+    outcomes with A and B exchanged, so every benchmark's own A - B is exactly 0."""
     if mirrored:
-        s = judge.scores((strength_a, strength_a), (R, N - N // 2), rng)
-        d = s[..., 0] - s[..., 1]
-        d = np.concatenate([d, -d[:, :N // 2]], 1)  # the same outcomes with A and B exchanged
+        scores, tokens, latent = judge.scores((strength_a, strength_a), (R, N - N // 2), rng)
     else:
-        s = judge.scores((strength_a, 0.0), (R, N), rng)
-        d = s[..., 0] - s[..., 1]
-    order = np.stack([random_order(N, seed) for seed in rng.integers(0, 2 ** 31, R)])
-    return np.take_along_axis(d, order, 1)
+        scores, tokens, latent = judge.scores((strength_a, 0.0), (R, N), rng)
+    d = scores[..., 0] - scores[..., 1]
+    gap = (tokens[..., 0] - tokens[..., 1]) / tokens.sum(-1)
+    guess = latent[..., 0] - latent[..., 1] + rng.normal(0.0, 1.0, d.shape)
+    if mirrored:
+        d, gap, guess = (np.concatenate([x, -x[:, :N // 2]], 1) for x in (d, gap, guess))
+    return Benchmarks(d, gap, guess)
+
+
+def random_orders(R: int, N: int, rng: np.random.Generator) -> np.ndarray:
+    """(R, N) each benchmark's judging order, as gen_judgment would draw it from a seed."""
+    return np.stack([random_order(N, int(seed)) for seed in rng.integers(0, 2 ** 31, R)])
 
 
 # ---------------------------------------------------------------- the procedures
@@ -175,7 +194,7 @@ def empirical_bernstein(d: np.ndarray, population: int, ends: np.ndarray, margin
     half-width (log(2/alpha) + sum v_i psi(b_i)) over the same denominator, v_i = (x_i - mean_{i-1})^2 and
     psi(b) = -log(1 - b) - b; bets as the paper's, capped at ``cap``.
     """
-    x = d / SPAN + 0.5
+    x = d / (2 * HALF) + 0.5
     T = x.shape[-1]
     t = np.arange(1, T + 1)
     seen_before = np.cumsum(x, -1) - x
@@ -191,7 +210,7 @@ def empirical_bernstein(d: np.ndarray, population: int, ends: np.ndarray, margin
     seen = np.cumsum(x, -1)
     lower = np.maximum.accumulate(np.maximum(centre - half, seen / population), -1)
     upper = np.minimum.accumulate(np.minimum(centre + half, (seen + population - t) / population), -1)
-    return first_decision(_codes((lower - 0.5) * SPAN, (upper - 0.5) * SPAN, margin), ends)
+    return first_decision(_codes((lower - 0.5) * 2 * HALF, (upper - 0.5) * 2 * HALF, margin), ends)
 
 
 def _codes(lower: np.ndarray, upper: np.ndarray, margin: float) -> np.ndarray:
@@ -268,7 +287,6 @@ PROCEDURES = (MAIN, "  same, the paper's bet sizes", "  same bets, endless popul
 def _run(procedure: str, d: np.ndarray, ends: np.ndarray, margin: float, bootstrap_rounds: int,
          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(decision, questions judged) per replicate of one procedure of PROCEDURES."""
-    from utils.ranking.sequential import BET_HORIZON  # read at run time: bench runs may try other values
     N = d.shape[1]
     runs = {MAIN: lambda: anytime(d, N, ends, margin, BET_HORIZON),
             PROCEDURES[1]: lambda: anytime(d, N, ends, margin, None),
@@ -287,11 +305,55 @@ def simulate(replicates: int = 400, questions: int = 750, round_size: int = 25, 
     ends = round_ends(questions, round_size)
     rows = []
     for key, name, target, mirrored in scenarios:
-        d = paired_differences(judge, judge.strength_for(target), replicates, questions, rng, mirrored)
+        drawn = benchmarks(judge, judge.strength_for(target), replicates, questions, rng, mirrored)
+        d = drawn.ordered(random_orders(replicates, questions, rng)).d
         truth = d.mean(1)
         for procedure in procedures:
             decision, judged = _run(procedure, d, ends, margin, bootstrap_rounds, rng)
             rows.append(summarise(f"({key}) {name}", procedure, decision, judged, truth, questions, margin))
+    return rows
+
+
+# ---------------------------------------------------------------- informative orders
+
+
+ORDERS = ("random order", "weighted by the length gap", "weighted by a cheap judge", "sorted by the length gap")
+
+
+def order_weights(drawn: Benchmarks, kind: str) -> np.ndarray:
+    """(R, N) sampling weights from what is known before any verdict, in question-file order: 1 to 5."""
+    if kind == ORDERS[1]:
+        return 1.0 + 4.0 * np.minimum(np.abs(drawn.length_gap) / 0.5, 1.0)
+    return 1.0 + 4.0 * np.minimum(np.abs(drawn.cheap_guess) / 2.0, 1.0)
+
+
+def informative(replicates: int = 400, questions: int = 750, round_size: int = 25, margin: float = 1.0,
+                seed: int = 0, judge: Judge | None = None, scenarios=SCENARIOS, orders=ORDERS) -> list[Row]:
+    """The procedure under each order of ORDERS: random; drawn with weights, the sequence told the weights; and
+    sorted by the signed length gap (A's longer answers first) with the sequence of a random order, which the
+    guarantee does not cover."""
+    judge = judge or Judge()
+    rng = np.random.default_rng([seed, 7])
+    ends = round_ends(questions, round_size)
+    rows = []
+    for key, name, target, mirrored in scenarios:
+        drawn = benchmarks(judge, judge.strength_for(target), replicates, questions, rng, mirrored)
+        truth = drawn.d.mean(1)
+        for kind in orders:
+            weights = None
+            if kind == ORDERS[0]:
+                order = random_orders(replicates, questions, rng)
+            elif kind == ORDERS[3]:
+                order = np.argsort(-drawn.length_gap, 1, kind="stable")
+            else:
+                w = order_weights(drawn, kind)
+                seeds = rng.integers(0, 2 ** 31, replicates)
+                order = np.stack([weighted_order(row, int(s)) for row, s in zip(w, seeds)])
+                weights = np.take_along_axis(w, order, 1)
+            d = np.take_along_axis(drawn.d, order, 1)
+            codes = decisions(d, questions, margin, DEFAULT_ALPHA, BET_HORIZON, weights)
+            decision, judged = first_decision(codes, ends)
+            rows.append(summarise(f"({key}) {name}", kind, decision, judged, truth, questions, margin))
     return rows
 
 
@@ -321,6 +383,7 @@ def main() -> None:
     ap.add_argument("--bootstrap-rounds", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--judge", choices=("shared", "synth_bench"), default="shared")
+    ap.add_argument("--no-orders", dest="orders", action="store_false", help="skip the informative orders' table")
     a = ap.parse_args()
     judge = Judge() if a.judge == "shared" else Judge(shared=0.0, own=1.0)
     started = time.perf_counter()
@@ -331,6 +394,12 @@ def main() -> None:
     print()
     for name, ok in targets(rows).items():
         print(f"{name}: {'met' if ok else 'MISSED'}")
+    if a.orders:
+        started = time.perf_counter()
+        rows = informative(a.replicates, a.questions, a.round_size, a.margin, a.seed, judge,
+                           [s for s in SCENARIOS if s[0] != "a'"])
+        print(f"\n--order informative: the procedure under other orders ({time.perf_counter() - started:.0f} s)\n")
+        print_table(rows)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Stopping when decided keeps its promise on simulated benchmarks of known truth (bench/decide_sim.py, called directly).
+"""Stopping when decided keeps its promise on simulated benchmarks of known truth (bench/decide_sim.py, run directly).
 
 Issue 24's targets, on 400 seeded replicates of 750 questions in rounds of
 25, margin 1 point, 95 %: (a) two models equal on the benchmark get a winner

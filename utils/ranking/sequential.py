@@ -36,8 +36,8 @@ import numpy as np
 
 from utils.ranking.rating_v2 import weighted_win_rates
 
-# A per-question score is a win rate in points, so a paired difference lies in [-SPAN/2, SPAN/2]
-SPAN = 200.0
+# A per-question score is a win rate in points, so a paired difference lies in [-HALF, HALF]
+HALF = 100.0
 # A question on which a model has no counted game: no evidence either way, a tie
 NO_GAMES_SCORE = 50.0
 
@@ -110,79 +110,100 @@ def random_order(n_questions: int, seed: int) -> np.ndarray:
     return np.random.default_rng([seed, 24]).permutation(n_questions)
 
 
+def weighted_order(weights, seed: int) -> np.ndarray:
+    """An order drawn without replacement with each next question picked with probability proportional to its weight.
+
+    For ``--order informative``: the weights come from what is known before
+    any verdict (the answers' features), so questions likely to separate the
+    models tend to come first while every order stays possible. Sorting by
+    exponential draws divided by the weights gives exactly that successive
+    sampling (each step picks among the remaining questions in proportion to
+    their weights). The sequence must then be told the weights
+    (``weights=`` in judging order) to undo the tilt.
+    """
+    w = np.asarray(weights, float)
+    if w.ndim != 1 or not np.all(w > 0) or not np.all(np.isfinite(w)):
+        raise ValueError("sampling weights must be positive finite numbers")
+    return np.argsort(np.random.default_rng([seed, 24, 1]).exponential(size=len(w)) / w, kind="stable")
+
+
 # ---------------------------------------------------------------- the confidence sequence
 
 
-def _unit(differences) -> np.ndarray:
-    """Differences in points mapped onto [0, 1], where the bets are made."""
+def _checked(differences) -> np.ndarray:
     d = np.asarray(differences, float)
     if d.shape[-1:] in ((), (0,)):
         raise ValueError("no paired differences")
-    if np.isnan(d).any() or np.abs(d).max() > SPAN / 2:
-        raise ValueError(f"paired differences must lie in [-{SPAN / 2:g}, {SPAN / 2:g}] points")
-    return d / SPAN + 0.5
+    if np.isnan(d).any() or np.abs(d).max() > HALF:
+        raise ValueError(f"paired differences must lie in [-{HALF:g}, {HALF:g}] points")
+    return d
 
 
-def _bets(y: np.ndarray, alpha: float, horizon: int | None) -> np.ndarray:
+def _tilt(weights, population: int | None, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """(..., T) each judged question's inverse-probability factor, and the largest factor any question could have had.
+
+    At question t, with W the weight and n the number of the questions not yet
+    judged, question i was picked with probability w_i / W, so r = W / (n w_i)
+    times its difference has, on average over the pick, the mean of the
+    unjudged differences (Horvitz-Thompson): what the bets compare with. Under
+    a uniform order every r is 1. ``weights`` (..., population): the weights
+    of all questions in judging order (one row per run, or one for all).
+    """
+    if weights is None:
+        return np.ones(T), np.ones(T)
+    w = np.asarray(weights, float)
+    if population is None or w.shape[-1:] != (population,) or not np.all(w > 0):
+        raise ValueError("sampling weights need the benchmark size and one positive weight per question")
+    left = np.flip(np.cumsum(np.flip(w, -1), -1), -1)  # weight of the questions not judged before each one
+    lightest = np.flip(np.minimum.accumulate(np.flip(w, -1), -1), -1)
+    n = population - np.arange(population)
+    return (left / (n * w))[..., :T], (left / (n * lightest))[..., :T]
+
+
+def _bets(x: np.ndarray, alpha: float, horizon: int | None) -> np.ndarray:
     """(..., T) the size of each bet before its question is seen: the plug-in bet of the betting paper.
 
-    sqrt(2 log(2/alpha) / (v * h)), v the variance of the questions seen so far
-    (started at 1/4, the most a [0, 1] variable has, as the paper does) and h
-    = ``horizon``, or t log(1 + t) at question t when None (the paper's choice,
-    which spreads the power over every sample size). It uses only earlier
-    questions, which is all the guarantee asks of a bet.
+    sqrt(2 log(2/alpha) / (v * h)), v the variance of the values seen so far
+    (started at HALF^2, the most a difference has, as the paper starts at 1/4
+    on [0, 1]) and h = ``horizon``, or t log(1 + t) at question t when None
+    (the paper's choice, which spreads the power over every sample size). It
+    uses only earlier questions, which is all the guarantee asks of a bet.
     """
-    t = np.arange(1, y.shape[-1] + 1)
-    running_mean = (0.5 + np.cumsum(y, -1)) / (t + 1)
-    variance = (0.25 + np.cumsum((y - running_mean) ** 2, -1)) / (t + 1)
-    before = np.concatenate([np.full(y.shape[:-1] + (1,), 0.25), variance[..., :-1]], -1)
+    t = np.arange(1, x.shape[-1] + 1)
+    running_mean = np.cumsum(x, -1) / (t + 1)
+    variance = (HALF ** 2 + np.cumsum((x - running_mean) ** 2, -1)) / (t + 1)
+    before = np.concatenate([np.full(x.shape[:-1] + (1,), HALF ** 2), variance[..., :-1]], -1)
     h = t * np.log1p(t) if horizon is None else horizon
     return np.sqrt(2.0 * math.log(2.0 / alpha) / (before * h))
 
 
-def _remaining_means(y: np.ndarray, m, population: int | None) -> np.ndarray:
+def _remaining_means(d: np.ndarray, m, population: int | None) -> np.ndarray:
     """(..., T) the mean the unjudged questions must have before each question if the whole mean is m."""
     if population is None:
-        return np.asarray(m, float) + np.zeros(y.shape)
-    t = np.arange(1, y.shape[-1] + 1)
-    before = np.cumsum(y, -1) - y
+        return np.asarray(m, float) + np.zeros(d.shape)
+    t = np.arange(1, d.shape[-1] + 1)
+    before = np.cumsum(d, -1) - d
     return (population * np.asarray(m, float) - before) / (population - t + 1)
-
-
-def _wealth(y: np.ndarray, bets: np.ndarray, m, population: int | None, side: int) -> np.ndarray:
-    """(..., T) the highest log wealth so far of the gambler betting that the mean is above (side +1) or below m.
-
-    Each question multiplies the wealth by 1 + b (y - mu) (side +1) or
-    1 - b (y - mu), mu the mean the unjudged questions must have under m, b the
-    bet capped at BET_CAP of the most that can be lost (mu, or 1 - mu).
-    The cap keeps every factor at least 1 - BET_CAP. Where mu leaves [0, 1], m
-    is impossible (``bounds_now`` rules it out) and the clipped value only
-    keeps the arithmetic finite.
-    """
-    mu = np.clip(_remaining_means(y, m, population), 0.0, 1.0)
-    with np.errstate(divide="ignore"):
-        b = np.minimum(bets, BET_CAP / (mu if side > 0 else 1.0 - mu))
-    return np.maximum.accumulate(np.cumsum(np.log1p(side * b * (y - mu)), -1), -1)
 
 
 def bounds_now(d: np.ndarray, population: int | None) -> tuple[np.ndarray, np.ndarray]:
     """(..., T) the range of the mean difference (points) that needs no statistics: each unjudged question's
-    difference lies in [-SPAN/2, SPAN/2] too. Exact once every question is in (the sum taken with math.fsum)."""
-    half = SPAN / 2
+    difference lies in [-HALF, HALF] too. Exact once every question is in (the sum taken with math.fsum)."""
     if population is None:
-        return np.full(d.shape, -half), np.full(d.shape, half)
+        return np.full(d.shape, -HALF), np.full(d.shape, HALF)
     t = np.arange(1, d.shape[-1] + 1)
     seen = np.cumsum(d, -1)
     if d.shape[-1] == population:
         seen[..., -1] = np.apply_along_axis(math.fsum, -1, d) if d.ndim > 1 else math.fsum(d)
-    return (seen - half * (population - t)) / population, (seen + half * (population - t)) / population
+    return (seen - HALF * (population - t)) / population, (seen + HALF * (population - t)) / population
 
 
 @dataclass(frozen=True)
 class _Sequence:
-    """What the tests of a candidate value need: the differences (points) and on [0, 1], the bets, the plain bounds."""
-    d: np.ndarray
-    y: np.ndarray
+    """One or more runs (leading axes) of judged differences, with what testing a candidate mean needs."""
+    d: np.ndarray  # (..., T) the differences, points, in judging order
+    x: np.ndarray  # (..., T) what is bet on: each difference times its tilt factor
+    reach: np.ndarray  # (..., T) the largest |x| any question could have given: HALF times the largest factor
     bets: np.ndarray
     population: int | None
     alpha: float
@@ -190,40 +211,61 @@ class _Sequence:
     high: np.ndarray
 
     @classmethod
-    def of(cls, differences, population: int | None, alpha: float, horizon: int | None) -> "_Sequence":
-        y = _unit(differences)
-        d = np.asarray(differences, float)
-        if population is not None and y.shape[-1] > population:
-            raise ValueError(f"{y.shape[-1]} differences for a benchmark of {population} questions")
+    def of(cls, differences, population: int | None, alpha: float, horizon: int | None,
+           weights=None) -> "_Sequence":
+        d = _checked(differences)
+        if population is not None and d.shape[-1] > population:
+            raise ValueError(f"{d.shape[-1]} differences for a benchmark of {population} questions")
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+        factor, largest = _tilt(weights, population, d.shape[-1])
+        x = d * factor
         low, high = bounds_now(d, population)
-        return cls(d, y, _bets(y, alpha, horizon), population, alpha, low, high)
+        return cls(d, x, HALF * largest, _bets(x, alpha, horizon), population, alpha, low, high)
+
+    def log_wealth(self, m, side: int) -> np.ndarray:
+        """(..., T) the best log wealth so far of a gambler betting the mean is above (side +1) or below m.
+
+        Each question multiplies the wealth by 1 + b (x - mu) (side +1) or
+        1 - b (x - mu), mu the mean the unjudged questions must have under m,
+        b the bet capped at BET_CAP over the most the factor can lose per unit
+        bet (reach + mu, or reach - mu), so no factor falls below 1 - BET_CAP.
+        Where mu leaves [-HALF, HALF], m is impossible (the plain bounds rule
+        it out) and the clipped value only keeps the arithmetic finite.
+        """
+        mu = np.clip(_remaining_means(self.d, m, self.population), -HALF, HALF)
+        with np.errstate(divide="ignore"):  # nothing to lose (mu at the edge): the plug-in bet stands
+            b = np.minimum(self.bets, BET_CAP / (self.reach + side * mu))
+        return np.maximum.accumulate(np.cumsum(np.log1p(side * b * (self.x - mu)), -1), -1)
+
+    def _won(self, m, side: int) -> np.ndarray:
+        """(..., T) that wealth has reached 2/alpha: m is ruled out from that side (Ville's inequality)."""
+        return self.log_wealth(m, side) >= math.log(2.0 / self.alpha)
 
     def above(self, m) -> np.ndarray:
         """(..., T) the interval lies above m points: every value up to m is ruled out."""
         m = np.asarray(m, float)
-        won = _wealth(self.y, self.bets, m / SPAN + 0.5, self.population, +1) >= math.log(2.0 / self.alpha)
-        return (m < self.low) | ((m <= self.high) & won)
+        return (m < self.low) | ((m <= self.high) & self._won(m, +1))
 
     def below(self, m) -> np.ndarray:
         """(..., T) the interval lies below m points: every value from m up is ruled out."""
         m = np.asarray(m, float)
-        won = _wealth(self.y, self.bets, m / SPAN + 0.5, self.population, -1) >= math.log(2.0 / self.alpha)
-        return (m > self.high) | ((m >= self.low) & won)
+        return (m > self.high) | ((m >= self.low) & self._won(m, -1))
 
 
 def decisions(differences, population: int | None, margin: float = DEFAULT_MARGIN, alpha: float = DEFAULT_ALPHA,
-              horizon: int | None = BET_HORIZON) -> np.ndarray:
+              horizon: int | None = BET_HORIZON, weights=None) -> np.ndarray:
     """(..., T) the decision after each question, as codes: 1 A better, -1 B better, 0 equivalent, 2 undecided.
 
     ``differences`` (..., T) in points, in the order judged (leading axes are
-    separate runs). Equivalent (the interval inside (-margin, margin)) wins
-    over a winner: a difference the user called too small to matter is
+    separate runs); ``weights`` the sampling weights of all ``population``
+    questions in that order when it was drawn by ``weighted_order`` (one row
+    per run, or one for all). Equivalent (the interval inside (-margin, margin))
+    wins over a winner: a difference the user called too small to matter is
     reported as such even when its sign is known.
     """
-    s = _Sequence.of(differences, population, alpha, horizon)
-    out = np.full(s.y.shape, 2, np.int8)
+    s = _Sequence.of(differences, population, alpha, horizon, weights)
+    out = np.full(s.d.shape, 2, np.int8)
     out[s.above(0.0)] = 1
     out[s.below(0.0)] = -1
     out[s.above(-margin) & s.below(margin)] = 0
@@ -234,7 +276,7 @@ DECISION_CODES = {1: Decision.A_BETTER, -1: Decision.B_BETTER, 0: Decision.EQUIV
 
 
 def confidence_sequence(differences, population: int | None, alpha: float = DEFAULT_ALPHA,
-                        horizon: int | None = BET_HORIZON, after=None, tolerance: float = 1e-9
+                        horizon: int | None = BET_HORIZON, after=None, weights=None, tolerance: float = 1e-9
                         ) -> tuple[np.ndarray, np.ndarray]:
     """(lower, upper): the interval for the benchmark-level difference after each question, in points.
 
@@ -244,12 +286,12 @@ def confidence_sequence(differences, population: int | None, alpha: float = DEFA
     every question at once), so they are nested; when all ``population``
     questions are in, lower = upper = the mean difference. An empty interval
     (possible only when the guarantee failed, at most ``alpha`` of the time)
-    comes out with lower > upper.
+    comes out with lower > upper. ``weights``: as for ``decisions``.
     """
-    s = _Sequence.of(np.asarray(differences, float).reshape(-1), population, alpha, horizon)
-    last = np.arange(s.y.size) if after is None else np.asarray(after, np.int64) - 1
-    if last.size and (last.min() < 0 or last.max() >= s.y.size):
-        raise ValueError(f"intervals asked after {last.min() + 1}..{last.max() + 1} of {s.y.size} questions")
+    s = _Sequence.of(np.asarray(differences, float).reshape(-1), population, alpha, horizon, weights)
+    last = np.arange(s.d.size) if after is None else np.asarray(after, np.int64) - 1
+    if last.size and (last.min() < 0 or last.max() >= s.d.size):
+        raise ValueError(f"intervals asked after {last.min() + 1}..{last.max() + 1} of {s.d.size} questions")
     lo, hi = s.low[last], s.high[last]
     return (_bisect(s.above, lo, hi, last, tolerance, rising=True),
             _bisect(s.below, lo, hi, last, tolerance, rising=False))
@@ -273,7 +315,7 @@ def _bisect(ruled_out, lo: np.ndarray, hi: np.ndarray, last: np.ndarray, toleran
 
 
 def until_decided(differences, population: int, round_size: int = DEFAULT_ROUND, margin: float = DEFAULT_MARGIN,
-                  alpha: float = DEFAULT_ALPHA, horizon: int | None = BET_HORIZON) -> Rounds:
+                  alpha: float = DEFAULT_ALPHA, horizon: int | None = BET_HORIZON, weights=None) -> Rounds:
     """The procedure on differences in judging order: the interval after each round, and the first decided round.
 
     Rounds hold ``round_size`` questions (the last one the rest). Given the
@@ -284,8 +326,8 @@ def until_decided(differences, population: int, round_size: int = DEFAULT_ROUND,
     if round_size < 1:
         raise ValueError(f"round size must be at least 1, got {round_size}")
     ends = np.r_[np.arange(round_size, len(d), round_size), len(d)]
-    lower, upper = confidence_sequence(d, population, alpha, horizon, after=ends)
-    codes = decisions(d, population, margin, alpha, horizon)
+    lower, upper = confidence_sequence(d, population, alpha, horizon, after=ends, weights=weights)
+    codes = decisions(d, population, margin, alpha, horizon, weights)
     decided = [DECISION_CODES[int(c)] for c in codes[ends - 1]]
     stop = next((i for i, x in enumerate(decided) if x is not Decision.UNDECIDED), len(decided) - 1)
     return Rounds(lower, upper, ends, tuple(decided), stop)
