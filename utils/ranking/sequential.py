@@ -21,10 +21,17 @@ Ville's inequality its wealth reaches 2/alpha with probability at most
 alpha/2. The candidates at which a bet on "higher" or on "lower" has made
 that much are ruled out; the rest is the interval.
 
-With ``population=None`` the same bets are made against m itself: the
-sequence for the mean of an endless stream of questions like these (what
-the models would score beyond this benchmark). It never collapses; the
-simulation (bench/decide_sim.py) shows what each costs.
+After each round the procedure (``until_decided``) reports A better (the
+interval lies above 0), B better (below 0), equivalent (inside the user's
+margin, which wins over a winner) or undecided.
+
+An order drawn with weights from the answers' features (``weighted_order``)
+keeps the guarantee when the sequence is given the weights: each difference
+is then scaled by the inverse of its chance of being picked. With
+``population=None`` the same bets are made against m itself: the sequence for
+the mean of an endless stream of questions like these (what the models would
+score beyond this benchmark). It never collapses; the simulation
+(bench/decide_sim.py) shows what each costs.
 """
 from __future__ import annotations
 
