@@ -18,25 +18,14 @@ is not, on 400 with 150 bootstrap rounds. About a minute in all.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from tests.helpers import ROOT
-
-
-def decide_sim():
-    spec = importlib.util.spec_from_file_location("decide_sim", ROOT / "bench" / "decide_sim.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import bench_script
 
 
 @pytest.mark.slow
 def test_stopping_when_decided_meets_the_issues_targets_where_the_naive_rule_does_not():
-    sim = decide_sim()
+    sim = bench_script("decide_sim")
     scenarios = [s for s in sim.SCENARIOS if s[0] != "a'"]
     rows = sim.simulate(replicates=1000, questions=750, round_size=25, margin=1.0, seed=1, scenarios=scenarios,
                         procedures=(sim.MAIN,))
