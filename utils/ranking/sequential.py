@@ -114,7 +114,7 @@ def random_order(n_questions: int, seed: int) -> np.ndarray:
     The guarantee needs every order equally likely and the draw independent of
     the verdicts, so nothing but the seed goes in.
     """
-    return np.random.default_rng([seed, 24]).permutation(n_questions)
+    return np.random.default_rng([seed, 24]).permutation(n_questions)  # a stream apart from the bootstraps' [seed, k]
 
 
 def weighted_order(weights, seed: int) -> np.ndarray:
