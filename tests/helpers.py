@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import importlib.util
 import json
 import os
 import shutil
@@ -335,3 +336,12 @@ def gen_judgment(args, **kwargs):
 
 def stored_judgments(tmp_path, model, judge=JUDGING_JUDGE):
     return read_jsonl(tmp_path / "data" / JUDGED_BENCH / "model_judgment" / judge / f"{model}.jsonl")
+
+
+def bench_script(name: str):
+    """The module of bench/<name>.py, loaded from its file (bench/ is no package), to call its functions."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

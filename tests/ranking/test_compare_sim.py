@@ -11,25 +11,14 @@ bootstrap rounds per replicate are enough for 2.5th and 97.5th percentiles;
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from tests.helpers import ROOT
-
-
-def compare_sim():
-    spec = importlib.util.spec_from_file_location("compare_sim", ROOT / "bench" / "compare_sim.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import bench_script
 
 
 @pytest.mark.slow
 def test_paired_intervals_hold_zero_for_equal_models_and_find_a_3_point_difference_more_often():
-    out = compare_sim().simulate(replicates=300, questions=500, rounds=200, unit="question", seed=0)
+    out = bench_script("compare_sim").simulate(replicates=300, questions=500, rounds=200, unit="question", seed=0)
     print(f"equal strengths: 0 inside the interval in {out.equal_contains_zero:.1%} of {out.equal_comparisons}; "
           f"3 points apart: significant in {out.significant:.1%}, intervals apart in {out.apart_intervals:.1%}, "
           f"true difference inside in {out.covers_truth:.1%} of {out.replicates} replicates")
