@@ -12,7 +12,8 @@ import pytest
 
 from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, RefusedEndpoint,
                            bound_by_permissions, gen_judgment,
-                           lay_out_judging, read_jsonl, run_script, stored_judgments, write_jsonl)
+                           lay_out_judging, one_line_error, read_jsonl, run_script, stored_judgments,
+                           write_jsonl)
 from tests.scripted_server import Answer, Status
 from utils.asking.diagnostics import diagnostics
 from utils.asking.judge_prompts import (DEFAULT_SYSTEM_PROMPT, FINISH_REQUEST, RESPONSE_FORMATS, STRUCTURED_REQUEST,
@@ -258,6 +259,47 @@ def test_model_flags_replace_the_model_list(tmp_path, scripted_server):
     assert sorted(p.name for p in (tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE).glob("*.jsonl")) == [
         "m-two.jsonl"]
     assert len(scripted_server.chat_requests()) == 8
+
+
+def test_model_flag_takes_a_list(tmp_path, scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one", "m-two"))
+    (tmp_path / "judge.yaml").write_text((tmp_path / "judge.yaml").read_text().replace("  - m-two\n", ""))
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment([*args, "--model", "m-one", "m-two"])
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE).glob("*.jsonl")) == [
+        "m-one.jsonl", "m-two.jsonl"]
+
+
+def judged_by(tmp_path) -> dict[str, list[str]]:
+    """judge -> the judgment files written under it."""
+    root = tmp_path / "data" / JUDGED_BENCH / "model_judgment"
+    return {d.name: sorted(p.name for p in d.glob("*.jsonl")) for d in sorted(root.iterdir())} if root.exists() else {}
+
+
+@pytest.mark.parametrize("flags", [["--judge", "judge-2"], ["--judge", "judge-1", "judge-2"],
+                                   ["--judge", "judge-1", "--judge", "judge-2"]])
+def test_judge_flag_replaces_the_settings_judge_model(tmp_path, scripted_server, flags):
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judges=("judge-1", "judge-2"))
+    settings = tmp_path / "judge.yaml"
+    settings.write_text(settings.read_text().replace("judge_model: [judge-1, judge-2]", "judge_model: judge-1"))
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment([*args, *flags])
+    assert proc.returncode == 0, proc.stderr
+    chosen = [f for f in flags if f != "--judge"]
+    assert judged_by(tmp_path) == {judge: ["m-one.jsonl"] for judge in chosen}
+    assert {r.body["model"] for r in scripted_server.chat_requests()} == {f"{j}-served" for j in chosen}
+
+
+@pytest.mark.parametrize("flags, fragment", [(["--judge", "nobody"], "'nobody' is not defined in"),
+                                             (["--judge", "judge-1", "judge-1"], "given twice"),
+                                             (["--judge", ""], "non-empty")])
+def test_a_bad_judge_flag_is_one_line_exit_2_before_any_request(tmp_path, scripted_server, flags, fragment):
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    proc = gen_judgment([*args, *flags])
+    line = one_line_error(proc)
+    assert "--judge" in line and fragment in line
+    assert not scripted_server.chat_requests() and judged_by(tmp_path) == {}
 
 
 def test_a_model_without_any_answers_stops_before_any_request_with_the_command_that_makes_them(
