@@ -251,7 +251,7 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
         if gone:
             missing[name] = gone
         flags = () if m == base else _v01_flags(bool(gone), full_one_sided[m], int(one_sided_rounds[m]), boot[:, m],
-                                                len(covered_sets[m]))
+                                                len(covered_sets[m]), bool(lo[m] == hi[m]))
         rows.append(ModelResult(
             model=name, score=100 * float(win_rate(point[m])),
             lower=100 * float(win_rate(lo[m])), upper=100 * float(win_rate(hi[m])),
@@ -341,9 +341,13 @@ def _coverage(battles: Battles, question_ids: list[str] | None) -> tuple[list[st
     return list(question_ids), [questions & benchmark for questions in covered]
 
 
-def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, boot: np.ndarray, covered: int
-               ) -> tuple[str, ...]:
-    """A model's notes: missing questions, and why its numbers are unreliable (``boot``: its bootstrap ratings)."""
+ZERO_WIDTH = "a zero-width interval (the bootstrap never varied its score)"
+
+
+def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, boot: np.ndarray, covered: int,
+               flat: bool) -> tuple[str, ...]:
+    """A model's notes: missing questions, and why its numbers are unreliable (``boot``: its bootstrap ratings;
+    ``flat``: its interval has zero width)."""
     rounds, no_results = len(boot), len(boot) > 0 and bool(np.isnan(boot).all())
     reasons = []
     if one_sided:
@@ -354,6 +358,8 @@ def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, boot: n
         reasons.append(f"only {covered} judged questions")
     if no_results:
         reasons.append("no bootstrap results")
+    elif flat:
+        reasons.append(ZERO_WIDTH)
     return (*(["incomplete-coverage"] if incomplete else []), *(["unreliable: " + "; ".join(reasons)] if reasons
                                                                else []))
 
@@ -690,6 +696,8 @@ def _v2_row(name: str, p: float, lo: float, hi: float, boot: np.ndarray, covered
         reasons.append(f"only {covered} judged questions")
     if np.isnan(boot).all():
         reasons.append("no bootstrap results")
+    elif lo == hi:
+        reasons.append(ZERO_WIDTH)
     if reasons:
         flags.append("unreliable: " + "; ".join(reasons))
     rating = rating_from_win_rate(np.clip([p, lo, hi], 1e-12, 1 - 1e-12))

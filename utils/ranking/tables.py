@@ -17,7 +17,7 @@ from utils.ranking.comparison import (INDISTINGUISHABLE, POWER, SIMULATED_BENCHM
 from utils.ranking.judges import JudgeAgreement
 from utils.ranking.leaderboard import NO_VERDICTS, Leaderboard, ModelResult, RunSettings
 from utils.ranking.judgment_checks import PROMPT_MISMATCH_FLAG, STALE_FLAG
-from utils.ranking.quality import separability
+from utils.ranking.quality import separability, unmeasured
 from utils.store import atomic_write
 
 
@@ -82,13 +82,18 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
 
 
 def separability_line(board: Leaderboard) -> str:
-    """How many model pairs the intervals tell apart (the rule of utils.ranking.quality)."""
-    share, pairs = separability({r.model: (r.lower, r.upper) if math.isfinite(r.lower) else (r.score, r.score)
-                                    for r in board.rows if not r.no_verdicts})
+    """How many model pairs the intervals tell apart (the rule of utils.ranking.quality), and which models a
+    zero-width interval keeps from being told apart from any (each also flagged UNRELIABLE)."""
+    intervals = {r.model: (r.lower, r.upper) if math.isfinite(r.lower) else (r.score, r.score)
+                 for r in board.rows if not r.no_verdicts}
+    exact = {r.model for r in board.rows if r.is_baseline}
+    share, pairs = separability(intervals, exact)
     if share is None:
         return "separability: n/a (fewer than two models)"
-    return (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
-            f"{board.settings.confidence:g}% intervals")
+    line = (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
+            f"{board.settings.confidence:g}% intervals of non-zero width (the baseline's fixed 50 excepted)")
+    flat = unmeasured(intervals, exact)
+    return line + (f"; {', '.join(flat)}: zero width, apart from no model" if flat else "")
 
 
 def footer(board: Leaderboard) -> str:
@@ -230,6 +235,9 @@ def render_comparison(board: Leaderboard, c: PairComparison) -> str:
     if c.significant:
         better = c.model_a if c.lower > 0 else c.model_b
         out.append(f"significant: {better} is better (the interval excludes 0)")
+    elif c.flat and not c.indistinguishable:
+        out.append("not significant: the interval has zero width (every paired round gives the same difference, "
+                   "a bootstrap that saw no variation; see the UNRELIABLE notes)")
     else:
         out.append("not significant (the interval contains 0)" + (f"; {needed_text(c)}" if needed_text(c) else ""))
     if s.bootstrap_unit == "battle" and not (s.v2 and s.style is None):  # v2's plain comparisons draw questions
