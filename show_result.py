@@ -36,7 +36,7 @@ from utils.ranking.bootstrap_file import write_bootstrap
 from utils.ranking.inputs import check_memory, read_judgment_findings, read_v01_inputs, read_v2_inputs
 from utils.ranking.judgment_checks import findings_warnings, flag_board
 from utils.ranking.leaderboard import (METHODS, V01_METHOD, V2_BASELINES, V2_METHOD, RunSettings, category_index,
-                                       compute_leaderboard, compute_v2_leaderboard, v2_categories)
+                                       compute_leaderboard, compute_v2_leaderboard, method_for_bench, v2_categories)
 from utils.ranking.comparison import compare_board
 from utils.ranking.judges import JUDGES_FILE, configured_families, v01_agreement, v2_agreement, write_judges_file
 from utils.ranking.tables import render_comparison, render_judges, render_table, write_csv, write_original_csv, \
@@ -62,8 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     d = DEFAULTS[V01_METHOD]
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--method", choices=METHODS, default=d.rating_method,
-                   help="whose leaderboard math: v0.1's Bradley-Terry over battles, or v2.0's per-category win rates")
+    p.add_argument("--method", choices=METHODS, default=argparse.SUPPRESS,
+                   help="whose leaderboard math: v0.1's Bradley-Terry over battles, or v2.0's per-category win rates "
+                        f"(default: {V2_METHOD} when the benchmark, from --bench-name or else the --setting-file's "
+                        f"bench_name, is {V2_METHOD}*; else {V01_METHOD})")
     # the original tool's flags, with its defaults (per method where they differ: no default shown here)
     p.add_argument("--bench-name", default=argparse.SUPPRESS,
                    help=f"data/<bench>/ holds the questions and judgments ({_default_help('bench_name')})")
@@ -128,8 +130,17 @@ def _our_flags(p: argparse.ArgumentParser, d: RunSettings) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The flags, checked, with the --setting-file judge config loaded (``args.config``, None without one) and the
+    method chosen (``args.method``; ``args.method_note`` says why when no --method chose it)."""
     args = _parser().parse_args(argv)
     args.given = {key for key in PER_METHOD if hasattr(args, key)}  # the per-method flags given on the command line
+    args.config = None
+    if args.setting_file:
+        from utils.config import load_judge_settings
+        args.config, _ = load_judge_settings(args.setting_file, "", ())  # only its bench, judges, baselines matter
+        if "bench_name" not in args.given:
+            args.bench_name = args.config.bench_name
+    args.method_note = None if hasattr(args, "method") else _choose_method(args)
     for key, default in PER_METHOD.items():
         if not hasattr(args, key):
             setattr(args, key, default(DEFAULTS[args.method]))
@@ -154,6 +165,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.endpoint_file and not Path(args.endpoint_file).is_file():
         raise InputError("file not found", args.endpoint_file, key="--endpoint-file")
     return args
+
+
+def _choose_method(args: argparse.Namespace) -> str:
+    """Set ``args.method`` from the benchmark named (method_for_bench) and return the line that says so."""
+    if not hasattr(args, "bench_name"):
+        args.method = V01_METHOD
+        return (f"method {args.method} (the default; --bench-name {DEFAULTS[V2_METHOD].bench} or --method "
+                f"{V2_METHOD} for Arena-Hard v2.0)")
+    args.method = method_for_bench(args.bench_name)
+    source = f"--bench-name {args.bench_name}" if "bench_name" in args.given else \
+        f"bench_name {args.bench_name} of {args.setting_file}"
+    return f"method {args.method} (from {source}; --method to change)"
 
 
 def run_settings(args: argparse.Namespace, config=None) -> RunSettings:
@@ -187,10 +210,7 @@ def main(argv=None) -> int:
         check_writable(Path("leaderboard") / "arena_hard_leaderboard.csv", "--output")
     if args.pairs:
         check_writable(Path(args.pairs), "--pairs")
-    config = None
-    if args.setting_file:
-        from utils.config import load_judge_settings
-        config, _ = load_judge_settings(args.setting_file, "", ())  # only its judges and baselines matter here
+    config = args.config
     settings, data_dir = run_settings(args, config), Path(args.data_dir)
     if settings.v2:
         return main_v2(args, settings, data_dir, config)
@@ -208,6 +228,7 @@ def main(argv=None) -> int:
                                     inputs.features, inputs.saved_bootstrap)
         if checking is not None:
             board = _flagged([board], checking.result(), settings)[0]
+    _say_method(args)
     sys.stdout.write(render_table(board, show_elo=args.show_elo))
     comparisons = _comparisons(args, [board])
     agreement = None
@@ -269,6 +290,7 @@ def main_v2(args, settings: RunSettings, data_dir: Path, config) -> int:
     for warning in length_warnings(answers, shown, data_dir, settings.bench):
         _warn(warning)
     boards = _flagged(boards, read_judgment_findings(settings, data_dir, {**inputs.read, **answers}), settings)
+    _say_method(args)
     sys.stdout.write("\n".join(render_table(board) for board in boards))
     comparisons = _comparisons(args, boards)
     agreement = None
@@ -277,6 +299,12 @@ def main_v2(args, settings: RunSettings, data_dir: Path, config) -> int:
         sys.stdout.write(render_judges(agreement))
     _write_outputs(args, boards, data_dir, comparisons, agreement)
     return 0
+
+
+def _say_method(args) -> None:
+    """Above the tables: which method scored them and why, when no --method chose it."""
+    if args.method_note:
+        print(args.method_note)
 
 
 def _flagged(boards: list, findings: dict, settings: RunSettings) -> list:

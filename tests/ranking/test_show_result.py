@@ -452,6 +452,14 @@ def test_separability_of_the_table_is_printed(tmp_path):
     assert "separability: 100.0% of 3 model pairs have non-overlapping 95% intervals" in out
 
 
+def test_the_output_says_once_which_method_scored_it_unless_method_was_given(tmp_path):
+    write_bench(tmp_path, MIXED, 4)
+    lines = show(tmp_path).stdout.splitlines()
+    assert lines[0].startswith("method arena-hard-v0.1 (the default;") and "--method arena-hard-v2" in lines[0]
+    assert sum(line.startswith("method ") for line in lines) == 1
+    assert not show(tmp_path, "--method", "arena-hard-v0.1").stdout.startswith("method ")
+
+
 def test_zero_width_intervals_separate_nothing_and_every_line_of_the_output_agrees(tmp_path):
     # an always-A judge: game 1 (baseline as A) lost, game 2 (model as A) won, on every question; resampling whole
     # questions then gives alpha and beta 50 in every round. sweeper wins every game: 100 in every round.

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests import synth_v2
-from tests.helpers import read_v2_csv, show_v2
+from tests.helpers import read_v2_csv, run_script, show_v2
 
 HARD, CREATIVE = "hard_prompt", "creative_writing"
 O3, GEMINI = synth_v2.BASELINES[HARD], synth_v2.BASELINES[CREATIVE]
@@ -119,13 +119,50 @@ def test_plain_scores_are_the_weighted_win_rates_of_the_judgment_files(data, tmp
         for model, rate in expected.items():
             assert float(table[category, model]["score"]) == pytest.approx(rate, abs=1e-3), (category, model)
         base = table[category, baseline]
-        assert float(base["score"]) == 50.0 and math.isnan(float(base["lower"]))
+        assert float(base["score"]) == 50.0
         assert re.search(rf"^{re.escape(baseline)} +\| score:  50\.0  \| 90% CI: +- +\|", out.stdout, re.M)
         footer = next(line for line in out.stdout.splitlines() if line.startswith("--") and category in line)
         assert f"{dropped_rows(rows, category)} rows dropped" in footer
     # the categories come in the question file's order, each headed by its baseline and its questions
     headings = re.findall(r"^##### category: (\S+) \| baseline: (\S+) \| (\d+) questions", out.stdout, re.M)
     assert headings == [(HARD, O3, "500"), (CREATIVE, GEMINI, "250")]
+
+
+def test_the_baselines_row_has_bounds_of_50_and_its_coverage_as_in_v01(data, tmp_path):
+    show_v2(data, "--csv", tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
+    rows = judgment_rows(data)
+    for category, baseline in ((HARD, O3), (CREATIVE, GEMINI)):
+        base = table[category, baseline]
+        assert [base[k] for k in ("score", "lower", "upper")] == ["50.0", "50.0", "50.0"]
+        assert [base[k] for k in ("rating", "rating_lower", "rating_upper")] == ["1000.0", "1000.0", "1000.0"]
+        # the baseline is in every counted game: its questions are those with a row whose two games both count
+        counted = {r["_uid"] for r in rows if in_category(r, category) and None not in game_outcomes(r)}
+        assert int(base["covered_questions"]) == len(counted) > 0
+        assert int(base["questions"]) == {HARD: 500, CREATIVE: 250}[category]
+
+
+def test_the_method_follows_the_benchmark_unless_one_is_given(data, tmp_path):
+    explicit = show_v2(data, "--csv", tmp_path / "explicit.csv")  # --method arena-hard-v2
+    assert not explicit.stdout.startswith("method ")
+
+    def run(*args):
+        return run_script("show_result.py", "--data-dir", data, *args, cwd=data.parent)
+    by_bench = run("--bench-name", synth_v2.BENCH, "--csv", tmp_path / "bench.csv")
+    assert by_bench.returncode == 0, by_bench.stderr
+    assert by_bench.stdout.splitlines()[0] == \
+        f"method arena-hard-v2 (from --bench-name {synth_v2.BENCH}; --method to change)"
+    assert by_bench.stdout.count("method arena-hard-v2") == 1
+    assert (tmp_path / "bench.csv").read_bytes() == (tmp_path / "explicit.csv").read_bytes()
+    config = tmp_path / "judge.yaml"  # names no baseline: v2.0's own per category
+    config.write_text(f"bench_name: {synth_v2.BENCH}\njudge_model: {JUDGE}\nmodel_list: [strong-model]\n")
+    by_config = run("--setting-file", config, "--csv", tmp_path / "config.csv")
+    assert by_config.returncode == 0, by_config.stderr
+    assert by_config.stdout.splitlines()[0] == \
+        f"method arena-hard-v2 (from bench_name {synth_v2.BENCH} of {config}; --method to change)"
+    assert (tmp_path / "config.csv").read_bytes() == (tmp_path / "explicit.csv").read_bytes()
+    forced = run("--bench-name", synth_v2.BENCH, "--judge-name", JUDGE, "--method", "arena-hard-v0.1")  # it wins
+    assert forced.returncode == 2 and "'gpt-4-0314' is not in any battle" in forced.stderr
 
 
 def test_weight_one_counts_strong_verdicts_once(data, tmp_path):

@@ -41,6 +41,11 @@ V01_METHOD, V2_METHOD = "arena-hard-v0.1", "arena-hard-v2"  # show_result.py --m
 METHODS = (V01_METHOD, V2_METHOD)
 
 
+def method_for_bench(bench: str) -> str:
+    """The rating method a benchmark is scored with when none is asked for: v2.0's for arena-hard-v2*, else v0.1's."""
+    return V2_METHOD if bench.startswith(V2_METHOD) else V01_METHOD
+
+
 @dataclass
 class RunSettings:
     """How the numbers were made; printed under the table and stored in the CSV.
@@ -671,10 +676,11 @@ def _v2_results(models: list[str], base: int, point, boot, model, question, coun
     for m in [m for m in range(M) if units[m] > 0 or m == base]:
         name = models[m]
         info = answers.get(name)
-        if m == base:
-            results.append(ModelResult(name, 50.0, math.nan, math.nan, INIT_RATING, math.nan, math.nan,
-                                       info.avg_tokens if info else None, 0, len(all_q), int(units.sum()),
-                                       is_baseline=True))  # the baseline is in every counted game
+        if m == base:  # fixed at 50 %, as in v0.1; in every counted game, so on every question with one
+            judged = {questions[q] for q in np.unique(question).tolist()} & set(all_q)
+            results.append(ModelResult(name, 50.0, 50.0, 50.0, INIT_RATING, INIT_RATING, INIT_RATING,
+                                       info.avg_tokens if info else None, len(judged), len(all_q), int(units.sum()),
+                                       is_baseline=True))
             continue
         seen = {questions[q] for q in np.unique(question[model == m]).tolist()}
         gone = [q for q in all_q if q not in seen]
