@@ -27,6 +27,7 @@ from pathlib import Path
 
 from utils.asking.accounts import model_costs
 from utils.cli import run_cli
+from utils.commands import RunFiles
 from utils.errors import InputError
 from utils.forked import ForkedChild
 from utils.names import battles_file, bootstrap_results_file, check_name, judgment_dir
@@ -39,6 +40,7 @@ from utils.ranking.leaderboard import (METHODS, V01_METHOD, V2_BASELINES, V2_MET
                                        compute_leaderboard, compute_v2_leaderboard, method_for_bench, v2_categories)
 from utils.ranking.comparison import compare_board
 from utils.ranking.judges import JUDGES_FILE, configured_families, v01_agreement, v2_agreement, write_judges_file
+from utils.ranking.missing import missing_category
 from utils.ranking.tables import render_comparison, render_judges, render_table, write_csv, write_original_csv, \
     write_pairs_csv
 from utils.store import check_writable
@@ -263,42 +265,67 @@ def main_v2(args, settings: RunSettings, data_dir: Path, config) -> int:
     index = category_index(inputs.questions, inputs.rows)
     wanted, baselines = v2_categories(index, tuple(args.category or ()), *_v2_baseline_flags(args.baseline), config,
                                       data_dir, settings.bench)
-    answers = answers_of([*inputs.rows.models, *baselines.values()], inputs.read, data_dir, settings.bench)
+    answers = answers_of([*inputs.rows.models, *filter(None, baselines.values())], inputs.read, data_dir,
+                         settings.bench)
     check_memory(settings.rounds, len(inputs.rows.models) + 1, len(wanted), _warn)
     if args.compare:
         _check_compared(args.compare, [inputs.rows.models])
-    paired = bool(args.compare or args.pairs or args.html)
-    boards = []
-    for category in wanted:
-        board = compute_v2_leaderboard(inputs.rows, replace(settings, baseline=baselines[category],
-                                                            categories=(category,)), index, answers, data_dir,
-                                       paired=paired)
-        for warning in board.warnings:
-            _warn(warning)
-        if board.battles == 0:
-            why = (f"no counted judgments in category {board.category!r} against baseline {board.settings.baseline!r}"
-                   f" ({board.dropped_rows} rows dropped for a null game or no accepted label)")
-            if args.category:
-                raise InputError(why, key="--category")
-            _warn(f"warning: {why}: no table")
-        else:
-            boards.append(board)
-    if not boards:
-        raise InputError("no category has counted judgments",
-                         judgment_dir(data_dir, settings.bench, settings.judges[0]))
+    boards, missing = _v2_tables(args, settings, inputs.rows, index, wanted, baselines, answers, data_dir)
     shown = list(dict.fromkeys(r.model for board in boards for r in board.rows))
     for warning in length_warnings(answers, shown, data_dir, settings.bench):
         _warn(warning)
     boards = _flagged(boards, read_judgment_findings(settings, data_dir, {**inputs.read, **answers}), settings)
     _say_method(args)
     sys.stdout.write("\n".join(render_table(board) for board in boards))
+    for gap in missing:
+        print(*gap.lines(), sep="\n")
     comparisons = _comparisons(args, boards)
     agreement = None
     if len(settings.judges) > 1:
         agreement = v2_agreement(inputs, boards, index, answers, data_dir, _families(args))
         sys.stdout.write(render_judges(agreement))
-    _write_outputs(args, boards, data_dir, comparisons, agreement)
+    _write_outputs(args, boards, data_dir, comparisons, agreement, missing)
     return 0
+
+
+def _v2_tables(args, settings: RunSettings, rows, index, wanted: list[str], baselines: dict[str, str | None],
+               answers: dict, data_dir: Path) -> tuple[list, list]:
+    """The table of each wanted category that has counted judgments, and why each other one has none.
+
+    A category asked for by --category without a table is an error saying why and what fixes it.
+    """
+    paired = bool(args.compare or args.pairs or args.html)
+    boards, missing = [], []
+    for category in wanted:
+        board = None if baselines[category] is None else \
+            compute_v2_leaderboard(rows, replace(settings, baseline=baselines[category], categories=(category,)),
+                                   index, answers, data_dir, paired=paired)
+        for warning in board.warnings if board else ():
+            _warn(warning)
+        if board is not None and board.battles:
+            boards.append(board)
+            continue
+        gap = missing_category(category, index.questions.get(category, []), baselines[category],
+                               board.dropped_rows if board else 0, answers, _run_files(args), settings.bench,
+                               _judged_models(rows, baselines), list(settings.judges))
+        if args.category:
+            raise InputError(f"no counted judgments in category {category!r}: {gap.text}", key="--category")
+        missing.append(gap)
+    if not boards:
+        raise InputError("no category has counted judgments: " + " | ".join(f"{m.category}: {m.text}" for m in missing),
+                         judgment_dir(data_dir, settings.bench, settings.judges[0]))
+    return boards, missing
+
+
+def _run_files(args) -> RunFiles:
+    """The files of this run, for the commands a message prints (utils/commands.py)."""
+    return RunFiles(args.setting_file, args.endpoint_file or DEFAULT_ENDPOINT_FILE, Path(args.data_dir))
+
+
+def _judged_models(rows, baselines: dict[str, str | None]) -> list[str]:
+    """The models the judgment rows judge, but the baselines: those a gen_judgment.py command should name."""
+    judged = [rows.models[m] for m in sorted(set(rows.model.tolist()))]
+    return [m for m in judged if m not in set(baselines.values())]
 
 
 def _say_method(args) -> None:
@@ -390,12 +417,13 @@ def _writing(write, path: Path, flag: str):
 
 
 def _write_outputs(args, boards: list, data_dir: Path, comparisons: list[list] | None = None,
-                   agreement=None) -> None:
-    """The --csv, --pairs and --html files asked for, each announced."""
+                   agreement=None, missing: list | None = None) -> None:
+    """The --csv, --pairs and --html files asked for, each announced (``missing``: v2's categories without a
+    table, a CSV row each)."""
     if args.csv:
         s = boards[0].settings
         costs = model_costs(data_dir, s.bench, s.judges, dict.fromkeys(r.model for b in boards for r in b.rows))
-        _writing(lambda: write_csv(boards, Path(args.csv), costs), Path(args.csv), "--csv")
+        _writing(lambda: write_csv(boards, Path(args.csv), costs, missing), Path(args.csv), "--csv")
         print(f"wrote {args.csv}")
     if args.pairs:
         _writing(lambda: write_pairs_csv(boards, comparisons, Path(args.pairs)), Path(args.pairs), "--pairs")

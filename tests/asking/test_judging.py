@@ -242,13 +242,36 @@ def test_missing_answers_give_one_warning_line_per_model(tmp_path, scripted_serv
     args = lay_out_judging(tmp_path, scripted_server, missing={"m-one": {"q1", "q2"}, BASE: {"q3"}})
     scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
     proc = gen_judgment(args)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 5, proc.stderr  # q3 waits for its baseline's answer
     assert proc.stdout.count("question(s) skipped") == 3
     assert "2 question(s) skipped: no answer of m-one" in proc.stdout
     assert proc.stdout.count(f"1 question(s) skipped: no answer of their baseline {BASE}") == 2
     assert f"1 question(s) of category general wait for answers of their baseline {BASE}" in proc.stdout
     assert f"gen_answer.py --setting-file ANSWER_SETTINGS.yaml --endpoint-file {tmp_path / 'api.yaml'}" in proc.stdout
     assert [r["uid"] for r in stored_judgments(tmp_path, "m-one")] == ["q0"]
+
+
+def test_questions_left_waiting_for_a_baseline_end_with_exit_status_5_after_failures(tmp_path, scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server, missing={BASE: {"q3"}})
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 5, proc.stdout + proc.stderr
+    assert "\nexit status 5: 2 judgment(s) wait for their baseline's answers (see above)\n" in proc.stdout
+    assert len(stored_judgments(tmp_path, "m-one")) == 3  # everything else is judged
+    # a request failing for good (status 1) outranks questions waiting
+    (tmp_path / "data" / JUDGED_BENCH / "model_judgment").rename(tmp_path / "first-run")
+    scripted_server.rules.insert(0, (lambda r: "m-two answers q0" in r.last_user_text, Status(400, message="no")))
+    again = gen_judgment(args)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "exit status 5" not in again.stdout and "wait for answers of their baseline" in again.stdout
+    # the baseline's answer made, nothing waits: 0
+    write_jsonl(tmp_path / "data" / JUDGED_BENCH / "model_answer" / f"{BASE}.jsonl", [
+        {"uid": f"q{i}", "ans_id": f"{BASE}-q{i}", "model": BASE, "tstamp": 0,
+         "messages": [{"role": "user", "content": f"Question {i}?"},
+                      {"role": "assistant", "content": {"answer": f"{BASE} answers q{i}"}}]} for i in range(4)])
+    scripted_server.rules.pop(0)
+    done = gen_judgment(args)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_model_flags_replace_the_model_list(tmp_path, scripted_server):

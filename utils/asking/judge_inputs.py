@@ -4,18 +4,16 @@ A model to judge and the reference model must have an answer file; a
 baseline's may be missing (the official v2.0 benchmark does not publish its
 creative-writing baseline's answers), and then only its questions wait. For
 what is missing, gen_judgment.py prints the gen_answer.py command that makes
-it, with this run's files (docs/design.md#category-baselines).
+it, with this run's files (utils/commands.py; docs/design.md#category-baselines).
 """
 from __future__ import annotations
 
 import argparse
-import shlex
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from utils.asking.runs import Job
-from utils.cli import ANSWER_SETTINGS, DATA_DIR, ENDPOINTS
-from utils.config import UNPUBLISHED_BASELINES, JudgeSettings, load_yaml
+from utils.commands import answer_command, answers_missing
+from utils.config import JudgeSettings
 from utils.errors import InputError
 from utils.names import answer_file
 from utils.records import Answer, Question, read_answers
@@ -92,40 +90,8 @@ def waiting_for_baselines(jobs: list[Job], inputs: JudgingInputs, args: argparse
         have = inputs.answers.get(baseline, {})
         waiting = [q for q in inputs.baselines[baseline] if q.uid not in have]
         categories = ", ".join(sorted({q.category or "(none)" for q in waiting}))
-        path = answer_file(args.data_dir, bench, baseline)
-        if baseline in inputs.answers:
-            why = f"{path} lacks them"
-        elif baseline in UNPUBLISHED_BASELINES.get(bench, ()):
-            why = f"the benchmark does not publish its answers (there is no {path})"
-        else:
-            why = f"there is no {path}"
+        why = answers_missing(args.data_dir, bench, baseline, baseline in inputs.answers)
         reports.append(f"{len(waiting)} question(s) of category {categories} wait for answers of their baseline "
                        f"{baseline}: {why}. Make them with this command, then run gen_judgment.py again:\n"
                        f"  {answer_command(args, bench, baseline)}")
     return reports
-
-
-def answer_command(args: argparse.Namespace, bench: str, model: str) -> str:
-    """The gen_answer.py command line that answers ``bench``'s questions with ``model``, in this run's files."""
-    command = ["python", "gen_answer.py"]
-    settings = answer_settings_for(bench, Path(args.setting_file).parent)
-    if settings != ANSWER_SETTINGS:
-        command += ["--setting-file", settings or "ANSWER_SETTINGS.yaml"]
-    if str(args.endpoint_file) != ENDPOINTS:
-        command += ["--endpoint-file", str(args.endpoint_file)]
-    if args.data_dir != DATA_DIR:
-        command += ["--data-dir", str(args.data_dir)]
-    line = shlex.join([*command, "--model", model])
-    return line if settings else f"{line}  # ANSWER_SETTINGS.yaml: answer settings with bench_name: {bench}"
-
-
-def answer_settings_for(bench: str, folder: Path) -> str | None:
-    """An answer settings file for ``bench``: gen_answer_<bench>.yaml beside the judge settings, or the default."""
-    for candidate in (str(folder / f"gen_answer_{bench}.yaml"), ANSWER_SETTINGS):
-        try:
-            doc = load_yaml(candidate)
-        except InputError:
-            continue
-        if isinstance(doc.data, dict) and doc.data.get("bench_name") == bench:
-            return candidate
-    return None

@@ -40,7 +40,7 @@ from utils.asking.clients import ModelClient, RequestFailed
 from utils.asking.cost import OutputGuess
 from utils.asking.progress import Progress
 from utils.config import ModelConfig
-from utils.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, StorageError
+from utils.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, StorageError
 from utils.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
@@ -137,12 +137,20 @@ class Summary:
 
 def exit_status(summary: Summary) -> int:
     """The step's exit status: EXIT_COST_CAP when the cap stopped it, EXIT_BATCHES_RUNNING when batches still
-    run at the provider (--no-wait), 1 when requests failed, else 0."""
+    run at the provider (--no-wait), 1 when requests failed, EXIT_WAITING when questions wait for their
+    baseline's answers, else 0."""
     if summary.budget is not None and summary.budget.not_sent:
         return EXIT_COST_CAP
     if summary.batches_running:
         return EXIT_BATCHES_RUNNING
-    return 1 if summary.failures else 0
+    if summary.failures:
+        return 1
+    return EXIT_WAITING if waiting_questions(summary) else 0
+
+
+def waiting_questions(summary: Summary) -> int:
+    """The questions of the run's judgment files left out because their baseline has no answer to them."""
+    return sum(sum(job.left_out.no_baseline.values()) for job in summary.jobs)
 
 
 def budget_lines(summary: Summary) -> list[str]:
@@ -161,7 +169,11 @@ def print_summary(summary: Summary, unit: str, notes: list[str]) -> int:
     for line in budget_lines(summary):
         print(line)
     report_running(summary.batches_running)
-    return exit_status(summary)
+    status = exit_status(summary)
+    if status == EXIT_WAITING:
+        print(f"exit status {EXIT_WAITING}: {waiting_questions(summary)} judgment(s) wait for their baseline's "
+              "answers (see above)")
+    return status
 
 
 def job_lines(job: Job, unit: str) -> list[str]:

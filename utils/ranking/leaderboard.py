@@ -466,6 +466,7 @@ class CategoryIndex:
     parent: dict[str, str]  # subcategory -> the category of its first question
     questions: dict[str, list[str]]  # category or subcategory -> its question ids, in file order
     subcategory_of: dict[str, str]  # question id -> its subcategory (cluster)
+    every: list[str] = field(default_factory=list)  # every category: the question file's, then any only rows name
 
 
 def category_index(questions: list[Question], rows: OutcomeRows) -> CategoryIndex:
@@ -484,19 +485,20 @@ def category_index(questions: list[Question], rows: OutcomeRows) -> CategoryInde
             by_name[name] = list(dict.fromkeys(rows.questions[q] for q in rows.question[in_category].tolist()))
     order = [q.category for q in questions] + row_categories
     present = [c for c in dict.fromkeys(order) if c in row_categories and c]
-    return CategoryIndex(present, [c for c in by_name if c], parent, by_name,
-                         {q.uid: q.cluster for q in questions})
+    return CategoryIndex(present, [c for c in by_name if c], parent, by_name, {q.uid: q.cluster for q in questions},
+                         [c for c in dict.fromkeys(order) if c])
 
 
 def v2_categories(index: CategoryIndex, asked: tuple[str, ...], explicit: dict[str, str], everyone: str | None,
-                  config: JudgeSettings | None, data_dir, bench: str) -> tuple[list[str], dict[str, str]]:
-    """The categories to show (``asked`` by --category, or every one judged) and the baseline of each.
+                  config: JudgeSettings | None, data_dir, bench: str) -> tuple[list[str], dict[str, str | None]]:
+    """The categories to show (``asked`` by --category, or every one of the benchmark) and the baseline of each.
 
     ``explicit`` and ``everyone`` are the --baseline CATEGORY=MODEL and
     --baseline MODEL flags, ``config`` the judge config of --setting-file (see
-    ``category_baselines``).
+    ``category_baselines``). A category that was neither asked for nor judged
+    may have no baseline known (None): it has no table either way.
     """
-    wanted = list(dict.fromkeys(asked or index.present))
+    wanted = list(dict.fromkeys(asked or index.every))
     if not wanted:
         raise InputError("no judgment row names a category, and no question file gives one (expected "
                          f"{question_file(data_dir, bench)})", key="category")
@@ -505,7 +507,15 @@ def v2_categories(index: CategoryIndex, asked: tuple[str, ...], explicit: dict[s
         if unknown:
             raise InputError(f"unknown category {unknown[0]!r} (categories here: {', '.join(index.known) or 'none'})",
                              key=flag)
-    return wanted, category_baselines(wanted, index, explicit, everyone, config)
+    needed = [c for c in wanted if c in asked or c in index.present]
+    baselines = category_baselines(needed, index, explicit, everyone, config)
+    for category in wanted:
+        if category not in baselines:
+            try:
+                baselines[category] = category_baselines([category], index, explicit, everyone, config)[category]
+            except InputError:
+                baselines[category] = None
+    return wanted, {c: baselines[c] for c in wanted}
 
 
 def category_baselines(wanted: list[str], index: CategoryIndex, explicit: dict[str, str], everyone: str | None,
