@@ -225,6 +225,31 @@ def test_judgment_costs_count_each_game_and_a_batch_game_at_its_discount(tmp_pat
     assert json.loads((costs / "m-two.json").read_text())["judge"] == JUDGING_JUDGE
 
 
+def wrote(stdout: str) -> list[str]:
+    """The files a run summary says it wrote."""
+    return [line[len("wrote "):] for line in stdout.splitlines() if line.startswith("wrote ")]
+
+
+def test_each_run_summary_names_the_files_it_wrote(tmp_path, scripted_server):
+    args = configure_answering(tmp_path, [scripted_server], models=("model-a", "model-b"))
+    answered = gen_answer(args)
+    assert answered.returncode == 0, answered.stderr
+    data = tmp_path / "data" / "faults"
+    assert wrote(answered.stdout) == [str(data / "model_answer" / f"{m}.jsonl") for m in ("model-a", "model-b")] + \
+        [str(data / "costs" / "answers" / f"{m}.json") for m in ("model-a", "model-b")]
+
+    args = lay_out_judging(tmp_path / "judging", scripted_server)
+    scripted_server.rules = [(lambda r: True, Answer(text="[[A>B]]"))]
+    judged = gen_judgment(args)
+    assert judged.returncode == 0, judged.stderr
+    data = tmp_path / "judging" / "data" / JUDGED_BENCH
+    assert wrote(judged.stdout) == [
+        *(str(data / "model_judgment" / JUDGING_JUDGE / f"{m}.jsonl") for m in ("m-one", "m-two")),
+        *(str(data / "costs" / "judgments" / JUDGING_JUDGE / f"{m}.json") for m in ("m-one", "m-two")),
+        str(data / "model_judgment" / JUDGING_JUDGE / "diagnostics.json")]
+    assert all(Path(path).is_file() for path in wrote(answered.stdout) + wrote(judged.stdout))
+
+
 def test_a_run_that_judges_again_reports_what_it_paid_for_not_the_change_in_the_file(tmp_path, scripted_server):
     args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
     priced_judge(tmp_path)

@@ -39,7 +39,7 @@ from utils.asking.judge_prompts import (FINISH_REQUEST, RESPONSE_FORMATS, Templa
                                         prompt_fields, prompt_hash, render_game)
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig
-from utils.names import judgment_file
+from utils.names import diagnostics_file, judgment_file
 from utils.provenance import stale_reasons
 from utils.records import (Answer, Game, Judgment, Question, judgment_provenance, missing_games, record_uid,
                            rejudged)
@@ -361,5 +361,6 @@ def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
     summary = run_jobs(jobs, judges, functools.partial(_ask_judgment, settings), unit="judgment",
                        order=[q.uid for q in questions], max_cost=max_cost, batch=batch)
     summary.diagnostics = record_diagnostics(jobs, data_dir, settings.bench_name)
+    summary.more_files = [diagnostics_file(data_dir, settings.bench_name, judge) for judge in summary.diagnostics]
     summary.costs = record_costs(jobs, judges, data_dir, settings.bench_name)
     return summary

@@ -133,6 +133,13 @@ class Summary:
     budget: Budget | None = None  # --max-cost: what was spent, and the requests not sent
     costs: list = field(default_factory=list)  # what each file's records cost (utils.asking.accounts.FileCost)
     batches_running: list[str] = field(default_factory=list)  # one line per output file whose batches still run
+    more_files: list = field(default_factory=list)  # files the step wrote besides the output and cost files
+
+    @property
+    def written(self) -> list:
+        """Every file the run wrote: the output files that hold records, their cost files, ``more_files``."""
+        return [*(job.store.path for job in self.jobs if job.store.records),
+                *(cost.path for cost in self.costs if cost.path is not None), *self.more_files]
 
 
 def exit_status(summary: Summary) -> int:
@@ -163,7 +170,7 @@ def print_summary(summary: Summary, unit: str, notes: list[str]) -> int:
     and batches still running; returns the step's exit status."""
     for job in summary.jobs:
         print(*job_lines(job, unit), sep="\n")
-    for line in [*notes, *cost_lines(summary.costs, unit)]:
+    for line in [*notes, *cost_lines(summary.costs, unit), *(f"wrote {path}" for path in summary.written)]:
         print(line)
     print_failures(summary.failures, unit)
     for line in budget_lines(summary):
