@@ -28,7 +28,8 @@ def main() -> int:
         estimate = estimate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir,
                                       inputs.notes, stale=args.stale, allow_mismatch=args.allow_mismatch,
                                       max_cost=args.max_cost,
-                                      plan_notes=lambda jobs: waiting_for_baselines(jobs, inputs, args))
+                                      plan_notes=lambda jobs: waiting_for_baselines(jobs, inputs, args),
+                                      assumed=inputs.assumed)
         print(estimate.render(args.json))
         return 0
     for note in inputs.notes:

@@ -358,6 +358,8 @@ def run_jobs(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, *, unit:
     if max_cost is not None:
         with closed_on_error(stores):
             check_budget(jobs, models, batched_jobs(jobs, models, batch))
+        if any(job.todo for job in jobs):
+            print(summary.budget.plan_line(jobs, models))
     run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary, batch), stores, order)
     return summary
 
