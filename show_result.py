@@ -1,16 +1,18 @@
 """Rank models from their judgments: scores against the baseline, with bootstrap intervals.
 
     python show_result.py [--bench-name arena-hard-v0.1] [--judge-name gpt-4-1106-preview] [--style-control] ...
-    python show_result.py --method arena-hard-v2 [--category hard_prompt creative_writing] [--style-control] ...
+    python show_result.py --bench-name arena-hard-v2.0 [--category hard_prompt creative_writing] [--style-control] ...
 
 Reads data/<bench>/model_judgment/<judge>/*.jsonl (either file layout) and
-prints the table. --method arena-hard-v0.1 (the default) fits Bradley-Terry
-over battles, saves them and the bootstrap results to
-data/<bench>/results/<judge>/ (arena_hard_battles.jsonl,
-bootstrapping_results.jsonl; pooled judges: <judge1>+<judge2>); --method
-arena-hard-v2 prints one table per category, each against its own baseline,
-with Arena-Hard v2.0's weighted win rates and saves nothing but the --csv /
---html asked for. What a
+prints the table. The method follows the benchmark unless --method names
+one (arena-hard-v2* is scored as v2.0, any other as v0.1), and the output
+says which. --method arena-hard-v0.1 fits Bradley-Terry over battles, saves
+them and the bootstrap results to data/<bench>/results/<judge>/
+(arena_hard_battles.jsonl, bootstrapping_results.jsonl; pooled judges:
+<judge1>+<judge2>); --method arena-hard-v2 prints one table per category,
+each against its own baseline, with Arena-Hard v2.0's weighted win rates,
+accounts for each category it cannot score (utils/ranking/missing.py) and
+saves nothing but the --csv / --html asked for. What a
 run reads is in utils/ranking/inputs.py, the math in utils/ranking/leaderboard.py
 (over rating.py and rating_v2.py), the tables and CSVs in utils/ranking/tables.py.
 --compare A B and --pairs PATH compare models head to head from the paired
@@ -115,12 +117,13 @@ def _our_flags(p: argparse.ArgumentParser, d: RunSettings) -> None:
     p.add_argument("--judge-names", nargs="+", metavar="JUDGE", help="pool the battles of several judges")
     p.add_argument("--category", nargs="+",
                    help="only questions of these categories; with arena-hard-v2, one table for each (a category or "
-                        "a subcategory such as coding), and without it one for every category judged")
+                        "a subcategory such as coding), and without it one for every category of the question file "
+                        "(a NOT SCORED line, with the commands that fix it, for one without counted judgments)")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report: table, plot, every question")
     p.add_argument("--setting-file", metavar="JUDGE_CONFIG.yaml",
-                   help="a judge config: its judge_model (one or a list) unless --judge-name or --judge-names is "
-                        "given; arena-hard-v0.1: its baseline_model unless --baseline is given; arena-hard-v2: each "
-                        "category's baseline")
+                   help="a judge config: its bench_name unless --bench-name is given, its judge_model (one or a "
+                        "list) unless --judge-name or --judge-names is given; arena-hard-v0.1: its baseline_model "
+                        "unless --baseline is given; arena-hard-v2: each category's baseline")
     p.add_argument("--compare", nargs=2, metavar=("A", "B"),
                    help="is A better than B: the difference of their scores, its interval from the paired bootstrap "
                         "rounds, the share of rounds A is ahead, and how many questions would separate them")
