@@ -17,9 +17,10 @@ from utils.records import read_questions
 def main() -> int:
     args = parse_step_arguments(__doc__, JUDGE_SETTINGS, judging_flags)
 
-    settings, doc = load_judge_settings(args.setting_file, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, args.model)
-    judges = load_api_config(args.endpoint_file, list(settings.judge_models), wanted_from=doc,
-                             wanted_key="judge_model", keys_needed=not args.dry_run)
+    settings, doc = load_judge_settings(args.setting_file, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, args.model,
+                                        args.judge)
+    judges = load_api_config(args.endpoint_file, list(settings.judge_models), wanted_from="--judge" if args.judge
+                             else doc, wanted_key="judge_model", keys_needed=not args.dry_run)
     check_thinking_budgets(judges, settings.max_tokens, doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
     inputs = judging_inputs(settings, questions, args)
@@ -27,7 +28,8 @@ def main() -> int:
         estimate = estimate_judgments(inputs.settings, judges, questions, inputs.answers, args.data_dir,
                                       inputs.notes, stale=args.stale, allow_mismatch=args.allow_mismatch,
                                       max_cost=args.max_cost,
-                                      plan_notes=lambda jobs: waiting_for_baselines(jobs, inputs, args))
+                                      plan_notes=lambda jobs: waiting_for_baselines(jobs, inputs, args),
+                                      assumed=inputs.assumed)
         print(estimate.render(args.json))
         return 0
     for note in inputs.notes:

@@ -1,16 +1,18 @@
 """Rank models from their judgments: scores against the baseline, with bootstrap intervals.
 
     python show_result.py [--bench-name arena-hard-v0.1] [--judge-name gpt-4-1106-preview] [--style-control] ...
-    python show_result.py --method arena-hard-v2 [--category hard_prompt creative_writing] [--style-control] ...
+    python show_result.py --bench-name arena-hard-v2.0 [--category hard_prompt creative_writing] [--style-control] ...
 
 Reads data/<bench>/model_judgment/<judge>/*.jsonl (either file layout) and
-prints the table. --method arena-hard-v0.1 (the default) fits Bradley-Terry
-over battles, saves them and the bootstrap results to
-data/<bench>/results/<judge>/ (arena_hard_battles.jsonl,
-bootstrapping_results.jsonl; pooled judges: <judge1>+<judge2>); --method
-arena-hard-v2 prints one table per category, each against its own baseline,
-with Arena-Hard v2.0's weighted win rates and saves nothing but the --csv /
---html asked for. What a
+prints the table. The method follows the benchmark unless --method names
+one (arena-hard-v2* is scored as v2.0, any other as v0.1), and the output
+says which. --method arena-hard-v0.1 fits Bradley-Terry over battles, saves
+them and the bootstrap results to data/<bench>/results/<judge>/
+(arena_hard_battles.jsonl, bootstrapping_results.jsonl; pooled judges:
+<judge1>+<judge2>); --method arena-hard-v2 prints one table per category,
+each against its own baseline, with Arena-Hard v2.0's weighted win rates,
+accounts for each category it cannot score (utils/ranking/missing.py) and
+saves nothing but the --csv / --html asked for. What a
 run reads is in utils/ranking/inputs.py, the math in utils/ranking/leaderboard.py
 (over rating.py and rating_v2.py), the tables and CSVs in utils/ranking/tables.py.
 --compare A B and --pairs PATH compare models head to head from the paired
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from utils.asking.accounts import model_costs
 from utils.cli import run_cli
+from utils.commands import RunFiles
 from utils.errors import InputError
 from utils.forked import ForkedChild
 from utils.names import battles_file, bootstrap_results_file, check_name, judgment_dir
@@ -36,9 +39,10 @@ from utils.ranking.bootstrap_file import write_bootstrap
 from utils.ranking.inputs import check_memory, read_judgment_findings, read_v01_inputs, read_v2_inputs
 from utils.ranking.judgment_checks import findings_warnings, flag_board
 from utils.ranking.leaderboard import (METHODS, V01_METHOD, V2_BASELINES, V2_METHOD, RunSettings, category_index,
-                                       compute_leaderboard, compute_v2_leaderboard, v2_categories)
+                                       compute_leaderboard, compute_v2_leaderboard, method_for_bench, v2_categories)
 from utils.ranking.comparison import compare_board
 from utils.ranking.judges import JUDGES_FILE, configured_families, v01_agreement, v2_agreement, write_judges_file
+from utils.ranking.missing import missing_category
 from utils.ranking.tables import render_comparison, render_judges, render_table, write_csv, write_original_csv, \
     write_pairs_csv
 from utils.store import check_writable
@@ -62,8 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     d = DEFAULTS[V01_METHOD]
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--method", choices=METHODS, default=d.rating_method,
-                   help="whose leaderboard math: v0.1's Bradley-Terry over battles, or v2.0's per-category win rates")
+    p.add_argument("--method", choices=METHODS, default=argparse.SUPPRESS,
+                   help="whose leaderboard math: v0.1's Bradley-Terry over battles, or v2.0's per-category win rates "
+                        f"(default: {V2_METHOD} when the benchmark, from --bench-name or else the --setting-file's "
+                        f"bench_name, is {V2_METHOD}*; else {V01_METHOD})")
     # the original tool's flags, with its defaults (per method where they differ: no default shown here)
     p.add_argument("--bench-name", default=argparse.SUPPRESS,
                    help=f"data/<bench>/ holds the questions and judgments ({_default_help('bench_name')})")
@@ -111,12 +117,13 @@ def _our_flags(p: argparse.ArgumentParser, d: RunSettings) -> None:
     p.add_argument("--judge-names", nargs="+", metavar="JUDGE", help="pool the battles of several judges")
     p.add_argument("--category", nargs="+",
                    help="only questions of these categories; with arena-hard-v2, one table for each (a category or "
-                        "a subcategory such as coding), and without it one for every category judged")
+                        "a subcategory such as coding), and without it one for every category of the question file "
+                        "(a NOT SCORED line, with the commands that fix it, for one without counted judgments)")
     p.add_argument("--html", metavar="PATH", help="write a self-contained HTML report: table, plot, every question")
     p.add_argument("--setting-file", metavar="JUDGE_CONFIG.yaml",
-                   help="a judge config: its judge_model (one or a list) unless --judge-name or --judge-names is "
-                        "given; arena-hard-v0.1: its baseline_model unless --baseline is given; arena-hard-v2: each "
-                        "category's baseline")
+                   help="a judge config: its bench_name unless --bench-name is given, its judge_model (one or a "
+                        "list) unless --judge-name or --judge-names is given; arena-hard-v0.1: its baseline_model "
+                        "unless --baseline is given; arena-hard-v2: each category's baseline")
     p.add_argument("--compare", nargs=2, metavar=("A", "B"),
                    help="is A better than B: the difference of their scores, its interval from the paired bootstrap "
                         "rounds, the share of rounds A is ahead, and how many questions would separate them")
@@ -128,8 +135,17 @@ def _our_flags(p: argparse.ArgumentParser, d: RunSettings) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    """The flags, checked, with the --setting-file judge config loaded (``args.config``, None without one) and the
+    method chosen (``args.method``; ``args.method_note`` says why when no --method chose it)."""
     args = _parser().parse_args(argv)
     args.given = {key for key in PER_METHOD if hasattr(args, key)}  # the per-method flags given on the command line
+    args.config = None
+    if args.setting_file:
+        from utils.config import load_judge_settings
+        args.config, _ = load_judge_settings(args.setting_file, "", ())  # only its bench, judges, baselines matter
+        if "bench_name" not in args.given:
+            args.bench_name = args.config.bench_name
+    args.method_note = None if hasattr(args, "method") else _choose_method(args)
     for key, default in PER_METHOD.items():
         if not hasattr(args, key):
             setattr(args, key, default(DEFAULTS[args.method]))
@@ -154,6 +170,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.endpoint_file and not Path(args.endpoint_file).is_file():
         raise InputError("file not found", args.endpoint_file, key="--endpoint-file")
     return args
+
+
+def _choose_method(args: argparse.Namespace) -> str:
+    """Set ``args.method`` from the benchmark named (method_for_bench) and return the line that says so."""
+    if not hasattr(args, "bench_name"):
+        args.method = V01_METHOD
+        return (f"method {args.method} (the default; --bench-name {DEFAULTS[V2_METHOD].bench} or --method "
+                f"{V2_METHOD} for Arena-Hard v2.0)")
+    args.method = method_for_bench(args.bench_name)
+    source = f"--bench-name {args.bench_name}" if "bench_name" in args.given else \
+        f"bench_name {args.bench_name} of {args.setting_file}"
+    return f"method {args.method} (from {source}; --method to change)"
 
 
 def run_settings(args: argparse.Namespace, config=None) -> RunSettings:
@@ -187,10 +215,7 @@ def main(argv=None) -> int:
         check_writable(Path("leaderboard") / "arena_hard_leaderboard.csv", "--output")
     if args.pairs:
         check_writable(Path(args.pairs), "--pairs")
-    config = None
-    if args.setting_file:
-        from utils.config import load_judge_settings
-        config, _ = load_judge_settings(args.setting_file, "", ())  # only its judges and baselines matter here
+    config = args.config
     settings, data_dir = run_settings(args, config), Path(args.data_dir)
     if settings.v2:
         return main_v2(args, settings, data_dir, config)
@@ -208,6 +233,7 @@ def main(argv=None) -> int:
                                     inputs.features, inputs.saved_bootstrap)
         if checking is not None:
             board = _flagged([board], checking.result(), settings)[0]
+    _say_method(args)
     sys.stdout.write(render_table(board, show_elo=args.show_elo))
     comparisons = _comparisons(args, [board])
     agreement = None
@@ -242,41 +268,73 @@ def main_v2(args, settings: RunSettings, data_dir: Path, config) -> int:
     index = category_index(inputs.questions, inputs.rows)
     wanted, baselines = v2_categories(index, tuple(args.category or ()), *_v2_baseline_flags(args.baseline), config,
                                       data_dir, settings.bench)
-    answers = answers_of([*inputs.rows.models, *baselines.values()], inputs.read, data_dir, settings.bench)
+    answers = answers_of([*inputs.rows.models, *filter(None, baselines.values())], inputs.read, data_dir,
+                         settings.bench)
     check_memory(settings.rounds, len(inputs.rows.models) + 1, len(wanted), _warn)
     if args.compare:
         _check_compared(args.compare, [inputs.rows.models])
-    paired = bool(args.compare or args.pairs or args.html)
-    boards = []
-    for category in wanted:
-        board = compute_v2_leaderboard(inputs.rows, replace(settings, baseline=baselines[category],
-                                                            categories=(category,)), index, answers, data_dir,
-                                       paired=paired)
-        for warning in board.warnings:
-            _warn(warning)
-        if board.battles == 0:
-            why = (f"no counted judgments in category {board.category!r} against baseline {board.settings.baseline!r}"
-                   f" ({board.dropped_rows} rows dropped for a null game or no accepted label)")
-            if args.category:
-                raise InputError(why, key="--category")
-            _warn(f"warning: {why}: no table")
-        else:
-            boards.append(board)
-    if not boards:
-        raise InputError("no category has counted judgments",
-                         judgment_dir(data_dir, settings.bench, settings.judges[0]))
+    boards, missing = _v2_tables(args, settings, inputs.rows, index, wanted, baselines, answers, data_dir)
     shown = list(dict.fromkeys(r.model for board in boards for r in board.rows))
     for warning in length_warnings(answers, shown, data_dir, settings.bench):
         _warn(warning)
     boards = _flagged(boards, read_judgment_findings(settings, data_dir, {**inputs.read, **answers}), settings)
+    _say_method(args)
     sys.stdout.write("\n".join(render_table(board) for board in boards))
+    for gap in missing:
+        print(*gap.lines(), sep="\n")
     comparisons = _comparisons(args, boards)
     agreement = None
     if len(settings.judges) > 1:
         agreement = v2_agreement(inputs, boards, index, answers, data_dir, _families(args))
         sys.stdout.write(render_judges(agreement))
-    _write_outputs(args, boards, data_dir, comparisons, agreement)
+    _write_outputs(args, boards, data_dir, comparisons, agreement, missing)
     return 0
+
+
+def _v2_tables(args, settings: RunSettings, rows, index, wanted: list[str], baselines: dict[str, str | None],
+               answers: dict, data_dir: Path) -> tuple[list, list]:
+    """The table of each wanted category that has counted judgments, and why each other one has none.
+
+    A category asked for by --category without a table is an error saying why and what fixes it.
+    """
+    paired = bool(args.compare or args.pairs or args.html)
+    boards, missing = [], []
+    for category in wanted:
+        board = None if baselines[category] is None else \
+            compute_v2_leaderboard(rows, replace(settings, baseline=baselines[category], categories=(category,)),
+                                   index, answers, data_dir, paired=paired)
+        for warning in board.warnings if board else ():
+            _warn(warning)
+        if board is not None and board.battles:
+            boards.append(board)
+            continue
+        gap = missing_category(category, index.questions.get(category, []), baselines[category],
+                               board.dropped_rows if board else 0, answers, _run_files(args), settings.bench,
+                               _judged_models(rows, baselines), list(settings.judges))
+        if args.category:
+            raise InputError(f"no counted judgments in category {category!r}: {gap.text}", key="--category")
+        missing.append(gap)
+    if not boards:
+        raise InputError("no category has counted judgments: " + " | ".join(f"{m.category}: {m.text}" for m in missing),
+                         judgment_dir(data_dir, settings.bench, settings.judges[0]))
+    return boards, missing
+
+
+def _run_files(args) -> RunFiles:
+    """The files of this run, for the commands a message prints (utils/commands.py)."""
+    return RunFiles(args.setting_file, args.endpoint_file or DEFAULT_ENDPOINT_FILE, Path(args.data_dir))
+
+
+def _judged_models(rows, baselines: dict[str, str | None]) -> list[str]:
+    """The models the judgment rows judge, but the baselines: those a gen_judgment.py command should name."""
+    judged = [rows.models[m] for m in sorted(set(rows.model.tolist()))]
+    return [m for m in judged if m not in set(baselines.values())]
+
+
+def _say_method(args) -> None:
+    """Above the tables: which method scored them and why, when no --method chose it."""
+    if args.method_note:
+        print(args.method_note)
 
 
 def _flagged(boards: list, findings: dict, settings: RunSettings) -> list:
@@ -362,12 +420,13 @@ def _writing(write, path: Path, flag: str):
 
 
 def _write_outputs(args, boards: list, data_dir: Path, comparisons: list[list] | None = None,
-                   agreement=None) -> None:
-    """The --csv, --pairs and --html files asked for, each announced."""
+                   agreement=None, missing: list | None = None) -> None:
+    """The --csv, --pairs and --html files asked for, each announced (``missing``: v2's categories without a
+    table, a CSV row each)."""
     if args.csv:
         s = boards[0].settings
         costs = model_costs(data_dir, s.bench, s.judges, dict.fromkeys(r.model for b in boards for r in b.rows))
-        _writing(lambda: write_csv(boards, Path(args.csv), costs), Path(args.csv), "--csv")
+        _writing(lambda: write_csv(boards, Path(args.csv), costs, missing), Path(args.csv), "--csv")
         print(f"wrote {args.csv}")
     if args.pairs:
         _writing(lambda: write_pairs_csv(boards, comparisons, Path(args.pairs)), Path(args.pairs), "--pairs")

@@ -227,8 +227,18 @@ def test_gen_answer_model_flags_replace_the_model_list(tmp_path, scripted_server
     assert {r.body["model"] for r in scripted_server.chat_requests()} == {"chosen-served", "other-served"}
 
 
+def test_gen_answer_model_flag_takes_a_list(tmp_path, scripted_server):
+    args = answer_setup(tmp_path, scripted_server)
+    proc = run_script("gen_answer.py", *args, "--model", "chosen", "other", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    answers = tmp_path / "data/tiny/model_answer"
+    assert sorted(p.name for p in answers.glob("*.jsonl")) == ["chosen.jsonl", "other.jsonl"]
+    assert {r.body["model"] for r in scripted_server.chat_requests()} == {"chosen-served", "other-served"}
+
+
 @pytest.mark.parametrize("flags, fragment", [(["--model", "nowhere"], "'nowhere' is not defined in"),
-                                             (["--model", "chosen", "--model", "chosen"], "given twice")])
+                                             (["--model", "chosen", "--model", "chosen"], "given twice"),
+                                             (["--model", "chosen", "chosen"], "given twice")])
 def test_gen_answer_bad_model_flag_is_one_line_exit_2_and_nothing_written(tmp_path, scripted_server, flags, fragment):
     args = answer_setup(tmp_path, scripted_server)
     proc = run_script("gen_answer.py", *args, *flags, timeout=60)

@@ -56,6 +56,9 @@ def run_cli(main: Callable[[], int | None]) -> None:
 
 def judging_flags(parser: argparse.ArgumentParser) -> None:
     """gen_judgment.py's own flags (for ``parse_step_arguments``'s ``more``)."""
+    parser.add_argument("--judge", action="extend", nargs="+", metavar="NAME",
+                        help="judge with these api_config entries instead of the settings' judge_model (one or "
+                             "several)")
     parser.add_argument("--stale", choices=STALE_POLICIES, default="rejudge",
                         help="stored judgments whose answers or judge prompt changed since: judge them again, keep "
                              "them (with a warning), or stop before any request")
@@ -82,8 +85,9 @@ def parse_step_arguments(description: str, settings_file: str,
     parser.add_argument("--setting-file", default=settings_file, help="the step's settings (YAML)")
     parser.add_argument("--endpoint-file", default=ENDPOINTS, help="how to reach each model (YAML)")
     parser.add_argument("--data-dir", default=DATA_DIR, type=Path, help="where the benchmarks live")
-    parser.add_argument("--model", action="append", metavar="NAME",
-                        help="run this model instead of the settings' model_list (repeat for several)")
+    parser.add_argument("--model", action="extend", nargs="+", metavar="NAME",
+                        help="run these models instead of the settings' model_list (--model A B, or --model A "
+                             "--model B)")
     parser.add_argument("--dry-run", action="store_true",
                         help="send nothing, write nothing: print the requests still to make, their tokens and cost")
     parser.add_argument("--json", action="store_true", help="with --dry-run: print the estimate as one JSON object")

@@ -396,10 +396,15 @@ def models_to_run(doc: Document, raw: dict, chosen: list[str] | None) -> tuple[s
             raise doc.error("no models to run: list them under model_list, or name them with --model NAME",
                             "model_list")
         return model_list(doc, raw)
+    return flag_names(chosen, "--model")
+
+
+def flag_names(chosen: list[str], flag: str) -> tuple[str, ...]:
+    """Model names given on the command line with ``flag``, checked as names in a settings file are."""
     for i, name in enumerate(chosen):
-        check_name(name, "--model")
+        check_name(name, flag)
         if name in chosen[:i]:
-            raise InputError(f"model {name!r} is given twice", key="--model")
+            raise InputError(f"model {name!r} is given twice", key=flag)
     return tuple(chosen)
 
 
@@ -595,12 +600,14 @@ def _judge_prompt(doc: Document, raw: dict, keys: tuple, fallback: JudgePrompt, 
 
 
 def load_judge_settings(path: Path | str, default_system_prompt: str, default_template: tuple[str, ...],
-                        models: list[str] | None = None) -> tuple[JudgeSettings, Document]:
+                        models: list[str] | None = None, judges: list[str] | None = None
+                        ) -> tuple[JudgeSettings, Document]:
     """judge_config.yaml in the shape of the original tool's, plus ``structured_verdicts`` and ``categories``.
 
     Without ``baseline_model``, an official benchmark is judged against its
     official baselines (``OFFICIAL_BASELINES``), as the original tool does.
-    ``models`` (from ``--model``) replace the file's model_list.
+    ``models`` (from ``--model``) replace the file's model_list, ``judges``
+    (from ``--judge``) its judge_model.
     """
     doc = load_yaml(path)
     raw = check_keys(doc, doc.data, (), _JUDGE_KEYS, "the judge settings")
@@ -629,7 +636,7 @@ def load_judge_settings(path: Path | str, default_system_prompt: str, default_te
         categories[str(name)] = _judge_prompt(doc, entry, ("categories", name), fallback, reference)
     settings = JudgeSettings(
         bench_name=bench,
-        judge_models=_names(doc, raw, "judge_model"),
+        judge_models=flag_names(judges, "--judge") if judges else _names(doc, raw, "judge_model"),
         model_list=models_to_run(doc, raw, models),
         prompt=prompt,
         categories=categories,

@@ -8,7 +8,9 @@ nothing half-written, because checks run before the first output file opens.
 A ``StorageError`` (results that could not be written) is printed the same
 way, with exit status 1. A run stopped by its ``--max-cost`` cap ends with
 status 3, everything it received stored; one that left batches running at
-the provider (``--no-wait``) with status 4.
+the provider (``--no-wait``) with status 4; a judging run that left questions
+waiting for their baseline's answers with status 5. When several apply, the
+first of 3, 4, 1 (failed requests), 5 is the status.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ EXIT_INPUT_ERROR = 2
 EXIT_STORAGE_ERROR = 1
 EXIT_COST_CAP = 3  # gen_answer.py / gen_judgment.py stopped at --max-cost
 EXIT_BATCHES_RUNNING = 4  # gen_answer.py / gen_judgment.py stopped while its batches still run (--no-wait)
+EXIT_WAITING = 5  # gen_judgment.py left questions waiting for their baseline's answers
 EXIT_BROKEN_PIPE = 141  # the reader of stdout left (`| head`): what a shell reports for a process SIGPIPE ended
 
 

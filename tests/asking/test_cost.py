@@ -43,14 +43,18 @@ def test_a_tally_counts_every_answer_and_game_and_prices_the_batch_part_at_its_d
         (1, 50, 13, 0)
 
 
-def test_expected_output_is_the_mean_per_request_of_earlier_records_else_max_tokens():
+def test_expected_output_is_the_mean_of_earlier_records_else_a_typical_count_and_max_tokens_bounds_it():
     from utils.asking.cost import Tally, expected_output
 
     # 3 requests (say a game asked twice, and one more) wrote 90 tokens: 30 each
-    guess = expected_output(Tally(records=2, requests=3, output_tokens=90), 512)
-    assert (guess.tokens, guess.basis) == (30, "mean of 3 earlier")
-    nothing = expected_output(Tally(records=4, without_usage=4), 512)
-    assert (nothing.tokens, nothing.basis) == (512, "max_tokens upper bound")
+    guess = expected_output(Tally(records=2, requests=3, output_tokens=90), 512, "judgment")
+    assert (guess.tokens, guess.basis, guess.bound) == (30, "mean of 3 earlier", 512)
+    nothing = expected_output(Tally(records=4, without_usage=4), 16000, "judgment")
+    assert (nothing.tokens, nothing.basis, nothing.bound) == (700, "typical judgment: no earlier records", 16000)
+    answer = expected_output(Tally(), 16000, "answer")
+    assert (answer.tokens, answer.basis) == (800, "typical answer: no earlier records")
+    short = expected_output(Tally(), 512, "judgment")  # a limit below the typical count: no request writes more
+    assert (short.tokens, short.basis, short.bound) == (512, "max_tokens, below a typical judgment's 700", 512)
 
 
 @pytest.mark.parametrize("model_name, api_type, expected", [

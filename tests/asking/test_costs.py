@@ -87,9 +87,10 @@ def test_dry_run_of_answers_predicts_the_requests_and_prompt_tokens_the_run_send
     assert items["model-a"]["requests"] == 4 and items["gpt-4o-mini"]["requests"] == 6
     assert items["model-a"]["tokenizer"] == "cl100k_base" and items["gpt-4o-mini"]["tokenizer"] == "o200k_base"
     assert (items["model-a"]["output_estimate"], items["model-a"]["output_tokens"]) == ("mean of 2 earlier", 4 * 20)
-    # no earlier answers: the settings' max_tokens (32) per request, an upper bound
+    # no earlier answers: a typical answer's 800 tokens, but the settings' max_tokens (32) is less
     assert (items["gpt-4o-mini"]["output_estimate"], items["gpt-4o-mini"]["output_tokens"]) == \
-        ("max_tokens upper bound", 6 * 32)
+        ("max_tokens, below a typical answer's 800", 6 * 32)
+    assert [items[m]["worst_case_output_tokens"] for m in ("model-a", "gpt-4o-mini")] == [4 * 32, 6 * 32]
     assert any("model-a" in note and "approximation" in note for note in estimate["notes"])
 
     run = gen_answer(args)
@@ -170,6 +171,49 @@ def test_dry_run_of_judgments_counts_both_games_of_a_missing_one_and_one_game_of
     assert all(len(r["games"]) == 2 and None not in r["games"] for r in read_jsonl(judged))
 
 
+def test_dry_run_expects_a_typical_judgment_and_gives_max_tokens_apart_as_the_worst_case(tmp_path, scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server)  # 4 questions, models m-one and m-two, no judgment yet
+    priced_judge(tmp_path)  # $2 in, $8 out per million tokens
+    settings = tmp_path / "judge.yaml"
+    settings.write_text(settings.read_text().replace("max_tokens: 100", "max_tokens: 16000"))  # v2.0's
+    estimate = dry_run_json(gen_judgment([*args, "--dry-run", "--json"]))
+    for item in estimate["items"]:
+        assert item["output_estimate"] == "typical judgment: no earlier records"
+        assert (item["output_tokens"], item["worst_case_output_tokens"]) == (8 * 700, 8 * 16000)
+        assert item["cost_usd"] == pytest.approx((item["input_tokens"] * 2 + 8 * 700 * 8) / 1e6)
+        assert item["worst_case_cost_usd"] == pytest.approx((item["input_tokens"] * 2 + 8 * 16000 * 8) / 1e6)
+    assert estimate["output_tokens"] == 16 * 700 and estimate["worst_case_output_tokens"] == 16 * 16000
+    assert estimate["worst_case_cost_usd"] == pytest.approx(sum(i["worst_case_cost_usd"] for i in estimate["items"]))
+    text = gen_judgment([*args, "--dry-run"]).stdout
+    worst = estimate["items"][0]["worst_case_cost_usd"]
+    assert f"~5,600 out (typical judgment: no earlier records)" in text
+    assert f"worst case 128,000 out (max_tokens per request): ${worst:.4f}" in text
+
+
+def test_a_judging_dry_run_prices_a_model_whose_answers_do_not_exist_yet(tmp_path, scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one", "m-new"))
+    priced_judge(tmp_path)
+    answers = tmp_path / "data" / JUDGED_BENCH / "model_answer"
+    (answers / "m-new.jsonl").unlink()
+    estimate = dry_run_json(gen_judgment([*args, "--dry-run", "--json"]))
+    items = {item["model"]: item for item in estimate["items"]}
+    assumed = "no answers yet: each taken as long as its baseline's answer to the same question"
+    assert (items["m-new"]["assumed"], items["m-one"]["assumed"]) == (assumed, None)
+    assert items["m-new"]["requests"] == 8 and items["m-new"]["cost_usd"] > 0
+    assert any(note.startswith(f"m-new: {assumed}") and "python gen_answer.py" in note for note in estimate["notes"])
+    text = gen_judgment([*args, "--dry-run"]).stdout
+    assert f"judge-1 / m-new: 8 request(s)" in text and f"(assumed: {assumed})" in text
+    # once m-new has answered with texts as long as its baseline's, the estimate of its prompts is the same
+    baseline = read_jsonl(answers / f"{JUDGING_BASE}.jsonl")
+    write_jsonl(answers / "m-new.jsonl", [{**a, "model": "m-new", "ans_id": f"new-{a['uid']}"} for a in baseline])
+    made = {i["model"]: i for i in dry_run_json(gen_judgment([*args, "--dry-run", "--json"]))["items"]}
+    assert made["m-new"]["input_tokens"] == items["m-new"]["input_tokens"] and made["m-new"]["assumed"] is None
+    # a run, which would pay, still needs the answers first
+    (answers / "m-new.jsonl").unlink()
+    line = one_line_error(gen_judgment(args))
+    assert "no answers of 'm-new'; make them first" in line and not scripted_server.chat_requests()
+
+
 # ---------------------------------------------------------------- the costs counted and stored
 
 
@@ -225,6 +269,31 @@ def test_judgment_costs_count_each_game_and_a_batch_game_at_its_discount(tmp_pat
     assert json.loads((costs / "m-two.json").read_text())["judge"] == JUDGING_JUDGE
 
 
+def wrote(stdout: str) -> list[str]:
+    """The files a run summary says it wrote."""
+    return [line[len("wrote "):] for line in stdout.splitlines() if line.startswith("wrote ")]
+
+
+def test_each_run_summary_names_the_files_it_wrote(tmp_path, scripted_server):
+    args = configure_answering(tmp_path, [scripted_server], models=("model-a", "model-b"))
+    answered = gen_answer(args)
+    assert answered.returncode == 0, answered.stderr
+    data = tmp_path / "data" / "faults"
+    assert wrote(answered.stdout) == [str(data / "model_answer" / f"{m}.jsonl") for m in ("model-a", "model-b")] + \
+        [str(data / "costs" / "answers" / f"{m}.json") for m in ("model-a", "model-b")]
+
+    args = lay_out_judging(tmp_path / "judging", scripted_server)
+    scripted_server.rules = [(lambda r: True, Answer(text="[[A>B]]"))]
+    judged = gen_judgment(args)
+    assert judged.returncode == 0, judged.stderr
+    data = tmp_path / "judging" / "data" / JUDGED_BENCH
+    assert wrote(judged.stdout) == [
+        *(str(data / "model_judgment" / JUDGING_JUDGE / f"{m}.jsonl") for m in ("m-one", "m-two")),
+        *(str(data / "costs" / "judgments" / JUDGING_JUDGE / f"{m}.json") for m in ("m-one", "m-two")),
+        str(data / "model_judgment" / JUDGING_JUDGE / "diagnostics.json")]
+    assert all(Path(path).is_file() for path in wrote(answered.stdout) + wrote(judged.stdout))
+
+
 def test_a_run_that_judges_again_reports_what_it_paid_for_not_the_change_in_the_file(tmp_path, scripted_server):
     args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
     priced_judge(tmp_path)
@@ -267,6 +336,11 @@ def test_max_cost_stops_within_one_request_of_the_cap_and_a_rerun_finishes(tmp_p
     assert "spent $0.0120 of --max-cost $0.011; 14 request(s) not sent" in run.stdout
     assert "failed" not in run.stdout  # not sending is not a failure
     assert "model-a: finished 20/20 answers" in run.stderr and "0 failed, 14 not sent (cost cap)" in run.stderr
+
+    # said once, before the first request: how the cap meters, and why that is slower
+    assert run.stdout.count("--max-cost $0.011: each request is priced before it is sent") == 1
+    assert "model-a at most 3 (parallel 3; ~1,000 output tokens a request: mean of 2 earlier)" in run.stdout
+    assert "slower than one without a cap" in run.stdout
 
     rest = gen_answer(args)
     assert rest.returncode == 0, rest.stderr

@@ -12,7 +12,8 @@ import pytest
 
 from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, RefusedEndpoint,
                            bound_by_permissions, gen_judgment,
-                           lay_out_judging, read_jsonl, run_script, stored_judgments, write_jsonl)
+                           lay_out_judging, one_line_error, read_jsonl, run_script, stored_judgments,
+                           write_jsonl)
 from tests.scripted_server import Answer, Status
 from utils.asking.diagnostics import diagnostics
 from utils.asking.judge_prompts import (DEFAULT_SYSTEM_PROMPT, FINISH_REQUEST, RESPONSE_FORMATS, STRUCTURED_REQUEST,
@@ -241,13 +242,36 @@ def test_missing_answers_give_one_warning_line_per_model(tmp_path, scripted_serv
     args = lay_out_judging(tmp_path, scripted_server, missing={"m-one": {"q1", "q2"}, BASE: {"q3"}})
     scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
     proc = gen_judgment(args)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 5, proc.stderr  # q3 waits for its baseline's answer
     assert proc.stdout.count("question(s) skipped") == 3
     assert "2 question(s) skipped: no answer of m-one" in proc.stdout
     assert proc.stdout.count(f"1 question(s) skipped: no answer of their baseline {BASE}") == 2
     assert f"1 question(s) of category general wait for answers of their baseline {BASE}" in proc.stdout
     assert f"gen_answer.py --setting-file ANSWER_SETTINGS.yaml --endpoint-file {tmp_path / 'api.yaml'}" in proc.stdout
     assert [r["uid"] for r in stored_judgments(tmp_path, "m-one")] == ["q0"]
+
+
+def test_questions_left_waiting_for_a_baseline_end_with_exit_status_5_after_failures(tmp_path, scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server, missing={BASE: {"q3"}})
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment(args)
+    assert proc.returncode == 5, proc.stdout + proc.stderr
+    assert "\nexit status 5: 2 judgment(s) wait for their baseline's answers (see above)\n" in proc.stdout
+    assert len(stored_judgments(tmp_path, "m-one")) == 3  # everything else is judged
+    # a request failing for good (status 1) outranks questions waiting
+    (tmp_path / "data" / JUDGED_BENCH / "model_judgment").rename(tmp_path / "first-run")
+    scripted_server.rules.insert(0, (lambda r: "m-two answers q0" in r.last_user_text, Status(400, message="no")))
+    again = gen_judgment(args)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "exit status 5" not in again.stdout and "wait for answers of their baseline" in again.stdout
+    # the baseline's answer made, nothing waits: 0
+    write_jsonl(tmp_path / "data" / JUDGED_BENCH / "model_answer" / f"{BASE}.jsonl", [
+        {"uid": f"q{i}", "ans_id": f"{BASE}-q{i}", "model": BASE, "tstamp": 0,
+         "messages": [{"role": "user", "content": f"Question {i}?"},
+                      {"role": "assistant", "content": {"answer": f"{BASE} answers q{i}"}}]} for i in range(4)])
+    scripted_server.rules.pop(0)
+    done = gen_judgment(args)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_model_flags_replace_the_model_list(tmp_path, scripted_server):
@@ -258,6 +282,47 @@ def test_model_flags_replace_the_model_list(tmp_path, scripted_server):
     assert sorted(p.name for p in (tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE).glob("*.jsonl")) == [
         "m-two.jsonl"]
     assert len(scripted_server.chat_requests()) == 8
+
+
+def test_model_flag_takes_a_list(tmp_path, scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one", "m-two"))
+    (tmp_path / "judge.yaml").write_text((tmp_path / "judge.yaml").read_text().replace("  - m-two\n", ""))
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment([*args, "--model", "m-one", "m-two"])
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE).glob("*.jsonl")) == [
+        "m-one.jsonl", "m-two.jsonl"]
+
+
+def judged_by(tmp_path) -> dict[str, list[str]]:
+    """judge -> the judgment files written under it."""
+    root = tmp_path / "data" / JUDGED_BENCH / "model_judgment"
+    return {d.name: sorted(p.name for p in d.glob("*.jsonl")) for d in sorted(root.iterdir())} if root.exists() else {}
+
+
+@pytest.mark.parametrize("flags", [["--judge", "judge-2"], ["--judge", "judge-1", "judge-2"],
+                                   ["--judge", "judge-1", "--judge", "judge-2"]])
+def test_judge_flag_replaces_the_settings_judge_model(tmp_path, scripted_server, flags):
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judges=("judge-1", "judge-2"))
+    settings = tmp_path / "judge.yaml"
+    settings.write_text(settings.read_text().replace("judge_model: [judge-1, judge-2]", "judge_model: judge-1"))
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment([*args, *flags])
+    assert proc.returncode == 0, proc.stderr
+    chosen = [f for f in flags if f != "--judge"]
+    assert judged_by(tmp_path) == {judge: ["m-one.jsonl"] for judge in chosen}
+    assert {r.body["model"] for r in scripted_server.chat_requests()} == {f"{j}-served" for j in chosen}
+
+
+@pytest.mark.parametrize("flags, fragment", [(["--judge", "nobody"], "'nobody' is not defined in"),
+                                             (["--judge", "judge-1", "judge-1"], "given twice"),
+                                             (["--judge", ""], "non-empty")])
+def test_a_bad_judge_flag_is_one_line_exit_2_before_any_request(tmp_path, scripted_server, flags, fragment):
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    proc = gen_judgment([*args, *flags])
+    line = one_line_error(proc)
+    assert "--judge" in line and fragment in line
+    assert not scripted_server.chat_requests() and judged_by(tmp_path) == {}
 
 
 def test_a_model_without_any_answers_stops_before_any_request_with_the_command_that_makes_them(

@@ -86,7 +86,7 @@ def test_v20_judges_hard_prompts_now_and_creative_writing_once_its_baseline_is_m
                for note in estimate["notes"])
 
     proc = run_script("gen_judgment.py", *args, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 5, proc.stdout + proc.stderr  # the creative-writing questions wait for their baseline
     stored = read_jsonl(data / BENCH / "model_judgment" / JUDGE / f"{MODEL}.jsonl")
     assert {r["uid"] for r in stored} == hard and len(stored) == 500
     assert {(r["baseline"], r["category"]) for r in stored} == {(O3, "hard_prompt")}

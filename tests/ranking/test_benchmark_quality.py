@@ -17,7 +17,7 @@ from scipy import stats
 from tests.helpers import read_jsonl, results_file, run_script, unpack, write_jsonl
 from utils.ranking.bootstrap_file import read_bootstrap, read_reference
 from utils.ranking.quality import (agreement_with_confidence, evaluate, kendall, overlap, pair_rank_brier, prob_ranks_below,
-                                   separability, spearman, strict_agreement)
+                                   separability, separated, spearman, strict_agreement)
 
 KEYS = {"n_models", "n_pairs", "separability", "agreement_with_confidence", "strict_agreement", "brier", "spearman",
         "kendall"}
@@ -35,11 +35,21 @@ def test_overlap_rule_touching_intervals_are_apart_and_a_point_inside_overlaps()
 
 def test_separability_four_models_by_hand():
     intervals = {"a": (10, 20), "b": (20, 30), "c": (25, 25), "d": (5, 15)}
-    # a-b touch: apart; a-c apart; a-d overlap (10 < 15 and 5 < 20);
+    # c is the baseline, its point exact. a-b touch: apart; a-c apart; a-d overlap (10 < 15 and 5 < 20);
     # b-c: c's point lies inside b: overlap; b-d apart (20 < 15 fails); c-d apart
-    share, pairs = separability(intervals)
+    share, pairs = separability(intervals, exact={"c"})
     assert pairs == 4 * 3 // 2
     assert share == 4 / 6
+
+
+def test_zero_width_intervals_separate_no_pair_but_the_baselines_exact_50():
+    # an always-A judge: every model at 50 in every bootstrap round, the baseline too
+    assert separability({"a": (50, 50), "b": (50, 50), "base": (50, 50)}, exact={"base"}) == (0.0, 3)
+    # a model that wins every game: a point at 100, which tells it from nothing, not even the baseline
+    assert separability({"sweeper": (100, 100), "base": (50, 50)}, exact={"base"}) == (0.0, 1)
+    # a measured interval above the baseline's exact 50, and two points apart from each other
+    assert separability({"m": (60, 70), "base": (50, 50)}, exact={"base"}) == (1.0, 1)
+    assert separability({"m": (60, 70), "base": (50, 50)}) == (0.0, 1)  # nothing said exact: a point like any
 
 
 def test_separability_with_fewer_than_two_models_is_undefined_not_a_crash():
@@ -152,6 +162,16 @@ def test_levels_other_than_95_come_from_the_bootstrap_percentiles(tmp_path):
     assert evaluate(entries).separability == 0 / 1
     # at 80 %: 10th-90th percentiles of 0..10 are [1, 9], of 9..19 [10, 18]: apart
     assert evaluate(entries, level=80).separability == 1 / 1
+
+
+def test_a_bootstrap_file_marks_its_baseline_exact_and_other_points_separate_nothing(tmp_path):
+    boot = write_jsonl(tmp_path / "boot.jsonl", [boot_row("m", 65, 60, 70, list(range(60, 71))),
+                                                 boot_row("flat", 80, 80, 80, [80] * 11),
+                                                 {**boot_row("base", 50, 50, 50, [50] * 11), "baseline": True}])
+    # m-base apart (the baseline's 50 is exact); flat, a point, is apart from neither
+    assert evaluate(read_bootstrap(boot)).separability == 1 / 3
+    proc = run_script("-m utils.benchmark_quality", boot)
+    assert proc.returncode == 0 and "33.3%" in proc.stdout, proc.stderr
 
 
 def test_original_per_round_layout_is_read(tmp_path):
@@ -293,11 +313,13 @@ def test_real_bootstrap_file_from_show_result(real_judgments, tmp_path):
     got = json.loads(out.read_text())
     n = len(rows)
     assert (got["n_models"], got["n_pairs"]) == (n, n * (n - 1) // 2)
-    apart = sum(not overlap((a["lower"], a["upper"]), (b["lower"], b["upper"]))
+    assert [r["model"] for r in rows if r.get("baseline")] == ["gpt-4-0314"]
+    apart = sum(separated((a["lower"], a["upper"]), (b["lower"], b["upper"]), "baseline" in a, "baseline" in b)
                 for i, a in enumerate(rows) for b in rows[i + 1:])
     assert got["separability"] == apart / got["n_pairs"]
     assert 0 < apart < got["n_pairs"]  # the baseline is apart from the weak models, two wide ones overlap
-    assert got["n_reference_confident_pairs"] == apart
+    assert got["n_reference_confident_pairs"] == sum(not overlap((a["lower"], a["upper"]), (b["lower"], b["upper"]))
+                                                     for i, a in enumerate(rows) for b in rows[i + 1:])
     assert got["agreement_with_confidence"] == 1.0
     assert got["strict_agreement"] == 1.0 and got["spearman"] == 1.0 and got["kendall"] == 1.0
     assert 0 < got["brier"] < 0.25  # better than a coin, not certain: the intervals are wide

@@ -171,7 +171,8 @@ def test_saved_bootstrap_is_reused(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     first = show(tmp_path, "--csv", "a.csv", "--num-rounds", "40").stdout
     saved = read_jsonl(results_file(tmp_path / "data", "bootstrapping_results.jsonl"))
-    assert {tuple(sorted(r)) for r in saved} == {("lower", "model", "results", "score", "upper")}
+    assert {tuple(sorted(r)) for r in saved if r["model"] != BASE} == {("lower", "model", "results", "score", "upper")}
+    assert [r.get("baseline") for r in saved if r["model"] == BASE] == [True]  # its 50 is exact (quality.measured)
     assert all(len(r["results"]) == 40 for r in saved)
     again = show(tmp_path, "--csv", "b.csv", "--load-bootstrap").stdout
     a, b = read_csv(tmp_path / "a.csv"), read_csv(tmp_path / "b.csv")
@@ -447,8 +448,34 @@ def test_separability_of_the_table_is_printed(tmp_path):
                 "weak": games(*[("L", "L")] * 30, *[("W", "W")] * 10)}
     write_bench(tmp_path, verdicts, 40)
     out = show(tmp_path, "--bench-name", BENCH, "--seed", "1").stdout
-    # three intervals: strong above 50, weak below, the baseline's zero-width one at 50 -> 3 of 3 pairs apart
+    # three intervals: strong above 50, weak below, the baseline's exact 50 -> 3 of 3 pairs apart
     assert "separability: 100.0% of 3 model pairs have non-overlapping 95% intervals" in out
+
+
+def test_the_output_says_once_which_method_scored_it_unless_method_was_given(tmp_path):
+    write_bench(tmp_path, MIXED, 4)
+    lines = show(tmp_path).stdout.splitlines()
+    assert lines[0].startswith("method arena-hard-v0.1 (the default;") and "--method arena-hard-v2" in lines[0]
+    assert sum(line.startswith("method ") for line in lines) == 1
+    assert not show(tmp_path, "--method", "arena-hard-v0.1").stdout.startswith("method ")
+
+
+def test_zero_width_intervals_separate_nothing_and_every_line_of_the_output_agrees(tmp_path):
+    # an always-A judge: game 1 (baseline as A) lost, game 2 (model as A) won, on every question; resampling whole
+    # questions then gives alpha and beta 50 in every round. sweeper wins every game: 100 in every round.
+    verdicts = {"alpha": games(*[("L", "W")] * 30), "beta": games(*[("L", "W")] * 30),
+                "sweeper": games(*[("W", "W")] * 30)}
+    write_bench(tmp_path, verdicts, 30)
+    flags = ("--bootstrap-unit", "question", "--num-rounds", "50")
+    out = show(tmp_path, *flags, "--compare", "alpha", "beta").stdout
+    assert re.search(r"^alpha +\| score:  50\.0  \| 95% CI:  +\(-0\.0, \+0\.0\)", out, re.M)  # the case itself
+    assert "separability: 0.0% of 6 model pairs" in out and "sweeper, alpha, beta: zero width" in out
+    for model in ("alpha", "beta", "sweeper"):
+        assert f"UNRELIABLE {model}:" in out and "zero-width interval" in out.split(f"UNRELIABLE {model}:")[1]
+    assert "indistinguishable" in out and "significant:" not in out
+    versus = show(tmp_path, *flags, "--compare", "sweeper", BASE).stdout
+    assert "separability: 0.0% of 6 model pairs" in versus
+    assert "not significant: the interval has zero width" in versus and "significant: sweeper" not in versus
 
 
 def test_the_csv_shows_each_models_answering_and_judging_cost_and_leaves_unknown_ones_empty(tmp_path):

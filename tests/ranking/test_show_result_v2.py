@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests import synth_v2
-from tests.helpers import read_v2_csv, show_v2
+from tests.helpers import read_v2_csv, run_script, show_v2
 
 HARD, CREATIVE = "hard_prompt", "creative_writing"
 O3, GEMINI = synth_v2.BASELINES[HARD], synth_v2.BASELINES[CREATIVE]
@@ -119,13 +119,50 @@ def test_plain_scores_are_the_weighted_win_rates_of_the_judgment_files(data, tmp
         for model, rate in expected.items():
             assert float(table[category, model]["score"]) == pytest.approx(rate, abs=1e-3), (category, model)
         base = table[category, baseline]
-        assert float(base["score"]) == 50.0 and math.isnan(float(base["lower"]))
+        assert float(base["score"]) == 50.0
         assert re.search(rf"^{re.escape(baseline)} +\| score:  50\.0  \| 90% CI: +- +\|", out.stdout, re.M)
         footer = next(line for line in out.stdout.splitlines() if line.startswith("--") and category in line)
         assert f"{dropped_rows(rows, category)} rows dropped" in footer
     # the categories come in the question file's order, each headed by its baseline and its questions
     headings = re.findall(r"^##### category: (\S+) \| baseline: (\S+) \| (\d+) questions", out.stdout, re.M)
     assert headings == [(HARD, O3, "500"), (CREATIVE, GEMINI, "250")]
+
+
+def test_the_baselines_row_has_bounds_of_50_and_its_coverage_as_in_v01(data, tmp_path):
+    show_v2(data, "--csv", tmp_path / "t.csv")
+    table = read_v2_csv(tmp_path / "t.csv")
+    rows = judgment_rows(data)
+    for category, baseline in ((HARD, O3), (CREATIVE, GEMINI)):
+        base = table[category, baseline]
+        assert [base[k] for k in ("score", "lower", "upper")] == ["50.0", "50.0", "50.0"]
+        assert [base[k] for k in ("rating", "rating_lower", "rating_upper")] == ["1000.0", "1000.0", "1000.0"]
+        # the baseline is in every counted game: its questions are those with a row whose two games both count
+        counted = {r["_uid"] for r in rows if in_category(r, category) and None not in game_outcomes(r)}
+        assert int(base["covered_questions"]) == len(counted) > 0
+        assert int(base["questions"]) == {HARD: 500, CREATIVE: 250}[category]
+
+
+def test_the_method_follows_the_benchmark_unless_one_is_given(data, tmp_path):
+    explicit = show_v2(data, "--csv", tmp_path / "explicit.csv")  # --method arena-hard-v2
+    assert not explicit.stdout.startswith("method ")
+
+    def run(*args):
+        return run_script("show_result.py", "--data-dir", data, *args, cwd=data.parent)
+    by_bench = run("--bench-name", synth_v2.BENCH, "--csv", tmp_path / "bench.csv")
+    assert by_bench.returncode == 0, by_bench.stderr
+    assert by_bench.stdout.splitlines()[0] == \
+        f"method arena-hard-v2 (from --bench-name {synth_v2.BENCH}; --method to change)"
+    assert by_bench.stdout.count("method arena-hard-v2") == 1
+    assert (tmp_path / "bench.csv").read_bytes() == (tmp_path / "explicit.csv").read_bytes()
+    config = tmp_path / "judge.yaml"  # names no baseline: v2.0's own per category
+    config.write_text(f"bench_name: {synth_v2.BENCH}\njudge_model: {JUDGE}\nmodel_list: [strong-model]\n")
+    by_config = run("--setting-file", config, "--csv", tmp_path / "config.csv")
+    assert by_config.returncode == 0, by_config.stderr
+    assert by_config.stdout.splitlines()[0] == \
+        f"method arena-hard-v2 (from bench_name {synth_v2.BENCH} of {config}; --method to change)"
+    assert (tmp_path / "config.csv").read_bytes() == (tmp_path / "explicit.csv").read_bytes()
+    forced = run("--bench-name", synth_v2.BENCH, "--judge-name", JUDGE, "--method", "arena-hard-v0.1")  # it wins
+    assert forced.returncode == 2 and "'gpt-4-0314' is not in any battle" in forced.stderr
 
 
 def test_weight_one_counts_strong_verdicts_once(data, tmp_path):
@@ -251,12 +288,14 @@ def test_a_category_baseline_is_honoured(other_baseline, tmp_path):
 def test_a_plain_baseline_sets_every_category(other_baseline):
     out = show_v2(other_baseline, "--baseline", "gemini-x")
     assert f"##### category: {CREATIVE} | baseline: gemini-x" in out.stdout and f"category: {HARD}" not in out.stdout
-    assert f"no counted judgments in category '{HARD}' against baseline 'gemini-x'" in out.stderr
+    assert f"NOT SCORED {HARD}: 500 questions (baseline gemini-x): not judged: no judgment of its questions " \
+           f"against gemini-x by {JUDGE}" in out.stdout
 
 
 def test_rows_judged_against_another_baseline_are_not_counted_and_named(other_baseline):
     out = show_v2(other_baseline)  # v2.0's own baseline for creative_writing is gemini-2.0-flash-001
     assert "##### category: hard_prompt" in out.stdout and "##### category: creative_writing" not in out.stdout
+    assert f"NOT SCORED {CREATIVE}: 250 questions (baseline {GEMINI}): not judged" in out.stdout
     file = bench(other_baseline) / "model_judgment" / JUDGE / "strong-model.jsonl"
     warning = next(line for line in out.stderr.splitlines() if str(file) in line)
     assert "250 rows" in warning and "gemini-x" in warning
@@ -271,6 +310,76 @@ def test_baselines_come_from_a_judge_config(other_baseline, tmp_path):
     out = show_v2(other_baseline, "--setting-file", config)
     assert f"##### category: {CREATIVE} | baseline: gemini-x" in out.stdout
     assert f"##### category: {HARD} | baseline: {O3}" in out.stdout
+
+
+# ---------------------------------------------------------------- categories that cannot be scored
+
+
+def without_creative_verdicts(data: Path, root: Path, gemini_answers: bool, rows: str) -> Path:
+    """A copy of the benchmark under ``root`` whose creative_writing questions have no counted verdict:
+    ``gemini_answers`` keeps or removes that baseline's answer file; ``rows`` is "none" (no judgment rows of the
+    category, as when judging only hard prompts) or "null" (rows whose first game was never played)."""
+    copy = root / "data"
+    shutil.copytree(data, copy)
+    if not gemini_answers:
+        (bench(copy) / "model_answer" / f"{GEMINI}.jsonl").unlink()
+    for path in (bench(copy) / "model_judgment").glob("*/*.jsonl"):
+        kept = []
+        for row in map(json.loads, path.read_text().splitlines()):
+            if row["category"] == CREATIVE:
+                if rows == "none":
+                    continue
+                row["games"][0] = None
+            kept.append(row)
+        path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    return copy
+
+
+def show_from_repo(data: Path, *args):
+    """show_result.py run from the repository, as a user does: config/ holds the v2.0 settings files."""
+    return run_script("show_result.py", "--bench-name", synth_v2.BENCH, "--data-dir", data, *args)
+
+
+JUDGED = "--model even-model strong-model verbose-model weak-model"  # the models the judgment files judge
+
+
+@pytest.mark.parametrize("gemini_answers, rows, reason, why, commands", [
+    (False, "none", "no baseline answers",
+     f"its baseline {GEMINI} has no answers to them: the benchmark does not publish its answers (there is no "
+     "{answers}/" + f"{GEMINI}.jsonl)",
+     ["python gen_answer.py --setting-file config/gen_answer_arena-hard-v2.0.yaml --data-dir {data} "
+      f"--model {GEMINI}", "python gen_judgment.py --setting-file config/arena-hard-v2.0.yaml --data-dir {data} "
+      f"--judge {JUDGE} {JUDGED}"]),
+    (True, "none", "not judged", f"no judgment of its questions against {GEMINI} by {JUDGE}",
+     ["python gen_judgment.py --setting-file config/arena-hard-v2.0.yaml --data-dir {data} "
+      f"--judge {JUDGE} {JUDGED}"]),
+    (True, "null", "no verdicts", "none of its 1000 judgment rows has an accepted label in both games (a new run "
+     "plays the games never played; a judge's text without a label needs the judge settings' regex_patterns checked)",
+     ["python gen_judgment.py --setting-file config/arena-hard-v2.0.yaml --data-dir {data} "
+      f"--judge {JUDGE} {JUDGED}"]),
+])
+def test_a_category_that_cannot_be_scored_is_listed_with_why_and_the_commands_that_fix_it(
+        data, tmp_path, gemini_answers, rows, reason, why, commands):
+    copy = without_creative_verdicts(data, tmp_path, gemini_answers, rows)
+    why = why.format(answers=bench(copy) / "model_answer")
+    commands = [c.format(data=copy) for c in commands]
+    out = show_from_repo(copy, "--csv", tmp_path / "t.csv")
+    assert out.returncode == 0, out.stderr
+    assert "##### category: hard_prompt" in out.stdout and "##### category: creative_writing" not in out.stdout
+    lines = out.stdout.splitlines()
+    at = lines.index(f"NOT SCORED {CREATIVE}: 250 questions (baseline {GEMINI}): {reason}: {why}. To score it, run:")
+    assert lines[at + 1:at + 1 + len(commands)] == [f"  {c}" for c in commands]
+    table = read_v2_csv(tmp_path / "t.csv")
+    missing = table[CREATIVE, ""]
+    assert (missing["questions"], missing["covered_questions"], missing["score"], missing["baseline"]) == \
+        ("250", "0", "", GEMINI)
+    assert missing["missing_reason"] == f"{reason}: {why}; to score it, run: " + " ; then: ".join(commands)
+    assert {row["missing_reason"] for key, row in table.items() if key[0] == HARD} == {""}
+    # asked for by name, it is an error with the same why and fix
+    asked = show_from_repo(copy, "--category", HARD, CREATIVE)
+    assert asked.returncode == 2 and asked.stdout == ""
+    assert asked.stderr.strip().splitlines() == [
+        f"error: --category: no counted judgments in category '{CREATIVE}': {missing['missing_reason']}"]
 
 
 # ---------------------------------------------------------------- style control

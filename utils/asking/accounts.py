@@ -35,6 +35,7 @@ class FileCost:
     price: Price | None
     total: Tally
     added: Tally
+    path: Path | None = None  # the cost file, once written
 
     @property
     def who(self) -> str:
@@ -78,6 +79,7 @@ def record_costs(jobs: list["Job"], models: dict[str, ModelConfig], data_dir: Pa
             answer_cost_file(data_dir, bench, job.model)
         try:
             atomic_write(path, (json.dumps(cost.to_json(), indent=2) + "\n").encode(), durable=False)  # derivable
+            cost.path = path
         except OSError as err:  # the answers are safe; the next run tallies them again
             print(f"warning: {path}: could not write the cost file ({err.strerror or err}); the next run writes it",
                   file=sys.stderr)

@@ -48,7 +48,7 @@ def plan_answers(settings: AnswerSettings, models: dict[str, ModelConfig], quest
             earlier = tally_answers(store.records.values())
             jobs.append(Job(model=name, store=store, todo=todo, done_before=len(questions) - len(todo),
                             held=dict(store.records),
-                            output_guess=expected_output(earlier, cfg.max_tokens or settings.max_tokens)))
+                            output_guess=expected_output(earlier, cfg.max_tokens or settings.max_tokens, "answer")))
     return jobs
 
 

@@ -94,6 +94,23 @@ class Budget:
                 meter.estimated += estimate
             self._changed.notify_all()
 
+    def plan_line(self, jobs: list, models: dict[str, ModelConfig]) -> str:
+        """What a capped run says once before its first request: how the cap meters requests, and why that is
+        slower than a run without one."""
+        limits = []
+        for name in dict.fromkeys(job.asks for job in jobs if job.todo):
+            cfg, guess = models[name], next(job.output_guess for job in jobs if job.asks == name)
+            output_cost = cost_usd(0, guess.tokens, cfg.price)  # of one request, a lower bound of its cost
+            fits = int(self.cap // output_cost) if output_cost else cfg.parallel
+            limits.append(f"{name} at most {max(1, min(cfg.parallel, fits))} (parallel {cfg.parallel}; "
+                          f"~{guess.tokens:,.0f} output tokens a request: {guess.basis})")
+        return (f"--max-cost ${self.cap:g}: each request is priced before it is sent (its prompt tokens counted, "
+                "plus the output tokens expected) and goes only while this run's spending plus the requests in "
+                "flight stay under the cap. Each model first sends one request alone, whose bill calibrates its "
+                "estimates, then as many at once as the rest of the cap covers: "
+                + "; ".join(limits) + ". So a capped run is slower than one without a cap, which sends parallel "
+                "requests at once from the start.")
+
     def metered(self, job, client: ModelClient) -> "MeteredClient":
         """The client one job's requests go through: the model's ``parallel`` slots, shared by all its jobs."""
         slots = self._slots.setdefault(job.asks, asyncio.Semaphore(client.cfg.parallel))

@@ -9,7 +9,8 @@ judgment, or one of its games).
 * ``Tally``: what the records of one output file used, split by how they
   were sent; ``tally_answers`` / ``tally_judgments`` make one from records.
 * ``expected_output``: the completion tokens to expect of a request, from
-  earlier records (their mean) or else the token limit (an upper bound).
+  earlier records (their mean) or else a typical count; the token limit is
+  the bound for the worst case.
 * ``chat_tokens``: prompt tokens of chat requests counted with tiktoken
   before they are sent (``request_encoding`` picks the encoding by model name).
 """
@@ -128,18 +129,33 @@ def tally_judgments(records) -> Tally:
 # ---------------------------------------------------------------- before sending
 
 
+# The completion tokens a request usually takes, for a model or judge without earlier records to take the mean
+# of; measured (o200k_base) on the real files of ../shared. A judge's game: the GPT-4-class judges' texts
+# average 640 (gpt-4-1106-preview) and 801 (gpt-4o) tokens (gpt-3.5-turbo's 336, gemini-1.5-pro's 280). An
+# answer: Arena-Hard v2.0's published answers average 818 (llama3.1-8b-instruct) and 938 (o3-mini) tokens
+# (v0.1's, of older models, 330 to 423). A reasoning model also bills its hidden reasoning, which these leave
+# out; the records of its first run then give its own mean.
+TYPICAL_OUTPUT = {"judgment": 700, "answer": 800}
+
+
 @dataclass(frozen=True)
 class OutputGuess:
-    """The completion tokens expected of one request, and what the number rests on."""
+    """The completion tokens expected of one request, what the number rests on, and the most it can be."""
     tokens: float
-    basis: str  # "mean of N earlier" or "max_tokens upper bound"
+    basis: str  # "mean of N earlier", "typical judgment (no earlier records)", ...
+    bound: int  # max_tokens: no request writes more, so N requests cost at most their prompts and N x bound
 
 
-def expected_output(earlier: Tally, max_tokens: int) -> OutputGuess:
-    """The mean completion tokens per request of ``earlier`` records, or ``max_tokens`` when there are none."""
+def expected_output(earlier: Tally, max_tokens: int, unit: str) -> OutputGuess:
+    """The mean completion tokens per request of ``earlier`` records, or without any the typical count of a
+    ``unit`` ("answer" or "judgment") request (``TYPICAL_OUTPUT``), never above ``max_tokens``."""
     if earlier.requests and earlier.output_tokens:
-        return OutputGuess(earlier.output_tokens / earlier.requests, f"mean of {earlier.requests} earlier")
-    return OutputGuess(float(max_tokens), "max_tokens upper bound")
+        return OutputGuess(earlier.output_tokens / earlier.requests, f"mean of {earlier.requests} earlier",
+                           max_tokens)
+    typical = TYPICAL_OUTPUT[unit]
+    if max_tokens < typical:
+        return OutputGuess(float(max_tokens), f"max_tokens, below a typical {unit}'s {typical}", max_tokens)
+    return OutputGuess(float(typical), f"typical {unit}: no earlier records", max_tokens)
 
 
 def request_encoding(cfg: ModelConfig) -> tuple[str, bool]:

@@ -6,7 +6,8 @@ requests here as the chat messages they would send. Prompt tokens are
 counted with tiktoken on exactly those messages (with the model's own system
 prompt, as the client adds it; utils.asking.cost.chat_tokens); completion
 tokens are expected from the earlier records of the model (or judge), else
-bounded by max_tokens (utils.asking.cost.expected_output).
+taken as a typical request's, and bounded by max_tokens for the worst case
+(utils.asking.cost.expected_output).
 """
 from __future__ import annotations
 
@@ -28,15 +29,18 @@ class Estimate:
     judge: str | None
     requests: int
     input_tokens: int
-    output_tokens: int
-    output_estimate: str  # "mean of N earlier" or "max_tokens upper bound"
+    output_tokens: int  # expected: requests x the expected output (utils.asking.cost.expected_output)
+    output_estimate: str  # what the expected output rests on: "mean of N earlier", "typical judgment: ...", ...
     tokenizer: str
     cost_usd: float | None  # None: the model asked has no price
     batch_cost_usd: float | None
+    worst_case_output_tokens: int = 0  # requests x max_tokens: no request writes more
+    worst_case_cost_usd: float | None = None
     # judgments only (None for answers): stored judgments found stale (judged again, so among the requests unless
     # --stale keep) and answers made for another question (model's or baseline's: never judged, not requested)
     stale: int | None = None
     mismatched: int | None = None
+    assumed: str | None = None  # what the estimate takes for granted for want of a file (None: nothing)
 
     @property
     def who(self) -> str:
@@ -54,9 +58,9 @@ class DryRun:
         return None if None in values else sum(values)
 
     def to_json(self) -> dict:
-        return {"requests": self.total("requests"), "input_tokens": self.total("input_tokens"),
-                "output_tokens": self.total("output_tokens"), "cost_usd": self.total("cost_usd"),
-                "batch_cost_usd": self.total("batch_cost_usd"), "items": [asdict(item) for item in self.items],
+        totals = ("requests", "input_tokens", "output_tokens", "cost_usd", "batch_cost_usd",
+                  "worst_case_output_tokens", "worst_case_cost_usd")
+        return {**{key: self.total(key) for key in totals}, "items": [asdict(item) for item in self.items],
                 "notes": self.notes}
 
     def render(self, as_json: bool) -> str:
@@ -67,8 +71,9 @@ class DryRun:
         lines += [f"{item.who}: {item.requests} request(s), {item.input_tokens:,} tokens in ({item.tokenizer}), "
                   f"~{item.output_tokens:,} out ({item.output_estimate}): {_money(item)}{_checks(item)}"
                   for item in self.items]
-        total = Estimate("", None, self.total("requests"), self.total("input_tokens"), self.total("output_tokens"),
-                         "", "", self.total("cost_usd"), self.total("batch_cost_usd"))
+        total = Estimate("", None, *(self.total(key) for key in ("requests", "input_tokens", "output_tokens")), "",
+                         "", *(self.total(key) for key in ("cost_usd", "batch_cost_usd", "worst_case_output_tokens",
+                                                           "worst_case_cost_usd")))
         lines.append(f"total: {total.requests} request(s), {total.input_tokens:,} tokens in, "
                      f"~{total.output_tokens:,} out: {_money(total)}")
         lines += [f"note: {note}" for note in self.notes]
@@ -77,13 +82,15 @@ class DryRun:
 
 def _checks(item: Estimate) -> str:
     said = [f"{n} {what}" for n, what in ((item.stale, "stale"), (item.mismatched, "mismatched, not judged")) if n]
-    return f" ({', '.join(said)})" if said else ""
+    said += [f"assumed: {item.assumed}"] if item.assumed else []
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def _money(item: Estimate) -> str:
+    worst = f"; worst case {item.worst_case_output_tokens:,} out (max_tokens per request)"
     if item.cost_usd is None:
-        return "no price set (tokens only)"
-    return f"${item.cost_usd:.4f}, ${item.batch_cost_usd:.4f} as a batch"
+        return "no price set (tokens only)" + worst
+    return f"${item.cost_usd:.4f}, ${item.batch_cost_usd:.4f} as a batch{worst}: ${item.worst_case_cost_usd:.4f}"
 
 
 def estimate_job(job: Job, cfg: ModelConfig, requests: list[list[dict]]) -> Estimate:
@@ -91,12 +98,15 @@ def estimate_job(job: Job, cfg: ModelConfig, requests: list[list[dict]]) -> Esti
     encoding = request_encoding(cfg)[0]
     input_tokens = sum(chat_tokens([sent_messages(cfg, messages) for messages in requests], encoding))
     guess = job.output_guess
-    output_tokens = round(guess.tokens * len(requests))
+    output_tokens, worst = round(guess.tokens * len(requests)), guess.bound * len(requests)
     price = cfg.price
+
+    def usd(output: float, batch: bool = False) -> float | None:
+        return None if price is None else cost_usd(input_tokens, output, price, batch)
     return Estimate(model=job.model, judge=job.judge, requests=len(requests), input_tokens=input_tokens,
                     output_tokens=output_tokens, output_estimate=guess.basis, tokenizer=encoding,
-                    cost_usd=None if price is None else cost_usd(input_tokens, output_tokens, price),
-                    batch_cost_usd=None if price is None else cost_usd(input_tokens, output_tokens, price, batch=True))
+                    cost_usd=usd(output_tokens), batch_cost_usd=usd(output_tokens, batch=True),
+                    worst_case_output_tokens=worst, worst_case_cost_usd=usd(worst))
 
 
 def dry_run(jobs: list[Job], models: dict[str, ModelConfig], requests_of: Callable[[Any], list[list[dict]]],
@@ -135,10 +145,10 @@ def dry_run(jobs: list[Job], models: dict[str, ModelConfig], requests_of: Callab
     if approximate:
         result.notes.append(f"{', '.join(approximate)}: not an OpenAI model; its tokens are counted with "
                             "cl100k_base, an approximation of its own tokenizer")
-    bounded = [item.who for item in result.items if item.requests and item.output_estimate.startswith("max_tokens")]
-    if bounded:
-        result.notes.append(f"{', '.join(bounded)}: no earlier records with usage, so output tokens are "
-                            "max_tokens per request, an upper bound")
+    typical = [item.who for item in result.items if item.requests and not item.output_estimate.startswith("mean")]
+    if typical:
+        result.notes.append(f"{', '.join(typical)}: no earlier records with usage, so output tokens are a typical "
+                            "request's (a reasoning model writes more); the worst case is max_tokens per request")
     result.notes.append("prompt tokens are counted in OpenAI's chat format: 3 tokens per message and 3 per reply "
                         "on top of the texts")
     total = result.total("cost_usd")

@@ -4,18 +4,16 @@ A model to judge and the reference model must have an answer file; a
 baseline's may be missing (the official v2.0 benchmark does not publish its
 creative-writing baseline's answers), and then only its questions wait. For
 what is missing, gen_judgment.py prints the gen_answer.py command that makes
-it, with this run's files (docs/design.md#category-baselines).
+it, with this run's files (utils/commands.py; docs/design.md#category-baselines).
 """
 from __future__ import annotations
 
 import argparse
-import shlex
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
 from utils.asking.runs import Job
-from utils.cli import ANSWER_SETTINGS, DATA_DIR, ENDPOINTS
-from utils.config import UNPUBLISHED_BASELINES, JudgeSettings, load_yaml
+from utils.commands import answer_command, answers_missing
+from utils.config import JudgeSettings
 from utils.errors import InputError
 from utils.names import answer_file
 from utils.records import Answer, Question, read_answers
@@ -27,25 +25,37 @@ class JudgingInputs:
     baselines: dict[str, list[Question]]  # each baseline -> the questions it is the baseline of
     answers: dict[str, dict[str, Answer]]  # model -> question id -> answer
     notes: list[str]  # to print before the run
+    # a dry run's models without answers (their stand-ins are in ``answers``) -> what the estimate assumes of them
+    assumed: dict[str, str] = field(default_factory=dict)
+
+
+# What a dry run's estimate assumes of a model that has no answers yet (its JSON items' ``assumed``)
+ANSWERS_ASSUMED = "no answers yet: each taken as long as its baseline's answer to the same question"
 
 
 def judging_inputs(settings: JudgeSettings, questions: list[Question], args: argparse.Namespace) -> JudgingInputs:
     """Read every answer file judging needs; ``args`` are the step's flags (utils.cli.parse_step_arguments).
 
     An InputError, with the command that makes them, when a model to judge
-    or the reference has no answers at all.
+    or the reference has no answers at all; but a dry run, which only prices
+    the games, prices those of a model without answers with its baselines'
+    answers standing in for its own (``assumed``): the price of judging is
+    known before paying for the answers.
     """
     baselines = baselines_of(settings, questions)
     notes = [f"note: {name} is the baseline; it is not judged against itself"
              for name in settings.model_list if set(baselines) == {name}]
     settings = replace(settings, model_list=tuple(m for m in settings.model_list if set(baselines) != {m}))
-    answers = {}
+    answers, assumed = {}, {}
     for name in [*settings.model_list, *([settings.ref_model] if settings.ref_model else [])]:
         path = answer_file(args.data_dir, settings.bench_name, name)
-        if not path.is_file():
+        if path.is_file():
+            answers[name] = read_answers(path)
+        elif args.dry_run and name in settings.model_list:
+            assumed[name] = ANSWERS_ASSUMED
+        else:
             raise InputError(f"no answers of {name!r}; make them first: "
                              f"{answer_command(args, settings.bench_name, name)}", path)
-        answers[name] = read_answers(path)
     for name in baselines:
         path = answer_file(args.data_dir, settings.bench_name, name)
         if name not in answers and path.is_file():
@@ -54,7 +64,25 @@ def judging_inputs(settings: JudgeSettings, questions: list[Question], args: arg
     for first, second, shared in identical_answers(answers, judged, set(settings.model_list)):
         notes.append(f"warning: {first} and {second} have identical answers on all {shared} question(s) they "
                      "share: one answer file may be a copy of the other (judging goes on)")
-    return JudgingInputs(settings=settings, baselines=baselines, answers=answers, notes=notes)
+    for name in assumed:
+        answers[name] = stand_in_answers(name, settings, questions, answers)
+        notes.append(f"{name}: {ANSWERS_ASSUMED}, so its games' input tokens are an estimate (there is no "
+                     f"{answer_file(args.data_dir, settings.bench_name, name)}; "
+                     f"{answer_command(args, settings.bench_name, name)} makes it)")
+    return JudgingInputs(settings=settings, baselines=baselines, answers=answers, notes=notes, assumed=assumed)
+
+
+def stand_in_answers(model: str, settings: JudgeSettings, questions: list[Question],
+                     answers: dict[str, dict[str, Answer]]) -> dict[str, Answer]:
+    """For a dry run: ``model``'s answers as its baselines' answers to the same questions (their text, nothing of
+    how they were made). A question whose baseline has no answer gets an empty one: it waits for its baseline,
+    as it will once the model has answered."""
+    out = {}
+    for q in questions:
+        baseline = answers.get(settings.prompt_for(q.category).baseline_model, {}).get(q.uid)
+        turns, prompts = (list(baseline.turns), list(baseline.prompts)) if baseline is not None else ([""], [])
+        out[q.uid] = Answer(uid=q.uid, model=model, turns=turns, prompts=prompts)
+    return out
 
 
 def baselines_of(settings: JudgeSettings, questions: list[Question]) -> dict[str, list[Question]]:
@@ -92,40 +120,8 @@ def waiting_for_baselines(jobs: list[Job], inputs: JudgingInputs, args: argparse
         have = inputs.answers.get(baseline, {})
         waiting = [q for q in inputs.baselines[baseline] if q.uid not in have]
         categories = ", ".join(sorted({q.category or "(none)" for q in waiting}))
-        path = answer_file(args.data_dir, bench, baseline)
-        if baseline in inputs.answers:
-            why = f"{path} lacks them"
-        elif baseline in UNPUBLISHED_BASELINES.get(bench, ()):
-            why = f"the benchmark does not publish its answers (there is no {path})"
-        else:
-            why = f"there is no {path}"
+        why = answers_missing(args.data_dir, bench, baseline, baseline in inputs.answers)
         reports.append(f"{len(waiting)} question(s) of category {categories} wait for answers of their baseline "
                        f"{baseline}: {why}. Make them with this command, then run gen_judgment.py again:\n"
                        f"  {answer_command(args, bench, baseline)}")
     return reports
-
-
-def answer_command(args: argparse.Namespace, bench: str, model: str) -> str:
-    """The gen_answer.py command line that answers ``bench``'s questions with ``model``, in this run's files."""
-    command = ["python", "gen_answer.py"]
-    settings = answer_settings_for(bench, Path(args.setting_file).parent)
-    if settings != ANSWER_SETTINGS:
-        command += ["--setting-file", settings or "ANSWER_SETTINGS.yaml"]
-    if str(args.endpoint_file) != ENDPOINTS:
-        command += ["--endpoint-file", str(args.endpoint_file)]
-    if args.data_dir != DATA_DIR:
-        command += ["--data-dir", str(args.data_dir)]
-    line = shlex.join([*command, "--model", model])
-    return line if settings else f"{line}  # ANSWER_SETTINGS.yaml: answer settings with bench_name: {bench}"
-
-
-def answer_settings_for(bench: str, folder: Path) -> str | None:
-    """An answer settings file for ``bench``: gen_answer_<bench>.yaml beside the judge settings, or the default."""
-    for candidate in (str(folder / f"gen_answer_{bench}.yaml"), ANSWER_SETTINGS):
-        try:
-            doc = load_yaml(candidate)
-        except InputError:
-            continue
-        if isinstance(doc.data, dict) and doc.data.get("bench_name") == bench:
-            return candidate
-    return None

@@ -39,7 +39,7 @@ from utils.asking.judge_prompts import (FINISH_REQUEST, RESPONSE_FORMATS, Templa
                                         prompt_fields, prompt_hash, render_game)
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
 from utils.config import JudgePrompt, JudgeSettings, ModelConfig
-from utils.names import judgment_file
+from utils.names import diagnostics_file, judgment_file
 from utils.provenance import stale_reasons
 from utils.records import (Answer, Game, Judgment, Question, judgment_provenance, missing_games, record_uid,
                            rejudged)
@@ -190,7 +190,7 @@ def expect_outputs(jobs: list[Job], judges: dict[str, ModelConfig], settings: Ju
     for judge, cfg in judges.items():
         mine = [job for job in jobs if job.judge == judge]
         earlier = tally_judgments(r for job in mine for r in job.held.values())
-        guess = expected_output(earlier, cfg.max_tokens or settings.max_tokens)
+        guess = expected_output(earlier, cfg.max_tokens or settings.max_tokens, "judgment")
         for job in mine:
             job.output_guess = guess
     return jobs
@@ -321,10 +321,12 @@ def game_requests(settings: JudgeSettings, pairing: Pairing) -> list[list[dict]]
 def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
                        answers: dict[str, dict[str, Answer]], data_dir: Path, notes: list[str], *,
                        stale: str = "rejudge", allow_mismatch: bool = False, max_cost: float | None = None,
-                       plan_notes: Callable[[list[Job]], list[str]] | None = None) -> DryRun:
+                       plan_notes: Callable[[list[Job]], list[str]] | None = None,
+                       assumed: dict[str, str] | None = None) -> DryRun:
     """--dry-run: the games still to play (stale judgments again unless ``stale`` is keep; mismatched answers
     never), their requests, tokens and cost; nothing sent or written. ``plan_notes`` adds what the run would
-    say of its plan (the baselines some questions wait for)."""
+    say of its plan (the baselines some questions wait for); ``assumed`` (model -> what) marks the items of
+    models whose answers stand in (judge_inputs.JudgingInputs.assumed)."""
     jobs = expect_outputs(plan(settings, questions, answers, data_dir, keep_stale=stale == "keep", read_only=True),
                           judges, settings)
     notes = [*notes, *(plan_notes(jobs) if plan_notes else []),
@@ -338,7 +340,10 @@ def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
                      "request (--allow-mismatch judges the others)")
     if stale == "fail" and any(c["stale"] for c in counts):
         notes.append("--stale fail: the run would stop before any request, listing the stale judgments")
-    return dry_run(jobs, judges, functools.partial(game_requests, settings), notes, max_cost, checks_of=plan_counts)
+    result = dry_run(jobs, judges, functools.partial(game_requests, settings), notes, max_cost, checks_of=plan_counts)
+    for item in result.items:
+        item.assumed = (assumed or {}).get(item.model)
+    return result
 
 
 def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
@@ -361,5 +366,6 @@ def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
     summary = run_jobs(jobs, judges, functools.partial(_ask_judgment, settings), unit="judgment",
                        order=[q.uid for q in questions], max_cost=max_cost, batch=batch)
     summary.diagnostics = record_diagnostics(jobs, data_dir, settings.bench_name)
+    summary.more_files = [diagnostics_file(data_dir, settings.bench_name, judge) for judge in summary.diagnostics]
     summary.costs = record_costs(jobs, judges, data_dir, settings.bench_name)
     return summary

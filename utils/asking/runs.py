@@ -40,7 +40,7 @@ from utils.asking.clients import ModelClient, RequestFailed
 from utils.asking.cost import OutputGuess
 from utils.asking.progress import Progress
 from utils.config import ModelConfig
-from utils.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, StorageError
+from utils.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, StorageError
 from utils.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
@@ -133,16 +133,31 @@ class Summary:
     budget: Budget | None = None  # --max-cost: what was spent, and the requests not sent
     costs: list = field(default_factory=list)  # what each file's records cost (utils.asking.accounts.FileCost)
     batches_running: list[str] = field(default_factory=list)  # one line per output file whose batches still run
+    more_files: list = field(default_factory=list)  # files the step wrote besides the output and cost files
+
+    @property
+    def written(self) -> list:
+        """Every file the run wrote: the output files that hold records, their cost files, ``more_files``."""
+        return [*(job.store.path for job in self.jobs if job.store.records),
+                *(cost.path for cost in self.costs if cost.path is not None), *self.more_files]
 
 
 def exit_status(summary: Summary) -> int:
     """The step's exit status: EXIT_COST_CAP when the cap stopped it, EXIT_BATCHES_RUNNING when batches still
-    run at the provider (--no-wait), 1 when requests failed, else 0."""
+    run at the provider (--no-wait), 1 when requests failed, EXIT_WAITING when questions wait for their
+    baseline's answers, else 0."""
     if summary.budget is not None and summary.budget.not_sent:
         return EXIT_COST_CAP
     if summary.batches_running:
         return EXIT_BATCHES_RUNNING
-    return 1 if summary.failures else 0
+    if summary.failures:
+        return 1
+    return EXIT_WAITING if waiting_questions(summary) else 0
+
+
+def waiting_questions(summary: Summary) -> int:
+    """The questions of the run's judgment files left out because their baseline has no answer to them."""
+    return sum(sum(job.left_out.no_baseline.values()) for job in summary.jobs)
 
 
 def budget_lines(summary: Summary) -> list[str]:
@@ -155,13 +170,17 @@ def print_summary(summary: Summary, unit: str, notes: list[str]) -> int:
     and batches still running; returns the step's exit status."""
     for job in summary.jobs:
         print(*job_lines(job, unit), sep="\n")
-    for line in [*notes, *cost_lines(summary.costs, unit)]:
+    for line in [*notes, *cost_lines(summary.costs, unit), *(f"wrote {path}" for path in summary.written)]:
         print(line)
     print_failures(summary.failures, unit)
     for line in budget_lines(summary):
         print(line)
     report_running(summary.batches_running)
-    return exit_status(summary)
+    status = exit_status(summary)
+    if status == EXIT_WAITING:
+        print(f"exit status {EXIT_WAITING}: {waiting_questions(summary)} judgment(s) wait for their baseline's "
+              "answers (see above)")
+    return status
 
 
 def job_lines(job: Job, unit: str) -> list[str]:
@@ -339,6 +358,8 @@ def run_jobs(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, *, unit:
     if max_cost is not None:
         with closed_on_error(stores):
             check_budget(jobs, models, batched_jobs(jobs, models, batch))
+        if any(job.todo for job in jobs):
+            print(summary.budget.plan_line(jobs, models))
     run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary, batch), stores, order)
     return summary
 

@@ -7,6 +7,7 @@
     rating_v2.py       v2.0's math: weighted win rates, its bootstrap and style features
     leaderboard.py     computing a Leaderboard (both methods) and the settings that made it
     tables.py          printing the table and writing the CSVs
+    missing.py         v2.0's categories without a table: why, and the commands that fix it
     bootstrap_file.py  the bootstrap results file, written and read, and reference leaderboards
     quality.py         the benchmark quality metrics (separability, agreement, Brier, rank correlations)
     comparison.py      head-to-head comparisons (paired differences, questions needed) and Cohen's kappa

@@ -65,6 +65,7 @@ class AnswerInfo:
     from_text: int = 0  # answers without a token length in their metadata, tokenized here
     unknown: int = 0  # answers with neither a token length nor an answer text
     ans_ids: dict[str, str] = field(default_factory=dict)  # question id -> the answer's id, where it has one
+    answered: set[str] = field(default_factory=set)  # the question ids the file has an answer to
 
 
 def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
@@ -79,10 +80,12 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
     path = answer_file(data_dir, bench, model)
     if not path.is_file():
         return None
-    tokens, features, untold, unknown, answers, ans_ids = [], {}, [], 0, 0, {}
+    tokens, features, untold, unknown, answers, ans_ids, answered = [], {}, [], 0, 0, {}, set()
     for line, rec in iter_jsonl(path):
         answers += 1
         qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
+        if qid is not None:
+            answered.add(str(qid))
         ans_id = rec.get("ans_id", rec.get("answer_id"))
         if ans_id and qid is not None:
             ans_ids[str(qid)] = str(ans_id)  # a later line replaces an earlier one, as read_answers does
@@ -111,7 +114,7 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids)
+    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids, answered)
 
 
 def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:

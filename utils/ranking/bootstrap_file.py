@@ -33,8 +33,10 @@ if TYPE_CHECKING:
 
 
 def bootstrap_records(board: Leaderboard) -> list[dict]:
-    """The lines of our bootstrap file: model, score, lower, upper, results (win rates, %), in table order."""
-    return [{"model": r.model, "score": r.score, "lower": r.lower, "upper": r.upper, "results": r.results}
+    """The lines of our bootstrap file: model, score, lower, upper, results (win rates, %), in table order; the
+    baseline's line also says ``"baseline": true`` (its zero-width interval is exact: quality.measured)."""
+    return [{"model": r.model, "score": r.score, "lower": r.lower, "upper": r.upper, "results": r.results,
+             **({"baseline": True} if r.is_baseline else {})}
             for r in board.rows if not r.no_verdicts]
 
 
@@ -123,7 +125,7 @@ def _entry(rec: dict, path, line, value_keys: tuple[str, ...], need_samples: boo
     if need_samples and "results" not in rec:
         raise InputError("missing key", path, line, "results")
     samples = bootstrap_values(rec["results"], path, line) if "results" in rec else np.array([])
-    return Entry(rec["model"], point, lower, upper, samples, line)
+    return Entry(rec["model"], point, lower, upper, samples, line, exact=rec.get("baseline") is True)
 
 
 def _per_round(records: list[tuple[int, dict]], path) -> list[Entry]:

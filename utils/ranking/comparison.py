@@ -52,9 +52,15 @@ class PairComparison:
     table_questions: int = 0  # the questions with games in the table, the size ``needed`` compares with
 
     @property
+    def flat(self) -> bool:
+        """The interval of the difference has zero width: every paired round gave the same difference, which is
+        a resampling that saw no variation, not certainty (utils.ranking.quality.measured)."""
+        return self.lower == self.upper
+
+    @property
     def significant(self) -> bool:
-        """The interval of the difference excludes 0."""
-        return self.lower > 0 or self.upper < 0
+        """The interval of the difference has width and excludes 0."""
+        return (self.lower > 0 or self.upper < 0) and not self.flat
 
     @property
     def indistinguishable(self) -> bool:
@@ -199,7 +205,7 @@ def compare_board(board: Leaderboard, pairs: Sequence[tuple[str, str]] | None = 
 
 def _estimate_needed(comparisons: list[PairComparison], data, confidence: float, seed: int) -> None:
     """Fill ``needed`` of the pairs that are neither separated nor indistinguishable, all simulated together."""
-    open_ = [c for c in comparisons if not c.significant and not c.indistinguishable and c.rounds > 0]
+    open_ = [c for c in comparisons if not c.significant and not c.indistinguishable and not c.flat and c.rounds > 0]
     if not open_:
         return
     index = {m: i for i, m in enumerate(data.models)}

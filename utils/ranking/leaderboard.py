@@ -41,6 +41,11 @@ V01_METHOD, V2_METHOD = "arena-hard-v0.1", "arena-hard-v2"  # show_result.py --m
 METHODS = (V01_METHOD, V2_METHOD)
 
 
+def method_for_bench(bench: str) -> str:
+    """The rating method a benchmark is scored with when none is asked for: v2.0's for arena-hard-v2*, else v0.1's."""
+    return V2_METHOD if bench.startswith(V2_METHOD) else V01_METHOD
+
+
 @dataclass
 class RunSettings:
     """How the numbers were made; printed under the table and stored in the CSV.
@@ -251,7 +256,7 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
         if gone:
             missing[name] = gone
         flags = () if m == base else _v01_flags(bool(gone), full_one_sided[m], int(one_sided_rounds[m]), boot[:, m],
-                                                len(covered_sets[m]))
+                                                len(covered_sets[m]), bool(lo[m] == hi[m]))
         rows.append(ModelResult(
             model=name, score=100 * float(win_rate(point[m])),
             lower=100 * float(win_rate(lo[m])), upper=100 * float(win_rate(hi[m])),
@@ -341,9 +346,13 @@ def _coverage(battles: Battles, question_ids: list[str] | None) -> tuple[list[st
     return list(question_ids), [questions & benchmark for questions in covered]
 
 
-def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, boot: np.ndarray, covered: int
-               ) -> tuple[str, ...]:
-    """A model's notes: missing questions, and why its numbers are unreliable (``boot``: its bootstrap ratings)."""
+ZERO_WIDTH = "a zero-width interval (the bootstrap never varied its score)"
+
+
+def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, boot: np.ndarray, covered: int,
+               flat: bool) -> tuple[str, ...]:
+    """A model's notes: missing questions, and why its numbers are unreliable (``boot``: its bootstrap ratings;
+    ``flat``: its interval has zero width)."""
     rounds, no_results = len(boot), len(boot) > 0 and bool(np.isnan(boot).all())
     reasons = []
     if one_sided:
@@ -354,6 +363,8 @@ def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, boot: n
         reasons.append(f"only {covered} judged questions")
     if no_results:
         reasons.append("no bootstrap results")
+    elif flat:
+        reasons.append(ZERO_WIDTH)
     return (*(["incomplete-coverage"] if incomplete else []), *(["unreliable: " + "; ".join(reasons)] if reasons
                                                                else []))
 
@@ -455,6 +466,7 @@ class CategoryIndex:
     parent: dict[str, str]  # subcategory -> the category of its first question
     questions: dict[str, list[str]]  # category or subcategory -> its question ids, in file order
     subcategory_of: dict[str, str]  # question id -> its subcategory (cluster)
+    every: list[str] = field(default_factory=list)  # every category: the question file's, then any only rows name
 
 
 def category_index(questions: list[Question], rows: OutcomeRows) -> CategoryIndex:
@@ -473,19 +485,20 @@ def category_index(questions: list[Question], rows: OutcomeRows) -> CategoryInde
             by_name[name] = list(dict.fromkeys(rows.questions[q] for q in rows.question[in_category].tolist()))
     order = [q.category for q in questions] + row_categories
     present = [c for c in dict.fromkeys(order) if c in row_categories and c]
-    return CategoryIndex(present, [c for c in by_name if c], parent, by_name,
-                         {q.uid: q.cluster for q in questions})
+    return CategoryIndex(present, [c for c in by_name if c], parent, by_name, {q.uid: q.cluster for q in questions},
+                         [c for c in dict.fromkeys(order) if c])
 
 
 def v2_categories(index: CategoryIndex, asked: tuple[str, ...], explicit: dict[str, str], everyone: str | None,
-                  config: JudgeSettings | None, data_dir, bench: str) -> tuple[list[str], dict[str, str]]:
-    """The categories to show (``asked`` by --category, or every one judged) and the baseline of each.
+                  config: JudgeSettings | None, data_dir, bench: str) -> tuple[list[str], dict[str, str | None]]:
+    """The categories to show (``asked`` by --category, or every one of the benchmark) and the baseline of each.
 
     ``explicit`` and ``everyone`` are the --baseline CATEGORY=MODEL and
     --baseline MODEL flags, ``config`` the judge config of --setting-file (see
-    ``category_baselines``).
+    ``category_baselines``). A category that was neither asked for nor judged
+    may have no baseline known (None): it has no table either way.
     """
-    wanted = list(dict.fromkeys(asked or index.present))
+    wanted = list(dict.fromkeys(asked or index.every))
     if not wanted:
         raise InputError("no judgment row names a category, and no question file gives one (expected "
                          f"{question_file(data_dir, bench)})", key="category")
@@ -494,7 +507,15 @@ def v2_categories(index: CategoryIndex, asked: tuple[str, ...], explicit: dict[s
         if unknown:
             raise InputError(f"unknown category {unknown[0]!r} (categories here: {', '.join(index.known) or 'none'})",
                              key=flag)
-    return wanted, category_baselines(wanted, index, explicit, everyone, config)
+    needed = [c for c in wanted if c in asked or c in index.present]
+    baselines = category_baselines(needed, index, explicit, everyone, config)
+    for category in wanted:
+        if category not in baselines:
+            try:
+                baselines[category] = category_baselines([category], index, explicit, everyone, config)[category]
+            except InputError:
+                baselines[category] = None
+    return wanted, {c: baselines[c] for c in wanted}
 
 
 def category_baselines(wanted: list[str], index: CategoryIndex, explicit: dict[str, str], everyone: str | None,
@@ -665,10 +686,11 @@ def _v2_results(models: list[str], base: int, point, boot, model, question, coun
     for m in [m for m in range(M) if units[m] > 0 or m == base]:
         name = models[m]
         info = answers.get(name)
-        if m == base:
-            results.append(ModelResult(name, 50.0, math.nan, math.nan, INIT_RATING, math.nan, math.nan,
-                                       info.avg_tokens if info else None, 0, len(all_q), int(units.sum()),
-                                       is_baseline=True))  # the baseline is in every counted game
+        if m == base:  # fixed at 50 %, as in v0.1; in every counted game, so on every question with one
+            judged = {questions[q] for q in np.unique(question).tolist()} & set(all_q)
+            results.append(ModelResult(name, 50.0, 50.0, 50.0, INIT_RATING, INIT_RATING, INIT_RATING,
+                                       info.avg_tokens if info else None, len(judged), len(all_q), int(units.sum()),
+                                       is_baseline=True))
             continue
         seen = {questions[q] for q in np.unique(question[model == m]).tolist()}
         gone = [q for q in all_q if q not in seen]
@@ -690,6 +712,8 @@ def _v2_row(name: str, p: float, lo: float, hi: float, boot: np.ndarray, covered
         reasons.append(f"only {covered} judged questions")
     if np.isnan(boot).all():
         reasons.append("no bootstrap results")
+    elif lo == hi:
+        reasons.append(ZERO_WIDTH)
     if reasons:
         flags.append("unreliable: " + "; ".join(reasons))
     rating = rating_from_win_rate(np.clip([p, lo, hi], 1e-12, 1 - 1e-12))

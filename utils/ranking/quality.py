@@ -2,7 +2,8 @@
 
 Separability, agreement with confidence, strict agreement, the pair-rank Brier
 score and the rank correlations, each stated with its formula in
-docs/benchmark_quality.md. Every interval comparison uses ``overlap``.
+docs/benchmark_quality.md. Every interval comparison uses ``overlap``;
+separability also asks that both intervals have width (``separated``).
 ``python -m utils.benchmark_quality`` computes them on a bootstrap file
 (read by utils.ranking.bootstrap_file); show_result prints the separability
 of its own table.
@@ -13,7 +14,7 @@ import math
 from dataclasses import dataclass
 from itertools import combinations
 from statistics import NormalDist
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -32,6 +33,7 @@ class Entry:
     upper: float
     samples: np.ndarray  # finite bootstrap values only
     line: int | None = None  # where it was read, for messages
+    exact: bool = False  # the baseline: its value is fixed by definition, so its zero-width interval is exact
 
 
 def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -45,12 +47,37 @@ def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return l1 < u2 and l2 < u1
 
 
-def separability(intervals: Mapping[str, tuple[float, float]]) -> tuple[float | None, int]:
-    """Share of model pairs whose intervals do not overlap, and the number of pairs (None if no pair)."""
-    pairs = list(combinations(intervals.values(), 2))
+def measured(interval: tuple[float, float], exact: bool = False) -> bool:
+    """Whether an interval can tell its model from another: it has width, or its value is exact by definition.
+
+    A bootstrap that gives a model the same score in every round (a judge that
+    always names the same position, a model that wins every game) leaves a
+    zero-width interval: not certainty but a resampling that saw no variation.
+    The baseline's score is 50 % by definition: ``exact``.
+    """
+    return exact or interval[1] > interval[0]
+
+
+def separated(a: tuple[float, float], b: tuple[float, float], exact_a: bool = False, exact_b: bool = False) -> bool:
+    """The one separation rule: both intervals are ``measured`` and they do not ``overlap``."""
+    return measured(a, exact_a) and measured(b, exact_b) and not overlap(a, b)
+
+
+def unmeasured(intervals: Mapping[str, tuple[float, float]], exact: Collection[str] = ()) -> list[str]:
+    """The models whose interval has zero width without being exact: they separate from no model."""
+    return [m for m, iv in intervals.items() if not measured(iv, m in exact)]
+
+
+def separability(intervals: Mapping[str, tuple[float, float]], exact: Collection[str] = ()
+                 ) -> tuple[float | None, int]:
+    """Share of model pairs that are ``separated``, and the number of pairs (None if no pair).
+
+    ``exact``: the models whose value is fixed by definition (the baseline).
+    """
+    pairs = list(combinations(intervals, 2))
     if not pairs:
         return None, 0
-    apart = sum(not overlap(a, b) for a, b in pairs)
+    apart = sum(separated(intervals[a], intervals[b], a in exact, b in exact) for a, b in pairs)
     return apart / len(pairs), len(pairs)
 
 
@@ -215,7 +242,7 @@ def evaluate(ours: list[Entry], reference: list[Entry] | None = None, mapping: M
              level: float = FILE_LEVEL, ours_path: object = None, reference_path: object = None) -> Quality:
     """Every metric for our leaderboard, and against the reference when one is given."""
     our_iv = {e.model: interval_at(e, level, ours_path) for e in ours}
-    sep, n_pairs = separability(our_iv)
+    sep, n_pairs = separability(our_iv, {e.model for e in ours if e.exact})
     q = Quality(level=level, n_models=len(ours), n_pairs=n_pairs, separability=sep)
     if reference is None:
         return q

@@ -10,14 +10,16 @@ import csv
 import datetime
 import io
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from utils.ranking.comparison import (INDISTINGUISHABLE, POWER, SIMULATED_BENCHMARKS, SIZE_FACTORS,
                                       PairComparison)
 from utils.ranking.judges import JudgeAgreement
 from utils.ranking.leaderboard import NO_VERDICTS, Leaderboard, ModelResult, RunSettings
+from utils.ranking.missing import MissingCategory
 from utils.ranking.judgment_checks import PROMPT_MISMATCH_FLAG, STALE_FLAG
-from utils.ranking.quality import separability
+from utils.ranking.quality import separability, unmeasured
 from utils.store import atomic_write
 
 
@@ -82,13 +84,18 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
 
 
 def separability_line(board: Leaderboard) -> str:
-    """How many model pairs the intervals tell apart (the rule of utils.ranking.quality)."""
-    share, pairs = separability({r.model: (r.lower, r.upper) if math.isfinite(r.lower) else (r.score, r.score)
-                                    for r in board.rows if not r.no_verdicts})
+    """How many model pairs the intervals tell apart (the rule of utils.ranking.quality), and which models a
+    zero-width interval keeps from being told apart from any (each also flagged UNRELIABLE)."""
+    intervals = {r.model: (r.lower, r.upper) if math.isfinite(r.lower) else (r.score, r.score)
+                 for r in board.rows if not r.no_verdicts}
+    exact = {r.model for r in board.rows if r.is_baseline}
+    share, pairs = separability(intervals, exact)
     if share is None:
         return "separability: n/a (fewer than two models)"
-    return (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
-            f"{board.settings.confidence:g}% intervals")
+    line = (f"separability: {share:.1%} of {pairs} model pairs have non-overlapping "
+            f"{board.settings.confidence:g}% intervals of non-zero width (the baseline's fixed 50 excepted)")
+    flat = unmeasured(intervals, exact)
+    return line + (f"; {', '.join(flat)}: zero width, apart from no model" if flat else "")
 
 
 def footer(board: Leaderboard) -> str:
@@ -134,11 +141,14 @@ def _settings_values(s: RunSettings) -> list:
 COST_COLUMNS = ("answer_cost_usd", "judge_cost_usd")
 
 
-def write_csv(boards: list[Leaderboard], path: Path, costs: dict[str, dict] | None = None) -> None:
+def write_csv(boards: list[Leaderboard], path: Path, costs: dict[str, dict] | None = None,
+              missing: list[MissingCategory] | None = None) -> None:
     """Our CSV: win rates and ratings with bounds, tokens, coverage, flags, costs, and the run settings per row.
 
     Tables of several categories (v2) go into one file, with a first column
-    ``category``. v2's points carry no bootstrap noise, so its win rates keep
+    ``category`` and a last one ``missing_reason``: a category without a table
+    (``missing``) gets one row, its model and numbers empty, saying why and what
+    fixes it. v2's points carry no bootstrap noise, so its win rates keep
     4 decimals (v0.1's 2). A model without verdicts has its numbers empty
     and "no verdicts: ..." in ``flags``; an unknown length is empty too.
     ``costs``: model -> ``COST_COLUMNS`` (utils.asking.accounts.model_costs),
@@ -148,7 +158,7 @@ def write_csv(boards: list[Leaderboard], path: Path, costs: dict[str, dict] | No
     d = 4 if any(b.settings.v2 for b in boards) else 2
     header = [*(["category"] if by_category else []), "model", "score", "lower", "upper", "avg_tokens", "rating",
               "rating_lower", "rating_upper", "covered_questions", "questions", "battles", "flags", *COST_COLUMNS,
-              *SETTINGS_COLUMNS]
+              *SETTINGS_COLUMNS, *(["missing_reason"] if by_category else [])]
     rows = []
     for b in boards:
         for r in b.rows:
@@ -158,7 +168,11 @@ def write_csv(boards: list[Leaderboard], path: Path, costs: dict[str, dict] | No
             spent = (costs or {}).get(r.model, {})
             rows.append([*([b.category] if by_category else []), r.model, *numbers, r.covered, r.questions,
                          r.battles, "; ".join(r.flags), *(_cost(spent.get(c)) for c in COST_COLUMNS),
-                         *_settings_values(b.settings)])
+                         *_settings_values(b.settings), *([""] if by_category else [])])
+    for m in missing or ():
+        settings = replace(boards[0].settings, baseline=m.baseline or "", categories=(m.category,))
+        rows.append([m.category, "", *[""] * 7, 0, m.questions, 0, "", *[""] * len(COST_COLUMNS),
+                     *_settings_values(settings), m.text])
     _write_csv(path, [header, *rows])
 
 
@@ -230,6 +244,9 @@ def render_comparison(board: Leaderboard, c: PairComparison) -> str:
     if c.significant:
         better = c.model_a if c.lower > 0 else c.model_b
         out.append(f"significant: {better} is better (the interval excludes 0)")
+    elif c.flat and not c.indistinguishable:
+        out.append("not significant: the interval has zero width (every paired round gives the same difference, "
+                   "a bootstrap that saw no variation; see the UNRELIABLE notes)")
     else:
         out.append("not significant (the interval contains 0)" + (f"; {needed_text(c)}" if needed_text(c) else ""))
     if s.bootstrap_unit == "battle" and not (s.v2 and s.style is None):  # v2's plain comparisons draw questions
