@@ -16,9 +16,9 @@ from importlib.util import find_spec
 from utils.errors import EXIT_INPUT_ERROR
 
 # The import names of the packages in requirements.txt that the code imports (pyyaml is ``yaml``,
-# scikit-learn ``sklearn``); tests/test_missing_packages.py checks that each requirement is covered.
+# scikit-learn ``sklearn``); tests/test_install.py checks that each requirement is covered.
 REQUIRED_MODULES = ("yaml", "numpy", "sklearn", "tqdm", "tiktoken", "bpe_openai", "threadpoolctl", "orjson",
-                    "matplotlib", "openai", "anthropic")
+                    "matplotlib", "openai", "anthropic", "markdown_it", "nh3")
 
 
 def _missing_module():
