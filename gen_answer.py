@@ -5,10 +5,10 @@ from __future__ import annotations
 from utils.asking.answering import estimate_answers, generate_answers
 from utils.asking.batching import BatchOptions
 from utils.asking.runs import print_summary
-from utils.cli import ANSWER_SETTINGS, parse_step_arguments, run_cli
-from utils.config import check_thinking_budgets, load_answer_settings, load_api_config
-from utils.names import question_file
-from utils.records import read_questions
+from utils.plumbing.cli import ANSWER_SETTINGS, parse_step_arguments, run_cli
+from utils.plumbing.config import check_thinking_budgets, load_answer_settings, load_api_config
+from utils.plumbing.names import question_file
+from utils.vocabulary.records import read_questions
 
 
 def main() -> int:

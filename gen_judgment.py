@@ -8,10 +8,10 @@ from utils.asking.judge_inputs import judging_inputs, waiting_for_baselines
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
 from utils.asking.judging import estimate_judgments, generate_judgments
 from utils.asking.runs import print_summary
-from utils.cli import JUDGE_SETTINGS, judging_flags, parse_step_arguments, run_cli
-from utils.config import check_thinking_budgets, load_api_config, load_judge_settings
-from utils.names import question_file
-from utils.records import read_questions
+from utils.plumbing.cli import JUDGE_SETTINGS, judging_flags, parse_step_arguments, run_cli
+from utils.plumbing.config import check_thinking_budgets, load_api_config, load_judge_settings
+from utils.plumbing.names import question_file
+from utils.vocabulary.records import read_questions
 
 
 def main() -> int:

@@ -28,11 +28,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from utils.asking.accounts import model_costs
-from utils.cli import run_cli
-from utils.commands import RunFiles
-from utils.errors import InputError
-from utils.forked import ForkedChild
-from utils.names import battles_file, bootstrap_results_file, check_name, judgment_dir
+from utils.plumbing.cli import run_cli
+from utils.plumbing.fix_commands import RunFiles
+from utils.plumbing.errors import InputError
+from utils.plumbing.forked import ForkedChild
+from utils.plumbing.names import battles_file, bootstrap_results_file, check_name, judgment_dir
 from utils.ranking.answer_info import answers_of, length_warnings
 from utils.ranking.battles import save_battles
 from utils.ranking.bootstrap_file import write_bootstrap
@@ -45,7 +45,7 @@ from utils.ranking.judges import JUDGES_FILE, configured_families, v01_agreement
 from utils.ranking.missing import missing_category
 from utils.ranking.tables import render_comparison, render_judges, render_table, write_csv, write_original_csv, \
     write_pairs_csv
-from utils.store import check_writable
+from utils.plumbing.store import check_writable
 
 DEFAULTS = {method: RunSettings.for_method(method) for method in METHODS}
 # flags whose default differs by method: argparse leaves them out, ``_method_defaults`` fills them in
@@ -141,7 +141,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.given = {key for key in PER_METHOD if hasattr(args, key)}  # the per-method flags given on the command line
     args.config = None
     if args.setting_file:
-        from utils.config import load_judge_settings
+        from utils.plumbing.config import load_judge_settings
         args.config, _ = load_judge_settings(args.setting_file, "", ())  # only its bench, judges, baselines matter
         if "bench_name" not in args.given:
             args.bench_name = args.config.bench_name
@@ -321,7 +321,7 @@ def _v2_tables(args, settings: RunSettings, rows, index, wanted: list[str], base
 
 
 def _run_files(args) -> RunFiles:
-    """The files of this run, for the commands a message prints (utils/commands.py)."""
+    """The files of this run, for the commands a message prints (utils/plumbing/fix_commands.py)."""
     return RunFiles(args.setting_file, args.endpoint_file or DEFAULT_ENDPOINT_FILE, Path(args.data_dir))
 
 

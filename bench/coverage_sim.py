@@ -52,7 +52,7 @@ from utils.ranking.rating import (TINY_RIDGE, battle_kinds, fit_bradley_terry, r
                                   win_rate)
 from utils.ranking.battles import Battles, read_judgment_battles  # noqa: E402
 from utils.ranking.leaderboard import RunSettings, compute_leaderboard  # noqa: E402
-from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B  # noqa: E402
+from utils.vocabulary.verdicts import TARGET, TIE, WINNER_A, WINNER_B  # noqa: E402
 
 # from the model's side, best first: strong win, win, tie, loss, strong loss (synth_bench's thresholds)
 THRESHOLDS = (2.0, 0.4, -0.4, -2.0)

@@ -64,7 +64,7 @@ if str(ROOT) not in sys.path:
 
 from utils.ranking.sequential import (BET_HORIZON, DEFAULT_ALPHA, HALF, decisions,  # noqa: E402
                                       question_scores, random_order, weighted_order)
-from utils.verdicts import LABELS, model_outcome  # noqa: E402
+from utils.vocabulary.verdicts import LABELS, model_outcome  # noqa: E402
 
 # synth_bench's thresholds on the latent score, from the model's clear win down
 THRESHOLDS = np.array([2.0, 0.4, -0.4, -2.0])

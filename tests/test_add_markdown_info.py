@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from tests.helpers import read_jsonl, run_script, write_jsonl
-from utils.style import encoder, style_metadata, style_metadata_many
+from utils.vocabulary.style import encoder, style_metadata, style_metadata_many
 
 MODULE = "-m utils.add_markdown_info"
 

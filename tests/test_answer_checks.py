@@ -17,13 +17,13 @@ from tests.helpers import (JUDGED_BENCH, JUDGING_JUDGE as JUDGE, ROOT, configure
                            stored_answers, stored_judgments, write_jsonl)
 from tests.report.test_html_report import data_block
 from tests.scripted_server import Answer as Reply
-from utils.answer_checks import (answer_issues, judged_prompt_mismatch, off_question, shown_answers,
+from utils.vocabulary.answer_checks import (answer_issues, judged_prompt_mismatch, off_question, shown_answers,
                                  wrongly_paired)
 from utils.asking.judge_checks import plan_counts
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, prompt_fields, render_game
 from utils.asking.judging import plan
-from utils.config import JudgePrompt, load_judge_settings
-from utils.records import Answer, Question, read_answers, read_questions
+from utils.plumbing.config import JudgePrompt, load_judge_settings
+from utils.vocabulary.records import Answer, Question, read_answers, read_questions
 
 V01 = ROOT / "data" / "arena-hard-v0.1"
 BASE = "gpt-4-0314"

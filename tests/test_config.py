@@ -1,10 +1,10 @@
-"""utils.config on its own: what a YAML file turns into, and where a mistake is reported."""
+"""utils.plumbing.config on its own: what a YAML file turns into, and where a mistake is reported."""
 from __future__ import annotations
 
 import pytest
 
-from utils.config import load_answer_settings, load_api_config, load_judge_settings
-from utils.errors import InputError
+from utils.plumbing.config import load_answer_settings, load_api_config, load_judge_settings
+from utils.plumbing.errors import InputError
 
 API = """\
 local:

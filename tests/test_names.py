@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from utils.errors import InputError
-from utils.names import (answer_file, battles_file, bootstrap_results_file, inside, judgment_file, name_to_stem,
+from utils.plumbing.errors import InputError
+from utils.plumbing.names import (answer_file, battles_file, bootstrap_results_file, inside, judgment_file, name_to_stem,
                          results_dir, stem_to_name)
 
 NAMES = ["gpt-4-0314", "org/model", "meta-llama/Llama-3.1-8B-Instruct", "../../etc/passwd", "/abs/path", "..",

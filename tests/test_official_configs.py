@@ -6,9 +6,9 @@ import pytest
 from tests.helpers import ROOT, make_questions, read_jsonl, run_script, write_jsonl
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, render_game
 from utils.asking.judging import plan
-from utils.config import OFFICIAL_BASELINES, load_answer_settings, load_api_config, load_judge_settings
-from utils.errors import InputError
-from utils.records import Answer, read_answers, read_questions
+from utils.plumbing.config import OFFICIAL_BASELINES, load_answer_settings, load_api_config, load_judge_settings
+from utils.plumbing.errors import InputError
+from utils.vocabulary.records import Answer, read_answers, read_questions
 
 FIXTURES = ROOT / "tests" / "fixtures"
 O3, GEMINI = "o3-mini-2025-01-31", "gemini-2.0-flash-001"

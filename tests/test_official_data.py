@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from tests.helpers import ROOT, read_jsonl
-from utils.records import read_answers, read_questions
+from utils.vocabulary.records import read_answers, read_questions
 
 SHIPPED = ["arena-hard-v0.1/question.jsonl", "arena-hard-v0.1/model_answer/gpt-4-0314.jsonl",
            "arena-hard-v2.0/question.jsonl", "arena-hard-v2.0/model_answer/o3-mini-2025-01-31.jsonl"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import write_jsonl
-from utils.errors import InputError
-from utils.records import Answer, read_answers, read_judgments, read_questions
+from utils.plumbing.errors import InputError
+from utils.vocabulary.records import Answer, read_answers, read_judgments, read_questions
 
 OLD_Q = {"question_id": "q1", "category": "c", "cluster": "k", "turns": [{"content": "hi"}, {"content": "again"}]}
 NEW_Q = {"uid": "q1", "category": "c", "subcategory": "k", "prompt": "hi"}

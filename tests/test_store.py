@@ -1,4 +1,4 @@
-"""utils.store on its own: what a paid-for record's file guarantees, called directly."""
+"""utils.plumbing.store on its own: what a paid-for record's file guarantees, called directly."""
 from __future__ import annotations
 
 import json
@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from utils.errors import InputError
-from utils.records import record_uid
-from utils.store import JsonlStore, atomic_write, check_writable, dump_line
+from utils.plumbing.errors import InputError
+from utils.vocabulary.records import record_uid
+from utils.plumbing.store import JsonlStore, atomic_write, check_writable, dump_line
 
 
 def lines(path):

@@ -17,9 +17,9 @@ import time
 from tests.helpers import (JUDGING_JUDGE as JUDGE, SENTINEL, configure_answering, gen_answer, gen_judgment,
                            kill_9_after, lay_out_judging, make_questions, read_jsonl, stored_answers, stored_judgments)
 from tests.scripted_server import Answer
-from utils.errors import InputError
-from utils.records import record_uid
-from utils.store import JsonlStore
+from utils.plumbing.errors import InputError
+from utils.vocabulary.records import record_uid
+from utils.plumbing.store import JsonlStore
 
 
 def file_size_limit(limit: int):

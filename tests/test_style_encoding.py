@@ -13,7 +13,7 @@ import tiktoken
 
 from tests.helpers import read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer
-from utils.style import benchmark_encoding, style_metadata, token_lengths
+from utils.vocabulary.style import benchmark_encoding, style_metadata, token_lengths
 
 EXTRACT = Path(__file__).parent / "fixtures" / "arena-hard-v2.0-answers-extract"
 MODELS = ("llama3.1-8b-instruct", "o3-mini-2025-01-31")

@@ -1,5 +1,14 @@
 """The library behind gen_answer.py, gen_judgment.py and show_result.py: one module per concern.
 
+The top level holds only the ``python -m utils.<name>`` commands (add_markdown_info,
+benchmark_quality, check_answers, demo, local_server); the rest is grouped by what it is:
+
+* plumbing/    errors, the command-line runner, configuration, names and paths, stores, secrets
+* vocabulary/  records, labels, style features, provenance, answer checks
+* asking/      the steps that pay for requests: gen_answer.py and gen_judgment.py
+* ranking/     from stored judgments to a leaderboard: show_result.py and benchmark_quality
+* report/      the self-contained HTML report
+
 Every entry point (the three scripts and the ``python -m utils.*`` commands)
 imports this package before anything else, so this is where an interpreter
 without the project's packages is caught: typically ``python3 gen_answer.py``
@@ -13,7 +22,7 @@ import os
 import sys
 from importlib.util import find_spec
 
-from utils.errors import EXIT_INPUT_ERROR
+from utils.plumbing.errors import EXIT_INPUT_ERROR
 
 # The import names of the packages in requirements.txt that the code imports (pyyaml is ``yaml``,
 # scikit-learn ``sklearn``); tests/test_install.py checks that each requirement is covered.

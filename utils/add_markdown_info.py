@@ -6,7 +6,7 @@ Every ``*.jsonl`` answer file in DIR is written to OUT under the same name
 (OUT may be DIR itself). Each record keeps its layout: a 2024-layout record
 (``question_id`` / ``choices``) gets ``conv_metadata``, a 2025-layout record
 (``uid`` / ``messages``) gets ``metadata``, computed by
-``utils.style.style_metadata`` from the assistant's turns. An existing
+``utils.vocabulary.style.style_metadata`` from the assistant's turns. An existing
 metadata field is replaced where it stands; every other field and the order
 of the records are kept. ``token_len`` is counted in the encoding of the
 benchmark DIR belongs to (``data/<bench>/model_answer``: o200k_base for
@@ -24,12 +24,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from utils.cli import run_cli
-from utils.errors import InputError
-from utils.jsonl import iter_jsonl, json_object
-from utils.records import answer_texts
-from utils.store import atomic_write, dump_line
-from utils.style import ENCODINGS, benchmark_encoding, style_metadata_many
+from utils.plumbing.cli import run_cli
+from utils.plumbing.errors import InputError
+from utils.plumbing.jsonl import iter_jsonl, json_object
+from utils.vocabulary.records import answer_texts
+from utils.plumbing.store import atomic_write, dump_line
+from utils.vocabulary.style import ENCODINGS, benchmark_encoding, style_metadata_many
 
 BATCH = 1000  # answers whose turns go to tiktoken in one encode_batch call
 

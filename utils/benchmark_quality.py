@@ -24,12 +24,12 @@ import json
 import sys
 from pathlib import Path
 
-from utils.cli import run_cli
-from utils.errors import InputError
+from utils.plumbing.cli import run_cli
+from utils.plumbing.errors import InputError
 from utils.ranking.bootstrap_file import read_bootstrap, read_mapping, read_reference
 from utils.ranking.judges import JUDGES_FILE, read_judges_file
 from utils.ranking.quality import FILE_LEVEL, Quality, evaluate
-from utils.store import atomic_write
+from utils.plumbing.store import atomic_write
 
 
 def _metric_text(value: float | None, percent: bool = False) -> str:

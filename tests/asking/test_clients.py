@@ -15,7 +15,7 @@ import pytest
 
 from tests.scripted_server import Answer, Status
 from utils.asking.clients import ModelClient, RequestFailed, sent_settings
-from utils.config import Endpoint, ModelConfig
+from utils.plumbing.config import Endpoint, ModelConfig
 
 KEY = "sk-client-test-5e1b7d-do-not-leak"
 

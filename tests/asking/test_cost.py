@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from utils.asking.cost import cost_usd, usage_tokens
-from utils.config import Price
+from utils.plumbing.config import Price
 
 
 def test_cost_of_tokens_at_a_price_per_million():
@@ -66,6 +66,6 @@ def test_expected_output_is_the_mean_of_earlier_records_else_a_typical_count_and
 ])
 def test_the_tokenizer_follows_the_model_name(model_name, api_type, expected):
     from utils.asking.cost import request_encoding
-    from utils.config import ModelConfig
+    from utils.plumbing.config import ModelConfig
 
     assert request_encoding(ModelConfig(name="entry", model_name=model_name, api_type=api_type)) == expected

@@ -20,7 +20,7 @@ from tests.helpers import (JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, ROOT, conf
                            gen_judgment, lay_out_judging, make_questions, one_line_error, read_jsonl, revise_answer,
                            stored_answers, write_jsonl)
 from tests.scripted_server import Answer
-from utils.style import encoder
+from utils.vocabulary.style import encoder
 
 PRICE = "  price: {input: 2, output: 8}\n"  # USD per million tokens
 

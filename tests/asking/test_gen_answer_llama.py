@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import kill_9_after, read_jsonl, run_script, write_jsonl
-from utils.records import read_answers
+from utils.vocabulary.records import read_answers
 
 pytestmark = pytest.mark.llama
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import kill_9_after, read_jsonl, run_script, write_jsonl
-from utils.verdicts import LABELS
+from utils.vocabulary.verdicts import LABELS
 
 pytestmark = pytest.mark.llama
 

@@ -18,7 +18,7 @@ from tests.scripted_server import Answer, Status
 from utils.asking.diagnostics import diagnostics
 from utils.asking.judge_prompts import (DEFAULT_SYSTEM_PROMPT, FINISH_REQUEST, RESPONSE_FORMATS, STRUCTURED_REQUEST,
                                         extract_label)
-from utils.verdicts import DEFAULT_LABEL_PATTERN
+from utils.vocabulary.verdicts import DEFAULT_LABEL_PATTERN
 
 PATTERNS = (DEFAULT_LABEL_PATTERN,)
 
@@ -48,7 +48,7 @@ def test_label_extraction(text, label, distinct):
 
 
 def test_the_default_prompts_ask_for_exactly_the_labels_that_are_read():
-    # the prompts are text files (utils/asking/prompts/), the vocabulary is utils/verdicts.py: an edit of either
+    # the prompts are text files (utils/asking/prompts/), the vocabulary is utils/vocabulary/verdicts.py: an edit of either
     # alone would have judges answer with labels the reader drops, or never offer one it counts
     asked = ["A>>B", "A>B", "A=B", "B>A", "B>>A"]  # written out here, in the prompts' order
     assert re.findall(DEFAULT_LABEL_PATTERN, DEFAULT_SYSTEM_PROMPT) == asked

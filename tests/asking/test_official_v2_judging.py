@@ -17,7 +17,7 @@ import pytest
 from tests.helpers import ROOT, read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT
-from utils.records import read_answers, read_questions
+from utils.vocabulary.records import read_answers, read_questions
 
 BENCH, JUDGE, MODEL = "arena-hard-v2.0", "gpt-4.1", "new-model"
 O3, GEMINI = "o3-mini-2025-01-31", "gemini-2.0-flash-001"

@@ -15,7 +15,7 @@ from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as 
                            read_jsonl, revise_answer, stored_answers, stored_judgments, write_jsonl)
 from tests.scripted_server import Answer
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, prompt_hash
-from utils.config import load_judge_settings
+from utils.plumbing.config import load_judge_settings
 
 
 def judgments_path(tmp_path, model, judge=JUDGE):

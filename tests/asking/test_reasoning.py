@@ -13,9 +13,9 @@ import pytest
 
 from tests.helpers import read_jsonl, run_script, write_jsonl
 from tests.scripted_server import Answer
-from utils.records import read_answers
-from utils.store import dump_line
-from utils.style import encoder
+from utils.vocabulary.records import read_answers
+from utils.plumbing.store import dump_line
+from utils.vocabulary.style import encoder
 
 KEY = "sk-reasoning-test"
 BENCH = "rbench"

@@ -11,7 +11,7 @@ from utils.ranking.battles import Battles, OutcomeRows
 from utils.ranking.comparison import (INDISTINGUISHABLE, PairComparison, cohen_kappa, compare_board,
                                       paired_difference, question_residuals, questions_needed)
 from utils.ranking.leaderboard import RunSettings, category_index, compute_leaderboard, compute_v2_leaderboard
-from utils.verdicts import TIE, WINNER_A, WINNER_B
+from utils.vocabulary.verdicts import TIE, WINNER_A, WINNER_B
 
 NAN = math.nan
 

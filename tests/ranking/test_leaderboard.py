@@ -15,7 +15,7 @@ import pytest
 from utils.ranking.battles import Battles, OutcomeRows
 from utils.ranking.leaderboard import (V2_METHOD, CategoryIndex, RunSettings, compute_leaderboard,
                                        compute_v2_leaderboard)
-from utils.verdicts import TIE, WINNER_A, WINNER_B
+from utils.vocabulary.verdicts import TIE, WINNER_A, WINNER_B
 
 BASE_WINS, MODEL_WINS = WINNER_A, WINNER_B  # the baseline is model_a in every battle
 

@@ -11,7 +11,7 @@ from utils.ranking import rating
 from utils.ranking.rating import (TINY_RIDGE, BattleKinds, battle_kinds, bootstrap_weights, fit_bradley_terry,
                                   group_rows, per_model, percentile_interval, rating_from_win_rate,
                                   ratings_from_coefficients, style_matrix, win_rate)
-from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B
+from utils.vocabulary.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
 A, B, T = WINNER_A, WINNER_B, TIE
 

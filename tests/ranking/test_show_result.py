@@ -18,8 +18,8 @@ from tests.fixtures.make_extracts import REAL
 from tests.helpers import (BASE, BENCH, FIXTURES, JUDGE, MIXED, MIXED_PAIRS, expected_win_rate, games, one_line_error,
                            read_csv, read_jsonl, results_file, show, unpack, without_wrote_lines,
                            write_bench, write_jsonl)
-from utils.errors import InputError
-from utils.forked import ForkedChild
+from utils.plumbing.errors import InputError
+from utils.plumbing.forked import ForkedChild
 from utils.ranking import battles
 
 @pytest.mark.parametrize("layout", ["new", "old"])

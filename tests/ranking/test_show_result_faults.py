@@ -223,7 +223,7 @@ def test_rounds_beyond_the_machines_memory_are_refused_before_starting(tmp_path,
 
 
 def test_the_memory_estimate_warns_then_refuses_and_names_the_rounds_that_fit():
-    from utils.errors import InputError
+    from utils.plumbing.errors import InputError
     from utils.ranking.leaderboard import bootstrap_memory, check_bootstrap_memory
     physical = 8 << 30
     assert check_bootstrap_memory(1000, 70, 1, physical) is None
@@ -240,7 +240,7 @@ def test_the_memory_estimate_warns_then_refuses_and_names_the_rounds_that_fit():
 
 
 def _tokens(text: str, encoding: str = "cl100k_base") -> int:
-    """Tokens of ``text`` counted by a tokenizer of its own, not utils.style's (v2 counts in o200k_base)."""
+    """Tokens of ``text`` counted by a tokenizer of its own, not utils.vocabulary.style's (v2 counts in o200k_base)."""
     if encoding == "o200k_base":
         import bpe_openai
         return len(bpe_openai.get_encoding("o200k_base").encode(text, disallowed_special=()))

@@ -26,7 +26,7 @@ import pytest
 
 from tests.helpers import ROOT, run_script, unavailable, write_jsonl
 from utils.ranking.leaderboard import Leaderboard, ModelResult, RunSettings
-from utils.records import Question
+from utils.vocabulary.records import Question
 from utils.report.html_report import SNIPPET_CHARS, render_html, write_html_report
 from utils.report.inputs import ReportInputs, ShownGame, ShownJudgment
 from utils.report.markdown_html import render_markdown

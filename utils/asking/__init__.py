@@ -7,7 +7,7 @@
 * answering.py      step 1: plan the answer files, answer a question turn by turn
 * judging.py        step 2: plan the judgment files, play a pairing's two games
 * judge_prompts.py  what the judge is shown (prompts/), how its label is read, template checks
-* judge_inputs.py   the answers judging needs, what waits for missing ones (utils/commands.py: the command
+* judge_inputs.py   the answers judging needs, what waits for missing ones (utils/plumbing/fix_commands.py: the command
                     that makes them), a dry run's stand-ins for a model not answered yet
 * judge_checks.py   what planning finds: stale judgments, answers failing a check; --stale, --allow-mismatch
 * drift.py          --drift-check: stored games asked again, the labels that changed

@@ -4,7 +4,7 @@ After gen_answer.py or gen_judgment.py, every answer or judgment file of the
 run is tallied (utils.asking.cost.Tally: tokens in and out, the part sent as
 a batch) over all its records, and over what this run stored in it. The
 totals go to one small JSON file per file, outside the folders whose
-``*.jsonl`` files are read as answers or judgments (utils.names:
+``*.jsonl`` files are read as answers or judgments (utils.plumbing.names:
 ``costs/answers/<model>.json``, ``costs/judgments/<judge>/<model>.json``),
 holding the tokens, the price used and ``cost_usd`` (null without a price).
 show_result.py reads ``cost_usd`` back for its CSV and report.
@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from utils.asking.cost import Tally, tally_answers, tally_judgments
-from utils.config import ModelConfig, Price
-from utils.errors import InputError
-from utils.names import answer_cost_file, judgment_cost_file
-from utils.store import atomic_write
+from utils.plumbing.config import ModelConfig, Price
+from utils.plumbing.errors import InputError
+from utils.plumbing.names import answer_cost_file, judgment_cost_file
+from utils.plumbing.store import atomic_write
 
 if TYPE_CHECKING:  # show_result reads cost files without loading the runner (and the HTTP stack under it)
     from utils.asking.runs import Job

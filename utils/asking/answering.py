@@ -15,19 +15,19 @@ import time
 import uuid
 from pathlib import Path
 
-from utils.answer_checks import TRUNCATED_REASONS
+from utils.vocabulary.answer_checks import TRUNCATED_REASONS
 from utils.asking.accounts import record_costs
 from utils.asking.batching import BatchOptions
 from utils.asking.clients import ModelClient, Reply, add_usage, sent_settings
 from utils.asking.cost import expected_output, tally_answers
 from utils.asking.dry_run import DryRun, dry_run
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
-from utils.config import AnswerSettings, ModelConfig
-from utils.names import answer_file
-from utils.provenance import text_hash
-from utils.records import Answer, Question, record_uid
-from utils.store import JsonlStore, closed_on_error
-from utils.style import benchmark_encoding, style_metadata_many
+from utils.plumbing.config import AnswerSettings, ModelConfig
+from utils.plumbing.names import answer_file
+from utils.vocabulary.provenance import text_hash
+from utils.vocabulary.records import Answer, Question, record_uid
+from utils.plumbing.store import JsonlStore, closed_on_error
+from utils.vocabulary.style import benchmark_encoding, style_metadata_many
 
 
 def plan_answers(settings: AnswerSettings, models: dict[str, ModelConfig], questions: list[Question],

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from utils.asking.clients import error_message
-from utils.keys import mask
+from utils.plumbing.keys import mask
 
 OPENAI_MAX_REQUESTS = 50_000  # requests per input file
 OPENAI_MAX_BYTES = 200_000_000  # bytes per input file ("200 MB")

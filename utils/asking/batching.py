@@ -50,10 +50,10 @@ from typing import Awaitable, Iterator, TypeVar
 from utils.asking.batch_api import AnthropicBatches, BatchAPIError, LineResult, OpenAIBatches, chunks
 from utils.asking.clients import ModelClient, Reply, RequestFailed, refuses_format, without_credentials
 from utils.asking.progress import Progress
-from utils.config import ModelConfig
-from utils.errors import InputError
-from utils.records import missing_games
-from utils.store import atomic_write
+from utils.plumbing.config import ModelConfig
+from utils.plumbing.errors import InputError
+from utils.vocabulary.records import missing_games
+from utils.plumbing.store import atomic_write
 
 BATCH_SUBMISSIONS = 2  # times one run puts a request in a batch: the first, and one follow-up after a failure
 DAMAGED_LOOKS = 2  # downloads of a batch's results that find unreadable lines before those are taken as final

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from utils.asking.clients import ModelClient, Reply, RequestFailed, sent_messages
 from utils.asking.cost import chat_tokens, cost_usd, request_encoding, usage_tokens
-from utils.config import ModelConfig
-from utils.errors import InputError
+from utils.plumbing.config import ModelConfig
+from utils.plumbing.errors import InputError
 
 
 @dataclass

@@ -42,7 +42,7 @@ Why it is built this way:
   longer one means the quota is spent for a while: the request fails at once
   saying when to come back, and the endpoint is not asked again before then.
 * An API key lives only in the SDK client. Every reason we report is passed
-  through ``utils.keys.mask`` so a server that echoes a key back in an error
+  through ``utils.plumbing.keys.mask`` so a server that echoes a key back in an error
   body (this endpoint's, or any other the environment holds) cannot put it
   into a log line or the run summary.
 * A reasoning model's reasoning is kept apart from its answer here, at the
@@ -75,10 +75,10 @@ try:  # the SDKs' HTTP layer: httpx2 in openai 3 / anthropic 2, httpx before
 except ImportError:  # pragma: no cover - older SDKs
     import httpx
 
-from utils.answer_checks import TRUNCATED_REASONS
-from utils.config import Endpoint, ModelConfig
-from utils.keys import mask, remember
-from utils.store import repair_text
+from utils.vocabulary.answer_checks import TRUNCATED_REASONS
+from utils.plumbing.config import Endpoint, ModelConfig
+from utils.plumbing.keys import mask, remember
+from utils.plumbing.store import repair_text
 
 _REASON_CHARS = 300  # error bodies can be whole HTML pages; a summary line needs the start
 _LANE_CONNECTIONS = 16  # the most connections one SDK client (one httpcore pool) holds; see above

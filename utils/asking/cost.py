@@ -1,4 +1,4 @@
-"""What requests cost: token usage times an entry's ``price`` (utils.config.Price), and token counts before sending.
+"""What requests cost: token usage times an entry's ``price`` (utils.plumbing.config.Price), and token counts before sending.
 
 Pure functions. Usage is what an endpoint reported, under the OpenAI names
 (``prompt_tokens``, ``completion_tokens``; utils.asking.clients translates
@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
-from utils.config import ModelConfig, Price
-from utils.style import token_lengths
+from utils.plumbing.config import ModelConfig, Price
+from utils.vocabulary.style import token_lengths
 
 PER_TOKENS = 1_000_000  # prices are per million tokens
 

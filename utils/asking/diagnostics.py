@@ -1,7 +1,7 @@
 """How a judge behaved: per judge and model, missing labels, ties, position consistency and position bias.
 
 Computed from every stored judgment of a file after the run, with the counts
-of the model's answers that failed each answer check (utils/answer_checks.py,
+of the model's answers that failed each answer check (utils/vocabulary/answer_checks.py,
 found when the run was planned), written to
 ``<bench>/model_judgment/<judge>/diagnostics.json`` (docs/design.md#diagnostics;
 models judged in earlier runs keep their entry) and printed as a table.
@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from utils.answer_checks import ALL_CHECKS
+from utils.vocabulary.answer_checks import ALL_CHECKS
 from utils.asking.runs import Job
-from utils.names import diagnostics_file
-from utils.store import atomic_write
-from utils.verdicts import TIE, WINNER_A, label_verdict
+from utils.plumbing.names import diagnostics_file
+from utils.plumbing.store import atomic_write
+from utils.vocabulary.verdicts import TIE, WINNER_A, label_verdict
 
 def diagnostics(records: list[dict]) -> dict:
     """How a judge behaved on one model's judgments (both layouts, as stored).

@@ -21,10 +21,10 @@ from utils.asking.clients import ModelClient, RequestFailed
 from utils.asking.judge_prompts import prompt_hash
 from utils.asking.judging import Pairing, is_stale, play_game, stored_records
 from utils.asking.progress import Progress
-from utils.config import JudgeSettings, ModelConfig
-from utils.names import judgment_file
-from utils.records import Answer, Question
-from utils.verdicts import label_verdict
+from utils.plumbing.config import JudgeSettings, ModelConfig
+from utils.plumbing.names import judgment_file
+from utils.vocabulary.records import Answer, Question
+from utils.vocabulary.verdicts import label_verdict
 
 DRIFT_SEED = 20240501  # any fixed number: the sample is the same on every run over the same files
 SHOWN_CHANGES = 10

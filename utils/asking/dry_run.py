@@ -19,7 +19,7 @@ from utils.asking.batching import held_requests, request_parts, state_path
 from utils.asking.clients import sent_messages
 from utils.asking.cost import chat_tokens, cost_usd, request_encoding
 from utils.asking.runs import Job, job_lines
-from utils.config import ModelConfig
+from utils.plumbing.config import ModelConfig
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 Planning (judging.plan) fills one ``PlanChecks`` per judgment file
 (``Job.checks``): the stored judgments whose answers or judge prompt changed
-since (utils/provenance.py), those that cannot be told (no provenance), and
-the model's answers that fail a check (utils/answer_checks.py), with the
+since (utils/vocabulary/provenance.py), those that cannot be told (no provenance), and
+the model's answers that fail a check (utils/vocabulary/answer_checks.py), with the
 questions left unjudged for it. ``plan_report`` says what was found,
 ``check_plan`` stops the run (exit 2, nothing sent) when ``--stale fail``
 meets a stale judgment or an answer is mismatched without
@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.answer_checks import MISMATCHED, AnswerCounts, answer_issues, is_mismatched
+from utils.vocabulary.answer_checks import MISMATCHED, AnswerCounts, answer_issues, is_mismatched
 from utils.asking.runs import Job
-from utils.errors import InputError
-from utils.jsonl import iter_jsonl
-from utils.names import answer_file
-from utils.provenance import reasons_text
-from utils.records import Answer, Question, record_uid
+from utils.plumbing.errors import InputError
+from utils.plumbing.jsonl import iter_jsonl
+from utils.plumbing.names import answer_file
+from utils.vocabulary.provenance import reasons_text
+from utils.vocabulary.records import Answer, Question, record_uid
 
 SHOWN_IDS = 5  # question ids a line lists before "..."
 

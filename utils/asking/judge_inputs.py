@@ -4,7 +4,7 @@ A model to judge and the reference model must have an answer file; a
 baseline's may be missing (the official v2.0 benchmark does not publish its
 creative-writing baseline's answers), and then only its questions wait. For
 what is missing, gen_judgment.py prints the gen_answer.py command that makes
-it, with this run's files (utils/commands.py; docs/design.md#category-baselines).
+it, with this run's files (utils/plumbing/fix_commands.py; docs/design.md#category-baselines).
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import argparse
 from dataclasses import dataclass, field, replace
 
 from utils.asking.runs import Job
-from utils.commands import answer_command, answers_missing
-from utils.config import JudgeSettings
-from utils.errors import InputError
-from utils.names import answer_file
-from utils.records import Answer, Question, read_answers
+from utils.plumbing.fix_commands import answer_command, answers_missing
+from utils.plumbing.config import JudgeSettings
+from utils.plumbing.errors import InputError
+from utils.plumbing.names import answer_file
+from utils.vocabulary.records import Answer, Question, read_answers
 
 
 @dataclass
@@ -34,7 +34,7 @@ ANSWERS_ASSUMED = "no answers yet: each taken as long as its baseline's answer t
 
 
 def judging_inputs(settings: JudgeSettings, questions: list[Question], args: argparse.Namespace) -> JudgingInputs:
-    """Read every answer file judging needs; ``args`` are the step's flags (utils.cli.parse_step_arguments).
+    """Read every answer file judging needs; ``args`` are the step's flags (utils.plumbing.cli.parse_step_arguments).
 
     An InputError, with the command that makes them, when a model to judge
     or the reference has no answers at all; but a dry run, which only prices

@@ -14,11 +14,11 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from utils.config import JudgePrompt, compile_pattern
-from utils.errors import InputError
-from utils.provenance import text_hash
-from utils.records import Answer, Question
-from utils.verdicts import LABELS, is_label, label_verdict
+from utils.plumbing.config import JudgePrompt, compile_pattern
+from utils.plumbing.errors import InputError
+from utils.vocabulary.provenance import text_hash
+from utils.vocabulary.records import Answer, Question
+from utils.vocabulary.verdicts import LABELS, is_label, label_verdict
 
 # Our default judge prompt and requests are text files beside this module (prompts/), each the
 # exact text sent. The template's placeholders are filled per game: {QUESTION} with the user's
@@ -89,7 +89,7 @@ def prompt_hash(prompt: JudgePrompt, structured: bool) -> str:
 
     Structured verdicts add a request to the last message, so they count too.
     A stored judgment whose hash differs from the current one is stale
-    (utils/provenance.py). The baseline is not part of it: the answers' own
+    (utils/vocabulary/provenance.py). The baseline is not part of it: the answers' own
     ids record which answers were compared.
     """
     return text_hash(prompt.system_prompt, list(prompt.prompt_template), list(prompt.regex_patterns),

@@ -2,7 +2,7 @@
 
 Game 1 shows the baseline's answer as assistant A and the model's as B;
 game 2 swaps them. The judge ends its text with one of the five labels
-(utils/verdicts.py), written ``[[label]]`` in our prompt, found by the
+(utils/vocabulary/verdicts.py), written ``[[label]]`` in our prompt, found by the
 configured patterns. No label: the judge is asked to finish, up to the
 attempt limit. Two different labels: the verdict is missing (null), as is a
 label still absent after the last attempt; show_result counts such a game
@@ -38,12 +38,12 @@ from utils.asking.judge_checks import PlanChecks, check_plan, plan_counts, plan_
 from utils.asking.judge_prompts import (FINISH_REQUEST, RESPONSE_FORMATS, TemplateCheck, extract_label,
                                         prompt_fields, prompt_hash, render_game)
 from utils.asking.runs import Job, Outcome, Summary, run_jobs
-from utils.config import JudgePrompt, JudgeSettings, ModelConfig
-from utils.names import diagnostics_file, judgment_file
-from utils.provenance import stale_reasons
-from utils.records import (Answer, Game, Judgment, Question, judgment_provenance, missing_games, record_uid,
+from utils.plumbing.config import JudgePrompt, JudgeSettings, ModelConfig
+from utils.plumbing.names import diagnostics_file, judgment_file
+from utils.vocabulary.provenance import stale_reasons
+from utils.vocabulary.records import (Answer, Game, Judgment, Question, judgment_provenance, missing_games, record_uid,
                            rejudged)
-from utils.store import JsonlStore, closed_on_error
+from utils.plumbing.store import JsonlStore, closed_on_error
 
 # ---------------------------------------------------------------- one judgment
 
@@ -58,7 +58,7 @@ class Pairing:
     prompt: JudgePrompt
     stored: dict | None = None  # an earlier run's judgment that lacks a game: only that game is played
     prompt_hash: str = ""  # judge_prompts.prompt_hash of ``prompt``, recorded in the judgment
-    rejudged: int = 0  # > 0: it replaces a stale judgment (utils/store.py keeps the higher count)
+    rejudged: int = 0  # > 0: it replaces a stale judgment (utils/plumbing/store.py keeps the higher count)
 
     @property
     def uid(self) -> str:
@@ -147,7 +147,7 @@ def provenance(pairing: Pairing, client: ModelClient, settings: JudgeSettings) -
 
 
 def _current(answer: Answer, baseline: Answer, reference: Answer | None, hashed: str) -> dict:
-    """The ids a judgment of these answers with this prompt records (utils/provenance.py compares them)."""
+    """The ids a judgment of these answers with this prompt records (utils/vocabulary/provenance.py compares them)."""
     ids = {"ans_id": answer.ans_id or None, "baseline_ans_id": baseline.ans_id or None}
     if reference is not None:
         ids["reference_ans_id"] = reference.ans_id or None

@@ -39,9 +39,9 @@ from utils.asking.budget import Budget, check_budget
 from utils.asking.clients import ModelClient, RequestFailed
 from utils.asking.cost import OutputGuess
 from utils.asking.progress import Progress
-from utils.config import ModelConfig
-from utils.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, StorageError
-from utils.store import JsonlStore, closed_on_error
+from utils.plumbing.config import ModelConfig
+from utils.plumbing.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, StorageError
+from utils.plumbing.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
 T = TypeVar("T")

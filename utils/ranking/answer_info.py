@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from utils.errors import InputError
-from utils.jsonl import iter_jsonl, json_object
-from utils.names import answer_file
-from utils.records import answer_texts
-from utils.style import benchmark_encoding, token_lengths
+from utils.plumbing.errors import InputError
+from utils.plumbing.jsonl import iter_jsonl, json_object
+from utils.plumbing.names import answer_file
+from utils.vocabulary.records import answer_texts
+from utils.vocabulary.style import benchmark_encoding, token_lengths
 
 if TYPE_CHECKING:
     from utils.ranking.battles import Battles
@@ -74,7 +74,7 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
     The token length comes from the answer's style metadata (``conv_metadata``
     or ``metadata``), or the 2024 layout's per-turn ``token_len``; without
     either, from the answer's text in the benchmark's encoding
-    (``utils.style.token_lengths``, summed over its assistant turns), all such
+    (``utils.vocabulary.style.token_lengths``, summed over its assistant turns), all such
     answers in one batch.
     """
     path = answer_file(data_dir, bench, model)

@@ -8,11 +8,11 @@ missing verdict not at all. Arena-Hard v2.0 reads the same records as outcome
 rows instead (docs/design.md#rating-v2).
 
 Judgment directories reach half a gigabyte, almost all of it judge text that
-the numbers never look at. So this module reads lines with utils.jsonl (orjson
+the numbers never look at. So this module reads lines with utils.plumbing.jsonl (orjson
 first) and keeps only the question id, the model, the baseline and the games'
 labels, in columns (numpy arrays) rather than one Python object per battle; a
 battle repeated by a strong verdict is one row with a count. A large directory is
-parsed by two processes (utils.forked.ForkedChild), each taking half of the files.
+parsed by two processes (utils.plumbing.forked.ForkedChild), each taking half of the files.
 """
 from __future__ import annotations
 
@@ -24,13 +24,13 @@ from typing import Iterator
 import numpy as np
 import orjson
 
-from utils.errors import InputError
-from utils.forked import ForkedChild
-from utils.jsonl import iter_jsonl, json_object
-from utils.names import judgment_dir, stem_to_name
+from utils.plumbing.errors import InputError
+from utils.plumbing.forked import ForkedChild
+from utils.plumbing.jsonl import iter_jsonl, json_object
+from utils.plumbing.names import judgment_dir, stem_to_name
 from utils.ranking.answer_info import EXAMPLE_FILES, battle_meta_features
-from utils.store import atomic_write
-from utils.verdicts import WINNER_CODES, WINNER_NAMES, label_verdict, model_outcome
+from utils.plumbing.store import atomic_write
+from utils.vocabulary.verdicts import WINNER_CODES, WINNER_NAMES, label_verdict, model_outcome
 
 EXAMPLE_IDS = 3  # question ids a warning about left-out records shows
 
@@ -308,7 +308,7 @@ def read_game_verdicts(files: list[Path], question_ids=None, keep_question=None,
 
     The records that count are those ``read_judgment_battles`` counts (the
     first of a judge directory, model and question; ids of ``question_ids``;
-    ``keep_question``); game 2 is un-swapped (utils.verdicts), so both games
+    ``keep_question``); game 2 is un-swapped (utils.vocabulary.verdicts), so both games
     speak of the baseline and the model alike.
     """
     known = None if question_ids is None else frozenset(question_ids)

@@ -1,7 +1,7 @@
 """What show_result reads before it computes: questions, battles or outcome rows, answers, saved results.
 
 Reading is most of a run's time: the judgment files are parsed on two cores
-(utils/ranking/battles.py) while a forked child (utils.forked.ForkedChild)
+(utils/ranking/battles.py) while a forked child (utils.plumbing.forked.ForkedChild)
 reads the answer files of the models they name. Warnings about what was left
 out go to ``warn`` as they arise; bad input is an InputError.
 """
@@ -13,9 +13,9 @@ from typing import Callable
 
 import numpy as np
 
-from utils.errors import InputError
-from utils.forked import ForkedChild
-from utils.names import question_file, stem_to_name
+from utils.plumbing.errors import InputError
+from utils.plumbing.forked import ForkedChild
+from utils.plumbing.names import question_file, stem_to_name
 from utils.ranking.answer_info import (AnswerInfo, answers_of, battle_features, length_warnings, read_answer_info,
                                       read_answers_info)
 from utils.ranking.battles import Battles, OutcomeRows, judgment_files, load_battles, read_game_verdicts, \
@@ -23,7 +23,7 @@ from utils.ranking.battles import Battles, OutcomeRows, judgment_files, load_bat
 from utils.ranking.bootstrap_file import read_saved_bootstrap, saved_rounds
 from utils.ranking.judgment_checks import JudgmentFindings, judgment_findings
 from utils.ranking.leaderboard import V2_BASELINES, RunSettings, check_bootstrap_memory
-from utils.records import Question, read_questions
+from utils.vocabulary.records import Question, read_questions
 
 Warn = Callable[[str], None]
 

@@ -18,16 +18,16 @@ from itertools import combinations
 from pathlib import Path
 from typing import Callable
 
-from utils.config import load_yaml, model_config
-from utils.errors import InputError
-from utils.names import judgment_dir
+from utils.plumbing.config import load_yaml, model_config
+from utils.plumbing.errors import InputError
+from utils.plumbing.names import judgment_dir
 from utils.ranking.answer_info import battle_features
 from utils.ranking.comparison import cohen_kappa
 from utils.ranking.inputs import V01Inputs, V2Inputs, read_judge_battles, read_judge_verdicts
 from utils.ranking.leaderboard import (CategoryIndex, Leaderboard, RunSettings, compute_leaderboard,
                                        compute_v2_leaderboard)
-from utils.store import atomic_write
-from utils.verdicts import OUTCOME_WORDS
+from utils.plumbing.store import atomic_write
+from utils.vocabulary.verdicts import OUTCOME_WORDS
 
 # A model's family from its name, when its api_config entry gives none: the first pattern matching the start of
 # a part of the lower-cased name (``org/model`` has two parts) gives it.
@@ -43,7 +43,7 @@ NAME_FAMILIES = (
 _NAME_PATTERNS = tuple((re.compile(p), f) for p, f in NAME_FAMILIES)
 # The verdicts in game 1's terms, from the baseline's clear win to the model's: the five categories of kappa
 VERDICT_ORDER = tuple(OUTCOME_WORDS)
-DIRECTIONS = 3  # kappa on the winner code alone: baseline, model, tie (utils.verdicts)
+DIRECTIONS = 3  # kappa on the winner code alone: baseline, model, tie (utils.vocabulary.verdicts)
 JUDGES_FILE = "judges.json"
 
 

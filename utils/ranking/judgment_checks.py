@@ -5,7 +5,7 @@ judge, model and question, of a question in the question file):
 
 * ``stale``: the record's provenance names answers (``ans_id``,
   ``baseline_ans_id``) other than those in the answer files now, so its
-  verdicts are about texts that are no longer there (utils/provenance.py);
+  verdicts are about texts that are no longer there (utils/vocabulary/provenance.py);
   records without provenance are ``unknown``;
 * ``prompt_mismatch``: the prompt kept with the record does not hold its
   question's text (utils/answer_checks.judged_prompt_mismatch): the verdict
@@ -20,11 +20,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from utils.answer_checks import judged_prompt_mismatch, shown_answers
-from utils.jsonl import iter_jsonl, json_object
-from utils.names import stem_to_name
-from utils.provenance import reasons_text, stale_reasons
-from utils.records import Question, judgment_provenance, record_uid
+from utils.vocabulary.answer_checks import judged_prompt_mismatch, shown_answers
+from utils.plumbing.jsonl import iter_jsonl, json_object
+from utils.plumbing.names import stem_to_name
+from utils.vocabulary.provenance import reasons_text, stale_reasons
+from utils.vocabulary.records import Question, judgment_provenance, record_uid
 from utils.ranking.leaderboard import Leaderboard
 
 STALE_FLAG = "stale"

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from utils.config import OFFICIAL_BASELINES
-from utils.errors import InputError
-from utils.names import question_file
+from utils.plumbing.config import OFFICIAL_BASELINES
+from utils.plumbing.errors import InputError
+from utils.plumbing.names import question_file
 from utils.ranking.answer_info import AnswerInfo, answer_feature_table, missing_features
 from utils.ranking.battles import Battles, OutcomeRows
 from utils.ranking.bootstrap_file import saved_rounds
@@ -28,11 +28,11 @@ from utils.ranking.rating import (FEATURE_COLUMNS, INIT_RATING, STYLE_FEATURES, 
                                   rating_from_win_rate, ratings_from_coefficients, style_matrix, win_rate)
 from utils.ranking.rating_v2 import (V2_CONTROLS, bootstrap_joint_question_means, bootstrap_question_means,
                                      bootstrap_unit_means, standardise, style_features, weighted_win_rates)
-from utils.verdicts import TARGET, TIE, WINNER_A, WINNER_B
+from utils.vocabulary.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
 if TYPE_CHECKING:
-    from utils.config import JudgeSettings
-    from utils.records import Question
+    from utils.plumbing.config import JudgeSettings
+    from utils.vocabulary.records import Question
 
 FEW_QUESTIONS = 20  # below this many judged questions an interval says little
 
@@ -453,7 +453,7 @@ def _per_kind(features, battles: Battles, kinds: BattleKinds) -> tuple[np.ndarra
 
 # ---------------------------------------------------------------- Arena-Hard v2.0
 
-# v2.0's baseline of each category (utils.config.OFFICIAL_BASELINES), for categories that neither --baseline nor a
+# v2.0's baseline of each category (utils.plumbing.config.OFFICIAL_BASELINES), for categories that neither --baseline nor a
 # judge config names
 V2_BASELINES = {**OFFICIAL_BASELINES["arena-hard-v2.0"], **OFFICIAL_BASELINES["arena-hard-v0.1"]}
 

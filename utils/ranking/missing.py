@@ -5,7 +5,7 @@ question file. One without a counted judgment is a ``MissingCategory``,
 which the terminal, the CSV (``missing_reason``) and an error for a
 --category asked by name all say the same way: its questions wait for their
 baseline's answers, or were not judged against that baseline, or were judged
-without one counted verdict; and the commands (utils/commands.py) that make
+without one counted verdict; and the commands (utils/plumbing/fix_commands.py) that make
 what is missing.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from utils.commands import RunFiles, answer_command, answers_missing, judge_command
+from utils.plumbing.fix_commands import RunFiles, answer_command, answers_missing, judge_command
 from utils.ranking.answer_info import AnswerInfo
 
 NO_BASELINE_ANSWERS = "no baseline answers"

@@ -18,7 +18,7 @@ from typing import Collection, Mapping, Sequence
 
 import numpy as np
 
-from utils.errors import InputError
+from utils.plumbing.errors import InputError
 from utils.ranking.rating import percentile_interval
 
 FILE_LEVEL = 95.0  # the level of the lower/upper columns stored in bootstrap and leaderboard files

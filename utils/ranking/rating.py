@@ -78,7 +78,7 @@ class BattleKinds:
     """
     model_a: np.ndarray  # int, index into the model list
     model_b: np.ndarray
-    winner: np.ndarray  # WINNER_A / WINNER_B / TIE (utils.verdicts)
+    winner: np.ndarray  # WINNER_A / WINNER_B / TIE (utils.vocabulary.verdicts)
     question: np.ndarray  # int question index, or -1
     count: np.ndarray  # float, battles of this kind
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils.verdicts import UNIT_SCORES
+from utils.vocabulary.verdicts import UNIT_SCORES
 
 # v2's style features, in its order; which of them each control uses
 V2_FEATURES = ("length", "header_density", "list_density", "bold_density")

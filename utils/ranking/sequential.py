@@ -98,7 +98,7 @@ def question_scores(question, share, count, n_questions: int) -> np.ndarray:
     """(n_questions,) each question's weighted win rate of a model against its baseline, in points.
 
     One entry per counted game: ``question`` its index, ``share`` the model's
-    share of the game (1 a win, 0.5 a tie, 0 a loss: utils.verdicts'
+    share of the game (1 a win, 0.5 a tie, 0 a loss: utils.vocabulary.verdicts'
     model_outcome), ``count`` how many times it counts (``weight`` for a strong
     verdict). This is the table's win rate restricted to one question (both
     games, every judge); a question without counted games scores

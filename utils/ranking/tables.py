@@ -20,7 +20,7 @@ from utils.ranking.leaderboard import NO_VERDICTS, Leaderboard, ModelResult, Run
 from utils.ranking.missing import MissingCategory
 from utils.ranking.judgment_checks import PROMPT_MISMATCH_FLAG, STALE_FLAG
 from utils.ranking.quality import separability, unmeasured
-from utils.store import atomic_write
+from utils.plumbing.store import atomic_write
 
 
 # ---------------------------------------------------------------- the table

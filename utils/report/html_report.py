@@ -46,8 +46,8 @@ from utils.ranking.comparison import PairComparison
 from utils.ranking.tables import footer, needed_text
 from utils.report.inputs import ReportInputs, ShownJudgment
 from utils.report.markdown_html import render_texts
-from utils.store import atomic_write
-from utils.verdicts import OUTCOME_WORDS, TIE, WINNER_A, WINNER_B, outcome_word
+from utils.plumbing.store import atomic_write
+from utils.vocabulary.verdicts import OUTCOME_WORDS, TIE, WINNER_A, WINNER_B, outcome_word
 
 SNIPPET_CHARS = 160  # of the prompt, shown in the closed question list
 # Who an outcome word says won, as the page names the side (and its badge's colour: report.css .o-*)

@@ -16,17 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from utils.asking.accounts import model_costs
-from utils.errors import InputError
-from utils.names import answer_file, diagnostics_file, judgment_dir, question_file, stem_to_name
+from utils.plumbing.errors import InputError
+from utils.plumbing.names import answer_file, diagnostics_file, judgment_dir, question_file, stem_to_name
 from utils.ranking.comparison import PairComparison
 from utils.ranking.judges import JudgeAgreement
 from utils.ranking.leaderboard import Leaderboard
-from utils.records import Answer, Question, iter_judgments, read_answers, read_questions
+from utils.vocabulary.records import Answer, Question, iter_judgments, read_answers, read_questions
 
 
 @dataclass(frozen=True)
 class ShownGame:
-    label: str | None  # the label the judge gave (utils.verdicts), None when no single one was found
+    label: str | None  # the label the judge gave (utils.vocabulary.verdicts), None when no single one was found
     text: str  # the judge's text
 
 

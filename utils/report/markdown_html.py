@@ -21,7 +21,7 @@ script or load that slipped through both.
 markdown-it-py is pure Python and renders about 1.5 MB of text a second on
 one core, and a report of 500 questions x 6 models holds ~15 MB of answers and
 judge texts: ``render_texts`` renders each distinct text once, and half of
-them on the second core (utils/forked.py) when there is much to render.
+them on the second core (utils/plumbing/forked.py) when there is much to render.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from collections.abc import Iterable
 import nh3
 from markdown_it import MarkdownIt
 
-from utils.forked import ForkedChild
+from utils.plumbing.forked import ForkedChild
 
 # breaks: a single newline is a line break, as models mean it in poems, addresses and step lists
 _MARKDOWN = (MarkdownIt("commonmark", {"html": False, "breaks": True})

@@ -5,7 +5,7 @@ the 2024 layout (``question_id`` / ``turns`` / ``choices`` / ``conv_metadata``)
 and the 2025 layout (``uid`` / ``prompt`` / ``messages`` / ``metadata``). The
 readers accept both, record by record, and the writers emit the 2025 layout.
 Malformed records raise InputError with the file and line; lines are read by
-utils.jsonl.
+utils.plumbing.jsonl.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from utils.errors import InputError
-from utils.jsonl import iter_jsonl, json_object
+from utils.plumbing.errors import InputError
+from utils.plumbing.jsonl import iter_jsonl, json_object
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _with_present(record: dict, **optional) -> dict:
 class Game:
     user_prompt: str  # the prompt sent to the judge (its first user message: the rendered template)
     judgment: str  # the judge's full text, all attempts joined
-    label: str | None  # a label (utils.verdicts), or None when no single label was found; "score" in files
+    label: str | None  # a label (utils.vocabulary.verdicts), or None when no single label was found; "score" in files
     usage: dict | None = None
     attempts: int = 1
     reasoning: str = ""  # a reasoning judge's reasoning, all attempts joined; the label is never taken from it

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import orjson
 
-from utils.errors import InputError
+from utils.plumbing.errors import InputError
 
 
 def iter_jsonl(path: Path | str) -> Iterator[tuple[int, Any]]:

@@ -15,10 +15,10 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from utils.cli import ANSWER_SETTINGS, DATA_DIR, ENDPOINTS, JUDGE_SETTINGS
-from utils.config import UNPUBLISHED_BASELINES, load_yaml
-from utils.errors import InputError
-from utils.names import answer_file
+from utils.plumbing.cli import ANSWER_SETTINGS, DATA_DIR, ENDPOINTS, JUDGE_SETTINGS
+from utils.plumbing.config import UNPUBLISHED_BASELINES, load_yaml
+from utils.plumbing.errors import InputError
+from utils.plumbing.names import answer_file
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from utils.errors import InputError
+from utils.plumbing.errors import InputError
 
 _SAFE = "-_.+=@,~"
 _MAX_BYTES = 240  # leaves room for ".jsonl" and a temp suffix within the usual 255-byte limit

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from utils.records import Answer, Question
+from utils.vocabulary.records import Answer, Question
 
 CHECKS = ("truncated", "empty", "refusal", "reasoning")  # what answer_checks: in the judge config can skip
 MISMATCHED = "mismatched"  # never judged, whatever the config says

@@ -1,4 +1,4 @@
-"""Errors a user can cause and fix, and the exit status each gives (utils.cli.run_cli reports them).
+"""Errors a user can cause and fix, and the exit status each gives (utils.plumbing.cli.run_cli reports them).
 
 Anything the user controls (config files, question and answer files, model
 names, command-line flags) is checked before work starts. A problem becomes

@@ -15,10 +15,10 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from utils.errors import (EXIT_BROKEN_PIPE, EXIT_COST_CAP, EXIT_INPUT_ERROR, EXIT_STORAGE_ERROR, InputError,
+from utils.plumbing.errors import (EXIT_BROKEN_PIPE, EXIT_COST_CAP, EXIT_INPUT_ERROR, EXIT_STORAGE_ERROR, InputError,
                           StorageError)
-from utils.keys import mask, masked_output
-from utils.provenance import STALE_POLICIES
+from utils.plumbing.keys import mask, masked_output
+from utils.vocabulary.provenance import STALE_POLICIES
 
 # The files the two steps read when no flag names others (paths relative to the working directory).
 ANSWER_SETTINGS = "config/gen_answer_config.yaml"
@@ -30,7 +30,7 @@ DATA_DIR = Path("data")
 def run_cli(main: Callable[[], int | None]) -> None:
     """Run an entry point, turning an InputError into one line on stderr and exit 2 (a StorageError: exit 1).
 
-    Everything it prints, a traceback included, has its secrets masked (``utils.keys``).
+    Everything it prints, a traceback included, has its secrets masked (``utils.plumbing.keys``).
     """
     with masked_output():
         try:

@@ -36,8 +36,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from utils.errors import InputError, StorageError, os_reason
-from utils.jsonl import json_object, parse_jsonl, parse_line
+from utils.plumbing.errors import InputError, StorageError, os_reason
+from utils.plumbing.jsonl import json_object, parse_jsonl, parse_line
 
 
 def _current_umask() -> int:

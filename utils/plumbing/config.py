@@ -4,7 +4,7 @@ Every config file is checked completely before the first request is sent, and
 a problem is reported as one InputError naming the file, the line and the key.
 API keys are read here, without surrounding whitespace, and kept in
 ``Endpoint.api_key``, whose repr hides it, so a key can never reach a log line
-or a traceback through a printed config; ``utils.keys`` masks them wherever
+or a traceback through a printed config; ``utils.plumbing.keys`` masks them wherever
 else they might show.
 """
 from __future__ import annotations
@@ -21,12 +21,12 @@ from typing import Any
 
 import yaml
 
-from utils.answer_checks import CHECKS, MISMATCHED, POLICIES
-from utils.errors import InputError
-from utils.keys import clean_key
-from utils.names import check_name
-from utils.style import ENCODINGS
-from utils.verdicts import DEFAULT_LABEL_PATTERN
+from utils.vocabulary.answer_checks import CHECKS, MISMATCHED, POLICIES
+from utils.plumbing.errors import InputError
+from utils.plumbing.keys import clean_key
+from utils.plumbing.names import check_name
+from utils.vocabulary.style import ENCODINGS
+from utils.vocabulary.verdicts import DEFAULT_LABEL_PATTERN
 
 API_TYPES = ("openai", "azure", "anthropic")
 DEFAULT_KEY_VARS = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -373,7 +373,7 @@ class AnswerSettings:
     temperature: float = 0.0
     max_tokens: int = 4096
     num_choices: int = 1
-    style_encoding: str | None = None  # the tokenizer of token_len; None: the benchmark's own (utils.style)
+    style_encoding: str | None = None  # the tokenizer of token_len; None: the benchmark's own (utils.vocabulary.style)
 
 
 def model_list(doc: Document, raw: dict, key: str = "model_list") -> tuple[str, ...]:
@@ -483,7 +483,7 @@ class JudgeSettings:
     attempts: int = 2  # number_of_judgment_attempts
     structured: bool = False  # ask for a JSON verdict through response_format
     path: str = ""  # the file these settings were read from, for messages
-    # check -> "judge" or "skip", for every check of utils.answer_checks.CHECKS (answer_checks: in the file)
+    # check -> "judge" or "skip", for every check of utils.vocabulary.answer_checks.CHECKS (answer_checks: in the file)
     answer_checks: dict = field(default_factory=lambda: dict.fromkeys(CHECKS, "judge"))
 
     def prompt_for(self, category: str) -> JudgePrompt:

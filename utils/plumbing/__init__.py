@@ -1,0 +1,12 @@
+"""Plumbing every stage shares: nothing here knows what a question, an answer or a verdict is.
+
+* errors.py        InputError / StorageError and the exit status each gives
+* cli.py           run_cli (one way to report errors), the asking steps' shared flags
+* config.py        YAML with line numbers, ${ENV_VAR} interpolation, validation, the settings dataclasses
+* names.py         model names as safe file names; every data path, kept inside the data directory
+* store.py         crash-safe JSON-lines stores: lock, append+fsync, resume, ordered rewrite
+* jsonl.py         the one JSON-lines reader
+* forked.py        a value computed in a forked child, so parsing overlaps on the second core
+* keys.py          API keys read clean and masked in everything printed
+* fix_commands.py  the gen_answer.py / gen_judgment.py command lines a message hands the user
+"""
