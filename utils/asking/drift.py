@@ -52,6 +52,9 @@ class Drift:
     served_now: set[str] = field(default_factory=set)
     fingerprints_then: set[str] = field(default_factory=set)
     fingerprints_now: set[str] = field(default_factory=set)
+    # (model, question id, game) -> (the stored label, the label now), for each game compared: what a caller
+    # comparing several checks of the same sample (utils/bundles/rejudge.py) lines up
+    labels: dict[tuple[str, str, int], tuple[str | None, str | None]] = field(default_factory=dict)
 
     @property
     def compared(self) -> int:
@@ -118,6 +121,7 @@ async def _play_again(settings: JudgeSettings, judges: dict[str, ModelConfig], d
             progress.say(f"failed: drift check {judge}, model {p.answer.model}, question {p.uid}: {err.reason}")
             progress.advance(index, failed=True)
             return
+        result.labels[(p.answer.model, p.uid, stored.game)] = (stored.label, game.label)
         # the same verdict in another spelling (A<B for B>A) is no change
         if label_verdict(stored.game, stored.label) != label_verdict(stored.game, game.label):
             result.changed.append((p.answer.model, p.uid, stored.game, stored.label, game.label))
