@@ -129,6 +129,9 @@ def _our_flags(p: argparse.ArgumentParser, d: RunSettings) -> None:
                         "rounds, the share of rounds A is ahead, and how many questions would separate them")
     p.add_argument("--pairs", metavar="PATH",
                    help="write the head-to-head comparison of every pair of models as CSV")
+    p.add_argument("--from-bundles", nargs="+", metavar="BUNDLE",
+                   help="score result bundles (python -m utils.bundle pack) together instead of --data-dir; refused "
+                        "when they differ in questions, baselines, judge or judge prompt")
     p.add_argument("--endpoint-file", metavar="API_CONFIG.yaml",
                    help=f"with pooled judges: the family: of each entry, to flag a judge that rates its own family "
                         f"(without it {DEFAULT_ENDPOINT_FILE} when it exists, and names where no entry says)")
@@ -138,6 +141,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     """The flags, checked, with the --setting-file judge config loaded (``args.config``, None without one) and the
     method chosen (``args.method``; ``args.method_note`` says why when no --method chose it)."""
     args = _parser().parse_args(argv)
+    if args.from_bundles:  # checked and unpacked into one temporary data directory (docs/bundles.md)
+        from utils.bundles.merge import open_bundles
+        open_bundles(args)
     args.given = {key for key in PER_METHOD if hasattr(args, key)}  # the per-method flags given on the command line
     args.config = None
     if args.setting_file:
