@@ -80,16 +80,13 @@ def _read_contents(unpacked: Unpacked):
 
 
 def _findings(unpacked: Unpacked, settings: JudgeSettings, questions, answers) -> JudgmentFindings:
-    """Every judgment file read and tested, half of them (by size) in a forked child on the other core."""
-    halves: tuple[list, list] = ([], [])
-    sizes = [0, 0]
+    """Every judgment file read and tested: the first half of them (by size) here, the rest in a forked child on
+    the other core."""
     files = judgment_files(unpacked)
-    for item in sorted(files, key=lambda f: -unpacked.manifest["files"][f[2]]["bytes"]):
-        smaller = sizes.index(min(sizes))
-        halves[smaller].append(item)
-        sizes[smaller] += unpacked.manifest["files"][item[2]]["bytes"]
-    with ForkedChild(lambda: read_judgments(unpacked, settings, questions, answers, halves[1])) as child:
-        found = read_judgments(unpacked, settings, questions, answers, halves[0])
+    sizes = [unpacked.manifest["files"][member]["bytes"] for _, _, member in files]
+    split = next((i for i in range(len(files)) if 2 * sum(sizes[:i + 1]) > sum(sizes)), len(files))
+    with ForkedChild(lambda: read_judgments(unpacked, settings, questions, answers, files[split:])) as child:
+        found = read_judgments(unpacked, settings, questions, answers, files[:split])
         return found.merged(child.result())
 
 
