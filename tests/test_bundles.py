@@ -16,9 +16,10 @@ import yaml
 from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, gen_judgment, lay_out_judging,
                            one_line_error, run_script)
 from tests.scripted_server import Answer, ScriptedServer
+from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
 from utils.bundles.archive import write_bundle
 from utils.bundles.manifest import MANIFEST, judging_facts, sha256_hex
-from utils.bundles.reading import bundle_settings
+from utils.plumbing.config import load_judge_settings
 from utils.vocabulary.verdicts import LABELS
 
 MODELS = ("m-one", "m-two")
@@ -108,7 +109,7 @@ def test_a_bundle_of_the_pipeline_verifies_with_every_check_ok(packed, judged):
     assert all(text.startswith("ok") for text in checks.values()), proc.stdout
     assert checks["labels"] == "ok (40 games)" and checks["judged_texts"] == "ok (40 games)"
     assert "served as judge-1-0613" in checks["judge"]
-    assert "20 judgments name the bundle's answers" in checks["answers"]
+    assert checks["answers"] == "ok (20 of 20 judgments name the bundle's answers in their provenance)"
 
 
 def test_the_same_inputs_pack_to_the_same_bytes_with_the_manifest_first(packed, judged, tmp_path):
@@ -209,7 +210,8 @@ def tampered(bundle, out, edit, forge: bool):
         manifest["files"] = {name: {"sha256": sha256_hex(data), "bytes": len(data)} for name, data in files.items()}
         config = out.with_name("judge_config.yaml")
         config.write_bytes(files["judge_config.yaml"])
-        manifest["judge_config"] = {"file": "judge_config.yaml", **judging_facts(bundle_settings(config))}
+        settings, _ = load_judge_settings(config, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE)
+        manifest["judge_config"] = {"file": "judge_config.yaml", **judging_facts(settings)}
     write_bundle(out, manifest, files)
     return out
 
@@ -246,6 +248,11 @@ def test_verify_refuses_what_is_no_bundle_or_a_manifest_it_cannot_trust_with_one
         manifest["show_result"]["flags"] += ["--output"]
     line = one_line_error(verify(tampered(packed, tmp_path / "out.tar.gz", writes_files, False), root))
     assert "--output cannot be recorded in a bundle" in line
+
+    def reads_my_files(files, manifest):  # a prompt "from a file" would be a file of the reader's machine
+        files["judge_config.yaml"] += b"system_prompt_file: /etc/hostname\n"
+    line = one_line_error(verify(tampered(packed, tmp_path / "file.tar.gz", reads_my_files, False), root))
+    assert f"{tmp_path / 'file.tar.gz'}: judge_config.yaml: system_prompt_file: a bundle's judge config holds" in line
 
     def escapes(files, manifest):
         files["../outside.txt"] = b"x"
@@ -335,3 +342,15 @@ def test_rejudging_tells_made_up_labels_from_the_judges_own_noise(packed, judged
                                         f"differs from itself: 40 games asked twice of judge-1: the recorded label "
                                         f"came back {40 - changed} times"), checks["rejudge"]
     assert proc.returncode == 1
+
+
+def test_verify_holds_the_prompts_to_a_local_judge_config_when_given_one(packed, judged, tmp_path):
+    root, _ = judged
+    assert lines_of(verify(packed, root, "--setting-file", root / "judge.yaml"))["judge_prompt"].endswith(
+        f"the same as {root / 'judge.yaml'}'s)")
+    other = tmp_path / "official.yaml"
+    other.write_text((root / "judge.yaml").read_text()
+                     + 'prompt_template: "Q: {QUESTION}\\n\\nFirst: {ANSWER_A}\\n\\nSecond: {ANSWER_B}"\n')
+    proc = verify(packed, root, "--setting-file", other)
+    assert proc.returncode == 1
+    assert lines_of(proc)["judge_prompt"] == f"differs: not the prompt of {other} for the questions of category general"

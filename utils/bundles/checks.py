@@ -163,8 +163,10 @@ def judge_prompt_check(manifest: dict, settings: JudgeSettings, findings: Judgme
         if list(settings.judge_models) != list(theirs.judge_models):
             problems.append(f"judged by {', '.join(settings.judge_models)}, {path} names "
                             f"{', '.join(theirs.judge_models)}")
-    compared = f", the same as {local[0]}" if local else ""
-    return outcome("judge_prompt", problems, f"{len(recorded['prompts'])} prompt(s){compared}")
+    count = len(recorded["prompts"])
+    compared = f", the same as {local[0]}'s" if local else ""
+    return outcome("judge_prompt", problems, f"{count} prompt{'s' if count != 1 else ''} as the manifest and every "
+                   f"judgment record {'them' if count != 1 else 'it'}{compared}")
 
 
 def _prompt_fact(facts: dict, settings: JudgeSettings, category: str) -> dict:
@@ -191,10 +193,10 @@ def answers_check(manifest: dict, summaries: dict[str, dict], findings: Judgment
     problems = _first([d for model, entry in manifest["answers"].items()
                        for d in differences(entry.get("summary"), summaries.get(model), IN_FILES, model)])
     problems += findings.ids.text(f"of {findings.records} judgments judged other answers than the bundle's")
-    unknown = f"; {findings.unknown} keep no provenance: judged_texts alone ties them to the answers" \
+    unknown = f"; {findings.unknown} keep none, which judged_texts alone ties to the answers" \
         if findings.unknown else ""
-    return outcome("answers", problems, f"{findings.records - findings.unknown} judgments name the bundle's "
-                   f"answers{unknown}")
+    return outcome("answers", problems, f"{findings.records - findings.unknown} of {findings.records} judgments "
+                   f"name the bundle's answers in their provenance{unknown}")
 
 
 def labels_check(findings: JudgmentFindings) -> Check:

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from utils.bundles.archive import Unpacked, read_manifest, unpack
 from utils.bundles.checks import differences, files_check
 from utils.bundles.manifest import DATA, JUDGE_CONFIG
+from utils.bundles.reading import bundle_settings
 from utils.plumbing.errors import InputError
 
 FLAG = "--from-bundles"
@@ -66,6 +67,7 @@ def merged_data(paths: list[Path], work: Path) -> tuple[Path, Path]:
     first = None
     for i, path in enumerate(paths):
         unpacked = unpack(path, work / f"bundle-{i}")
+        bundle_settings(unpacked)  # its judge config loads, naming no file of this machine
         if files_check(unpacked).outcome != "ok":
             raise InputError(f"its files do not match its manifest ({files_check(unpacked).detail}); python -m "
                              "utils.bundle verify says more", path, key=FLAG)

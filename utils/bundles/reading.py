@@ -11,13 +11,12 @@ examples, for the checks of checks.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from utils.asking.clients import split_reasoning
 from utils.asking.judge_prompts import (DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, extract_label, prompt_fields,
                                         prompt_hash, render_game)
 from utils.bundles.archive import Unpacked
-from utils.bundles.manifest import answer_summary, judgment_summary
+from utils.bundles.manifest import JUDGE_CONFIG, answer_summary, judgment_summary
 from utils.plumbing.config import JudgePrompt, JudgeSettings, load_judge_settings, load_yaml
 from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import iter_jsonl, json_object
@@ -29,17 +28,20 @@ from utils.vocabulary.verdicts import label_verdict
 SHOWN = 3  # examples kept per finding
 
 
-def bundle_settings(path: Path) -> JudgeSettings:
+def bundle_settings(unpacked: Unpacked) -> JudgeSettings:
     """A bundle's judge config, which holds its prompts' text: one that names a system_prompt_file (a file of
-    the reader's machine) is refused."""
-    doc = load_yaml(path)
-    top = doc.data if isinstance(doc.data, dict) else {}
-    categories = top.get("categories") if isinstance(top.get("categories"), dict) else {}
-    tables = [top, *categories.values()]
-    if any(isinstance(t, dict) and "system_prompt_file" in t for t in tables):
-        raise InputError("a bundle's judge config holds its prompts' text; system_prompt_file is refused", path,
-                         key="system_prompt_file")
-    return load_judge_settings(path, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE)[0]
+    the reader's machine) is refused. An error names the bundle and the config's line."""
+    path = unpacked.path(JUDGE_CONFIG)
+    try:
+        doc = load_yaml(path)
+        top = doc.data if isinstance(doc.data, dict) else {}
+        categories = top.get("categories") if isinstance(top.get("categories"), dict) else {}
+        if any(isinstance(t, dict) and "system_prompt_file" in t for t in [top, *categories.values()]):
+            raise InputError("a bundle's judge config holds its prompts' text; system_prompt_file is refused", path,
+                             key="system_prompt_file")
+        return load_judge_settings(path, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE)[0]
+    except InputError as err:
+        raise InputError(err.message, f"{unpacked.bundle}: {JUDGE_CONFIG}", err.line, err.key) from None
 
 
 @dataclass

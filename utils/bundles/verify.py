@@ -18,7 +18,7 @@ from utils.bundles.archive import Unpacked, unpack
 from utils.bundles.checks import (DIFFERS, Check, answers_check, baselines_check, files_check, judge_check,
                                   judge_prompt_check, judged_texts_check, labels_check, questions_check,
                                   software_check, table_check)
-from utils.bundles.manifest import CLAIMED_CSV, JUDGE_CONFIG
+from utils.bundles.manifest import CLAIMED_CSV
 from utils.bundles.reading import (JudgmentFindings, bundle_settings, judgment_files, load_answers,
                                    read_judgments)
 from utils.bundles.scoring import check_flags, start_scoring
@@ -41,15 +41,16 @@ def verify_bundle(bundle: Path, local_data: Path, setting_file: Path | None = No
     with tempfile.TemporaryDirectory(prefix="arena-bundle-") as tmp:
         unpacked = unpack(bundle, Path(tmp) / "bundle")
         manifest = unpacked.manifest
+        settings = bundle_settings(unpacked)  # everything else is read in its terms
         scoring = start_scoring(unpacked.root, manifest["bench"], check_flags(manifest["show_result"]["flags"]),
                                 Path(tmp) / "work")
         try:
             checks = [files_check(unpacked)]
-            read = _read_contents(unpacked)
+            read = _read_contents(unpacked, settings)
             if isinstance(read, str):
                 checks += [Check(name, DIFFERS, f"cannot be checked: {read}") for name in CONTENT_CHECKS]
             else:
-                checks += _content_checks(unpacked, *read, local_data, local)
+                checks += _content_checks(unpacked, settings, *read, local_data, local)
             rescored, error = scoring.finish()
         finally:
             if scoring.process.poll() is None:  # an error above: show_result is not left running on a removed dir
@@ -62,19 +63,18 @@ def verify_bundle(bundle: Path, local_data: Path, setting_file: Path | None = No
             checks.append(Check("rejudge", DIFFERS, f"cannot be checked: {read}"))
         elif rejudge is not None:
             from utils.bundles.rejudge import rejudge_check  # the SDK clients: only when asked
-            settings, questions, answers, _, findings = read
+            questions, answers, _, findings = read
             checks.append(rejudge_check(settings, unpacked.root, questions, answers, _model_names(findings),
                                         endpoint_file, rejudge))
     return checks
 
 
-def _read_contents(unpacked: Unpacked):
-    """(settings, questions, answers, answer summaries, judgment findings), or why they cannot be read."""
+def _read_contents(unpacked: Unpacked, settings: JudgeSettings):
+    """(questions, answers, answer summaries, judgment findings), or why they cannot be read."""
     try:
-        settings = bundle_settings(unpacked.path(JUDGE_CONFIG))
         questions = read_questions(unpacked.path(unpacked.manifest["questions"]["file"]))
         answers, summaries = load_answers(unpacked)
-        return settings, questions, answers, summaries, _findings(unpacked, settings, questions, answers)
+        return questions, answers, summaries, _findings(unpacked, settings, questions, answers)
     except InputError as err:  # a file changed so far that it no longer reads: every check of it differs
         return str(err)
 
