@@ -85,7 +85,7 @@ def questions_check(unpacked: Unpacked, questions: list[Question], local_data: P
     changed = [u for u in theirs if u in ours and theirs[u] != ours[u]]
     problems = [f"{len(ids)} {what} ({', '.join(ids[:SHOWN])}{', ...' if len(ids) > SHOWN else ''})"
                 for what, ids in (("of the local questions missing", missing), ("questions not in the local file",
-                                  extra), ("questions worded otherwise", changed)) if ids]
+                                  extra), ("questions worded or filed otherwise", changed)) if ids]
     return Check("questions", DIFFERS, f"not the question file of {local}: "
                  + ("; ".join(problems) or "the same questions, other bytes (order or spacing)"))
 
@@ -108,8 +108,6 @@ def baselines_check(unpacked: Unpacked, answers: dict[str, dict[str, Answer]], l
                             + (f": {len(changed)} answers differ ({', '.join(changed[:SHOWN])})" if changed else
                                ": the same answers, other bytes"))
     return outcome("baselines", problems, ", ".join(names) + " as in the local benchmark")
-
-
 
 
 # ---------------------------------------------------------------- the facts the manifest records
@@ -213,13 +211,13 @@ def judged_texts_check(findings: JudgmentFindings) -> Check:
 # ---------------------------------------------------------------- the table
 
 
-def _csv_rows(data: bytes) -> dict[str, dict]:
-    rows = csv.DictReader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""))
+def _keyed(rows) -> dict[str, dict]:
+    """Table rows by their category (v2.0) and model, as a difference names them."""
     return {" / ".join(filter(None, (row.get("category"), row.get("model")))) or "(row)": row for row in rows}
 
 
-def _claimed(rows: list[dict]) -> dict[str, dict]:
-    return {" / ".join(filter(None, (r.get("category"), r.get("model")))): r for r in rows}
+def _csv_rows(data: bytes) -> dict[str, dict]:
+    return _keyed(csv.DictReader(io.StringIO(data.decode("utf-8", errors="replace"), newline="")))
 
 
 def table_check(manifest: dict, claimed: bytes | None, rescored: bytes | None, error: str) -> Check:
@@ -232,7 +230,7 @@ def table_check(manifest: dict, claimed: bytes | None, rescored: bytes | None, e
         found = differences(_csv_rows(claimed or b""), _csv_rows(rescored), ("claimed", "re-scored"))
         problems += _first(found or ["the same values in other bytes"], "claimed.csv is not the re-scored CSV: ")
     if claimed is None or manifest["claimed"] != table_rows(claimed):  # else the same differences again
-        problems += _first(differences(_claimed(manifest["claimed"]), _claimed(table_rows(rescored)),
+        problems += _first(differences(_keyed(manifest["claimed"]), _keyed(table_rows(rescored)),
                                        ("claimed by the manifest", "re-scored")))
     settings = run_settings(rescored)
     problems += _first(differences({k: manifest["show_result"].get(k) for k in settings}, settings,

@@ -77,12 +77,18 @@ def start_scoring(root: Path, bench: str, flags: list[str], work: Path) -> Scori
 
 
 def table_rows(data: bytes) -> list[dict]:
-    """The rows a CSV of show_result claims: category (v2), model, score, lower, upper (floats; None when empty)."""
-    def number(text: str) -> float | None:
-        return float(text) if text else None
-    rows = csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))
-    return [{"category": row.get("category"), "model": row["model"], "score": number(row["score"]),
-             "lower": number(row["lower"]), "upper": number(row["upper"])}
+    """The rows a CSV of show_result claims: category (v2), model, score, lower, upper (floats; None when empty).
+
+    It reads any bytes (a claimed CSV may have been edited into anything): what is not a number stays text.
+    """
+    def number(text: str | None) -> float | str | None:
+        try:
+            return float(text) if text else None
+        except ValueError:
+            return text
+    rows = csv.DictReader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""))
+    return [{"category": row.get("category"), "model": row["model"], "score": number(row.get("score")),
+             "lower": number(row.get("lower")), "upper": number(row.get("upper"))}
             for row in rows if row.get("model")]
 
 

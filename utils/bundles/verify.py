@@ -76,7 +76,7 @@ def _read_contents(unpacked: Unpacked, settings: JudgeSettings):
         answers, summaries = load_answers(unpacked)
         return questions, answers, summaries, _findings(unpacked, settings, questions, answers)
     except InputError as err:  # a file changed so far that it no longer reads: every check of it differs
-        return str(err)
+        return str(err).replace(f"{unpacked.root}/", f"{unpacked.bundle}: ")  # named as a member, not a temp file
 
 
 def _findings(unpacked: Unpacked, settings: JudgeSettings, questions, answers) -> JudgmentFindings:
