@@ -191,6 +191,12 @@ def parse_manifest(data: bytes, source: Path) -> dict:
         if not isinstance(files, dict) or not all(isinstance(e, dict) and e.get("file") in manifest["files"]
                                                   for e in files.values()):
             raise InputError(f"judgments: {judge!r}: expected model -> a listed file", source, key=MANIFEST)
+    if manifest["questions"].get("file") not in manifest["files"]:
+        raise InputError("questions: file: expected a listed file", source, key=MANIFEST)
+    if not isinstance(manifest["judge_config"].get("prompts"), dict):
+        raise InputError("judge_config: prompts: expected an object", source, key=MANIFEST)
+    if not all(isinstance(row, dict) for row in manifest["claimed"]):
+        raise InputError("claimed: expected a list of rows (objects)", source, key=MANIFEST)
     flags = manifest["show_result"].get("flags")
     if not (isinstance(flags, list) and all(isinstance(f, str) for f in flags)):
         raise InputError("show_result: flags: expected a list of strings", source, key=MANIFEST)

@@ -29,8 +29,7 @@ FLAG = "--from-bundles"
 def _facts(manifest: dict) -> dict[str, object]:
     """What bundles must share to be scored together, by the name a refusal gives it."""
     files = manifest["files"]
-    sent = {judge: sorted({s.get("model_name") for e in entries.values() for s in e.get("summary", {}).get("sent", [])
-                           if s.get("model_name")}) for judge, entries in manifest["judgments"].items()}
+    sent = {judge: _asked_for(entries) for judge, entries in manifest["judgments"].items()}
     return {
         "benchmark": manifest["bench"],
         "question file": files[manifest["questions"]["file"]]["sha256"],
@@ -44,6 +43,16 @@ def _facts(manifest: dict) -> dict[str, object]:
                           "label patterns": p.get("regex_patterns"), "baseline": p.get("baseline_model")}
                for category, p in (manifest["judge_config"].get("prompts") or {}).items()}},
     }
+
+
+def _asked_for(entries: dict) -> list[str]:
+    """The model names a judge's judgment files say it was asked for (their summaries' ``sent``)."""
+    names = set()
+    for entry in entries.values():
+        summary = entry.get("summary") if isinstance(entry.get("summary"), dict) else {}
+        sent = summary.get("sent") if isinstance(summary.get("sent"), list) else []
+        names |= {str(s["model_name"]) for s in sent if isinstance(s, dict) and s.get("model_name")}
+    return sorted(names)
 
 
 def check_agreement(bundles: list[tuple[Path, dict]]) -> None:

@@ -113,7 +113,7 @@ def _model_names(findings: JudgmentFindings) -> dict[str, set[str]]:
     """Judge -> the model_names its judgments' provenance says it was asked for."""
     names: dict[str, set[str]] = {}
     for (judge, _), summary in findings.summaries.items():
-        names.setdefault(judge, set()).update(s["model_name"] for s in summary["sent"] if s.get("model_name"))
+        names.setdefault(judge, set()).update(str(s["model_name"]) for s in summary["sent"] if s.get("model_name"))
     return names
 
 
