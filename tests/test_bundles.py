@@ -20,6 +20,7 @@ from tests.scripted_server import Answer, ScriptedServer
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
 from utils.bundles.archive import write_bundle
 from utils.bundles.manifest import MANIFEST, judging_facts, sha256_hex
+from utils.bundles.rejudge import odd_one_out_p
 from utils.plumbing.config import load_judge_settings
 from utils.vocabulary.verdicts import LABELS
 
@@ -356,3 +357,10 @@ def test_verify_holds_the_prompts_to_a_local_judge_config_when_given_one(packed,
     proc = verify(packed, root, "--setting-file", other)
     assert proc.returncode == 1
     assert lines_of(proc)["judge_prompt"] == f"differs: not the prompt of {other} for the questions of category general"
+
+
+@pytest.mark.parametrize("recorded_alone, new_alone, p", [(0, 0, 1.0), (5, 0, 1 / 32), (3, 2, 16 / 32),
+                                                          (1, 3, 15 / 16), (16, 0, 2 ** -16)])
+def test_the_sign_test_of_rejudging_by_hand(recorded_alone, new_alone, p):
+    # P(X >= r) for X ~ Binomial(r + b, 1/2): e.g. (3, 2): C(5,3) + C(5,4) + C(5,5) = 16 of 32 outcomes
+    assert odd_one_out_p(recorded_alone, new_alone) == pytest.approx(p)
