@@ -155,3 +155,9 @@ def test_many_texts_rendered_on_two_cores_come_back_each_with_its_own_html():
     alone = {t: render_markdown(t) for t in texts}
     assert render_texts(texts, fork_chars=0) == alone  # half of them rendered in a forked child
     assert render_texts(texts) == alone  # too little to be worth a child: all rendered here
+
+
+def test_a_lone_surrogate_is_shown_as_a_replacement_character():
+    # "\ud83d" alone is valid JSON, which the readers accept (utils/jsonl.py), yet no UTF-8 can hold it
+    parsed = assert_safe(render_markdown("half an emoji: \ud83d and **bold**"))
+    assert "half an emoji: \ufffd and bold" in parsed.text and "strong" in parsed.tags()

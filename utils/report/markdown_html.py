@@ -31,6 +31,7 @@ import nh3
 from markdown_it import MarkdownIt
 
 from utils.forked import ForkedChild
+from utils.store import repair_text
 
 # breaks: a single newline is a line break, as models mean it in poems, addresses and step lists
 _MARKDOWN = (MarkdownIt("commonmark", {"html": False, "breaks": True})
@@ -45,7 +46,14 @@ _SCHEMES = {"http", "https", "mailto"}
 
 def render_markdown(text: str) -> str:
     """``text`` (markdown from a model, a judge or a question) as sanitised HTML."""
-    return nh3.clean(_MARKDOWN.render(text), tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
+    try:
+        return _sanitised(_MARKDOWN.render(text))
+    except UnicodeEncodeError:  # a lone surrogate (valid JSON, which the readers accept) that UTF-8 cannot hold
+        return _sanitised(_MARKDOWN.render(repair_text(text)[0]))
+
+
+def _sanitised(html: str) -> str:
+    return nh3.clean(html, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_SCHEMES,
                      filter_style_properties={"text-align"}, strip_comments=True,
                      set_tag_attribute_values={"a": {"target": "_blank"}}, link_rel="noopener noreferrer")
 
