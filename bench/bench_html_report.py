@@ -1,7 +1,7 @@
 """How big and how fast is the HTML report for a real-size benchmark?
 
     python bench/bench_html_report.py [--dir /tmp/arena-html-bench] [--models 6] [--shared ../shared]
-                                      [--before DIR]
+                                      [--before DIR [DIR ...]]
 
 Generates (once) a synthetic benchmark of 500 questions (``synth_bench.py``)
 and puts real texts in it: the answers of ../shared's three real models and
@@ -14,8 +14,8 @@ it measures in the same run:
 * show_result.py without and with ``--html`` (fresh processes): the report's
   extra time as a ratio of the plain run;
 * the page's size as a ratio of the answer and judgment files it shows;
-* with ``--before DIR`` (a copy of the code to compare with, e.g.
-  ``git archive main | tar -x -C DIR``): that code's report on the same data,
+* with ``--before DIR [DIR ...]`` (copies of the code to compare with, e.g.
+  ``git archive main | tar -x -C DIR``): each one's report on the same data,
   and the ratios of time and size, this code's over that one's;
 * in headless chromium (when installed): the time until the page has
   rendered, and until 50 questions are opened, against the time to load a
@@ -123,7 +123,8 @@ def main() -> int:
     p.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "arena-html-bench")
     p.add_argument("--models", type=int, default=6)
     p.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    p.add_argument("--before", type=Path, help="a copy of the code to compare with, measured on the same data")
+    p.add_argument("--before", type=Path, nargs="+", default=[],
+                   help="copies of the code to compare with, each measured on the same data")
     args = p.parse_args()
 
     data = args.dir / f"data-{args.models}-real"
@@ -133,7 +134,8 @@ def main() -> int:
                        check=True, stdout=subprocess.DEVNULL)
         use_real_texts(data / BENCH, args.shared)
     base = [sys.executable, "show_result.py", "--data-dir", str(data.resolve()), "--num-rounds", "100"]
-    page, before_page = args.dir / "report.html", args.dir / "report-before.html"
+    page = args.dir / "report.html"
+    before_pages = [args.dir / f"report-before-{i}.html" for i in range(len(args.before))]
     (plain, plain_cpu), (with_html, html_cpu) = (min(timed(cmd) for _ in range(2))
                                                  for cmd in (base, base + ["--html", str(page.resolve())]))
     shown = sum(f.stat().st_size for f in (data / BENCH).rglob("*.jsonl"))
@@ -143,20 +145,18 @@ def main() -> int:
           f"(report adds {with_html / plain - 1:.0%} of the plain run); CPU {plain_cpu:.2f} s and {html_cpu:.2f} s")
     print(f"page: {size / 1e6:.1f} MB for {shown / 1e6:.1f} MB of questions, answers and judgments "
           f"(ratio {size / shown:.2f})")
-    if args.before:
-        before, before_cpu = min(timed(base + ["--html", str(before_page.resolve())], cwd=args.before)
+    for before_dir, before_page in zip(args.before, before_pages):
+        before, before_cpu = min(timed(base + ["--html", str(before_page.resolve())], cwd=before_dir)
                                  for _ in range(2))
         before_size = before_page.stat().st_size
-        print(f"before ({args.before}): {before:.2f} s with --html (report adds {before / plain - 1:.0%} of the plain "
+        print(f"before ({before_dir}): {before:.2f} s with --html (report adds {before / plain - 1:.0%} of the plain "
               f"run), CPU {before_cpu:.2f} s, page {before_size / 1e6:.1f} MB")
         own, own_cpu = with_html - plain, html_cpu - plain_cpu  # the report's own share of the run
         print(f"this code over that: time x{with_html / before:.2f}, report's own time "
               f"x{own / max(before - plain, 1e-9):.2f} (CPU x{own_cpu / max(before_cpu - plain_cpu, 1e-9):.2f}), "
               f"size x{size / before_size:.2f}")
 
-    for name, shown_page in (("this code", page), ("before", before_page if args.before else None)):
-        if shown_page is None:
-            continue
+    for name, shown_page in (("this code", page), *((f"before ({d})", bp) for d, bp in zip(args.before, before_pages))):
         times = browser_times(shown_page, floor_of(shown_page))
         if times is None:
             print("chromium not installed: browser timings skipped")
