@@ -37,6 +37,7 @@ import html
 import itertools
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import comrak
 import nh3
@@ -47,20 +48,28 @@ from utils.store import repair_text
 _EXTENSIONS, _RENDER = comrak.ExtensionOptions(), comrak.RenderOptions()
 _EXTENSIONS.table = _EXTENSIONS.strikethrough = _RENDER.hardbreaks = True
 
-# What a text may not make of itself, each hidden behind a stand-in character while comrak reads it:
-# (the characters hidden, what the stand-in becomes in the output, what it becomes percent-encoded in a url)
+
+class _Hidden(NamedTuple):
+    """What a text may not make of itself: hidden behind a stand-in character while comrak reads the text."""
+    sign: str  # what a text holds when the pattern can match at all (most texts hold none of the three)
+    pattern: re.Pattern
+    in_text: str  # what the stand-in becomes in the output
+    in_url: str  # what its percent-encoding in a link's url becomes
+
+
 _HIDDEN = (
-    (re.compile(r"!(?=\[)"), "!", "!"),  # the "!" of "![": an image
+    _Hidden("![", re.compile(r"!(?=\[)"), "!", "!"),  # the "!" of "![": an image
     # a lone "~" ("~5 s", "3000~5000"): GitHub's markdown strikes text out between two of them, where
     # CommonMark readers such as markdown-it want "~~"; models mostly mean "about" or "to"
-    (re.compile(r"(?<!~)~(?!~)"), "~", "~"),
+    _Hidden("~", re.compile(r"(?<!~)~(?!~)"), "~", "~"),
     # a "<" that opens no autolink: HTML. An autolink is a scheme and a URI without spaces or angle
     # brackets, or a mail address (here one that starts with a letter or digit: "<?", "<!" at a line's
     # start open HTML blocks), then ">"; none reads as HTML. Hidden last, so the autolinks kept are
     # those of the text comrak reads, with the stand-ins above in it.
-    (re.compile(r"<(?!(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\x00-\x20<>]*"
-                r"|[A-Za-z0-9][A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]*@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>)"), "&lt;", "%3C"),
+    _Hidden("<", re.compile(r"<(?!(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\x00-\x20<>]*"
+                            r"|[A-Za-z0-9][A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]*@"
+                            r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                            r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>)"), "&lt;", "%3C"),
 )
 
 # Stand-ins: editorial marks from Supplemental Punctuation (U+2E10..U+2E16) that models hardly ever
@@ -95,16 +104,17 @@ def render_texts(texts: Iterable[str]) -> dict[str, str]:
 
 def _rendered(text: str) -> str:
     """comrak's HTML for ``text``, where no HTML, image or single-tilde strikethrough of the text's own can form."""
+    hidden = [h for h in _HIDDEN if h.sign in text]
     held = text + html.unescape(text) if "&#" in text else text  # comrak reads &#x2E10; as the character
     free = list(itertools.islice(((c, url) for c, url in _STAND_INS if c not in held and url not in text),
-                                 len(_HIDDEN)))
-    if len(free) < len(_HIDDEN):  # a text made to hold the stand-ins: shown as it is, lines kept
+                                 len(hidden)))
+    if len(free) < len(hidden):  # a text made to hold the stand-ins: shown as it is, lines kept
         return "<p>" + html.escape(text, quote=False).replace("\n", "<br>\n") + "</p>"
-    for (hidden, _, _), (stand_in, _) in zip(_HIDDEN, free):
-        text = hidden.sub(stand_in, text)
+    for h, (stand_in, _) in zip(hidden, free):
+        text = h.pattern.sub(stand_in, text)
     out = comrak.render_markdown(text, extension_options=_EXTENSIONS, render_options=_RENDER)
-    for (_, meant, meant_in_url), (stand_in, in_url) in zip(_HIDDEN, free):
-        out = out.replace(stand_in, meant).replace(in_url, meant_in_url)
+    for h, (stand_in, in_url) in zip(hidden, free):
+        out = out.replace(stand_in, h.in_text).replace(in_url, h.in_url)
     # comrak empties a javascript:, vbscript:, file: or data: url; such a link keeps its text and leads nowhere
     # (href="" would open the report itself)
     return out.replace('<a href=""', "<a")
