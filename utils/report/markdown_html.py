@@ -25,11 +25,14 @@ to leave nothing that runs or loads:
 The page's Content-Security-Policy (html_report.py) would still stop any
 script or load that slipped through both.
 
-Speed: comrak renders ~80 MB of real answers a second and nh3 cleans ~40 MB
-a second, so the ~15 MB of text of a report of 500 questions x 6 models
-take about half a second on one core. (cmarkgfm, the C reference
-implementation's binding, is as fast, but it never frees the document tree
-it builds: ~7 bytes kept for each byte rendered.)
+Speed: comrak renders ~90 MB of real answers a second and nh3 cleans ~45 MB
+of its HTML a second; the ~15 MB of text of a report of 500 questions x 6
+models take about 0.65 s on one core, half of it in nh3. (markdown-it-py
+took ~6 s; cmarkgfm, the binding of the C reference implementation, is as
+fast as comrak but never frees the document tree it builds: ~7 bytes kept
+for each byte rendered. A forked child rendering half of the texts saved
+under 0.2 s of wall time, and nothing when the other core is busy, so all
+are rendered here.)
 """
 from __future__ import annotations
 
