@@ -212,6 +212,15 @@ def test_each_distinct_text_is_rendered_once_and_keeps_its_own_html():
     assert len(html) == 301 and html == {t: render_markdown(t) for t in texts}
 
 
+def test_quotes_nested_beyond_a_hundred_levels_are_shown_as_their_text():
+    # the sanitiser's time grows with the square of the depth: 100,000 levels would stall the report for a minute
+    text = "> " * 20_000 + "deep"
+    parsed = assert_safe(render_markdown(text))
+    assert parsed.text.strip() == text.strip() and parsed.tags() == ["p"]
+    parsed = assert_safe(render_markdown("> " * 100 + "deep enough"))
+    assert parsed.tags().count("blockquote") == 100 and parsed.text.strip() == "deep enough"
+
+
 def test_a_lone_surrogate_is_shown_as_a_replacement_character():
     # "\ud83d" alone is valid JSON, which the readers accept (utils/jsonl.py), yet no UTF-8 can hold it
     parsed = assert_safe(render_markdown("half an emoji: \ud83d and **bold**"))

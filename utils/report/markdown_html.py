@@ -95,9 +95,13 @@ _CLEANER = nh3.Cleaner(tags=_TAGS, attributes={"a": {"href", "title"}, "ol": {"s
 def render_markdown(text: str) -> str:
     """``text`` (markdown from a model, a judge or a question) as sanitised HTML."""
     try:
-        return _CLEANER.clean(_rendered(text))
+        markup = _rendered(text)
     except UnicodeEncodeError:  # a lone surrogate (valid JSON, which the readers accept) that UTF-8 cannot hold
-        return _CLEANER.clean(_rendered(repair_text(text)[0]))
+        text = repair_text(text)[0]
+        markup = _rendered(text)
+    if _too_deep(markup):
+        markup = _as_text(text)
+    return _CLEANER.clean(markup)
 
 
 def render_texts(texts: Iterable[str]) -> dict[str, str]:
@@ -111,8 +115,8 @@ def _rendered(text: str) -> str:
     held = text + html.unescape(text) if "&#" in text else text  # comrak reads &#x2E10; as the character
     free = list(itertools.islice(((c, url) for c, url in _STAND_INS if c not in held and url not in text),
                                  len(hidden)))
-    if len(free) < len(hidden):  # a text made to hold the stand-ins: shown as it is, lines kept
-        return "<p>" + html.escape(text, quote=False).replace("\n", "<br>\n") + "</p>"
+    if len(free) < len(hidden):  # a text made to hold the stand-ins
+        return _as_text(text)
     for h, (stand_in, _) in zip(hidden, free):
         text = h.pattern.sub(stand_in, text)
     out = comrak.render_markdown(text, extension_options=_EXTENSIONS, render_options=_RENDER)
@@ -121,3 +125,27 @@ def _rendered(text: str) -> str:
     # comrak empties a javascript:, vbscript:, file: or data: url; such a link keeps its text and leads nowhere
     # (href="" would open the report itself)
     return out.replace('<a href=""', "<a")
+
+
+# nh3's HTML parser takes time that grows with the square of how deep blocks nest: a text of 100,000 "> "
+# (a quote in a quote...) would stall the report for a minute. comrak stops lists at about 100 levels,
+# quotes never; markdown-it stopped all nesting at 20.
+_MAX_DEPTH = 100
+_NESTING_TAG = re.compile(r"<(/?)(?:blockquote|li)>")
+
+
+def _too_deep(markup: str) -> bool:
+    """Whether quotes and list items nest more than _MAX_DEPTH deep in ``markup`` (comrak's own HTML)."""
+    if markup.count("<blockquote>") + markup.count("<li>") <= _MAX_DEPTH:  # most texts: no need to look closer
+        return False
+    depth = 0
+    for tag in _NESTING_TAG.finditer(markup):
+        depth += -1 if tag.group(1) else 1
+        if depth > _MAX_DEPTH:
+            return True
+    return False
+
+
+def _as_text(text: str) -> str:
+    """``text`` shown as it is, its lines kept: for the rare text that cannot be rendered safely and quickly."""
+    return "<p>" + html.escape(text, quote=False).replace("\n", "<br>\n") + "</p>"
