@@ -461,7 +461,7 @@ def test_structured_verdicts_fall_back_to_the_next_format_in_a_follow_up_batch(t
 
 
 def test_requests_are_split_by_count_and_by_size():
-    from utils.asking.batch_api import chunks
+    from utils.asking.providers.batches import chunks
     # sizes 5, 5, 5, 12, 3, 30 with at most 2 requests and 12 bytes a batch:
     # [5, 5] (2 requests), [5] (5 + 12 > 12), [12], [3]; 30 fits in no batch and is left out
     assert chunks([5, 5, 5, 12, 3, 30], max_requests=2, max_bytes=12) == [[0, 1], [2], [3], [4]]

@@ -18,10 +18,12 @@ from pathlib import Path
 from utils.vocabulary.answer_checks import TRUNCATED_REASONS
 from utils.asking.accounts import record_costs
 from utils.asking.batching import BatchOptions
-from utils.asking.clients import ModelClient, Reply, add_usage, sent_settings
+from utils.asking.clients import ModelClient, add_usage, sent_settings
 from utils.asking.cost import expected_output, tally_answers
 from utils.asking.dry_run import DryRun, dry_run
-from utils.asking.runs import Job, Outcome, Summary, run_jobs
+from utils.asking.providers.base import Reply
+from utils.asking.jobs import Job, Outcome
+from utils.asking.runs import Summary, run_jobs
 from utils.plumbing.config import AnswerSettings, ModelConfig
 from utils.plumbing.names import answer_file
 from utils.vocabulary.provenance import text_hash

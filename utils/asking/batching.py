@@ -4,8 +4,7 @@ The steps do not change for it. A batched job's items are asked as usual,
 by the step's own code (answer_question's turns, play_game's attempts and
 re-asks, judge_pairing's two games), through a ``BatchClient`` whose
 ``chat`` does not send the request: it builds the exact body a direct
-request would have (``ModelClient.openai_body`` / ``anthropic_params``),
-queues it and waits. When every item of every batched job is waiting (or
+request would have (its provider's ``body``), queues it and waits. When every item of every batched job is waiting (or
 done), the coordinator submits what is queued as one batch per provider
 limit, polls, and hands each reply back to its ``chat``. The step's code
 then carries on as after a direct reply: a second turn, a re-ask of a judge
@@ -47,13 +46,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Awaitable, Iterator, TypeVar
 
-from utils.asking.batch_api import AnthropicBatches, BatchAPIError, LineResult, OpenAIBatches, chunks
-from utils.asking.clients import ModelClient, Reply, RequestFailed, refuses_format, without_credentials
+from utils.asking.clients import ModelClient, refuses_format, without_credentials
 from utils.asking.progress import Progress
-from utils.plumbing.config import ModelConfig
+from utils.asking.providers import PROVIDERS
+from utils.asking.providers.base import Reply, RequestFailed
+from utils.asking.providers.batches import BatchAPIError, LineResult, chunks
+from utils.plumbing.entry import ModelConfig
 from utils.plumbing.errors import InputError
-from utils.vocabulary.records import missing_games
 from utils.plumbing.store import atomic_write
+from utils.vocabulary.records import missing_games
 
 BATCH_SUBMISSIONS = 2  # times one run puts a request in a batch: the first, and one follow-up after a failure
 DAMAGED_LOOKS = 2  # downloads of a batch's results that find unreadable lines before those are taken as final
@@ -72,7 +73,8 @@ class BatchOptions:
     wait: bool = True  # False (--no-wait): submit, collect what has ended, and stop
 
     def covers(self, cfg: ModelConfig) -> bool:
-        return self.every_model or cfg.batch
+        """Whether a model's requests go through batches (a provider without a batch API is asked directly)."""
+        return (self.every_model or cfg.batch) and PROVIDERS[cfg.api_type].batch_api is not None
 
 
 def report_running(running: list[str]) -> bool:
@@ -190,9 +192,7 @@ class _JobBatches:
         self.run = run
         self.path = state_path(job.store.path)
         self.file_tag = hashlib.sha256(job.store.path.name.encode()).hexdigest()[:6]
-        self.apis = {url: (AnthropicBatches(client) if self.cfg.api_type == "anthropic"
-                           else OpenAIBatches(client, azure=self.cfg.api_type == "azure"))
-                     for url, client in direct.endpoint_clients()}
+        self.apis = {url: direct.provider.batches(client) for url, client in direct.endpoint_clients()}
         self.batches = self._load()
         self.holding: dict[str, set[_Batch]] = {}  # custom_id -> the batches holding it that have not ended
         for batch in self.batches:
@@ -209,9 +209,9 @@ class _JobBatches:
     # ------------------------------------------------------------ the state file
 
     def _load(self) -> list[_Batch]:
-        api_type, batches = read_state(self.path)
-        if batches and api_type != self.cfg.api_type:
-            raise InputError(f"these batches were submitted to a {api_type} endpoint, but {self.cfg.name} is now "
+        submitted_to, batches = read_state(self.path)
+        if batches and submitted_to != self.cfg.api_type:
+            raise InputError(f"these batches were submitted to a {submitted_to} endpoint, but {self.cfg.name} is now "
                              f"api_type {self.cfg.api_type}: set it back to collect them (or delete this file to "
                              "give up their results)", self.path)
         for batch in batches:
@@ -429,8 +429,7 @@ class BatchClient:
                    response_formats: tuple[dict, ...] = ()) -> Reply:
         direct = self._direct
         messages, temperature, max_tokens = direct.settled(messages, temperature, max_tokens)
-        formats = [] if self.cfg.api_type == "anthropic" else \
-            [f for f in response_formats if f["type"] not in direct.refused_formats]
+        formats = direct.usable_formats(response_formats)
         refused = []
         for i, fmt in enumerate([*formats, None]):
             try:
@@ -452,10 +451,7 @@ class BatchClient:
 
     async def _ask(self, messages, temperature, max_tokens, fmt) -> Reply:
         batches, direct = self._batches, self._direct
-        if self.cfg.api_type == "anthropic":
-            body = direct.anthropic_params(messages, temperature, max_tokens)
-        else:
-            body = direct.openai_body(messages, temperature, max_tokens, fmt)
+        body = direct.provider.body(messages, temperature, max_tokens, fmt)
         item = _ITEM.get()
         cid = custom_id(batches.file_tag, item.uid, _PART.get(), body)
         line = next(iter(batches.apis.values())).line(cid, body)

@@ -20,9 +20,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from utils.asking.clients import ModelClient, Reply, RequestFailed, sent_messages
+from utils.asking.clients import ModelClient, sent_messages
 from utils.asking.cost import chat_tokens, cost_usd, request_encoding, usage_tokens
-from utils.plumbing.config import ModelConfig
+from utils.asking.providers.base import Reply, RequestFailed
+from utils.plumbing.entry import ModelConfig
 from utils.plumbing.errors import InputError
 
 

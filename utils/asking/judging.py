@@ -30,14 +30,16 @@ from typing import Callable
 
 from utils.asking.accounts import record_costs
 from utils.asking.batching import BatchOptions, BatchPending, as_part, game_part
-from utils.asking.clients import ModelClient, RequestFailed, add_usage, sent_settings, split_reasoning
+from utils.asking.clients import ModelClient, add_usage, sent_settings
 from utils.asking.cost import expected_output, tally_judgments
 from utils.asking.diagnostics import record_diagnostics
 from utils.asking.dry_run import DryRun, dry_run
 from utils.asking.judge_checks import PlanChecks, check_plan, plan_counts, plan_report
 from utils.asking.judge_prompts import (FINISH_REQUEST, RESPONSE_FORMATS, TemplateCheck, extract_label,
                                         prompt_fields, prompt_hash, render_game)
-from utils.asking.runs import Job, Outcome, Summary, run_jobs
+from utils.asking.providers.base import RequestFailed, split_reasoning
+from utils.asking.jobs import Job, Outcome
+from utils.asking.runs import Summary, run_jobs
 from utils.plumbing.config import JudgePrompt, JudgeSettings, ModelConfig
 from utils.plumbing.names import diagnostics_file, judgment_file
 from utils.vocabulary.provenance import stale_reasons

@@ -1,9 +1,8 @@
 """What a paid-for run needs in both steps that ask models (answers and judgments).
 
-* ``Job``: one output file and its work (the items still to ask for, what the
-  file held before, what the run added); ``run_jobs`` asks for every job's
-  items concurrently and returns the run's ``Summary``. A step only says how
-  to ask for one item and what record that gives (an ``Outcome``).
+* ``run_jobs`` asks for every job's items (utils/asking/jobs.py: one output
+  file and its work) concurrently and returns the run's ``Summary``. A step
+  only says how to ask for one item and what record that gives (an ``Outcome``).
 * ``Writer``: the single task that appends results to their stores. Requests
   finish in any order and from many coroutines; only this task touches the
   files, so lines never interleave, and the fsync happens off the event loop
@@ -36,10 +35,11 @@ from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 from utils.asking.accounts import cost_lines
 from utils.asking.batching import BatchOptions, BatchPending, Batching, batched_jobs, report_running
 from utils.asking.budget import Budget, check_budget
-from utils.asking.clients import ModelClient, RequestFailed
-from utils.asking.cost import OutputGuess
+from utils.asking.clients import ModelClient
+from utils.asking.jobs import Job, Outcome
 from utils.asking.progress import Progress
-from utils.plumbing.config import ModelConfig
+from utils.asking.providers.base import RequestFailed
+from utils.plumbing.entry import ModelConfig
 from utils.plumbing.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, StorageError
 from utils.plumbing.store import JsonlStore, closed_on_error
 
@@ -53,75 +53,6 @@ class Failure:
     uid: str
     reason: str
     group: str | None = None  # shared with other failures (RequestFailed.group): the summary shows it once
-
-
-@dataclass
-class LeftOut:
-    """Questions of a judgment file left out when the run was planned: an answer to compare is missing.
-
-    An answer file leaves none out.
-    """
-    no_answer: int = 0  # the model has no answer to the question
-    no_baseline: dict[str, int] = field(default_factory=dict)  # baseline -> its questions without its answer
-    no_reference: int = 0  # the reference model has no answer to the question
-    own_baseline: int = 0  # the model is the question's baseline: nothing to compare
-
-
-@dataclass
-class Job:
-    """One output file and its work: the items still to ask for, what the file held, what the run added.
-
-    An answer file holds ``model``'s answers; a judgment file ``judge``'s
-    judgments of ``model``'s answers. Each item has the ``uid`` of its question.
-    """
-    model: str
-    store: JsonlStore
-    todo: list[Any]
-    done_before: int  # records complete before the run
-    judge: str | None = None
-    left_out: LeftOut = field(default_factory=LeftOut)
-    new: int = 0  # records stored whole by this run
-    completed: int = 0  # records an earlier run stored with a part missing, now whole
-    incomplete: int = 0  # records stored with a part still missing (its request failed): a rerun asks for it
-    unlabeled: int = 0  # judgment games stored without a label
-    held: dict = field(default_factory=dict)  # uid -> the file's record when the run began (the very objects)
-    output_guess: OutputGuess | None = None  # completion tokens expected per request (for --max-cost)
-    waiting: int = 0  # items whose requests are still in a provider batch (--no-wait): a later run collects them
-    checks: Any = None  # what planning found about the inputs (judging: judge_checks.PlanChecks)
-
-    @property
-    def asks(self) -> str:
-        """The model the job's requests go to: the judge of a judgment file, else the model itself."""
-        return self.judge or self.model
-
-    @property
-    def who(self) -> str:
-        """The job as its progress and the run summary name it."""
-        return f"{self.judge} / {self.model}" if self.judge else self.model
-
-    def count(self, outcome: "Outcome") -> None:
-        """Count a record about to be stored."""
-        if not outcome.whole:
-            self.incomplete += 1
-        elif outcome.completes:
-            self.completed += 1
-        else:
-            self.new += 1
-        self.unlabeled += outcome.unlabeled
-
-
-@dataclass
-class Outcome:
-    """What asking for one item gave: the record to store (None when no request came back), and its error.
-
-    A ``RequestFailed`` error is reported and the run goes on; any other is
-    raised, after the record (paid for) is handed to the writer.
-    """
-    record: Any = None
-    whole: bool = True  # False: a part is missing (a judgment game whose request failed)
-    completes: bool = False  # it completes a record an earlier run stored with a part missing
-    unlabeled: int = 0  # judgment games without a label
-    error: BaseException | None = None
 
 
 @dataclass
