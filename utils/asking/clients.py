@@ -81,7 +81,7 @@ except ImportError:  # pragma: no cover - older SDKs
 from utils.asking.providers import provider_for
 from utils.asking.providers.base import Provider, ReplyParts, Reply, RequestFailed, error_message, split_reasoning
 from utils.plumbing.entry import Endpoint, ModelConfig
-from utils.plumbing.keys import mask, remember
+from utils.plumbing.keys import mask, mask_counted, remember
 from utils.plumbing.store import repair_text
 from utils.vocabulary.answer_checks import TRUNCATED_REASONS
 
@@ -212,6 +212,13 @@ def _make_sdk_client(provider: Provider, endpoint: Endpoint, connections: int, t
     http_client.attempt_timeout = cfg.timeout
     return provider.client(endpoint, http_client, api_key=endpoint.api_key or "none", max_retries=cfg.max_retries,
                            timeout=timeout)
+
+
+def mended(replies: list[Reply]) -> dict | None:
+    """What was changed in ``replies`` to store them (docs/design.md#reasoning-and-repaired): the record's
+    ``repaired``, with only the counts that are not zero, or None."""
+    counts = {"lone_surrogates": sum(r.repaired for r in replies), "secrets_masked": sum(r.masked for r in replies)}
+    return {key: n for key, n in counts.items() if n} or None
 
 
 def add_usage(total: dict[str, int], usage: dict[str, int]) -> None:
@@ -410,7 +417,15 @@ class ModelClient:
         return reply
 
     def _reply(self, parts: ReplyParts, max_tokens) -> Reply:
-        """The reply as the rest of the run sees it: repaired, reasoning apart (per the policy), not empty."""
+        """The reply as the rest of the run sees it: repaired, reasoning apart (per the policy), secrets masked.
+
+        A reply with no text fails (it is not stored, and a rerun asks
+        again), unless the model stopped of its own accord after reasoning:
+        a ``<think>`` block never closed, or reasoning sent apart with no
+        content. That reply was paid for and asking again would most likely
+        pay for the same again, so it is kept: the reasoning apart, the answer
+        empty (the answer checks flag it as ``empty``).
+        """
         text, repaired_text = repair_text(parts.text if isinstance(parts.text, str) else "")
         reasoning, repaired_reasoning = repair_text(parts.reasoning if isinstance(parts.reasoning, str) else "")
         finish_reason = parts.finish_reason
@@ -422,9 +437,14 @@ class ModelClient:
                 raise RequestFailed(f"empty answer: the token limit ({max_tokens}) ran out "
                                     + ("while the model was still reasoning" if reasoning else "before any text")
                                     + "; raise max_tokens")
-            raise RequestFailed("empty answer (the endpoint returned no text)")
+            if not reasoning.strip():
+                raise RequestFailed("empty answer (the endpoint returned no text)")
+            text = ""
+        text, masked_text = mask_counted(text)  # a reply that echoes a key is stored, and shown, without it
+        reasoning, masked_reasoning = mask_counted(reasoning)
         model, fingerprint = parts.served_model, parts.fingerprint
         return Reply(text=text, usage=parts.usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning,
+                     masked=masked_text + masked_reasoning,
                      finish_reason=finish_reason if isinstance(finish_reason, str) else "",
                      served_model=model if isinstance(model, str) else "",
                      system_fingerprint=fingerprint if isinstance(fingerprint, str) else "")

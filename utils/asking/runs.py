@@ -123,6 +123,9 @@ def job_lines(job: Job, unit: str) -> list[str]:
         line += f", {job.incomplete} stored with one game missing (run again to play it)"
     if job.unlabeled:
         line += f", {job.unlabeled} game(s) without a label (stored as null, they count zero times)"
+    if job.empty:
+        line += (f", {job.empty} answer(s) with no text outside the model's reasoning (stored with the answer empty; "
+                 "python -m utils.check_answers lists them)")
     if job.waiting:
         line += f", {job.waiting} waiting for a provider batch (run again later to collect them)"
     lines = [line]

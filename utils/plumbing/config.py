@@ -16,6 +16,7 @@ import math
 import os
 import re
 import string
+import urllib.parse
 import warnings
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -28,7 +29,7 @@ from utils.asking.providers import PROVIDERS
 from utils.asking.providers.base import PROVIDER_KEYS, Provider
 from utils.plumbing.entry import Endpoint, ModelConfig, Price
 from utils.plumbing.errors import InputError
-from utils.plumbing.keys import clean_key
+from utils.plumbing.keys import clean_key, unsendable
 from utils.plumbing.names import check_name
 from utils.vocabulary.answer_checks import CHECKS, MISMATCHED, POLICIES
 from utils.vocabulary.style import ENCODINGS
@@ -182,11 +183,19 @@ def _endpoint(doc: Document, raw: Any, keys: tuple, provider: type[Provider], ke
         if key_needed:
             raise
         key = None
-    variable = provider.key_variable
+    variable, where = provider.key_variable, (*keys, "api_key")
     if key is None and variable:
         key = clean_key(os.environ.get(variable)) or None
+        where = keys
     if key is None and base is None and key_needed:
         raise doc.error(f"no API key: set api_key or the environment variable {variable}", *keys)
+    if key is not None and unsendable(key):
+        holder = "this key" if len(where) > len(keys) else f"the key in the environment variable {variable}"
+        raise doc.error(f"{holder} holds a line break or another control character inside it, which no request can "
+                        "carry; fix it where it is set (it is not shown here)", *where)
+    if base is not None and not is_url(base):
+        raise doc.error("not a URL: expected http:// or https:// and a host, e.g. http://127.0.0.1:8000/v1 (the "
+                        "value is not shown: it may hold a password)", *keys, "api_base")
     fields = {"api_base": base, "api_version": get(doc, raw, keys, "api_version", str, None)}
     for name, what in provider.needs.items():
         fields[name] = fields[name] or os.environ.get(provider.field_variables.get(name, "")) or None
@@ -194,6 +203,16 @@ def _endpoint(doc: Document, raw: Any, keys: tuple, provider: type[Provider], ke
             also = f"; or set {provider.field_variables[name]}" if name in provider.field_variables else ""
             raise doc.error(f"{provider.api_type} endpoints need {name} ({what}{also})", *keys)
     return Endpoint(api_key=key, **fields)
+
+
+def is_url(text: str) -> bool:
+    """Whether ``text`` is an http(s) URL with a host: what an endpoint's api_base must be."""
+    try:
+        parts = urllib.parse.urlsplit(text)
+        host, _ = parts.hostname, parts.port  # the port is checked when read
+    except ValueError:  # a port that is no number (or out of range), a malformed IPv6 address
+        return False
+    return parts.scheme in ("http", "https") and bool(host) and not any(c.isspace() for c in text)
 
 
 def model_config(doc: Document, name: str, key_needed: bool = True) -> ModelConfig:

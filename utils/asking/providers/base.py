@@ -58,6 +58,7 @@ class Reply:
     structured: bool = False  # True when the endpoint honoured the requested response_format
     reasoning: str = ""  # the model's reasoning, apart from the answer; "" when it showed none
     repaired: int = 0  # lone surrogates replaced with U+FFFD in text and reasoning
+    masked: int = 0  # secrets (our keys, secret-looking environment values) the reply echoed, replaced with ***
     batch: bool = False  # True when it came back from a provider batch (billed at the batch price)
     finish_reason: str = ""  # why the endpoint stopped: "stop", "length" (Anthropic: "end_turn", "max_tokens"), ...
     served_model: str = ""  # the model id the endpoint says it served (``model`` of the response)

@@ -7,7 +7,8 @@
   ``max_tokens``, or ``max_completion_tokens`` for reasoning models (those
   with ``reasoning_effort``; ``max_tokens_field`` overrides), which also get
   no temperature from the step. ``response_format`` is sent when asked for.
-* Replies: the first choice's content; reasoning that servers put beside it
+* Replies: the first choice's content (a list of text parts, as some
+  servers send it, is joined); reasoning that servers put beside it
   (``reasoning_content``, ``reasoning``: vLLM, llama.cpp, DeepSeek) or inline
   in a ``<think>`` block is kept apart.
 * Batches: the requests are a JSON-lines file, one line per request
@@ -149,6 +150,16 @@ def _result_line(line: dict) -> LineResult:
                       retryable=code in _LEFT_UNDONE)
 
 
+def _text_of(content):
+    """The text of a message's content: a string, or (as some servers send it) a list of parts whose
+    ``{"type": "text", "text": ...}`` ones are joined; anything else is left for the reply's rules to refuse."""
+    if not isinstance(content, list):
+        return content
+    parts = [part if isinstance(part, dict) else vars(part) for part in content if hasattr(part, "__dict__")
+             or isinstance(part, dict)]
+    return "".join(p["text"] for p in parts if p.get("type") == "text" and isinstance(p.get("text"), str))
+
+
 class OpenAIProvider(Provider):
     """OpenAI, and anything that speaks its Chat Completions API at the same address shape."""
 
@@ -206,7 +217,7 @@ class OpenAIProvider(Provider):
         message = choice.message
         # not in the SDK's types: servers add them beside the content, and the SDK keeps unknown fields
         reasoning = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
-        return ReplyParts(text=message.content, reasoning=reasoning, usage=openai_usage(response.usage),
+        return ReplyParts(text=_text_of(message.content), reasoning=reasoning, usage=openai_usage(response.usage),
                           finish_reason=choice.finish_reason, served_model=getattr(response, "model", None),
                           fingerprint=getattr(response, "system_fingerprint", None))
 
