@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import signal
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 
@@ -40,7 +41,7 @@ from utils.asking.jobs import Job, Outcome
 from utils.asking.progress import Progress
 from utils.asking.providers.base import RequestFailed
 from utils.plumbing.entry import ModelConfig
-from utils.plumbing.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, StorageError
+from utils.plumbing.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, StorageError, Stopped
 from utils.plumbing.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
@@ -242,10 +243,44 @@ def run_and_finish(work: Coroutine[Any, Any, T], stores: list[JsonlStore], order
     already appended stays, and the next run resumes from it.
     """
     with closed_on_error(stores):
-        result = asyncio.run(work)
+        result = run_stoppable(work)
         for store in stores:  # if one rewrite fails, the stores not yet finished are closed all the same
             store.finish(order)
     return result
+
+
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def run_stoppable(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)``, with SIGTERM and SIGHUP handled as asyncio handles Ctrl-C: the work is cancelled, so
+    its clean-up runs (a batch being created is saved, what was received is written), and ``Stopped`` is raised.
+
+    A second such signal changes nothing (``kill -9`` stops a run at once, and loses nothing written).
+    """
+    received: list[int] = []
+
+    async def guarded() -> T:
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+
+        def stop(signum: int) -> None:
+            if not received:
+                received.append(signum)
+                task.cancel()
+        for signum in STOPPING_SIGNALS:
+            loop.add_signal_handler(signum, stop, signum)
+        try:
+            return await work
+        finally:
+            for signum in STOPPING_SIGNALS:
+                loop.remove_signal_handler(signum)
+
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        if received:
+            raise Stopped(received[0]) from None
+        raise
 
 
 @contextlib.contextmanager

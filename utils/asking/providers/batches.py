@@ -7,10 +7,21 @@ one SDK client of the model's endpoint, with:
   splits a run's requests to fit);
 * ``line(custom_id, body) -> bytes``: one request as the batch holds it (its
   size counts against the limit);
-* ``submit(lines) -> batch id``: upload and create the batch;
-* ``check(batch_id) -> BatchStatus``: one look at how far it is;
-* ``results(status, custom_ids, damaged_is_final) -> {custom_id: LineResult}``:
-  what an ended batch gave for each request.
+* ``submit(lines, creation, before_create) -> batch id``: upload what needs
+  uploading, fill in the ``Creation`` (what the provider will make the
+  batch from), await ``before_create(creation)`` (the coordinator writes it
+  to the batch state file) and only then create the batch: a run killed
+  while the creation is on its way leaves the intent behind;
+* ``made_from(creation, known_ids) -> batch id | None``: the batch an
+  interrupted creation made, if any (not one of ``known_ids``), as far as
+  the provider lets it be told (each provider's file says how, and its
+  limits); a BatchAPIError when that cannot be told now;
+* ``check(batch_id) -> BatchStatus``: one look at how far it is; a reply
+  whose state is not one the provider documents is a BatchAPIError (a URL
+  that answers anything would otherwise be polled for a day);
+* ``results(status, custom_ids, damaged_is_final, warn) -> {custom_id:
+  LineResult}``: what an ended batch gave for each request; a request
+  answered more than once keeps its first answer, and ``warn`` says so.
 
 Errors are a ``BatchAPIError`` whose reason is safe to print (keys masked).
 A test may lower the request limit with ``ARENA_TEST_BATCH_MAX_REQUESTS``
@@ -20,9 +31,10 @@ requests.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from utils.asking.providers.base import error_message
 from utils.plumbing.keys import mask
@@ -62,6 +74,61 @@ class BatchStatus:
     failed: int = 0  # requests that failed, expired or were canceled (so far)
     total: int = 0
     raw: Any = None  # the provider's batch object, for reading the results
+
+
+@dataclass
+class Creation:
+    """A batch about to be created, written to the state file before it is: what the provider may have made."""
+    endpoint: str  # the model's endpoint (its URL without credentials)
+    started: float  # time.time() just before the creation was asked for
+    digest: str  # of the request lines, in order (``lines_digest``)
+    requests: dict[str, str]  # custom_id -> question id
+    input_file_id: str | None = None  # OpenAI: the uploaded input file the batch is made from
+
+    def to_json(self) -> dict:
+        data = {"endpoint": self.endpoint, "started": self.started, "digest": self.digest, "requests": self.requests}
+        return data if self.input_file_id is None else {**data, "input_file_id": self.input_file_id}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Creation":
+        file_id = data.get("input_file_id")
+        return cls(endpoint=str(data["endpoint"]), started=float(data["started"]), digest=str(data["digest"]),
+                   requests={str(k): str(v) for k, v in data["requests"].items()},
+                   input_file_id=None if file_id is None else str(file_id))
+
+
+def lines_digest(lines: list[bytes]) -> str:
+    return hashlib.sha256(b"".join(lines)).hexdigest()
+
+
+Warn = Callable[[str], None]
+
+
+def ignore(text: str) -> None:
+    """A ``warn`` that says nothing."""
+
+
+def first_answers(pairs: Iterable[tuple[str, LineResult]], batch_id: str, warn: Warn) -> dict[str, LineResult]:
+    """custom_id -> result, from a batch's (custom_id, result) pairs in the order its results list them, keeping
+    the first result of a request answered more than once (a later one would silently replace a verdict), and
+    saying so."""
+    found: dict[str, LineResult] = {}
+    repeated = 0
+    for cid, result in pairs:
+        if cid in found:
+            repeated += 1
+        else:
+            found[cid] = result
+    if repeated:
+        warn(f"batch {batch_id}: {repeated} request(s) answered more than once in its results: the first answer kept")
+    return found
+
+
+def known_state(what: str, state, states: tuple[str, ...]) -> str:
+    """``state`` when it is one of the provider's documented ``states``; else the reply is not a batch."""
+    if state not in states:
+        raise BatchAPIError(mask(f"{what}: the reply is not a batch (status {state!r})")[:300])
+    return state
 
 
 def max_requests(provider_limit: int) -> int:

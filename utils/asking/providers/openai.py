@@ -18,6 +18,10 @@
   and request counts; when it ends, ``files.content`` gives the output file
   (the lines that were answered) and the error file (those that failed, or
   expired unanswered). Limits: 50,000 requests and 200 MB per input file.
+  A run stopped while it creates a batch is covered by the intent it wrote
+  first (the uploaded file's id, the request digest, which also goes into
+  the batch's ``metadata``): the next run lists the newest batches and
+  takes the one made from that file (``OpenAIBatches.made_from``).
 * Tokens: gpt-4o, gpt-4.1, gpt-4.5, gpt-5 and the o-series use o200k_base,
   older OpenAI models cl100k_base; a model name that is not OpenAI's is
   counted with cl100k_base as an approximation.
@@ -30,14 +34,17 @@ import re
 from typing import ClassVar, Iterable
 
 from utils.asking.providers.base import Provider, ReplyParts, openai_usage
-from utils.asking.providers.batches import (BatchAPIError, BatchStatus, LineResult, call, max_requests,
-                                            retryable_status, unreadable)
+from utils.asking.providers.batches import (BatchAPIError, BatchStatus, Creation, LineResult, Warn, call,
+                                            first_answers, ignore, known_state, max_requests, retryable_status,
+                                            unreadable)
 from utils.plumbing.keys import mask
 
 OPENAI_MAX_REQUESTS = 50_000  # requests per input file
 OPENAI_MAX_BYTES = 200_000_000  # bytes per input file ("200 MB")
 CREATE_ATTEMPTS = 3  # tries at creating a batch from one uploaded file
-LISTED_BATCHES = 100  # the newest batches searched for one a lost reply had made
+LISTED_BATCHES = 100  # the newest batches searched for one a lost reply (or a stopped run) had made
+DIGEST_KEY = "arena_bench_requests"  # the batch metadata key holding the digest of its request lines
+STATES = ("validating", "failed", "in_progress", "finalizing", "completed", "expired", "cancelling", "cancelled")
 _LEFT_UNDONE = ("batch_expired", "batch_cancelled")  # error codes of lines a batch did not get to
 
 # Model names OpenAI tokenizes with o200k_base: gpt-4o, gpt-4.1, gpt-4.5, gpt-5 and the o-series (o1, o3, o4-mini)
@@ -60,20 +67,31 @@ class OpenAIBatches:
         return (json.dumps({"custom_id": custom_id, "method": "POST", "url": self.endpoint, "body": body},
                            ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
 
-    async def submit(self, lines: list[bytes]) -> str:
-        """Upload the lines and start a batch over them; returns the batch id."""
+    async def submit(self, lines: list[bytes], creation: Creation, before_create) -> str:
+        """Upload the lines and start a batch over them; returns the batch id.
+
+        The uploaded file's id goes into ``creation`` and the request digest
+        into the batch's metadata, so ``made_from`` can find the batch again.
+        """
         uploaded = await call("uploading the batch input file", self._client.files.create(
             file=("requests.jsonl", b"".join(lines), "application/jsonl"), purpose="batch"))
+        creation.input_file_id = uploaded.id
+        await before_create(creation)
         # the SDK would send a create whose reply was lost again, making a second batch that is paid for and
         # never collected: each attempt is ours, and after a failed one the batch made from our file is looked for
         creating = self._client.with_options(max_retries=0).batches
         for attempt in range(CREATE_ATTEMPTS):
             try:
                 batch = await call("creating the batch", creating.create(
-                    input_file_id=uploaded.id, endpoint=self.endpoint, completion_window="24h"))
+                    input_file_id=uploaded.id, endpoint=self.endpoint, completion_window="24h",
+                    metadata={DIGEST_KEY: creation.digest}))
+                known_state("creating the batch", getattr(batch, "status", None), STATES)
                 return batch.id
             except BatchAPIError:
-                made = await self._made_from(uploaded.id)
+                try:
+                    made = await self.made_from(creation, ())
+                except BatchAPIError:
+                    made = None
                 if made is not None:
                     return made
                 if attempt == CREATE_ATTEMPTS - 1:
@@ -81,36 +99,48 @@ class OpenAIBatches:
                 await asyncio.sleep(2.0 ** attempt)
         raise AssertionError("unreachable")
 
-    async def _made_from(self, file_id: str) -> str | None:
-        """The id of a batch made from input file ``file_id`` among the newest ones, if any."""
-        try:
-            page = await call("listing batches", self._client.batches.list(limit=LISTED_BATCHES))
-            return next((b.id for b in page.data if getattr(b, "input_file_id", None) == file_id), None)
-        except (BatchAPIError, AttributeError, TypeError):
-            return None
+    async def made_from(self, creation: Creation, known: Iterable[str]) -> str | None:
+        """The batch made from the creation's input file (or carrying its digest) among the newest
+        ``LISTED_BATCHES``, if any.
+
+        Limits: a batch created more than ``LISTED_BATCHES`` batches ago (by
+        anyone using the same organisation) is not found; a run killed before
+        its upload's reply came back wrote no intent, and its upload is left
+        unused (files cost nothing to keep, and expire).
+        """
+        known = set(known)
+        page = await call("listing batches", self._client.batches.list(limit=LISTED_BATCHES))
+        with unreadable("listing batches"):
+            for batch in page.data:
+                metadata = getattr(batch, "metadata", None) or {}
+                if batch.id not in known and (getattr(batch, "input_file_id", None) == creation.input_file_id
+                                              or metadata.get(DIGEST_KEY) == creation.digest):
+                    return batch.id
+        return None
 
     async def check(self, batch_id: str) -> BatchStatus:
         what = f"checking batch {batch_id}"
         batch = await call(what, self._client.batches.retrieve(batch_id))
+        state = known_state(what, getattr(batch, "status", None), STATES)
         with unreadable(what):
             counts = batch.request_counts
-            return BatchStatus(ended=batch.status in ("completed", "expired", "cancelled", "failed"),
-                               state=batch.status, done=getattr(counts, "completed", 0) or 0,
+            return BatchStatus(ended=state in ("completed", "expired", "cancelled", "failed"),
+                               state=state, done=getattr(counts, "completed", 0) or 0,
                                failed=getattr(counts, "failed", 0) or 0, total=getattr(counts, "total", 0) or 0,
                                raw=batch)
 
-    async def results(self, status: BatchStatus, custom_ids: Iterable[str],
-                      damaged_is_final: bool = True) -> dict[str, LineResult]:
+    async def results(self, status: BatchStatus, custom_ids: Iterable[str], damaged_is_final: bool = True,
+                      warn: Warn = ignore) -> dict[str, LineResult]:
         """The result of every request of an ended batch; one it says nothing about is left undone. Lines that
         cannot be read are a BatchAPIError (the files are downloaded again) until ``damaged_is_final``; then
         their requests are left undone."""
         batch = status.raw
-        found: dict[str, LineResult] = {}
         if batch.status == "failed":  # the whole batch was refused (its input did not validate)
             errors = getattr(getattr(batch, "errors", None), "data", None) or []
             why = "; ".join(f"{e.message}" + (f" (line {e.line})" if e.line else "") for e in errors)
             return {cid: LineResult(reason=mask(f"the batch failed: {why or 'no reason given'}")) for cid in custom_ids}
 
+        pairs: list[tuple[str, LineResult]] = []
         unreadable_lines = 0
 
         async def read(file_id: str) -> None:
@@ -121,7 +151,7 @@ class OpenAIBatches:
                     continue
                 try:  # one damaged line must not cost the others: its request goes again, as one left undone
                     line = json.loads(raw)
-                    found[line["custom_id"]] = _result_line(line)
+                    pairs.append((line["custom_id"], _result_line(line)))
                 except (ValueError, KeyError, TypeError, AttributeError):
                     unreadable_lines += 1
         for file_id in (batch.output_file_id, batch.error_file_id):
@@ -129,6 +159,7 @@ class OpenAIBatches:
                 await call(f"reading the results of batch {batch.id} (file {file_id})", read(file_id))
         if unreadable_lines and not damaged_is_final:  # a download cut short, more likely than a provider's bad line
             raise BatchAPIError(f"{unreadable_lines} line(s) of the results of batch {batch.id} could not be read")
+        found = first_answers(pairs, batch.id, warn)
         undone = f"batch {batch.id} ended ({batch.status}) without answering it" + \
             (f" ({unreadable_lines} line(s) of its result files could not be read)" if unreadable_lines else "")
         return {cid: found.get(cid) or LineResult(reason=undone, retryable=True) for cid in custom_ids}
