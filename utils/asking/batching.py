@@ -326,6 +326,12 @@ class _JobBatches:
         cids, self.fresh = [c for c in dict.fromkeys(self.fresh) if c in self.waiters], []
         if not cids:
             return
+        if self.direct.room is not None:  # a full disk: nothing more is bought until there is room
+            try:
+                await self.direct.room.wait()
+            except RequestFailed as err:
+                self._fail(cids, LineResult(reason=err.reason, group=err.group))
+                return
         usable = self.direct.endpoint_clients()
         if not usable:
             self._fail(cids, LineResult(reason=f"no endpoint of {self.cfg.name} is left to submit a batch to"))

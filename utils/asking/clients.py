@@ -243,9 +243,10 @@ def sent_settings(cfg: ModelConfig, temperature: float | None, max_tokens: int |
 class ModelClient:
     """Chat requests to one configured model, ``parallel`` at a time, round-robin over its endpoints."""
 
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, room=None):
         self.cfg = cfg
         self.provider = provider_for(cfg)
+        self.room = room  # a run's Room (utils/asking/writer.py): while its disk is full, nothing is sent
         # httpx's default TLS set-up (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), made once: it takes ~50 ms
         tls = httpx.create_ssl_context()
         self._endpoints: list[_Endpoint] = []
@@ -274,6 +275,8 @@ class ModelClient:
         messages, temperature, max_tokens = self.settled(messages, temperature, max_tokens)
         self._pick(advance=False)  # when no endpoint is left, fail now rather than after waiting for a slot
         async with self._slots:
+            if self.room is not None:
+                await self.room.wait()
             endpoint = self._pick()
             lane = max(endpoint.lanes, key=lambda lane: lane.free)
             lane.free -= 1
