@@ -5,8 +5,10 @@
 * providers/        one file per provider (openai, azure, anthropic) and the registry of them; base.py is the
                     contract each keeps, batches.py what their batch APIs share (see providers/__init__.py)
 * jobs.py           Job / LeftOut / Outcome: one output file and its work, what asking for one item gave
-* runs.py           Summary and run_jobs: every item asked concurrently, each record stored as it arrives (the
-                    Writer), failures reported, the run summary's lines
+* runs.py           Summary and run_jobs: every item asked concurrently, failures reported, the run summary's
+                    lines; SIGTERM and SIGHUP handled as Ctrl-C
+* writer.py         the Writer, the one task that stores results, and the Room requests wait for while the disk
+                    is full (what is held then goes to a recovery file if the run must end)
 * budget.py         --max-cost: the run's spending, and the requests it lets go (a MeteredClient per job)
 * batching.py       batch mode: requests queued into provider batches, the state files, polling, collecting
 * progress.py       progress on stderr: tqdm bars on a terminal, plain lines in a log

@@ -7,6 +7,7 @@
 * entry.py         one api_config entry as the code reads it: ModelConfig, Endpoint, Price
 * names.py         model names as safe file names; every data path, kept inside the data directory
 * store.py         crash-safe JSON-lines stores: lock, append+fsync, resume, ordered rewrite
+* recovery.py      where results a full disk could not take are kept aside, for the next run to take in
 * jsonl.py         the one JSON-lines reader
 * forked.py        a value computed in a forked child, so parsing overlaps on the second core
 * keys.py          API keys read clean and masked in everything printed
