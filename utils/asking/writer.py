@@ -42,6 +42,10 @@ RETRY_SECONDS = 2.0  # between attempts at writing what is held
 DISK_WAIT = float(os.environ.get("ARENA_TEST_DISK_WAIT_SECONDS") or 600)  # the env: tests only
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 120 else f"{seconds:g} s"
+
+
 class Room:
     """Whether results can be stored now; a request waits for it just before it is sent."""
 
@@ -170,7 +174,7 @@ class Writer:
             held = sum(len(records) for records in self._held.values())
             self._say(f"warning: {failure}: {held} result(s) received are held in memory, and no more requests "
                       f"are sent until they are stored: free some space. The write is tried again every "
-                      f"{RETRY_SECONDS:g} s for up to {DISK_WAIT / 60:g} min; then what is held goes to a recovery "
+                      f"{RETRY_SECONDS:g} s for up to {_duration(DISK_WAIT)}; then what is held goes to a recovery "
                       "file that the next run takes in")
 
     def _waited_too_long(self) -> bool:
