@@ -10,7 +10,9 @@ What differs from OpenAI (utils/asking/providers/openai.py), and nothing else:
 * the key comes from ``AZURE_OPENAI_API_KEY`` when the entry names none;
 * ``model_name`` is the deployment's name;
 * batch input lines and the batch itself name Azure's own chat completions
-  path, ``/chat/completions`` (OpenAI's is ``/v1/chat/completions``).
+  path, ``/chat/completions`` (OpenAI's is ``/v1/chat/completions``), and a
+  batch is created without metadata: a stopped run's batch is found by its
+  input file alone.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from utils.asking.providers.openai import OpenAIBatches, OpenAIProvider
 
 class AzureBatches(OpenAIBatches):
     endpoint = "/chat/completions"
+    tags_batches = False  # not every Azure API version takes batch metadata; the input file id alone finds one
 
 
 class AzureProvider(OpenAIProvider):

@@ -56,6 +56,7 @@ class OpenAIBatches:
     """OpenAI's Files and Batch endpoints (the contract: utils/asking/providers/batches.py)."""
 
     endpoint: ClassVar[str] = "/v1/chat/completions"  # the url of each input line and of the batch
+    tags_batches: ClassVar[bool] = True  # the request digest goes into the batch's metadata
 
     def __init__(self, client):
         self._client = client
@@ -82,9 +83,9 @@ class OpenAIBatches:
         creating = self._client.with_options(max_retries=0).batches
         for attempt in range(CREATE_ATTEMPTS):
             try:
+                tag = {"metadata": {DIGEST_KEY: creation.digest}} if self.tags_batches else {}
                 batch = await call("creating the batch", creating.create(
-                    input_file_id=uploaded.id, endpoint=self.endpoint, completion_window="24h",
-                    metadata={DIGEST_KEY: creation.digest}))
+                    input_file_id=uploaded.id, endpoint=self.endpoint, completion_window="24h", **tag))
                 known_state("creating the batch", getattr(batch, "status", None), STATES)
                 return batch.id
             except BatchAPIError:
