@@ -17,7 +17,7 @@ server that is slow to finish; it stops when the client hangs up), or drop
 the connection without a reply;
 ``held`` keeps every reply waiting until the test lets them go. An answer can
 carry what reasoning models send: ``reasoning_content`` or ``reasoning``
-beside the content, Anthropic ``thinking`` and ``redacted_thinking`` blocks
+beside the content (which may come as a list of text parts), Anthropic ``thinking`` and ``redacted_thinking`` blocks
 before the text, a ``finish_reason``, and the served ``model`` id and
 ``system_fingerprint`` a provider names its reply with. Text is sent as JSON escapes
 (``json.dumps``), so a lone surrogate in it goes out as ``"\\ud800"``, which
@@ -42,8 +42,14 @@ batch running; an OpenAI batch with an expired line ends as ``expired``. The
 next ``batch_looks_failing`` GETs of the batch endpoints are answered 503,
 the next ``batch_looks_html`` looks at an OpenAI batch with an HTML page, and
 ``result_file_damage`` goes before the lines of each OpenAI result file.
-``GET /v1/batches`` lists the OpenAI batches, newest first; the next
-``batch_replies_lost`` OpenAI batches are created but answered 500.
+``GET /v1/batches`` and ``GET /v1/messages/batches`` list the batches of
+their kind, newest first (an OpenAI batch keeps the ``metadata`` it was
+created with); the next ``batch_replies_lost`` OpenAI batches are created
+but answered 500; ``batch_create_delay`` holds every creation's reply back
+that long after the batch exists (a slow reply); ``result_duplicate`` adds a
+second result line, answered by that action, for each batch's first
+request. ``chat_everywhere`` answers every request, batch endpoints
+included, with a chat completion (a wrong URL that answers anything).
 ``batches`` lists the batches created, in order.
 """
 from __future__ import annotations
@@ -93,6 +99,7 @@ class Answer:
     finish_reason: str = "stop"  # OpenAI's names; "length" becomes Anthropic's stop_reason "max_tokens"
     model: str | None = None  # the model id the reply says it comes from (None: the one asked for)
     system_fingerprint: str | None = None  # OpenAI: sent only when set
+    as_parts: bool = False  # OpenAI shape: the content as a list of {"type": "text", "text"} parts, one per line
 
 
 @dataclass
@@ -140,6 +147,7 @@ class ServerBatch:
     created: float
     endpoint: str = ""
     input_file_id: str = ""
+    metadata: dict | None = None  # OpenAI: what the creation asked to keep with the batch
     polls: int = 0
     output_file_id: str | None = None
     error_file_id: str | None = None
@@ -172,6 +180,9 @@ class ScriptedServer:
     batch_looks_html: int = 0  # the next so many looks at an OpenAI batch get a proxy's HTML page (200)
     result_file_damage: bytes = b""  # put before the lines of each OpenAI result file (a damaged line)
     batch_replies_lost: int = 0  # the next so many OpenAI batches are created but answered 500 (a reply lost)
+    batch_create_delay: float = 0.0  # seconds between creating a batch (either kind) and replying that it was
+    result_duplicate: Answer | None = None  # a second result line for each batch's first request, answered so
+    chat_everywhere: bool = False  # every POST, batch endpoints too, answered with a chat completion (a wrong URL)
     batches: list[ServerBatch] = field(default_factory=list)
     batch_lines: list[Request] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -258,11 +269,13 @@ class ScriptedServer:
 
     async def _respond(self, req: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False when the connection was dropped on purpose."""
-        batch_reply = self._batch_api(req)
+        batch_reply = None if self.chat_everywhere else self._batch_api(req)
         if batch_reply is not None:
             status, payload, kind = batch_reply
             if self.latency:
                 await asyncio.sleep(self.latency)
+            if req.method == "POST" and re.search(r"/batches$", req.path.split("?", 1)[0]):
+                await asyncio.sleep(self.batch_create_delay)
             writer.write((f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\nContent-Type: {kind}\r\n"
                           f"Content-Length: {len(payload)}\r\nConnection: keep-alive\r\n\r\n").encode("latin-1")
                          + payload)
@@ -328,7 +341,7 @@ class ScriptedServer:
         return True
 
     def _success(self, req: Request, action: Answer) -> dict:
-        if req.method == "GET":
+        if req.method == "GET" and not self.chat_everywhere:
             return {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
         text = default_text(req) if action.text is None else action.text
         body = req.body or {}
@@ -349,6 +362,8 @@ class ScriptedServer:
         usage = action.usage or {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                                  "total_tokens": prompt_tokens + completion_tokens}
         message = {"role": "assistant", "content": text}
+        if action.as_parts:
+            message["content"] = [{"type": "text", "text": line} for line in text.splitlines(keepends=True)]
         for key in ("reasoning_content", "reasoning"):
             if getattr(action, key) is not None:
                 message[key] = getattr(action, key)
@@ -367,6 +382,7 @@ class ScriptedServer:
         path = req.path.split("?", 1)[0]
         for method, pattern, handler in (
                 ("POST", r"/messages/batches$", self._create_message_batch),
+                ("GET", r"/messages/batches$", self._list_message_batches),
                 ("GET", r"/messages/batches/([^/]+)$", self._message_batch),
                 ("GET", r"/messages/batches/([^/]+)/results$", self._message_batch_results),
                 ("POST", r"/files$", self._upload),
@@ -427,7 +443,8 @@ class ScriptedServer:
         if data is None or body.get("completion_window") != "24h":
             raise _Refused(400, "expected an uploaded input_file_id and completion_window 24h")
         batch = ServerBatch(id=f"batch_{len(self.batches) + 1}", kind="openai", lines=[], created=time.time(),
-                            endpoint=body.get("endpoint", ""), input_file_id=body["input_file_id"])
+                            endpoint=body.get("endpoint", ""), input_file_id=body["input_file_id"],
+                            metadata=body.get("metadata"))
         seen = set()
         for raw in data.splitlines():
             line = json.loads(raw)
@@ -464,13 +481,16 @@ class ScriptedServer:
         if batch.ended:
             status = "expired" if expired else "completed"
             if batch.output_file_id is None and batch.error_file_id is None:
+                answered = [(cid, line, a) for cid, line, a in ok]
+                if self.result_duplicate is not None and answered:
+                    answered.append((answered[0][0], answered[0][1], self.result_duplicate))
                 batch.output_file_id = self._result_file(
                     {"id": f"batch_req_{cid}", "custom_id": cid, "error": None,
                      "response": {"status_code": 200, "request_id": f"req_{cid}",
-                                  "body": self._success(line, a)}} for cid, line, a in ok)
+                                  "body": self._success(line, a)}} for cid, line, a in answered)
                 batch.error_file_id = self._result_file(_openai_error_line(cid, a) for cid, _, a in failed)
         return {"id": batch.id, "object": "batch", "endpoint": batch.endpoint, "errors": None,
-                "input_file_id": batch.input_file_id, "completion_window": "24h", "status": status,
+                "input_file_id": batch.input_file_id, "metadata": batch.metadata, "completion_window": "24h", "status": status,
                 "output_file_id": batch.output_file_id, "error_file_id": batch.error_file_id,
                 "created_at": int(batch.created), "expires_at": int(batch.created) + 86400,
                 "request_counts": {"total": len(batch.lines), "completed": int(len(ok) * done),
@@ -530,7 +550,17 @@ class ScriptedServer:
                 message = action.message if isinstance(action, Status) else "not a batch action"
                 result["error"] = {"type": "error", "error": {"type": _anthropic_error_type(status), "message": message}}
             lines.append({"custom_id": cid, "result": result})
+        if self.result_duplicate is not None and lines:
+            first_cid, first_line, _ = batch.lines[0]
+            lines.append({"custom_id": first_cid, "result": {"type": "succeeded",
+                                                             "message": self._success(first_line, self.result_duplicate)}})
         return 200, b"".join(json.dumps(line).encode() + b"\n" for line in lines), "application/binary"
+
+    def _list_message_batches(self, req: Request) -> tuple[int, bytes, str]:
+        mine = [b for b in reversed(self.batches) if b.kind == "anthropic"]  # newest first, one page
+        data = [self._message_batch_object(b) for b in mine]
+        return 200, json.dumps({"data": data, "has_more": False, "first_id": data[0]["id"] if data else None,
+                                "last_id": data[-1]["id"] if data else None}).encode(), "application/json"
 
     def _find(self, batch_id: str, kind: str) -> ServerBatch:
         for batch in self.batches:

@@ -5,6 +5,7 @@ real HTTP server on 127.0.0.1 whose replies the test scripts exactly.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -15,7 +16,7 @@ import time
 import pytest
 
 from tests.helpers import (ROOT, SENTINEL, RefusedEndpoint, configure_answering, gen_answer, make_questions,
-                           read_jsonl, run_script, stored_answers)
+                           one_line_error, read_jsonl, run_script, stored_answers)
 from tests.scripted_server import Answer, Drop, Malformed, ScriptedServer, Status, Trickle
 
 def gaps(requests) -> list[float]:
@@ -338,6 +339,44 @@ def test_an_input_error_does_not_show_a_secret_it_quotes(tmp_path, scripted_serv
     assert proc.returncode == 2
     assert "api.yaml:3: model-a.api_type: expected one of openai, azure, anthropic, got '***'" in proc.stderr
     assert OTHER_SECRET not in proc.stderr + proc.stdout
+
+
+INNER_NEWLINE_KEY = "sk-inner-7a1f3e\nd9c2b5-do-not-leak"
+
+
+@pytest.mark.parametrize("key_in", ["environment", "config", "default variable"])
+def test_a_key_with_a_line_break_inside_is_refused_in_one_line_that_shows_no_part_of_it(tmp_path, scripted_server,
+                                                                                        key_in):
+    args = configure_answering(tmp_path, [scripted_server])
+    api = tmp_path / "api.yaml"
+    env = {"ARENA_TEST_KEY": INNER_NEWLINE_KEY}
+    if key_in == "config":
+        api.write_text(api.read_text().replace("${ARENA_TEST_KEY}", json.dumps(INNER_NEWLINE_KEY)))
+    elif key_in == "default variable":  # no api_key: the provider's variable holds it
+        api.write_text(api.read_text().replace("      api_key: ${ARENA_TEST_KEY}\n", ""))
+        env = {"OPENAI_API_KEY": INNER_NEWLINE_KEY}
+    proc = run_script("gen_answer.py", *args, env=env, timeout=60)
+    line = one_line_error(proc)
+    assert "api.yaml:" in line and "model-a.endpoints.0" in line and "control character" in line, line
+    if key_in == "default variable":
+        assert "OPENAI_API_KEY" in line
+    for part in INNER_NEWLINE_KEY.split("\n"):
+        assert part not in proc.stdout + proc.stderr
+    assert scripted_server.requests == []
+
+
+def test_a_reply_that_echoes_a_key_is_stored_and_shown_with_the_key_masked(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer(f"Your key is {SENTINEL}, keep it safe.",
+                                                     reasoning_content=f"They sent {SENTINEL} in the header"))]
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(2))
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for record in stored_answers(tmp_path):
+        assert record["messages"][1]["content"] == {"answer": "Your key is ***, keep it safe.",
+                                                    "reasoning": "They sent *** in the header"}
+        assert record["repaired"] == {"secrets_masked": 2}
+    written = [p.read_text() for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    assert not any(SENTINEL in text for text in [proc.stdout, proc.stderr, *written])
 
 
 # ---------------------------------------------------------------- progress in a log
