@@ -185,9 +185,11 @@ def test_multi_turn_questions_are_answered_turn_by_turn(tmp_path, scripted_serve
 ])
 def test_parallel_bounds_and_fills_the_requests_in_flight(tmp_path, scripted_server, parallel):
     # the server lets replies go only in waves of ``parallel``: a client that keeps fewer in flight leaves a wave
-    # short (it goes after the server's wave_timeout, and shows in ``waves``), one that sends more than
-    # ``parallel`` at once raises max_in_flight above it; nothing depends on how fast the machine is
+    # short (it goes after the server's wave_timeout, and shows in ``waves``), however slow the machine. Each
+    # request also waits 0.2 s before it joins its wave: a request beyond ``parallel`` sent with the others
+    # arrives meanwhile and raises max_in_flight above ``parallel`` (a correct client passes at any speed)
     scripted_server.wave = parallel
+    scripted_server.latency = 0.2
     count = 4 * parallel
     args = configure_answering(tmp_path, [scripted_server], parallel=parallel, questions=make_questions(count))
     proc = gen_answer(args)
