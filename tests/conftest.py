@@ -6,6 +6,11 @@ fixture; what a user's clone runs instead are the extracts of it committed in
 the llama.cpp model, chromium) skips its tests with the reason and how to get
 it, except under CI (``CI`` set), where a skip would hide a broken setup: there
 it fails the test.
+
+``make test`` runs the suite on several pytest-xdist workers (``--dist
+loadgroup``, pytest.ini): each test goes to whichever worker is free, except
+the llama.cpp tests, which stay together on one worker, so one SmolLM2 server
+serves them all and no two servers fight over the two cores.
 """
 from __future__ import annotations
 
@@ -22,6 +27,14 @@ if str(ROOT) not in sys.path:
 from tests.helpers import unavailable, unpack  # noqa: E402  (needs ROOT on sys.path)
 
 SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Keep the llama.cpp tests on one xdist worker (a no-op without xdist's loadgroup)."""
+    for item in items:
+        if item.get_closest_marker("llama"):
+            item.add_marker(pytest.mark.xdist_group("llama"))
 
 
 @pytest.fixture(scope="session")
