@@ -18,8 +18,8 @@ install: $(STAMP)
 
 # The browser test needs Debian's chromium and chromium-driver; without them it skips, saying how to install
 # them (.ci/run installs them in CI, where nothing may skip).
-# Three workers on two cores: most tests wait on a script's start-up or a server's reply, and the llama.cpp
-# tests keep one worker to themselves (tests/conftest.py). TEST_WORKERS=0 runs them all in this process.
+# Three pytest-xdist workers on two cores: most tests wait on a script's start-up or a server's reply. They
+# share one llama.cpp server (tests/shared_llama.py). TEST_WORKERS=0 runs every test in this one process.
 TEST_WORKERS ?= 3
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(TEST_WORKERS)

@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.helpers import unavailable, unpack  # noqa: E402  (needs ROOT on sys.path)
+from tests.shared_llama import shared_llama_server  # noqa: E402
 
 SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
 
@@ -66,14 +67,18 @@ def real_judgments(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def llama_base_url(tmp_path_factory) -> str:
-    """A real llama.cpp server with SmolLM2 on a free port of 127.0.0.1, for the whole session."""
-    from utils.local_server import llama_server, llama_server_available
+    """A real llama.cpp server with SmolLM2 on a free port of 127.0.0.1, one for the whole run.
+
+    Under pytest-xdist the workers' temporary directories share a parent, the
+    run's own directory: there they find the one server (tests/shared_llama.py).
+    """
+    from utils.local_server import llama_server_available
 
     reason = llama_server_available()
     if reason:
         unavailable(reason)
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with llama_server(log_path=log) as url:
+    base = tmp_path_factory.getbasetemp()
+    with shared_llama_server(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) as url:
         yield url
 
 
