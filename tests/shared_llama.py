@@ -24,7 +24,6 @@ from typing import Iterator
 
 from tests.helpers import ROOT
 
-STARTUP_SECONDS = 180  # the server answers within seconds on an idle machine; a busy one is far slower
 
 
 @contextlib.contextmanager
