@@ -25,7 +25,6 @@ from typing import Iterator
 from tests.helpers import ROOT
 
 
-
 @contextlib.contextmanager
 def _locked(path: Path, mode: int = fcntl.LOCK_EX) -> Iterator[int]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
