@@ -15,7 +15,11 @@ Actions answer, wait, return any status with an optional ``Retry-After``,
 send a body that is not JSON, trickle an answer's body byte by byte (a
 server that is slow to finish; it stops when the client hangs up), or drop
 the connection without a reply;
-``held`` keeps every reply waiting until the test lets them go. An answer can
+``held`` keeps every reply waiting until the test lets them go, and ``wave``
+keeps each one waiting until that many wait together, then lets the whole
+wave go (``waves`` records each wave's size: a test of how many requests a
+client keeps in flight counts them instead of timing them). A test waits for
+requests to arrive with ``wait_for`` (no polling, no sleeps). An answer can
 carry what reasoning models send: ``reasoning_content`` or ``reasoning``
 beside the content (which may come as a list of text parts), Anthropic ``thinking`` and ``redacted_thinking`` blocks
 before the text, a ``finish_reason``, and the served ``model`` id and
@@ -186,6 +190,12 @@ class ScriptedServer:
     batches: list[ServerBatch] = field(default_factory=list)
     batch_lines: list[Request] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    wave: int = 0  # when set, each chat reply waits until this many wait together, then the wave goes at once
+    wave_timeout: float = 20.0  # a wave still short this long after its first request goes as it is
+    waves: list[int] = field(default_factory=list)  # the size of each wave let go, in order
+    _arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _wave: "asyncio.Future | None" = field(default=None, repr=False)
+    _wave_size: int = field(default=0, repr=False)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -227,6 +237,17 @@ class ScriptedServer:
         """The base URL the anthropic SDK wants (it adds ``/v1`` itself)."""
         return f"http://127.0.0.1:{self.port}"
 
+    def wait_for(self, condition: Callable[["ScriptedServer"], bool], timeout: float = 60.0) -> bool:
+        """Block until ``condition(server)`` holds, checked at each request's arrival; False at the timeout."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: condition(self), timeout)
+
+    def _record(self, req: Request, into: list[Request]) -> None:
+        """Keep a request that arrived and wake the tests waiting for one."""
+        with self._arrived:
+            into.append(req)
+            self._arrived.notify_all()
+
     def chat_requests(self) -> list[Request]:
         """The direct chat requests (not the batch endpoints')."""
         return [r for r in self.requests if r.method == "POST" and _CHAT.search(r.path.split("?", 1)[0])]
@@ -247,7 +268,7 @@ class ScriptedServer:
                 except ValueError:
                     body = None
                 req = Request(time.monotonic(), method, path, headers, body, raw=raw)
-                self.requests.append(req)
+                self._record(req, self.requests)
                 if not await self._respond(req, reader, writer):
                     return
                 if headers.get("connection", "").lower() == "close":
@@ -294,6 +315,8 @@ class ScriptedServer:
                 await asyncio.sleep(delay)
             while self.held and req.method == "POST":
                 await asyncio.sleep(0.01)
+            if self.wave and req.method == "POST":
+                await self._join_wave()
         finally:
             self.in_flight -= 1
         extra = {}
@@ -320,6 +343,22 @@ class ScriptedServer:
         writer.write(head + payload)
         await writer.drain()
         return True
+
+    async def _join_wave(self) -> None:
+        """Wait until ``wave`` requests wait here together (or the wave times out), then go with them."""
+        if self._wave is None or self._wave.done():
+            self._wave, self._wave_size = self._loop.create_future(), 0
+            self._loop.call_later(self.wave_timeout, self._let_wave_go, self._wave)
+        wave = self._wave
+        self._wave_size += 1
+        if self._wave_size >= self.wave:
+            self._let_wave_go(wave)
+        await wave
+
+    def _let_wave_go(self, wave: "asyncio.Future") -> None:
+        if not wave.done():
+            self.waves.append(self._wave_size)
+            wave.set_result(None)
 
     @staticmethod
     async def _trickle(req: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes,
@@ -405,7 +444,7 @@ class ScriptedServer:
 
     def _line(self, batch_id: str, path: str, custom_id: str, body: dict) -> tuple[str, Request, Action]:
         line = Request(time.monotonic(), "POST", path, {}, body, batch=batch_id)
-        self.batch_lines.append(line)
+        self._record(line, self.batch_lines)
         try:
             action = self._choose(line)
         except Exception as err:  # a broken rule in a test: say so in the line

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -313,13 +312,10 @@ def test_a_run_killed_while_polling_is_resumed_by_the_rerun_without_a_new_batch(
     proc = subprocess.Popen([sys.executable, str(ROOT / "gen_judgment.py"), *map(str, args), "--batch"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
                             env={**os.environ, **FAST})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(r.method == "GET" and "/batches/" in r.path
-                                                  for r in scripted_server.requests):
-        time.sleep(0.02)
+    polled = scripted_server.wait_for(lambda s: any(r.method == "GET" and "/batches/" in r.path for r in s.requests))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert len(scripted_server.batches) == 1, "the batch was submitted and polled before the kill"
+    assert polled and len(scripted_server.batches) == 1, "the batch was submitted and polled before the kill"
     state = json.loads(state_file(judgment_file(tmp_path)).read_text())
     assert [b["id"] for b in state["batches"]] == [scripted_server.batches[0].id]
     assert SENTINEL not in state_file(judgment_file(tmp_path)).read_text() and "api_key" not in json.dumps(state)
