@@ -22,6 +22,7 @@ from utils.plumbing.cli import DATA_DIR, run_cli
 from utils.plumbing.errors import InputError
 from utils.plumbing.names import answer_file, check_name, judgment_dir, question_file, stem_to_name
 from utils.ranking.judgment_checks import judgment_findings
+from utils.ranking.judgments import ReadOptions, read_judgments
 from utils.vocabulary.records import Answer, read_answers, read_questions
 
 SHOWN_IDS = 5
@@ -92,8 +93,9 @@ def main(argv=None) -> int:
         chosen = [f for f in files if stem_to_name(f.stem) in models]
         if not chosen:
             continue
-        findings = judgment_findings(chosen, questions, lambda m: {u: a.ans_id for u, a in answers.get(m, {}).items()
-                                                                   if a.ans_id}, shown=True)
+        records = read_judgments([judge], [(0, f) for f in chosen], ReadOptions(questions, prompts=True))
+        findings = judgment_findings(records, questions, lambda m: {u: a.ans_id for u, a in answers.get(m, {}).items()
+                                                                    if a.ans_id}, shown=True)
         print(f"judgments ({judge}): model | judgments | stale | no provenance | kept their prompt | judged prompt "
               "mismatch | answers shown to the judge that fit another question better")
         for model, f in findings.items():

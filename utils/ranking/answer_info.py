@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,9 +17,6 @@ from utils.plumbing.jsonl import iter_jsonl, json_object
 from utils.plumbing.names import answer_file
 from utils.vocabulary.records import answer_texts
 from utils.vocabulary.style import benchmark_encoding, token_lengths
-
-if TYPE_CHECKING:
-    from utils.ranking.battles import Battles
 
 EXAMPLE_FILES = 3  # files a warning names before "and N more"
 
@@ -66,10 +62,16 @@ class AnswerInfo:
     unknown: int = 0  # answers with neither a token length nor an answer text
     ans_ids: dict[str, str] = field(default_factory=dict)  # question id -> the answer's id, where it has one
     answered: set[str] = field(default_factory=set)  # the question ids the file has an answer to
+    # kept only when the report asks for them: question id -> the reply to each turn, and the user turns stored
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    prompts: dict[str, list[str]] = field(default_factory=dict)
 
 
-def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
+def read_answer_info(data_dir, bench: str, model: str, texts: bool = False) -> AnswerInfo | None:
     """Average answer length and style features of one model, or None without an answer file.
+
+    ``texts``: also keep the replies and user turns of every answer (the
+    report shows them), read from the same lines.
 
     The token length comes from the answer's style metadata (``conv_metadata``
     or ``metadata``), or the 2024 layout's per-turn ``token_len``; without
@@ -81,11 +83,14 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
     if not path.is_file():
         return None
     tokens, features, untold, unknown, answers, ans_ids, answered = [], {}, [], 0, 0, {}, set()
+    replies, user_turns = {}, {}
     for line, rec in iter_jsonl(path):
         answers += 1
         qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
         if qid is not None:
             answered.add(str(qid))
+            if texts:  # a later line replaces an earlier one, as records.read_answers does
+                replies[str(qid)], user_turns[str(qid)] = answer_texts(rec, path, line)
         ans_id = rec.get("ans_id", rec.get("answer_id"))
         if ans_id and qid is not None:
             ans_ids[str(qid)] = str(ans_id)  # a later line replaces an earlier one, as read_answers does
@@ -114,7 +119,7 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids, answered)
+    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids, answered, replies, user_turns)
 
 
 def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:
@@ -153,7 +158,7 @@ def _listing(items: list[str]) -> str:
                                                else "")
 
 
-def read_answers_info(data_dir, bench: str, models) -> dict[str, AnswerInfo | None | InputError]:
+def read_answers_info(data_dir, bench: str, models, texts: bool = False) -> dict[str, AnswerInfo | None | InputError]:
     """``read_answer_info`` for each of ``models``.
 
     A malformed answer file gives its InputError as the value, for the caller
@@ -162,42 +167,10 @@ def read_answers_info(data_dir, bench: str, models) -> dict[str, AnswerInfo | No
     out: dict[str, AnswerInfo | None | InputError] = {}
     for m in dict.fromkeys(models):
         try:
-            out[m] = read_answer_info(data_dir, bench, m)
+            out[m] = read_answer_info(data_dir, bench, m, texts)
         except InputError as err:
             out[m] = err
     return out
-
-
-def answers_of(models, read: dict[str, AnswerInfo | None | InputError], data_dir, bench: str
-               ) -> dict[str, AnswerInfo | None]:
-    """The answer info of each of ``models``, from ``read`` (``read_answers_info``'s) or else read now.
-
-    Raises the InputError of a malformed answer file of one of them.
-    """
-    out: dict[str, AnswerInfo | None] = {}
-    for model in dict.fromkeys(models):
-        info = read[model] if model in read else read_answer_info(data_dir, bench, model)
-        if isinstance(info, InputError):
-            raise info
-        out[model] = info
-    return out
-
-
-def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], from_battles: dict,
-                    data_dir, bench: str) -> tuple[np.ndarray, np.ndarray]:
-    """Raw style features of model_a's and model_b's answers for every battle row.
-
-    Raises an InputError naming the answer file and question when a feature
-    is missing: style control cannot be done without them.
-    """
-    table = answer_feature_table(battles.models, battles.questions, answers, from_battles)
-    fa, fb = table[battles.model_a, battles.question], table[battles.model_b, battles.question]
-    bad = np.isnan(fa).any(1) | np.isnan(fb).any(1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        m = battles.model_a[i] if np.isnan(fa[i]).any() else battles.model_b[i]
-        raise missing_features(battles.models[m], battles.questions[battles.question[i]], answers, data_dir, bench)
-    return fa, fb
 
 
 def answer_feature_table(models: list[str], questions: list[str], answers: dict[str, AnswerInfo | None],

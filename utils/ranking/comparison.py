@@ -18,14 +18,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from utils.ranking.rating import percentile_interval
-
-if TYPE_CHECKING:
-    from utils.ranking.leaderboard import Leaderboard
+from utils.ranking.results import Leaderboard
 
 # Below this many points a difference is called indistinguishable: no benchmark size is estimated for it
 INDISTINGUISHABLE = 0.5

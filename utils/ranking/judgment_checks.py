@@ -17,15 +17,16 @@ prompt mismatch: N") in the table, the CSV's flags column and the report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable
 
-from utils.vocabulary.answer_checks import judged_prompt_mismatch, shown_answers
-from utils.plumbing.jsonl import iter_jsonl, json_object
-from utils.plumbing.names import stem_to_name
+from utils.ranking.answer_info import AnswerInfo
+from utils.ranking.judgments import NO_PROMPT, PROMPT_MISMATCH, JudgmentRecords
+from utils.ranking.results import Leaderboard
+from utils.ranking.run import RunData
+from utils.ranking.settings import RunSettings
+from utils.vocabulary.answer_checks import shown_answers
 from utils.vocabulary.provenance import reasons_text, stale_reasons
-from utils.vocabulary.records import Question, judgment_provenance, record_uid
-from utils.ranking.leaderboard import Leaderboard
+from utils.vocabulary.records import Question
 
 STALE_FLAG = "stale"
 PROMPT_MISMATCH_FLAG = "judged prompt mismatch"
@@ -48,60 +49,47 @@ class JudgmentFindings:
 AnswerIds = Callable[[str], dict[str, str]]  # model -> question id -> the ans_id of its answer now ({} if none)
 
 
-def judgment_findings(files: list[Path], questions: list[Question], ans_ids: AnswerIds,
+def judgment_findings(records: JudgmentRecords, questions: list[Question], ans_ids: AnswerIds,
                       baseline: str = "", shown: bool = False) -> dict[str, JudgmentFindings]:
-    """model -> what its judgment records in ``files`` show; ``baseline`` for records that name none.
+    """model -> what its counted records of a question of ``questions`` show; ``baseline`` for records that name none.
 
     ``shown``: also keep the model's answer as the judge saw it, where both
-    games kept their prompts (answer_checks.shown_answers), for
-    answer_checks.off_question.
+    games kept their prompts (``records.prompts``; answer_checks.shown_answers),
+    for answer_checks.off_question.
     """
-    by_uid = {q.uid: q for q in questions}
+    wanted = {q.uid for q in questions}
     out: dict[str, JudgmentFindings] = {}
-    seen: dict[tuple[str, str], set[str]] = {}  # (judge directory, model) -> question ids read: the first counts
-    for path in files:
-        stem_model = stem_to_name(path.stem)
-        for line, obj in iter_jsonl(path):
-            record = json_object(obj, path, line)
-            uid = record_uid(record)
-            model = record.get("model") if isinstance(record.get("model"), str) and record.get("model") else \
-                stem_model
-            done = seen.setdefault((str(path.parent), model), set())
-            if uid is None or uid not in by_uid or uid in done:
-                continue
-            done.add(uid)
-            found = out.setdefault(model, JudgmentFindings())
-            found.records += 1
-            found.files.add(str(path))
-            _check_record(found, record, uid, model, by_uid[uid], ans_ids, baseline, shown)
+    for i, uid in enumerate(records.uid):
+        if uid not in wanted:
+            continue
+        model = records.model[i]
+        found = out.get(model) or out.setdefault(model, JudgmentFindings())
+        found.records += 1
+        found.files.add(records.sources[records.source[i]])
+        _check_record(found, records, i, ans_ids, records.baseline[i] or baseline)
+        if shown:
+            prompts = records.prompts.get((int(records.judge[i]), model, uid))
+            answers = shown_answers(*prompts) if prompts else None
+            if answers is not None:
+                found.shown[uid] = answers[1]  # game 1 shows the baseline first, the model second
     return out
 
 
-def _check_record(found: JudgmentFindings, record: dict, uid: str, model: str, question: Question,
-                  ans_ids: AnswerIds, baseline: str, shown: bool) -> None:
-    recorded = judgment_provenance(record)
+def _check_record(found: JudgmentFindings, records: JudgmentRecords, i: int, ans_ids: AnswerIds, base: str) -> None:
+    recorded, uid, model = records.provenance[i], records.uid[i], records.model[i]
     if recorded is None:
         found.unknown += 1
     else:
-        base = record.get("baseline") if isinstance(record.get("baseline"), str) and record.get("baseline") else \
-            baseline
         reasons = stale_reasons(recorded, {"ans_id": ans_ids(model).get(uid),
                                            "baseline_ans_id": ans_ids(base).get(uid) if base else None})
         if reasons:
             found.stale_ids.append(uid)
             for reason in reasons:
                 found.stale[reason] = found.stale.get(reason, 0) + 1
-    games = record.get("games") if isinstance(record.get("games"), list) else []
-    prompts = [g.get("user_prompt") for g in games[:2] if isinstance(g, dict) and isinstance(g.get("user_prompt"), str)]
-    mismatch = judged_prompt_mismatch(prompts, question)
-    if mismatch is not None:
+    if records.prompt[i] != NO_PROMPT:
         found.with_prompt += 1
-        if mismatch:
+        if records.prompt[i] == PROMPT_MISMATCH:
             found.prompt_mismatch.append(uid)
-    if shown and len(prompts) == 2:
-        answers = shown_answers(*prompts)
-        if answers is not None:
-            found.shown[uid] = answers[1]  # game 1 shows the baseline first, the model second
 
 
 def findings_warnings(findings: dict[str, JudgmentFindings], judges: str) -> list[str]:
@@ -133,3 +121,25 @@ def flag_board(board: Leaderboard, findings: dict[str, JudgmentFindings]) -> Lea
     rows = [replace(r, flags=(*r.flags, *finding_flags(findings.get(r.model)))) if not r.is_baseline else r
             for r in board.rows]
     return replace(board, rows=rows)
+
+
+def run_findings(run: RunData, settings: RunSettings) -> dict[str, JudgmentFindings]:
+    """The findings of a show_result run's counted records of its questions (after --category, a subcategory
+    too); nothing without a question file to check against, or when the battles came from a file."""
+    if run.records is None or not run.questions:
+        return {}
+    wanted = set(settings.categories)
+    questions = [q for q in run.questions if not wanted or q.category in wanted or q.cluster in wanted]
+
+    def ans_ids(model: str) -> dict[str, str]:
+        info = run.answers.get(model)
+        return info.ans_ids if isinstance(info, AnswerInfo) else {}
+
+    return judgment_findings(run.records, questions, ans_ids, settings.baseline)
+
+
+def flag_boards(boards: list[Leaderboard], findings: dict[str, JudgmentFindings], warn) -> list[Leaderboard]:
+    """The boards with each model's findings flagged, after a warning for each."""
+    for warning in findings_warnings(findings, "+".join(boards[0].settings.judges)):
+        warn(warning)
+    return [flag_board(board, findings) for board in boards]
