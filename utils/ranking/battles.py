@@ -81,29 +81,41 @@ def battles_from(records: JudgmentRecords, baseline: str, weight: int = 3, first
     """
     check_weight(weight)
     chosen = np.arange(len(records)) if keep is None else np.flatnonzero(keep)
-    judged: dict[str, int] = {}
-    for i in chosen.tolist():
-        judged[records.model[i]] = judged.get(records.model[i], 0) + 1
+    names = [*records.names, baseline]  # the run's baseline has the last number, for records that name none
     labels = records.labels[chosen].copy()
     if first_game_only:
         labels[:, 1] = -1
     valid = labels >= 0
-    with_verdict = chosen[valid.any(1)]
-    models: dict[str, int] = {}
-    questions: dict[str, int] = {}
-    a, b, q = [], [], []
-    for i in with_verdict.tolist():
-        a.append(models.setdefault(records.baseline[i] or baseline, len(models)))
-        b.append(models.setdefault(records.model[i], len(models)))
-        q.append(questions.setdefault(records.uid[i], len(questions)))
-    per_record = valid[valid.any(1)].sum(1)
+    counted = valid.any(1)
+    with_verdict = chosen[counted]
+    base = records.baseline[with_verdict]
+    base = np.where(base >= 0, base, len(names) - 1)
+    model_of, models = _first_seen(np.column_stack([base, records.model[with_verdict]]).ravel(), names)
+    question_of, questions = _first_seen(records.question[with_verdict], records.questions)
+    per_record = valid[counted].sum(1)
     game = np.tile(np.array([0, 1]), len(chosen)).reshape(-1, 2)[valid]
     code = labels[valid]
-    strong = _STRONG[game, code]
-    return Battles(list(models), list(questions), np.repeat(np.array(a, np.int64), per_record),
-                   np.repeat(np.array(b, np.int64), per_record), _WINNER[game, code],
-                   np.repeat(np.array(q, np.int64), per_record), np.where(strong, weight, 1).astype(np.int64),
-                   records.sources, judged)
+    return Battles(models, questions, np.repeat(model_of[base], per_record),
+                   np.repeat(model_of[records.model[with_verdict]], per_record), _WINNER[game, code],
+                   np.repeat(question_of[records.question[with_verdict]], per_record),
+                   np.where(_STRONG[game, code], weight, 1).astype(np.int64), records.sources,
+                   _judged(records.model[chosen], records.names))
+
+
+def _first_seen(codes: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Renumber ``codes`` (indices into ``names``) in order of first appearance: (old -> new, the names in order)."""
+    present, first = np.unique(codes, return_index=True)
+    order = present[np.argsort(first, kind="stable")]
+    renumber = np.full(len(names) + 1, -1, np.int64)
+    renumber[order] = np.arange(len(order))
+    return renumber, [names[c] for c in order.tolist()]
+
+
+def _judged(model: np.ndarray, names: list[str]) -> dict[str, int]:
+    """model -> how many of the records it has, in order of first appearance."""
+    present, first, counts = np.unique(model, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    return {names[present[i]]: int(counts[i]) for i in order.tolist()}
 
 
 def game_verdicts(records: JudgmentRecords, keep: np.ndarray, games_used: int = 2
@@ -111,11 +123,13 @@ def game_verdicts(records: JudgmentRecords, keep: np.ndarray, games_used: int = 
     """(model, question id, game index) -> (winner, strong) of every game with a label, of the records ``keep``
     selects; game 2 un-swapped, so both games speak of the baseline and the model alike (judge agreement)."""
     out: dict[tuple[str, str, int], tuple[int, bool]] = {}
+    labels = records.labels.tolist()
     for i in np.flatnonzero(keep).tolist():
         for g in range(games_used):
-            code = int(records.labels[i, g])
+            code = labels[i][g]
             if code >= 0:
-                out[(records.model[i], records.uid[i], g)] = (int(_WINNER[g, code]), bool(_STRONG[g, code]))
+                out[(records.names[records.model[i]], records.questions[records.question[i]], g)] = \
+                    (int(_WINNER[g, code]), bool(_STRONG[g, code]))
     return out
 
 
@@ -139,8 +153,14 @@ def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], fro
 # ---------------------------------------------------------------- the battles file
 
 
-def save_battles(battles: Battles, path: Path) -> None:
-    """One JSON line per counted battle (a strong verdict repeats), written atomically."""
+def save_battles(battles: Battles, path: Path, text: bytes | None = None) -> None:
+    """One JSON line per counted battle (a strong verdict repeats), written atomically (``text``: the file's
+    content, when ``battles_text`` made it already)."""
+    atomic_write(path, battles_text(battles) if text is None else text, durable=False)
+
+
+def battles_text(battles: Battles) -> bytes:
+    """The battles file's content: one JSON line per counted battle."""
     # each name is JSON-encoded once; a row is then four pieces joined
     qids = [b'{"question_id":' + orjson.dumps(q) for q in battles.questions]
     model_a = [b',"model_a":' + orjson.dumps(m) for m in battles.models]
@@ -150,7 +170,7 @@ def save_battles(battles: Battles, path: Path) -> None:
     for a, b, w, q, c in zip(battles.model_a.tolist(), battles.model_b.tolist(), battles.winner.tolist(),
                              battles.question.tolist(), battles.count.tolist()):
         lines.extend([qids[q] + model_a[a] + model_b[b] + winners[w]] * c)
-    atomic_write(path, b"\n".join(lines) + (b"\n" if lines else b""), durable=False)
+    return b"\n".join(lines) + (b"\n" if lines else b"")
 
 
 def load_battles(path: Path) -> tuple[Battles, dict]:
@@ -268,21 +288,27 @@ def outcome_rows(records: JudgmentRecords, weight: int = 3, category_of: dict[st
     """
     check_weight(weight)
     category_of = category_of or {}
-    model_names: dict[str, int] = {}
-    model = _intern(records.model, model_names)
-    base = [model_names.setdefault(b, len(model_names)) if b else -1 for b in records.baseline]
-    question_names: dict[str, int] = {}
-    question = _intern(records.uid, question_names)
+    model_of, models = _first_seen(records.model, records.names)
+    named = records.baseline[records.baseline >= 0]
+    others = named[model_of[named] < 0]  # baselines that are no record's model: numbered after the models
+    if len(others):
+        extra_of, extra = _first_seen(others, records.names)
+        model_of = np.where(model_of >= 0, model_of, np.where(extra_of >= 0, extra_of + len(models), -1))
+        models = models + extra
+    question_of, questions = _first_seen(records.question, records.questions)
+    uids = [records.questions[q] for q in records.question.tolist()]
     category_names: dict[str, int] = {}
-    category = _intern([c or category_of.get(q, "") for c, q in zip(records.category, records.uid)], category_names)
+    category = _intern([c or category_of.get(q, "") for c, q in
+                        zip([records.categories[c] for c in records.category.tolist()], uids)], category_names)
     labels = records.labels
     complete = (labels >= 0).all(1)
     code = np.where(labels >= 0, labels, 0)
     games = np.array([0, 1])[None, :]
     score = np.where(complete[:, None], _SHARE[games, code], 0.0)
     count = np.where(complete[:, None], np.where(_STRONG[games, code], weight, 1), 0).astype(float)
-    return OutcomeRows(list(model_names), list(question_names), list(category_names), records.sources, model,
-                       question, category, np.array(base, np.int64), records.source.copy(), score, count)
+    base = np.where(records.baseline >= 0, model_of[records.baseline], -1)
+    return OutcomeRows(models, questions, list(category_names), records.sources, model_of[records.model],
+                       question_of[records.question], category, base, records.source.copy(), score, count)
 
 
 def _intern(values: list[str], names: dict[str, int]) -> np.ndarray:

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from utils.plumbing.config import OFFICIAL_BASELINES
 from utils.plumbing.errors import InputError
 from utils.plumbing.names import question_file
+from utils.vocabulary.benchmarks import OFFICIAL_BASELINES
 
 if TYPE_CHECKING:
     from utils.plumbing.config import JudgeSettings
     from utils.ranking.battles import OutcomeRows
     from utils.vocabulary.records import Question
 
-# v2.0's baseline of each category (utils.plumbing.config.OFFICIAL_BASELINES), for categories that neither --baseline nor a
+# v2.0's baseline of each category (utils.vocabulary.benchmarks.OFFICIAL_BASELINES), for categories that neither --baseline nor a
 # judge config names
 V2_BASELINES = {**OFFICIAL_BASELINES["arena-hard-v2.0"], **OFFICIAL_BASELINES["arena-hard-v0.1"]}
 

@@ -18,7 +18,6 @@ from itertools import combinations
 from pathlib import Path
 from typing import Callable
 
-from utils.plumbing.config import load_yaml, model_config
 from utils.plumbing.errors import InputError
 from utils.plumbing.store import atomic_write
 from utils.ranking.comparison import cohen_kappa
@@ -120,6 +119,7 @@ def configured_families(path: Path | str, given: bool, warn: Callable[[str], Non
     string. A missing file is an error when ``given`` on the command line, else
     nothing; a file that is not YAML is a warning, and names decide.
     """
+    from utils.plumbing.config import load_yaml, model_config  # YAML: loaded only when families are wanted
     path = Path(path)
     if not path.is_file():
         if given:

@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+import numpy as np
+
 from utils.ranking.answer_info import AnswerInfo
 from utils.ranking.judgments import NO_PROMPT, PROMPT_MISMATCH, JudgmentRecords
 from utils.ranking.results import Leaderboard
@@ -40,6 +42,7 @@ class JudgmentFindings:
     stale: dict[str, int] = field(default_factory=dict)  # STALE_REASONS key -> records
     stale_ids: list[str] = field(default_factory=list)
     unknown: int = 0  # records without provenance
+    with_provenance: int = 0
     with_prompt: int = 0  # records that kept the prompt the judge saw
     prompt_mismatch: list[str] = field(default_factory=list)  # question ids
     files: set[str] = field(default_factory=set)
@@ -57,39 +60,47 @@ def judgment_findings(records: JudgmentRecords, questions: list[Question], ans_i
     games kept their prompts (``records.prompts``; answer_checks.shown_answers),
     for answer_checks.off_question.
     """
-    wanted = {q.uid for q in questions}
+    mine = records.on_questions(q.uid for q in questions)
+    chosen = np.flatnonzero(mine)
     out: dict[str, JudgmentFindings] = {}
-    for i, uid in enumerate(records.uid):
-        if uid not in wanted:
-            continue
-        model = records.model[i]
-        found = out.get(model) or out.setdefault(model, JudgmentFindings())
-        found.records += 1
-        found.files.add(records.sources[records.source[i]])
-        _check_record(found, records, i, ans_ids, records.baseline[i] or baseline)
-        if shown:
+    _, first, counts = np.unique(records.model[chosen], return_index=True, return_counts=True)
+    for f, n in sorted(zip(first.tolist(), counts.tolist())):  # models in order of their first record
+        out[records.names[records.model[chosen[f]]]] = JudgmentFindings(records=n)
+    for m, source in set(zip(records.model[chosen].tolist(), records.source[chosen].tolist())):
+        out[records.names[m]].files.add(records.sources[source])
+    provenance = records.provenance
+    for i in [i for i in chosen.tolist() if provenance[i] is not None]:  # records that say what they judged
+        _check_provenance(out[records.names[records.model[i]]], records, i, ans_ids, baseline)
+    kept = chosen[records.prompt[chosen] != NO_PROMPT]
+    for m, n in zip(*np.unique(records.model[kept], return_counts=True)):
+        out[records.names[m]].with_prompt = int(n)
+    wrong = kept[records.prompt[kept] == PROMPT_MISMATCH]
+    for m, q in zip(records.model[wrong].tolist(), records.question[wrong].tolist()):
+        out[records.names[m]].prompt_mismatch.append(records.questions[q])
+    for f in out.values():
+        f.unknown = f.records - f.with_provenance
+    if shown:
+        for i in chosen.tolist():
+            model, uid = records.names[records.model[i]], records.questions[records.question[i]]
             prompts = records.prompts.get((int(records.judge[i]), model, uid))
             answers = shown_answers(*prompts) if prompts else None
             if answers is not None:
-                found.shown[uid] = answers[1]  # game 1 shows the baseline first, the model second
+                out[model].shown[uid] = answers[1]  # game 1 shows the baseline first, the model second
     return out
 
 
-def _check_record(found: JudgmentFindings, records: JudgmentRecords, i: int, ans_ids: AnswerIds, base: str) -> None:
-    recorded, uid, model = records.provenance[i], records.uid[i], records.model[i]
-    if recorded is None:
-        found.unknown += 1
-    else:
-        reasons = stale_reasons(recorded, {"ans_id": ans_ids(model).get(uid),
-                                           "baseline_ans_id": ans_ids(base).get(uid) if base else None})
-        if reasons:
-            found.stale_ids.append(uid)
-            for reason in reasons:
-                found.stale[reason] = found.stale.get(reason, 0) + 1
-    if records.prompt[i] != NO_PROMPT:
-        found.with_prompt += 1
-        if records.prompt[i] == PROMPT_MISMATCH:
-            found.prompt_mismatch.append(uid)
+def _check_provenance(found: JudgmentFindings, records: JudgmentRecords, i: int, ans_ids: AnswerIds,
+                      baseline: str) -> None:
+    """Whether record ``i`` judged the answers in the files now (utils/vocabulary/provenance.py)."""
+    found.with_provenance += 1
+    uid, model = records.questions[records.question[i]], records.names[records.model[i]]
+    base = records.names[records.baseline[i]] if records.baseline[i] >= 0 else baseline
+    reasons = stale_reasons(records.provenance[i], {"ans_id": ans_ids(model).get(uid),
+                                                    "baseline_ans_id": ans_ids(base).get(uid) if base else None})
+    if reasons:
+        found.stale_ids.append(uid)
+        for reason in reasons:
+            found.stale[reason] = found.stale.get(reason, 0) + 1
 
 
 def findings_warnings(findings: dict[str, JudgmentFindings], judges: str) -> list[str]:

@@ -107,15 +107,23 @@ class OddGame:
 
 @dataclass
 class JudgmentRecords:
-    """The counted judgment records of a run's judges, one entry per record, in file order."""
+    """The counted judgment records of a run's judges, one entry per record, in file order.
+
+    Names are numbered in order of first appearance (a record's model, then
+    its baseline): ``model`` and ``baseline`` index ``names``, ``question``
+    indexes ``questions``, ``category`` indexes ``categories``.
+    """
     judges: list[str]
     sources: list[str]  # the files, in reading order
+    names: list[str]  # the models and baselines the records name
+    questions: list[str]  # question ids
+    categories: list[str]  # the records' own categories ("" for a record without one)
     judge: np.ndarray  # (n,) index into judges
     source: np.ndarray  # (n,) index into sources
-    model: list[str]  # (n,) the model judged: the record's, else its file's name
-    uid: list[str]  # (n,) question id
-    category: list[str]  # (n,) the record's own category ("" when it has none)
-    baseline: list[str]  # (n,) the record's own baseline ("" when it names none)
+    model: np.ndarray  # (n,) the model judged (the record's, else its file's name): index into names
+    question: np.ndarray  # (n,) index into questions
+    category: np.ndarray  # (n,) index into categories
+    baseline: np.ndarray  # (n,) the record's own baseline, index into names (-1: it names none)
     labels: np.ndarray  # (n, 2) each game's label code (LABEL_CODES index, NO_VERDICT, NOT_A_LABEL, NOT_A_GAME)
     text_check: np.ndarray  # (n, 2) TEXT_AGREES, TEXT_DISAGREES or TEXT_SILENT per game
     prompt: np.ndarray  # (n,) NO_PROMPT, PROMPT_HOLDS or PROMPT_MISMATCH
@@ -124,19 +132,34 @@ class JudgmentRecords:
     disagreeing: list[OddGame] = field(default_factory=list)
     skipped: Skipped = field(default_factory=Skipped)
     # kept only when asked for: (judge, model, uid) -> ((label, text) of each game, at most two) ...
-    texts: dict[tuple[str, str, str], tuple] = field(default_factory=dict)
+    texts: dict[tuple[int, str, str], tuple] = field(default_factory=dict)
     # ... and (judge, model, uid) -> the user prompts of both games (utils/check_answers.py)
-    prompts: dict[tuple[str, str, str], tuple[str, str]] = field(default_factory=dict)
+    prompts: dict[tuple[int, str, str], tuple[str, str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.uid)
+        return len(self.question)
 
     def of_judge(self, judge: str) -> np.ndarray:
         """Mask of the records of one judge."""
         return self.judge == self.judges.index(judge)
 
-    def label(self, code: int) -> str | None:
-        return LABEL_CODES[code] if code >= 0 else None
+    def on_questions(self, uids) -> np.ndarray:
+        """Mask of the records of the question ids ``uids``."""
+        wanted = set(uids)
+        return np.array([q in wanted for q in self.questions] + [False], bool)[self.question]
+
+    def model_names(self) -> list[str]:
+        """The model judged by each record."""
+        return [self.names[m] for m in self.model.tolist()]
+
+    def baseline_names(self) -> list[str]:
+        """The baseline each record names ("" where it names none)."""
+        names = [*self.names, ""]
+        return [names[b] for b in self.baseline.tolist()]
+
+    def uids(self) -> list[str]:
+        """The question id of each record."""
+        return [self.questions[q] for q in self.question.tolist()]
 
 
 def judgment_files(data_dir, bench: str, judges: list[str]) -> list[tuple[int, Path]]:
@@ -176,7 +199,7 @@ def read_judgments(judges: list[str], files: list[tuple[int, Path]], options: Re
     if split is None:
         out = _Reader(options).read(files, 0)
     else:
-        with ForkedChild(lambda: _Reader(options).read(files[split:], split)) as second_part:
+        with ForkedChild(lambda: _Reader(options).read(files[split:], split).portable()) as second_part:
             out = _Reader(options).read(files[:split], 0)
             theirs = second_part.result()
         if out.seen.keys().isdisjoint(theirs.seen):
@@ -194,7 +217,9 @@ def _halfway(files: list[Path]) -> int | None:
     return int(min(len(files) - 1, max(1, np.searchsorted(sizes, sizes[-1] / 2))))
 
 
-_COLUMNS = ("judge", "source", "model", "uid", "category", "baseline", "labels", "text_check", "prompt", "provenance")
+_COLUMNS = ("judge", "source", "model", "question", "category", "baseline", "labels", "text_check", "prompt",
+            "provenance")
+_NAMED = {"model": "names", "baseline": "names", "question": "questions", "category": "categories"}
 
 
 class _Reader:
@@ -209,6 +234,7 @@ class _Reader:
         self.disagreeing: list[OddGame] = []
         self.texts: dict = {}
         self.prompts: dict = {}
+        self.numbers: dict[str, dict[str, int]] = {"names": {}, "questions": {}, "categories": {}}
         qs = options.questions
         self.known = frozenset(q.uid for q in qs) if qs else None
         self.turns = {q.uid: q for q in qs}
@@ -221,10 +247,23 @@ class _Reader:
             self._read_file(judge, path, number)
         return self
 
+    def portable(self) -> "_Reader":
+        """What a child sends back: this reader without what it only needed for reading (the questions, the ids
+        read of each judge and model), its number columns as arrays (which pickle as their bytes)."""
+        self.options = self.known = self.turns = self.raw_turns = self.words = None
+        self.seen = dict.fromkeys(self.seen, frozenset())
+        for name in ("judge", "source", "model", "question", "category", "baseline", "labels", "text_check", "prompt"):
+            self.cols[name] = np.array(self.cols[name], np.int64)
+        return self
+
     def merge(self, other: "_Reader") -> None:
-        """Append the records of files read after these."""
+        """Append the records of files read after these, their names numbered as if read here."""
+        for column, kind in _NAMED.items():
+            mine = self.numbers[kind]
+            renumber = np.array([mine.setdefault(name, len(mine)) for name in other.numbers[kind]] + [-1], np.int64)
+            other.cols[column] = renumber[np.asarray(other.cols[column], np.int64)]
         for name, column in other.cols.items():
-            self.cols[name].extend(column)
+            self.cols[name].extend(column.tolist() if isinstance(column, np.ndarray) else column)
         self.skipped.add(other.skipped)
         self.invalid.extend(other.invalid)
         self.disagreeing.extend(other.disagreeing)
@@ -234,12 +273,15 @@ class _Reader:
             self.seen.setdefault(key, set()).update(ids)
 
     def build(self, judges: list[str], sources: list[str]) -> JudgmentRecords:
-        c = self.cols
+        c, n = self.cols, self.numbers
+        ints = {name: np.array(c[name], np.int64) for name in ("judge", "source", "model", "question", "category",
+                                                              "baseline")}
         return JudgmentRecords(
-            judges, sources, np.array(c["judge"], np.int64), np.array(c["source"], np.int64), c["model"], c["uid"],
-            c["category"], c["baseline"], np.array(c["labels"], np.int64).reshape(-1, 2),
-            np.array(c["text_check"], np.int8).reshape(-1, 2), np.array(c["prompt"], np.int8), c["provenance"],
-            self.invalid, self.disagreeing, self.skipped, self.texts, self.prompts)
+            judges, sources, list(n["names"]), list(n["questions"]), list(n["categories"]), ints["judge"],
+            ints["source"], ints["model"], ints["question"], ints["category"], ints["baseline"],
+            np.array(c["labels"], np.int64).reshape(-1, 2), np.array(c["text_check"], np.int8).reshape(-1, 2),
+            np.array(c["prompt"], np.int8), c["provenance"], self.invalid, self.disagreeing, self.skipped, self.texts,
+            self.prompts)
 
     def _read_file(self, judge: int, path: Path, number: int) -> None:
         stem_model = stem_to_name(path.stem)
@@ -247,8 +289,9 @@ class _Reader:
         directory = os.path.dirname(source)
         known, skipped, options = self.known, self.skipped, self.options
         c = self.cols
-        add_judge, add_source, add_model, add_uid = c["judge"].append, c["source"].append, c["model"].append, \
-            c["uid"].append
+        add_judge, add_source, add_model, add_question = c["judge"].append, c["source"].append, c["model"].append, \
+            c["question"].append
+        names, questions, categories = self.numbers["names"], self.numbers["questions"], self.numbers["categories"]
         add_category, add_baseline, add_provenance = c["category"].append, c["baseline"].append, \
             c["provenance"].append
         add_labels, add_checks, add_prompt = c["labels"].extend, c["text_check"].extend, c["prompt"].append
@@ -281,76 +324,79 @@ class _Reader:
             category = category if isinstance(category, str) else ""
             add_judge(judge)
             add_source(number)
-            add_model(model)
-            add_uid(qid)
-            add_category(category)
-            add_baseline(baseline if isinstance(baseline, str) else "")
+            add_model(names.setdefault(model, len(names)))
+            add_question(questions.setdefault(qid, len(questions)))
+            add_category(categories.setdefault(category, len(categories)))
+            add_baseline(names.setdefault(baseline, len(names)) if baseline and isinstance(baseline, str) else -1)
             add_provenance(provenance if isinstance(provenance, dict) else None)
             patterns = options.patterns(judge, category) if options.patterns is not None else DEFAULT_PATTERNS
-            labels, checks, prompts, shown = self._games(games, patterns, (source, line, model, qid))
+            labels, checks, prompt, prompts, shown = self._games(games, patterns, (source, line, model, qid),
+                                                                 options.texts)
             add_labels(labels)
             add_checks(checks)
-            add_prompt(self._prompt_check(prompts, qid))
+            add_prompt(prompt)
             if options.texts:
-                self.texts[(judge, model, qid)] = shown[:len(games)]
+                self.texts[(judge, model, qid)] = tuple(shown)
             if options.prompts and len(prompts) == 2:
                 self.prompts[(judge, model, qid)] = (prompts[0], prompts[1])
 
-    def _games(self, games: list, patterns: tuple[str, ...], where: tuple) -> tuple[list, list, list, tuple]:
-        """The label codes and text checks of a record's first two games, their prompts, and (label, text) each."""
+    def _games(self, games: list, patterns: tuple[str, ...], where: tuple, texts: bool
+               ) -> tuple[list, list, int, list, list]:
+        """The label codes and text checks of a record's first two games, whether their prompts hold the
+        question, the prompts, and (``texts``) the label and judge text of each. Runs for every game of every
+        record: the usual case is written out."""
         labels, checks, prompts, shown = [NO_VERDICT, NO_VERDICT], [TEXT_SILENT, TEXT_SILENT], [], []
+        default, turns, state = patterns is DEFAULT_PATTERNS, self.raw_turns.get(where[3]), NO_PROMPT
         for g, game in enumerate(games[:2]):
-            if not isinstance(game, dict):
+            if game.__class__ is not dict:
                 if game is not None:
                     labels[g] = NOT_A_GAME
                     self.invalid.append(OddGame(*where, g, f"a game that is {_shown_value(game)}"))
-                shown.append((None, ""))
+                if texts:
+                    shown.append((None, ""))
                 continue
             score, text, prompt = game.get("score"), game.get("judgment"), game.get("user_prompt")
             if text.__class__ is not str:
                 text = text.get("answer") if isinstance(text, dict) else None
                 text = text if isinstance(text, str) else ""
-            prompts.append(prompt if isinstance(prompt, str) else "")
-            code = _CODES.get(score) if isinstance(score, str) else None
+            prompt = prompt if prompt.__class__ is str else ""
+            prompts.append(prompt)
+            if prompt and turns is not None and state != PROMPT_MISMATCH:
+                for t in turns:  # the usual prompt holds a turn as it is
+                    if t in prompt:
+                        state = PROMPT_HOLDS
+                        break
+                else:
+                    state = self._prompt_check(prompt, where[3])
+            code = _CODES.get(score) if score.__class__ is str else None
             if code is not None:
                 labels[g] = code
-                checks[g] = check = _text_check(score, text, patterns)
-                if check == TEXT_DISAGREES:
-                    self.disagreeing.append(OddGame(*where, g, score, _text_label(text, patterns)))
+                at = text.find("[") if default and "{" not in text else -2  # no JSON verdict: brackets decide
+                if at == -1:
+                    pass  # TEXT_SILENT: no label in the text to check the stored one against
+                elif at >= 0 and text.find("[", at + 2) < 0 and text.startswith("[", at + 1) and \
+                        text.startswith(score, at + 2) and text.startswith("]]", at + 2 + len(score)):
+                    checks[g] = TEXT_AGREES  # the text's one label in double brackets is the stored one
+                else:
+                    checks[g] = check = _text_check(score, text, patterns)
+                    if check == TEXT_DISAGREES:
+                        self.disagreeing.append(OddGame(*where, g, score, _text_label(text, patterns)))
             elif score is not None:
                 labels[g] = NOT_A_LABEL
                 self.invalid.append(OddGame(*where, g, _shown_value(score)))
-            shown.append((score if isinstance(score, str) else None, text))
-        return labels, checks, prompts, tuple(shown)
+            if texts:
+                shown.append((score if isinstance(score, str) else None, text))
+        return labels, checks, state, prompts, shown
 
-    def _prompt_check(self, prompts: list[str], qid: str) -> int:
-        """Whether the kept prompts hold the question (answer_checks.judged_prompt_mismatch).
-
-        Decided without normalising whitespace in the two common cases: a
-        prompt holds a turn as it is, or it lacks the longest word of every
-        turn (so it cannot hold one however spaced). Loops, not generators:
-        this runs for every record.
-        """
-        turns = self.raw_turns.get(qid)
-        if turns is None:
-            return NO_PROMPT
-        state = NO_PROMPT
-        for p in prompts:
-            if not p:
-                continue
-            state = PROMPT_HOLDS
-            for t in turns:
-                if t in p:
-                    break
-            else:
-                for w in self.words[qid]:
-                    if w in p:
-                        break
-                else:
-                    return PROMPT_MISMATCH
-                if judged_prompt_mismatch([p], self.turns[qid]):
-                    return PROMPT_MISMATCH
-        return state
+    def _prompt_check(self, prompt: str, qid: str) -> int:
+        """Whether a prompt that holds no turn of the question as it is holds one with other spacing
+        (answer_checks.judged_prompt_mismatch). One that lacks the longest word of every turn cannot."""
+        for w in self.words[qid]:
+            if w in prompt:
+                break
+        else:
+            return PROMPT_MISMATCH
+        return PROMPT_MISMATCH if judged_prompt_mismatch([prompt], self.turns[qid]) else PROMPT_HOLDS
 
 
 def _numeric_id(qid: int, known: frozenset | None, path, line, rec: dict) -> str:

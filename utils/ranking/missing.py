@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from utils.plumbing.fix_commands import RunFiles, answer_command, answers_missing, judge_command
 from utils.ranking.answer_info import AnswerInfo
+
+if TYPE_CHECKING:
+    from utils.plumbing.fix_commands import RunFiles
 
 NO_BASELINE_ANSWERS = "no baseline answers"
 NOT_JUDGED = "not judged"
@@ -53,6 +56,7 @@ def missing_category(category: str, questions: list[str], baseline: str | None, 
     (the baseline's among them); ``models`` and ``judges``: those of the
     tables, for the gen_judgment.py command.
     """
+    from utils.plumbing.fix_commands import answer_command, answers_missing, judge_command  # loads the configs' YAML
     judge = judge_command(files, bench, models, judges)
     info = answers.get(baseline) if baseline else None
     if baseline and not (info is not None and info.answered & set(questions)):

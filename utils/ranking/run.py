@@ -124,7 +124,7 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
         answers = reading_answers.result()
     for warning in records.skipped.warnings(question_file(request.data_dir, request.bench)):
         warn(warning)
-    named = [m for m in dict.fromkeys([*records.model, *filter(None, records.baseline)]) if m not in answers]
+    named = [m for m in records.names if m not in answers]  # the models and baselines the records name
     answers.update(read_answers_info(request.data_dir, request.bench, named, request.texts))
     return records, answers
 

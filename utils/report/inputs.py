@@ -60,11 +60,11 @@ def report_inputs(boards: list[Leaderboard], run: RunData, pairs: list[list[Pair
     judgments: dict[str, dict[str, dict[str, ShownJudgment]]] = {judge: {} for judge in run.request.judges}
     records = run.records
     if records is not None:  # battles loaded from another tool's file have no judge texts to show
-        for i, uid in enumerate(records.uid):
-            judge = records.judges[records.judge[i]]
-            games = records.texts.get((int(records.judge[i]), records.model[i], uid), ())
-            judgments[judge].setdefault(records.model[i], {})[uid] = ShownJudgment(
-                records.baseline[i], tuple(ShownGame(label, text) for label, text in games))
+        for j, model, uid, base in zip(records.judge.tolist(), records.model_names(), records.uids(),
+                                       records.baseline_names()):
+            games = records.texts.get((j, model, uid), ())
+            judgments[records.judges[j]].setdefault(model, {})[uid] = ShownJudgment(
+                base, tuple(ShownGame(label, text) for label, text in games))
     texts = {m: info.texts for m, info in answers.items() if info is not None}
     questions = run.questions or _questions_of(answers, judgments)
     categories = set(c for b in boards for c in b.settings.categories)

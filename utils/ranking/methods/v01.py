@@ -11,17 +11,18 @@ keeps the battles and the bootstrap results under data/<bench>/results/<judges>/
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from utils.plumbing.config import OFFICIAL_BASELINES
 from utils.plumbing.errors import InputError
 from utils.plumbing.names import battles_file, bootstrap_results_file
 from utils.ranking.answer_info import length_warnings
-from utils.ranking.battles import Battles, battle_features, battles_from, game_verdicts, save_battles
+from utils.plumbing.forked import ForkedChild
+from utils.ranking.battles import Battles, battle_features, battles_from, battles_text, game_verdicts, save_battles
 from utils.ranking.bootstrap_file import saved_rounds, write_bootstrap
 from utils.ranking.fitting import battles_per_model, bootstrap_fits, one_sided
 from utils.ranking.judges import JUDGES_FILE, JudgeAgreement, judge_agreement, write_judges_file
@@ -36,6 +37,7 @@ from utils.ranking.results import FEW_QUESTIONS, ZERO_WIDTH, Leaderboard, ModelR
     question_outcomes
 from utils.ranking.run import ReadRequest, RunData
 from utils.ranking.settings import RunSettings
+from utils.vocabulary.benchmarks import OFFICIAL_BASELINES
 from utils.vocabulary.verdicts import TARGET
 
 NAME = "arena-hard-v0.1"
@@ -72,6 +74,27 @@ class ArenaHardV01(RatingMethod):
         else:
             battles = battles_from(run.records, settings.baseline, settings.weight, settings.first_game_only, keep)
         check_compared(args.compare, battles.models)
+        # the battles file's lines are made on the other core while the leaderboard is computed here
+        making = ForkedChild(lambda: battles_text(battles)) if run.records is not None and len(battles) else None
+        with making or contextlib.nullcontext():
+            board = self._board(run, settings, battles, question_ids, warn)
+            text = making.result() if making is not None else None
+        outcome = Outcome([board], battles=battles, battles_text=text)
+        settings = board.settings
+        avg_tokens = {r.model: r.avg_tokens for r in board.rows}
+        if run.records is not None:
+            outcome.boards = flag_boards(outcome.boards, run_findings(run, settings), warn)
+        if len(settings.judges) > 1:
+            if run.records is None:
+                warn("warning: battles loaded from a file do not say which judge gave them: no judge agreement")
+            else:
+                outcome.agreement = _agreement(run, outcome.boards[0], keep, question_ids, avg_tokens,
+                                               families(args, warn))
+        return outcome
+
+    def _board(self, run: RunData, settings: RunSettings, battles: Battles, question_ids: list[str] | None,
+               warn: Warn) -> Leaderboard:
+        """The table of ``battles``: their answers' lengths and features, the saved bootstrap when reused."""
         answers = run.answers_of([*battles.models, *battles.judged])
         features = None
         if settings.style and len(battles):
@@ -84,18 +107,7 @@ class ArenaHardV01(RatingMethod):
         for warning in length_warnings(answers, list(answers), run.data_dir, run.bench):
             warn(warning)
         avg_tokens = {m: info.avg_tokens for m, info in answers.items() if info}
-        board = compute_leaderboard(battles, settings, avg_tokens, question_ids, features, run.saved_bootstrap)
-        outcome = Outcome([board])
-        if run.records is not None:
-            outcome.boards = flag_boards(outcome.boards, run_findings(run, settings), warn)
-        if len(settings.judges) > 1:
-            if run.records is None:
-                warn("warning: battles loaded from a file do not say which judge gave them: no judge agreement")
-            else:
-                outcome.agreement = _agreement(run, outcome.boards[0], keep, question_ids, avg_tokens,
-                                               families(args, warn))
-        outcome.battles = battles
-        return outcome
+        return compute_leaderboard(battles, settings, avg_tokens, question_ids, features, run.saved_bootstrap)
 
     def save(self, outcome: Outcome, run: RunData, args: argparse.Namespace, warn: Warn) -> None:
         """The battles (unless they were loaded), the bootstrap results (unless reused) and, with several judges,
@@ -104,7 +116,7 @@ class ArenaHardV01(RatingMethod):
         battles_path, boot_path = _files(board.settings, run.data_dir)
         not_saved: list[str] = []  # files of data/ that could not be written, and why
         if run.records is not None and len(outcome.battles):
-            _save(lambda: save_battles(outcome.battles, battles_path), battles_path, not_saved)
+            _save(lambda: save_battles(outcome.battles, battles_path, outcome.battles_text), battles_path, not_saved)
         if run.saved_bootstrap is None:
             _save(lambda: write_bootstrap(board, boot_path), boot_path, not_saved)
         if outcome.agreement is not None:
@@ -150,7 +162,9 @@ def _selection(run: RunData, settings: RunSettings) -> tuple[np.ndarray | None, 
     chosen = {q.uid for q in questions if q.category in wanted}
     keep = None
     if run.records is not None:  # its question's category, else (an id the question file lacks) the record's own
-        keep = np.array([u in chosen or c in wanted for u, c in zip(run.records.uid, run.records.category)], bool)
+        records = run.records
+        own = np.array([c in wanted for c in records.categories] + [False], bool)[records.category]
+        keep = records.on_questions(chosen) | own
     return keep, [q.uid for q in questions if q.category in wanted] or None
 
 

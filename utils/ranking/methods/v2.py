@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from utils.plumbing.errors import InputError
-from utils.plumbing.fix_commands import RunFiles
 from utils.plumbing.names import check_name, judgment_dir
 from utils.ranking.answer_info import AnswerInfo, answer_feature_table, length_warnings, missing_features
 from utils.ranking.battles import OutcomeRows, game_verdicts, outcome_rows
@@ -126,6 +125,7 @@ def _tables(rows: OutcomeRows, settings: RunSettings, index: CategoryIndex, want
 
     A category asked for by --category without a table is an error saying why and what fixes it.
     """
+    from utils.plumbing.fix_commands import RunFiles  # the commands' module loads the configs' YAML: only here
     boards, missing = [], []
     files = RunFiles(args.setting_file, args.endpoint_file or DEFAULT_ENDPOINT_FILE, Path(args.data_dir))
     for category in wanted:
@@ -160,7 +160,7 @@ def _agreement(run: RunData, rows: OutcomeRows, boards: list[Leaderboard], index
     """The judge figures of a v2 run: each judge's rows of every table shown, computed alone."""
     s, records = boards[0].settings, run.records
     shown = {q for b in boards for q in index.questions.get(b.category, [])}
-    on_shown = np.array([u in shown for u in records.uid], bool) if shown else np.ones(len(records), bool)
+    on_shown = records.on_questions(shown) if shown else np.ones(len(records), bool)
     alone: dict[str, list[Leaderboard | None]] = {}
     verdicts = {}
     for judge in s.judges:
