@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,8 +43,8 @@ def farm_ratio(ours: list[str], theirs: list[str], cwd: Path, runs: int, timeout
     cmd = ["farm-bench", "-n", str(runs), "--warmup", "1", "--timeout", str(int(timeout)),
            "--vs", " ".join(theirs), "--", *ours]
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"farm-bench failed:\n{done.stdout}\n{done.stderr}")
+    if done.returncode != 0 or re.search(r"^[AB] exit (?!0 )", done.stdout, re.M):
+        sys.exit(f"farm-bench or a command it timed failed:\n{done.stdout}\n{done.stderr}")
     medians = {}
     for label in ("A wall s", "B wall s", "A/B wall"):
         found = re.search(rf"^{re.escape(label)}\s+([\d.]+)\s+([\d.]+)", done.stdout, re.M)

@@ -123,13 +123,14 @@ def game_verdicts(records: JudgmentRecords, keep: np.ndarray, games_used: int = 
     """(model, question id, game index) -> (winner, strong) of every game with a label, of the records ``keep``
     selects; game 2 un-swapped, so both games speak of the baseline and the model alike (judge agreement)."""
     out: dict[tuple[str, str, int], tuple[int, bool]] = {}
-    labels = records.labels.tolist()
-    for i in np.flatnonzero(keep).tolist():
-        for g in range(games_used):
-            code = labels[i][g]
-            if code >= 0:
-                out[(records.names[records.model[i]], records.questions[records.question[i]], g)] = \
-                    (int(_WINNER[g, code]), bool(_STRONG[g, code]))
+    chosen = np.flatnonzero(keep)
+    for g in range(games_used):
+        code = records.labels[chosen, g]
+        mine = chosen[code >= 0]
+        code = code[code >= 0]
+        keys = zip([records.names[m] for m in records.model[mine].tolist()],
+                   [records.questions[q] for q in records.question[mine].tolist()], [g] * len(mine))
+        out.update(zip(keys, zip(_WINNER[g, code].tolist(), _STRONG[g, code].tolist())))
     return out
 
 
