@@ -93,7 +93,7 @@ def main() -> int:
     missed = []
     print(f"{'comparison':<44}{'ours s':>8}{'theirs s':>10}{'ratio':>8}  target")
 
-    root = v01_data(a.dir, a.shared).parent
+    root = v01_data(a.dir, a.shared)
     with tempfile.TemporaryDirectory() as tmp:
         old = reference_checkout(Path(tmp))
         for mode, flags in (("plain", []), ("style", ["--style-control"])):

@@ -472,7 +472,7 @@ def test_zero_width_intervals_separate_nothing_and_every_line_of_the_output_agre
     verdicts = {"alpha": games(*[("L", "W")] * 30), "beta": games(*[("L", "W")] * 30),
                 "sweeper": games(*[("W", "W")] * 30)}
     write_bench(tmp_path, verdicts, 30)
-    flags = ("--bootstrap-unit", "question", "--num-rounds", "50")
+    flags = ("--bootstrap-unit", "question", "--num-rounds", "80")
     out = show(tmp_path, *flags, "--compare", "alpha", "beta").stdout
     assert re.search(r"^alpha +\| score:  50\.0  \| 95% CI:  +\(-0\.0, \+0\.0\)", out, re.M)  # the case itself
     assert "separability: 0.0% of 6 model pairs" in out and "sweeper, alpha, beta: zero width" in out

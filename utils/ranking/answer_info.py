@@ -67,11 +67,28 @@ class AnswerInfo:
     prompts: dict[str, list[str]] = field(default_factory=dict)
 
 
-def read_answer_info(data_dir, bench: str, model: str, texts: bool = False) -> AnswerInfo | None:
+def question_id(value, known: frozenset | None, path, line, key: str) -> str | None:
+    """A record's question id as text: a string, or an integer that names a question of ``known`` (the question
+    file's ids; None: no file). A number no question has is an error, not a record filed under no question."""
+    if value.__class__ is str:
+        return value
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InputError(f"expected a question id (text), got {type(value).__name__}", path, line, key)
+    if known is not None and str(value) not in known:
+        raise InputError(f"question id {value} is a number, and no question of the question file has it (the ids "
+                         "are text there: was this record edited?)", path, line, key)
+    return str(value)
+
+
+def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
+                     known: frozenset | None = None) -> AnswerInfo | None:
     """Average answer length and style features of one model, or None without an answer file.
 
     ``texts``: also keep the replies and user turns of every answer (the
-    report shows them), read from the same lines.
+    report shows them), read from the same lines. ``known``: the question
+    file's ids, which a numeric id must name (``question_id``).
 
     The token length comes from the answer's style metadata (``conv_metadata``
     or ``metadata``), or the 2024 layout's per-turn ``token_len``; without
@@ -87,6 +104,8 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False) -> A
     for line, rec in iter_jsonl(path):
         answers += 1
         qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
+        if qid.__class__ is not str:
+            qid = question_id(qid, known, path, line, "uid" if "uid" in rec else "question_id")
         if qid is not None:
             answered.add(str(qid))
             if texts:  # a later line replaces an earlier one, as records.read_answers does
@@ -158,7 +177,8 @@ def _listing(items: list[str]) -> str:
                                                else "")
 
 
-def read_answers_info(data_dir, bench: str, models, texts: bool = False) -> dict[str, AnswerInfo | None | InputError]:
+def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: frozenset | None = None
+                      ) -> dict[str, AnswerInfo | None | InputError]:
     """``read_answer_info`` for each of ``models``.
 
     A malformed answer file gives its InputError as the value, for the caller
@@ -167,7 +187,7 @@ def read_answers_info(data_dir, bench: str, models, texts: bool = False) -> dict
     out: dict[str, AnswerInfo | None | InputError] = {}
     for m in dict.fromkeys(models):
         try:
-            out[m] = read_answer_info(data_dir, bench, m, texts)
+            out[m] = read_answer_info(data_dir, bench, m, texts, known)
         except InputError as err:
             out[m] = err
     return out

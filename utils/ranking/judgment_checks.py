@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from utils.ranking.answer_info import AnswerInfo
-from utils.ranking.judgments import NO_PROMPT, PROMPT_MISMATCH, JudgmentRecords
+from utils.ranking.judgments import NO_PROMPT, PROMPT_MISMATCH, JudgmentRecords, OddGame
 from utils.ranking.results import Leaderboard
 from utils.ranking.run import RunData
 from utils.ranking.settings import RunSettings
@@ -32,7 +32,11 @@ from utils.vocabulary.records import Question
 
 STALE_FLAG = "stale"
 PROMPT_MISMATCH_FLAG = "judged prompt mismatch"
+LABEL_FLAG = "label not in its judge text"
+INVALID_FLAG = "invalid games"
+FLAGS = (STALE_FLAG, PROMPT_MISMATCH_FLAG, LABEL_FLAG, INVALID_FLAG)  # what a table marks beside a model's row
 SHOWN_IDS = 3
+SHOWN_GAMES = 5  # games a warning lists
 
 
 @dataclass
@@ -47,12 +51,14 @@ class JudgmentFindings:
     prompt_mismatch: list[str] = field(default_factory=list)  # question ids
     files: set[str] = field(default_factory=set)
     shown: dict[str, str] = field(default_factory=dict)  # question id -> the model's answer the judge saw (if kept)
+    disagreeing: list[OddGame] = field(default_factory=list)  # games whose stored label is not their text's
+    invalid: list[OddGame] = field(default_factory=list)  # games whose label, or which, is not one
 
 
 AnswerIds = Callable[[str], dict[str, str]]  # model -> question id -> the ans_id of its answer now ({} if none)
 
 
-def judgment_findings(records: JudgmentRecords, questions: list[Question], ans_ids: AnswerIds,
+def judgment_findings(records: JudgmentRecords, questions: list[Question] | None, ans_ids: AnswerIds,
                       baseline: str = "", shown: bool = False) -> dict[str, JudgmentFindings]:
     """model -> what its counted records of a question of ``questions`` show; ``baseline`` for records that name none.
 
@@ -60,7 +66,7 @@ def judgment_findings(records: JudgmentRecords, questions: list[Question], ans_i
     games kept their prompts (``records.prompts``; answer_checks.shown_answers),
     for answer_checks.off_question.
     """
-    mine = records.on_questions(q.uid for q in questions)
+    mine = records.on_questions(q.uid for q in questions) if questions is not None else np.ones(len(records), bool)
     chosen = np.flatnonzero(mine)
     out: dict[str, JudgmentFindings] = {}
     _, first, counts = np.unique(records.model[chosen], return_index=True, return_counts=True)
@@ -79,6 +85,13 @@ def judgment_findings(records: JudgmentRecords, questions: list[Question], ans_i
         out[records.names[m]].prompt_mismatch.append(records.questions[q])
     for f in out.values():
         f.unknown = f.records - f.with_provenance
+    wanted = set(records.questions[q] for q in np.unique(records.question[chosen]).tolist())
+    for odd in records.disagreeing:
+        if odd.uid in wanted:
+            out[odd.model].disagreeing.append(odd)
+    for odd in records.invalid:
+        if odd.uid in wanted:
+            out[odd.model].invalid.append(odd)
     if shown:
         for i in chosen.tolist():
             model, uid = records.names[records.model[i]], records.questions[records.question[i]]
@@ -104,9 +117,17 @@ def _check_provenance(found: JudgmentFindings, records: JudgmentRecords, i: int,
 
 
 def findings_warnings(findings: dict[str, JudgmentFindings], judges: str) -> list[str]:
-    """One warning per model with stale judgments or judged prompt mismatches."""
+    """One warning per model and kind of finding: stale judgments, judged prompt mismatches, labels their judge
+    texts do not give, invalid games."""
     out = []
     for model, f in findings.items():
+        if f.disagreeing:
+            out.append(f"warning: {judges} / {model}: {len(f.disagreeing)} games store a label that is not the verdict "
+                       f"their judge text gives ({LABEL_FLAG}; {_listing(f.disagreeing, _disagreement)}): the table "
+                       "counts the stored labels; were they edited by hand?")
+        if f.invalid:
+            out.append(f"warning: {judges} / {model}: {len(f.invalid)} {INVALID_FLAG}, counted as no verdict: "
+                       f"{_listing(f.invalid, lambda odd: odd.stored)}")
         if f.stale_ids:
             out.append(f"warning: {judges} / {model}: {len(f.stale_ids)} of {f.records} judgments are stale "
                        f"({reasons_text(f.stale)}; e.g. question {', '.join(f.stale_ids[:SHOWN_IDS])}): they judged "
@@ -119,12 +140,24 @@ def findings_warnings(findings: dict[str, JudgmentFindings], judges: str) -> lis
     return out
 
 
+def _listing(games: list[OddGame], what) -> str:
+    """The first few odd games as ``file:line game N: what``."""
+    shown = [f"{odd.source}:{odd.line} game {odd.game + 1}: {what(odd)}" for odd in games[:SHOWN_GAMES]]
+    return "; ".join(shown) + (f"; and {len(games) - SHOWN_GAMES} more" if len(games) > SHOWN_GAMES else "")
+
+
+def _disagreement(odd: OddGame) -> str:
+    said = f"its text gives {odd.text_label}" if odd.text_label else "its text names several verdicts"
+    return f"stores {odd.stored}, {said}"
+
+
 def finding_flags(found: JudgmentFindings | None) -> tuple[str, ...]:
-    """The flags a model's row gets: "stale: N", "judged prompt mismatch: N"."""
+    """The flags a model's row gets: "stale: N", "judged prompt mismatch: N", "label not in its judge text: N",
+    "invalid games: N"."""
     if found is None:
         return ()
-    return (*([f"{STALE_FLAG}: {len(found.stale_ids)}"] if found.stale_ids else []),
-            *([f"{PROMPT_MISMATCH_FLAG}: {len(found.prompt_mismatch)}"] if found.prompt_mismatch else []))
+    counts = (len(found.stale_ids), len(found.prompt_mismatch), len(found.disagreeing), len(found.invalid))
+    return tuple(f"{flag}: {n}" for flag, n in zip(FLAGS, counts) if n)
 
 
 def flag_board(board: Leaderboard, findings: dict[str, JudgmentFindings]) -> Leaderboard:
@@ -136,9 +169,12 @@ def flag_board(board: Leaderboard, findings: dict[str, JudgmentFindings]) -> Lea
 
 def run_findings(run: RunData, settings: RunSettings) -> dict[str, JudgmentFindings]:
     """The findings of a show_result run's counted records of its questions (after --category, a subcategory
-    too); nothing without a question file to check against, or when the battles came from a file."""
-    if run.records is None or not run.questions:
+    too); nothing when the battles came from a file. Without a question file there is nothing to check a
+    prompt or an answer against: only the labels are checked."""
+    if run.records is None:
         return {}
+    if not run.questions:
+        return judgment_findings(run.records, None, lambda model: {}, settings.baseline)
     wanted = set(settings.categories)
     questions = [q for q in run.questions if not wanted or q.category in wanted or q.cluster in wanted]
 

@@ -28,11 +28,11 @@ from utils.plumbing.errors import InputError
 from utils.plumbing.forked import ForkedChild
 from utils.plumbing.jsonl import iter_jsonl, json_object
 from utils.plumbing.names import judgment_dir, stem_to_name
+from utils.ranking.answer_info import EXAMPLE_FILES, question_id
 from utils.vocabulary.answer_checks import judged_prompt_mismatch
 from utils.vocabulary.records import Question
 from utils.vocabulary.verdicts import DEFAULT_LABEL_PATTERN, SPELLINGS, label_verdict
 
-EXAMPLE_FILES = 3  # files a warning names before "and N more"
 EXAMPLE_IDS = 3  # question ids a warning about left-out records shows
 
 # A game's label as a code: an index into LABEL_CODES, or one of the three codes below
@@ -41,6 +41,7 @@ NO_VERDICT = -1  # a null game, a game not there, or a null score: the judge gav
 NOT_A_LABEL = -2  # a score that is not one of the labels ("C>D", 3): an invalid game
 NOT_A_GAME = -3  # a game that is not an object (a string): an invalid game
 _CODES = {label: i for i, label in enumerate(LABEL_CODES)}
+_BRACKETED = {label: f"[[{label}]]" for label in LABEL_CODES}  # how the default pattern finds each label
 
 # Whether a stored label is the one its judge text gives (docs/design.md#label-extraction)
 TEXT_AGREES, TEXT_DISAGREES, TEXT_SILENT = 0, 1, 2  # TEXT_SILENT: no label to check (none stored, or none found)
@@ -294,7 +295,7 @@ class _Reader:
         names, questions, categories = self.numbers["names"], self.numbers["questions"], self.numbers["categories"]
         add_category, add_baseline, add_provenance = c["category"].append, c["baseline"].append, \
             c["provenance"].append
-        add_labels, add_checks, add_prompt = c["labels"].extend, c["text_check"].extend, c["prompt"].append
+        add_prompt = c["prompt"].append
         last_model, done = None, set()  # the question ids read of the model of the last record
         for line, rec in iter_jsonl(path):
             if rec.__class__ is not dict:
@@ -302,13 +303,13 @@ class _Reader:
             qid = rec.get("uid")
             if qid is None:
                 qid = rec.get("question_id")
-            if qid.__class__ is not str and (not isinstance(qid, int) or isinstance(qid, bool)):
+            if qid is None:
                 raise InputError("missing question id", path, line, "uid" if "uid" in rec else "question_id")
             games = rec.get("games")
             if not isinstance(games, list):
                 raise InputError("expected a list of games", path, line, "games")
             if qid.__class__ is not str:
-                qid = _numeric_id(qid, known, path, line, rec)
+                qid = question_id(qid, known, path, line, "uid" if "uid" in rec else "question_id")
             if known is not None and qid not in known:
                 skipped.unknown.setdefault(source, []).append(qid)
                 continue
@@ -330,63 +331,69 @@ class _Reader:
             add_baseline(names.setdefault(baseline, len(names)) if baseline and isinstance(baseline, str) else -1)
             add_provenance(provenance if isinstance(provenance, dict) else None)
             patterns = options.patterns(judge, category) if options.patterns is not None else DEFAULT_PATTERNS
-            labels, checks, prompt, prompts, shown = self._games(games, patterns, (source, line, model, qid),
-                                                                 options.texts)
-            add_labels(labels)
-            add_checks(checks)
+            prompt, prompts, shown = self._games(games, patterns, (source, line, model, qid), options.texts)
             add_prompt(prompt)
             if options.texts:
                 self.texts[(judge, model, qid)] = tuple(shown)
             if options.prompts and len(prompts) == 2:
                 self.prompts[(judge, model, qid)] = (prompts[0], prompts[1])
 
-    def _games(self, games: list, patterns: tuple[str, ...], where: tuple, texts: bool
-               ) -> tuple[list, list, int, list, list]:
-        """The label codes and text checks of a record's first two games, whether their prompts hold the
-        question, the prompts, and (``texts``) the label and judge text of each. Runs for every game of every
-        record: the usual case is written out."""
-        labels, checks, prompts, shown = [NO_VERDICT, NO_VERDICT], [TEXT_SILENT, TEXT_SILENT], [], []
+    def _games(self, games: list, patterns: tuple[str, ...], where: tuple, texts: bool) -> tuple[int, list, list]:
+        """Append the label codes and text checks of a record's first two games to the columns; return whether
+        their prompts hold the question, the prompts, and (``texts``) the label and judge text of each.
+
+        Runs for every game of every record, so the usual case is written
+        out: a dict game whose label is one of ours and whose text holds it
+        once in double brackets, without a JSON verdict (one-character
+        searches decide that; anything else goes to ``_text_check``).
+        """
+        add_label, add_check = self.cols["labels"].append, self.cols["text_check"].append
+        prompts, shown = [], []
         default, turns, state = patterns is DEFAULT_PATTERNS, self.raw_turns.get(where[3]), NO_PROMPT
-        for g, game in enumerate(games[:2]):
+        n = len(games)
+        for g in (0, 1):
+            game = games[g] if g < n else None
             if game.__class__ is not dict:
                 if game is not None:
-                    labels[g] = NOT_A_GAME
                     self.invalid.append(OddGame(*where, g, f"a game that is {_shown_value(game)}"))
-                if texts:
+                add_label(NO_VERDICT if game is None else NOT_A_GAME)
+                add_check(TEXT_SILENT)
+                if texts and g < n:
                     shown.append((None, ""))
                 continue
             score, text, prompt = game.get("score"), game.get("judgment"), game.get("user_prompt")
             if text.__class__ is not str:
                 text = text.get("answer") if isinstance(text, dict) else None
                 text = text if isinstance(text, str) else ""
-            prompt = prompt if prompt.__class__ is str else ""
-            prompts.append(prompt)
-            if prompt and turns is not None and state != PROMPT_MISMATCH:
-                for t in turns:  # the usual prompt holds a turn as it is
-                    if t in prompt:
-                        state = PROMPT_HOLDS
-                        break
-                else:
-                    state = self._prompt_check(prompt, where[3])
+            if prompt.__class__ is str and prompt:
+                prompts.append(prompt)
+                if turns is not None and state != PROMPT_MISMATCH:
+                    for t in turns:  # the usual prompt holds a turn as it is
+                        if t in prompt:
+                            state = PROMPT_HOLDS
+                            break
+                    else:
+                        state = self._prompt_check(prompt, where[3])
+            else:
+                prompts.append("")
             code = _CODES.get(score) if score.__class__ is str else None
+            check = TEXT_SILENT
             if code is not None:
-                labels[g] = code
-                at = text.find("[") if default and "{" not in text else -2  # no JSON verdict: brackets decide
-                if at == -1:
-                    pass  # TEXT_SILENT: no label in the text to check the stored one against
-                elif at >= 0 and text.find("[", at + 2) < 0 and text.startswith("[", at + 1) and \
-                        text.startswith(score, at + 2) and text.startswith("]]", at + 2 + len(score)):
-                    checks[g] = TEXT_AGREES  # the text's one label in double brackets is the stored one
-                else:
-                    checks[g] = check = _text_check(score, text, patterns)
+                at = text.find("[") if default and "{" not in text else -2
+                if at >= 0 and text.startswith(_BRACKETED[score], at) and text.find("[", at + 2) < 0:
+                    check = TEXT_AGREES
+                elif at != -1:  # -1: no bracket, no JSON verdict: no label to check the stored one against
+                    check = _text_check(score, text, patterns)
                     if check == TEXT_DISAGREES:
                         self.disagreeing.append(OddGame(*where, g, score, _text_label(text, patterns)))
             elif score is not None:
-                labels[g] = NOT_A_LABEL
+                code = NOT_A_LABEL
                 self.invalid.append(OddGame(*where, g, _shown_value(score)))
+            add_label(NO_VERDICT if code is None else code)
+            add_check(check)
             if texts:
                 shown.append((score if isinstance(score, str) else None, text))
-        return labels, checks, state, prompts, shown
+        return state, prompts, shown
 
     def _prompt_check(self, prompt: str, qid: str) -> int:
         """Whether a prompt that holds no turn of the question as it is holds one with other spacing
@@ -397,16 +404,6 @@ class _Reader:
         else:
             return PROMPT_MISMATCH
         return PROMPT_MISMATCH if judged_prompt_mismatch([prompt], self.turns[qid]) else PROMPT_HOLDS
-
-
-def _numeric_id(qid: int, known: frozenset | None, path, line, rec: dict) -> str:
-    """A record's question id given as a number: accepted when it names a question, else one clear error."""
-    text = str(qid)
-    if known is not None and text not in known:
-        key = "uid" if "uid" in rec else "question_id"
-        raise InputError(f"question id {qid} is a number, and no question of the question file has it (ids are "
-                         "text there: was this record edited?)", path, line, key)
-    return text
 
 
 def _shown_value(value) -> str:

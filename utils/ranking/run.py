@@ -69,7 +69,8 @@ class RunData:
         """The answer info of each of ``models``; the InputError of a malformed answer file among them is raised."""
         missing = [m for m in dict.fromkeys(models) if m not in self.answers]
         if missing:  # a model only a battles file or a flag names: read once, here
-            self.answers.update(read_answers_info(self.data_dir, self.bench, missing, self.request.texts))
+            known = frozenset(q.uid for q in self.questions) if self.questions else None
+            self.answers.update(read_answers_info(self.data_dir, self.bench, missing, self.request.texts, known))
         out = {}
         for model in dict.fromkeys(models):
             info = self.answers[model]
@@ -116,8 +117,10 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
     expected = list(dict.fromkeys([*request.answers, *(stem_to_name(f.stem) for _, f in files)]))
     options = ReadOptions(questions, request.patterns, request.texts, request.prompts)
 
+    known = frozenset(q.uid for q in questions) if questions else None
+
     def read_answers() -> dict:
-        return read_answers_info(request.data_dir, request.bench, expected, request.texts)
+        return read_answers_info(request.data_dir, request.bench, expected, request.texts, known)
 
     with ForkedChild(read_answers) as reading_answers:
         records = read_judgments(list(request.judges), files, options)
@@ -125,7 +128,7 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
     for warning in records.skipped.warnings(question_file(request.data_dir, request.bench)):
         warn(warning)
     named = [m for m in records.names if m not in answers]  # the models and baselines the records name
-    answers.update(read_answers_info(request.data_dir, request.bench, named, request.texts))
+    answers.update(read_answers_info(request.data_dir, request.bench, named, request.texts, known))
     return records, answers
 
 

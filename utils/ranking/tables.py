@@ -17,7 +17,7 @@ from utils.ranking.comparison import (INDISTINGUISHABLE, POWER, SIMULATED_BENCHM
                                       PairComparison)
 from utils.plumbing.store import atomic_write
 from utils.ranking.judges import JudgeAgreement
-from utils.ranking.judgment_checks import PROMPT_MISMATCH_FLAG, STALE_FLAG
+from utils.ranking.judgment_checks import FLAGS
 from utils.ranking.missing import MissingCategory
 from utils.ranking.quality import separability, unmeasured
 from utils.ranking.results import NO_VERDICTS, Leaderboard, ModelResult
@@ -58,8 +58,8 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
         mark = ""
         if "incomplete-coverage" in row.flags:
             mark += " !"
-        for flag in row.flags:  # judgment_checks.finding_flags: judgments that do not judge what is there now
-            if flag.startswith((STALE_FLAG, PROMPT_MISMATCH_FLAG)):
+        for flag in row.flags:  # judgment_checks.finding_flags: judgments not to be taken as they stand
+            if flag.startswith(FLAGS):
                 mark += f" [{flag}]"
         if row.unreliable:
             mark += " UNRELIABLE"
@@ -195,6 +195,8 @@ def _signed(x: float, decimals: int = 2) -> str:
 
 def needed_text(c: PairComparison) -> str:
     """What the questions-needed simulation says about a pair that is not separated (utils.ranking.comparison)."""
+    if c.too_few_rounds:
+        return f"no significance claim: {c.rounds} paired rounds, at least {c.min_rounds} needed"
     if c.indistinguishable:
         return f"indistinguishable: the difference is below {INDISTINGUISHABLE:g} points"
     if c.needed is None:
@@ -220,7 +222,10 @@ def render_comparison(board: Leaderboard, c: PairComparison) -> str:
     out.append(f"{c.model_a} - {c.model_b}: {_signed(c.diff)} points, {s.confidence:g}% interval "
                f"{_signed(c.lower)} to {_signed(c.upper)}; {c.model_a} ahead in {c.share_a_better:.1%} of "
                f"{c.rounds} paired rounds")
-    if c.significant:
+    if c.too_few_rounds:
+        out.append(f"no significance claim: {c.rounds} paired rounds, at least {c.min_rounds} needed for a "
+                   f"{s.confidence:g}% interval to have rounds beyond its bounds (--num-rounds)")
+    elif c.significant:
         better = c.model_a if c.lower > 0 else c.model_b
         out.append(f"significant: {better} is better (the interval excludes 0)")
     elif c.flat and not c.indistinguishable:

@@ -1,0 +1,99 @@
+"""show_result tells the truth about what it counted (issue 23): hand-edited labels, invalid games, ids of the
+wrong type and too few bootstrap rounds for a significance claim are said, not counted or claimed silently."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.helpers import (BASE, BENCH, JUDGE, MIXED, games, one_line_error, read_csv, show, write_bench,
+                           write_jsonl)
+
+JUDGMENTS = Path("data") / BENCH / "model_judgment" / JUDGE
+PAIRS = [("W", "L"), ("L", "L"), ("T", "W"), ("L", "X"), ("S", "W")] * 4  # 20 questions of mixed verdicts
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _edit(path: Path, edit) -> None:
+    write_jsonl(path, [edit(i, rec) for i, rec in enumerate(_lines(path))])
+
+
+def test_labels_edited_by_hand_are_flagged_where_their_judge_text_says_otherwise(tmp_path):
+    write_bench(tmp_path, {"alpha": games(*PAIRS), "beta": games(*PAIRS)}, 20)
+    show(tmp_path, "--csv", "before.csv", "--num-rounds", "20")
+    before = read_csv(tmp_path / "before.csv")
+
+    def to_strong_wins(i, rec):  # what `sed s/"score": "[^"]*"/"score": "B>>A"/` does to the first 7 records
+        if i < 7:
+            rec["games"][0]["score"] = "B>>A"
+        return rec
+
+    _edit(tmp_path / JUDGMENTS / "alpha.jsonl", to_strong_wins)
+    done = show(tmp_path, "--csv", "after.csv", "--num-rounds", "20")
+    after = read_csv(tmp_path / "after.csv")
+    # the numbers count what is stored (the edit moves alpha up) ...
+    assert float(after["alpha"]["score"]) > float(before["alpha"]["score"])
+    # ... but each edited game whose text names another verdict is flagged, per model, in the table and the CSV
+    edited = sum(1 for g1, _ in games(*PAIRS)[:7] if g1 != "B>>A")
+    flag = f"label not in its judge text: {edited}"
+    assert flag in after["alpha"]["flags"] and "label not in" not in after["beta"]["flags"]
+    alpha_row = next(line for line in done.stdout.splitlines() if line.startswith("alpha "))
+    assert f"[{flag}]" in alpha_row
+    warning = next(line for line in done.stderr.splitlines() if "label not in its judge text" in line)
+    assert f"alpha: {edited} games" in warning and "alpha.jsonl:1" in warning
+
+
+def test_a_relabelled_mirror_spelling_is_not_a_disagreement(tmp_path):
+    write_bench(tmp_path, {"alpha": games(*PAIRS)}, 20)
+    mirror = {"B>A": "A<B", "A>B": "B<A", "A=B": "B=A", "B>>A": "A<<B", "A>>B": "B<<A"}
+
+    def respell(i, rec):  # the same verdict in its mirror spelling: the text still agrees
+        rec["games"][0]["score"] = mirror[rec["games"][0]["score"]]
+        return rec
+
+    _edit(tmp_path / JUDGMENTS / "alpha.jsonl", respell)
+    done = show(tmp_path, "--csv", "t.csv", "--num-rounds", "20")
+    assert "label not in" not in done.stdout + done.stderr and "label not in" not in read_csv(tmp_path / "t.csv")[
+        "alpha"]["flags"]
+
+
+def test_invalid_games_are_counted_and_listed(tmp_path):
+    write_bench(tmp_path, {"alpha": games(*PAIRS)}, 20)
+
+    def spoil(i, rec):
+        if i == 0:
+            rec["games"][0]["score"] = "C>D"
+        elif i == 1:
+            rec["games"][1]["score"] = 3
+        elif i == 2:
+            rec["games"][0] = "B>A"
+        return rec
+
+    _edit(tmp_path / JUDGMENTS / "alpha.jsonl", spoil)
+    done = show(tmp_path, "--csv", "t.csv", "--num-rounds", "20")
+    assert "invalid games: 3" in read_csv(tmp_path / "t.csv")["alpha"]["flags"]
+    warning = next(line for line in done.stderr.splitlines() if "invalid" in line)
+    for shown in ("'C>D'", "3", "a game that is 'B>A'", "alpha.jsonl:1", "alpha.jsonl:2", "alpha.jsonl:3"):
+        assert shown in warning, (shown, warning)
+
+
+def test_an_answer_whose_id_is_a_number_no_question_has_is_one_clear_error(tmp_path):
+    write_bench(tmp_path, MIXED, 4)
+    answers = tmp_path / "data" / BENCH / "model_answer" / "alpha.jsonl"
+    _edit(answers, lambda i, rec: {**rec, "uid": 7} if i == 2 else rec)  # q002's answer, now orphaned
+    error = one_line_error(show(tmp_path, check=False))
+    assert f"{Path('model_answer') / 'alpha.jsonl'}:3: uid:" in error
+
+
+def test_two_bootstrap_rounds_make_no_significance_claim(tmp_path):
+    strong = [("S", "S")] * 20
+    write_bench(tmp_path, {"alpha": games(*strong), "beta": games(*[("X", "X")] * 20)}, 20)
+    few = show(tmp_path, "--num-rounds", "2", "--compare", "alpha", "beta", "--pairs", "p.csv").stdout
+    assert "significant:" not in few and "not significant" not in few
+    assert re.search(r"no significance claim: 2 paired rounds, at least \d+ needed", few)
+    assert "false" in (tmp_path / "p.csv").read_text().splitlines()[1]
+    enough = show(tmp_path, "--num-rounds", "100", "--compare", "alpha", "beta").stdout
+    assert "significant: alpha is better" in enough
