@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
-from tests.helpers import (BASE, BENCH, JUDGE, MIXED, games, one_line_error, read_csv, show, write_bench,
-                           write_jsonl)
+from tests import synth_v2
+from tests.helpers import BENCH, JUDGE, MIXED, games, one_line_error, read_csv, show, show_v2, write_bench, write_jsonl
 
 JUDGMENTS = Path("data") / BENCH / "model_judgment" / JUDGE
 PAIRS = [("W", "L"), ("L", "L"), ("T", "W"), ("L", "X"), ("S", "W")] * 4  # 20 questions of mixed verdicts
@@ -97,3 +98,35 @@ def test_two_bootstrap_rounds_make_no_significance_claim(tmp_path):
     assert "false" in (tmp_path / "p.csv").read_text().splitlines()[1]
     enough = show(tmp_path, "--num-rounds", "100", "--compare", "alpha", "beta").stdout
     assert "significant: alpha is better" in enough
+
+
+def _report_data(page: Path) -> dict:
+    block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page.read_text(), re.S)
+    return json.loads(block.group(1))
+
+
+def test_the_report_flags_the_games_the_table_flags(tmp_path):
+    write_bench(tmp_path, {"alpha": games(*PAIRS)}, 20)
+    _edit(tmp_path / JUDGMENTS / "alpha.jsonl", lambda i, rec: {**rec, "games": [{**rec["games"][0], "score": "A=B"},
+                                                                              rec["games"][1]]} if i == 0 else rec)
+    show(tmp_path, "--num-rounds", "20", "--html", "r.html")
+    rows = {r["model"]: r for r in _report_data(tmp_path / "r.html")["boards"][0]["rows"]}
+    assert "label not in its judge text: 1" in rows["alpha"]["flags"]
+
+
+def test_the_report_says_which_v2_categories_are_not_scored_and_how_to_score_them(v2data, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(v2data, data)
+    (data / synth_v2.BENCH / "model_answer" / f"{synth_v2.BASELINES['creative_writing']}.jsonl").unlink()
+    for path in (data / synth_v2.BENCH / "model_judgment").glob("*/*.jsonl"):  # its games were never played
+        write_jsonl(path, [r for r in _lines(path) if r["category"] != "creative_writing"])
+    done = show_v2(data, "--num-rounds", "10", "--html", tmp_path / "r.html")
+    assert "NOT SCORED creative_writing" in done.stdout
+    missing = _report_data(tmp_path / "r.html")["missing"]
+    assert [(m["category"], m["reason"], m["baseline"]) for m in missing] == [
+        ("creative_writing", "no baseline answers", synth_v2.BASELINES["creative_writing"])]
+    assert missing[0]["questions"] == 250 and any("gen_answer.py" in command for command in missing[0]["fix"])
+    # the baseline rows carry the bounds and the coverage the CSV gives them
+    boards = _report_data(tmp_path / "r.html")["boards"]
+    base = next(r for r in boards[0]["rows"] if r["is_baseline"])
+    assert (base["score"], base["lower"], base["upper"], base["covered"]) == (50.0, 50.0, 50.0, base["questions"])

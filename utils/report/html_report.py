@@ -88,6 +88,8 @@ def report_data(boards: list[Leaderboard], inputs: ReportInputs) -> dict:
         "outcomes": {word: {"winner": _WINNERS[winner], "strong": strong}
                      for (winner, strong), word in OUTCOME_WORDS.items()},
         "boards": [_board_data(b, several=len(boards) > 1) for b in boards],
+        "missing": [{"category": m.category, "questions": m.questions, "baseline": m.baseline, "reason": m.reason,
+                     "why": m.why, "fix": list(m.fix)} for m in inputs.missing],
         "diagnostics": diagnostics,
         "diagnostic_columns": columns,
         "costs": inputs.costs,
