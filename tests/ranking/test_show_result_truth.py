@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 
 from tests import synth_v2
-from tests.helpers import BENCH, JUDGE, MIXED, games, one_line_error, read_csv, show, show_v2, write_bench, write_jsonl
+from tests.helpers import (BENCH, JUDGE, MIXED, games, one_line_error, read_csv, run_script, show, show_v2,
+                           write_bench, write_jsonl)
 
 JUDGMENTS = Path("data") / BENCH / "model_judgment" / JUDGE
 PAIRS = [("W", "L"), ("L", "L"), ("T", "W"), ("L", "X"), ("S", "W")] * 4  # 20 questions of mixed verdicts
@@ -130,3 +131,35 @@ def test_the_report_says_which_v2_categories_are_not_scored_and_how_to_score_the
     boards = _report_data(tmp_path / "r.html")["boards"]
     base = next(r for r in boards[0]["rows"] if r["is_baseline"])
     assert (base["score"], base["lower"], base["upper"], base["covered"]) == (50.0, 50.0, 50.0, base["questions"])
+
+
+def _digest(turns: list[str]) -> str:
+    """The content key of an answer (docs/design.md#provenance), computed here as the page states it."""
+    import hashlib
+    return hashlib.sha256("\x1e".join(turns).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def test_an_answer_edited_under_the_same_ans_id_makes_its_judgments_stale_and_a_new_id_alone_does_not(tmp_path):
+    write_bench(tmp_path, {"alpha": games(*PAIRS), "beta": games(*PAIRS)}, 20)
+    answers = tmp_path / "data" / BENCH / "model_answer"
+    texts = {m: {a["uid"]: [a["messages"][1]["content"]["answer"]] for a in _lines(answers / f"{m}.jsonl")}
+             for m in ("alpha", "beta", "gpt-4-0314")}
+    for model in ("alpha", "beta"):  # judgments that record what they judged: ids, and the texts' digests
+        _edit(tmp_path / JUDGMENTS / f"{model}.jsonl", lambda i, rec: {**rec, "provenance": {
+            "ans_id": f"{model}-{rec['uid']}", "baseline_ans_id": f"gpt-4-0314-{rec['uid']}",
+            "answer_digest": _digest(texts[model][rec["uid"]]),
+            "baseline_digest": _digest(texts["gpt-4-0314"][rec["uid"]])}})
+
+    def edit_text(i, rec):  # alpha's answers to q000 and q001 rewritten, their ans_id kept
+        if i < 2:
+            rec["messages"][1]["content"]["answer"] = "a better answer, edited by hand"
+        return rec
+
+    _edit(answers / "alpha.jsonl", edit_text)
+    _edit(answers / "beta.jsonl", lambda i, rec: {**rec, "ans_id": rec["ans_id"] + "-copy"})  # same texts, new ids
+    done = show(tmp_path, "--csv", "t.csv", "--num-rounds", "20")
+    rows = read_csv(tmp_path / "t.csv")
+    assert "stale: 2" in rows["alpha"]["flags"] and "stale" not in rows["beta"]["flags"]
+    assert "the model's answer text changed: 2" in done.stderr
+    checked = run_script("-m utils.check_answers", "--bench-name", BENCH, "--data-dir", tmp_path / "data")
+    assert checked.returncode == 1 and "alpha | 20 | 2 |" in checked.stdout and "beta | 20 | 0 |" in checked.stdout

@@ -15,6 +15,7 @@ import numpy as np
 from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import iter_jsonl, json_object
 from utils.plumbing.names import answer_file
+from utils.vocabulary.provenance import turns_digest
 from utils.vocabulary.records import answer_texts
 from utils.vocabulary.style import benchmark_encoding, token_lengths
 
@@ -61,6 +62,7 @@ class AnswerInfo:
     from_text: int = 0  # answers without a token length in their metadata, tokenized here
     unknown: int = 0  # answers with neither a token length nor an answer text
     ans_ids: dict[str, str] = field(default_factory=dict)  # question id -> the answer's id, where it has one
+    digests: dict[str, str] = field(default_factory=dict)  # question id -> its text's digest (provenance.turns_digest)
     answered: set[str] = field(default_factory=set)  # the question ids the file has an answer to
     # kept only when the report asks for them: question id -> the reply to each turn, and the user turns stored
     texts: dict[str, list[str]] = field(default_factory=dict)
@@ -100,16 +102,22 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
     if not path.is_file():
         return None
     tokens, features, untold, unknown, answers, ans_ids, answered = [], {}, [], 0, 0, {}, set()
-    replies, user_turns = {}, {}
+    replies, user_turns, digests = {}, {}, {}
     for line, rec in iter_jsonl(path):
         answers += 1
         qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
         if qid.__class__ is not str:
             qid = question_id(qid, known, path, line, "uid" if "uid" in rec else "question_id")
+        try:
+            said, asked = answer_texts(rec, path, line)
+        except InputError:  # no readable text: nothing to key its judgments on, nor to measure
+            said, asked = [], []
         if qid is not None:
-            answered.add(str(qid))
-            if texts:  # a later line replaces an earlier one, as records.read_answers does
-                replies[str(qid)], user_turns[str(qid)] = answer_texts(rec, path, line)
+            answered.add(qid)
+            if said:  # a later line replaces an earlier one, as records.read_answers does
+                digests[qid] = turns_digest(said)
+                if texts:
+                    replies[qid], user_turns[qid] = said, asked
         ans_id = rec.get("ans_id", rec.get("answer_id"))
         if ans_id and qid is not None:
             ans_ids[str(qid)] = str(ans_id)  # a later line replaces an earlier one, as read_answers does
@@ -123,22 +131,18 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
                 length = None
         if length is not None:
             tokens.append(length)
+        elif said:
+            untold.append(said)
         else:
-            try:
-                turns = answer_texts(rec, path, line)[0]
-            except InputError:  # no readable text either
-                turns = []
-            if turns:
-                untold.append(turns)
-            else:
-                unknown += 1
+            unknown += 1
         if feats is not None and qid is not None:
             features[str(qid)] = feats
     if untold:
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids, answered, replies, user_turns)
+    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids, digests=digests, answered=answered,
+                      texts=replies, prompts=user_turns)
 
 
 def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:

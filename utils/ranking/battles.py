@@ -154,10 +154,9 @@ def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], fro
 # ---------------------------------------------------------------- the battles file
 
 
-def save_battles(battles: Battles, path: Path, text: bytes | None = None) -> None:
-    """One JSON line per counted battle (a strong verdict repeats), written atomically (``text``: the file's
-    content, when ``battles_text`` made it already)."""
-    atomic_write(path, battles_text(battles) if text is None else text, durable=False)
+def save_battles(battles: Battles, path: Path) -> None:
+    """One JSON line per counted battle (a strong verdict repeats), written atomically."""
+    atomic_write(path, battles_text(battles), durable=False)
 
 
 def battles_text(battles: Battles) -> bytes:

@@ -55,7 +55,8 @@ class JudgmentFindings:
     invalid: list[OddGame] = field(default_factory=list)  # games whose label, or which, is not one
 
 
-AnswerIds = Callable[[str], dict[str, str]]  # model -> question id -> the ans_id of its answer now ({} if none)
+# model -> (question id -> the ans_id of its answer now, question id -> its text's digest now); {} where none
+AnswerIds = Callable[[str], tuple[dict[str, str], dict[str, str]]]
 
 
 def judgment_findings(records: JudgmentRecords, questions: list[Question] | None, ans_ids: AnswerIds,
@@ -108,8 +109,11 @@ def _check_provenance(found: JudgmentFindings, records: JudgmentRecords, i: int,
     found.with_provenance += 1
     uid, model = records.questions[records.question[i]], records.names[records.model[i]]
     base = records.names[records.baseline[i]] if records.baseline[i] >= 0 else baseline
-    reasons = stale_reasons(records.provenance[i], {"ans_id": ans_ids(model).get(uid),
-                                                    "baseline_ans_id": ans_ids(base).get(uid) if base else None})
+    ids, digests = ans_ids(model)
+    base_ids, base_digests = ans_ids(base) if base else ({}, {})
+    reasons = stale_reasons(records.provenance[i], {"ans_id": ids.get(uid), "answer_digest": digests.get(uid),
+                                                    "baseline_ans_id": base_ids.get(uid),
+                                                    "baseline_digest": base_digests.get(uid)})
     if reasons:
         found.stale_ids.append(uid)
         for reason in reasons:
@@ -174,13 +178,13 @@ def run_findings(run: RunData, settings: RunSettings) -> dict[str, JudgmentFindi
     if run.records is None:
         return {}
     if not run.questions:
-        return judgment_findings(run.records, None, lambda model: {}, settings.baseline)
+        return judgment_findings(run.records, None, lambda model: ({}, {}), settings.baseline)
     wanted = set(settings.categories)
     questions = [q for q in run.questions if not wanted or q.category in wanted or q.cluster in wanted]
 
-    def ans_ids(model: str) -> dict[str, str]:
+    def ans_ids(model: str) -> tuple[dict[str, str], dict[str, str]]:
         info = run.answers.get(model)
-        return info.ans_ids if isinstance(info, AnswerInfo) else {}
+        return (info.ans_ids, info.digests) if isinstance(info, AnswerInfo) else ({}, {})
 
     return judgment_findings(run.records, questions, ans_ids, settings.baseline)
 

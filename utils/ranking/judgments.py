@@ -218,17 +218,19 @@ def _halfway(files: list[Path]) -> int | None:
     return int(min(len(files) - 1, max(1, np.searchsorted(sizes, sizes[-1] / 2))))
 
 
-_COLUMNS = ("judge", "source", "model", "question", "category", "baseline", "labels", "text_check", "prompt",
-            "provenance")
-_NAMED = {"model": "names", "baseline": "names", "question": "questions", "category": "categories"}
+# The numbers kept per record, one tuple each while reading: which of them index names of which kind
+_FIELDS = ("judge", "source", "model", "question", "category", "baseline", "prompt", "label1", "label2", "check1",
+           "check2")
+_NAMED = {2: "names", 3: "questions", 4: "categories", 5: "names"}
 
 
 class _Reader:
-    """One process's share of the files: the columns as plain lists, and what was left out or looked odd."""
+    """One process's share of the files: a tuple of numbers per record, and what was left out or looked odd."""
 
     def __init__(self, options: ReadOptions):
         self.options = options
-        self.cols: dict[str, list] = {name: [] for name in _COLUMNS}
+        self.rows: list[tuple] | np.ndarray = []  # _FIELDS per record
+        self.provenance: list[dict | None] = []
         self.seen: dict[tuple[str, str], set[str]] = {}  # (judge directory, model) -> question ids read
         self.skipped = Skipped()
         self.invalid: list[OddGame] = []
@@ -248,23 +250,27 @@ class _Reader:
             self._read_file(judge, path, number)
         return self
 
+    def table(self) -> np.ndarray:
+        """The records' numbers, (n, len(_FIELDS))."""
+        return np.array(self.rows, np.int64).reshape(-1, len(_FIELDS))
+
     def portable(self) -> "_Reader":
         """What a child sends back: this reader without what it only needed for reading (the questions, the ids
-        read of each judge and model), its number columns as arrays (which pickle as their bytes)."""
+        read of each judge and model), its numbers as one array (which pickles as its bytes)."""
         self.options = self.known = self.turns = self.raw_turns = self.words = None
         self.seen = dict.fromkeys(self.seen, frozenset())
-        for name in ("judge", "source", "model", "question", "category", "baseline", "labels", "text_check", "prompt"):
-            self.cols[name] = np.array(self.cols[name], np.int64)
+        self.rows = self.table()
         return self
 
     def merge(self, other: "_Reader") -> None:
         """Append the records of files read after these, their names numbered as if read here."""
+        theirs = other.table()
         for column, kind in _NAMED.items():
             mine = self.numbers[kind]
             renumber = np.array([mine.setdefault(name, len(mine)) for name in other.numbers[kind]] + [-1], np.int64)
-            other.cols[column] = renumber[np.asarray(other.cols[column], np.int64)]
-        for name, column in other.cols.items():
-            self.cols[name].extend(column.tolist() if isinstance(column, np.ndarray) else column)
+            theirs[:, column] = renumber[theirs[:, column]]
+        self.rows = np.concatenate([self.table(), theirs])
+        self.provenance.extend(other.provenance)
         self.skipped.add(other.skipped)
         self.invalid.extend(other.invalid)
         self.disagreeing.extend(other.disagreeing)
@@ -274,28 +280,20 @@ class _Reader:
             self.seen.setdefault(key, set()).update(ids)
 
     def build(self, judges: list[str], sources: list[str]) -> JudgmentRecords:
-        c, n = self.cols, self.numbers
-        ints = {name: np.array(c[name], np.int64) for name in ("judge", "source", "model", "question", "category",
-                                                              "baseline")}
+        t, n = self.table(), self.numbers
         return JudgmentRecords(
-            judges, sources, list(n["names"]), list(n["questions"]), list(n["categories"]), ints["judge"],
-            ints["source"], ints["model"], ints["question"], ints["category"], ints["baseline"],
-            np.array(c["labels"], np.int64).reshape(-1, 2), np.array(c["text_check"], np.int8).reshape(-1, 2),
-            np.array(c["prompt"], np.int8), c["provenance"], self.invalid, self.disagreeing, self.skipped, self.texts,
-            self.prompts)
+            judges, sources, list(n["names"]), list(n["questions"]), list(n["categories"]), t[:, 0], t[:, 1], t[:, 2],
+            t[:, 3], t[:, 4], t[:, 5], t[:, 7:9].copy(), t[:, 9:11].astype(np.int8), t[:, 6].astype(np.int8),
+            self.provenance, self.invalid, self.disagreeing, self.skipped, self.texts, self.prompts)
 
     def _read_file(self, judge: int, path: Path, number: int) -> None:
         stem_model = stem_to_name(path.stem)
         source = str(path)
         directory = os.path.dirname(source)
         known, skipped, options = self.known, self.skipped, self.options
-        c = self.cols
-        add_judge, add_source, add_model, add_question = c["judge"].append, c["source"].append, c["model"].append, \
-            c["question"].append
+        add_row, add_provenance = self.rows.append, self.provenance.append
         names, questions, categories = self.numbers["names"], self.numbers["questions"], self.numbers["categories"]
-        add_category, add_baseline, add_provenance = c["category"].append, c["baseline"].append, \
-            c["provenance"].append
-        add_prompt = c["prompt"].append
+        patterns_of, texts, keep_prompts = options.patterns, options.texts, options.prompts
         last_model, done = None, set()  # the question ids read of the model of the last record
         for line, rec in iter_jsonl(path):
             if rec.__class__ is not dict:
@@ -306,7 +304,7 @@ class _Reader:
             if qid is None:
                 raise InputError("missing question id", path, line, "uid" if "uid" in rec else "question_id")
             games = rec.get("games")
-            if not isinstance(games, list):
+            if games.__class__ is not list:
                 raise InputError("expected a list of games", path, line, "games")
             if qid.__class__ is not str:
                 qid = question_id(qid, known, path, line, "uid" if "uid" in rec else "question_id")
@@ -314,7 +312,7 @@ class _Reader:
                 skipped.unknown.setdefault(source, []).append(qid)
                 continue
             model = rec.get("model")
-            model = model if isinstance(model, str) and model else stem_model
+            model = model if model.__class__ is str and model else stem_model
             if model != last_model:
                 last_model, done = model, self.seen.setdefault((directory, model), set())
             if qid in done:
@@ -322,42 +320,37 @@ class _Reader:
                 continue
             done.add(qid)
             category, baseline, provenance = rec.get("category"), rec.get("baseline"), rec.get("provenance")
-            category = category if isinstance(category, str) else ""
-            add_judge(judge)
-            add_source(number)
-            add_model(names.setdefault(model, len(names)))
-            add_question(questions.setdefault(qid, len(questions)))
-            add_category(categories.setdefault(category, len(categories)))
-            add_baseline(names.setdefault(baseline, len(names)) if baseline and isinstance(baseline, str) else -1)
-            add_provenance(provenance if isinstance(provenance, dict) else None)
-            patterns = options.patterns(judge, category) if options.patterns is not None else DEFAULT_PATTERNS
-            prompt, prompts, shown = self._games(games, patterns, (source, line, model, qid), options.texts)
-            add_prompt(prompt)
-            if options.texts:
-                self.texts[(judge, model, qid)] = tuple(shown)
-            if options.prompts and len(prompts) == 2:
-                self.prompts[(judge, model, qid)] = (prompts[0], prompts[1])
+            category = category if category.__class__ is str else ""
+            add_provenance(provenance if provenance.__class__ is dict else None)
+            patterns = patterns_of(judge, category) if patterns_of is not None else DEFAULT_PATTERNS
+            found = self._games(games, patterns, (source, line, model, qid), texts)
+            add_row((judge, number, names.setdefault(model, len(names)), questions.setdefault(qid, len(questions)),
+                     categories.setdefault(category, len(categories)),
+                     names.setdefault(baseline, len(names)) if baseline and baseline.__class__ is str else -1,
+                     *found[:5]))
+            if texts:
+                self.texts[(judge, model, qid)] = tuple(found[6])
+            if keep_prompts and len(found[5]) == 2:
+                self.prompts[(judge, model, qid)] = tuple(found[5])
 
-    def _games(self, games: list, patterns: tuple[str, ...], where: tuple, texts: bool) -> tuple[int, list, list]:
-        """Append the label codes and text checks of a record's first two games to the columns; return whether
-        their prompts hold the question, the prompts, and (``texts``) the label and judge text of each.
+    def _games(self, games: list, patterns: tuple[str, ...], where: tuple, texts: bool) -> tuple:
+        """(whether their prompts hold the question, the label codes of a record's first two games, their text
+        checks, their prompts, and (``texts``) the label and judge text of each).
 
         Runs for every game of every record, so the usual case is written
         out: a dict game whose label is one of ours and whose text holds it
         once in double brackets, without a JSON verdict (one-character
         searches decide that; anything else goes to ``_text_check``).
         """
-        add_label, add_check = self.cols["labels"].append, self.cols["text_check"].append
-        prompts, shown = [], []
+        labels, checks, prompts, shown = [NO_VERDICT, NO_VERDICT], [TEXT_SILENT, TEXT_SILENT], [], []
         default, turns, state = patterns is DEFAULT_PATTERNS, self.raw_turns.get(where[3]), NO_PROMPT
         n = len(games)
         for g in (0, 1):
             game = games[g] if g < n else None
             if game.__class__ is not dict:
                 if game is not None:
+                    labels[g] = NOT_A_GAME
                     self.invalid.append(OddGame(*where, g, f"a game that is {_shown_value(game)}"))
-                add_label(NO_VERDICT if game is None else NOT_A_GAME)
-                add_check(TEXT_SILENT)
                 if texts and g < n:
                     shown.append((None, ""))
                 continue
@@ -377,23 +370,21 @@ class _Reader:
             else:
                 prompts.append("")
             code = _CODES.get(score) if score.__class__ is str else None
-            check = TEXT_SILENT
             if code is not None:
+                labels[g] = code
                 at = text.find("[") if default and "{" not in text else -2
                 if at >= 0 and text.startswith(_BRACKETED[score], at) and text.find("[", at + 2) < 0:
-                    check = TEXT_AGREES
+                    checks[g] = TEXT_AGREES
                 elif at != -1:  # -1: no bracket, no JSON verdict: no label to check the stored one against
-                    check = _text_check(score, text, patterns)
+                    checks[g] = check = _text_check(score, text, patterns)
                     if check == TEXT_DISAGREES:
                         self.disagreeing.append(OddGame(*where, g, score, _text_label(text, patterns)))
             elif score is not None:
-                code = NOT_A_LABEL
+                labels[g] = NOT_A_LABEL
                 self.invalid.append(OddGame(*where, g, _shown_value(score)))
-            add_label(NO_VERDICT if code is None else code)
-            add_check(check)
             if texts:
                 shown.append((score if isinstance(score, str) else None, text))
-        return state, prompts, shown
+        return state, labels[0], labels[1], checks[0], checks[1], prompts, shown
 
     def _prompt_check(self, prompt: str, qid: str) -> int:
         """Whether a prompt that holds no turn of the question as it is holds one with other spacing

@@ -35,8 +35,7 @@ class Outcome:
     boards: list[Leaderboard]  # one table, or one per category
     missing: list[MissingCategory] = field(default_factory=list)  # categories it could not score, and why
     agreement: JudgeAgreement | None = None  # with several judges: how they agree
-    battles: Battles | None = None  # the battles counted, when the method has battles to keep ...
-    battles_text: bytes | None = None  # ... and their file's content, when it was made already
+    battles: Battles | None = None  # the battles counted, when the method has battles to keep
 
 
 class RatingMethod:

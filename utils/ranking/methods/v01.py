@@ -11,7 +11,6 @@ keeps the battles and the bootstrap results under data/<bench>/results/<judges>/
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -21,8 +20,7 @@ import numpy as np
 from utils.plumbing.errors import InputError
 from utils.plumbing.names import battles_file, bootstrap_results_file
 from utils.ranking.answer_info import length_warnings
-from utils.plumbing.forked import ForkedChild
-from utils.ranking.battles import Battles, battle_features, battles_from, battles_text, game_verdicts, save_battles
+from utils.ranking.battles import Battles, battle_features, battles_from, game_verdicts, save_battles
 from utils.ranking.bootstrap_file import saved_rounds, write_bootstrap
 from utils.ranking.fitting import battles_per_model, bootstrap_fits, one_sided
 from utils.ranking.judges import JUDGES_FILE, JudgeAgreement, judge_agreement, write_judges_file
@@ -74,12 +72,8 @@ class ArenaHardV01(RatingMethod):
         else:
             battles = battles_from(run.records, settings.baseline, settings.weight, settings.first_game_only, keep)
         check_compared(args.compare, battles.models)
-        # the battles file's lines are made on the other core while the leaderboard is computed here
-        making = ForkedChild(lambda: battles_text(battles)) if run.records is not None and len(battles) else None
-        with making or contextlib.nullcontext():
-            board = self._board(run, settings, battles, question_ids, warn)
-            text = making.result() if making is not None else None
-        outcome = Outcome([board], battles=battles, battles_text=text)
+        board = self._board(run, settings, battles, question_ids, warn)
+        outcome = Outcome([board], battles=battles)
         settings = board.settings
         avg_tokens = {r.model: r.avg_tokens for r in board.rows}
         if run.records is not None:
@@ -116,7 +110,7 @@ class ArenaHardV01(RatingMethod):
         battles_path, boot_path = _files(board.settings, run.data_dir)
         not_saved: list[str] = []  # files of data/ that could not be written, and why
         if run.records is not None and len(outcome.battles):
-            _save(lambda: save_battles(outcome.battles, battles_path, outcome.battles_text), battles_path, not_saved)
+            _save(lambda: save_battles(outcome.battles, battles_path), battles_path, not_saved)
         if run.saved_bootstrap is None:
             _save(lambda: write_bootstrap(board, boot_path), boot_path, not_saved)
         if outcome.agreement is not None:
