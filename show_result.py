@@ -27,7 +27,6 @@ from pathlib import Path
 
 from utils.plumbing.cli import run_cli
 from utils.plumbing.errors import InputError
-from utils.ranking.comparison import compare_board
 from utils.ranking.flags import check_outputs, parse_args
 from utils.ranking.run import read_run
 from utils.ranking.tables import (render_comparison, render_judges, render_table, write_csv, write_original_csv,
@@ -57,6 +56,7 @@ def main(argv=None) -> int:
 def _comparisons(args, boards: list) -> list[list] | None:
     """Print --compare for each table that has both models, and return every pair of every table when --pairs or
     --html asks for them (None when nothing does)."""
+    from utils.ranking.comparison import compare_board  # only when comparisons are asked for
     seed = boards[0].settings.seed
     if args.compare:
         a, b = args.compare

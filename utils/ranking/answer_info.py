@@ -17,7 +17,6 @@ from utils.plumbing.jsonl import iter_jsonl, json_object
 from utils.plumbing.names import answer_file
 from utils.vocabulary.provenance import turns_digest
 from utils.vocabulary.records import answer_texts
-from utils.vocabulary.style import benchmark_encoding, token_lengths
 
 EXAMPLE_FILES = 3  # files a warning names before "and N more"
 
@@ -138,6 +137,7 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
         if feats is not None and qid is not None:
             features[str(qid)] = feats
     if untold:
+        from utils.vocabulary.style import benchmark_encoding, token_lengths  # a tokenizer: only when one counts
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None

@@ -26,7 +26,6 @@ from utils.ranking.judgments import NO_PROMPT, PROMPT_MISMATCH, JudgmentRecords,
 from utils.ranking.results import Leaderboard
 from utils.ranking.run import RunData
 from utils.ranking.settings import RunSettings
-from utils.vocabulary.answer_checks import shown_answers
 from utils.vocabulary.provenance import reasons_text, stale_reasons
 from utils.vocabulary.records import Question
 
@@ -94,6 +93,7 @@ def judgment_findings(records: JudgmentRecords, questions: list[Question] | None
         if odd.uid in wanted:
             out[odd.model].invalid.append(odd)
     if shown:
+        from utils.vocabulary.answer_checks import shown_answers  # check_answers' question: not show_result's
         for i in chosen.tolist():
             model, uid = records.names[records.model[i]], records.questions[records.question[i]]
             prompts = records.prompts.get((int(records.judge[i]), model, uid))

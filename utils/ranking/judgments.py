@@ -29,7 +29,6 @@ from utils.plumbing.forked import ForkedChild
 from utils.plumbing.jsonl import iter_jsonl, json_object
 from utils.plumbing.names import judgment_dir, stem_to_name
 from utils.ranking.answer_info import EXAMPLE_FILES, question_id
-from utils.vocabulary.answer_checks import judged_prompt_mismatch
 from utils.vocabulary.records import Question
 from utils.vocabulary.verdicts import DEFAULT_LABEL_PATTERN, SPELLINGS, label_verdict
 
@@ -394,6 +393,7 @@ class _Reader:
                 break
         else:
             return PROMPT_MISMATCH
+        from utils.vocabulary.answer_checks import judged_prompt_mismatch  # the rare case: spacing to compare
         return PROMPT_MISMATCH if judged_prompt_mismatch([prompt], self.turns[qid]) else PROMPT_HOLDS
 
 
