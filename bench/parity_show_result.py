@@ -93,7 +93,8 @@ def python_of(checkout: Path) -> str:
 
 def run_modes(checkout: Path, data: Path, out: Path) -> None:
     """Every mode with ``checkout``'s show_result.py; its CSVs, stdout and stderr into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # nothing of an earlier run may pass for this one's
+    out.mkdir(parents=True)
     results = data / V01 / "results"
     shutil.rmtree(results, ignore_errors=True)  # --load-battles and --load-bootstrap read this run's own files
     for name, (bench, flags) in MODES.items():

@@ -40,6 +40,8 @@ def bootstrap_fits(kinds, target, X, fit: dict, theta, settings: RunSettings, M:
     that keep the (kinds x rounds) arrays around 8 million numbers (64 MB); each chunk
     starts from the full-data solution, a few Newton steps away.
     """
+    if settings.rounds == 0:  # a table whose scores alone are wanted (each judge's own, for judge agreement)
+        return np.zeros((0, M)), np.zeros(M, int)
     rng = np.random.default_rng(settings.seed)
     chunk = max(1, min(settings.rounds, int(2 ** 23 // max(1, len(kinds)))))
     parts, one_sided_rounds = [], np.zeros(M, int)

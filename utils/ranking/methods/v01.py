@@ -176,7 +176,8 @@ def _agreement(run: RunData, board: Leaderboard, keep, question_ids, avg_tokens:
         if battles.total and s.baseline in battles.models:
             features = battle_features(battles, run.answers_of(battles.models), {}, run.data_dir, s.bench) \
                 if s.style else None
-            table = compute_leaderboard(battles, replace(s, judges=(judge,), bootstrap_loaded_from=None), avg_tokens,
+            own = replace(s, judges=(judge,), bootstrap_loaded_from=None, rounds=0)  # its scores: no bootstrap
+            table = compute_leaderboard(battles, own, avg_tokens,
                                         question_ids, features)
         alone[judge] = [table]
         verdicts[judge] = game_verdicts(records, mine, 1 if s.first_game_only else 2)

@@ -165,8 +165,8 @@ def _agreement(run: RunData, rows: OutcomeRows, boards: list[Leaderboard], index
     verdicts = {}
     for judge in s.judges:
         mine = records.of_judge(judge)
-        tables = [compute_v2_leaderboard(rows.only(mine), replace(b.settings, judges=(judge,),
-                                                                  bootstrap_loaded_from=None),
+        tables = [compute_v2_leaderboard(rows.only(mine), replace(b.settings, judges=(judge,), rounds=0,
+                                                                  bootstrap_loaded_from=None),  # scores alone
                                          index, answers, run.data_dir) for b in boards]
         alone[judge] = [t if t.battles else None for t in tables]
         verdicts[judge] = game_verdicts(records, mine & on_shown, 2)
@@ -312,7 +312,7 @@ def _v2_results(models: list[str], base: int, point, boot, model, question, coun
     """The rows of a v2 table (best first) and the questions each model has no counted unit on."""
     M = len(models)
     units = np.bincount(model, weights=count, minlength=M)
-    lo, hi = percentile_interval(boot, confidence)
+    lo, hi = percentile_interval(boot, confidence) if len(boot) else (np.full(M, np.nan), np.full(M, np.nan))
     results, missing = [], {}
     all_q = category_questions or list(dict.fromkeys(questions[q] for q in question.tolist()))
     for m in [m for m in range(M) if units[m] > 0 or m == base]:
