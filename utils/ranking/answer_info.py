@@ -84,12 +84,14 @@ def question_id(value, known: frozenset | None, path, line, key: str) -> str | N
 
 
 def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
-                     known: frozenset | None = None) -> AnswerInfo | None:
+                     known: frozenset | None = None, said: dict | None = None) -> AnswerInfo | None:
     """Average answer length and style features of one model, or None without an answer file.
 
     ``texts``: also keep the replies and user turns of every answer (the
     report shows them), read from the same lines. ``known``: the question
-    file's ids, which a numeric id must name (``question_id``).
+    file's ids, which a numeric id must name (``question_id``). ``said``:
+    keep each answer's reply turns there (question id -> turns) instead of
+    computing the digests of their texts, which ``add_digests`` does later.
 
     The token length comes from the answer's style metadata (``conv_metadata``
     or ``metadata``), or the 2024 layout's per-turn ``token_len``; without
@@ -101,22 +103,24 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
     if not path.is_file():
         return None
     tokens, features, untold, unknown, answers, ans_ids, answered = [], {}, [], 0, 0, {}, set()
-    replies, user_turns, digests = {}, {}, {}
+    replies, user_turns, digests, replies_of = {}, {}, {}, said
     for line, rec in iter_jsonl(path):
         answers += 1
         qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
         if qid.__class__ is not str:
             qid = question_id(qid, known, path, line, "uid" if "uid" in rec else "question_id")
         try:
-            said, asked = answer_texts(rec, path, line)
+            turns, asked = answer_texts(rec, path, line)
         except InputError:  # no readable text: nothing to key its judgments on, nor to measure
-            said, asked = [], []
+            turns, asked = [], []
         if qid is not None:
             answered.add(qid)
-            if said:  # a later line replaces an earlier one, as records.read_answers does
-                digests[qid] = turns_digest(said)
-                if texts:
-                    replies[qid], user_turns[qid] = said, asked
+            if replies_of is not None:  # a later line replaces an earlier one, as records.read_answers does
+                replies_of[qid] = turns
+            elif turns:
+                digests[qid] = turns_digest(turns)
+            if texts and turns:
+                replies[qid], user_turns[qid] = turns, asked
         ans_id = rec.get("ans_id", rec.get("answer_id"))
         if ans_id and qid is not None:
             ans_ids[str(qid)] = str(ans_id)  # a later line replaces an earlier one, as read_answers does
@@ -130,8 +134,8 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
                 length = None
         if length is not None:
             tokens.append(length)
-        elif said:
-            untold.append(said)
+        elif turns:
+            untold.append(turns)
         else:
             unknown += 1
         if feats is not None and qid is not None:
@@ -181,20 +185,30 @@ def _listing(items: list[str]) -> str:
                                                else "")
 
 
-def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: frozenset | None = None
-                      ) -> dict[str, AnswerInfo | None | InputError]:
+def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: frozenset | None = None,
+                      said: dict | None = None) -> dict[str, AnswerInfo | None | InputError]:
     """``read_answer_info`` for each of ``models``.
 
     A malformed answer file gives its InputError as the value, for the caller
-    to raise only if that model turns out to be in a battle.
+    to raise only if that model turns out to be in a battle. ``said``: keep
+    each model's reply turns there (model -> question id -> turns) for
+    ``text_digests`` instead of computing the digests now: hashing every
+    answer costs as much as reading a third of them, and only judgments that
+    record digests need them.
     """
     out: dict[str, AnswerInfo | None | InputError] = {}
     for m in dict.fromkeys(models):
         try:
-            out[m] = read_answer_info(data_dir, bench, m, texts, known)
+            out[m] = read_answer_info(data_dir, bench, m, texts, known, None if said is None else said.setdefault(m, {}))
         except InputError as err:
             out[m] = err
     return out
+
+
+def text_digests(said: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, str]]:
+    """model -> question id -> the digest of its answer's text (provenance.turns_digest), from what
+    ``read_answers_info`` kept in ``said``."""
+    return {m: {qid: turns_digest(turns) for qid, turns in turns_of.items() if turns} for m, turns_of in said.items()}
 
 
 def answer_feature_table(models: list[str], questions: list[str], answers: dict[str, AnswerInfo | None],

@@ -11,7 +11,10 @@ are kept only when the report asks for them.
 """
 from __future__ import annotations
 
+import gc
 import json
+import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -19,10 +22,11 @@ from typing import Callable
 from utils.plumbing.errors import InputError
 from utils.plumbing.forked import ForkedChild
 from utils.plumbing.names import diagnostics_file, question_file, stem_to_name
-from utils.ranking.answer_info import AnswerInfo, read_answers_info
+from utils.ranking.answer_info import AnswerInfo, read_answers_info, text_digests
 from utils.ranking.battles import Battles, load_battles
 from utils.ranking.bootstrap_file import read_saved_bootstrap
 from utils.ranking.judgments import JudgmentRecords, ReadOptions, judgment_files, read_judgments
+from utils.vocabulary.provenance import DIGEST_OF
 from utils.vocabulary.records import Question, read_questions
 
 Warn = Callable[[str], None]
@@ -91,6 +95,18 @@ class RunData:
 
 def read_run(request: ReadRequest, warn: Warn) -> RunData:
     """Read the run's inputs once; warnings about left-out judgment records go to ``warn``."""
+    # Parsing makes a container per record and keeps few of them: the cycle collector, which would walk the
+    # kept ones again and again, has nothing to find here (a twentieth of the reading's time)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_run(request, warn)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_run(request: ReadRequest, warn: Warn) -> RunData:
     qfile = question_file(request.data_dir, request.bench)
     questions = read_questions(qfile) if qfile.is_file() else []
     if request.battles_file is not None:
@@ -118,18 +134,70 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
     options = ReadOptions(questions, request.patterns, request.texts, request.prompts)
 
     known = frozenset(q.uid for q in questions) if questions else None
+    gate = _Gate()
 
-    def read_answers() -> dict:
-        return read_answers_info(request.data_dir, request.bench, expected, request.texts, known)
+    def read_answers() -> tuple[bytes, dict | None]:
+        """The answers, pickled before waiting for whether their digests are wanted, and those digests."""
+        said: dict = {}
+        read = pickle.dumps(read_answers_info(request.data_dir, request.bench, expected, request.texts, known,
+                                              said), pickle.HIGHEST_PROTOCOL)
+        return read, text_digests(said) if gate.wait() else None
 
-    with ForkedChild(read_answers) as reading_answers:
+    with gate, ForkedChild(read_answers) as reading_answers:
         records = read_judgments(list(request.judges), files, options)
-        answers = reading_answers.result()
+        wanted = any(p is not None and not DIGESTS.isdisjoint(p) for p in records.provenance)
+        gate.open(wanted)
+        read, digests = reading_answers.result()
+    answers = _with_digests(pickle.loads(read), digests)
     for warning in records.skipped.warnings(question_file(request.data_dir, request.bench)):
         warn(warning)
     named = [m for m in records.names if m not in answers]  # the models and baselines the records name
-    answers.update(read_answers_info(request.data_dir, request.bench, named, request.texts, known))
+    said: dict = {}
+    answers.update(_with_digests(read_answers_info(request.data_dir, request.bench, named, request.texts, known,
+                                                   said), text_digests(said) if wanted else None))
     return records, answers
+
+
+def _with_digests(answers: dict, digests: dict | None) -> dict:
+    """``answers`` with the digests of their texts (None: none wanted)."""
+    for model, of_model in (digests or {}).items():
+        if isinstance(answers.get(model), AnswerInfo):
+            answers[model].digests = of_model
+    return answers
+
+
+DIGESTS = frozenset(DIGEST_OF.values())  # the provenance keys that make the answers' texts worth hashing
+
+
+class _Gate:
+    """A yes or no this process sends a forked child once it knows (whether the answers' digests are wanted),
+    and that the child waits for when it needs it. Without fork the work runs here, after the answer is known."""
+
+    def __init__(self):
+        self.answer: bool | None = None
+        self.fds = os.pipe() if ForkedChild.available() else None
+
+    def open(self, answer: bool) -> None:
+        self.answer = answer
+        if self.fds is not None:
+            os.write(self.fds[1], b"1" if answer else b"0")
+
+    def wait(self) -> bool:
+        if self.answer is not None:  # decided here: the work runs in this process
+            return self.answer
+        try:
+            return os.read(self.fds[0], 1) == b"1"
+        except OSError:  # cannot tell: hash them
+            return True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fds is not None:
+            for fd in self.fds:
+                os.close(fd)
+            self.fds = None
 
 
 def read_diagnostics(path: Path) -> dict[str, dict]:
