@@ -2,8 +2,8 @@
 
 show_result.py --method arena-hard-v2 accounts for every category of the
 question file. One without a counted judgment is a ``MissingCategory``,
-which the terminal, the CSV (``missing_reason``) and an error for a
---category asked by name all say the same way: its questions wait for their
+which the terminal, the CSV (``missing_reason``), the HTML report and an
+error for a --category asked by name all say the same way: its questions wait for their
 baseline's answers, or were not judged against that baseline, or were judged
 without one counted verdict; and the commands (utils/plumbing/fix_commands.py) that make
 what is missing.

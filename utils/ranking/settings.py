@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_METHOD = "arena-hard-v0.1"  # the method of a run that names neither a method nor a benchmark
+# what each style control (``RunSettings.style``) controls for, in the words the footers and the CSV use
+CONTROLS = {"style": "length + markdown", "length": "length", "markdown": "markdown"}
 
 
 @dataclass

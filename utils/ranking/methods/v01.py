@@ -34,12 +34,11 @@ from utils.ranking.rating import (FEATURE_COLUMNS, INIT_RATING, STYLE_FEATURES, 
 from utils.ranking.results import FEW_QUESTIONS, ZERO_WIDTH, Leaderboard, ModelResult, PairedData, no_verdict_row, \
     question_outcomes
 from utils.ranking.run import ReadRequest, RunData
-from utils.ranking.settings import RunSettings
+from utils.ranking.settings import CONTROLS, RunSettings
 from utils.vocabulary.benchmarks import OFFICIAL_BASELINES
 from utils.vocabulary.verdicts import TARGET
 
 NAME = "arena-hard-v0.1"
-_CONTROLS = {"style": "length + markdown", "length": "length", "markdown": "markdown"}
 
 
 @rating_method
@@ -125,7 +124,7 @@ def describe(settings: RunSettings) -> str:
     """The method's name as the footer and the CSV give it."""
     if settings.style is None:
         return "Bradley-Terry"
-    return f"Bradley-Terry, style control ({_CONTROLS[settings.style]}; L2, C=1.0)"
+    return f"Bradley-Terry, style control ({CONTROLS[settings.style]}; L2, C=1.0)"
 
 
 def footer(board: Leaderboard) -> str:

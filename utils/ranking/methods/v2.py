@@ -37,11 +37,10 @@ from utils.ranking.rating_v2 import (V2_CONTROLS, bootstrap_joint_question_means
 from utils.ranking.results import FEW_QUESTIONS, ZERO_WIDTH, Leaderboard, ModelResult, PairedData, no_verdict_row, \
     question_outcomes
 from utils.ranking.run import ReadRequest, RunData
-from utils.ranking.settings import RunSettings
+from utils.ranking.settings import CONTROLS, RunSettings
 from utils.vocabulary.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
 NAME = "arena-hard-v2"
-_CONTROLS = {"style": "length + markdown", "length": "length", "markdown": "markdown"}
 
 
 @rating_method
@@ -84,7 +83,7 @@ def describe(settings: RunSettings) -> str:
     """The method's name as the footer and the CSV give it."""
     if settings.style is None:
         return "Arena-Hard v2.0 weighted win rate"
-    return f"Arena-Hard v2.0 Bradley-Terry, style control ({_CONTROLS[settings.style]}; unpenalised, converged)"
+    return f"Arena-Hard v2.0 Bradley-Terry, style control ({CONTROLS[settings.style]}; unpenalised, converged)"
 
 
 def footer(board: Leaderboard) -> str:
@@ -302,7 +301,7 @@ def _v2_style_fit(model, question, score, count, models: list[str], base: int, q
     theta = fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
     boot, _ = bootstrap_fits(kinds, target, X, fit, theta, settings, M, base, len(questions))
     point = win_rate(ratings_from_coefficients(theta, M, base))
-    coefs = {n: float(c) for n, c in zip(V2_CONTROLS[settings.style], theta[M:])}
+    coefs = {n: float(c) for n, c in zip(V2CONTROLS[settings.style], theta[M:])}
     return point, win_rate(boot), coefs
 
 
