@@ -301,7 +301,7 @@ def _v2_style_fit(model, question, score, count, models: list[str], base: int, q
     theta = fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
     boot, _ = bootstrap_fits(kinds, target, X, fit, theta, settings, M, base, len(questions))
     point = win_rate(ratings_from_coefficients(theta, M, base))
-    coefs = {n: float(c) for n, c in zip(V2CONTROLS[settings.style], theta[M:])}
+    coefs = {n: float(c) for n, c in zip(V2_CONTROLS[settings.style], theta[M:])}
     return point, win_rate(boot), coefs
 
 
