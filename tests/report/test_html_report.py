@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, run_script, unavailable, write_jsonl
-from utils.ranking.leaderboard import Leaderboard, ModelResult, RunSettings
+from utils.ranking.results import Leaderboard, ModelResult
+from utils.ranking.settings import RunSettings
 from utils.vocabulary.records import Question
 from utils.report.html_report import SNIPPET_CHARS, render_html, write_html_report
 from utils.report.inputs import ReportInputs, ShownGame, ShownJudgment

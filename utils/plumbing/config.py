@@ -32,20 +32,11 @@ from utils.plumbing.errors import InputError
 from utils.plumbing.keys import clean_key, unsendable
 from utils.plumbing.names import check_name
 from utils.vocabulary.answer_checks import CHECKS, MISMATCHED, POLICIES
+from utils.vocabulary.benchmarks import OFFICIAL_BASELINES, UNPUBLISHED_BASELINES  # noqa: F401 - named here too
 from utils.vocabulary.style import ENCODINGS
 from utils.vocabulary.verdicts import DEFAULT_LABEL_PATTERN
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-# The official benchmarks' baselines, per question category: the original tool hard-codes them and
-# its own judge configs name none. The first entry of a benchmark also serves categories not listed.
-OFFICIAL_BASELINES: dict[str, dict[str, str]] = {
-    "arena-hard-v0.1": {"arena-hard-v0.1": "gpt-4-0314"},
-    "arena-hard-v2.0": {"hard_prompt": "o3-mini-2025-01-31", "coding": "o3-mini-2025-01-31",
-                        "math": "o3-mini-2025-01-31", "creative_writing": "gemini-2.0-flash-001"},
-}
-# Official baselines whose answers the original project does not publish: users generate them.
-UNPUBLISHED_BASELINES: dict[str, frozenset[str]] = {"arena-hard-v2.0": frozenset({"gemini-2.0-flash-001"})}
 
 
 # ---------------------------------------------------------------- YAML with line numbers
