@@ -25,8 +25,11 @@ install: $(STAMP)
 
 # The browser test needs Debian's chromium and chromium-driver; without them it skips, saying how to install
 # them (.ci/run installs them in CI, where nothing may skip).
+# Three pytest-xdist workers on two cores: most tests wait on a script's start-up or a server's reply. They
+# share one llama.cpp server (tests/shared_llama.py). TEST_WORKERS=0 runs every test in this one process.
+TEST_WORKERS ?= 3
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 # The whole pipeline offline on SmolLM2 served by llama.cpp on 127.0.0.1:8089 (utils/demo.py).
 # Answers and judgments are cached in data/mini-arena/, so a second run takes seconds.

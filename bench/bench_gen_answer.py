@@ -1,7 +1,7 @@
 """Throughput of gen_answer.py against an endpoint with a fixed latency, beside the bare SDK.
 
     python bench/bench_gen_answer.py [--parallel 64 256] [--questions 3000 6000] [--latency 1.0]
-                                     [--per-request-questions 1000] [--keep]
+                                     [--per-request-questions 1000] [--keep] [--against CHECKOUT [--rounds N]]
 
 The scripted server (``python -m tests.scripted_server --latency 1``) runs in a
 process of its own, so its CPU is not charged to the client, started afresh for
@@ -21,6 +21,12 @@ outside the repository:
 * optionally (``--per-request-questions``, at the first ``parallel`` only)
   runs it the way the original tool did: a thread pool of ``parallel``
   workers, each request with a new sync ``openai.OpenAI`` client.
+
+``--against CHECKOUT`` (another checkout of this repository, e.g. main's
+worktree) also runs that checkout's ``gen_answer.py`` on the same workload,
+alternating with this one ``--rounds`` times, and prints the ratio of this
+checkout's median answers per second and CPU per answer to that one's: a
+change measured against its base in the same run, on the same machine.
 
 Columns: wall seconds from process start to exit; answers per second over
 that whole time and its ratio to the ideal (Python start-up, imports and the
@@ -42,6 +48,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -159,13 +166,15 @@ class Result:
         return None if self.last_done is None else self.started + self.wall - self.last_done
 
 
-def run_process(cmd: list[str], out: Path, err: Path, server: Server) -> tuple[float, float, float, float]:
-    """Run ``cmd``; its wall seconds, own CPU seconds, the server's CPU seconds meanwhile, and its start time."""
+def run_process(cmd: list[str], out: Path, err: Path, server: Server,
+                cwd: Path = ROOT) -> tuple[float, float, float, float]:
+    """Run ``cmd`` in ``cwd``; its wall seconds, own CPU seconds, the server's CPU seconds meanwhile, and its start
+    time."""
     server_before = server.cpu()
     started = time.time()
     t0 = time.perf_counter()
     with open(out, "wb") as fout, open(err, "wb") as ferr:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fout, stderr=ferr)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=fout, stderr=ferr)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (all its threads)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -174,8 +183,10 @@ def run_process(cmd: list[str], out: Path, err: Path, server: Server) -> tuple[f
     return wall, usage.ru_utime + usage.ru_stime, server.cpu() - server_before, started
 
 
-def run_gen_answer(work: Path, server: Server, parallel: int, questions: int, latency: float) -> Result:
-    run_dir = work / f"gen_answer-p{parallel}"
+def run_gen_answer(work: Path, server: Server, parallel: int, questions: int, latency: float,
+                   root: Path = ROOT, label: str = "gen_answer.py") -> Result:
+    """One gen_answer.py run, of the checkout at ``root``."""
+    run_dir = Path(tempfile.mkdtemp(prefix=f"gen_answer-p{parallel}-", dir=work))
     data = run_dir / "data"
     qfile = data / BENCH / "question.jsonl"
     qfile.parent.mkdir(parents=True)
@@ -190,9 +201,9 @@ def run_gen_answer(work: Path, server: Server, parallel: int, questions: int, la
         f"  endpoints:\n    - api_base: {server.url}\n      api_key: sk-bench-dummy\n")
     (run_dir / "settings.yaml").write_text(
         f"bench_name: {BENCH}\ntemperature: 0.0\nmax_tokens: 64\nnum_choices: 1\nmodel_list:\n  - {MODEL}\n")
-    cmd = [sys.executable, str(ROOT / "gen_answer.py"), "--setting-file", str(run_dir / "settings.yaml"),
+    cmd = [sys.executable, str(root / "gen_answer.py"), "--setting-file", str(run_dir / "settings.yaml"),
            "--endpoint-file", str(run_dir / "api.yaml"), "--data-dir", str(data)]
-    wall, cpu, server_cpu, started = run_process(cmd, run_dir / "stdout.txt", run_dir / "stderr.txt", server)
+    wall, cpu, server_cpu, started = run_process(cmd, run_dir / "stdout.txt", run_dir / "stderr.txt", server, root)
 
     answer_file = data / BENCH / "model_answer" / f"{MODEL}.jsonl"
     lines = answer_file.read_bytes().splitlines()
@@ -202,7 +213,7 @@ def run_gen_answer(work: Path, server: Server, parallel: int, questions: int, la
         sys.exit(f"gen_answer.py wrote {len(lines)} answers for {questions} questions "
                  f"({len(set(written))} distinct); expected one per question, in order")
     stamps = [r["tstamp"] for r in records]
-    return Result("gen_answer.py", parallel, questions, len(lines), wall, cpu, server_cpu, min(stamps),
+    return Result(label, parallel, questions, len(lines), wall, cpu, server_cpu, min(stamps),
                   max(stamps), started, latency)
 
 
@@ -291,6 +302,20 @@ def print_table(results: list[Result]) -> None:
           "first request, last answer to exit; CPU = user + sys of all threads, per 1000 answers")
 
 
+def print_comparison(results: list[Result], other: str) -> None:
+    """This checkout against the other one, per ``parallel``: the ratios of their medians."""
+    for parallel in dict.fromkeys(r.parallel for r in results):
+        mine = [r for r in results if r.parallel == parallel and r.label == "gen_answer.py"]
+        theirs = [r for r in results if r.parallel == parallel and r.label == other]
+        if not (mine and theirs):
+            continue
+        rate = statistics.median(r.rate for r in mine) / statistics.median(r.rate for r in theirs)
+        cpu = (statistics.median(r.cpu / r.answers for r in mine)
+               / statistics.median(r.cpu / r.answers for r in theirs))
+        print(f"parallel {parallel}, {len(mine)} run(s) each: this checkout / {other.split(' of ', 1)[1]}: "
+              f"answers per second x{rate:.3f}, client CPU per answer x{cpu:.3f}")
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "_reference":
         reference_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
@@ -306,7 +331,12 @@ def main() -> int:
                              "first --parallel; 0 skips it")
     parser.add_argument("--no-reference", action="store_true", help="skip the bare-SDK runs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and print its path")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also run this other checkout's gen_answer.py, alternating, and print the ratios")
+    parser.add_argument("--rounds", type=int, default=1, help="with --against: runs of each checkout per --parallel")
     args = parser.parse_args()
+    if args.against is not None and not (args.against / "gen_answer.py").is_file():
+        parser.error(f"--against: no gen_answer.py in {args.against}")
 
     if args.questions is None:
         counts = [DEFAULT_QUESTIONS.get(p, int(40 * p / args.latency)) for p in args.parallel]
@@ -320,7 +350,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-gen-answer-"))
     runs = []  # (what, parallel, questions)
     for parallel, n in zip(args.parallel, counts):
-        runs.append(("gen_answer", parallel, n))
+        for _ in range(args.rounds if args.against else 1):
+            runs.append(("gen_answer", parallel, n))
+            if args.against:
+                runs.append(("against", parallel, n))
         if not args.no_reference:
             runs.append(("shared", parallel, n))
     if args.per_request_questions and not args.no_reference:
@@ -333,6 +366,9 @@ def main() -> int:
             with Server(args.latency, work / f"server-{what}-p{parallel}.log") as server:
                 if what == "gen_answer":
                     results.append(run_gen_answer(work, server, parallel, n, args.latency))
+                elif what == "against":
+                    results.append(run_gen_answer(work, server, parallel, n, args.latency, args.against.resolve(),
+                                                  f"gen_answer.py of {args.against}"))
                 else:
                     results.append(run_reference(work, server, what, parallel, n, args.latency))
     finally:
@@ -341,6 +377,8 @@ def main() -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     print_table(results)
+    if args.against:
+        print_comparison(results, f"gen_answer.py of {args.against}")
     missed = [r for r in results if r.label == "gen_answer.py" and r.ratio < TARGETS.get(r.parallel, 0)]
     return 1 if missed else 0
 

@@ -1,7 +1,7 @@
 """How big and how fast is the HTML report for a real-size benchmark?
 
     python bench/bench_html_report.py [--dir /tmp/arena-html-bench] [--models 6] [--shared ../shared]
-                                      [--before DIR]
+                                      [--before DIR [DIR ...]]
 
 Generates (once) a synthetic benchmark of 500 questions (``synth_bench.py``)
 and puts real texts in it: the answers of ../shared's three real models and
@@ -11,11 +11,12 @@ the synthetic labels kept. Real texts matter here: the report renders them
 as markdown, and its cost follows their code blocks, lists and length. Then
 it measures in the same run:
 
-* show_result.py without and with ``--html`` (fresh processes): the report's
-  extra time as a ratio of the plain run;
+* show_result.py without and with ``--html`` (fresh processes, taking turns
+  with the copies below for ``--rounds`` rounds; the least time counts): the
+  report's extra time as a ratio of the plain run;
 * the page's size as a ratio of the answer and judgment files it shows;
-* with ``--before DIR`` (a copy of the code to compare with, e.g.
-  ``git archive main | tar -x -C DIR``): that code's report on the same data,
+* with ``--before DIR [DIR ...]`` (copies of the code to compare with, e.g.
+  ``git archive main | tar -x -C DIR``): each one's report on the same data,
   and the ratios of time and size, this code's over that one's;
 * in headless chromium (when installed): the time until the page has
   rendered, and until 50 questions are opened, against the time to load a
@@ -45,6 +46,13 @@ def timed(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float]:
     subprocess.run(cmd, check=True, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.perf_counter() - start, after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+
+
+def best_times(runs: list[tuple[list[str], Path]], rounds: int) -> list[tuple[float, float]]:
+    """(least wall seconds, least CPU seconds) of each (command, directory) of ``runs``: the commands take turns,
+    one run each per round, so a change in the shared machine's load falls on all of them alike."""
+    times = [[timed(cmd, cwd) for cmd, cwd in runs] for _ in range(rounds)]
+    return [(min(t[i][0] for t in times), min(t[i][1] for t in times)) for i in range(len(runs))]
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -123,7 +131,9 @@ def main() -> int:
     p.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "arena-html-bench")
     p.add_argument("--models", type=int, default=6)
     p.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    p.add_argument("--before", type=Path, help="a copy of the code to compare with, measured on the same data")
+    p.add_argument("--before", type=Path, nargs="+", default=[],
+                   help="copies of the code to compare with, each measured on the same data")
+    p.add_argument("--rounds", type=int, default=3, help="runs of each command, taking turns; the least time counts")
     args = p.parse_args()
 
     data = args.dir / f"data-{args.models}-real"
@@ -133,9 +143,11 @@ def main() -> int:
                        check=True, stdout=subprocess.DEVNULL)
         use_real_texts(data / BENCH, args.shared)
     base = [sys.executable, "show_result.py", "--data-dir", str(data.resolve()), "--num-rounds", "100"]
-    page, before_page = args.dir / "report.html", args.dir / "report-before.html"
-    (plain, plain_cpu), (with_html, html_cpu) = (min(timed(cmd) for _ in range(2))
-                                                 for cmd in (base, base + ["--html", str(page.resolve())]))
+    page = args.dir / "report.html"
+    before_pages = [args.dir / f"report-before-{i}.html" for i in range(len(args.before))]
+    (plain, plain_cpu), (with_html, html_cpu), *befores = best_times(
+        [(base, ROOT), (base + ["--html", str(page.resolve())], ROOT),
+         *((base + ["--html", str(bp.resolve())], d) for d, bp in zip(args.before, before_pages))], args.rounds)
     shown = sum(f.stat().st_size for f in (data / BENCH).rglob("*.jsonl"))
     size = page.stat().st_size
     print(f"{args.models - 1} models + baseline x 500 questions, real answer and judge texts")
@@ -143,20 +155,16 @@ def main() -> int:
           f"(report adds {with_html / plain - 1:.0%} of the plain run); CPU {plain_cpu:.2f} s and {html_cpu:.2f} s")
     print(f"page: {size / 1e6:.1f} MB for {shown / 1e6:.1f} MB of questions, answers and judgments "
           f"(ratio {size / shown:.2f})")
-    if args.before:
-        before, before_cpu = min(timed(base + ["--html", str(before_page.resolve())], cwd=args.before)
-                                 for _ in range(2))
+    for before_dir, before_page, (before, before_cpu) in zip(args.before, before_pages, befores):
         before_size = before_page.stat().st_size
-        print(f"before ({args.before}): {before:.2f} s with --html (report adds {before / plain - 1:.0%} of the plain "
+        print(f"before ({before_dir}): {before:.2f} s with --html (report adds {before / plain - 1:.0%} of the plain "
               f"run), CPU {before_cpu:.2f} s, page {before_size / 1e6:.1f} MB")
         own, own_cpu = with_html - plain, html_cpu - plain_cpu  # the report's own share of the run
-        print(f"this code over that: time x{with_html / before:.2f}, report's own time "
-              f"x{own / max(before - plain, 1e-9):.2f} (CPU x{own_cpu / max(before_cpu - plain_cpu, 1e-9):.2f}), "
-              f"size x{size / before_size:.2f}")
+        print(f"this code over that: time x{with_html / before:.2f} (CPU x{html_cpu / before_cpu:.2f}), "
+              f"report's own time x{own / max(before - plain, 1e-9):.2f} "
+              f"(CPU x{own_cpu / max(before_cpu - plain_cpu, 1e-9):.2f}), size x{size / before_size:.2f}")
 
-    for name, shown_page in (("this code", page), ("before", before_page if args.before else None)):
-        if shown_page is None:
-            continue
+    for name, shown_page in (("this code", page), *((f"before ({d})", bp) for d, bp in zip(args.before, before_pages))):
         times = browser_times(shown_page, floor_of(shown_page))
         if times is None:
             print("chromium not installed: browser timings skipped")

@@ -6,7 +6,7 @@ Draws benchmarks from the generative model of bench/coverage_sim.py (itself
 that of ../shared/tools/synth_bench.py, vectorised) with known strengths:
 two pairs of models of equal true strength, and one pair whose true win
 rates against the baseline differ by 3 points. Each replicate is ranked as
-show_result ranks it (utils.ranking.leaderboard.compute_leaderboard) and the
+show_result ranks it (utils.ranking.methods.v01.compute_leaderboard) and the
 pairs are compared as --compare compares them (utils.ranking.comparison).
 It reports:
 
@@ -40,7 +40,8 @@ for path in (ROOT, ROOT / "bench"):
 
 from coverage_sim import Generator  # noqa: E402
 from utils.ranking.comparison import compare_board  # noqa: E402
-from utils.ranking.leaderboard import RunSettings, compute_leaderboard  # noqa: E402
+from utils.ranking.methods.v01 import compute_leaderboard  # noqa: E402
+from utils.ranking.settings import RunSettings  # noqa: E402
 from utils.ranking.quality import overlap  # noqa: E402
 
 EQUAL_PAIRS = (("m1", "m2"), ("m3", "m4"))

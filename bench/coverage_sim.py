@@ -50,8 +50,10 @@ sys.path.insert(0, str(ROOT))
 
 from utils.ranking.rating import (TINY_RIDGE, battle_kinds, fit_bradley_terry, ratings_from_coefficients,  # noqa: E402
                                   win_rate)
-from utils.ranking.battles import Battles, read_judgment_battles  # noqa: E402
-from utils.ranking.leaderboard import RunSettings, compute_leaderboard  # noqa: E402
+from utils.ranking.battles import Battles, battles_from  # noqa: E402
+from utils.ranking.judgments import ReadOptions, read_judgments  # noqa: E402
+from utils.ranking.methods.v01 import compute_leaderboard  # noqa: E402
+from utils.ranking.settings import RunSettings  # noqa: E402
 from utils.vocabulary.verdicts import TARGET, TIE, WINNER_A, WINNER_B  # noqa: E402
 
 # from the model's side, best first: strong win, win, tie, loss, strong loss (synth_bench's thresholds)
@@ -140,7 +142,8 @@ def check_against_synth_bench(shared: Path, n_models: int, n_questions: int, see
                         "--pad", "0"], check=True)
         truth = json.loads((out / "truth.json").read_text())
         files = sorted((out / "model_judgment" / truth["judge"]).glob("*.jsonl"))
-        battles = read_judgment_battles(files, truth["baseline"])
+        records = read_judgments([truth["judge"]], [(0, f) for f in files], ReadOptions())
+        battles = battles_from(records, truth["baseline"])
     models = [truth["baseline"]] + [m for m in battles.models if m != truth["baseline"]]
     gen = Generator(len(models), 0, length_beta=truth["length_beta"],
                     strength=[truth["strength"][m] for m in models], verbosity=[truth["verbosity"][m] for m in models])

@@ -6,6 +6,11 @@ fixture; what a user's clone runs instead are the extracts of it committed in
 the llama.cpp model, chromium) skips its tests with the reason and how to get
 it, except under CI (``CI`` set), where a skip would hide a broken setup: there
 it fails the test.
+
+``make test`` runs the suite on several pytest-xdist workers (``--dist
+loadgroup``, pytest.ini): each test goes to whichever worker is free, except
+the llama.cpp tests, which stay together on one worker, so one SmolLM2 server
+serves them all and no two servers fight over the two cores.
 """
 from __future__ import annotations
 
@@ -20,8 +25,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.helpers import unavailable, unpack  # noqa: E402  (needs ROOT on sys.path)
+from tests.shared_llama import shared_llama_server  # noqa: E402
 
 SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Keep the llama.cpp tests on one xdist worker (a no-op without xdist's loadgroup)."""
+    for item in items:
+        if item.get_closest_marker("llama"):
+            item.add_marker(pytest.mark.xdist_group("llama"))
 
 
 @pytest.fixture(scope="session")
@@ -53,14 +67,18 @@ def real_judgments(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def llama_base_url(tmp_path_factory) -> str:
-    """A real llama.cpp server with SmolLM2 on a free port of 127.0.0.1, for the whole session."""
-    from utils.local_server import llama_server, llama_server_available
+    """A real llama.cpp server with SmolLM2 on a free port of 127.0.0.1, one for the whole run.
+
+    Under pytest-xdist the workers' temporary directories share a parent, the
+    run's own directory: there they find the one server (tests/shared_llama.py).
+    """
+    from utils.local_server import llama_server_available
 
     reason = llama_server_available()
     if reason:
         unavailable(reason)
-    log = tmp_path_factory.mktemp("llama") / "server.log"
-    with llama_server(log_path=log) as url:
+    base = tmp_path_factory.getbasetemp()
+    with shared_llama_server(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) as url:
         yield url
 
 

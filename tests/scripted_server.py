@@ -15,9 +15,13 @@ Actions answer, wait, return any status with an optional ``Retry-After``,
 send a body that is not JSON, trickle an answer's body byte by byte (a
 server that is slow to finish; it stops when the client hangs up), or drop
 the connection without a reply;
-``held`` keeps every reply waiting until the test lets them go. An answer can
+``held`` keeps every reply waiting until the test lets them go, and ``wave``
+keeps each one waiting until that many wait together, then lets the whole
+wave go (``waves`` records each wave's size: a test of how many requests a
+client keeps in flight counts them instead of timing them). A test waits for
+requests to arrive with ``wait_for`` (no polling, no sleeps). An answer can
 carry what reasoning models send: ``reasoning_content`` or ``reasoning``
-beside the content, Anthropic ``thinking`` and ``redacted_thinking`` blocks
+beside the content (which may come as a list of text parts), Anthropic ``thinking`` and ``redacted_thinking`` blocks
 before the text, a ``finish_reason``, and the served ``model`` id and
 ``system_fingerprint`` a provider names its reply with. Text is sent as JSON escapes
 (``json.dumps``), so a lone surrogate in it goes out as ``"\\ud800"``, which
@@ -42,8 +46,14 @@ batch running; an OpenAI batch with an expired line ends as ``expired``. The
 next ``batch_looks_failing`` GETs of the batch endpoints are answered 503,
 the next ``batch_looks_html`` looks at an OpenAI batch with an HTML page, and
 ``result_file_damage`` goes before the lines of each OpenAI result file.
-``GET /v1/batches`` lists the OpenAI batches, newest first; the next
-``batch_replies_lost`` OpenAI batches are created but answered 500.
+``GET /v1/batches`` and ``GET /v1/messages/batches`` list the batches of
+their kind, newest first (an OpenAI batch keeps the ``metadata`` it was
+created with); the next ``batch_replies_lost`` OpenAI batches are created
+but answered 500; ``batch_create_delay`` holds every creation's reply back
+that long after the batch exists (a slow reply); ``result_duplicate`` adds a
+second result line, answered by that action, for each batch's first
+request. ``chat_everywhere`` answers every request, batch endpoints
+included, with a chat completion (a wrong URL that answers anything).
 ``batches`` lists the batches created, in order.
 """
 from __future__ import annotations
@@ -93,6 +103,7 @@ class Answer:
     finish_reason: str = "stop"  # OpenAI's names; "length" becomes Anthropic's stop_reason "max_tokens"
     model: str | None = None  # the model id the reply says it comes from (None: the one asked for)
     system_fingerprint: str | None = None  # OpenAI: sent only when set
+    as_parts: bool = False  # OpenAI shape: the content as a list of {"type": "text", "text"} parts, one per line
 
 
 @dataclass
@@ -140,6 +151,7 @@ class ServerBatch:
     created: float
     endpoint: str = ""
     input_file_id: str = ""
+    metadata: dict | None = None  # OpenAI: what the creation asked to keep with the batch
     polls: int = 0
     output_file_id: str | None = None
     error_file_id: str | None = None
@@ -172,9 +184,18 @@ class ScriptedServer:
     batch_looks_html: int = 0  # the next so many looks at an OpenAI batch get a proxy's HTML page (200)
     result_file_damage: bytes = b""  # put before the lines of each OpenAI result file (a damaged line)
     batch_replies_lost: int = 0  # the next so many OpenAI batches are created but answered 500 (a reply lost)
+    batch_create_delay: float = 0.0  # seconds between creating a batch (either kind) and replying that it was
+    result_duplicate: Answer | None = None  # a second result line for each batch's first request, answered so
+    chat_everywhere: bool = False  # every POST, batch endpoints too, answered with a chat completion (a wrong URL)
     batches: list[ServerBatch] = field(default_factory=list)
     batch_lines: list[Request] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    wave: int = 0  # when set, each chat reply waits until this many wait together, then the wave goes at once
+    wave_timeout: float = 20.0  # a wave still short this long after its first request goes as it is
+    waves: list[int] = field(default_factory=list)  # the size of each wave let go, in order
+    _arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _wave: "asyncio.Future | None" = field(default=None, repr=False)
+    _wave_size: int = field(default=0, repr=False)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -216,6 +237,17 @@ class ScriptedServer:
         """The base URL the anthropic SDK wants (it adds ``/v1`` itself)."""
         return f"http://127.0.0.1:{self.port}"
 
+    def wait_for(self, condition: Callable[["ScriptedServer"], bool], timeout: float = 60.0) -> bool:
+        """Block until ``condition(server)`` holds, checked at each request's arrival; False at the timeout."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: condition(self), timeout)
+
+    def _record(self, req: Request, into: list[Request]) -> None:
+        """Keep a request that arrived and wake the tests waiting for one."""
+        with self._arrived:
+            into.append(req)
+            self._arrived.notify_all()
+
     def chat_requests(self) -> list[Request]:
         """The direct chat requests (not the batch endpoints')."""
         return [r for r in self.requests if r.method == "POST" and _CHAT.search(r.path.split("?", 1)[0])]
@@ -236,7 +268,7 @@ class ScriptedServer:
                 except ValueError:
                     body = None
                 req = Request(time.monotonic(), method, path, headers, body, raw=raw)
-                self.requests.append(req)
+                self._record(req, self.requests)
                 if not await self._respond(req, reader, writer):
                     return
                 if headers.get("connection", "").lower() == "close":
@@ -258,11 +290,13 @@ class ScriptedServer:
 
     async def _respond(self, req: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False when the connection was dropped on purpose."""
-        batch_reply = self._batch_api(req)
+        batch_reply = None if self.chat_everywhere else self._batch_api(req)
         if batch_reply is not None:
             status, payload, kind = batch_reply
             if self.latency:
                 await asyncio.sleep(self.latency)
+            if req.method == "POST" and re.search(r"/batches$", req.path.split("?", 1)[0]):
+                await asyncio.sleep(self.batch_create_delay)
             writer.write((f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\nContent-Type: {kind}\r\n"
                           f"Content-Length: {len(payload)}\r\nConnection: keep-alive\r\n\r\n").encode("latin-1")
                          + payload)
@@ -281,6 +315,8 @@ class ScriptedServer:
                 await asyncio.sleep(delay)
             while self.held and req.method == "POST":
                 await asyncio.sleep(0.01)
+            if self.wave and req.method == "POST":
+                await self._join_wave()
         finally:
             self.in_flight -= 1
         extra = {}
@@ -308,6 +344,22 @@ class ScriptedServer:
         await writer.drain()
         return True
 
+    async def _join_wave(self) -> None:
+        """Wait until ``wave`` requests wait here together (or the wave times out), then go with them."""
+        if self._wave is None or self._wave.done():
+            self._wave, self._wave_size = self._loop.create_future(), 0
+            self._loop.call_later(self.wave_timeout, self._let_wave_go, self._wave)
+        wave = self._wave
+        self._wave_size += 1
+        if self._wave_size >= self.wave:
+            self._let_wave_go(wave)
+        await wave
+
+    def _let_wave_go(self, wave: "asyncio.Future") -> None:
+        if not wave.done():
+            self.waves.append(self._wave_size)
+            wave.set_result(None)
+
     @staticmethod
     async def _trickle(req: Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes,
                        payload: bytes, interval: float) -> bool:
@@ -328,7 +380,7 @@ class ScriptedServer:
         return True
 
     def _success(self, req: Request, action: Answer) -> dict:
-        if req.method == "GET":
+        if req.method == "GET" and not self.chat_everywhere:
             return {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
         text = default_text(req) if action.text is None else action.text
         body = req.body or {}
@@ -349,6 +401,8 @@ class ScriptedServer:
         usage = action.usage or {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                                  "total_tokens": prompt_tokens + completion_tokens}
         message = {"role": "assistant", "content": text}
+        if action.as_parts:
+            message["content"] = [{"type": "text", "text": line} for line in text.splitlines(keepends=True)]
         for key in ("reasoning_content", "reasoning"):
             if getattr(action, key) is not None:
                 message[key] = getattr(action, key)
@@ -367,6 +421,7 @@ class ScriptedServer:
         path = req.path.split("?", 1)[0]
         for method, pattern, handler in (
                 ("POST", r"/messages/batches$", self._create_message_batch),
+                ("GET", r"/messages/batches$", self._list_message_batches),
                 ("GET", r"/messages/batches/([^/]+)$", self._message_batch),
                 ("GET", r"/messages/batches/([^/]+)/results$", self._message_batch_results),
                 ("POST", r"/files$", self._upload),
@@ -389,7 +444,7 @@ class ScriptedServer:
 
     def _line(self, batch_id: str, path: str, custom_id: str, body: dict) -> tuple[str, Request, Action]:
         line = Request(time.monotonic(), "POST", path, {}, body, batch=batch_id)
-        self.batch_lines.append(line)
+        self._record(line, self.batch_lines)
         try:
             action = self._choose(line)
         except Exception as err:  # a broken rule in a test: say so in the line
@@ -427,7 +482,8 @@ class ScriptedServer:
         if data is None or body.get("completion_window") != "24h":
             raise _Refused(400, "expected an uploaded input_file_id and completion_window 24h")
         batch = ServerBatch(id=f"batch_{len(self.batches) + 1}", kind="openai", lines=[], created=time.time(),
-                            endpoint=body.get("endpoint", ""), input_file_id=body["input_file_id"])
+                            endpoint=body.get("endpoint", ""), input_file_id=body["input_file_id"],
+                            metadata=body.get("metadata"))
         seen = set()
         for raw in data.splitlines():
             line = json.loads(raw)
@@ -464,13 +520,16 @@ class ScriptedServer:
         if batch.ended:
             status = "expired" if expired else "completed"
             if batch.output_file_id is None and batch.error_file_id is None:
+                answered = [(cid, line, a) for cid, line, a in ok]
+                if self.result_duplicate is not None and answered:
+                    answered.append((answered[0][0], answered[0][1], self.result_duplicate))
                 batch.output_file_id = self._result_file(
                     {"id": f"batch_req_{cid}", "custom_id": cid, "error": None,
                      "response": {"status_code": 200, "request_id": f"req_{cid}",
-                                  "body": self._success(line, a)}} for cid, line, a in ok)
+                                  "body": self._success(line, a)}} for cid, line, a in answered)
                 batch.error_file_id = self._result_file(_openai_error_line(cid, a) for cid, _, a in failed)
         return {"id": batch.id, "object": "batch", "endpoint": batch.endpoint, "errors": None,
-                "input_file_id": batch.input_file_id, "completion_window": "24h", "status": status,
+                "input_file_id": batch.input_file_id, "metadata": batch.metadata, "completion_window": "24h", "status": status,
                 "output_file_id": batch.output_file_id, "error_file_id": batch.error_file_id,
                 "created_at": int(batch.created), "expires_at": int(batch.created) + 86400,
                 "request_counts": {"total": len(batch.lines), "completed": int(len(ok) * done),
@@ -530,7 +589,17 @@ class ScriptedServer:
                 message = action.message if isinstance(action, Status) else "not a batch action"
                 result["error"] = {"type": "error", "error": {"type": _anthropic_error_type(status), "message": message}}
             lines.append({"custom_id": cid, "result": result})
+        if self.result_duplicate is not None and lines:
+            first_cid, first_line, _ = batch.lines[0]
+            lines.append({"custom_id": first_cid, "result": {"type": "succeeded",
+                                                             "message": self._success(first_line, self.result_duplicate)}})
         return 200, b"".join(json.dumps(line).encode() + b"\n" for line in lines), "application/binary"
+
+    def _list_message_batches(self, req: Request) -> tuple[int, bytes, str]:
+        mine = [b for b in reversed(self.batches) if b.kind == "anthropic"]  # newest first, one page
+        data = [self._message_batch_object(b) for b in mine]
+        return 200, json.dumps({"data": data, "has_more": False, "first_id": data[0]["id"] if data else None,
+                                "last_id": data[-1]["id"] if data else None}).encode(), "application/json"
 
     def _find(self, batch_id: str, kind: str) -> ServerBatch:
         for batch in self.batches:

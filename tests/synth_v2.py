@@ -65,20 +65,23 @@ def verdict(rng: random.Random, advantage: float) -> str:
         "baseline>" if x > -2.5 else "baseline>>"
 
 
-def game(rng: random.Random, index: int, result: str) -> dict | None:
+def game(rng: random.Random, index: int, result: str, pad: str = "", faults: bool = True) -> dict | None:
     r = rng.random()
     if r < 0.01:
         return None  # the judge call failed
     label = rng.choice(UNREADABLE) if r < 0.013 else None if r < 0.02 else \
         LABELS[result][index][1 if rng.random() < 0.2 else 0]
-    text = f"Reasoning ... [[{label}]]" if label else "Reasoning without a verdict."
+    if not faults and label in UNREADABLE:
+        label = LABELS[result][index][0]
+    text = f"{pad}Reasoning ... [[{label}]]" if label else f"{pad}Reasoning without a verdict."
     return {"score": label, "judgment": {"answer": text},
             "prompt": [{"role": "user", "content": "(the judge's prompt)"}]}
 
 
-def judgment(rng: random.Random, q: dict, judge: str, model: str, baseline: str, advantage: float) -> dict:
+def judgment(rng: random.Random, q: dict, judge: str, model: str, baseline: str, advantage: float, pad: str = "",
+             faults: bool = True) -> dict:
     shared = rng.gauss(0.0, 0.5)  # the question's effect, the same in both games
-    games = [game(rng, g, verdict(rng, advantage + shared)) for g in (0, 1)]
+    games = [game(rng, g, verdict(rng, advantage + shared), pad, faults) for g in (0, 1)]
     return {"uid": q["uid"], "category": q["category"], "judge": judge, "model": model, "baseline": baseline,
             "games": games}
 
@@ -88,27 +91,43 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
 
-def write_bench(out: Path | str, seed: int = 0) -> Path:
-    """Write the benchmark under ``out/arena-hard-v2.0``; returns that directory."""
+def many_models(n: int, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """``n`` models of random strength and verbosity (for benchmarks of a real leaderboard's size)."""
+    rng = random.Random(seed)
+    return {f"model-{i:03d}": (rng.uniform(-2.0, 1.5), rng.uniform(-0.5, 0.5)) for i in range(n)}
+
+
+def write_bench(out: Path | str, seed: int = 0, models: dict | None = None, pad: int = 0,
+                faults: bool = True) -> Path:
+    """Write the benchmark under ``out/arena-hard-v2.0``; returns that directory.
+
+    ``models`` (name -> (strength, verbosity)) replaces the four of MODELS;
+    ``pad`` characters of judge reasoning go before each verdict (real judge
+    texts run to thousands); ``faults=False`` leaves out the unreadable labels
+    (the original tool stops at them), not the null games.
+    """
+    models = MODELS if models is None else models
+    filler = ("The first answer explains the point with care; the second is shorter. " * (pad // 70 + 1))[:pad]
     rng = random.Random(seed)
     bench = Path(out) / BENCH
     qs = questions(rng)
     write_jsonl(bench / "question.jsonl", qs)
     answers = {}
-    for model, verbosity in [*((b, 0.0) for b in BASELINES.values()), *((m, v) for m, (_, v) in MODELS.items())]:
+    for model, verbosity in [*((b, 0.0) for b in BASELINES.values()), *((m, v) for m, (_, v) in models.items())]:
         answers[model] = {q["uid"]: answer(rng, model, q, verbosity) for q in qs}
         write_jsonl(bench / "model_answer" / f"{model}.jsonl", list(answers[model].values()))
     for judge in JUDGES:
-        for model, (strength, _) in MODELS.items():
+        for model, (strength, _) in models.items():
             rows = []
             for q in qs:
                 baseline = BASELINES[q["category"]]
                 m = answers[model][q["uid"]]["metadata"]["token_len"]
                 b = answers[baseline][q["uid"]]["metadata"]["token_len"]
-                rows.append(judgment(rng, q, judge, model, baseline, strength + LENGTH_EFFECT * (m - b) / (m + b)))
+                rows.append(judgment(rng, q, judge, model, baseline, strength + LENGTH_EFFECT * (m - b) / (m + b),
+                                     filler, faults))
             write_jsonl(bench / "model_judgment" / judge / f"{model}.jsonl", rows)
-    truth = {"seed": seed, "strength": {m: s for m, (s, _) in MODELS.items()},
-             "verbosity": {m: v for m, (_, v) in MODELS.items()}, "length_effect": LENGTH_EFFECT,
+    truth = {"seed": seed, "strength": {m: s for m, (s, _) in models.items()},
+             "verbosity": {m: v for m, (_, v) in models.items()}, "length_effect": LENGTH_EFFECT,
              "baselines": BASELINES, "judges": list(JUDGES)}
     (bench / "truth.json").write_text(json.dumps(truth, indent=1), encoding="utf-8")
     return bench

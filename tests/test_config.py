@@ -146,3 +146,13 @@ def test_a_bad_price_names_its_line_and_key(tmp_path, monkeypatch, price, line, 
     with pytest.raises(InputError) as err:
         load_api_config(path, ["m"])
     assert (err.value.line, err.value.key) == (line, key)
+
+
+@pytest.mark.parametrize("base", ["localhost:8000/v1", "htp://127.0.0.1:8000/v1", "http:///v1", "127.0.0.1",
+                                  "http://user:pw-secret@/v1"])
+def test_an_api_base_that_is_not_a_url_is_refused_at_load_without_showing_it(tmp_path, base):
+    path = write(tmp_path, "api.yaml", f"m:\n  endpoints:\n    - api_base: '{base}'\n      api_key: k\n")
+    with pytest.raises(InputError) as err:
+        load_api_config(path, ["m"])
+    assert (err.value.line, err.value.key) == (3, "m.endpoints.0.api_base")
+    assert "http:// or https://" in err.value.message and "pw-secret" not in str(err.value)

@@ -27,7 +27,7 @@ from utils.plumbing.errors import EXIT_INPUT_ERROR
 # The import names of the packages in requirements.txt that the code imports (pyyaml is ``yaml``,
 # scikit-learn ``sklearn``); tests/test_install.py checks that each requirement is covered.
 REQUIRED_MODULES = ("yaml", "numpy", "sklearn", "tqdm", "tiktoken", "bpe_openai", "threadpoolctl", "orjson",
-                    "matplotlib", "openai", "anthropic", "markdown_it", "nh3", "isal")
+                    "matplotlib", "openai", "anthropic", "comrak", "nh3", "isal")
 
 
 def _missing_module():

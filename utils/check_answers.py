@@ -22,6 +22,8 @@ from utils.plumbing.cli import DATA_DIR, run_cli
 from utils.plumbing.errors import InputError
 from utils.plumbing.names import answer_file, check_name, judgment_dir, question_file, stem_to_name
 from utils.ranking.judgment_checks import judgment_findings
+from utils.ranking.judgments import ReadOptions, read_judgments
+from utils.vocabulary.provenance import turns_digest
 from utils.vocabulary.records import Answer, read_answers, read_questions
 
 SHOWN_IDS = 5
@@ -52,6 +54,12 @@ def _judges(args: argparse.Namespace) -> list[str]:
                                  judgment_dir(args.data_dir, args.bench_name, judge), key="--judge-name")
         return args.judge_name
     return sorted(stem_to_name(d.name) for d in root.iterdir() if d.is_dir()) if root.is_dir() else []
+
+
+def _keys(answers: dict[str, Answer]) -> tuple[dict[str, str], dict[str, str]]:
+    """question id -> each answer's id, and -> the digest of its text (what stale judgments are told by)."""
+    return ({u: a.ans_id for u, a in answers.items() if a.ans_id},
+            {u: turns_digest(a.turns) for u, a in answers.items() if a.turns})
 
 
 def main(argv=None) -> int:
@@ -92,8 +100,8 @@ def main(argv=None) -> int:
         chosen = [f for f in files if stem_to_name(f.stem) in models]
         if not chosen:
             continue
-        findings = judgment_findings(chosen, questions, lambda m: {u: a.ans_id for u, a in answers.get(m, {}).items()
-                                                                   if a.ans_id}, shown=True)
+        records = read_judgments([judge], [(0, f) for f in chosen], ReadOptions(questions, prompts=True))
+        findings = judgment_findings(records, questions, lambda m: _keys(answers.get(m, {})), shown=True)
         print(f"judgments ({judge}): model | judgments | stale | no provenance | kept their prompt | judged prompt "
               "mismatch | answers shown to the judge that fit another question better")
         for model, f in findings.items():

@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -313,13 +312,10 @@ def test_a_run_killed_while_polling_is_resumed_by_the_rerun_without_a_new_batch(
     proc = subprocess.Popen([sys.executable, str(ROOT / "gen_judgment.py"), *map(str, args), "--batch"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
                             env={**os.environ, **FAST})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(r.method == "GET" and "/batches/" in r.path
-                                                  for r in scripted_server.requests):
-        time.sleep(0.02)
+    polled = scripted_server.wait_for(lambda s: any(r.method == "GET" and "/batches/" in r.path for r in s.requests))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert len(scripted_server.batches) == 1, "the batch was submitted and polled before the kill"
+    assert polled and len(scripted_server.batches) == 1, "the batch was submitted and polled before the kill"
     state = json.loads(state_file(judgment_file(tmp_path)).read_text())
     assert [b["id"] for b in state["batches"]] == [scripted_server.batches[0].id]
     assert SENTINEL not in state_file(judgment_file(tmp_path)).read_text() and "api_key" not in json.dumps(state)
@@ -461,8 +457,36 @@ def test_structured_verdicts_fall_back_to_the_next_format_in_a_follow_up_batch(t
 
 
 def test_requests_are_split_by_count_and_by_size():
-    from utils.asking.batch_api import chunks
+    from utils.asking.providers.batches import chunks
     # sizes 5, 5, 5, 12, 3, 30 with at most 2 requests and 12 bytes a batch:
     # [5, 5] (2 requests), [5] (5 + 12 > 12), [12], [3]; 30 fits in no batch and is left out
     assert chunks([5, 5, 5, 12, 3, 30], max_requests=2, max_bytes=12) == [[0, 1], [2], [3], [4]]
     assert chunks([], max_requests=2, max_bytes=12) == []
+
+
+# ---------------------------------------------------------------- endpoints that do not speak batches
+
+
+def test_an_endpoint_that_answers_batch_calls_with_chat_replies_is_given_up_on_not_polled_for_a_day(tmp_path,
+                                                                                                     scripted_server):
+    scripted_server.chat_everywhere = True  # e.g. api_base points at a proxy that answers anything with a chat
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(2), max_retries=0)
+    proc = gen("gen_answer.py", args, "--batch")  # before: polled "batch chatcmpl-scripted: None" for a day
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "2 answer(s): request could not be submitted: creating the batch: the reply is not a batch (status None)" \
+        in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("api_type", ["openai", "anthropic"])
+def test_a_request_answered_twice_in_a_result_file_keeps_its_first_answer_and_says_so(tmp_path, scripted_server,
+                                                                                      api_type):
+    scripted_server.rules = [(lambda r: True, Answer("The second one. [[B>A]]"))]
+    scripted_server.result_duplicate = Answer("Changed my mind. [[A>>B]]")
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), api_type=api_type)
+    proc = gen("gen_judgment.py", args, "--batch")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    scores = [g["score"] for r in stored_judgments(tmp_path, "m-one") for g in r["games"]]
+    assert scores == ["B>A"] * 8, "the first answer of each request counts"
+    batch = scripted_server.batches[0].id
+    assert f"batch {batch}: 1 request(s) answered more than once in its results: the first answer kept" in proc.stderr

@@ -374,6 +374,24 @@ def test_max_cost_goes_back_to_parallel_requests_after_a_reply_even_one_without_
     assert scripted_server.max_in_flight == 3
 
 
+def test_max_cost_is_one_budget_across_models_started_at_once(tmp_path, scripted_server):
+    scripted_server.latency = 0.3
+    # three models, 4 requests in flight each; a request is estimated at the settings' 32 output tokens
+    # ($0.0192 at $600/M), but the provider bills 1000 ($0.60): no model has a bill to calibrate on at the start
+    args = configure_answering(tmp_path, [scripted_server], models=("model-a", "model-b", "model-c"), parallel=4,
+                               questions=make_questions(6), extra="  price: {input: 0, output: 600}\n")
+    scripted_server.rules = [(lambda r: True, Answer(usage={"prompt_tokens": 20, "completion_tokens": 1000,
+                                                            "total_tokens": 1020}))]
+    run = gen_answer([*args, "--max-cost", "1"])
+    assert run.returncode == 3, run.stdout + run.stderr
+    sent = len(scripted_server.chat_requests())
+    # one budget: it stops within one request ($0.60) of the cap, however many models start together
+    assert sent * 0.60 <= 1 + 0.60, f"{sent} requests of $0.60 sent against a $1 cap"
+    assert scripted_server.max_in_flight == 1, "calibrating requests go one at a time across models"
+    stored = sum(len(stored_answers(tmp_path, m)) for m in ("model-a", "model-b", "model-c"))
+    assert stored == sent
+
+
 def test_max_cost_refuses_a_batched_run_before_any_request(tmp_path, scripted_server):
     # a batch is paid for as a whole once submitted: the cap could not stop it halfway
     args = configure_answering(tmp_path, [scripted_server], questions=make_questions(3),

@@ -5,6 +5,7 @@ real HTTP server on 127.0.0.1 whose replies the test scripts exactly.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -15,7 +16,7 @@ import time
 import pytest
 
 from tests.helpers import (ROOT, SENTINEL, RefusedEndpoint, configure_answering, gen_answer, make_questions,
-                           read_jsonl, run_script, stored_answers)
+                           one_line_error, read_jsonl, run_script, stored_answers)
 from tests.scripted_server import Answer, Drop, Malformed, ScriptedServer, Status, Trickle
 
 def gaps(requests) -> list[float]:
@@ -130,10 +131,7 @@ def test_a_second_run_on_the_same_files_is_refused_at_once(tmp_path, scripted_se
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
                              env={**os.environ, "ARENA_TEST_KEY": SENTINEL})
     try:
-        deadline = time.monotonic() + 60
-        while not scripted_server.chat_requests() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert scripted_server.chat_requests(), "the first run sent no request"
+        assert scripted_server.wait_for(lambda s: s.chat_requests()), "the first run sent no request"
         # the second run asks for the same output file under another served name, so its requests would show
         (tmp_path / "api2.yaml").write_text((tmp_path / "api.yaml").read_text().replace("model-a-served", "second-run"))
         second = gen_answer([str(a).replace("api.yaml", "api2.yaml") for a in args])
@@ -180,21 +178,26 @@ def test_multi_turn_questions_are_answered_turn_by_turn(tmp_path, scripted_serve
         len(f"Scripted answer to: {t}".split()) for t in ("First, name a colour.", "Now name another."))
 
 
-@pytest.mark.parametrize("parallel, count, within", [
-    (3, 12, 2.0),    # four waves of 0.3 s: about 1.2 s of waiting, not 3.6 s
+@pytest.mark.parametrize("parallel", [
+    3,
     # parallel 40 is split over three SDK clients (16 connections at most each, utils/asking/clients.py):
     # all 40 slots must still be in flight at once, not queued inside httpx
-    (40, 160, 2.5),
+    40,
 ])
-def test_parallel_bounds_and_fills_the_requests_in_flight(tmp_path, scripted_server, parallel, count, within):
-    scripted_server.latency = 0.3
+def test_parallel_bounds_and_fills_the_requests_in_flight(tmp_path, scripted_server, parallel):
+    # the server lets replies go only in waves of ``parallel``: a client that keeps fewer in flight leaves a wave
+    # short (it goes after the server's wave_timeout, and shows in ``waves``), however slow the machine. Each
+    # request also waits 0.2 s before it joins its wave: a request beyond ``parallel`` sent with the others
+    # arrives meanwhile and raises max_in_flight above ``parallel`` (a correct client passes at any speed)
+    scripted_server.wave = parallel
+    scripted_server.latency = 0.2
+    count = 4 * parallel
     args = configure_answering(tmp_path, [scripted_server], parallel=parallel, questions=make_questions(count))
     proc = gen_answer(args)
     assert proc.returncode == 0, proc.stderr
+    assert scripted_server.waves == [parallel] * 4, "each wave of replies found all the slots in flight"
     assert scripted_server.max_in_flight == parallel
-    assert len(stored_answers(tmp_path)) == count
-    sent = scripted_server.chat_requests()
-    assert sent[-1].time - sent[0].time < within
+    assert len(stored_answers(tmp_path)) == count == len(scripted_server.chat_requests())
 
 
 def test_several_endpoints_take_turns(tmp_path):
@@ -338,6 +341,44 @@ def test_an_input_error_does_not_show_a_secret_it_quotes(tmp_path, scripted_serv
     assert proc.returncode == 2
     assert "api.yaml:3: model-a.api_type: expected one of openai, azure, anthropic, got '***'" in proc.stderr
     assert OTHER_SECRET not in proc.stderr + proc.stdout
+
+
+INNER_NEWLINE_KEY = "sk-inner-7a1f3e\nd9c2b5-do-not-leak"
+
+
+@pytest.mark.parametrize("key_in", ["environment", "config", "default variable"])
+def test_a_key_with_a_line_break_inside_is_refused_in_one_line_that_shows_no_part_of_it(tmp_path, scripted_server,
+                                                                                        key_in):
+    args = configure_answering(tmp_path, [scripted_server])
+    api = tmp_path / "api.yaml"
+    env = {"ARENA_TEST_KEY": INNER_NEWLINE_KEY}
+    if key_in == "config":
+        api.write_text(api.read_text().replace("${ARENA_TEST_KEY}", json.dumps(INNER_NEWLINE_KEY)))
+    elif key_in == "default variable":  # no api_key: the provider's variable holds it
+        api.write_text(api.read_text().replace("      api_key: ${ARENA_TEST_KEY}\n", ""))
+        env = {"OPENAI_API_KEY": INNER_NEWLINE_KEY}
+    proc = run_script("gen_answer.py", *args, env=env, timeout=60)
+    line = one_line_error(proc)
+    assert "api.yaml:" in line and "model-a.endpoints.0" in line and "control character" in line, line
+    if key_in == "default variable":
+        assert "OPENAI_API_KEY" in line
+    for part in INNER_NEWLINE_KEY.split("\n"):
+        assert part not in proc.stdout + proc.stderr
+    assert scripted_server.requests == []
+
+
+def test_a_reply_that_echoes_a_key_is_stored_and_shown_with_the_key_masked(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer(f"Your key is {SENTINEL}, keep it safe.",
+                                                     reasoning_content=f"They sent {SENTINEL} in the header"))]
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(2))
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for record in stored_answers(tmp_path):
+        assert record["messages"][1]["content"] == {"answer": "Your key is ***, keep it safe.",
+                                                    "reasoning": "They sent *** in the header"}
+        assert record["repaired"] == {"secrets_masked": 2}
+    written = [p.read_text() for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    assert not any(SENTINEL in text for text in [proc.stdout, proc.stderr, *written])
 
 
 # ---------------------------------------------------------------- progress in a log

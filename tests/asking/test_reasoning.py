@@ -124,6 +124,30 @@ def test_a_reply_that_is_all_reasoning_fails_with_the_reason_and_is_not_stored(t
     assert stored(tmp_path) == []
 
 
+def test_a_think_block_never_closed_at_a_natural_stop_is_stored_as_reasoning_not_bought_again(tmp_path,
+                                                                                             scripted_server):
+    # the model stopped of its own accord inside its thoughts: no answer, but a paid reply that holds text
+    scripted_server.rules = [(lambda r: True, Answer(f"<think>{THINK}", finish_reason="stop"))]
+    args = write_config(tmp_path, scripted_server, {"m": ""})
+    proc = gen_answer(args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    record = stored(tmp_path)[0]
+    assert assistant_contents(record) == [{"answer": "", "reasoning": THINK}]
+    assert record["generation"]["finish_reason"] == "stop"
+    assert "1 answer(s) with no text outside the model's reasoning" in proc.stdout
+    again = gen_answer(args)
+    assert again.returncode == 0 and len(scripted_server.chat_requests()) == 1, "paid for once, not on every rerun"
+    checked = run_script("-m utils.check_answers", "--data-dir", tmp_path / "data", "--bench-name", BENCH)
+    assert "empty" in checked.stdout and "q1" in checked.stdout, checked.stdout + checked.stderr
+
+
+def test_content_sent_as_a_list_of_text_parts_is_the_joined_answer(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer(f"{ANSWER}\nAnd a second part.", as_parts=True))]
+    proc = gen_answer(write_config(tmp_path, scripted_server, {"m": ""}))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert assistant_contents(stored(tmp_path)[0]) == [{"answer": f"{ANSWER}\nAnd a second part."}]
+
+
 def test_files_without_reasoning_and_the_original_thought_key_load(tmp_path):
     records = [{"uid": "a", "model": "m", "messages": [{"role": "user", "content": "q"},
                                                        {"role": "assistant", "content": {"answer": "x"}}]},

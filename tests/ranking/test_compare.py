@@ -87,8 +87,8 @@ def test_compare_prints_the_difference_its_interval_and_what_it_means(bench, tmp
            f"{1 - float(pair['share_a_better']):.1%} of 150 paired rounds" in out
     assert "significant: alpha is better (the interval excludes 0)" in out
 
-    twins = show(bench, "--compare", "alpha", "alpha-twin", "--num-rounds", "50", "--bootstrap-unit", "question").stdout
-    assert "alpha - alpha-twin: +0.00 points, 95% interval +0.00 to +0.00; alpha ahead in 0.0% of 50 paired rounds" \
+    twins = show(bench, "--compare", "alpha", "alpha-twin", "--num-rounds", "80", "--bootstrap-unit", "question").stdout
+    assert "alpha - alpha-twin: +0.00 points, 95% interval +0.00 to +0.00; alpha ahead in 0.0% of 80 paired rounds" \
         in twins
     assert "not significant (the interval contains 0); indistinguishable: the difference is below 0.5 points" in twins
 
@@ -103,7 +103,7 @@ def test_compare_prints_the_difference_its_interval_and_what_it_means(bench, tmp
 @pytest.mark.parametrize("flags", [["--style-control"], ["--style-control", "--bootstrap-unit", "question"],
                                    ["--bootstrap-unit", "question", "--resampling", "poisson"]])
 def test_pairs_follow_the_table_in_every_mode(bench, tmp_path, flags):
-    show(bench, *flags, "--pairs", tmp_path / "pairs.csv", "--csv", tmp_path / "table.csv", "--num-rounds", "60")
+    show(bench, *flags, "--pairs", tmp_path / "pairs.csv", "--csv", tmp_path / "table.csv", "--num-rounds", "80")
     check_pairs_against_table(read_pairs(tmp_path / "pairs.csv")[1], read_csv(tmp_path / "table.csv"))
 
 

@@ -1,6 +1,8 @@
 """Head-to-head comparisons and Cohen's kappa (utils/ranking/comparison.py), against cases computed by hand."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import math
 from statistics import NormalDist
 
@@ -10,7 +12,11 @@ import pytest
 from utils.ranking.battles import Battles, OutcomeRows
 from utils.ranking.comparison import (INDISTINGUISHABLE, PairComparison, cohen_kappa, compare_board,
                                       paired_difference, question_residuals, questions_needed)
-from utils.ranking.leaderboard import RunSettings, category_index, compute_leaderboard, compute_v2_leaderboard
+from utils.ranking.categories import category_index
+from utils.ranking.methods import method_named
+from utils.ranking.methods.v01 import compute_leaderboard
+from utils.ranking.methods.v2 import compute_v2_leaderboard
+from utils.ranking.settings import RunSettings
 from utils.vocabulary.verdicts import TIE, WINNER_A, WINNER_B
 
 NAN = math.nan
@@ -170,7 +176,7 @@ def test_v2_plain_comparisons_resample_the_questions_of_both_models_together():
     rng = np.random.default_rng(4)
     games = [tuple(rng.choice([0.0, 0.5, 1.0], 2)) for _ in range(100)]
     rows = v2_rows({"x": games, "y": games})
-    settings = RunSettings.for_method("arena-hard-v2")
+    settings = replace(method_named("arena-hard-v2").defaults)
     settings.baseline, settings.categories, settings.rounds = "base", ("c",), 100
     board = compute_v2_leaderboard(rows, settings, category_index([], rows), {}, ".", paired=True)
     # the table's own bootstrap draws each model apart, so the two intervals are two different samples ...
@@ -182,7 +188,7 @@ def test_v2_plain_comparisons_resample_the_questions_of_both_models_together():
 
 def test_v2_comparisons_are_only_computed_when_asked_for():
     rows = v2_rows({"x": [(1.0, 0.5)] * 30})
-    settings = RunSettings.for_method("arena-hard-v2")
+    settings = replace(method_named("arena-hard-v2").defaults)
     settings.baseline, settings.categories = "base", ("c",)
     plain = compute_v2_leaderboard(rows, settings, category_index([], rows), {}, ".")
     assert plain.paired is None

@@ -13,8 +13,11 @@ import numpy as np
 import pytest
 
 from utils.ranking.battles import Battles, OutcomeRows
-from utils.ranking.leaderboard import (V2_METHOD, CategoryIndex, RunSettings, compute_leaderboard,
-                                       compute_v2_leaderboard)
+from utils.ranking.categories import CategoryIndex
+from utils.ranking.methods import method_named
+from utils.ranking.methods.v01 import compute_leaderboard
+from utils.ranking.methods.v2 import compute_v2_leaderboard
+from utils.ranking.settings import RunSettings
 from utils.vocabulary.verdicts import TIE, WINNER_A, WINNER_B
 
 BASE_WINS, MODEL_WINS = WINNER_A, WINNER_B  # the baseline is model_a in every battle
@@ -132,7 +135,7 @@ def test_v2_scores_are_weighted_win_rates_of_complete_rows_against_the_category_
         ("m2", "q0", "base", (0.0, 0.0), (3, 1)),  # a strong loss, a loss
     ])
     index = CategoryIndex(["hard"], ["hard"], {}, {"hard": ["q0", "q1", "q2"]}, {})
-    settings = replace(RunSettings.for_method(V2_METHOD), baseline="base", categories=("hard",), rounds=50)
+    settings = replace(method_named("arena-hard-v2").defaults, baseline="base", categories=("hard",), rounds=50)
     board = compute_v2_leaderboard(rows, settings, index, {}, "unused")
     assert [r.model for r in board.rows] == ["m1", "base", "m2"]
     m1, base, m2 = board.rows

@@ -20,7 +20,8 @@ from tests.helpers import (BASE, BENCH, FIXTURES, JUDGE, MIXED, MIXED_PAIRS, exp
                            write_bench, write_jsonl)
 from utils.plumbing.errors import InputError
 from utils.plumbing.forked import ForkedChild
-from utils.ranking import battles
+from utils.ranking import judgments
+from utils.ranking.battles import battles_from
 
 @pytest.mark.parametrize("layout", ["new", "old"])
 def test_scores_are_the_win_rates_a_person_computes_by_hand(tmp_path, layout):
@@ -297,15 +298,20 @@ def _split_bench(root: Path) -> list[Path]:
     verdicts = {"alpha": [None, None, *MIXED["alpha"]], "beta": MIXED["beta"] + [None, None],
                 "gamma": [*MIXED["alpha"][:2], None, *MIXED["beta"][1:]], "delta": MIXED["beta"][::-1] + [None, None]}
     write_bench(root, verdicts, 6)
-    return battles.judgment_files(root / "data", BENCH, [JUDGE])
+    return judgments.judgment_files(root / "data", BENCH, [JUDGE])
+
+
+def read_battles(files):
+    """The battles of ``files`` as show_result reads them: every record parsed once, then made battles."""
+    return battles_from(judgments.read_judgments([JUDGE], files, judgments.ReadOptions()), BASE)
 
 
 def test_judgments_parsed_by_two_processes_give_exactly_the_battles_of_one(tmp_path, monkeypatch):
     files = _split_bench(tmp_path)
-    one = battles.read_judgment_battles(files, BASE)
-    monkeypatch.setattr(battles, "PARALLEL_BYTES", 0)  # split even these small files
-    assert battles._halfway(files) == 2 and ForkedChild.available()
-    two = battles.read_judgment_battles(files, BASE)
+    one = read_battles(files)
+    monkeypatch.setattr(judgments, "PARALLEL_BYTES", 0)  # split even these small files
+    assert judgments._halfway([f for _, f in files]) == 2 and ForkedChild.available()
+    two = read_battles(files)
     assert two.models == one.models and two.questions == one.questions  # names interned in reading order
     for col in ("model_a", "model_b", "winner", "question", "count"):
         assert getattr(two, col).tolist() == getattr(one, col).tolist(), col
@@ -313,13 +319,13 @@ def test_judgments_parsed_by_two_processes_give_exactly_the_battles_of_one(tmp_p
 
 def test_an_error_in_the_second_process_is_reported_as_in_one(tmp_path, monkeypatch):
     files = _split_bench(tmp_path)
-    with open(files[-1], "a") as f:  # the last file: parsed by the forked child
+    with open(files[-1][1], "a") as f:  # the last file: parsed by the forked child
         f.write("{broken\n")
-    broken_line = len(files[-1].read_text().splitlines())
-    monkeypatch.setattr(battles, "PARALLEL_BYTES", 0)
+    broken_line = len(files[-1][1].read_text().splitlines())
+    monkeypatch.setattr(judgments, "PARALLEL_BYTES", 0)
     with pytest.raises(InputError) as err:
-        battles.read_judgment_battles(files, BASE)
-    assert err.value.path == str(files[-1]) and err.value.line == broken_line
+        read_battles(files)
+    assert err.value.path == str(files[-1][1]) and err.value.line == broken_line
 
 
 def test_leaving_early_stops_the_forked_child():
@@ -466,7 +472,7 @@ def test_zero_width_intervals_separate_nothing_and_every_line_of_the_output_agre
     verdicts = {"alpha": games(*[("L", "W")] * 30), "beta": games(*[("L", "W")] * 30),
                 "sweeper": games(*[("W", "W")] * 30)}
     write_bench(tmp_path, verdicts, 30)
-    flags = ("--bootstrap-unit", "question", "--num-rounds", "50")
+    flags = ("--bootstrap-unit", "question", "--num-rounds", "80")
     out = show(tmp_path, *flags, "--compare", "alpha", "beta").stdout
     assert re.search(r"^alpha +\| score:  50\.0  \| 95% CI:  +\(-0\.0, \+0\.0\)", out, re.M)  # the case itself
     assert "separability: 0.0% of 6 model pairs" in out and "sweeper, alpha, beta: zero width" in out

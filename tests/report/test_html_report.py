@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT, run_script, unavailable, write_jsonl
-from utils.ranking.leaderboard import Leaderboard, ModelResult, RunSettings
+from utils.ranking.results import Leaderboard, ModelResult
+from utils.ranking.settings import RunSettings
 from utils.vocabulary.records import Question
 from utils.report.html_report import SNIPPET_CHARS, render_html, write_html_report
 from utils.report.inputs import ReportInputs, ShownGame, ShownJudgment
@@ -450,12 +451,14 @@ def test_report_in_chromium(browser, report):
     # them runs nothing
     Select(browser.find_element("id", "model-select")).select_by_value(GAMMA)
     answer = opened[0].find_elements("css selector", ".pair .md")[1]
-    links = answer.find_elements("tag name", "a")  # the javascript: and data: ones stay text; the image is a link
-    assert [(a.text, a.get_attribute("href")) for a in links] == [
-        ("pixel", "https://example.org/pixel.png"),
+    # the javascript: and data: links keep their text and lead nowhere (no href at all); the image is a link
+    links = answer.find_elements("tag name", "a")
+    assert [(a.text, a.get_dom_attribute("href")) for a in links] == [
+        ("click me", None), ("or me", None), ("pixel", "https://example.org/pixel.png"),
         ("hover me", "https://example.org/%22onmouseover=%22window.__pwned=6")]
-    assert "[click me](javascript:window.__pwned=4)" in answer.text and "<!-- a comment -->" in answer.text
-    ActionChains(browser).move_to_element(links[1]).pause(0.2).move_to_element(answer).click().perform()
+    assert "click me or me !pixel <!-- a comment --> hover me" in answer.text
+    assert "javascript" not in answer.get_attribute("innerHTML")
+    ActionChains(browser).move_to_element(links[3]).pause(0.2).move_to_element(links[0]).click().perform()
     assert_nothing_ran(browser)
     Select(browser.find_element("id", "model-select")).select_by_value(ALPHA)
 

@@ -15,16 +15,13 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from utils.asking.cost import Tally, tally_answers, tally_judgments
-from utils.plumbing.config import ModelConfig, Price
+from utils.asking.jobs import Job
+from utils.plumbing.entry import ModelConfig, Price
 from utils.plumbing.errors import InputError
 from utils.plumbing.names import answer_cost_file, judgment_cost_file
 from utils.plumbing.store import atomic_write
-
-if TYPE_CHECKING:  # show_result reads cost files without loading the runner (and the HTTP stack under it)
-    from utils.asking.runs import Job
 
 
 @dataclass
@@ -46,13 +43,13 @@ class FileCost:
                 "price": None if self.price is None else asdict(self.price), "cost_usd": self.total.cost(self.price)}
 
 
-def tally_job(job: "Job") -> Tally:
+def tally_job(job: Job) -> Tally:
     """The tally of a job's file as its store holds it now."""
     records = job.store.records.values()
     return tally_judgments(records) if job.judge else tally_answers(records)
 
 
-def tally_added(job: "Job") -> Tally:
+def tally_added(job: Job) -> Tally:
     """What this run paid for in a job's file: its records not there before, but of a judgment that took the
     place of an earlier one only the games it did not keep from it (a re-judged one is all new, a completed
     one adds its missing game)."""
@@ -68,7 +65,7 @@ def tally_added(job: "Job") -> Tally:
     return tally_judgments(played)
 
 
-def record_costs(jobs: list["Job"], models: dict[str, ModelConfig], data_dir: Path, bench: str) -> list[FileCost]:
+def record_costs(jobs: list[Job], models: dict[str, ModelConfig], data_dir: Path, bench: str) -> list[FileCost]:
     """Tally every file of a finished run and write its cost file; ``models`` has the price of each job's asker."""
     costs = []
     for job in jobs:

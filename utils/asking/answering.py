@@ -15,13 +15,15 @@ import time
 import uuid
 from pathlib import Path
 
-from utils.vocabulary.answer_checks import TRUNCATED_REASONS
+from utils.vocabulary.answer_checks import TRUNCATED_REASONS, is_empty
 from utils.asking.accounts import record_costs
 from utils.asking.batching import BatchOptions
-from utils.asking.clients import ModelClient, Reply, add_usage, sent_settings
+from utils.asking.clients import ModelClient, add_usage, mended, sent_settings
 from utils.asking.cost import expected_output, tally_answers
 from utils.asking.dry_run import DryRun, dry_run
-from utils.asking.runs import Job, Outcome, Summary, run_jobs
+from utils.asking.providers.base import Reply
+from utils.asking.jobs import Job, Outcome
+from utils.asking.runs import Summary, run_jobs
 from utils.plumbing.config import AnswerSettings, ModelConfig
 from utils.plumbing.names import answer_file
 from utils.vocabulary.provenance import text_hash
@@ -88,7 +90,6 @@ async def answer_question(client: ModelClient, settings: AnswerSettings, questio
     replies: list[str] = []
     reasoning: list[str] = []
     usage: dict[str, int] = {}
-    repaired = 0
     replies_seen: list[Reply] = []
     for turn in question.turns:
         messages.append({"role": "user", "content": turn})
@@ -98,13 +99,11 @@ async def answer_question(client: ModelClient, settings: AnswerSettings, questio
         replies.append(reply.text)
         reasoning.append(reply.reasoning)
         add_usage(usage, reply.usage)
-        repaired += reply.repaired
         replies_seen.append(reply)
     return Answer(uid=question.uid, model=client.cfg.name, turns=replies, prompts=list(question.turns),
                   ans_id=uuid.uuid4().hex, tstamp=time.time(), usage=usage,
                   reasoning=reasoning if any(reasoning) else [],
-                  repaired={"lone_surrogates": repaired} if repaired else None,
-                  batch=all(r.batch for r in replies_seen),
+                  repaired=mended(replies_seen), batch=all(r.batch for r in replies_seen),
                   generation=generation(client, settings, replies_seen))
 
 
@@ -140,7 +139,8 @@ def generate_answers(settings: AnswerSettings, models: dict[str, ModelConfig], q
     jobs = plan_answers(settings, models, questions, data_dir)
 
     async def ask(client: ModelClient, job: Job, question: Question) -> Outcome:
-        return Outcome(record=await answer_question(client, settings, question))
+        answer = await answer_question(client, settings, question)
+        return Outcome(record=answer, empty=int(is_empty(answer)))
 
     encoding = settings.style_encoding or benchmark_encoding(settings.bench_name)
     summary = run_jobs(jobs, models, ask, unit="answer", order=[q.uid for q in questions],

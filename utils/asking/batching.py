@@ -4,8 +4,7 @@ The steps do not change for it. A batched job's items are asked as usual,
 by the step's own code (answer_question's turns, play_game's attempts and
 re-asks, judge_pairing's two games), through a ``BatchClient`` whose
 ``chat`` does not send the request: it builds the exact body a direct
-request would have (``ModelClient.openai_body`` / ``anthropic_params``),
-queues it and waits. When every item of every batched job is waiting (or
+request would have (its provider's ``body``), queues it and waits. When every item of every batched job is waiting (or
 done), the coordinator submits what is queued as one batch per provider
 limit, polls, and hands each reply back to its ``chat``. The step's code
 then carries on as after a direct reply: a second turn, a re-ask of a judge
@@ -17,10 +16,14 @@ Never paying twice:
 * a request's ``custom_id`` is a function of its output file, question, part
   (``a`` for an answer, ``g1``/``g2`` for a judgment's games) and body, so a
   rerun asks for exactly the same ids;
-* every batch submitted is written to ``<output file>.batches.json`` (with the
-  ids it holds, not the key) before it is polled; a run that finds the file
-  waits for the batches in it instead of asking again, with or without
-  ``--batch``, and downloads the results of those that ended;
+* what a batch will be made from (the provider's input file id, a digest of
+  its requests, their ids) is written to ``<output file>.batches.json``
+  before the batch is created, and the batch (with the ids it holds, not
+  the key) as soon as its id is known; a run that finds the file waits for
+  the batches in it instead of asking again, with or without ``--batch``,
+  and downloads the results of those that ended; a creation left listed (a
+  run stopped, even by ``kill -9``, while it was under way) is first looked
+  for at the provider (each provider's ``made_from``, and its limits);
 * the file is removed once every item of the output file is stored; until
   then it keeps the batches still running and those whose results are not
   all stored yet (a later turn or re-ask may still need them).
@@ -40,20 +43,23 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections import Counter
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Awaitable, Iterator, TypeVar
 
-from utils.asking.batch_api import AnthropicBatches, BatchAPIError, LineResult, OpenAIBatches, chunks
-from utils.asking.clients import ModelClient, Reply, RequestFailed, refuses_format, without_credentials
+from utils.asking.clients import ModelClient, refuses_format, without_credentials
 from utils.asking.progress import Progress
-from utils.plumbing.config import ModelConfig
+from utils.asking.providers import PROVIDERS
+from utils.asking.providers.base import Reply, RequestFailed
+from utils.asking.providers.batches import BatchAPIError, Creation, LineResult, chunks, lines_digest
+from utils.plumbing.entry import ModelConfig
 from utils.plumbing.errors import InputError
-from utils.vocabulary.records import missing_games
 from utils.plumbing.store import atomic_write
+from utils.vocabulary.records import missing_games
 
 BATCH_SUBMISSIONS = 2  # times one run puts a request in a batch: the first, and one follow-up after a failure
 DAMAGED_LOOKS = 2  # downloads of a batch's results that find unreadable lines before those are taken as final
@@ -72,7 +78,8 @@ class BatchOptions:
     wait: bool = True  # False (--no-wait): submit, collect what has ended, and stop
 
     def covers(self, cfg: ModelConfig) -> bool:
-        return self.every_model or cfg.batch
+        """Whether a model's requests go through batches (a provider without a batch API is asked directly)."""
+        return (self.every_model or cfg.batch) and PROVIDERS[cfg.api_type].batch_api is not None
 
 
 def report_running(running: list[str]) -> bool:
@@ -125,9 +132,11 @@ def request_parts(item) -> list[str]:
 
 
 def held_requests(output: Path) -> Counter[tuple[str, str]]:
-    """(question id, part) -> how many requests the batches listed beside ``output`` hold."""
-    return Counter((uid, part_of(cid)) for batch in read_state(state_path(output))[1]
-                   for cid, uid in batch.requests.items())
+    """(question id, part) -> how many requests the batches listed beside ``output`` hold (those of a creation
+    under way when a run stopped count too: the next run looks for their batch before asking)."""
+    state = read_state(state_path(output))
+    return Counter((uid, part_of(cid)) for held in [*state.batches, *state.creating]
+                   for cid, uid in held.requests.items())
 
 
 _PART: ContextVar[str] = ContextVar("batch_request_part", default=ANSWER_PART)
@@ -163,16 +172,27 @@ class _Batch:
     shown: tuple = ()  # the counts last printed
 
 
-def read_state(path: Path) -> tuple[str | None, list[_Batch]]:
-    """The api_type and the batches a state file lists (none when there is no file); InputError when damaged."""
+@dataclass
+class _State:
+    """What a state file lists: the provider it was written for, its batches, and the creations under way."""
+    api_type: str | None = None
+    batches: list[_Batch] = field(default_factory=list)
+    creating: list[Creation] = field(default_factory=list)  # written before asking for each; gone once it is known
+
+
+def read_state(path: Path) -> _State:
+    """What a state file lists (nothing when there is no file); InputError when it is damaged."""
     if not path.exists():
-        return None, []
+        return _State()
     try:
         state = json.loads(path.read_bytes())
-        return state.get("api_type"), [
-            _Batch(id=str(b["id"]), endpoint=without_credentials(str(b["endpoint"])),
-                   submitted=str(b.get("submitted", "")), requests={str(k): str(v) for k, v in b["requests"].items()})
-            for b in state["batches"]]
+        batches = [_Batch(id=str(b["id"]), endpoint=without_credentials(str(b["endpoint"])),
+                          submitted=str(b.get("submitted", "")),
+                          requests={str(k): str(v) for k, v in b["requests"].items()}) for b in state["batches"]]
+        creating = [Creation.from_json(c) for c in state.get("creating", [])]
+        for creation in creating:
+            creation.endpoint = without_credentials(creation.endpoint)
+        return _State(state.get("api_type"), batches, creating)
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise InputError(f"not a batch state file this tool wrote ({type(err).__name__}: {err}); it lists batches "
                          "that may still be running: restore it, or delete it to give up their results",
@@ -190,10 +210,11 @@ class _JobBatches:
         self.run = run
         self.path = state_path(job.store.path)
         self.file_tag = hashlib.sha256(job.store.path.name.encode()).hexdigest()[:6]
-        self.apis = {url: (AnthropicBatches(client) if self.cfg.api_type == "anthropic"
-                           else OpenAIBatches(client, azure=self.cfg.api_type == "azure"))
-                     for url, client in direct.endpoint_clients()}
-        self.batches = self._load()
+        self.apis = {url: direct.provider.batches(client) for url, client in direct.endpoint_clients()}
+        self.batches, self.creating = self._load()
+        self.ready = asyncio.Event()  # set once the creations an earlier run left are settled (settle_creations)
+        if not self.creating:
+            self.ready.set()
         self.holding: dict[str, set[_Batch]] = {}  # custom_id -> the batches holding it that have not ended
         for batch in self.batches:
             for cid in batch.requests:
@@ -208,25 +229,30 @@ class _JobBatches:
 
     # ------------------------------------------------------------ the state file
 
-    def _load(self) -> list[_Batch]:
-        api_type, batches = read_state(self.path)
-        if batches and api_type != self.cfg.api_type:
-            raise InputError(f"these batches were submitted to a {api_type} endpoint, but {self.cfg.name} is now "
+    def _load(self) -> tuple[list[_Batch], list[Creation]]:
+        state = read_state(self.path)
+        submitted_to, batches = state.api_type, state.batches
+        if (batches or state.creating) and submitted_to != self.cfg.api_type:
+            raise InputError(f"these batches were submitted to a {submitted_to} endpoint, but {self.cfg.name} is now "
                              f"api_type {self.cfg.api_type}: set it back to collect them (or delete this file to "
                              "give up their results)", self.path)
-        for batch in batches:
+        for batch in [*batches, *state.creating]:
             if batch.endpoint not in self.apis:
-                raise InputError(f"batch {batch.id} was submitted to {batch.endpoint}, which {self.cfg.name} no longer "
+                which = f"batch {batch.id}" if isinstance(batch, _Batch) else "a batch being created"
+                raise InputError(f"{which} was submitted to {batch.endpoint}, which {self.cfg.name} no longer "
                                  "lists among its endpoints: add it back to collect the batch (or delete this file "
                                  "to give up its results)", self.path)
-        return batches
+        return batches, state.creating
 
     def _state(self, batches: list[_Batch]) -> bytes:
-        return (json.dumps({
+        state = {
             "about": f"provider batches holding requests for {self.job.store.path.name}; the next run collects them",
             "model": self.cfg.name, "api_type": self.cfg.api_type,
             "batches": [{"id": b.id, "endpoint": b.endpoint, "submitted": b.submitted, "requests": b.requests}
-                        for b in batches]}, indent=1) + "\n").encode("utf-8")
+                        for b in batches]}
+        if self.creating:
+            state["creating"] = [creation.to_json() for creation in self.creating]
+        return (json.dumps(state, indent=1) + "\n").encode("utf-8")
 
     def save(self) -> None:
         atomic_write(self.path, self._state(self.batches))
@@ -243,7 +269,7 @@ class _JobBatches:
             return {game_part(g) for g in missing_games(stored)}  # an answer has no games: nothing missing
         parts = {item.uid: wanted(item) for item in self.job.todo}
         keep = [b for b in self.batches if any(part_of(cid) in parts.get(uid, ()) for cid, uid in b.requests.items())]
-        if keep:
+        if keep or self.creating:
             atomic_write(self.path, self._state(keep))
         else:
             self.path.unlink(missing_ok=True)
@@ -252,6 +278,7 @@ class _JobBatches:
 
     async def result(self, cid: str, line: bytes, uid: str) -> LineResult | None:
         """What the batches give for a request, waiting for them; None: not in a batch, and not to be put in one."""
+        await self.ready.wait()
         if cid in self.results:
             return self.results[cid]
         if not self.holding.get(cid):
@@ -299,6 +326,12 @@ class _JobBatches:
         cids, self.fresh = [c for c in dict.fromkeys(self.fresh) if c in self.waiters], []
         if not cids:
             return
+        if self.direct.room is not None:  # a full disk: nothing more is bought until there is room
+            try:
+                await self.direct.room.wait()
+            except RequestFailed as err:
+                self._fail(cids, LineResult(reason=err.reason, group=err.group))
+                return
         usable = self.direct.endpoint_clients()
         if not usable:
             self._fail(cids, LineResult(reason=f"no endpoint of {self.cfg.name} is left to submit a batch to"))
@@ -312,12 +345,18 @@ class _JobBatches:
                    LineResult(reason=f"too large for a batch (more than {api.max_bytes} bytes)"))
         for run in runs:
             chunk = [cids[i] for i in run]
+            chunk_lines = [lines[i] for i in run]
+            creation = Creation(endpoint=url, started=time.time(), digest=lines_digest(chunk_lines),
+                                requests={cid: self.uids[cid] for cid in chunk})
             try:
-                batch_id = await api.submit([lines[i] for i in run])
+                batch_id = await api.submit(chunk_lines, creation, self._intend)
             except BatchAPIError as err:
+                # a creation asked for stays in the state file: whether the provider made it is not known
                 self._fail(chunk, LineResult(reason=err.reason, group=f"could not be submitted: {err.reason}"))
                 continue
-            batch = _Batch(id=batch_id, endpoint=url, requests={cid: self.uids[cid] for cid in chunk},
+            if creation in self.creating:
+                self.creating.remove(creation)
+            batch = _Batch(id=batch_id, endpoint=url, requests=creation.requests,
                            submitted=datetime.now().isoformat(timespec="seconds"), this_run=True)
             self.batches.append(batch)
             await asyncio.to_thread(self.save)  # before anything else: a killed run must find it
@@ -326,6 +365,42 @@ class _JobBatches:
                 self.sent[cid] += 1
             self.run.say(f"{self.job.who}: submitted batch {batch_id} ({len(chunk)} request(s)) to {url}; "
                          f"listed in {self.path}")
+
+    async def _intend(self, creation: Creation) -> None:
+        """Before a batch is created: write what it is made from, so a run stopped meanwhile pays for it once."""
+        self.creating.append(creation)
+        await asyncio.to_thread(self.save)
+
+    async def settle_creations(self) -> None:
+        """Find the batches an earlier run was creating when it stopped (listed under ``creating``): a batch found
+        is collected like any other, one not made is forgotten (its requests are asked anew), and the requests
+        of one that cannot be told fail for this run (the next run looks again)."""
+        known = {batch.id for batch in self.batches}
+        for creation in list(self.creating):
+            count = len(creation.requests)
+            try:
+                found = await self.apis[creation.endpoint].made_from(creation, known)
+            except BatchAPIError as err:
+                why = (f"could not tell whether the batch an earlier run was creating for it exists ({err.reason}); "
+                       "run again to look once more")
+                for cid in creation.requests:
+                    self.results[cid] = LineResult(reason=why, group=f"not asked: {why}")
+                continue
+            self.creating.remove(creation)
+            if found is None:
+                self.run.say(f"{self.job.who}: the batch an earlier run was creating ({count} request(s)) was not "
+                             "created: asking for them anew")
+                continue
+            batch = _Batch(id=found, endpoint=creation.endpoint, requests=creation.requests,
+                           submitted=datetime.fromtimestamp(creation.started).isoformat(timespec="seconds"))
+            self.batches.append(batch)
+            known.add(found)
+            for cid in batch.requests:
+                self.holding.setdefault(cid, set()).add(batch)
+            self.run.say(f"{self.job.who}: found batch {found} ({count} request(s)), which an earlier run was "
+                         "creating when it stopped: collecting it rather than asking again")
+        await asyncio.to_thread(self.save)
+        self.ready.set()
 
     def awaited(self) -> list[_Batch]:
         """The batches not ended that hold a request someone waits for."""
@@ -343,7 +418,7 @@ class _JobBatches:
                     batch.failing = 0
                     continue
                 results = await api.results(status, list(batch.requests),
-                                            damaged_is_final=batch.failing >= DAMAGED_LOOKS)
+                                            damaged_is_final=batch.failing >= DAMAGED_LOOKS, warn=self._warn)
             except BatchAPIError as err:
                 batch.failing += 1
                 if batch.failing < LOOKS_FAILING:  # a day is long: the network or the provider may come back
@@ -360,6 +435,9 @@ class _JobBatches:
             self._ended(batch, results)
             moved = True
         return moved
+
+    def _warn(self, text: str) -> None:
+        self.run.say(f"{self.job.who}: {text}")
 
     def _show(self, batch: _Batch, status) -> None:
         shown = (status.state, status.done, status.failed)
@@ -429,8 +507,7 @@ class BatchClient:
                    response_formats: tuple[dict, ...] = ()) -> Reply:
         direct = self._direct
         messages, temperature, max_tokens = direct.settled(messages, temperature, max_tokens)
-        formats = [] if self.cfg.api_type == "anthropic" else \
-            [f for f in response_formats if f["type"] not in direct.refused_formats]
+        formats = direct.usable_formats(response_formats)
         refused = []
         for i, fmt in enumerate([*formats, None]):
             try:
@@ -452,10 +529,7 @@ class BatchClient:
 
     async def _ask(self, messages, temperature, max_tokens, fmt) -> Reply:
         batches, direct = self._batches, self._direct
-        if self.cfg.api_type == "anthropic":
-            body = direct.anthropic_params(messages, temperature, max_tokens)
-        else:
-            body = direct.openai_body(messages, temperature, max_tokens, fmt)
+        body = direct.provider.body(messages, temperature, max_tokens, fmt)
         item = _ITEM.get()
         cid = custom_id(batches.file_tag, item.uid, _PART.get(), body)
         line = next(iter(batches.apis.values())).line(cid, body)
@@ -516,6 +590,9 @@ class Batching:
             if batches.batches:
                 self.say(f"{job.who}: {len(batches.batches)} batch(es) submitted by an earlier run are listed in "
                          f"{batches.path}: collecting them rather than asking again")
+            if batches.creating:
+                self.say(f"{job.who}: an earlier run stopped while creating {len(batches.creating)} batch(es) "
+                         f"(listed in {batches.path}): looking for them at the provider first")
         self._unfinished = sum(len(b.job.todo) for b in self._jobs.values())  # items not done yet
         self._blocked = 0  # items whose every running part waits for a batch
         self._runnable: set[asyncio.Task] = set()  # tasks handed a result that have not waited again or ended
@@ -618,9 +695,15 @@ class Batching:
             for task in (work, coordinator):
                 task.cancel()
             # a submission in flight finishes and is saved: its batch is paid for
-            await asyncio.wait([work, coordinator, *self._submitting])
+            ended = [work, coordinator, *self._submitting]
+            await asyncio.wait(ended)
+            for task in ended:  # taken, so that asyncio does not report them on exit as never retrieved
+                if not task.cancelled():
+                    task.exception()
 
     async def _coordinate(self) -> None:
+        for batches in self._jobs.values():  # before any request is queued: their batches may hold them
+            await batches.settle_creations()
         delay = POLL_FIRST
         while True:
             await self._all_waiting()

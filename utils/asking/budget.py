@@ -6,10 +6,16 @@ of the requests in flight (their prompt tokens counted with tiktoken, plus
 the completion tokens expected of the job) is below the cap. When it is not,
 the request waits for those in flight, and once none is left it is not sent.
 Counted tokens can fall short of what the provider bills (another
-tokenizer, hidden prompt parts): until a reply of a model has come back,
-one request of that model goes at a time, and its estimates are then scaled
-up by how far its replies' costs exceeded their estimates (never down). A
-reply without usage is charged at its estimate.
+tokenizer, hidden prompt parts, reasoning tokens): until a reply of a model
+has come back, its requests are not calibrated, and one such request goes
+alone, with no other request of any model in flight (the cap is one budget:
+several models starting at once would otherwise each send a request whose
+cost is unknown). Requests of calibrated models then go as the cap allows,
+with their estimates scaled up by how far their own replies' costs exceeded
+their estimates (never down); a calibration waiting holds them back, so it
+is not starved. The run so stops within about one request of the cap, however
+many models and requests in flight. A reply without usage is charged at its
+estimate.
 A request that continues a conversation already paid for (a later turn, a
 judge asked to finish) is always sent. A batch is paid for as a whole once
 submitted, so a capped run sends nothing through one (checked before the
@@ -18,12 +24,21 @@ first request, like the prices).
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 
-from utils.asking.clients import ModelClient, Reply, RequestFailed, sent_messages
+from utils.asking.clients import ModelClient, sent_messages
 from utils.asking.cost import chat_tokens, cost_usd, request_encoding, usage_tokens
-from utils.plumbing.config import ModelConfig
+from utils.asking.providers.base import Reply, RequestFailed
+from utils.plumbing.entry import ModelConfig
 from utils.plumbing.errors import InputError
+
+
+@dataclass(frozen=True)
+class _Admission:
+    """What ``Budget.admit`` let one request go with: the estimate it reserved, and whether it calibrates."""
+    reserved: float
+    calibrating: bool
 
 
 @dataclass
@@ -52,6 +67,8 @@ class Budget:
         self.not_sent_said = False  # whether the progress lines have said so
         self._reserved = 0.0  # estimates of the requests in flight
         self._meters: dict[str, _Meter] = {}  # per model
+        self._waiting: Counter[str] = Counter()  # per model: requests waiting in ``admit``
+        self._calibrating = 0  # requests in flight that will calibrate their model (at most one)
         self._changed: asyncio.Condition | None = None  # made in the loop that uses it
         self._slots: dict[str, asyncio.Semaphore] = {}  # per model: its ``parallel`` (see ``MeteredClient.chat``)
 
@@ -59,34 +76,46 @@ class Budget:
     def _in_flight(self) -> int:
         return sum(meter.in_flight for meter in self._meters.values())
 
-    async def admit(self, model: str, estimate: float, continuing: bool) -> float | None:
+    async def admit(self, model: str, estimate: float, continuing: bool) -> "_Admission | None":
         """What a request to ``model`` estimated at ``estimate`` USD reserves if it may be sent now, None if it
-        may not; it waits while others are in flight."""
+        may not; it waits while others are in flight (see the module's docstring for who goes when)."""
         if self._changed is None:
             self._changed = asyncio.Condition()
         meter = self._meters.setdefault(model, _Meter())
         async with self._changed:
-            while not continuing:
-                over = self.spent + self._reserved >= self.cap
-                if not over and (meter.replied or not meter.in_flight):
-                    break
-                if not self._in_flight:
-                    self.not_sent += 1
-                    return None
-                await self._changed.wait()
-            reserved = estimate * meter.scale
-            self._reserved += reserved
+            self._waiting[model] += 1
+            try:
+                while not continuing:
+                    if self.spent + self._reserved >= self.cap:
+                        if not self._in_flight:
+                            self.not_sent += 1
+                            return None
+                    elif meter.replied and not self._calibration_pending():
+                        break  # calibrated: goes beside others, but not beside a calibration
+                    elif not meter.replied and not self._in_flight:
+                        break  # calibrates its model: goes alone
+                    await self._changed.wait()
+            finally:
+                self._waiting[model] -= 1
+            admission = _Admission(reserved=estimate * meter.scale, calibrating=not meter.replied and not continuing)
+            self._reserved += admission.reserved
+            self._calibrating += admission.calibrating
             meter.in_flight += 1
-            return reserved
+            return admission
 
-    async def settle(self, model: str, reserved: float, estimate: float, cost: float | None,
+    def _calibration_pending(self) -> bool:
+        """Whether a request that would calibrate its model is in flight or waiting for its turn."""
+        return bool(self._calibrating) or any(n and not self._meters[m].replied for m, n in self._waiting.items())
+
+    async def settle(self, model: str, admission: "_Admission", estimate: float, cost: float | None,
                      billed: bool) -> None:
-        """A request admitted with ``reserved`` (estimated at ``estimate``) has ended, having cost ``cost`` (None
-        when it failed); ``billed``: the cost comes from the usage the reply reported."""
+        """A request ``admission`` let go (estimated at ``estimate``) has ended, having cost ``cost`` (None when it
+        failed); ``billed``: the cost comes from the usage the reply reported."""
         meter = self._meters[model]
         async with self._changed:
             meter.in_flight -= 1
-            self._reserved = self._reserved - reserved if self._in_flight else 0.0  # no rounding left behind
+            self._calibrating -= admission.calibrating
+            self._reserved = self._reserved - admission.reserved if self._in_flight else 0.0  # no rounding left
             self.spent += cost or 0.0
             meter.replied = meter.replied or cost is not None
             if billed and estimate:
@@ -106,8 +135,9 @@ class Budget:
                           f"~{guess.tokens:,.0f} output tokens a request: {guess.basis})")
         return (f"--max-cost ${self.cap:g}: each request is priced before it is sent (its prompt tokens counted, "
                 "plus the output tokens expected) and goes only while this run's spending plus the requests in "
-                "flight stay under the cap. Each model first sends one request alone, whose bill calibrates its "
-                "estimates, then as many at once as the rest of the cap covers: "
+                "flight stay under the cap. Each model's first request goes alone (no other request of any model in "
+                "flight), and its bill calibrates that model's estimates; then as many at once as the rest of the "
+                "cap covers: "
                 + "; ".join(limits) + ". So a capped run is slower than one without a cap, which sends parallel "
                 "requests at once from the start.")
 
@@ -157,18 +187,18 @@ class MeteredClient:
         async with self._slots:
             prompt = chat_tokens([sent_messages(self.cfg, messages)], self._encoding)[0]
             estimate = cost_usd(prompt, self._expected_output, price)
-            reserved = await self._budget.admit(self.cfg.name, estimate, continuing)
-            if reserved is None:
+            admission = await self._budget.admit(self.cfg.name, estimate, continuing)
+            if admission is None:
                 raise RequestFailed(Budget.NOT_SENT, group=Budget.NOT_SENT)
             cost, billed = None, False
             try:
                 reply = await self._client.chat(messages, **kwargs)
                 tokens = usage_tokens(reply.usage)
                 billed = any(tokens)
-                cost = cost_usd(*tokens, price) if billed else reserved  # no usage reported: the estimate stands
+                cost = cost_usd(*tokens, price) if billed else admission.reserved  # no usage: the estimate stands
                 return reply
             finally:
-                await self._budget.settle(self.cfg.name, reserved, estimate, cost, billed)
+                await self._budget.settle(self.cfg.name, admission, estimate, cost, billed)
 
 
 def check_budget(jobs: list, models: dict[str, ModelConfig], batched: list) -> None:

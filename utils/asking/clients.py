@@ -1,8 +1,11 @@
-"""Talking to models: one small async interface over OpenAI-compatible, Azure and Anthropic endpoints.
+"""Talking to models: one small async interface over every provider's endpoints.
 
 ``ModelClient(config).chat(messages, ...)`` sends one chat request and returns
 a ``Reply`` (text and token usage) or raises ``RequestFailed`` with a reason
-a person can read. Everything provider-specific stays in this module.
+a person can read. What is particular to a provider (its SDK client, request
+body, reply shape, errors, batches, tokenizer) is its file under
+utils/asking/providers, reached through ``self.provider``; what every
+provider shares is here.
 
 Why it is built this way:
 
@@ -46,11 +49,12 @@ Why it is built this way:
   body (this endpoint's, or any other the environment holds) cannot put it
   into a log line or the run summary.
 * A reasoning model's reasoning is kept apart from its answer here, at the
-  boundary, whatever shape the provider sends it in: Anthropic's ``thinking``
-  blocks, ``reasoning_content`` / ``reasoning`` beside the content (vLLM,
-  llama.cpp, DeepSeek), or a ``<think>`` block inside the content. Everything
-  after this module sees the answer alone (what is judged, measured and sent
-  back in later turns) and the reasoning as a separate field.
+  boundary, whatever shape the provider sends it in (its ``read`` finds
+  Anthropic's ``thinking`` blocks or ``reasoning_content`` / ``reasoning``
+  beside the content; a ``<think>`` block inside the content is split off
+  here, for providers whose text may hold one). Everything after this module
+  sees the answer alone (what is judged, measured and sent back in later
+  turns) and the reasoning as a separate field.
 * A reply can hold lone UTF-16 surrogates (``"\\ud800"`` is valid JSON, yet
   such a string cannot be written as UTF-8). They are replaced with U+FFFD
   here and counted, so a paid-for reply is always storable.
@@ -61,13 +65,12 @@ import asyncio
 import contextlib
 import email.utils
 import functools
-import importlib
 import json
 import math
 import ssl
 import time
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 try:  # the SDKs' HTTP layer: httpx2 in openai 3 / anthropic 2, httpx before
@@ -75,66 +78,18 @@ try:  # the SDKs' HTTP layer: httpx2 in openai 3 / anthropic 2, httpx before
 except ImportError:  # pragma: no cover - older SDKs
     import httpx
 
-from utils.vocabulary.answer_checks import TRUNCATED_REASONS
-from utils.plumbing.config import Endpoint, ModelConfig
-from utils.plumbing.keys import mask, remember
+from utils.asking.providers import provider_for
+from utils.asking.providers.base import Provider, ReplyParts, Reply, RequestFailed, error_message, split_reasoning
+from utils.plumbing.entry import Endpoint, ModelConfig
+from utils.plumbing.keys import mask, mask_counted, remember
 from utils.plumbing.store import repair_text
+from utils.vocabulary.answer_checks import TRUNCATED_REASONS
 
 _REASON_CHARS = 300  # error bodies can be whole HTML pages; a summary line needs the start
 _LANE_CONNECTIONS = 16  # the most connections one SDK client (one httpcore pool) holds; see above
 GIVE_UP_AFTER = 3  # requests in a row that failed to connect before their endpoint is given up on
 MAX_RETRY_AFTER = 120.0  # seconds: the longest Retry-After waited for
 _CONNECT_TIMEOUT = 10.0  # seconds: the longest a connection may take (half the attempt's timeout, when shorter)
-_THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
-
-
-@dataclass
-class Reply:
-    text: str  # the answer (under reasoning_policy strip, without inline reasoning)
-    usage: dict = field(default_factory=dict)  # prompt_tokens, completion_tokens, total_tokens
-    structured: bool = False  # True when the endpoint honoured the requested response_format
-    reasoning: str = ""  # the model's reasoning, apart from the answer; "" when it showed none
-    repaired: int = 0  # lone surrogates replaced with U+FFFD in text and reasoning
-    batch: bool = False  # True when it came back from a provider batch (billed at the batch price)
-    finish_reason: str = ""  # why the endpoint stopped: "stop", "length" (Anthropic: "end_turn", "max_tokens"), ...
-    served_model: str = ""  # the model id the endpoint says it served (``model`` of the response)
-    system_fingerprint: str = ""  # OpenAI's fingerprint of the serving configuration, when sent
-
-
-def split_reasoning(text: str) -> tuple[str, str]:
-    """(answer, reasoning) of a reply that may open with a ``<think>`` block.
-
-    Reasoning models served by vLLM, SGLang or llama.cpp without a reasoning
-    parser put their thoughts inline. Often the chat template has already
-    opened ``<think>``, so the content only holds the closing tag. A block
-    never closed (the token limit hit while thinking) is all reasoning.
-    """
-    stripped = text.lstrip()
-    if stripped.startswith(_THINK_OPEN):
-        inner, closed, answer = stripped[len(_THINK_OPEN):].partition(_THINK_CLOSE)
-        return (answer.lstrip(), inner.strip()) if closed else ("", inner.strip())
-    before, closed, answer = text.partition(_THINK_CLOSE)
-    if closed and _THINK_OPEN not in before:
-        return answer.lstrip(), before.strip()
-    return text, ""
-
-
-class RequestFailed(Exception):
-    """A request that failed for good (after the SDK's retries); ``reason`` is safe to print.
-
-    ``group``, when set, is what the failure has in common with others (an
-    endpoint given up on, or one that asked to wait too long), worded to follow
-    "<count> request(s) " in the run summary, which shows the group once.
-    ``unreachable``: how the endpoint failed to connect, when it did.
-    """
-
-    def __init__(self, reason: str, status: int | None = None, *, group: str | None = None,
-                 unreachable: str | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-        self.group = group
-        self.unreachable = unreachable
 
 
 # Python 3.11's asyncio.timeout; httpx2, the current SDKs' HTTP layer, needs 3.11 anyway
@@ -250,36 +205,20 @@ def lane_sizes(parallel: int) -> list[int]:
     return [parallel // lanes + (i < parallel % lanes) for i in range(lanes)]
 
 
-def _sdk(cfg: ModelConfig):
-    """The SDK module a model is reached with, imported on first use (anthropic alone takes ~1 s to import)."""
-    return importlib.import_module("anthropic" if cfg.api_type == "anthropic" else "openai")
-
-
-def _make_sdk_client(cfg: ModelConfig, endpoint: Endpoint, connections: int, tls: ssl.SSLContext):
-    sdk = _sdk(cfg)
+def _make_sdk_client(provider: Provider, endpoint: Endpoint, connections: int, tls: ssl.SSLContext):
+    cfg = provider.cfg
     timeout = httpx.Timeout(cfg.timeout, connect=min(cfg.timeout / 2, _CONNECT_TIMEOUT))
-    common = {"api_key": endpoint.api_key or "none", "max_retries": cfg.max_retries, "timeout": timeout}
-    http_client = _http_client_class(sdk.DefaultAsyncHttpxClient)(limits=_limits(connections), verify=tls)
+    http_client = _http_client_class(provider.sdk.DefaultAsyncHttpxClient)(limits=_limits(connections), verify=tls)
     http_client.attempt_timeout = cfg.timeout
-    if cfg.api_type == "anthropic":
-        return sdk.AsyncAnthropic(base_url=endpoint.api_base, http_client=http_client, **common)
-    if cfg.api_type == "azure":
-        return sdk.AsyncAzureOpenAI(azure_endpoint=endpoint.api_base, api_version=endpoint.api_version,
-                                    http_client=http_client, **common)
-    return sdk.AsyncOpenAI(base_url=endpoint.api_base, http_client=http_client, **common)
+    return provider.client(endpoint, http_client, api_key=endpoint.api_key or "none", max_retries=cfg.max_retries,
+                           timeout=timeout)
 
 
-def _usage(raw) -> dict:
-    """Top-level integer token counts, under the OpenAI names whatever the provider."""
-    if raw is None:
-        return {}
-    data = raw.model_dump() if hasattr(raw, "model_dump") else dict(raw)
-    usage = {k: v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)}
-    if "input_tokens" in usage:  # Anthropic
-        usage["prompt_tokens"] = usage.pop("input_tokens")
-        usage["completion_tokens"] = usage.pop("output_tokens", 0)
-        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-    return usage
+def mended(replies: list[Reply]) -> dict | None:
+    """What was changed in ``replies`` to store them (docs/design.md#reasoning-and-repaired): the record's
+    ``repaired``, with only the counts that are not zero, or None."""
+    counts = {"lone_surrogates": sum(r.repaired for r in replies), "secrets_masked": sum(r.masked for r in replies)}
+    return {key: n for key, n in counts.items() if n} or None
 
 
 def add_usage(total: dict[str, int], usage: dict[str, int]) -> None:
@@ -296,31 +235,23 @@ def sent_messages(cfg: ModelConfig, messages: list[dict]) -> list[dict]:
 
 
 def sent_settings(cfg: ModelConfig, temperature: float | None, max_tokens: int | None) -> dict:
-    """The temperature and max_tokens a request goes out with when a step asks for these (None: not sent).
-
-    The model's own entry wins; reasoning models get no step temperature;
-    Claude gets a temperature only from its entry, and a token limit always.
-    """
-    if cfg.api_type == "anthropic":
-        return {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens or max_tokens or 4096}
-    if cfg.temperature is not None:
-        temperature = cfg.temperature
-    elif not cfg.takes_step_temperature:
-        temperature = None
-    return {"temperature": temperature, "max_tokens": cfg.max_tokens or max_tokens}
+    """The temperature and max_tokens a request goes out with when a step asks for these (None: not sent):
+    the model's own entry wins, and its provider's rules apply (reasoning models, a token limit it requires)."""
+    return provider_for(cfg).sent_settings(temperature, max_tokens)
 
 
 class ModelClient:
     """Chat requests to one configured model, ``parallel`` at a time, round-robin over its endpoints."""
 
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, room=None):
         self.cfg = cfg
-        self._sdk = _sdk(cfg)
+        self.provider = provider_for(cfg)
+        self.room = room  # a run's Room (utils/asking/writer.py): while its disk is full, nothing is sent
         # httpx's default TLS set-up (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), made once: it takes ~50 ms
         tls = httpx.create_ssl_context()
         self._endpoints: list[_Endpoint] = []
         for endpoint in cfg.endpoints:
-            lanes = [_Lane(client=_make_sdk_client(cfg, endpoint, size, tls), free=size)
+            lanes = [_Lane(client=_make_sdk_client(self.provider, endpoint, size, tls), free=size)
                      for size in lane_sizes(cfg.parallel)]
             url = endpoint.api_base or str(lanes[0].client.base_url).rstrip("/")  # the SDK's default, when none
             self._endpoints.append(_Endpoint(url=url, lanes=lanes))
@@ -344,6 +275,8 @@ class ModelClient:
         messages, temperature, max_tokens = self.settled(messages, temperature, max_tokens)
         self._pick(advance=False)  # when no endpoint is left, fail now rather than after waiting for a slot
         async with self._slots:
+            if self.room is not None:
+                await self.room.wait()
             endpoint = self._pick()
             lane = max(endpoint.lanes, key=lambda lane: lane.free)
             lane.free -= 1
@@ -361,7 +294,7 @@ class ModelClient:
                 max_tokens: int | None) -> tuple[list[dict], float | None, int | None]:
         """What a request is sent with once the model's own entry has had its say: its system prompt when
         the messages carry none, its temperature and token limit over the step's. Settling twice changes nothing."""
-        sent = sent_settings(self.cfg, temperature, max_tokens)
+        sent = self.provider.sent_settings(temperature, max_tokens)
         return sent_messages(self.cfg, messages), sent["temperature"], sent["max_tokens"]
 
     def endpoint_clients(self) -> list[tuple[str, object]]:
@@ -410,8 +343,7 @@ class ModelClient:
 
     async def _chat(self, endpoint, client, messages, temperature, max_tokens, response_formats) -> Reply:
         # read only now: a refusal learnt while this request waited for its slot already counts
-        formats = [] if self.cfg.api_type == "anthropic" else \
-            [f for f in response_formats if f["type"] not in self.refused_formats]
+        formats = self.usable_formats(response_formats)
         refused = []
         for fmt in [*formats, None]:
             result = await self._send_with_format(endpoint, client, messages, temperature, max_tokens, fmt)
@@ -445,121 +377,62 @@ class ModelClient:
                     raise
         raise AssertionError("unreachable: the last try returns or raises")
 
+    def usable_formats(self, response_formats) -> list[dict]:
+        """The response formats worth trying: none when the provider takes none, else those not refused."""
+        if not self.provider.takes_response_format:
+            return []
+        return [f for f in response_formats if f["type"] not in self.refused_formats]
+
     async def _send(self, endpoint, client, messages, temperature, max_tokens, response_format) -> Reply:
-        sdk = self._sdk
-        base_error = sdk.AnthropicError if self.cfg.api_type == "anthropic" else sdk.OpenAIError
+        provider = self.provider
+        errors = provider.errors
         attempts = client.max_retries + 1
         try:
-            if self.cfg.api_type == "anthropic":
-                return await self._send_anthropic(client, messages, temperature, max_tokens)
-            return await self._send_openai(client, messages, temperature, max_tokens, response_format)
-        except sdk.APIStatusError as err:
+            response = await provider.send(client, provider.body(messages, temperature, max_tokens, response_format))
+            return self._reply(provider.read(response), max_tokens)
+        except errors.status as err:
             wait = _too_long_to_wait(err.response)
             if wait is not None:
                 raise self._paused(endpoint, wait, err.status_code) from None
             raise RequestFailed(self._scrub(f"HTTP {err.status_code}: {error_message(err)}"),
                                 err.status_code) from None
-        except sdk.APITimeoutError as err:
+        except errors.timeout as err:
             if isinstance(err.__cause__, httpx.ConnectTimeout):
                 raise RequestFailed(f"could not connect within {client.timeout.connect:g} s ({attempts} attempts)",
                                     unreachable="did not accept connections in time") from None
             raise RequestFailed(f"timed out ({self.cfg.timeout:g} s per attempt, {attempts} attempts)") from None
-        except sdk.APIConnectionError as err:
+        except errors.connection as err:
             cause = err.__cause__ or err
             raise RequestFailed(self._scrub(f"connection failed after {attempts} attempts: "
                                             f"{type(cause).__name__}: {cause}"),
                                 unreachable="refused connections" if isinstance(cause, httpx.ConnectError) else None
                                 ) from None
-        except (base_error, json.JSONDecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
+        except (errors.base, json.JSONDecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
             raise RequestFailed(self._scrub(f"malformed response: {type(err).__name__}: {err}")) from None
 
-    def openai_body(self, messages, temperature, max_tokens, response_format) -> dict:
-        """The JSON body of a chat completion request (settled arguments): what is sent, directly or in a batch."""
-        body = {"model": self.cfg.model_name, "messages": messages}
-        if temperature is not None:
-            body["temperature"] = temperature
-        if max_tokens is not None:
-            body[self.cfg.token_limit_field] = max_tokens
-        if self.cfg.reasoning_effort:
-            body["reasoning_effort"] = self.cfg.reasoning_effort
-        if response_format is not None:
-            body["response_format"] = response_format
-        return {**body, **self.cfg.extra_body}
-
-    def openai_reply(self, resp, max_tokens) -> Reply:
-        """The reply in a ChatCompletion (raises RequestFailed for an empty answer, ValueError for no choices)."""
-        if not getattr(resp, "choices", None):
-            raise ValueError("the response has no choices")
-        choice = resp.choices[0]
-        message = choice.message
-        # not in the SDK's types: servers add them beside the content, and the SDK keeps unknown fields
-        reasoning = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
-        return self._reply(message.content, reasoning, _usage(resp.usage), choice.finish_reason, max_tokens,
-                           served=(getattr(resp, "model", None), getattr(resp, "system_fingerprint", None)))
-
-    async def _send_openai(self, client, messages, temperature, max_tokens, response_format) -> Reply:
-        # ``post`` is ``chat.completions.create`` less its walk of the arguments against the typed
-        # parameters, which renames nothing in these plain dicts and was a sixth of the CPU per request
-        resp = await client.post("/chat/completions",
-                                 body=self.openai_body(messages, temperature, max_tokens, response_format),
-                                 cast_to=self._sdk.types.chat.ChatCompletion)
-        return self.openai_reply(resp, max_tokens)
-
-    def _anthropic_kwargs(self, messages, temperature, max_tokens) -> dict:
-        """``messages.create``'s arguments (settled messages, temperature and token limit); fields the SDK has
-        no argument for go in ``extra_body``."""
-        system = [m["content"] for m in messages if m["role"] == "system"]
-        kwargs = {"model": self.cfg.model_name, "messages": [m for m in messages if m["role"] != "system"],
-                  "max_tokens": max_tokens}
-        if system:
-            kwargs["system"] = "\n\n".join(system)
-        extra = dict(self.cfg.extra_body)
-        # Current Claude models take no sampling settings and the SDK no longer has the argument:
-        # a temperature comes only from this model's own entry (sent_settings).
-        if temperature is not None:
-            extra["temperature"] = temperature
-        if self.cfg.thinking_budget is not None:
-            extra["thinking"] = {"type": "enabled", "budget_tokens": self.cfg.thinking_budget}
-        if extra:
-            kwargs["extra_body"] = extra
-        return kwargs
-
-    def anthropic_params(self, messages, temperature, max_tokens) -> dict:
-        """The JSON body of a Messages request (settled arguments), as a batch request's ``params``."""
-        kwargs = self._anthropic_kwargs(messages, temperature, max_tokens)
-        return {**{k: v for k, v in kwargs.items() if k != "extra_body"}, **kwargs.get("extra_body", {})}
-
-    def anthropic_reply(self, resp, max_tokens) -> Reply:
-        """The reply in a Message: its text blocks, its thinking apart."""
-        text = "".join(block.text for block in resp.content if getattr(block, "type", "") == "text")
-        # redacted thinking is encrypted: only the fact that the model thought there is worth keeping
-        thoughts = [getattr(block, "thinking", "") if block.type == "thinking" else "[redacted thinking]"
-                    for block in resp.content if getattr(block, "type", "") in ("thinking", "redacted_thinking")]
-        return self._reply(text, "\n\n".join(t for t in thoughts if t), _usage(resp.usage), resp.stop_reason,
-                           max_tokens or 4096, served=(getattr(resp, "model", None), None))
-
-    async def _send_anthropic(self, client, messages, temperature, max_tokens) -> Reply:
-        resp = await client.messages.create(**self._anthropic_kwargs(messages, temperature, max_tokens))
-        return self.anthropic_reply(resp, max_tokens)
-
     def batch_reply(self, payload, max_tokens) -> Reply:
-        """The reply in one batch line's result (a ChatCompletion body, or an Anthropic Message), read as a
-        direct reply is; RequestFailed when it holds no answer."""
+        """The reply in one batch line's result, read as a direct reply is; RequestFailed when it holds no answer."""
         try:
-            if self.cfg.api_type == "anthropic":
-                reply = self.anthropic_reply(payload, max_tokens)
-            else:
-                reply = self.openai_reply(self._sdk.types.chat.ChatCompletion.construct(**payload), max_tokens)
+            reply = self._reply(self.provider.read(self.provider.batch_response(payload)), max_tokens)
         except (ValueError, TypeError, AttributeError, KeyError, IndexError) as err:
             raise RequestFailed(self._scrub(f"malformed response: {type(err).__name__}: {err}")) from None
         reply.batch = True
         return reply
 
-    def _reply(self, text, reasoning, usage: dict, finish_reason, max_tokens, served=(None, None)) -> Reply:
-        """The reply as the rest of the run sees it: repaired, reasoning apart (per the policy), not empty."""
-        text, repaired_text = repair_text(text if isinstance(text, str) else "")
-        reasoning, repaired_reasoning = repair_text(reasoning if isinstance(reasoning, str) else "")
-        if self.cfg.reasoning_policy == "strip" and self.cfg.api_type != "anthropic":  # Claude thinks in blocks
+    def _reply(self, parts: ReplyParts, max_tokens) -> Reply:
+        """The reply as the rest of the run sees it: repaired, reasoning apart (per the policy), secrets masked.
+
+        A reply with no text fails (it is not stored, and a rerun asks
+        again), unless the model stopped of its own accord after reasoning:
+        a ``<think>`` block never closed, or reasoning sent apart with no
+        content. That reply was paid for and asking again would most likely
+        pay for the same again, so it is kept: the reasoning apart, the answer
+        empty (the answer checks flag it as ``empty``).
+        """
+        text, repaired_text = repair_text(parts.text if isinstance(parts.text, str) else "")
+        reasoning, repaired_reasoning = repair_text(parts.reasoning if isinstance(parts.reasoning, str) else "")
+        finish_reason = parts.finish_reason
+        if self.cfg.reasoning_policy == "strip" and self.provider.inline_reasoning:
             text, inline = split_reasoning(text)
             reasoning = "\n\n".join(part for part in (reasoning, inline) if part)
         if not text.strip():
@@ -567,9 +440,14 @@ class ModelClient:
                 raise RequestFailed(f"empty answer: the token limit ({max_tokens}) ran out "
                                     + ("while the model was still reasoning" if reasoning else "before any text")
                                     + "; raise max_tokens")
-            raise RequestFailed("empty answer (the endpoint returned no text)")
-        model, fingerprint = served
-        return Reply(text=text, usage=usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning,
+            if not reasoning.strip():
+                raise RequestFailed("empty answer (the endpoint returned no text)")
+            text = ""
+        text, masked_text = mask_counted(text)  # a reply that echoes a key is stored, and shown, without it
+        reasoning, masked_reasoning = mask_counted(reasoning)
+        model, fingerprint = parts.served_model, parts.fingerprint
+        return Reply(text=text, usage=parts.usage, reasoning=reasoning, repaired=repaired_text + repaired_reasoning,
+                     masked=masked_text + masked_reasoning,
                      finish_reason=finish_reason if isinstance(finish_reason, str) else "",
                      served_model=model if isinstance(model, str) else "",
                      system_fingerprint=fingerprint if isinstance(fingerprint, str) else "")
@@ -592,15 +470,3 @@ def refuses_format(err: RequestFailed) -> bool:
     request validation as a 500 whose message names the field.
     """
     return err.status in (400, 422) or (err.status is not None and "response_format" in err.reason)
-
-
-def error_message(err) -> str:
-    """The server's own message when its error body has one, else the SDK's text."""
-    body = getattr(err, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return inner["message"]
-        if isinstance(inner, str):
-            return inner
-    return str(err)

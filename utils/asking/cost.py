@@ -1,8 +1,8 @@
 """What requests cost: token usage times an entry's ``price`` (utils.plumbing.config.Price), and token counts before sending.
 
 Pure functions. Usage is what an endpoint reported, under the OpenAI names
-(``prompt_tokens``, ``completion_tokens``; utils.asking.clients translates
-Anthropic's). A batch job pays ``batch_discount`` of the price; a record
+(``prompt_tokens``, ``completion_tokens``; each provider's ``read`` translates
+its own). A batch job pays ``batch_discount`` of the price; a record
 sent through a batch says so with ``"batch": true`` (on an answer, a
 judgment, or one of its games).
 
@@ -12,14 +12,14 @@ judgment, or one of its games).
   earlier records (their mean) or else a typical count; the token limit is
   the bound for the worst case.
 * ``chat_tokens``: prompt tokens of chat requests counted with tiktoken
-  before they are sent (``request_encoding`` picks the encoding by model name).
+  before they are sent (``request_encoding``: the encoding the model's provider names).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 
-from utils.plumbing.config import ModelConfig, Price
+from utils.asking.providers import provider_for
+from utils.plumbing.entry import ModelConfig, Price
 from utils.vocabulary.style import token_lengths
 
 PER_TOKENS = 1_000_000  # prices are per million tokens
@@ -28,11 +28,6 @@ PER_TOKENS = 1_000_000  # prices are per million tokens
 # (the count OpenAI documents for its gpt-3.5/gpt-4 family): content and role tokens come on top of these.
 TOKENS_PER_MESSAGE = 3
 TOKENS_REPLY_PRIMING = 3
-
-# Model names OpenAI tokenizes with o200k_base: gpt-4o, gpt-4.1, gpt-4.5, gpt-5 and the o-series (o1, o3, o4-mini)
-_O200K_NAMES = re.compile(r"(?:^|[/:_-])(?:chatgpt-4o|gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o[1-9])(?:$|[-_.:])")
-_OPENAI_NAMES = re.compile(r"(?:^|[/:_-])(?:chatgpt|gpt-[345]|o[1-9](?:$|[-_.:]))")
-
 
 def cost_usd(input_tokens: float, output_tokens: float, price: Price, batch: bool = False) -> float:
     """US dollars for so many prompt and completion tokens at ``price`` (discounted when sent as a batch)."""
@@ -159,16 +154,10 @@ def expected_output(earlier: Tally, max_tokens: int, unit: str) -> OutputGuess:
 
 
 def request_encoding(cfg: ModelConfig) -> tuple[str, bool]:
-    """(tiktoken encoding, whether it is the model's own) for counting a model's prompt tokens.
-
-    OpenAI's newer models use o200k_base and the older ones cl100k_base; other
-    providers' tokenizers are not available offline, so cl100k_base stands in
-    for them (an approximation: counts typically differ by some percent).
-    """
-    names = (cfg.model_name.lower(), cfg.name.lower())
-    if cfg.api_type != "anthropic" and any(_O200K_NAMES.search(n) for n in names):
-        return "o200k_base", True
-    return "cl100k_base", cfg.api_type != "anthropic" and any(_OPENAI_NAMES.search(n) for n in names)
+    """(tiktoken encoding, whether it is the model's own) for counting a model's prompt tokens: its provider's
+    word (utils/asking/providers: OpenAI's by model name; others' tokenizers, not available offline, have
+    cl100k_base stand in, an approximation: counts typically differ by some percent)."""
+    return provider_for(cfg).encoding()
 
 
 def chat_tokens(requests: list[list[dict]], encoding: str) -> list[int]:

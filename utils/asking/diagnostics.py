@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from utils.vocabulary.answer_checks import ALL_CHECKS
-from utils.asking.runs import Job
+from utils.asking.jobs import Job
 from utils.plumbing.names import diagnostics_file
 from utils.plumbing.store import atomic_write
 from utils.vocabulary.verdicts import TIE, WINNER_A, label_verdict

@@ -17,10 +17,11 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.asking.clients import ModelClient, RequestFailed
+from utils.asking.clients import ModelClient
 from utils.asking.judge_prompts import prompt_hash
 from utils.asking.judging import Pairing, is_stale, play_game, stored_records
 from utils.asking.progress import Progress
+from utils.asking.providers.base import RequestFailed
 from utils.plumbing.config import JudgeSettings, ModelConfig
 from utils.plumbing.names import judgment_file
 from utils.vocabulary.records import Answer, Question

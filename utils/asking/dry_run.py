@@ -18,8 +18,9 @@ from typing import Any, Callable
 from utils.asking.batching import held_requests, request_parts, state_path
 from utils.asking.clients import sent_messages
 from utils.asking.cost import chat_tokens, cost_usd, request_encoding
-from utils.asking.runs import Job, job_lines
-from utils.plumbing.config import ModelConfig
+from utils.asking.jobs import Job
+from utils.asking.runs import job_lines
+from utils.plumbing.entry import ModelConfig
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from utils.vocabulary.answer_checks import MISMATCHED, AnswerCounts, answer_issues, is_mismatched
-from utils.asking.runs import Job
+from utils.asking.jobs import Job
 from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import iter_jsonl
 from utils.plumbing.names import answer_file

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field, replace
 
-from utils.asking.runs import Job
+from utils.asking.jobs import Job
 from utils.plumbing.fix_commands import answer_command, answers_missing
 from utils.plumbing.config import JudgeSettings
 from utils.plumbing.errors import InputError

@@ -30,14 +30,16 @@ from typing import Callable
 
 from utils.asking.accounts import record_costs
 from utils.asking.batching import BatchOptions, BatchPending, as_part, game_part
-from utils.asking.clients import ModelClient, RequestFailed, add_usage, sent_settings, split_reasoning
+from utils.asking.clients import ModelClient, add_usage, mended, sent_settings
 from utils.asking.cost import expected_output, tally_judgments
 from utils.asking.diagnostics import record_diagnostics
 from utils.asking.dry_run import DryRun, dry_run
 from utils.asking.judge_checks import PlanChecks, check_plan, plan_counts, plan_report
 from utils.asking.judge_prompts import (FINISH_REQUEST, RESPONSE_FORMATS, TemplateCheck, extract_label,
                                         prompt_fields, prompt_hash, render_game)
-from utils.asking.runs import Job, Outcome, Summary, run_jobs
+from utils.asking.providers.base import Reply, RequestFailed, split_reasoning
+from utils.asking.jobs import Job, Outcome
+from utils.asking.runs import Summary, run_jobs
 from utils.plumbing.config import JudgePrompt, JudgeSettings, ModelConfig
 from utils.plumbing.names import diagnostics_file, judgment_file
 from utils.vocabulary.provenance import stale_reasons
@@ -89,8 +91,7 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
     texts: list[str] = []
     thoughts: list[str] = []
     usage: dict[str, int] = {}
-    repaired = 0
-    batched = True
+    replies: list[Reply] = []
     label = None
     reply = None
     for attempt in range(1, settings.attempts + 1):
@@ -99,8 +100,7 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
         texts.append(reply.text)
         thoughts.append(reply.reasoning)
         add_usage(usage, reply.usage)
-        repaired += reply.repaired
-        batched = batched and reply.batch
+        replies.append(reply)
         # from the answers alone, even under reasoning_policy keep: a judge's reasoning may quote labels
         label, distinct = extract_label("\n\n".join(split_reasoning(t)[0] for t in texts), prompt.regex_patterns)
         if distinct or attempt == settings.attempts:
@@ -110,7 +110,7 @@ async def play_game(client: ModelClient, settings: JudgeSettings, prompt: JudgeP
     user_prompt = next(m["content"] for m in messages if m["role"] == "user")
     return Game(user_prompt=user_prompt, judgment="\n\n".join(texts), label=label, usage=usage, attempts=len(texts),
                 reasoning="\n\n".join(t for t in thoughts if t),
-                repaired={"lone_surrogates": repaired} if repaired else None, batch=batched,
+                repaired=mended(replies), batch=all(r.batch for r in replies),
                 served_model=reply.served_model, system_fingerprint=reply.system_fingerprint)
 
 

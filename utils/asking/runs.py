@@ -1,19 +1,11 @@
 """What a paid-for run needs in both steps that ask models (answers and judgments).
 
-* ``Job``: one output file and its work (the items still to ask for, what the
-  file held before, what the run added); ``run_jobs`` asks for every job's
-  items concurrently and returns the run's ``Summary``. A step only says how
-  to ask for one item and what record that gives (an ``Outcome``).
-* ``Writer``: the single task that appends results to their stores. Requests
-  finish in any order and from many coroutines; only this task touches the
-  files, so lines never interleave, and the fsync happens off the event loop
-  (``asyncio.to_thread``) so hundreds of requests in flight are not held up
-  by the disk. It drains whatever has arrived and syncs once per batch.
-  An optional ``prepare`` turns each batch into records in that thread too
-  (answers get their style metadata there: one tokenizer call per batch).
-  When a write fails (a full disk), ``stop_on_failure`` cancels the requests
-  at once, so nothing more is bought that could not be kept, and the run
-  ends with one ``StorageError`` that says how many results were lost.
+* ``run_jobs`` asks for every job's items (utils/asking/jobs.py: one output
+  file and its work) concurrently and returns the run's ``Summary``. A step
+  only says how to ask for one item and what record that gives (an ``Outcome``).
+* every record goes through the ``Writer`` (utils/asking/writer.py), the one
+  task that stores results; while the disk is full it holds what arrives and
+  closes the ``Room`` every request waits for before it is sent.
 * ``Failure`` and ``print_failures``: a request that failed for good is
   reported with who asked, which question and why; it is never stored.
   Failures of one cause at one endpoint (requests not sent to an endpoint
@@ -30,17 +22,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import signal
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 
 from utils.asking.accounts import cost_lines
 from utils.asking.batching import BatchOptions, BatchPending, Batching, batched_jobs, report_running
 from utils.asking.budget import Budget, check_budget
-from utils.asking.clients import ModelClient, RequestFailed
-from utils.asking.cost import OutputGuess
+from utils.asking.clients import ModelClient
+from utils.asking.jobs import Job, Outcome
 from utils.asking.progress import Progress
-from utils.plumbing.config import ModelConfig
-from utils.plumbing.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, StorageError
+from utils.asking.providers.base import RequestFailed
+from utils.asking.writer import Room, Writer
+from utils.plumbing.entry import ModelConfig
+from utils.plumbing.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, Stopped
 from utils.plumbing.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
@@ -53,75 +48,6 @@ class Failure:
     uid: str
     reason: str
     group: str | None = None  # shared with other failures (RequestFailed.group): the summary shows it once
-
-
-@dataclass
-class LeftOut:
-    """Questions of a judgment file left out when the run was planned: an answer to compare is missing.
-
-    An answer file leaves none out.
-    """
-    no_answer: int = 0  # the model has no answer to the question
-    no_baseline: dict[str, int] = field(default_factory=dict)  # baseline -> its questions without its answer
-    no_reference: int = 0  # the reference model has no answer to the question
-    own_baseline: int = 0  # the model is the question's baseline: nothing to compare
-
-
-@dataclass
-class Job:
-    """One output file and its work: the items still to ask for, what the file held, what the run added.
-
-    An answer file holds ``model``'s answers; a judgment file ``judge``'s
-    judgments of ``model``'s answers. Each item has the ``uid`` of its question.
-    """
-    model: str
-    store: JsonlStore
-    todo: list[Any]
-    done_before: int  # records complete before the run
-    judge: str | None = None
-    left_out: LeftOut = field(default_factory=LeftOut)
-    new: int = 0  # records stored whole by this run
-    completed: int = 0  # records an earlier run stored with a part missing, now whole
-    incomplete: int = 0  # records stored with a part still missing (its request failed): a rerun asks for it
-    unlabeled: int = 0  # judgment games stored without a label
-    held: dict = field(default_factory=dict)  # uid -> the file's record when the run began (the very objects)
-    output_guess: OutputGuess | None = None  # completion tokens expected per request (for --max-cost)
-    waiting: int = 0  # items whose requests are still in a provider batch (--no-wait): a later run collects them
-    checks: Any = None  # what planning found about the inputs (judging: judge_checks.PlanChecks)
-
-    @property
-    def asks(self) -> str:
-        """The model the job's requests go to: the judge of a judgment file, else the model itself."""
-        return self.judge or self.model
-
-    @property
-    def who(self) -> str:
-        """The job as its progress and the run summary name it."""
-        return f"{self.judge} / {self.model}" if self.judge else self.model
-
-    def count(self, outcome: "Outcome") -> None:
-        """Count a record about to be stored."""
-        if not outcome.whole:
-            self.incomplete += 1
-        elif outcome.completes:
-            self.completed += 1
-        else:
-            self.new += 1
-        self.unlabeled += outcome.unlabeled
-
-
-@dataclass
-class Outcome:
-    """What asking for one item gave: the record to store (None when no request came back), and its error.
-
-    A ``RequestFailed`` error is reported and the run goes on; any other is
-    raised, after the record (paid for) is handed to the writer.
-    """
-    record: Any = None
-    whole: bool = True  # False: a part is missing (a judgment game whose request failed)
-    completes: bool = False  # it completes a record an earlier run stored with a part missing
-    unlabeled: int = 0  # judgment games without a label
-    error: BaseException | None = None
 
 
 @dataclass
@@ -192,6 +118,9 @@ def job_lines(job: Job, unit: str) -> list[str]:
         line += f", {job.incomplete} stored with one game missing (run again to play it)"
     if job.unlabeled:
         line += f", {job.unlabeled} game(s) without a label (stored as null, they count zero times)"
+    if job.empty:
+        line += (f", {job.empty} answer(s) with no text outside the model's reasoning (stored with the answer empty; "
+                 "python -m utils.check_answers lists them)")
     if job.waiting:
         line += f", {job.waiting} waiting for a provider batch (run again later to collect them)"
     lines = [line]
@@ -221,86 +150,6 @@ def report_failure(failures: list[Failure], failure: Failure, progress: Progress
         progress.say(f"failed: {where}: {failure.reason}")
 
 
-class Writer:
-    """Append records to their stores from one task; use as ``async with Writer() as w: await w.put(...)``.
-
-    With ``prepare``, what is put is anything ``prepare`` turns into records:
-    it is called, off the event loop, with one store's share of a batch and
-    returns one record for each item, in order.
-    """
-
-    def __init__(self, prepare: Callable[[list[Any]], list[dict]] | None = None):
-        self._queue: asyncio.Queue = asyncio.Queue()
-        self._task: asyncio.Task | None = None
-        self._prepare = prepare
-        self._failed = asyncio.Event()
-        self._failure: StorageError | None = None  # the first write that failed
-        self._lost = 0  # results that reached the writer and could not be stored
-
-    async def __aenter__(self) -> "Writer":
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    async def __aexit__(self, exc_type, *exc) -> None:
-        await self._queue.put(None)
-        await self._task  # everything queued before the end (or an interrupt) is written
-        if self._failure is not None and exc_type is None:
-            raise StorageError(f"{self._failure.message}; stopped sending requests. {self._lost} result(s) "
-                               "received could not be stored. Everything stored before is kept: make room and "
-                               "run again, it resumes and asks only for what is missing", self._failure.path)
-
-    async def put(self, store: JsonlStore, record: Any) -> None:
-        await self._queue.put((store, record))
-
-    async def stop_on_failure(self, requests: Awaitable) -> None:
-        """Await ``requests``, cancelling them as soon as a write fails.
-
-        Requests still waiting for a slot are then never sent. Those in flight
-        are dropped too: the disk cannot take their results, and the rerun
-        asks for them again.
-        """
-        work = asyncio.ensure_future(requests)
-        failed = asyncio.ensure_future(self._failed.wait())
-        stopped = False
-        try:
-            await asyncio.wait([work, failed], return_when=asyncio.FIRST_COMPLETED)
-        finally:  # also on an interrupt: the requests are cancelled and their clean-up (bars, clients) runs
-            failed.cancel()
-            if not work.done():
-                stopped = work.cancel()
-                await asyncio.wait([work])
-            error = None if work.cancelled() else work.exception()  # taken, so asyncio does not log it again
-        # a cancelled gather ends with a CancelledError as its exception rather than as cancelled
-        if error is not None and not (stopped and isinstance(error, asyncio.CancelledError)):
-            raise error  # an error of the requests themselves, as it is
-
-    def _write(self, store: JsonlStore, items: list[Any]) -> None:
-        records = self._prepare(items) if self._prepare else items
-        try:
-            store.append_many(records)
-        except StorageError as err:
-            self._failure = self._failure or err
-            self._lost += sum(store.key(r) not in store.records for r in records)
-
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            by_store: dict[JsonlStore, list[Any]] = {}  # a store is its own key: JsonlStore compares by identity
-            for entry in batch:
-                if entry is not None:
-                    store, record = entry
-                    by_store.setdefault(store, []).append(record)
-            for store, records in by_store.items():
-                # still tried after a failure: another file (or a smaller write) may fit, and each is paid for
-                await asyncio.to_thread(self._write, store, records)
-            if self._failure is not None:
-                self._failed.set()
-            if None in batch:
-                return
-
-
 def run_and_finish(work: Coroutine[Any, Any, T], stores: list[JsonlStore], order: list[str]) -> T:
     """Run ``work``, then rewrite every store once in ``order``.
 
@@ -308,10 +157,44 @@ def run_and_finish(work: Coroutine[Any, Any, T], stores: list[JsonlStore], order
     already appended stays, and the next run resumes from it.
     """
     with closed_on_error(stores):
-        result = asyncio.run(work)
+        result = run_stoppable(work)
         for store in stores:  # if one rewrite fails, the stores not yet finished are closed all the same
             store.finish(order)
     return result
+
+
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def run_stoppable(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)``, with SIGTERM and SIGHUP handled as asyncio handles Ctrl-C: the work is cancelled, so
+    its clean-up runs (a batch being created is saved, what was received is written), and ``Stopped`` is raised.
+
+    A second such signal changes nothing (``kill -9`` stops a run at once, and loses nothing written).
+    """
+    received: list[int] = []
+
+    async def guarded() -> T:
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+
+        def stop(signum: int) -> None:
+            if not received:
+                received.append(signum)
+                task.cancel()
+        for signum in STOPPING_SIGNALS:
+            loop.add_signal_handler(signum, stop, signum)
+        try:
+            return await work
+        finally:
+            for signum in STOPPING_SIGNALS:
+                loop.remove_signal_handler(signum)
+
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        if received:
+            raise Stopped(received[0]) from None
+        raise
 
 
 @contextlib.contextmanager
@@ -368,7 +251,8 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
                        prepare: Callable[[list[Any]], list[dict]] | None, summary: Summary,
                        batch: BatchOptions | None) -> None:
     failures, budget = summary.failures, summary.budget
-    clients = {name: ModelClient(cfg) for name, cfg in models.items()}  # imports the SDKs
+    room = Room()  # closed while the disk is full: no request is sent then
+    clients = {name: ModelClient(cfg, room) for name, cfg in models.items()}  # imports the SDKs
     progress = Progress([(job.who, len(job.todo)) for job in jobs], unit)
     direct = [clients[job.asks] if budget is None else budget.metered(job, clients[job.asks]) for job in jobs]
 
@@ -385,6 +269,9 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
         if budget is not None and budget.refused(error, progress):
             progress.advance(index, aside="not sent (cost cap)")
             return  # not a failure: the budget counts it, and the summary says so
+        if getattr(error, "group", None) == Room.NOT_SENT:
+            progress.advance(index, aside="not sent (disk full)")
+            return  # not a failure either: the run ends with the storage error, which says what to do
         if isinstance(error, BatchPending):
             job.waiting += 1
             progress.advance(index, aside="waiting in a batch")
@@ -401,9 +288,9 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
     try:
         batching = Batching(jobs, models, clients, batch, progress)  # reads the state files of earlier batches
         with settled_gc():
-            async with Writer(prepare) as writer:
-                await writer.stop_on_failure(batching.alongside(asyncio.gather(
-                    *(one(i, job, item, writer) for i, job in enumerate(jobs) for item in job.todo))))
+            async with Writer(prepare, room, progress.say) as writer:
+                await batching.alongside(asyncio.gather(
+                    *(one(i, job, item, writer) for i, job in enumerate(jobs) for item in job.todo)))
         batching.finish()  # every result is stored: the batch state files keep only what is still needed
         summary.batches_running = batching.notes
     finally:

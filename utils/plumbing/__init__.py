@@ -3,8 +3,11 @@
 * errors.py        InputError / StorageError and the exit status each gives
 * cli.py           run_cli (one way to report errors), the asking steps' shared flags
 * config.py        YAML with line numbers, ${ENV_VAR} interpolation, validation, the settings dataclasses
+                   (each api_config entry checked against its provider, utils/asking/providers)
+* entry.py         one api_config entry as the code reads it: ModelConfig, Endpoint, Price
 * names.py         model names as safe file names; every data path, kept inside the data directory
 * store.py         crash-safe JSON-lines stores: lock, append+fsync, resume, ordered rewrite
+* recovery.py      where results a full disk could not take are kept aside, for the next run to take in
 * jsonl.py         the one JSON-lines reader
 * forked.py        a value computed in a forked child, so parsing overlaps on the second core
 * keys.py          API keys read clean and masked in everything printed

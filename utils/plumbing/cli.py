@@ -45,9 +45,9 @@ def run_cli(main: Callable[[], int | None]) -> None:
         except StorageError as err:
             print(f"error: {mask(str(err))}", file=sys.stderr)
             sys.exit(EXIT_STORAGE_ERROR)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as err:  # Ctrl-C, or a Stopped by SIGTERM / SIGHUP
             print("interrupted: completed work is saved; run again to resume", file=sys.stderr)
-            sys.exit(130)
+            sys.exit(getattr(err, "exit_status", 130))
         except Exception:  # a bug: its traceback, printed while the output is still masked
             traceback.print_exc()
             sys.exit(1)

@@ -5,7 +5,10 @@ a problem is reported as one InputError naming the file, the line and the key.
 API keys are read here, without surrounding whitespace, and kept in
 ``Endpoint.api_key``, whose repr hides it, so a key can never reach a log line
 or a traceback through a printed config; ``utils.plumbing.keys`` masks them wherever
-else they might show.
+else they might show. What an entry may hold that depends on its provider
+(the allowed ``api_type``s, the key's environment variable, the endpoint
+fields it needs, its reasoning keys) comes from the provider registry,
+utils/asking/providers; the entry's shape is utils/plumbing/entry.py.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import math
 import os
 import re
 import string
+import urllib.parse
 import warnings
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -21,26 +25,18 @@ from typing import Any
 
 import yaml
 
-from utils.vocabulary.answer_checks import CHECKS, MISMATCHED, POLICIES
+from utils.asking.providers import PROVIDERS
+from utils.asking.providers.base import PROVIDER_KEYS, Provider
+from utils.plumbing.entry import Endpoint, ModelConfig, Price
 from utils.plumbing.errors import InputError
-from utils.plumbing.keys import clean_key
+from utils.plumbing.keys import clean_key, unsendable
 from utils.plumbing.names import check_name
+from utils.vocabulary.answer_checks import CHECKS, MISMATCHED, POLICIES
+from utils.vocabulary.benchmarks import OFFICIAL_BASELINES, UNPUBLISHED_BASELINES  # noqa: F401 - named here too
 from utils.vocabulary.style import ENCODINGS
 from utils.vocabulary.verdicts import DEFAULT_LABEL_PATTERN
 
-API_TYPES = ("openai", "azure", "anthropic")
-DEFAULT_KEY_VARS = {"openai": "OPENAI_API_KEY", "azure": "AZURE_OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-# The official benchmarks' baselines, per question category: the original tool hard-codes them and
-# its own judge configs name none. The first entry of a benchmark also serves categories not listed.
-OFFICIAL_BASELINES: dict[str, dict[str, str]] = {
-    "arena-hard-v0.1": {"arena-hard-v0.1": "gpt-4-0314"},
-    "arena-hard-v2.0": {"hard_prompt": "o3-mini-2025-01-31", "coding": "o3-mini-2025-01-31",
-                        "math": "o3-mini-2025-01-31", "creative_writing": "gemini-2.0-flash-001"},
-}
-# Official baselines whose answers the original project does not publish: users generate them.
-UNPUBLISHED_BASELINES: dict[str, frozenset[str]] = {"arena-hard-v2.0": frozenset({"gemini-2.0-flash-001"})}
 
 
 # ---------------------------------------------------------------- YAML with line numbers
@@ -157,61 +153,9 @@ def check_keys(doc: Document, mapping: Any, keys: tuple, known: set[str], what: 
 # ---------------------------------------------------------------- api_config.yaml
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    api_base: str | None = None
-    api_key: str | None = field(default=None, repr=False)  # never printed
-    api_version: str | None = None
-
-
-@dataclass(frozen=True)
-class Price:
-    """What a provider charges for a model, in US dollars per million tokens (an entry's ``price:``)."""
-    input: float  # prompt tokens
-    output: float  # completion tokens (reasoning included, as providers bill it)
-    batch_discount: float = 0.5  # the share of the price a batch job pays (OpenAI, Azure, Anthropic: half)
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """One entry of api_config.yaml: how to reach a model and how to ask it."""
-
-    name: str  # the entry name: what answer and judgment files are named after
-    model_name: str  # the name the endpoint knows the model by
-    api_type: str = "openai"
-    endpoints: tuple[Endpoint, ...] = (Endpoint(),)
-    parallel: int = 8
-    system_prompt: str | None = None
-    max_tokens: int | None = None
-    temperature: float | None = None
-    extra_body: dict = field(default_factory=dict)  # extra request fields, sent as they are
-    timeout: float = 600.0  # seconds per request attempt, whole: connecting, sending, waiting, reading the body
-    max_retries: int = 6  # attempts after the first, with the SDK's backoff and jitter
-    reasoning_effort: str | None = None  # OpenAI/Azure reasoning models: low, medium or high
-    max_tokens_field: str | None = None  # how the token limit is sent; None: derived from reasoning_effort
-    thinking_budget: int | None = None  # Anthropic extended thinking: budget_tokens
-    reasoning_policy: str = "strip"  # strip: the answer leaves out inline <think> reasoning; keep: as produced
-    price: Price | None = None  # None: costs are counted in tokens only
-    family: str | None = None  # the model family, for a judge's self-preference (e.g. "gpt", "claude")
-    batch: bool = False  # send this model's requests through its provider's batch API
-
-    @property
-    def token_limit_field(self) -> str:
-        """The request field the token limit goes in (OpenAI's reasoning models take only the newer one)."""
-        if self.max_tokens_field:
-            return self.max_tokens_field
-        return "max_completion_tokens" if self.reasoning_effort else "max_tokens"
-
-    @property
-    def takes_step_temperature(self) -> bool:
-        """Whether the step's temperature is sent: reasoning models reject one unless their entry sets it."""
-        return not (self.reasoning_effort or self.thinking_budget
-                    or self.token_limit_field == "max_completion_tokens")
-
-
 _MODEL_KEYS = {"model_name", "endpoints", "api_type", "parallel", "system_prompt", "max_tokens", "temperature",
-               "extra_body", "timeout", "max_retries", "tokenizer", "reasoning_effort", "max_tokens_field",
-               "thinking", "reasoning_policy", "price", "family", "batch"}
+               "extra_body", "timeout", "max_retries", "tokenizer", "reasoning_policy", "price", "family", "batch",
+               *PROVIDER_KEYS}
 _PRICE_KEYS = {"input", "output", "batch_discount"}
 REASONING_EFFORTS = ("low", "medium", "high")
 MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
@@ -220,7 +164,7 @@ MIN_THINKING_BUDGET = 1024  # the smallest budget_tokens Anthropic accepts
 _ENDPOINT_KEYS = {"api_base", "api_key", "api_version"}
 
 
-def _endpoint(doc: Document, raw: Any, keys: tuple, api_type: str, key_needed: bool = True) -> Endpoint:
+def _endpoint(doc: Document, raw: Any, keys: tuple, provider: type[Provider], key_needed: bool = True) -> Endpoint:
     check_keys(doc, raw, keys, _ENDPOINT_KEYS, "an endpoint")
     base = get(doc, raw, keys, "api_base", str, None)
     # stripped: a key read with its line break would be an illegal header, which the HTTP library quotes
@@ -230,27 +174,50 @@ def _endpoint(doc: Document, raw: Any, keys: tuple, api_type: str, key_needed: b
         if key_needed:
             raise
         key = None
-    if key is None:
-        key = clean_key(os.environ.get(DEFAULT_KEY_VARS[api_type])) or None
+    variable, where = provider.key_variable, (*keys, "api_key")
+    if key is None and variable:
+        key = clean_key(os.environ.get(variable)) or None
+        where = keys
     if key is None and base is None and key_needed:
-        raise doc.error(f"no API key: set api_key or the environment variable {DEFAULT_KEY_VARS[api_type]}",
-                        *keys)
-    if api_type == "azure" and base is None:
-        raise doc.error("azure endpoints need api_base (the resource URL)", *keys)
-    return Endpoint(api_base=base, api_key=key, api_version=get(doc, raw, keys, "api_version", str, None))
+        raise doc.error(f"no API key: set api_key or the environment variable {variable}", *keys)
+    if key is not None and unsendable(key):
+        holder = "this key" if len(where) > len(keys) else f"the key in the environment variable {variable}"
+        raise doc.error(f"{holder} holds a line break or another control character inside it, which no request can "
+                        "carry; fix it where it is set (it is not shown here)", *where)
+    if base is not None and not is_url(base):
+        raise doc.error("not a URL: expected http:// or https:// and a host, e.g. http://127.0.0.1:8000/v1 (the "
+                        "value is not shown: it may hold a password)", *keys, "api_base")
+    fields = {"api_base": base, "api_version": get(doc, raw, keys, "api_version", str, None)}
+    for name, what in provider.needs.items():
+        fields[name] = fields[name] or os.environ.get(provider.field_variables.get(name, "")) or None
+        if fields[name] is None:
+            also = f"; or set {provider.field_variables[name]}" if name in provider.field_variables else ""
+            raise doc.error(f"{provider.api_type} endpoints need {name} ({what}{also})", *keys)
+    return Endpoint(api_key=key, **fields)
+
+
+def is_url(text: str) -> bool:
+    """Whether ``text`` is an http(s) URL with a host: what an endpoint's api_base must be."""
+    try:
+        parts = urllib.parse.urlsplit(text)
+        host, _ = parts.hostname, parts.port  # the port is checked when read
+    except ValueError:  # a port that is no number (or out of range), a malformed IPv6 address
+        return False
+    return parts.scheme in ("http", "https") and bool(host) and not any(c.isspace() for c in text)
 
 
 def model_config(doc: Document, name: str, key_needed: bool = True) -> ModelConfig:
     raw = check_keys(doc, doc.data[name], (name,), _MODEL_KEYS, f"model {name!r}")
     keys = (name,)
     api_type = get(doc, raw, keys, "api_type", str, "openai")
-    if api_type not in API_TYPES:
-        raise doc.error(f"expected one of {', '.join(API_TYPES)}, got {api_type!r}", name, "api_type")
+    if api_type not in PROVIDERS:
+        raise doc.error(f"expected one of {', '.join(PROVIDERS)}, got {api_type!r}", name, "api_type")
+    provider = PROVIDERS[api_type]
     endpoints_raw = raw.get("endpoints")
     if endpoints_raw is None:
-        endpoints = (_endpoint(doc, {}, keys + ("endpoints",), api_type, key_needed),)
+        endpoints = (_endpoint(doc, {}, keys + ("endpoints",), provider, key_needed),)
     elif isinstance(endpoints_raw, list) and endpoints_raw:
-        endpoints = tuple(_endpoint(doc, e, keys + ("endpoints", i), api_type, key_needed)
+        endpoints = tuple(_endpoint(doc, e, keys + ("endpoints", i), provider, key_needed)
                           for i, e in enumerate(endpoints_raw))
     else:
         raise doc.error("expected a non-empty list of endpoints (api_base, api_key, api_version) or null",
@@ -258,7 +225,10 @@ def model_config(doc: Document, name: str, key_needed: bool = True) -> ModelConf
     extra = raw.get("extra_body") or {}
     if not isinstance(extra, dict):
         raise doc.error("expected a mapping of extra request fields", name, "extra_body")
-    reasoning = _reasoning_settings(doc, raw, name, api_type)
+    reasoning = _reasoning_settings(doc, raw, name, provider)
+    batch = get(doc, raw, keys, "batch", bool, False)
+    if batch and provider.batch_api is None:
+        raise doc.error(f"{api_type} endpoints have no batch API; remove batch: true", name, "batch")
     return ModelConfig(
         name=name,
         model_name=get(doc, raw, keys, "model_name", str, name),
@@ -273,7 +243,7 @@ def model_config(doc: Document, name: str, key_needed: bool = True) -> ModelConf
         max_retries=get(doc, raw, keys, "max_retries", int, ModelConfig.max_retries, minimum=0),
         price=_price(doc, raw, name),
         family=get(doc, raw, keys, "family", str, None),
-        batch=get(doc, raw, keys, "batch", bool, False),
+        batch=batch,
         **reasoning,
     )
 
@@ -299,8 +269,8 @@ def one_of(doc: Document, raw: dict, keys: tuple, key: str, choices: tuple[str, 
     return value
 
 
-def _reasoning_settings(doc: Document, raw: dict, name: str, api_type: str) -> dict:
-    """The reasoning keys of one entry, each checked against the provider that takes it."""
+def _reasoning_settings(doc: Document, raw: dict, name: str, provider: type[Provider]) -> dict:
+    """The reasoning keys of one entry, each checked, then against the provider (what it takes, and its rules)."""
     keys = (name,)
     effort = one_of(doc, raw, keys, "reasoning_effort", REASONING_EFFORTS, None)
     field_ = one_of(doc, raw, keys, "max_tokens_field", MAX_TOKENS_FIELDS, None)
@@ -309,22 +279,12 @@ def _reasoning_settings(doc: Document, raw: dict, name: str, api_type: str) -> d
     if raw.get("thinking") is not None:
         thinking = check_keys(doc, raw["thinking"], (name, "thinking"), {"budget_tokens"}, "thinking")
         budget = get(doc, thinking, (name, "thinking"), "budget_tokens", int, minimum=MIN_THINKING_BUDGET)
-    if api_type == "anthropic":
-        for key in ("reasoning_effort", "max_tokens_field"):
-            if raw.get(key) is not None:
-                raise doc.error(f"{key} is for openai and azure models; Anthropic models think with "
-                                "thinking: {budget_tokens: N}", name, key)
-        if budget is not None:
-            if raw.get("temperature") is not None:
-                raise doc.error("Anthropic models take no temperature while thinking; remove one of the two",
-                                name, "temperature")
-            max_tokens = raw.get("max_tokens")
-            if isinstance(max_tokens, int) and max_tokens <= budget:
-                raise doc.error(f"max_tokens ({max_tokens}) must exceed thinking.budget_tokens ({budget}): "
-                                "the answer comes out of what the thinking leaves", name, "max_tokens")
-    elif budget is not None:
-        raise doc.error("thinking is for anthropic models; OpenAI reasoning models take reasoning_effort",
-                        name, "thinking")
+    for key in PROVIDER_KEYS:
+        if key not in provider.entry_keys and raw.get(key) is not None:
+            raise doc.error(provider.instead.get(key, f"{provider.api_type} models do not take {key}"), name, key)
+    problem = provider.entry_problem(raw, budget)
+    if problem is not None:
+        raise doc.error(problem[1], name, problem[0])
     return {"reasoning_effort": effort, "max_tokens_field": field_, "thinking_budget": budget,
             "reasoning_policy": policy}
 

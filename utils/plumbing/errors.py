@@ -6,7 +6,8 @@ an ``InputError`` naming the file, the line and the key, which the entry
 points print as a single line before exiting with status 2: no traceback, and
 nothing half-written, because checks run before the first output file opens.
 A ``StorageError`` (results that could not be written) is printed the same
-way, with exit status 1. A run stopped by its ``--max-cost`` cap ends with
+way, with exit status 1. Ctrl-C ends a run with 130, SIGTERM and SIGHUP (handled
+alike: ``Stopped``) with 143 and 129. A run stopped by its ``--max-cost`` cap ends with
 status 3, everything it received stored; one that left batches running at
 the provider (``--no-wait``) with status 4; a judging run that left questions
 waiting for their baseline's answers with status 5. When several apply, the
@@ -38,6 +39,14 @@ class InputError(Exception):
             where = self.path + (f":{self.line}" if self.line is not None else "") + ": "
         key = f"{self.key}: " if self.key else ""
         return f"{where}{key}{self.message}"
+
+
+class Stopped(KeyboardInterrupt):
+    """A run stopped by SIGTERM or SIGHUP, which it handles as Ctrl-C; it exits with 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.exit_status = 128 + signum
 
 
 class StorageError(Exception):

@@ -4,7 +4,13 @@
   environment): surrounding whitespace goes, since a key pasted with its line
   break (``export KEY="$(cat key.txt)"``, a YAML block scalar) is otherwise
   sent as an illegal header, and the HTTP library's complaint quotes it.
-* ``mask`` replaces every secret we know of with ``***``: the keys read for
+  A key that still holds a control character (a line break inside it) is
+  ``unsendable``: the config refuses it before any request, in a line that
+  does not show it (the HTTP library's complaint would show it escaped,
+  which no masking of the key itself catches).
+* ``mask`` replaces every secret we know of with ``***`` (``mask_counted``
+  also says how many it replaced: a reply that echoes a key is stored
+  masked, and says so): the keys read for
   the run's endpoints, and the value of every environment variable whose name
   says it holds one (``*_API_KEY``, ``*_KEY``, ``*_TOKEN``, ``*_SECRET``,
   ``*_PASSWORD``), since a server may echo any key it was ever given. Values
@@ -28,6 +34,7 @@ MIN_SECRET_CHARS = 8
 PROVIDER_KEY_VARS = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY")
 _SECRET_NAME = re.compile(r"(^|_)(API_KEY|KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
 MASK = "***"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _configured: set[str] = set()
 _known: list[str] | None = None  # every secret, longest first; None: to be worked out again
@@ -40,6 +47,11 @@ def clean_key(value: str | None) -> str | None:
     value = value.strip()
     remember(value)
     return value
+
+
+def unsendable(key: str) -> bool:
+    """Whether a (stripped) key holds a control character, which no HTTP header can carry."""
+    return _CONTROL.search(key) is not None
 
 
 def remember(secret: str) -> None:
@@ -68,6 +80,17 @@ def mask(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def mask_counted(text: str) -> tuple[str, int]:
+    """``text`` masked, and how many secrets were replaced in it."""
+    count = 0
+    for secret in _secrets():
+        found = text.count(secret)
+        if found:
+            text = text.replace(secret, MASK)
+            count += found
+    return text, count
 
 
 class _MaskedStream:

@@ -8,7 +8,9 @@ Answers and judgments are paid for, so the file that holds them follows these ru
 * every record is appended as one whole line and the file is fsynced before
   the writer moves on, so ``kill -9`` loses at most the records still in
   flight; a write that fails (a full disk) is cut back off, so the file keeps
-  only whole lines;
+  only whole lines, and tells which records it left unwritten (``NotWritten``);
+* records a run had to keep aside in a recovery file (its disk stayed full:
+  utils/plumbing/recovery.py) are taken in by the next ``open``;
 * a run killed in the middle of a write can leave one unterminated last line;
   the next ``open`` reports it on stderr and cuts it off, and every complete
   line is kept (a last line that is a whole record and only lacks its newline
@@ -36,6 +38,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from utils.plumbing import recovery
 from utils.plumbing.errors import InputError, StorageError, os_reason
 from utils.plumbing.jsonl import json_object, parse_jsonl, parse_line
 
@@ -164,6 +167,14 @@ def closed_on_error(stores: list["JsonlStore"]) -> Iterator[list["JsonlStore"]]:
         raise
 
 
+class NotWritten(StorageError):
+    """A write that failed, and the records it left unwritten (``left``: not on disk, not in the store)."""
+
+    def __init__(self, err: StorageError, left: list[dict]):
+        super().__init__(err.message, err.path)
+        self.left = left
+
+
 class JsonlStore:
     """The records of one output file, keyed by ``key(record)`` (the question id)."""
 
@@ -197,6 +208,7 @@ class JsonlStore:
             self._remove_leftover_temporaries()
             self._load()
             self._check_writable()
+            self._take_in_recovered(write=True)
         except OSError as err:
             self.close()
             raise _cannot_write(err, self.path) from None
@@ -298,7 +310,26 @@ class JsonlStore:
         if complete < len(data) and self._whole_record(data[complete:]):
             data, complete = data + b"\n", len(data) + 1
         self._keep(data[:complete])
+        self._take_in_recovered(write=False)
         return self
+
+    def _take_in_recovered(self, write: bool) -> None:
+        """Take in the records a run whose disk was full kept aside for this file (utils/plumbing/recovery.py):
+        appended as if they had just arrived (``write``; the recovery file goes once they are on disk), or only
+        held, for a run that only looks."""
+        for path in recovery.found(self.path):
+            data = path.read_bytes()
+            whole = data[:data.rfind(b"\n") + 1]  # a kill -9 during its write may have left a torn last line
+            records = [json_object(r, path, n) for n, r in parse_jsonl(whole, path, "; fix or remove the line")]
+            fresh = [r for r in records if self._improves(self.key(r), r)]
+            if write:
+                self.append_many(fresh)
+                path.unlink()
+            else:
+                for record in fresh:
+                    self.records[self.key(record)] = record
+            print(f"{self.path}: took in {len(fresh)} record(s) from {path}, where a run whose disk was full kept "
+                  "them", file=sys.stderr)
 
     def _check_writable(self) -> None:
         """Fail now if appending to the file, or the final rewrite beside it, would fail later."""
@@ -341,8 +372,8 @@ class JsonlStore:
     def append_many(self, records: Iterable[dict]) -> None:
         """Append whole lines and make them durable before returning.
 
-        On a ``StorageError`` the records that did fit are stored (and in
-        ``records``), the others are not.
+        On a failed write (``NotWritten``) the records that did fit are
+        stored (and in ``records``); the error holds the others, in order.
         """
         fresh = [r for r in records if self._improves(self.key(r), r)]
         if not fresh:
@@ -350,12 +381,15 @@ class JsonlStore:
         lines = [dump_line(r) for r in fresh]
         try:
             self._append(b"".join(lines))
-        except StorageError:
+        except StorageError as err:
             if len(fresh) == 1:
-                raise
+                raise NotWritten(err, fresh) from None
             # a nearly full disk may still take some of them: keep as many as fit, one at a time
-            for r, line in zip(fresh, lines):
-                self._append(line)
+            for i, (r, line) in enumerate(zip(fresh, lines)):
+                try:
+                    self._append(line)
+                except StorageError as one:
+                    raise NotWritten(one, fresh[i:]) from None
                 self.records[self.key(r)] = r
             return
         for r in fresh:

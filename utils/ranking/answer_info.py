@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import iter_jsonl, json_object
 from utils.plumbing.names import answer_file
+from utils.vocabulary.provenance import turns_digest
 from utils.vocabulary.records import answer_texts
-from utils.vocabulary.style import benchmark_encoding, token_lengths
-
-if TYPE_CHECKING:
-    from utils.ranking.battles import Battles
 
 EXAMPLE_FILES = 3  # files a warning names before "and N more"
 
@@ -65,11 +61,37 @@ class AnswerInfo:
     from_text: int = 0  # answers without a token length in their metadata, tokenized here
     unknown: int = 0  # answers with neither a token length nor an answer text
     ans_ids: dict[str, str] = field(default_factory=dict)  # question id -> the answer's id, where it has one
+    digests: dict[str, str] = field(default_factory=dict)  # question id -> its text's digest (provenance.turns_digest)
     answered: set[str] = field(default_factory=set)  # the question ids the file has an answer to
+    # kept only when the report asks for them: question id -> the reply to each turn, and the user turns stored
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    prompts: dict[str, list[str]] = field(default_factory=dict)
 
 
-def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
+def question_id(value, known: frozenset | None, path, line, key: str) -> str | None:
+    """A record's question id as text: a string, or an integer that names a question of ``known`` (the question
+    file's ids; None: no file). A number no question has is an error, not a record filed under no question."""
+    if value.__class__ is str:
+        return value
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InputError(f"expected a question id (text), got {type(value).__name__}", path, line, key)
+    if known is not None and str(value) not in known:
+        raise InputError(f"question id {value} is a number, and no question of the question file has it (the ids "
+                         "are text there: was this record edited?)", path, line, key)
+    return str(value)
+
+
+def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
+                     known: frozenset | None = None, said: dict | None = None) -> AnswerInfo | None:
     """Average answer length and style features of one model, or None without an answer file.
+
+    ``texts``: also keep the replies and user turns of every answer (the
+    report shows them), read from the same lines. ``known``: the question
+    file's ids, which a numeric id must name (``question_id``). ``said``:
+    keep each answer's reply turns there (question id -> turns) instead of
+    computing the digests of their texts, which ``add_digests`` does later.
 
     The token length comes from the answer's style metadata (``conv_metadata``
     or ``metadata``), or the 2024 layout's per-turn ``token_len``; without
@@ -81,11 +103,24 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
     if not path.is_file():
         return None
     tokens, features, untold, unknown, answers, ans_ids, answered = [], {}, [], 0, 0, {}, set()
+    replies, user_turns, digests, replies_of = {}, {}, {}, said
     for line, rec in iter_jsonl(path):
         answers += 1
         qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
+        if qid.__class__ is not str:
+            qid = question_id(qid, known, path, line, "uid" if "uid" in rec else "question_id")
+        try:
+            turns, asked = answer_texts(rec, path, line)
+        except InputError:  # no readable text: nothing to key its judgments on, nor to measure
+            turns, asked = [], []
         if qid is not None:
-            answered.add(str(qid))
+            answered.add(qid)
+            if replies_of is not None:  # a later line replaces an earlier one, as records.read_answers does
+                replies_of[qid] = turns
+            elif turns:
+                digests[qid] = turns_digest(turns)
+            if texts and turns:
+                replies[qid], user_turns[qid] = turns, asked
         ans_id = rec.get("ans_id", rec.get("answer_id"))
         if ans_id and qid is not None:
             ans_ids[str(qid)] = str(ans_id)  # a later line replaces an earlier one, as read_answers does
@@ -99,22 +134,19 @@ def read_answer_info(data_dir, bench: str, model: str) -> AnswerInfo | None:
                 length = None
         if length is not None:
             tokens.append(length)
+        elif turns:
+            untold.append(turns)
         else:
-            try:
-                turns = answer_texts(rec, path, line)[0]
-            except InputError:  # no readable text either
-                turns = []
-            if turns:
-                untold.append(turns)
-            else:
-                unknown += 1
+            unknown += 1
         if feats is not None and qid is not None:
             features[str(qid)] = feats
     if untold:
+        from utils.vocabulary.style import benchmark_encoding, token_lengths  # a tokenizer: only when one counts
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids, answered)
+    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids, digests=digests, answered=answered,
+                      texts=replies, prompts=user_turns)
 
 
 def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:
@@ -153,51 +185,30 @@ def _listing(items: list[str]) -> str:
                                                else "")
 
 
-def read_answers_info(data_dir, bench: str, models) -> dict[str, AnswerInfo | None | InputError]:
+def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: frozenset | None = None,
+                      said: dict | None = None) -> dict[str, AnswerInfo | None | InputError]:
     """``read_answer_info`` for each of ``models``.
 
     A malformed answer file gives its InputError as the value, for the caller
-    to raise only if that model turns out to be in a battle.
+    to raise only if that model turns out to be in a battle. ``said``: keep
+    each model's reply turns there (model -> question id -> turns) for
+    ``text_digests`` instead of computing the digests now: hashing every
+    answer costs as much as reading a third of them, and only judgments that
+    record digests need them.
     """
     out: dict[str, AnswerInfo | None | InputError] = {}
     for m in dict.fromkeys(models):
         try:
-            out[m] = read_answer_info(data_dir, bench, m)
+            out[m] = read_answer_info(data_dir, bench, m, texts, known, None if said is None else said.setdefault(m, {}))
         except InputError as err:
             out[m] = err
     return out
 
 
-def answers_of(models, read: dict[str, AnswerInfo | None | InputError], data_dir, bench: str
-               ) -> dict[str, AnswerInfo | None]:
-    """The answer info of each of ``models``, from ``read`` (``read_answers_info``'s) or else read now.
-
-    Raises the InputError of a malformed answer file of one of them.
-    """
-    out: dict[str, AnswerInfo | None] = {}
-    for model in dict.fromkeys(models):
-        info = read[model] if model in read else read_answer_info(data_dir, bench, model)
-        if isinstance(info, InputError):
-            raise info
-        out[model] = info
-    return out
-
-
-def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], from_battles: dict,
-                    data_dir, bench: str) -> tuple[np.ndarray, np.ndarray]:
-    """Raw style features of model_a's and model_b's answers for every battle row.
-
-    Raises an InputError naming the answer file and question when a feature
-    is missing: style control cannot be done without them.
-    """
-    table = answer_feature_table(battles.models, battles.questions, answers, from_battles)
-    fa, fb = table[battles.model_a, battles.question], table[battles.model_b, battles.question]
-    bad = np.isnan(fa).any(1) | np.isnan(fb).any(1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        m = battles.model_a[i] if np.isnan(fa[i]).any() else battles.model_b[i]
-        raise missing_features(battles.models[m], battles.questions[battles.question[i]], answers, data_dir, bench)
-    return fa, fb
+def text_digests(said: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, str]]:
+    """model -> question id -> the digest of its answer's text (provenance.turns_digest), from what
+    ``read_answers_info`` kept in ``said``."""
+    return {m: {qid: turns_digest(turns) for qid, turns in turns_of.items() if turns} for m, turns_of in said.items()}
 
 
 def answer_feature_table(models: list[str], questions: list[str], answers: dict[str, AnswerInfo | None],

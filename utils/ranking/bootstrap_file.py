@@ -14,19 +14,16 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
 
 from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import iter_jsonl, json_object
+from utils.plumbing.store import atomic_write
 from utils.ranking.quality import FILE_LEVEL, Entry
 from utils.ranking.rating import INIT_RATING, percentile_interval, rating_from_win_rate
-from utils.plumbing.store import atomic_write
-
-if TYPE_CHECKING:
-    from utils.ranking.leaderboard import Leaderboard
+from utils.ranking.results import Leaderboard
 
 
 # ---------------------------------------------------------------- show_result's own file

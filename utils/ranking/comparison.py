@@ -18,14 +18,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from utils.ranking.rating import percentile_interval
-
-if TYPE_CHECKING:
-    from utils.ranking.leaderboard import Leaderboard
+from utils.ranking.results import Leaderboard
 
 # Below this many points a difference is called indistinguishable: no benchmark size is estimated for it
 INDISTINGUISHABLE = 0.5
@@ -34,6 +32,14 @@ POWER = 0.8
 SIMULATED_BENCHMARKS = 300
 # The sizes simulated, as multiples of the table's questions
 SIZE_FACTORS = (1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+# A percentile bound needs rounds beyond it: below this many in each tail an interval claims nothing
+TAIL_ROUNDS = 2
+
+
+def significance_rounds(confidence: float) -> int:
+    """The fewest bootstrap rounds whose ``confidence`` % interval has TAIL_ROUNDS rounds beyond each bound
+    (80 at 95 %, 40 at 90 %): with fewer, no difference is called significant."""
+    return math.ceil(TAIL_ROUNDS * 200.0 / (100.0 - confidence) - 1e-9)
 
 
 @dataclass
@@ -50,6 +56,12 @@ class PairComparison:
     # indistinguishable): a simulated size, or NaN when even the largest size simulated does not; None: not estimated
     needed: float | None = None
     table_questions: int = 0  # the questions with games in the table, the size ``needed`` compares with
+    min_rounds: int = 0  # the paired rounds a significance claim needs (significance_rounds)
+
+    @property
+    def too_few_rounds(self) -> bool:
+        """Fewer paired rounds than an interval at this level needs: its bounds say nothing."""
+        return self.rounds < self.min_rounds
 
     @property
     def flat(self) -> bool:
@@ -59,8 +71,8 @@ class PairComparison:
 
     @property
     def significant(self) -> bool:
-        """The interval of the difference has width and excludes 0."""
-        return (self.lower > 0 or self.upper < 0) and not self.flat
+        """The interval of the difference has width and excludes 0, and enough rounds stand behind it."""
+        return (self.lower > 0 or self.upper < 0) and not self.flat and not self.too_few_rounds
 
     @property
     def indistinguishable(self) -> bool:
@@ -197,7 +209,8 @@ def compare_board(board: Leaderboard, pairs: Sequence[tuple[str, str]] | None = 
         else:
             lo = hi = share = math.nan
             n = 0
-        out.append(PairComparison(a, b, row[a].score - row[b].score, lo, hi, share, n))
+        out.append(PairComparison(a, b, row[a].score - row[b].score, lo, hi, share, n,
+                                  min_rounds=significance_rounds(board.settings.confidence)))
     if estimate_needed and data is not None:
         _estimate_needed(out, data, board.settings.confidence, seed)
     return out
@@ -205,7 +218,8 @@ def compare_board(board: Leaderboard, pairs: Sequence[tuple[str, str]] | None = 
 
 def _estimate_needed(comparisons: list[PairComparison], data, confidence: float, seed: int) -> None:
     """Fill ``needed`` of the pairs that are neither separated nor indistinguishable, all simulated together."""
-    open_ = [c for c in comparisons if not c.significant and not c.indistinguishable and not c.flat and c.rounds > 0]
+    open_ = [c for c in comparisons if not c.significant and not c.indistinguishable and not c.flat and c.rounds > 0
+             and not c.too_few_rounds]
     if not open_:
         return
     index = {m: i for i, m in enumerate(data.models)}

@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 from typing import Callable
 
-from utils.plumbing.config import load_yaml, model_config
 from utils.plumbing.errors import InputError
-from utils.plumbing.names import judgment_dir
-from utils.ranking.answer_info import battle_features
-from utils.ranking.comparison import cohen_kappa
-from utils.ranking.inputs import V01Inputs, V2Inputs, read_judge_battles, read_judge_verdicts
-from utils.ranking.leaderboard import (CategoryIndex, Leaderboard, RunSettings, compute_leaderboard,
-                                       compute_v2_leaderboard)
 from utils.plumbing.store import atomic_write
+from utils.ranking.comparison import cohen_kappa
+from utils.ranking.results import Leaderboard
 from utils.vocabulary.verdicts import OUTCOME_WORDS
 
 # A model's family from its name, when its api_config entry gives none: the first pattern matching the start of
@@ -124,6 +119,7 @@ def configured_families(path: Path | str, given: bool, warn: Callable[[str], Non
     string. A missing file is an error when ``given`` on the command line, else
     nothing; a file that is not YAML is a warning, and names decide.
     """
+    from utils.plumbing.config import load_yaml, model_config  # YAML: loaded only when families are wanted
     path = Path(path)
     if not path.is_file():
         if given:
@@ -222,43 +218,6 @@ def judge_agreement(boards: list[Leaderboard], alone: dict[str, list[Leaderboard
     families = {n: f for n in names if (f := family_of(n, configured)) is not None}
     return JudgeAgreement(judges, tables, verdict_kappas(verdicts), families,
                           self_preference(judges, boards, families), notes)
-
-
-def _alone(settings: RunSettings, judge: str) -> RunSettings:
-    """The settings of a table made from ``judge`` alone: the run's, with bootstrap rounds of its own."""
-    return replace(settings, judges=(judge,), bootstrap_loaded_from=None)
-
-
-def v01_agreement(inputs: V01Inputs, board: Leaderboard, data_dir: Path, configured: dict[str, str]
-                  ) -> JudgeAgreement:
-    """The judge figures of a v0.1 run read from judgments: each judge's battles read and fitted alone."""
-    s = board.settings
-    alone: dict[str, list[Leaderboard | None]] = {}
-    verdicts = {}
-    for judge in s.judges:
-        battles = read_judge_battles(s, data_dir, judge)
-        table = None
-        if battles.total and s.baseline in battles.models:
-            features = battle_features(battles, inputs.answers, {}, data_dir, s.bench) if s.style else None
-            table = compute_leaderboard(battles, _alone(s, judge), inputs.avg_tokens, inputs.question_ids, features)
-        alone[judge] = [table]
-        verdicts[judge] = read_judge_verdicts(s, data_dir, judge)
-    return judge_agreement([board], alone, verdicts, configured)
-
-
-def v2_agreement(inputs: V2Inputs, boards: list[Leaderboard], index: CategoryIndex, answers: dict,
-                 data_dir: Path, configured: dict[str, str]) -> JudgeAgreement:
-    """The judge figures of a v2 run: each judge's rows of every table shown, computed alone."""
-    s = boards[0].settings
-    shown = {q for b in boards for q in index.questions.get(b.category, [])}
-    alone: dict[str, list[Leaderboard | None]] = {}
-    verdicts = {}
-    for judge in s.judges:
-        rows = inputs.rows.from_directory(judgment_dir(data_dir, s.bench, judge))
-        tables = [compute_v2_leaderboard(rows, _alone(b.settings, judge), index, answers, data_dir) for b in boards]
-        alone[judge] = [t if t.battles else None for t in tables]
-        verdicts[judge] = read_judge_verdicts(s, data_dir, judge, shown or None)
-    return judge_agreement(boards, alone, verdicts, configured)
 
 
 # ---------------------------------------------------------------- the judges file

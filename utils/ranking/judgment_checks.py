@@ -17,19 +17,25 @@ prompt mismatch: N") in the table, the CSV's flags column and the report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable
 
-from utils.vocabulary.answer_checks import judged_prompt_mismatch, shown_answers
-from utils.plumbing.jsonl import iter_jsonl, json_object
-from utils.plumbing.names import stem_to_name
+import numpy as np
+
+from utils.ranking.answer_info import AnswerInfo
+from utils.ranking.judgments import NO_PROMPT, PROMPT_MISMATCH, JudgmentRecords, OddGame
+from utils.ranking.results import Leaderboard
+from utils.ranking.run import RunData
+from utils.ranking.settings import RunSettings
 from utils.vocabulary.provenance import reasons_text, stale_reasons
-from utils.vocabulary.records import Question, judgment_provenance, record_uid
-from utils.ranking.leaderboard import Leaderboard
+from utils.vocabulary.records import Question
 
 STALE_FLAG = "stale"
 PROMPT_MISMATCH_FLAG = "judged prompt mismatch"
+LABEL_FLAG = "label not in its judge text"
+INVALID_FLAG = "invalid games"
+FLAGS = (STALE_FLAG, PROMPT_MISMATCH_FLAG, LABEL_FLAG, INVALID_FLAG)  # what a table marks beside a model's row
 SHOWN_IDS = 3
+SHOWN_GAMES = 5  # games a warning lists
 
 
 @dataclass
@@ -39,75 +45,93 @@ class JudgmentFindings:
     stale: dict[str, int] = field(default_factory=dict)  # STALE_REASONS key -> records
     stale_ids: list[str] = field(default_factory=list)
     unknown: int = 0  # records without provenance
+    with_provenance: int = 0
     with_prompt: int = 0  # records that kept the prompt the judge saw
     prompt_mismatch: list[str] = field(default_factory=list)  # question ids
     files: set[str] = field(default_factory=set)
     shown: dict[str, str] = field(default_factory=dict)  # question id -> the model's answer the judge saw (if kept)
+    disagreeing: list[OddGame] = field(default_factory=list)  # games whose stored label is not their text's
+    invalid: list[OddGame] = field(default_factory=list)  # games whose label, or which, is not one
 
 
-AnswerIds = Callable[[str], dict[str, str]]  # model -> question id -> the ans_id of its answer now ({} if none)
+# model -> (question id -> the ans_id of its answer now, question id -> its text's digest now); {} where none
+AnswerIds = Callable[[str], tuple[dict[str, str], dict[str, str]]]
 
 
-def judgment_findings(files: list[Path], questions: list[Question], ans_ids: AnswerIds,
+def judgment_findings(records: JudgmentRecords, questions: list[Question] | None, ans_ids: AnswerIds,
                       baseline: str = "", shown: bool = False) -> dict[str, JudgmentFindings]:
-    """model -> what its judgment records in ``files`` show; ``baseline`` for records that name none.
+    """model -> what its counted records of a question of ``questions`` show; ``baseline`` for records that name none.
 
     ``shown``: also keep the model's answer as the judge saw it, where both
-    games kept their prompts (answer_checks.shown_answers), for
-    answer_checks.off_question.
+    games kept their prompts (``records.prompts``; answer_checks.shown_answers),
+    for answer_checks.off_question.
     """
-    by_uid = {q.uid: q for q in questions}
+    mine = records.on_questions(q.uid for q in questions) if questions is not None else np.ones(len(records), bool)
+    chosen = np.flatnonzero(mine)
     out: dict[str, JudgmentFindings] = {}
-    seen: dict[tuple[str, str], set[str]] = {}  # (judge directory, model) -> question ids read: the first counts
-    for path in files:
-        stem_model = stem_to_name(path.stem)
-        for line, obj in iter_jsonl(path):
-            record = json_object(obj, path, line)
-            uid = record_uid(record)
-            model = record.get("model") if isinstance(record.get("model"), str) and record.get("model") else \
-                stem_model
-            done = seen.setdefault((str(path.parent), model), set())
-            if uid is None or uid not in by_uid or uid in done:
-                continue
-            done.add(uid)
-            found = out.setdefault(model, JudgmentFindings())
-            found.records += 1
-            found.files.add(str(path))
-            _check_record(found, record, uid, model, by_uid[uid], ans_ids, baseline, shown)
+    _, first, counts = np.unique(records.model[chosen], return_index=True, return_counts=True)
+    for f, n in sorted(zip(first.tolist(), counts.tolist())):  # models in order of their first record
+        out[records.names[records.model[chosen[f]]]] = JudgmentFindings(records=n)
+    for m, source in set(zip(records.model[chosen].tolist(), records.source[chosen].tolist())):
+        out[records.names[m]].files.add(records.sources[source])
+    provenance = records.provenance
+    for i in [i for i in chosen.tolist() if provenance[i] is not None]:  # records that say what they judged
+        _check_provenance(out[records.names[records.model[i]]], records, i, ans_ids, baseline)
+    kept = chosen[records.prompt[chosen] != NO_PROMPT]
+    for m, n in zip(*np.unique(records.model[kept], return_counts=True)):
+        out[records.names[m]].with_prompt = int(n)
+    wrong = kept[records.prompt[kept] == PROMPT_MISMATCH]
+    for m, q in zip(records.model[wrong].tolist(), records.question[wrong].tolist()):
+        out[records.names[m]].prompt_mismatch.append(records.questions[q])
+    for f in out.values():
+        f.unknown = f.records - f.with_provenance
+    wanted = set(records.questions[q] for q in np.unique(records.question[chosen]).tolist())
+    for odd in records.disagreeing:
+        if odd.uid in wanted:
+            out[odd.model].disagreeing.append(odd)
+    for odd in records.invalid:
+        if odd.uid in wanted:
+            out[odd.model].invalid.append(odd)
+    if shown:
+        from utils.vocabulary.answer_checks import shown_answers  # check_answers' question: not show_result's
+        for i in chosen.tolist():
+            model, uid = records.names[records.model[i]], records.questions[records.question[i]]
+            prompts = records.prompts.get((int(records.judge[i]), model, uid))
+            answers = shown_answers(*prompts) if prompts else None
+            if answers is not None:
+                out[model].shown[uid] = answers[1]  # game 1 shows the baseline first, the model second
     return out
 
 
-def _check_record(found: JudgmentFindings, record: dict, uid: str, model: str, question: Question,
-                  ans_ids: AnswerIds, baseline: str, shown: bool) -> None:
-    recorded = judgment_provenance(record)
-    if recorded is None:
-        found.unknown += 1
-    else:
-        base = record.get("baseline") if isinstance(record.get("baseline"), str) and record.get("baseline") else \
-            baseline
-        reasons = stale_reasons(recorded, {"ans_id": ans_ids(model).get(uid),
-                                           "baseline_ans_id": ans_ids(base).get(uid) if base else None})
-        if reasons:
-            found.stale_ids.append(uid)
-            for reason in reasons:
-                found.stale[reason] = found.stale.get(reason, 0) + 1
-    games = record.get("games") if isinstance(record.get("games"), list) else []
-    prompts = [g.get("user_prompt") for g in games[:2] if isinstance(g, dict) and isinstance(g.get("user_prompt"), str)]
-    mismatch = judged_prompt_mismatch(prompts, question)
-    if mismatch is not None:
-        found.with_prompt += 1
-        if mismatch:
-            found.prompt_mismatch.append(uid)
-    if shown and len(prompts) == 2:
-        answers = shown_answers(*prompts)
-        if answers is not None:
-            found.shown[uid] = answers[1]  # game 1 shows the baseline first, the model second
+def _check_provenance(found: JudgmentFindings, records: JudgmentRecords, i: int, ans_ids: AnswerIds,
+                      baseline: str) -> None:
+    """Whether record ``i`` judged the answers in the files now (utils/vocabulary/provenance.py)."""
+    found.with_provenance += 1
+    uid, model = records.questions[records.question[i]], records.names[records.model[i]]
+    base = records.names[records.baseline[i]] if records.baseline[i] >= 0 else baseline
+    ids, digests = ans_ids(model)
+    base_ids, base_digests = ans_ids(base) if base else ({}, {})
+    reasons = stale_reasons(records.provenance[i], {"ans_id": ids.get(uid), "answer_digest": digests.get(uid),
+                                                    "baseline_ans_id": base_ids.get(uid),
+                                                    "baseline_digest": base_digests.get(uid)})
+    if reasons:
+        found.stale_ids.append(uid)
+        for reason in reasons:
+            found.stale[reason] = found.stale.get(reason, 0) + 1
 
 
 def findings_warnings(findings: dict[str, JudgmentFindings], judges: str) -> list[str]:
-    """One warning per model with stale judgments or judged prompt mismatches."""
+    """One warning per model and kind of finding: stale judgments, judged prompt mismatches, labels their judge
+    texts do not give, invalid games."""
     out = []
     for model, f in findings.items():
+        if f.disagreeing:
+            out.append(f"warning: {judges} / {model}: {len(f.disagreeing)} games store a label that is not the verdict "
+                       f"their judge text gives ({LABEL_FLAG}; {_listing(f.disagreeing, _disagreement)}): the table "
+                       "counts the stored labels; were they edited by hand?")
+        if f.invalid:
+            out.append(f"warning: {judges} / {model}: {len(f.invalid)} {INVALID_FLAG}, counted as no verdict: "
+                       f"{_listing(f.invalid, lambda odd: odd.stored)}")
         if f.stale_ids:
             out.append(f"warning: {judges} / {model}: {len(f.stale_ids)} of {f.records} judgments are stale "
                        f"({reasons_text(f.stale)}; e.g. question {', '.join(f.stale_ids[:SHOWN_IDS])}): they judged "
@@ -120,12 +144,24 @@ def findings_warnings(findings: dict[str, JudgmentFindings], judges: str) -> lis
     return out
 
 
+def _listing(games: list[OddGame], what) -> str:
+    """The first few odd games as ``file:line game N: what``."""
+    shown = [f"{odd.source}:{odd.line} game {odd.game + 1}: {what(odd)}" for odd in games[:SHOWN_GAMES]]
+    return "; ".join(shown) + (f"; and {len(games) - SHOWN_GAMES} more" if len(games) > SHOWN_GAMES else "")
+
+
+def _disagreement(odd: OddGame) -> str:
+    said = f"its text gives {odd.text_label}" if odd.text_label else "its text names several verdicts"
+    return f"stores {odd.stored}, {said}"
+
+
 def finding_flags(found: JudgmentFindings | None) -> tuple[str, ...]:
-    """The flags a model's row gets: "stale: N", "judged prompt mismatch: N"."""
+    """The flags a model's row gets: "stale: N", "judged prompt mismatch: N", "label not in its judge text: N",
+    "invalid games: N"."""
     if found is None:
         return ()
-    return (*([f"{STALE_FLAG}: {len(found.stale_ids)}"] if found.stale_ids else []),
-            *([f"{PROMPT_MISMATCH_FLAG}: {len(found.prompt_mismatch)}"] if found.prompt_mismatch else []))
+    counts = (len(found.stale_ids), len(found.prompt_mismatch), len(found.disagreeing), len(found.invalid))
+    return tuple(f"{flag}: {n}" for flag, n in zip(FLAGS, counts) if n)
 
 
 def flag_board(board: Leaderboard, findings: dict[str, JudgmentFindings]) -> Leaderboard:
@@ -133,3 +169,28 @@ def flag_board(board: Leaderboard, findings: dict[str, JudgmentFindings]) -> Lea
     rows = [replace(r, flags=(*r.flags, *finding_flags(findings.get(r.model)))) if not r.is_baseline else r
             for r in board.rows]
     return replace(board, rows=rows)
+
+
+def run_findings(run: RunData, settings: RunSettings) -> dict[str, JudgmentFindings]:
+    """The findings of a show_result run's counted records of its questions (after --category, a subcategory
+    too); nothing when the battles came from a file. Without a question file there is nothing to check a
+    prompt or an answer against: only the labels are checked."""
+    if run.records is None:
+        return {}
+    if not run.questions:
+        return judgment_findings(run.records, None, lambda model: ({}, {}), settings.baseline)
+    wanted = set(settings.categories)
+    questions = [q for q in run.questions if not wanted or q.category in wanted or q.cluster in wanted]
+
+    def ans_ids(model: str) -> tuple[dict[str, str], dict[str, str]]:
+        info = run.answers.get(model)
+        return (info.ans_ids, info.digests) if isinstance(info, AnswerInfo) else ({}, {})
+
+    return judgment_findings(run.records, questions, ans_ids, settings.baseline)
+
+
+def flag_boards(boards: list[Leaderboard], findings: dict[str, JudgmentFindings], warn) -> list[Leaderboard]:
+    """The boards with each model's findings flagged, after a warning for each."""
+    for warning in findings_warnings(findings, "+".join(boards[0].settings.judges)):
+        warn(warning)
+    return [flag_board(board, findings) for board in boards]

@@ -2,8 +2,8 @@
 
 show_result.py --method arena-hard-v2 accounts for every category of the
 question file. One without a counted judgment is a ``MissingCategory``,
-which the terminal, the CSV (``missing_reason``) and an error for a
---category asked by name all say the same way: its questions wait for their
+which the terminal, the CSV (``missing_reason``), the HTML report and an
+error for a --category asked by name all say the same way: its questions wait for their
 baseline's answers, or were not judged against that baseline, or were judged
 without one counted verdict; and the commands (utils/plumbing/fix_commands.py) that make
 what is missing.
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from utils.plumbing.fix_commands import RunFiles, answer_command, answers_missing, judge_command
 from utils.ranking.answer_info import AnswerInfo
+
+if TYPE_CHECKING:
+    from utils.plumbing.fix_commands import RunFiles
 
 NO_BASELINE_ANSWERS = "no baseline answers"
 NOT_JUDGED = "not judged"
@@ -53,6 +56,7 @@ def missing_category(category: str, questions: list[str], baseline: str | None, 
     (the baseline's among them); ``models`` and ``judges``: those of the
     tables, for the gen_judgment.py command.
     """
+    from utils.plumbing.fix_commands import answer_command, answers_missing, judge_command  # loads the configs' YAML
     judge = judge_command(files, bench, models, judges)
     info = answers.get(baseline) if baseline else None
     if baseline and not (info is not None and info.answered & set(questions)):

@@ -15,12 +15,13 @@ from pathlib import Path
 
 from utils.ranking.comparison import (INDISTINGUISHABLE, POWER, SIMULATED_BENCHMARKS, SIZE_FACTORS,
                                       PairComparison)
-from utils.ranking.judges import JudgeAgreement
-from utils.ranking.leaderboard import NO_VERDICTS, Leaderboard, ModelResult, RunSettings
-from utils.ranking.missing import MissingCategory
-from utils.ranking.judgment_checks import PROMPT_MISMATCH_FLAG, STALE_FLAG
-from utils.ranking.quality import separability, unmeasured
 from utils.plumbing.store import atomic_write
+from utils.ranking.judges import JudgeAgreement
+from utils.ranking.judgment_checks import FLAGS
+from utils.ranking.missing import MissingCategory
+from utils.ranking.quality import separability, unmeasured
+from utils.ranking.results import NO_VERDICTS, Leaderboard, ModelResult
+from utils.ranking.settings import RunSettings
 
 
 # ---------------------------------------------------------------- the table
@@ -57,8 +58,8 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
         mark = ""
         if "incomplete-coverage" in row.flags:
             mark += " !"
-        for flag in row.flags:  # judgment_checks.finding_flags: judgments that do not judge what is there now
-            if flag.startswith((STALE_FLAG, PROMPT_MISMATCH_FLAG)):
+        for flag in row.flags:  # judgment_checks.finding_flags: judgments not to be taken as they stand
+            if flag.startswith(FLAGS):
                 mark += f" [{flag}]"
         if row.unreliable:
             mark += " UNRELIABLE"
@@ -99,30 +100,8 @@ def separability_line(board: Leaderboard) -> str:
 
 
 def footer(board: Leaderboard) -> str:
-    s = board.settings
-    if s.v2:
-        return _v2_footer(board)
-    unit = {"battle": "battles", "question": "questions"}[s.bootstrap_unit]
-    draw = "Poisson" if s.poisson else "multinomial"
-    source = f"loaded from {s.bootstrap_loaded_from}" if s.bootstrap_loaded_from else \
-        f"{s.rounds} rounds, {draw} resampling of {unit}, seed {s.seed}"
-    games = "first game only" if s.first_game_only else "both games"
-    cats = f" | category {', '.join(s.categories)}" if s.categories else ""
-    return (f"-- {s.method} | {s.confidence:g}% percentile bootstrap: {source} | strong verdicts x{s.weight}, "
-            f"{games} | {board.battles} battles | judge {', '.join(s.judges)} | baseline {s.baseline}{cats}")
-
-
-def _v2_footer(board: Leaderboard) -> str:
-    s = board.settings
-    pool = "each model's own" if s.style is None else "all the category's"
-    unit = {"battle": "outcome units", "question": "questions"}[s.bootstrap_unit]
-    draw = "Poisson" if s.poisson else "multinomial"
-    point = "point on all data" if s.style is None else \
-        "point: the converged fit on all data (the original stops after 50 float32 L-BFGS steps)"
-    return (f"-- {s.method} | {point} | {s.confidence:g}% percentile bootstrap: {s.rounds} rounds, {draw} "
-            f"resampling of {pool} {unit}, seed {s.seed} | strong verdicts x{s.weight} | {board.battles} units | "
-            f"judge {', '.join(s.judges)} | baseline {s.baseline} | category {board.category} | "
-            f"{board.dropped_rows} rows dropped (a null game or no accepted label)")
+    """The line under the table saying how it was made (its method wrote it: utils/ranking/methods/)."""
+    return board.footer
 
 
 # ---------------------------------------------------------------- CSV files
@@ -132,8 +111,8 @@ SETTINGS_COLUMNS = ("method", "confidence", "weight", "first_game_only", "bootst
                     "seed", "judges", "baseline", "bench", "categories")
 
 
-def _settings_values(s: RunSettings) -> list:
-    return [s.method, s.confidence, s.weight, s.first_game_only, s.bootstrap_unit,
+def _settings_values(s: RunSettings, method_text: str) -> list:
+    return [method_text, s.confidence, s.weight, s.first_game_only, s.bootstrap_unit,
             "poisson" if s.poisson else "multinomial", s.rounds, s.seed, " ".join(s.judges), s.baseline, s.bench,
             " ".join(s.categories)]
 
@@ -148,14 +127,14 @@ def write_csv(boards: list[Leaderboard], path: Path, costs: dict[str, dict] | No
     Tables of several categories (v2) go into one file, with a first column
     ``category`` and a last one ``missing_reason``: a category without a table
     (``missing``) gets one row, its model and numbers empty, saying why and what
-    fixes it. v2's points carry no bootstrap noise, so its win rates keep
-    4 decimals (v0.1's 2). A model without verdicts has its numbers empty
+    fixes it. Win rates keep the decimals their method gives (v2's points
+    carry no bootstrap noise: 4; v0.1's 2). A model without verdicts has its numbers empty
     and "no verdicts: ..." in ``flags``; an unknown length is empty too.
     ``costs``: model -> ``COST_COLUMNS`` (utils.asking.accounts.model_costs),
     the whole benchmark's costs of the model; empty where unknown.
     """
     by_category = any(b.category is not None for b in boards)
-    d = 4 if any(b.settings.v2 for b in boards) else 2
+    d = max(b.decimals for b in boards)
     header = [*(["category"] if by_category else []), "model", "score", "lower", "upper", "avg_tokens", "rating",
               "rating_lower", "rating_upper", "covered_questions", "questions", "battles", "flags", *COST_COLUMNS,
               *SETTINGS_COLUMNS, *(["missing_reason"] if by_category else [])]
@@ -168,11 +147,11 @@ def write_csv(boards: list[Leaderboard], path: Path, costs: dict[str, dict] | No
             spent = (costs or {}).get(r.model, {})
             rows.append([*([b.category] if by_category else []), r.model, *numbers, r.covered, r.questions,
                          r.battles, "; ".join(r.flags), *(_cost(spent.get(c)) for c in COST_COLUMNS),
-                         *_settings_values(b.settings), *([""] if by_category else [])])
+                         *_settings_values(b.settings, b.method_text), *([""] if by_category else [])])
     for m in missing or ():
         settings = replace(boards[0].settings, baseline=m.baseline or "", categories=(m.category,))
         rows.append([m.category, "", *[""] * 7, 0, m.questions, 0, "", *[""] * len(COST_COLUMNS),
-                     *_settings_values(settings), m.text])
+                     *_settings_values(settings, boards[0].method_text), m.text])
     _write_csv(path, [header, *rows])
 
 
@@ -216,6 +195,8 @@ def _signed(x: float, decimals: int = 2) -> str:
 
 def needed_text(c: PairComparison) -> str:
     """What the questions-needed simulation says about a pair that is not separated (utils.ranking.comparison)."""
+    if c.too_few_rounds:
+        return f"no significance claim: {c.rounds} paired rounds, at least {c.min_rounds} needed"
     if c.indistinguishable:
         return f"indistinguishable: the difference is below {INDISTINGUISHABLE:g} points"
     if c.needed is None:
@@ -241,7 +222,10 @@ def render_comparison(board: Leaderboard, c: PairComparison) -> str:
     out.append(f"{c.model_a} - {c.model_b}: {_signed(c.diff)} points, {s.confidence:g}% interval "
                f"{_signed(c.lower)} to {_signed(c.upper)}; {c.model_a} ahead in {c.share_a_better:.1%} of "
                f"{c.rounds} paired rounds")
-    if c.significant:
+    if c.too_few_rounds:
+        out.append(f"no significance claim: {c.rounds} paired rounds, at least {c.min_rounds} needed for a "
+                   f"{s.confidence:g}% interval to have rounds beyond its bounds (--num-rounds)")
+    elif c.significant:
         better = c.model_a if c.lower > 0 else c.model_b
         out.append(f"significant: {better} is better (the interval excludes 0)")
     elif c.flat and not c.indistinguishable:
@@ -249,7 +233,7 @@ def render_comparison(board: Leaderboard, c: PairComparison) -> str:
                    "a bootstrap that saw no variation; see the UNRELIABLE notes)")
     else:
         out.append("not significant (the interval contains 0)" + (f"; {needed_text(c)}" if needed_text(c) else ""))
-    if s.bootstrap_unit == "battle" and not (s.v2 and s.style is None):  # v2's plain comparisons draw questions
+    if board.paired is not None and not board.paired.by_question:
         out.append("note: resampling single battles treats the two games of a question as unrelated, which "
                    "usually makes this interval too narrow; --bootstrap-unit question resamples whole questions")
     return "\n".join(out) + "\n"
@@ -262,7 +246,7 @@ def write_pairs_csv(boards: list[Leaderboard], comparisons: list[list[PairCompar
     """Every pair of every table: the difference A - B and its bounds in points, the share of paired rounds A is
     ahead in (a fraction), and whether the interval excludes 0. v2's tables add a first column ``category``."""
     by_category = any(b.category is not None for b in boards)
-    d = 4 if any(b.settings.v2 for b in boards) else 2
+    d = max(b.decimals for b in boards)
     rows: list[list] = [[*(["category"] if by_category else []), *PAIRS_COLUMNS]]
     for board, pairs in zip(boards, comparisons):
         for c in pairs:

@@ -41,8 +41,8 @@ import math
 import re
 from pathlib import Path
 
-from utils.ranking.leaderboard import Leaderboard
 from utils.ranking.comparison import PairComparison
+from utils.ranking.results import Leaderboard
 from utils.ranking.tables import footer, needed_text
 from utils.report.inputs import ReportInputs, ShownJudgment
 from utils.report.markdown_html import render_texts
@@ -82,12 +82,14 @@ def report_data(boards: list[Leaderboard], inputs: ReportInputs) -> dict:
         "baseline": s.baseline,
         "judges": list(s.judges),
         "footer": footer(boards[0]).removeprefix("-- ") if len(boards) == 1 else
-        f"{s.method} | judge {', '.join(s.judges)} | one table per category, each against its own baseline",
+        f"{boards[0].method_text} | judge {', '.join(s.judges)} | one table per category, each against its own baseline",
         "confidence": s.confidence,
         "snippet_chars": SNIPPET_CHARS,
         "outcomes": {word: {"winner": _WINNERS[winner], "strong": strong}
                      for (winner, strong), word in OUTCOME_WORDS.items()},
         "boards": [_board_data(b, several=len(boards) > 1) for b in boards],
+        "missing": [{"category": m.category, "questions": m.questions, "baseline": m.baseline, "reason": m.reason,
+                     "why": m.why, "fix": list(m.fix)} for m in inputs.missing],
         "diagnostics": diagnostics,
         "diagnostic_columns": columns,
         "costs": inputs.costs,
@@ -160,7 +162,7 @@ def _board_data(board: Leaderboard, several: bool) -> dict:
     return {
         "title": title,
         "footer": footer(board).removeprefix("-- ") if several else "",  # one table: the page header has it
-        "unit": "units" if board.settings.v2 else "battles",
+        "unit": board.unit,
         "rows": [{"model": r.model, "score": _finite(r.score), "lower": _finite(r.lower), "upper": _finite(r.upper),
                   "rating": _finite(r.rating), "avg_tokens": r.avg_tokens, "covered": r.covered,
                   "questions": r.questions, "battles": r.battles, "is_baseline": r.is_baseline,

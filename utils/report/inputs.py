@@ -1,9 +1,9 @@
-"""What the report shows beyond the computed tables, read from the data directory once.
+"""What the report shows beyond the computed tables, gathered from what the run read (utils/ranking/run.py).
 
-``gather_report_inputs`` reads the questions, the answer texts of the
-models in the tables, both games' labels and judge texts of every judge, and
-each judge's diagnostics.json and each model's cost files into a ``ReportInputs``; the page itself is
-then rendered from it without opening a file (utils/report/html_report.py).
+``report_inputs`` collects the questions, the answer texts of the models in
+the tables, both games' labels and judge texts of every judge, each judge's
+diagnostics and each model's costs into a ``ReportInputs``; the page itself
+is then rendered from it without opening a file (utils/report/html_report.py).
 
 The judge texts shown are the judgments the numbers count
 (docs/design.md#judgments): the first record of a (judge, model, question),
@@ -11,17 +11,15 @@ and none of a question id the question file lacks.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from utils.asking.accounts import model_costs
-from utils.plumbing.errors import InputError
-from utils.plumbing.names import answer_file, diagnostics_file, judgment_dir, question_file, stem_to_name
+from utils.ranking.answer_info import AnswerInfo
 from utils.ranking.comparison import PairComparison
 from utils.ranking.judges import JudgeAgreement
-from utils.ranking.leaderboard import Leaderboard
-from utils.vocabulary.records import Answer, Question, iter_judgments, read_answers, read_questions
+from utils.ranking.missing import MissingCategory
+from utils.ranking.results import Leaderboard
+from utils.ranking.run import RunData
+from utils.vocabulary.records import Question
 
 
 @dataclass(frozen=True)
@@ -48,78 +46,49 @@ class ReportInputs:
     # judges' figures (utils.ranking.judges); None when not computed
     pairs: list[list[PairComparison]] | None = None
     judges: JudgeAgreement | None = None
+    missing: list[MissingCategory] = field(default_factory=list)  # v2: the categories without a table, and why
 
 
-def gather_report_inputs(boards: list[Leaderboard], data_dir: Path | str) -> ReportInputs:
-    """Read what the report on ``boards`` (the tables of one run) shows; bad files raise InputError."""
-    data_dir = Path(data_dir)
-    s = boards[0].settings
-    path = question_file(data_dir, s.bench)
-    listed = read_questions(path) if path.is_file() else None
-    known = None if listed is None else {q.uid for q in listed}
-    answers = {}
-    for model in dict.fromkeys(r.model for b in boards for r in b.rows):
-        path = answer_file(data_dir, s.bench, model)
-        if path.is_file():
-            answers[model] = read_answers(path)
-    judgments = {judge: read_counted_judgments(judgment_dir(data_dir, s.bench, judge), known) for judge in s.judges}
-    questions = listed if listed is not None else _questions_of(answers, judgments)
+def report_inputs(boards: list[Leaderboard], run: RunData, pairs: list[list[PairComparison]] | None = None,
+                  judges: JudgeAgreement | None = None, missing: list[MissingCategory] | None = None) -> ReportInputs:
+    """What the report on ``boards`` (the tables of one run) shows, from what the run read (nothing is read here).
+
+    The judge texts are those of the records the numbers count
+    (utils/ranking/judgments.py keeps them when the report is asked for).
+    """
+    answers = run.answers_of(dict.fromkeys(r.model for b in boards for r in b.rows))
+    judgments: dict[str, dict[str, dict[str, ShownJudgment]]] = {judge: {} for judge in run.request.judges}
+    records = run.records
+    if records is not None:  # battles loaded from another tool's file have no judge texts to show
+        for j, model, uid, base in zip(records.judge.tolist(), records.model_names(), records.uids(),
+                                       records.baseline_names()):
+            games = records.texts.get((j, model, uid), ())
+            judgments[records.judges[j]].setdefault(model, {})[uid] = ShownJudgment(
+                base, tuple(ShownGame(label, text) for label, text in games))
+    texts = {m: info.texts for m, info in answers.items() if info is not None}
+    questions = run.questions or _questions_of(answers, judgments)
     categories = set(c for b in boards for c in b.settings.categories)
     if categories:  # a category, or (v2) a subcategory such as coding
         questions = [q for q in questions if q.category in categories or q.cluster in categories]
     shown = {q.uid for q in questions}
     return ReportInputs(
         questions=questions,
-        answers={m: {u: a.turns for u, a in by_uid.items() if u in shown} for m, by_uid in answers.items()},
+        answers={m: {u: turns for u, turns in by_uid.items() if u in shown} for m, by_uid in texts.items()},
         judgments={judge: {m: {u: j for u, j in by_uid.items() if u in shown} for m, by_uid in by_model.items()}
                    for judge, by_model in judgments.items()},
-        diagnostics={judge: read_diagnostics(diagnostics_file(data_dir, s.bench, judge)) for judge in s.judges},
-        costs=model_costs(data_dir, s.bench, s.judges, dict.fromkeys(r.model for b in boards for r in b.rows)))
+        diagnostics=run.diagnostics,
+        costs=run.costs(r.model for b in boards for r in b.rows),
+        pairs=pairs, judges=judges, missing=list(missing or ()))
 
 
-def read_counted_judgments(directory: Path, known: set[str] | None) -> dict[str, dict[str, ShownJudgment]]:
-    """model -> question id -> the labels and texts of the judgment the numbers count, from one judge's directory.
-
-    As utils/ranking/battles.py counts them: files in name order, the model a
-    record names (else the one its file is named after), the first record of
-    a model and question (the store keeps the first it paid for), nothing of
-    a question id outside ``known`` (the question file's ids; None: none).
-    """
-    out: dict[str, dict[str, ShownJudgment]] = {}
-    if not directory.is_dir():  # e.g. --load-battles from another tool: no judge texts to show
-        return out
-    for path in sorted(directory.glob("*.jsonl")):
-        stem_model = stem_to_name(path.stem)
-        for j in iter_judgments(path):
-            by_uid = out.setdefault(j.model or stem_model, {})
-            if (known is None or j.uid in known) and j.uid not in by_uid:
-                by_uid[j.uid] = ShownJudgment(j.baseline, tuple(ShownGame(g.label, g.judgment) for g in j.games[:2]))
-    return out
-
-
-def read_diagnostics(path: Path) -> dict[str, dict]:
-    """model -> {metric: value} from a judge's diagnostics.json (docs/design.md#diagnostics), {} when there is none."""
-    if not path.is_file():
-        return {}
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"not valid JSON ({err})", path) from None
-    if isinstance(doc, dict) and isinstance(doc.get("models"), dict):
-        doc = doc["models"]
-    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
-        raise InputError("expected an object mapping each model to its diagnostics", path)
-    return doc
-
-
-def _questions_of(answers: dict[str, dict[str, Answer]], judgments: dict) -> list[Question]:
+def _questions_of(answers: dict[str, AnswerInfo | None], judgments: dict) -> list[Question]:
     """Without a question file (e.g. battles loaded from elsewhere): every id answered or judged, with the
     prompt an answer file recorded when there is one."""
     prompts: dict[str, tuple[str, ...]] = {}
-    for by_uid in answers.values():
-        for uid, a in by_uid.items():
-            if a.prompts and uid not in prompts:
-                prompts[uid] = tuple(a.prompts)
-    uids = dict.fromkeys([u for by_uid in answers.values() for u in by_uid] +
+    for info in answers.values():
+        for uid, turns in (info.prompts.items() if info else ()):
+            if turns and uid not in prompts:
+                prompts[uid] = tuple(turns)
+    uids = dict.fromkeys([u for info in answers.values() if info for u in info.texts] +
                          [u for by_model in judgments.values() for by_uid in by_model.values() for u in by_uid])
     return [Question(uid=u, turns=prompts.get(u, ())) for u in uids]

@@ -44,8 +44,8 @@
       var tr = el("tr", r.is_baseline ? "baseline" : "");
       tr.setAttribute("data-model", r.model);
       [[i + 1, "rank"], [r.model + (r.is_baseline ? " (baseline)" : ""), "model"], [num(r.score, 1), "num"],
-       [r.is_baseline ? "" : num(r.lower, 1) + " \u2013 " + num(r.upper, 1), "num"], [num(r.rating, 0), "num"],
-       [r.avg_tokens || "n/a", "num"], [r.is_baseline ? "" : r.covered + "/" + r.questions, "num"],
+       [num(r.lower, 1) + " \u2013 " + num(r.upper, 1) + (r.is_baseline ? " (fixed)" : ""), "num"],
+       [num(r.rating, 0), "num"], [r.avg_tokens || "n/a", "num"], [r.covered + "/" + r.questions, "num"],
        [r.battles, "num"], [r.flags.join("; "), "flag"]].forEach(function (c, j) {
         cell(tr, c[0], c[1]).setAttribute("data-label", names[j]);
       });
@@ -59,6 +59,14 @@
       }).join(", ")));
     }
     if (b.footer) box.appendChild(el("p", "muted", b.footer));
+  });
+  // ---- categories of the question file without a table (v2): why, and the commands that score them
+  D.missing.forEach(function (m) {
+    var note = byId("missing").appendChild(el("div", "missing"));
+    note.appendChild(el("p", "", "Not scored: " + m.category + ", " + m.questions + " questions (" +
+      (m.baseline ? "baseline " + m.baseline : "no baseline known") + "): " + m.reason + ": " + m.why +
+      ". To score it, run:"));
+    note.appendChild(el("pre", "", m.fix.join("\n")));
   });
 
   // ---- costs: one row per model, once. The cost files cover a model's whole benchmark, not a category, so a

@@ -22,7 +22,13 @@ STALE_REASONS = {
     "baseline_ans_id": "the baseline's answer changed",
     "reference_ans_id": "the reference answer changed",
     "prompt_hash": "the judge prompt changed",
+    "answer_digest": "the model's answer text changed",
+    "baseline_digest": "the baseline's answer text changed",
+    "reference_digest": "the reference answer text changed",
 }
+# an answer's id and the digest of its text (``turns_digest``): where both sides have the digest, the content
+# decides and the id is only a label (a regenerated answer with the same text is not stale, an edited one is)
+DIGEST_OF = {"ans_id": "answer_digest", "baseline_ans_id": "baseline_digest", "reference_ans_id": "reference_digest"}
 
 
 def text_hash(*parts) -> str:
@@ -31,19 +37,28 @@ def text_hash(*parts) -> str:
     return hashlib.sha256(data).hexdigest()[:HASH_CHARS]
 
 
+def turns_digest(turns) -> str:
+    """The content key of an answer: 16 hex digits of the sha256 of its reply turns (the texts a judge is shown,
+    without reasoning), UTF-8 encoded (a lone surrogate as itself) and joined by U+001E."""
+    return hashlib.sha256("\x1e".join(turns).encode("utf-8", "surrogatepass")).hexdigest()[:HASH_CHARS]
+
+
 def stale_reasons(provenance: dict | None, current: dict[str, str | None]) -> list[str] | None:
     """The keys of ``STALE_REASONS`` in which a stored judgment's provenance differs from ``current``.
 
     ``current`` holds what a judgment made now would record (``ans_id``,
-    ``baseline_ans_id``, ..., any subset). A key only counts when both sides
-    have a value: an answer file without ids, or a reader that does not know
-    the prompt (show_result), cannot make a judgment stale. None: the record
-    has no provenance, so whether it is stale is unknown.
+    ``answer_digest``, ``baseline_ans_id``, ..., any subset). A key only
+    counts when both sides have a value: an answer file without ids, or a
+    reader that does not know the prompt (show_result), cannot make a
+    judgment stale. Where both sides have an answer's digest, its id is not
+    compared (``DIGEST_OF``). None: the record has no provenance, so whether
+    it is stale is unknown.
     """
     if provenance is None:
         return None
-    return [key for key in STALE_REASONS
-            if provenance.get(key) and current.get(key) and provenance.get(key) != current.get(key)]
+    labels_only = {key for key, digest in DIGEST_OF.items() if provenance.get(digest) and current.get(digest)}
+    return [key for key in STALE_REASONS if key not in labels_only
+            and provenance.get(key) and current.get(key) and provenance.get(key) != current.get(key)]
 
 
 def reasons_text(counts: dict[str, int]) -> str:
