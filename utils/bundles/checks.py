@@ -191,10 +191,11 @@ def answers_check(manifest: dict, summaries: dict[str, dict], findings: Judgment
     problems = _first([d for model, entry in manifest["answers"].items()
                        for d in differences(entry.get("summary"), summaries.get(model), IN_FILES, model)])
     problems += findings.ids.text(f"of {findings.records} judgments judged other answers than the bundle's")
+    digested = f", {findings.digested} by their texts' digests" if findings.digested else ""
     unknown = f"; {findings.unknown} keep none, which judged_texts alone ties to the answers" \
         if findings.unknown else ""
     return outcome("answers", problems, f"{findings.records - findings.unknown} of {findings.records} judgments "
-                   f"name the bundle's answers in their provenance{unknown}")
+                   f"name the bundle's answers in their provenance{digested}{unknown}")
 
 
 def labels_check(findings: JudgmentFindings) -> Check:

@@ -1,7 +1,8 @@
 """A bundle's answers and judgments, each file read once, every judgment tested against the bundle's other files.
 
 For each judgment record: does its provenance name the answers the bundle
-holds and the prompt its judge config holds; does each game's stored label
+holds (their ids, and their texts' digests where it keeps them) and the
+prompt its judge config holds; does each game's stored label
 come out of the judge's own text (with the config's label patterns); and is
 the user_prompt stored with each game the template filled with the
 bundle's question and the two answers in that game's order, as
@@ -20,7 +21,7 @@ from utils.bundles.manifest import JUDGE_CONFIG, answer_summary, judgment_summar
 from utils.plumbing.config import JudgePrompt, JudgeSettings, load_judge_settings, load_yaml
 from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import iter_jsonl, json_object
-from utils.vocabulary.provenance import STALE_REASONS, stale_reasons
+from utils.vocabulary.provenance import DIGEST_OF, STALE_REASONS, stale_reasons, turns_digest
 from utils.vocabulary.records import (Answer, Question, answer_from_json, game_from_json, judgment_provenance,
                                       record_uid)
 from utils.vocabulary.verdicts import label_verdict
@@ -83,6 +84,7 @@ class JudgmentFindings:
     records: int = 0
     games: int = 0
     unknown: int = 0  # records without provenance
+    digested: int = 0  # records whose provenance keeps the digest of the judged model's answer text
     ids: Finding = field(default_factory=Finding)  # provenance naming other answers than the bundle's
     prompt_hashes: Finding = field(default_factory=Finding)  # provenance naming another judge prompt
     labels: Finding = field(default_factory=Finding)
@@ -91,7 +93,8 @@ class JudgmentFindings:
     def merged(self, other: "JudgmentFindings") -> "JudgmentFindings":
         """What two readers of different files found together."""
         return JudgmentFindings({**self.summaries, **other.summaries}, self.records + other.records,
-                                self.games + other.games, self.unknown + other.unknown, self.ids.merged(other.ids),
+                                self.games + other.games, self.unknown + other.unknown,
+                                self.digested + other.digested, self.ids.merged(other.ids),
                                 self.prompt_hashes.merged(other.prompt_hashes), self.labels.merged(other.labels),
                                 self.texts.merged(other.texts))
 
@@ -103,6 +106,17 @@ class _Inputs:
     questions: dict[str, Question]
     answers: dict[str, dict[str, Answer]]
     hashes: dict[JudgePrompt, str] = field(default_factory=dict)
+    # id() of an answer of ``answers`` (which outlive this) -> its turns_digest; keyed by the object, not by the
+    # model its record names, which a crafted file could share with another file's
+    digests: dict[int, str] = field(default_factory=dict)
+
+    def digest_of(self, answer: Answer | None) -> str | None:
+        """The digest of an answer's text (a baseline's is asked for once per judged model: computed once)."""
+        if answer is None or not answer.turns:
+            return None
+        if id(answer) not in self.digests:
+            self.digests[id(answer)] = turns_digest(answer.turns)
+        return self.digests[id(answer)]
 
     def hash_of(self, prompt: JudgePrompt) -> str:
         if prompt not in self.hashes:
@@ -150,8 +164,12 @@ def _check_record(record: dict, model: str, inputs: _Inputs, found: JudgmentFind
     elif provenance is None:
         found.unknown += 1
     else:
-        current = {"ans_id": mine.ans_id, "baseline_ans_id": theirs.ans_id,
-                   "reference_ans_id": reference.ans_id if reference else None}
+        sides = {"ans_id": mine, "baseline_ans_id": theirs, "reference_ans_id": reference}
+        current = {key: answer.ans_id if answer else None for key, answer in sides.items()}
+        # a digest where the record keeps one: it ties the judgment to the text, not only to an id a forger keeps
+        current |= {DIGEST_OF[key]: inputs.digest_of(answer) for key, answer in sides.items()
+                    if provenance.get(DIGEST_OF[key])}
+        found.digested += bool(provenance.get("answer_digest"))
         for key in stale_reasons(provenance, current) or []:
             found.ids.add(f"{where}: {STALE_REASONS[key]}")
         if provenance.get("prompt_hash") != inputs.hash_of(prompt):
