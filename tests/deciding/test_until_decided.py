@@ -103,3 +103,74 @@ def test_the_run_stops_at_the_round_the_sequence_says_and_stores_exactly_those_j
     assert f"{B} - {A}: -50.00 points of the per-question score, interval -50.00 to -50.00 after the first {N} " \
            f"of {N} questions" in full.stdout
     assert "the exact difference" in full.stdout
+
+
+def test_the_same_command_again_resumes_from_the_stored_judgments_and_another_seed_is_refused(
+        tmp_path, scripted_server, bench):
+    command = [*bench, "--until-decided", A, B, "--round-size", ROUND, "--seed", SEED]
+    first = gen_judgment(command)
+    asked = len(scripted_server.chat_requests())
+    again = gen_judgment(command)
+    assert again.returncode == 10 and len(scripted_server.chat_requests()) == asked, "nothing is paid twice"
+    assert [x for x in again.stdout.splitlines() if x.startswith("round ")] == \
+        [x for x in first.stdout.splitlines() if x.startswith("round ")]
+    other = gen_judgment([*bench, "--until-decided", A, B, "--seed", SEED + 1])
+    assert other.returncode == 2 and len(scripted_server.chat_requests()) == asked
+    line = one_line_error(other)
+    assert f"{A}__vs__{B}.json: seed: this decision was started with seed {SEED!r}, not {SEED + 1!r}" in line
+
+
+PRICE = "  price: {input: 2, output: 8}\n"  # USD per million tokens: 1000 in and 100 out cost $0.0028 a game
+
+
+def test_max_cost_stops_with_status_3_and_json_says_so(tmp_path, scripted_server, bench):
+    api = tmp_path / "api.yaml"
+    api.write_text(api.read_text().replace("  max_retries: 1\n", "  max_retries: 1\n" + PRICE))
+    proc = gen_judgment([*bench, "--until-decided", A, B, "--round-size", ROUND, "--seed", SEED,
+                         "--max-cost", "0.1", "--json"])
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    summary = json.loads(proc.stdout)  # with --json, stdout holds the JSON alone
+    assert summary["decision"] == "undecided" and summary["reason"] == "--max-cost reached"
+    assert summary["exit_status"] == 3 and summary["seed"] == SEED and summary["scope"] == "benchmark"
+    # round 1 (20 games, $0.056) is looked at; round 2 is cut by the cap
+    assert [r["judged"] for r in summary["rounds"]] == [ROUND]
+    assert summary["rounds"][0]["cost_usd"] == pytest.approx(20 * 0.0028)
+    games = sum(g is not None for model in (A, B) for r in stored_judgments(tmp_path, model) for g in r["games"])
+    requests = len(scripted_server.chat_requests())
+    assert games == requests, "every game paid for is stored"
+    assert 0.1 <= requests * 0.0028 <= 0.1 + 0.0028
+    assert "undecided: --max-cost reached; exit status 3" in proc.stderr
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--until-decided", A, B, "--batch"], "--until-decided: cannot be combined with --batch"),
+    (["--until-decided", A, B, "--model", A], "--until-decided: cannot be combined with --model"),
+    (["--until-decided", A, B, "--drift-check", "3"], "--until-decided: cannot be combined with --drift-check"),
+    (["--until-decided", A, B, "--order", "informative", "--scope", "general"], "--order: --order informative needs"),
+    (["--until-decided", A, A], "--until-decided: name two different models"),
+    (["--until-decided", A, B, "--level", "120"], "--level: must be a percentage"),
+    (["--model", A, "--seed", "3"], "--seed: only with --until-decided A B"),
+    (["--json"], "--json: only with --dry-run or --until-decided"),
+])
+def test_flags_that_make_no_sense_together_are_one_line_and_exit_2_before_any_request(
+        tmp_path, scripted_server, bench, flags, fragment):
+    proc = gen_judgment([*bench, *flags])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert fragment in one_line_error(proc)
+    assert scripted_server.chat_requests() == []
+    assert not (tmp_path / "data" / JUDGED_BENCH / "decisions").exists()
+
+
+@pytest.mark.parametrize("flags", [["--order", "informative"], ["--scope", "general"]])
+def test_show_result_recomputes_the_last_round_of_any_order_and_scope(tmp_path, scripted_server, bench, flags):
+    proc = gen_judgment([*bench, "--until-decided", A, B, "--round-size", ROUND, "--seed", SEED, *flags])
+    assert proc.returncode in (10, 13), proc.stdout + proc.stderr
+    last = [x for x in proc.stdout.splitlines() if x.startswith("round ")][-1]
+    judged = int(re.match(r"round \d+: (\d+)/", last).group(1))
+    assert len(scripted_server.chat_requests()) == judged * 4
+    shown = run_script("show_result.py", "--bench-name", JUDGED_BENCH, "--judge-name", JUDGE, "--baseline", BASE,
+                       "--data-dir", tmp_path / "data", "--compare", A, B)
+    line = next(x for x in shown.stdout.splitlines() if x.startswith(f"{A} - {B}: +50.00 points of the per-question"))
+    assert f"after the first {judged} of {N} questions" in line
+    assert re.search(r"interval ([-+][\d.]+) to ([-+][\d.]+)", line).groups() == \
+        re.search(r"interval \(.*?\) ([-+][\d.]+) to ([-+][\d.]+)", last).groups()
