@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     sys.stdout.write("\n".join(render_table(board, show_elo=args.show_elo) for board in outcome.boards))
     for gap in outcome.missing:
         print(*gap.lines(), sep="\n")
-    comparisons = _comparisons(args, outcome.boards)
+    comparisons = _comparisons(args, outcome.boards, run)
     if outcome.agreement is not None:
         sys.stdout.write(render_judges(outcome.agreement))
     method.save(outcome, run, args, _warn)
@@ -53,8 +53,9 @@ def main(argv=None) -> int:
     return 0
 
 
-def _comparisons(args, boards: list) -> list[list] | None:
-    """Print --compare for each table that has both models, and return every pair of every table when --pairs or
+def _comparisons(args, boards: list, run) -> list[list] | None:
+    """Print --compare for each table that has both models (and the anytime-valid interval of a decision between
+    them, when gen_judgment.py --until-decided made one), and return every pair of every table when --pairs or
     --html asks for them (None when nothing does)."""
     from utils.ranking.comparison import compare_board  # only when comparisons are asked for
     seed = boards[0].settings.seed
@@ -68,9 +69,18 @@ def _comparisons(args, boards: list) -> list[list] | None:
                 shown += 1
         if not shown:
             raise InputError(f"no table has scores for both {a!r} and {b!r}", key="--compare")
+        _decided(run, boards[0].settings, a, b)
     if not (args.pairs or args.html):
         return None
     return [compare_board(board, seed=seed) for board in boards]
+
+
+def _decided(run, settings, a: str, b: str) -> None:
+    """Beside the bootstrap: the anytime-valid interval of a gen_judgment.py --until-decided run of A and B."""
+    from utils.deciding.report import compare_text  # only with --compare
+    text = compare_text(run, settings.judges, a, b)
+    if text:
+        sys.stdout.write(text)
 
 
 def _write_outputs(args, outcome, run, comparisons: list[list] | None) -> None:

@@ -7,10 +7,12 @@ the llama.cpp model, chromium) skips its tests with the reason and how to get
 it, except under CI (``CI`` set), where a skip would hide a broken setup: there
 it fails the test.
 
-``make test`` runs the suite on several pytest-xdist workers (``--dist
-loadgroup``, pytest.ini): each test goes to whichever worker is free, except
-the llama.cpp tests, which stay together on one worker, so one SmolLM2 server
-serves them all and no two servers fight over the two cores.
+``make test`` runs the suite on several pytest-xdist workers: each test goes
+to whichever worker is free. The llama.cpp tests of all workers share one
+SmolLM2 server (tests/shared_llama.py), so no two servers fight over the two
+cores; its requests queue up, which makes those tests the run's long pole.
+They and the other slow tests are therefore handed out first: started last,
+one of them would keep the whole run waiting while the other workers idle.
 """
 from __future__ import annotations
 
@@ -30,12 +32,11 @@ from tests.shared_llama import shared_llama_server  # noqa: E402
 SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Keep the llama.cpp tests on one xdist worker (a no-op without xdist's loadgroup)."""
-    for item in items:
-        if item.get_closest_marker("llama"):
-            item.add_marker(pytest.mark.xdist_group("llama"))
+    """The llama.cpp tests first, then the other slow ones, then the rest, each in its collected order."""
+    def rank(item) -> int:
+        return 0 if item.get_closest_marker("llama") else 1 if item.get_closest_marker("slow") else 2
+    items.sort(key=rank)  # a stable sort: within a rank, the order the files give
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pytest
 
 from utils.ranking import sequential
 from utils.ranking.sequential import (BET_CAP, BET_HORIZON, Decision, confidence_sequence, decisions,
-                                      question_scores, random_order, until_decided)
+                                      point_estimate, question_scores, random_order, until_decided, weighted_order)
 
 LOG_THRESHOLD = math.log(2 / 0.05)  # the wealth that rules a candidate out
 
@@ -226,3 +226,17 @@ def test_a_weighted_order_keeps_the_guarantee_only_when_the_sequence_is_told_the
     assert np.mean(told) <= 0.05 and np.mean(not_told) >= 0.3
     lower, upper = confidence_sequence(d[order], 100, weights=weights[order])
     assert lower[-1] == pytest.approx(d.mean(), abs=1e-9) and upper[-1] == pytest.approx(d.mean(), abs=1e-9)
+
+
+def test_the_round_estimate_is_unbiased_under_a_weighted_order_and_the_plain_mean_is_not():
+    rng = np.random.default_rng(5)
+    d = rng.uniform(-100, 100, 12)
+    weights = np.where(d > 0, 5.0, 1.0)  # the winning questions tend to come first: the plain mean leans up
+    estimates, plain = [], []
+    for seed in range(3000):
+        order = weighted_order(weights, seed)
+        estimates.append(point_estimate(d[order][:4], 12, weights[order]))
+        plain.append(d[order][:4].mean())
+    assert np.mean(estimates) == pytest.approx(d.mean(), abs=1.5)
+    assert np.mean(plain) > d.mean() + 10
+    assert point_estimate(d[:4]) == pytest.approx(d[:4].mean())

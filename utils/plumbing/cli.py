@@ -109,8 +109,8 @@ def parse_step_arguments(description: str, settings_file: str,
     if more is not None:
         more(parser)
     args = parser.parse_args()
-    if args.json and not args.dry_run:
-        raise InputError("only with --dry-run (a run prints its summary as text)", key="--json")
+    if args.json and not args.dry_run and not getattr(args, "until_decided", None):
+        raise InputError("only with --dry-run or --until-decided (a run prints its summary as text)", key="--json")
     if args.max_cost is not None and not (args.max_cost > 0 and math.isfinite(args.max_cost)):
         raise InputError(f"must be a positive number of US dollars, got {args.max_cost:g}", key="--max-cost")
     if getattr(args, "drift_check", None) is not None:

@@ -11,7 +11,8 @@ alike: ``Stopped``) with 143 and 129. A run stopped by its ``--max-cost`` cap en
 status 3, everything it received stored; one that left batches running at
 the provider (``--no-wait``) with status 4; a judging run that left questions
 waiting for their baseline's answers with status 5. When several apply, the
-first of 3, 4, 1 (failed requests), 5 is the status.
+first of 3, 4, 1 (failed requests), 5 is the status. ``gen_judgment.py
+--until-decided`` says what it decided with 10 to 13 (docs/deciding.md#exit).
 """
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ EXIT_STORAGE_ERROR = 1
 EXIT_COST_CAP = 3  # gen_answer.py / gen_judgment.py stopped at --max-cost
 EXIT_BATCHES_RUNNING = 4  # gen_answer.py / gen_judgment.py stopped while its batches still run (--no-wait)
 EXIT_WAITING = 5  # gen_judgment.py left questions waiting for their baseline's answers
+# gen_judgment.py --until-decided: what the confidence sequence said when it stopped (utils/deciding/)
+EXIT_A_BETTER = 10
+EXIT_B_BETTER = 11
+EXIT_EQUIVALENT = 12  # the interval lies inside +-margin
+EXIT_UNDECIDED = 13  # every question judged (or, endless population, asked) without a decision
 EXIT_BROKEN_PIPE = 141  # the reader of stdout left (`| head`): what a shell reports for a process SIGPIPE ended
 
 

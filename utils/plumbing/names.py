@@ -61,7 +61,8 @@ def inside(base: Path, *parts: str) -> Path:
 # The data directory layout: <data>/<bench>/question.jsonl, model_answer/<model>.jsonl,
 # model_judgment/<judge>/<model>.jsonl, results/<judges>/ (show_result's battles and bootstrap
 # results, docs/design.md#battles-file), costs/answers/<model>.json and costs/judgments/<judge>/<model>.json
-# (what each answer and judgment file cost). Every path below goes through ``inside``.
+# (what each answer and judgment file cost), decisions/<judges>/<A>__vs__<B>.json (gen_judgment.py
+# --until-decided's order and rounds). Every path below goes through ``inside``.
 
 def bench_dir(data_dir: Path | str, bench: str) -> Path:
     return inside(Path(data_dir), name_to_stem(check_name(bench, "bench_name")))
@@ -111,11 +112,23 @@ def results_dir(data_dir: Path | str, bench: str, judges) -> Path:
     (a ``+`` inside a name is encoded, so that no two lists of judges share a
     directory): ``results/gpt-4.1``, ``results/gpt-4.1+second-judge``.
     """
+    return inside(bench_dir(data_dir, bench) / "results", _judges_stem(judges))
+
+
+def _judges_stem(judges) -> str:
     stem = "+".join(name_to_stem(check_name(judge, "judge name")).replace("+", "%2B") for judge in judges)
     if not stem or len(stem.encode()) > _MAX_BYTES:
         raise InputError(f"{len(judges)} judge names do not make a directory name of at most {_MAX_BYTES} bytes",
                          key="--judge-names")
-    return inside(bench_dir(data_dir, bench) / "results", stem)
+    return stem
+
+
+def decision_file(data_dir: Path | str, bench: str, judges, model_a: str, model_b: str) -> Path:
+    """What ``gen_judgment.py --until-decided A B`` did with ``judges``: its order, settings and rounds, which
+    show_result reads to recompute the same sequence (``decisions/<judges>/<A>__vs__<B>.json``, the judges'
+    directory named as ``results_dir``'s)."""
+    name = f"{name_to_stem(check_name(model_a))}__vs__{name_to_stem(check_name(model_b))}.json"
+    return inside(bench_dir(data_dir, bench) / "decisions" / _judges_stem(judges), name)
 
 
 def battles_file(data_dir: Path | str, bench: str, judges) -> Path:

@@ -102,6 +102,18 @@ def battles_from(records: JudgmentRecords, baseline: str, weight: int = 3, first
                    _judged(records.model[chosen], records.names))
 
 
+def game_shares(records: JudgmentRecords, weight: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """(share, count), each (records, 2): the model's share of each game and the battles it counts as, v0.1's way
+    (a game with a label counts, ``weight`` times when strong; one without counts 0 times)."""
+    check_weight(weight)
+    labels = records.labels
+    valid = labels >= 0
+    code = np.where(valid, labels, 0)
+    games = np.array([0, 1])[None, :]
+    count = np.where(valid, np.where(_STRONG[games, code], weight, 1), 0).astype(float)
+    return np.where(valid, _SHARE[games, code], 0.0), count
+
+
 def _first_seen(codes: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
     """Renumber ``codes`` (indices into ``names``) in order of first appearance: (old -> new, the names in order)."""
     present, first = np.unique(codes, return_index=True)

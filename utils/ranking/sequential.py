@@ -42,6 +42,7 @@ from enum import Enum
 import numpy as np
 
 from utils.ranking.rating_v2 import weighted_win_rates
+from utils.vocabulary.deciding import DEFAULT_ALPHA, DEFAULT_MARGIN, DEFAULT_ROUND  # noqa: F401 - the module's defaults
 
 # A per-question score is a win rate in points, so a paired difference lies in [-HALF, HALF]
 HALF = 100.0
@@ -54,9 +55,6 @@ NO_GAMES_SCORE = 50.0
 BET_HORIZON = 250
 BET_CAP = 0.5
 
-DEFAULT_ALPHA = 0.05
-DEFAULT_MARGIN = 1.0  # points
-DEFAULT_ROUND = 25  # questions per round
 
 
 class Decision(str, Enum):
@@ -132,6 +130,24 @@ def weighted_order(weights, seed: int) -> np.ndarray:
     if w.ndim != 1 or not np.all(w > 0) or not np.all(np.isfinite(w)):
         raise ValueError("sampling weights must be positive finite numbers")
     return np.argsort(np.random.default_rng([seed, 24, 1]).exponential(size=len(w)) / w, kind="stable")
+
+
+def point_estimate(differences, population: int | None = None, weights=None) -> float:
+    """The benchmark-level difference's estimate from the differences judged so far, in points (what a round prints).
+
+    Under a uniform order the mean of the judged differences. Under a weighted
+    order (``weights`` of all ``population`` questions in judging order) that
+    mean leans towards the heavy questions, so each question gives instead
+    (S + n r d) / N, S the sum judged before it, n the questions then
+    unjudged, r its tilt factor: an unbiased guess of the whole mean whatever
+    the order drew; the estimate is their average.
+    """
+    d = _checked(differences).reshape(-1)
+    if weights is None or population is None:
+        return float(d.mean())
+    factor, _ = _tilt(weights, population, len(d))
+    unjudged = population - np.arange(len(d))
+    return float(np.mean((np.cumsum(d) - d + unjudged * factor * d) / population))
 
 
 # ---------------------------------------------------------------- the confidence sequence

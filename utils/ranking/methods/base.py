@@ -16,10 +16,12 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
 from utils.plumbing.errors import InputError
 from utils.ranking.battles import Battles
 from utils.ranking.judges import JudgeAgreement, configured_families
-from utils.ranking.judgments import DEFAULT_PATTERNS
+from utils.ranking.judgments import DEFAULT_PATTERNS, JudgmentRecords
 from utils.ranking.missing import MissingCategory
 from utils.ranking.results import Leaderboard
 from utils.ranking.run import ReadRequest, RunData
@@ -53,6 +55,12 @@ class RatingMethod:
 
     def compute(self, run: RunData, settings: RunSettings, args: argparse.Namespace, warn: Warn) -> Outcome:
         """The boards of the run, flagged with the findings about its judgments; warnings go to ``warn``."""
+        raise NotImplementedError
+
+    def game_units(self, records: JudgmentRecords, weight: int) -> tuple[np.ndarray, np.ndarray]:
+        """(share, count), each (records, 2): per record and game, the model's share of the game (1 a win, 0.5 a
+        tie, 0 a loss) and how many units the method counts it for (0: not at all). A question's score when
+        deciding between two models (utils/deciding/scores.py) is the count-weighted mean share of its games."""
         raise NotImplementedError
 
     def save(self, outcome: Outcome, run: RunData, args: argparse.Namespace, warn: Warn) -> None:

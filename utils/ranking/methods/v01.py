@@ -20,7 +20,8 @@ import numpy as np
 from utils.plumbing.errors import InputError
 from utils.plumbing.names import battles_file, bootstrap_results_file
 from utils.ranking.answer_info import length_warnings
-from utils.ranking.battles import Battles, battle_features, battles_from, game_verdicts, save_battles
+from utils.ranking.battles import (Battles, battle_features, battles_from, game_shares, game_verdicts,
+                                  save_battles)
 from utils.ranking.bootstrap_file import saved_rounds, write_bootstrap
 from utils.ranking.fitting import battles_per_model, bootstrap_fits, one_sided
 from utils.ranking.judges import JUDGES_FILE, JudgeAgreement, judge_agreement, write_judges_file
@@ -101,6 +102,10 @@ class ArenaHardV01(RatingMethod):
             warn(warning)
         avg_tokens = {m: info.avg_tokens for m, info in answers.items() if info}
         return compute_leaderboard(battles, settings, avg_tokens, question_ids, features, run.saved_bootstrap)
+
+    def game_units(self, records, weight: int) -> tuple[np.ndarray, np.ndarray]:
+        """v0.1's battles: each game with a label counts on its own (``weight`` times when strong)."""
+        return game_shares(records, weight)
 
     def save(self, outcome: Outcome, run: RunData, args: argparse.Namespace, warn: Warn) -> None:
         """The battles (unless they were loaded), the bootstrap results (unless reused) and, with several judges,

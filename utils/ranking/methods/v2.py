@@ -78,6 +78,11 @@ class ArenaHardV2(RatingMethod):
             outcome.agreement = _agreement(run, rows, outcome.boards, index, answers, families(args, warn))
         return outcome
 
+    def game_units(self, records, weight: int) -> tuple[np.ndarray, np.ndarray]:
+        """v2.0's outcome units: a record with a null or unlabelled game counts not at all."""
+        rows = outcome_rows(records, weight)
+        return rows.score, rows.count
+
 
 def describe(settings: RunSettings) -> str:
     """The method's name as the footer and the CSV give it."""

@@ -1,0 +1,126 @@
+"""What a decision prints: a line per round, why it stopped, its JSON summary, and show_result's block.
+
+The numbers are A - B in points of the per-question score
+(docs/deciding.md#per-question-score); the interval is the anytime-valid
+one (utils.ranking.sequential), which may be looked at after every round.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from utils.deciding.flags import Procedure
+from utils.deciding.procedure import look
+from utils.deciding.scores import paired_scores
+from utils.deciding.state import DecisionState, Look, read_state
+from utils.plumbing.names import decision_file
+from utils.ranking.methods import method_named
+from utils.plumbing.errors import (EXIT_A_BETTER, EXIT_B_BETTER, EXIT_COST_CAP, EXIT_EQUIVALENT, EXIT_UNDECIDED)
+from utils.ranking.sequential import Decision
+
+EXIT_OF = {Decision.A_BETTER.value: EXIT_A_BETTER, Decision.B_BETTER.value: EXIT_B_BETTER,
+           Decision.EQUIVALENT.value: EXIT_EQUIVALENT}
+# why a run stopped without a decision
+OUT_OF_QUESTIONS = "questions ran out"
+COST_CAP = "--max-cost reached"
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.2f}"
+
+
+def what(procedure: Procedure) -> str:
+    """The interval's name, with what it is about."""
+    about = "this benchmark" if procedure.scope == "benchmark" else "beyond this benchmark (--scope general)"
+    return f"{procedure.level:g}% anytime-valid interval ({about})"
+
+
+def round_line(number: int, seen: Look, questions: int, state: DecisionState) -> str:
+    """One round as the run prints it: questions judged, the estimate, the interval, the decision, the cost."""
+    a, b = state.models
+    spent = "cost unknown (a judge without a price)" if seen.cost_usd is None else f"${seen.cost_usd:.4f} spent"
+    return (f"round {number}: {seen.judged}/{questions} questions, {a} - {b} {_signed(seen.estimate)} points, "
+            f"{what(state.procedure)} {_signed(seen.lower)} to {_signed(seen.upper)}: {decision_words(seen, state)}; "
+            f"{spent}")
+
+
+def decision_words(seen: Look, state: DecisionState) -> str:
+    a, b = state.models
+    return {Decision.A_BETTER.value: f"{a} better", Decision.B_BETTER.value: f"{b} better",
+            Decision.EQUIVALENT.value: f"equivalent within +-{state.procedure.margin:g} points"}.get(
+        seen.decision, "undecided")
+
+
+def stop_line(state: DecisionState, questions: int, status: int) -> str:
+    """Why the run stopped, and its exit status."""
+    seen = state.rounds[-1] if state.rounds else None
+    judged = seen.judged if seen else 0
+    if seen is not None and seen.decision in EXIT_OF:
+        why = {Decision.A_BETTER.value: "the interval lies above 0", Decision.B_BETTER.value: "the interval lies "
+               "below 0", Decision.EQUIVALENT.value: f"the interval lies inside +-{state.procedure.margin:g}"}
+        text = f"{decision_words(seen, state)} ({why[seen.decision]})"
+    else:
+        text = f"undecided: {state.stopped}"
+    return f"stopped after {judged} of {questions} questions: {text}; exit status {status}"
+
+
+def exit_status(state: DecisionState) -> int:
+    """The documented exit status of a run that stopped on its own (not for failed requests)."""
+    if state.rounds and state.rounds[-1].decision in EXIT_OF:
+        return EXIT_OF[state.rounds[-1].decision]
+    return EXIT_COST_CAP if state.stopped == COST_CAP else EXIT_UNDECIDED
+
+
+def summary_json(state: DecisionState, questions: int, status: int) -> str:
+    """--json: the decision, the rounds with their intervals, and how it was reached."""
+    p = state.procedure
+    last = state.rounds[-1] if state.rounds else None
+    return json.dumps({"models": list(state.models), "judges": list(state.judges),
+                       "decision": last.decision if last else Decision.UNDECIDED.value,
+                       "reason": state.stopped, "exit_status": status,
+                       "questions_judged": last.judged if last else 0, "questions": questions,
+                       "seed": p.seed, "order": p.order, "scope": p.scope, "level": p.level, "alpha": p.alpha,
+                       "margin": p.margin, "round_size": p.round_size, "method": state.method,
+                       "cost_usd": last.cost_usd if last else 0.0,
+                       "rounds": [{"judged": r.judged, "estimate": r.estimate, "lower": r.lower, "upper": r.upper,
+                                   "decision": r.decision, "cost_usd": r.cost_usd} for r in state.rounds]}, indent=1)
+
+
+def compare_block(state: DecisionState, seen: Look | None, questions: int) -> str:
+    """show_result --compare on judgments made by --until-decided: the anytime-valid interval beside the bootstrap."""
+    a, b = state.models
+    p = state.procedure
+    out = [f"##### {a} vs {b}: {what(p)}, from gen_judgment.py --until-decided #####"]
+    if seen is None:
+        out.append(f"no question of its order is judged for both yet ({p.order} order, seed {p.seed})")
+        return "\n".join(out) + "\n"
+    exact = " (every question judged: the exact difference)" if seen.judged == questions and p.scope == "benchmark" \
+        else ""
+    out.append(f"{a} - {b}: {_signed(seen.estimate)} points of the per-question score, interval "
+               f"{_signed(seen.lower)} to {_signed(seen.upper)} after the first {seen.judged} of {questions} "
+               f"questions of its {p.order} order (seed {p.seed}){exact}: {decision_words(seen, state)}")
+    out.append("This interval may be read after any round and the run stopped on it: its level holds however often "
+               "it is looked at. The paired bootstrap interval above is right only for a benchmark judged once, "
+               "whole; stopping the first time it excludes 0 names a winner between equal models far more often "
+               "than its level says (docs/deciding.md#guarantee).")
+    return "\n".join(out) + "\n"
+
+
+def compare_text(run, judges: tuple[str, ...], a: str, b: str) -> str | None:
+    """show_result's block for --compare A B when a --until-decided run of A and B (either way round) with these
+    judges left its state file; None when none did. ``run``: what show_result read (utils.ranking.run.RunData)."""
+    if run.records is None:  # battles loaded from a file: no judgments to recompute the sequence from
+        return None
+    for first, second in ((a, b), (b, a)):
+        state = read_state(decision_file(run.data_dir, run.bench, judges, first, second))
+        if state is not None:
+            break
+    else:
+        return None
+    state = replace(state, models=(a, b))  # asked the other way round: the mirrored sequence, exactly
+    categories = {q.uid: q.category for q in run.questions}
+    baselines = [state.baselines.get(categories.get(uid, ""), "") for uid in state.order]
+    paired = paired_scores(run.records, method_named(state.method), state.weight, state.order, baselines, (a, b))
+    judged = paired.prefix()
+    seen = look(paired.differences[:judged], state.procedure, len(state.order), state.weights) if judged else None
+    return compare_block(state, seen, len(state.order))

@@ -1,0 +1,164 @@
+"""gen_judgment.py --until-decided A B: judge the two models a round at a time until the sequence decides.
+
+Each round is the next ``round_size`` questions of the order, judged by the
+normal judging (utils.asking.judging.generate_judgments, restricted to those
+questions): every judge, both games, both models; a judgment already stored
+is reused, a stale one follows --stale, and everything paid for is stored
+before the round is looked at. The look reads the two models' stored
+judgments (utils.ranking.judgments, the one reader) and computes the
+sequence on the judged prefix of the order. The run stops when it decides,
+when --max-cost is reached, when a round could not be judged whole (failed
+requests: run the same command again to resume), or when the questions run
+out; the state file is written before the first request and after every round.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from utils.asking.judge_inputs import JudgingInputs
+from utils.asking.judging import estimate_judgments, generate_judgments
+from utils.asking.runs import Summary, budget_lines, exit_status, print_failures
+from utils.deciding.flags import Procedure
+from utils.deciding.procedure import draw_order, look
+from utils.deciding.report import COST_CAP, OUT_OF_QUESTIONS, round_line, stop_line, summary_json
+from utils.deciding.report import exit_status as decided_status
+from utils.deciding.scores import paired_scores
+from utils.deciding.state import DecisionState, check_repeated, read_state, write_state
+from utils.plumbing.config import JudgeSettings, ModelConfig
+from utils.plumbing.errors import EXIT_COST_CAP, InputError
+from utils.plumbing.names import answer_file, decision_file, judgment_file
+from utils.ranking.judgments import ReadOptions, read_judgments
+from utils.ranking.methods import method_for_bench
+from utils.ranking.methods.base import label_patterns
+from utils.ranking.settings import RunSettings
+from utils.ranking.sequential import Decision
+from utils.vocabulary.records import Question
+
+
+def until_decided(args: argparse.Namespace, procedure: Procedure, judges: dict[str, ModelConfig],
+                  questions: list[Question], inputs: JudgingInputs) -> int:
+    """The whole run; returns its exit status (docs/deciding.md#exit)."""
+    settings = inputs.settings
+    state = _start(args, procedure, settings, questions, inputs)
+    path = decision_file(args.data_dir, settings.bench_name, settings.judge_models, *state.models)
+    if args.dry_run:
+        estimate = estimate_judgments(settings, judges, questions, inputs.answers, args.data_dir, inputs.notes,
+                                      stale=args.stale, max_cost=args.max_cost)
+        print(estimate.render(args.json))
+        if not args.json:
+            print(f"--until-decided judges {procedure.round_size} questions a round and stops once decided: the "
+                  "above is the most it can cost (every question)")
+        return 0
+    say = sys.stderr if args.json else sys.stdout  # with --json, stdout holds the JSON alone
+    for note in inputs.notes:
+        print(note, file=say)
+    write_state(path, state)
+    status = _rounds(args, state, path, judges, questions, inputs, say)
+    print(stop_line(state, len(state.order), status), file=say)
+    print(f"wrote {path}\nshow_result.py --compare {' '.join(state.models)} shows this interval beside the "
+          f"bootstrap one; gen_judgment.py --model {' '.join(state.models)} judges the rest", file=say)
+    if args.json:
+        print(summary_json(state, len(state.order), status))
+    return status
+
+
+def _start(args, procedure: Procedure, settings: JudgeSettings, questions: list[Question],
+           inputs: JudgingInputs) -> DecisionState:
+    """The run's state: a new one, or the stored one when this decision was started before (and decides alike)."""
+    a, b = args.until_decided
+    _check_answers(args, settings, questions, inputs, (a, b))
+    uids = [q.uid for q in questions]
+    order, weights = draw_order(uids, procedure, inputs.answers[a], inputs.answers[b])
+    method = method_for_bench(settings.bench_name)
+    baselines = {q.category: settings.prompt_for(q.category).baseline_model for q in questions}
+    new = DecisionState((a, b), tuple(settings.judge_models), method.name, RunSettings().weight, procedure, order,
+                        weights, baselines)
+    path = decision_file(args.data_dir, settings.bench_name, settings.judge_models, a, b)
+    stored = read_state(path)
+    if stored is None:
+        return new
+    check_repeated(stored, new, path)
+    new.order, new.weights = stored.order, stored.weights  # the order drawn when it started
+    return new
+
+
+def _check_answers(args, settings: JudgeSettings, questions: list[Question], inputs: JudgingInputs,
+                   models: tuple[str, str]) -> None:
+    """Before any request: both models and every question's baseline have an answer to every question (a question
+    left out could not be scored), and neither model is a baseline."""
+    for q in questions:
+        baseline = settings.prompt_for(q.category).baseline_model
+        if baseline in models:
+            raise InputError(f"{baseline} is the baseline of category {q.category!r}: it cannot be decided on "
+                             "against itself", key="--until-decided")
+        for model in (*models, baseline):
+            if q.uid not in inputs.answers.get(model, {}):
+                raise InputError(f"no answer of {model} to question {q.uid}: every question must be judgeable for "
+                                 "both models before deciding", answer_file(args.data_dir, settings.bench_name, model))
+
+
+def _rounds(args, state: DecisionState, path, judges: dict[str, ModelConfig], questions: list[Question],
+            inputs: JudgingInputs, say) -> int:
+    """Judge and look, round after round; the run's exit status."""
+    settings, p = inputs.settings, state.procedure
+    by_uid = {q.uid: q for q in questions}
+    files = [(j, judgment_file(args.data_dir, settings.bench_name, judge, model))
+             for j, judge in enumerate(settings.judge_models) for model in state.models]
+    read = ReadOptions(questions, label_patterns(settings, tuple(settings.judge_models)))
+    baselines = [state.baselines[by_uid[uid].category] for uid in state.order]
+    method = method_for_bench(settings.bench_name)
+    spent: float | None = 0.0
+    state.rounds = []
+    for start in range(0, len(state.order), p.round_size):
+        if args.max_cost is not None and spent is not None and spent >= args.max_cost:
+            state.stopped = COST_CAP
+            break
+        todo = [by_uid[uid] for uid in state.order[start:start + p.round_size]]
+        with contextlib.redirect_stdout(say):
+            summary = generate_judgments(settings, judges, todo, inputs.answers, args.data_dir, stale=args.stale,
+                                         max_cost=None if args.max_cost is None else args.max_cost - spent)
+        spent = _add_cost(spent, summary)
+        status = exit_status(summary)
+        if status:
+            return _unfinished(state, path, summary, status, say)
+        records = read_judgments(list(settings.judge_models), [f for f in files if f[1].is_file()], read)
+        paired = paired_scores(records, method, state.weight, state.order, baselines, state.models)
+        judged = min(paired.prefix(), start + len(todo))
+        if not judged:  # nothing of the order's start is judged for both (a stale judgment kept that no longer
+            continue    # counts against its baseline, say): no look yet
+        seen = look(paired.differences[:judged], p, len(state.order), state.weights)
+        seen.cost_usd = spent
+        state.rounds.append(seen)
+        write_state(path, state)
+        print(round_line(len(state.rounds), seen, len(state.order), state), file=say, flush=True)
+        if seen.decision != Decision.UNDECIDED.value:
+            state.stopped = seen.decision
+            break
+    else:
+        state.stopped = OUT_OF_QUESTIONS
+    write_state(path, state)
+    return decided_status(state)
+
+
+def _add_cost(spent: float | None, summary: Summary) -> float | None:
+    """What the run has spent after a round: the cap's meter when there is one, else the stored records' price."""
+    if spent is None:
+        return None
+    if summary.budget is not None:
+        return spent + summary.budget.spent
+    added = [cost.added.cost(cost.price) for cost in summary.costs]
+    return None if any(c is None for c in added) else spent + sum(added)
+
+
+def _unfinished(state: DecisionState, path, summary: Summary, status: int, say) -> int:
+    """A round not judged whole: what failed or why it stopped; what was paid for is stored."""
+    with contextlib.redirect_stdout(say):
+        print_failures(summary.failures, "judgment")
+        for line in budget_lines(summary):
+            print(line)
+    state.stopped = COST_CAP if status == EXIT_COST_CAP else \
+        "a round could not be judged whole (see above); run the same command again to resume"
+    write_state(path, state)
+    return status
