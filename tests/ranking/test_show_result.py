@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.make_extracts import REAL
-from tests.helpers import (BASE, BENCH, FIXTURES, JUDGE, MIXED, MIXED_PAIRS, expected_win_rate, games, one_line_error,
+from tests.helpers import (BASE, BENCH, FIXTURES, JUDGE, MIXED, ROOT, MIXED_PAIRS, expected_win_rate, games, one_line_error,
                            read_csv, read_jsonl, results_file, show, unpack, without_wrote_lines,
                            write_bench, write_jsonl)
 from utils.plumbing.errors import InputError
@@ -464,6 +464,21 @@ def test_the_output_says_once_which_method_scored_it_unless_method_was_given(tmp
     assert lines[0].startswith("method arena-hard-v0.1 (the default;") and "--method arena-hard-v2" in lines[0]
     assert sum(line.startswith("method ") for line in lines) == 1
     assert not show(tmp_path, "--method", "arena-hard-v0.1").stdout.startswith("method ")
+
+
+def test_the_shipped_judge_config_ranks_the_judged_models_though_it_lists_none(tmp_path):
+    """config/arena-hard-v0.1.yaml ships with an empty model_list: that is for the asking steps; the table ranks the
+    models that have judgments."""
+    write_bench(tmp_path, MIXED, 4)
+    by_config = show(tmp_path, "--setting-file", ROOT / "config" / "arena-hard-v0.1.yaml", "--csv", "c.csv",
+                     check=False)
+    assert by_config.returncode == 0, by_config.stderr
+    show(tmp_path, "--judge-name", JUDGE, "--baseline", BASE, "--csv", "f.csv")
+    assert (tmp_path / "c.csv").read_bytes() == (tmp_path / "f.csv").read_bytes()
+    assert set(read_csv(tmp_path / "c.csv")) == {BASE, *MIXED}
+    bad = tmp_path / "bad.yaml"  # a list that is there is still checked
+    bad.write_text(f"bench_name: {BENCH}\njudge_model: {JUDGE}\nbaseline_model: {BASE}\nmodel_list: [a, a]\n")
+    assert "bad.yaml:4: model_list" in one_line_error(show(tmp_path, "--setting-file", bad, check=False))
 
 
 def test_zero_width_intervals_separate_nothing_and_every_line_of_the_output_agrees(tmp_path):

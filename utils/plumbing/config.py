@@ -349,10 +349,15 @@ def model_list(doc: Document, raw: dict, key: str = "model_list") -> tuple[str, 
     return tuple(value)
 
 
-def models_to_run(doc: Document, raw: dict, chosen: list[str] | None) -> tuple[str, ...]:
-    """The settings' ``model_list``, or the models named with ``--model``, which replace it for this run."""
+def models_to_run(doc: Document, raw: dict, chosen: list[str] | None, needed: bool = True) -> tuple[str, ...]:
+    """The settings' ``model_list``, or the models named with ``--model``, which replace it for this run.
+
+    ``needed``: whether a run without models is an error (the asking steps); show_result ranks the models that
+    have judgments, so an empty list is no error there, though a list that is given is still checked."""
     if not chosen:
         if not raw.get("model_list"):
+            if not needed:
+                return ()
             raise doc.error("no models to run: list them under model_list, or name them with --model NAME",
                             "model_list")
         return model_list(doc, raw)
@@ -379,7 +384,7 @@ def load_answer_settings(path: Path | str, models: list[str] | None = None) -> t
                                          "model_list", "style_encoding"}, "the answer settings")
     settings = AnswerSettings(
         bench_name=bench_name(doc, raw),
-        model_list=models_to_run(doc, raw, models),
+        model_list=models_to_run(doc, raw, models, models_needed),
         temperature=get(doc, raw, (), "temperature", float, AnswerSettings.temperature, minimum=0.0),
         max_tokens=get(doc, raw, (), "max_tokens", int, AnswerSettings.max_tokens, minimum=1),
         num_choices=get(doc, raw, (), "num_choices", int, AnswerSettings.num_choices, minimum=1),
@@ -560,14 +565,14 @@ def _judge_prompt(doc: Document, raw: dict, keys: tuple, fallback: JudgePrompt, 
 
 
 def load_judge_settings(path: Path | str, default_system_prompt: str, default_template: tuple[str, ...],
-                        models: list[str] | None = None, judges: list[str] | None = None
-                        ) -> tuple[JudgeSettings, Document]:
+                        models: list[str] | None = None, judges: list[str] | None = None, *,
+                        models_needed: bool = True) -> tuple[JudgeSettings, Document]:
     """judge_config.yaml in the shape of the original tool's, plus ``structured_verdicts`` and ``categories``.
 
     Without ``baseline_model``, an official benchmark is judged against its
     official baselines (``OFFICIAL_BASELINES``), as the original tool does.
     ``models`` (from ``--model``) replace the file's model_list, ``judges``
-    (from ``--judge``) its judge_model.
+    (from ``--judge``) its judge_model. ``models_needed``: models_to_run's ``needed``.
     """
     doc = load_yaml(path)
     raw = check_keys(doc, doc.data, (), _JUDGE_KEYS, "the judge settings")
@@ -597,7 +602,7 @@ def load_judge_settings(path: Path | str, default_system_prompt: str, default_te
     settings = JudgeSettings(
         bench_name=bench,
         judge_models=flag_names(judges, "--judge") if judges else _names(doc, raw, "judge_model"),
-        model_list=models_to_run(doc, raw, models),
+        model_list=models_to_run(doc, raw, models, models_needed),
         prompt=prompt,
         categories=categories,
         ref_model=check_name(ref_model, "ref_model", doc.path, doc.line("ref_model")) if reference else None,
