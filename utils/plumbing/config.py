@@ -384,7 +384,7 @@ def load_answer_settings(path: Path | str, models: list[str] | None = None) -> t
                                          "model_list", "style_encoding"}, "the answer settings")
     settings = AnswerSettings(
         bench_name=bench_name(doc, raw),
-        model_list=models_to_run(doc, raw, models, models_needed),
+        model_list=models_to_run(doc, raw, models),
         temperature=get(doc, raw, (), "temperature", float, AnswerSettings.temperature, minimum=0.0),
         max_tokens=get(doc, raw, (), "max_tokens", int, AnswerSettings.max_tokens, minimum=1),
         num_choices=get(doc, raw, (), "num_choices", int, AnswerSettings.num_choices, minimum=1),
