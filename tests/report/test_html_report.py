@@ -558,7 +558,11 @@ def test_the_page_carries_the_pairs_and_the_judges_figures_when_they_were_comput
     data = data_block(render_html(boards, inputs))
     # a bound that is not a number travels as null
     assert data["pairs"] == [[{"a": ALPHA, "b": BASELINE, "diff": 12.5, "lower": 5.0, "upper": None, "share": 0.99,
-                               "rounds": 20, "significant": True, "note": ""}]]
+                               "rounds": 20, "significant": True, "no_claim": False, "note": ""}]]
+    inputs.pairs = [[PairComparison(ALPHA, BASELINE, 12.5, 5.0, 20.0, 0.99, 20, min_rounds=80)]]  # too few rounds
+    [[pair]] = data_block(render_html(boards, inputs))["pairs"]
+    assert (pair["significant"], pair["no_claim"]) == (False, True)
+    assert pair["note"] == "no significance claim: 20 paired rounds, at least 80 needed"
     assert data["agreement"]["tables"][0]["models"][ALPHA] == {"pooled": 62.5, "scores": {JUDGE: 65.0, "judge-y": 60.0},
                                                                "shifts": {JUDGE: 2.5, "judge-y": -2.5}}
     assert data["agreement"]["kappa"] == [{"judge_a": JUDGE, "judge_b": "judge-y", "games": 2, "labels": 0.5,
@@ -599,12 +603,15 @@ def test_pairs_matrix_and_judges_in_chromium(browser, judged_twice):
     models = [th.text for th in browser.find_elements("css selector", "#pair-boxes thead th")][1:]
     assert sorted(models) == sorted([ALPHA, GAMMA, BASELINE])
     rows = browser.find_elements("css selector", "#pair-boxes tbody tr")
+    assert all(p["no_claim_reason"] for p in pairs)  # 50 rounds: too few for a claim at 95 %
     for p in pairs:  # each pair twice: row A against column B, and the other way round
         significant, ahead = p["significant"] == "true", float(p["diff"]) > 0
         for row, col, sign in ((p["model_a"], p["model_b"], 1), (p["model_b"], p["model_a"], -1)):
             td = rows[models.index(row)].find_elements("tag name", "td")[models.index(col)]
-            expected = "?" if not significant else ">" if (ahead if sign > 0 else not ahead) else "<"
+            expected = "\u00b7" if p["no_claim_reason"] else "?" if not significant else \
+                ">" if (ahead if sign > 0 else not ahead) else "<"
             assert td.text == expected
+            assert p["no_claim_reason"] in td.get_attribute("title")
             assert td.get_attribute("title").startswith(f"{row} \u2212 {col}: {sign * float(p['diff']):+.2f} points")
     judges = browser.find_element("id", "judge-boxes").text
     assert "Cohen's kappa" in judges and f"{JUDGE} vs judge-y" in judges
