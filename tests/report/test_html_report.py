@@ -18,13 +18,14 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run_script, unavailable, write_jsonl
+from tests.helpers import ROOT, bench_script, run_script, unavailable, write_jsonl
 from utils.ranking.results import Leaderboard, ModelResult
 from utils.ranking.settings import RunSettings
 from utils.vocabulary.records import Question
@@ -319,9 +320,10 @@ def browser(tmp_path_factory):
         unavailable("the headless browser test needs selenium: pip install -r requirements-dev.txt")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
+    profile = tmp_path_factory.mktemp("chromium-profile")
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}", "--window-size=1280,1000"):
+                 f"--user-data-dir={profile}", "--window-size=1280,1000"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
@@ -330,6 +332,7 @@ def browser(tmp_path_factory):
         yield driver
     finally:
         driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)  # 2.5 MB a run, of no use once the browser is gone
 
 
 def open_report(driver, path: Path):
@@ -622,3 +625,17 @@ def test_pairs_matrix_and_judges_in_chromium(browser, judged_twice):
     assert [tr.find_element("tag name", "th").text for tr in rows if tr.is_displayed()] == [ALPHA]
     judge_rows = browser.find_elements("css selector", "#judge-boxes tbody tr")
     assert [tr.get_attribute("data-model") for tr in judge_rows if tr.is_displayed()] == [ALPHA]
+
+
+@pytest.mark.browser
+def test_the_report_benchmark_leaves_no_browser_profile_in_the_temporary_directory(tmp_path, monkeypatch, browser):
+    """bench/bench_html_report.py starts chromium with a profile of its own; each run left one (2.5 MB) in /tmp."""
+    page = tmp_path / "page.html"  # rendered at once, with the 50 opened questions the benchmark waits for
+    page.write_text('<!DOCTYPE html><body data-ready="1"><div id="qlist">'
+                    + '<details><summary>q</summary><div class="qbody">a</div></details>' * 50 + "</div></body>")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    times = bench_script("bench_html_report").browser_times(page, page)
+    assert times is not None and all(t >= 0 for t in times)
+    assert not list(temporary.iterdir())
