@@ -261,6 +261,19 @@ def test_missing_judgment_directory_is_one_clear_error(tmp_path):
     assert "nobody" in msg and "--judge-name" in msg
 
 
+def test_a_judge_without_judgments_names_the_judges_that_have_them(tmp_path):
+    """The quickstart judges with --judge my-judge; show_result without --judge-name looks for the default judge's."""
+    write_bench(tmp_path, MIXED, 4, judge="my-judge")
+    for flags in ((), ("--setting-file", ROOT / "config" / "arena-hard-v0.1.yaml")):
+        msg = one_line_error(show(tmp_path, *flags, check=False))
+        assert f"no judgments by judge {JUDGE!r}" in msg
+        assert "judgments here are by my-judge: show_result.py --judge-name my-judge" in msg, msg
+    write_bench(tmp_path / "empty", MIXED, 4)
+    shutil.rmtree(tmp_path / "empty" / "data" / BENCH / "model_judgment")
+    msg = one_line_error(show(tmp_path / "empty", check=False))
+    assert "no judgments by any judge here yet (gen_judgment.py makes them)" in msg, msg
+
+
 def test_unknown_baseline_is_one_clear_error(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--baseline", "gpt-5", check=False))
