@@ -300,13 +300,16 @@ def check_thinking_budgets(models: dict[str, ModelConfig], step_max_tokens: int,
 
 
 def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document | str | None = None,
-                    wanted_key: str = "model_list", keys_needed: bool = True) -> dict[str, ModelConfig]:
+                    wanted_key: str = "model_list", keys_needed: bool = True,
+                    other_choice: str = "") -> dict[str, ModelConfig]:
     """The entries of api_config.yaml named in ``wanted``, validated; an unknown name is an error.
 
     ``wanted_from`` says who asked for the names, so an unknown model is
     reported there: the settings file (at the line of ``wanted_key``), or a
     command-line flag such as ``"--model"``. Without ``keys_needed`` (a dry
     run, which sends nothing) an endpoint may lack its API key.
+    ``other_choice``: the flag that picks other entries, said after an error in
+    an entry the user did not name (the settings' judge lacking a key, say).
     """
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
@@ -319,7 +322,13 @@ def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document |
             if isinstance(wanted_from, str):
                 raise InputError(f"model {name!r} is not defined in {doc.path}", key=wanted_from)
             raise doc.error(f"model {name!r} is not defined here")
-        out[name] = model_config(doc, name, keys_needed)
+        try:
+            out[name] = model_config(doc, name, keys_needed)
+        except InputError as err:
+            if other_choice and isinstance(wanted_from, Document):
+                err.message += (f" ({name} is the {wanted_key} of {wanted_from.path}; {other_choice} with another "
+                                f"entry of {doc.path})")
+            raise
     return out
 
 
