@@ -26,7 +26,8 @@ def main() -> int:
     settings, doc = load_judge_settings(args.setting_file, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, models,
                                         args.judge)
     judges = load_api_config(args.endpoint_file, list(settings.judge_models), wanted_from="--judge" if args.judge
-                             else doc, wanted_key="judge_model", keys_needed=not args.dry_run)
+                             else doc, wanted_key="judge_model", keys_needed=not args.dry_run,
+                             other_choice="--judge NAME judges")
     check_thinking_budgets(judges, settings.max_tokens, doc)
     questions = read_questions(question_file(args.data_dir, settings.bench_name))
     inputs = judging_inputs(settings, questions, args)

@@ -246,14 +246,15 @@ def test_show_result_counts_stale_judgments_per_model_and_flags_them(tmp_path, s
     assert gen_judgment(args).returncode == 0
     path = tmp_path / "data" / JUDGED_BENCH / "model_answer" / "m-two.jsonl"
     records = read_jsonl(path)
-    for r in records[:3]:
-        r["ans_id"] += "-v2"  # a new checkpoint's answers, not judged yet
+    for r in records[:3]:  # a new checkpoint's answers, not judged yet
+        r["ans_id"] += "-v2"
+        r["messages"][1]["content"]["answer"] += ", said anew"
     write_jsonl(path, records)
     html, table = tmp_path / "report.html", tmp_path / "table.csv"
     shown = run_script("show_result.py", "--data-dir", tmp_path / "data", "--bench-name", JUDGED_BENCH, "--judge-name",
                        JUDGE, "--baseline", "base-m", "--num-rounds", 10, "--csv", table, "--html", html)
     assert shown.returncode == 0, shown.stderr
-    assert "warning: judge-1 / m-two: 3 of 4 judgments are stale (the model's answer changed: 3" in shown.stderr
+    assert "warning: judge-1 / m-two: 3 of 4 judgments are stale (the model's answer text changed: 3" in shown.stderr
     assert "judge-1 / m-one" not in shown.stderr
     row = next(line for line in shown.stdout.splitlines() if line.startswith("m-two "))
     assert "[stale: 3]" in row

@@ -256,3 +256,18 @@ def test_a_key_without_a_value_is_null_and_a_list_as_key_is_one_error(tmp_path):
     with pytest.raises(InputError) as err:
         judge_settings(path)
     assert (err.value.path, err.value.line) == (str(path), 7) and "plain name" in err.value.message
+
+
+def test_the_shipped_judge_without_a_key_says_another_judge_can_be_chosen(tmp_path, monkeypatch):
+    """The quickstart without --judge: the settings' judge is an OpenAI model, and no key is set."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    done = run_script("gen_judgment.py", "--setting-file", "config/arena-hard-v0.1.yaml", "--model",
+                      "my-model", "--data-dir", tmp_path / "data")
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert "no API key: set api_key or the environment variable OPENAI_API_KEY" in done.stderr
+    assert ("gpt-4-1106-preview is the judge_model of config/arena-hard-v0.1.yaml; --judge NAME judges with another "
+            "entry of config/api_config.yaml") in done.stderr, done.stderr
+    assert not (tmp_path / "data").exists()
+    chosen = run_script("gen_judgment.py", "--setting-file", "config/arena-hard-v0.1.yaml", "--model",
+                        "my-model", "--judge", "gpt-4.1", "--data-dir", tmp_path / "data")
+    assert "OPENAI_API_KEY" in chosen.stderr and "--judge NAME" not in chosen.stderr  # chosen by the user: no hint

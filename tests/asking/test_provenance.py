@@ -7,12 +7,13 @@ checkpoint, rerun or prompt change would.
 from __future__ import annotations
 
 import collections
+import hashlib
 import json
 import re
 
 from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, configure_answering,
                            gen_answer, gen_judgment, kill_9_after, lay_out_judging, make_questions, one_line_error,
-                           read_jsonl, revise_answer, stored_answers, stored_judgments, write_jsonl)
+                           read_jsonl, revise_answer, run_script, stored_answers, stored_judgments, write_jsonl)
 from tests.scripted_server import Answer
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, prompt_hash
 from utils.plumbing.config import load_judge_settings
@@ -80,7 +81,7 @@ def test_a_changed_answer_is_judged_again_and_its_new_judgment_replaces_the_old(
     assert proc.returncode == 0, proc.stderr
     sent = scripted_server.chat_requests()
     assert len(sent) == 2 and all("revised" in r.last_user_text for r in sent)  # that question's two games only
-    assert "m-one: 1 stale judgment(s), judged again: the model's answer changed: 1 (question q2)" in proc.stdout
+    assert "m-one: 1 stale judgment(s), judged again: the model's answer text changed: 1 (question q2)" in proc.stdout
     records = stored_judgments(tmp_path, "m-one")
     assert [r["uid"] for r in records] == ["q0", "q1", "q2", "q3"]  # the new judgment only, in question order
     q2 = records[2]
@@ -90,6 +91,87 @@ def test_a_changed_answer_is_judged_again_and_its_new_judgment_replaces_the_old(
 
     scripted_server.requests.clear()
     assert gen_judgment(args).returncode == 0 and not scripted_server.chat_requests()
+
+
+def digest(*turns: str) -> str:
+    """An answer's content key as docs/design.md#provenance states it, computed here apart from the code."""
+    return hashlib.sha256("\x1e".join(turns).encode("utf-8")).hexdigest()[:16]
+
+
+def test_a_judgment_records_the_digest_of_each_text_its_judge_was_shown(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judge_lines=(
+        "reference: true\nref_model: ref-m\n"
+        'prompt_template: "{QUESTION}|{REF_ANSWER}|{ANSWER_A}|{ANSWER_B}"\n'))
+    write_jsonl(tmp_path / "data" / JUDGED_BENCH / "model_answer" / "ref-m.jsonl", [
+        {"uid": f"q{i}", "ans_id": f"ref-{i}", "model": "ref-m",
+         "messages": [{"role": "user", "content": f"Question {i}?"},
+                      {"role": "assistant", "content": {"answer": f"reference {i}", "reasoning": "not shown"}}]}
+        for i in range(4)])
+    assert gen_judgment(args).returncode == 0
+    for r in stored_judgments(tmp_path, "m-one"):
+        shown = r["games"][0]["user_prompt"]
+        assert shown == f"{question_number_of(r)}|reference {r['uid'][1:]}|{BASE} answers {r['uid']}|m-one answers {r['uid']}"
+        assert r["provenance"]["answer_digest"] == digest(f"m-one answers {r['uid']}")
+        assert r["provenance"]["baseline_digest"] == digest(f"{BASE} answers {r['uid']}")
+        assert r["provenance"]["reference_digest"] == digest(f"reference {r['uid'][1:]}")  # its reasoning is not shown
+
+
+def question_number_of(record) -> str:
+    return f"Question {record['uid'][1:]}?"
+
+
+def show_result(tmp_path, *args):
+    return run_script("show_result.py", "--data-dir", tmp_path / "data", "--bench-name", JUDGED_BENCH,
+                      "--judge-name", JUDGE, "--baseline", BASE, "--num-rounds", 20, *args)
+
+
+def check_answers(tmp_path):
+    return run_script("-m utils.check_answers", "--bench-name", JUDGED_BENCH, "--data-dir", tmp_path / "data")
+
+
+def test_an_answer_edited_under_the_same_ans_id_is_stale_everywhere_and_only_its_games_are_asked_again(
+        tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server)
+    assert gen_judgment(args).returncode == 0
+    revise_answer(tmp_path, "m-one", "q2", "m-one answers q2, edited by hand", "m-one-q2")  # the same ans_id
+    scripted_server.requests.clear()
+
+    shown = show_result(tmp_path, "--csv", tmp_path / "t.csv")
+    assert shown.returncode == 0, shown.stderr
+    flagged = [line for line in shown.stdout.splitlines() if "stale" in line]
+    assert flagged and all(line.lstrip().startswith("m-one") for line in flagged), shown.stdout
+    assert "the model's answer text changed: 1" in shown.stderr
+    checked = check_answers(tmp_path)
+    assert checked.returncode == 1, checked.stdout
+    assert "m-one | 4 | 1 |" in checked.stdout and "m-two | 4 | 0 |" in checked.stdout
+    assert "stale: question q2" in checked.stdout
+
+    plan = json.loads(gen_judgment([*args, "--dry-run", "--json"]).stdout)
+    assert [(i["model"], i["stale"], i["requests"]) for i in plan["items"]] == [("m-one", 1, 2), ("m-two", 0, 0)]
+    kept = gen_judgment([*args, "--stale", "keep"])
+    assert kept.returncode == 0 and not scripted_server.chat_requests()
+    assert ("warning: judge-1 / m-one: 1 stale judgment(s), kept as they are (--stale keep): the model's answer "
+            "text changed: 1 (question q2)") in kept.stdout
+
+    proc = gen_judgment(args)  # --stale rejudge, the default
+    assert proc.returncode == 0, proc.stderr
+    sent = scripted_server.chat_requests()
+    assert len(sent) == 2 and all("edited by hand" in r.last_user_text for r in sent)  # q2's two games only
+    assert "m-one: 1 stale judgment(s), judged again: the model's answer text changed: 1 (question q2)" in proc.stdout
+    q2 = next(r for r in stored_judgments(tmp_path, "m-one") if r["uid"] == "q2")
+    assert q2["rejudged"] == 1 and q2["provenance"]["answer_digest"] == digest("m-one answers q2, edited by hand")
+    assert check_answers(tmp_path).returncode == 0
+    assert "stale" not in show_result(tmp_path).stdout
+
+    # the same text under a new ans_id (a rerun that gave the same answer) is not stale: nothing is asked
+    revise_answer(tmp_path, "m-two", "q1", "m-two answers q1", "m-two-q1-again")
+    scripted_server.requests.clear()
+    again = gen_judgment(args)
+    assert again.returncode == 0 and not scripted_server.chat_requests()
+    assert "stale" not in again.stdout
+    assert check_answers(tmp_path).returncode == 0 and "stale" not in show_result(tmp_path).stdout
 
 
 def with_template(tmp_path, server, models=("m-one", "m-two")):

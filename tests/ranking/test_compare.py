@@ -51,7 +51,7 @@ def check_pairs_against_table(pairs: list[dict], table: dict[str, dict], decimal
         assert float(p["diff"]) == pytest.approx(expected, abs=2 * 10 ** -decimals)
         lower, upper = float(p["lower"]), float(p["upper"])
         assert lower <= upper and 0.0 <= float(p["share_a_better"]) <= 1.0
-        assert p["significant"] == ("true" if lower > 0 or upper < 0 else "false")
+        assert p["significant"] == ("true" if lower > 0 or upper < 0 else "false") and p["no_claim_reason"] == ""
 
 
 def test_pairs_csv_holds_every_pair_with_the_tables_differences(bench, tmp_path):
@@ -60,7 +60,8 @@ def test_pairs_csv_holds_every_pair_with_the_tables_differences(bench, tmp_path)
     out = show(bench, "--pairs", tmp_path / "pairs.csv", "--csv", tmp_path / "table.csv", "--num-rounds", "201")
     assert f"wrote {tmp_path / 'pairs.csv'}" in out.stdout
     columns, pairs = read_pairs(tmp_path / "pairs.csv")
-    assert columns == ["model_a", "model_b", "diff", "lower", "upper", "share_a_better", "significant"]
+    assert columns == ["model_a", "model_b", "diff", "lower", "upper", "share_a_better", "significant",
+                       "no_claim_reason"]
     assert tuple(columns) == PAIRS_COLUMNS
     table = read_csv(tmp_path / "table.csv")
     check_pairs_against_table(pairs, table)
@@ -105,6 +106,18 @@ def test_compare_prints_the_difference_its_interval_and_what_it_means(bench, tmp
 def test_pairs_follow_the_table_in_every_mode(bench, tmp_path, flags):
     show(bench, *flags, "--pairs", tmp_path / "pairs.csv", "--csv", tmp_path / "table.csv", "--num-rounds", "80")
     check_pairs_against_table(read_pairs(tmp_path / "pairs.csv")[1], read_csv(tmp_path / "table.csv"))
+
+
+def test_too_few_rounds_for_a_claim_leave_significant_empty_with_the_reason_as_the_terminal_does(bench, tmp_path):
+    # alpha vs gamma is significant with 150 rounds (above); 20 are too few for any claim at 95 %
+    out = show(bench, "--compare", "gamma", "alpha", "--pairs", tmp_path / "pairs.csv", "--num-rounds", "20",
+               "--bootstrap-unit", "question").stdout
+    assert "no significance claim: 20 paired rounds, at least 80 needed" in out and "significant:" not in out
+    _, pairs = read_pairs(tmp_path / "pairs.csv")
+    assert len(pairs) == 10
+    for p in pairs:
+        assert p["significant"] == "" and p["no_claim_reason"] == "20 paired rounds, at least 80 needed", p
+        assert p["lower"] and p["upper"]  # the numbers are there; only the claim is not
 
 
 def test_compare_needs_two_models_that_have_verdicts(bench):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.make_extracts import REAL
-from tests.helpers import (BASE, BENCH, FIXTURES, JUDGE, MIXED, MIXED_PAIRS, expected_win_rate, games, one_line_error,
+from tests.helpers import (BASE, BENCH, FIXTURES, JUDGE, MIXED, ROOT, MIXED_PAIRS, expected_win_rate, games, one_line_error,
                            read_csv, read_jsonl, results_file, show, unpack, without_wrote_lines,
                            write_bench, write_jsonl)
 from utils.plumbing.errors import InputError
@@ -261,6 +261,19 @@ def test_missing_judgment_directory_is_one_clear_error(tmp_path):
     assert "nobody" in msg and "--judge-name" in msg
 
 
+def test_a_judge_without_judgments_names_the_judges_that_have_them(tmp_path):
+    """The quickstart judges with --judge my-judge; show_result without --judge-name looks for the default judge's."""
+    write_bench(tmp_path, MIXED, 4, judge="my-judge")
+    for flags in ((), ("--setting-file", ROOT / "config" / "arena-hard-v0.1.yaml")):
+        msg = one_line_error(show(tmp_path, *flags, check=False))
+        assert f"no judgments by judge {JUDGE!r}" in msg
+        assert "judgments here are by my-judge: show_result.py --judge-name my-judge" in msg, msg
+    write_bench(tmp_path / "empty", MIXED, 4)
+    shutil.rmtree(tmp_path / "empty" / "data" / BENCH / "model_judgment")
+    msg = one_line_error(show(tmp_path / "empty", check=False))
+    assert "no judgments by any judge here yet (gen_judgment.py makes them)" in msg, msg
+
+
 def test_unknown_baseline_is_one_clear_error(tmp_path):
     write_bench(tmp_path, MIXED, 4)
     msg = one_line_error(show(tmp_path, "--baseline", "gpt-5", check=False))
@@ -464,6 +477,21 @@ def test_the_output_says_once_which_method_scored_it_unless_method_was_given(tmp
     assert lines[0].startswith("method arena-hard-v0.1 (the default;") and "--method arena-hard-v2" in lines[0]
     assert sum(line.startswith("method ") for line in lines) == 1
     assert not show(tmp_path, "--method", "arena-hard-v0.1").stdout.startswith("method ")
+
+
+def test_the_shipped_judge_config_ranks_the_judged_models_though_it_lists_none(tmp_path):
+    """config/arena-hard-v0.1.yaml ships with an empty model_list: that is for the asking steps; the table ranks the
+    models that have judgments."""
+    write_bench(tmp_path, MIXED, 4)
+    by_config = show(tmp_path, "--setting-file", ROOT / "config" / "arena-hard-v0.1.yaml", "--csv", "c.csv",
+                     check=False)
+    assert by_config.returncode == 0, by_config.stderr
+    show(tmp_path, "--judge-name", JUDGE, "--baseline", BASE, "--csv", "f.csv")
+    assert (tmp_path / "c.csv").read_bytes() == (tmp_path / "f.csv").read_bytes()
+    assert set(read_csv(tmp_path / "c.csv")) == {BASE, *MIXED}
+    bad = tmp_path / "bad.yaml"  # a list that is there is still checked
+    bad.write_text(f"bench_name: {BENCH}\njudge_model: {JUDGE}\nbaseline_model: {BASE}\nmodel_list: [a, a]\n")
+    assert "bad.yaml:4: model_list" in one_line_error(show(tmp_path, "--setting-file", bad, check=False))
 
 
 def test_zero_width_intervals_separate_nothing_and_every_line_of_the_output_agrees(tmp_path):

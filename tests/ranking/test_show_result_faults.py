@@ -271,7 +271,9 @@ def _answers_without_metadata(root: Path, model: str, texts: list[list[str] | No
     return path
 
 
-def test_answers_without_metadata_are_measured_from_their_text(tmp_path):
+def test_answers_without_metadata_are_measured_from_their_text_without_a_word(tmp_path):
+    """As the shipped v0.1 baseline answers are: counting them at load gives the number add_markdown_info would
+    store (the same encoding, summed over the turns), so there is nothing for the user to do and nothing said."""
     write_bench(tmp_path, MIXED, 4)
     texts = [["Paris is the capital of France."], ["## Steps\n1. Boil water.\n2. Add **pasta**.\n" * 7],
              ["def f(x):\n    return x * 2\n", "And a second turn, which counts as well."], ["<|endoftext|> ok"]]
@@ -281,9 +283,15 @@ def test_answers_without_metadata_are_measured_from_their_text(tmp_path):
     assert int(read_csv(tmp_path / "t.csv")["alpha"]["avg_tokens"]) == expected
     line = next(l for l in out.stdout.splitlines() if l.startswith("alpha "))
     assert f"average #tokens: {expected:<5} |" in line
-    [warning] = warnings_with(out.stderr, "counted from the answer text")
-    assert str(Path("data") / BENCH / "model_answer" / "alpha.jsonl") in warning and "4 of 4" in warning
-    assert not warnings_with(out.stderr, "neither token_len")
+    assert not warnings_with(out.stderr, "token_len"), out.stderr
+
+    answers = tmp_path / "data" / BENCH / "model_answer"
+    stored = run_script("-m utils.add_markdown_info", "--dir", answers, "--output-dir", answers)
+    assert stored.returncode == 0, stored.stderr
+    assert [r["metadata"]["token_len"] for r in read_jsonl(answers / "alpha.jsonl")] == [
+        sum(_tokens(t) for t in turns) for turns in texts]
+    show(tmp_path, "--csv", "t2.csv", "--num-rounds", "20")
+    assert read_csv(tmp_path / "t2.csv")["alpha"]["avg_tokens"] == read_csv(tmp_path / "t.csv")["alpha"]["avg_tokens"]
 
 
 def test_answers_without_metadata_or_text_show_n_a(tmp_path):

@@ -18,13 +18,14 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run_script, unavailable, write_jsonl
+from tests.helpers import ROOT, bench_script, run_script, unavailable, write_jsonl
 from utils.ranking.results import Leaderboard, ModelResult
 from utils.ranking.settings import RunSettings
 from utils.vocabulary.records import Question
@@ -319,9 +320,10 @@ def browser(tmp_path_factory):
         unavailable("the headless browser test needs selenium: pip install -r requirements-dev.txt")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
+    profile = tmp_path_factory.mktemp("chromium-profile")
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}", "--window-size=1280,1000"):
+                 f"--user-data-dir={profile}", "--window-size=1280,1000"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
@@ -330,6 +332,7 @@ def browser(tmp_path_factory):
         yield driver
     finally:
         driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)  # 2.5 MB a run, of no use once the browser is gone
 
 
 def open_report(driver, path: Path):
@@ -558,7 +561,11 @@ def test_the_page_carries_the_pairs_and_the_judges_figures_when_they_were_comput
     data = data_block(render_html(boards, inputs))
     # a bound that is not a number travels as null
     assert data["pairs"] == [[{"a": ALPHA, "b": BASELINE, "diff": 12.5, "lower": 5.0, "upper": None, "share": 0.99,
-                               "rounds": 20, "significant": True, "note": ""}]]
+                               "rounds": 20, "significant": True, "no_claim": False, "note": ""}]]
+    inputs.pairs = [[PairComparison(ALPHA, BASELINE, 12.5, 5.0, 20.0, 0.99, 20, min_rounds=80)]]  # too few rounds
+    [[pair]] = data_block(render_html(boards, inputs))["pairs"]
+    assert (pair["significant"], pair["no_claim"]) == (False, True)
+    assert pair["note"] == "no significance claim: 20 paired rounds, at least 80 needed"
     assert data["agreement"]["tables"][0]["models"][ALPHA] == {"pooled": 62.5, "scores": {JUDGE: 65.0, "judge-y": 60.0},
                                                                "shifts": {JUDGE: 2.5, "judge-y": -2.5}}
     assert data["agreement"]["kappa"] == [{"judge_a": JUDGE, "judge_b": "judge-y", "games": 2, "labels": 0.5,
@@ -599,12 +606,15 @@ def test_pairs_matrix_and_judges_in_chromium(browser, judged_twice):
     models = [th.text for th in browser.find_elements("css selector", "#pair-boxes thead th")][1:]
     assert sorted(models) == sorted([ALPHA, GAMMA, BASELINE])
     rows = browser.find_elements("css selector", "#pair-boxes tbody tr")
+    assert all(p["no_claim_reason"] for p in pairs)  # 50 rounds: too few for a claim at 95 %
     for p in pairs:  # each pair twice: row A against column B, and the other way round
         significant, ahead = p["significant"] == "true", float(p["diff"]) > 0
         for row, col, sign in ((p["model_a"], p["model_b"], 1), (p["model_b"], p["model_a"], -1)):
             td = rows[models.index(row)].find_elements("tag name", "td")[models.index(col)]
-            expected = "?" if not significant else ">" if (ahead if sign > 0 else not ahead) else "<"
+            expected = "\u00b7" if p["no_claim_reason"] else "?" if not significant else \
+                ">" if (ahead if sign > 0 else not ahead) else "<"
             assert td.text == expected
+            assert p["no_claim_reason"] in td.get_attribute("title")
             assert td.get_attribute("title").startswith(f"{row} \u2212 {col}: {sign * float(p['diff']):+.2f} points")
     judges = browser.find_element("id", "judge-boxes").text
     assert "Cohen's kappa" in judges and f"{JUDGE} vs judge-y" in judges
@@ -615,3 +625,17 @@ def test_pairs_matrix_and_judges_in_chromium(browser, judged_twice):
     assert [tr.find_element("tag name", "th").text for tr in rows if tr.is_displayed()] == [ALPHA]
     judge_rows = browser.find_elements("css selector", "#judge-boxes tbody tr")
     assert [tr.get_attribute("data-model") for tr in judge_rows if tr.is_displayed()] == [ALPHA]
+
+
+@pytest.mark.browser
+def test_the_report_benchmark_leaves_no_browser_profile_in_the_temporary_directory(tmp_path, monkeypatch, browser):
+    """bench/bench_html_report.py starts chromium with a profile of its own; each run left one (2.5 MB) in /tmp."""
+    page = tmp_path / "page.html"  # rendered at once, with the 50 opened questions the benchmark waits for
+    page.write_text('<!DOCTYPE html><body data-ready="1"><div id="qlist">'
+                    + '<details><summary>q</summary><div class="qbody">a</div></details>' * 50 + "</div></body>")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    times = bench_script("bench_html_report").browser_times(page, page)
+    assert times is not None and all(t >= 0 for t in times)
+    assert not list(temporary.iterdir())

@@ -42,7 +42,7 @@ from utils.asking.jobs import Job, Outcome
 from utils.asking.runs import Summary, run_jobs
 from utils.plumbing.config import JudgePrompt, JudgeSettings, ModelConfig
 from utils.plumbing.names import diagnostics_file, judgment_file
-from utils.vocabulary.provenance import stale_reasons
+from utils.vocabulary.provenance import stale_reasons, turns_digest
 from utils.vocabulary.records import (Answer, Game, Judgment, Question, judgment_provenance, missing_games, record_uid,
                            rejudged)
 from utils.plumbing.store import JsonlStore, closed_on_error
@@ -147,11 +147,19 @@ def provenance(pairing: Pairing, client: ModelClient, settings: JudgeSettings) -
 
 
 def _current(answer: Answer, baseline: Answer, reference: Answer | None, hashed: str) -> dict:
-    """The ids a judgment of these answers with this prompt records (utils/vocabulary/provenance.py compares them)."""
-    ids = {"ans_id": answer.ans_id or None, "baseline_ans_id": baseline.ans_id or None}
+    """What a judgment of these answers with this prompt records of them (utils/vocabulary/provenance.py compares
+    it): each answer's id as a label, and the digest of the reply turns the judge is shown, which decides."""
+    keys = {"ans_id": answer.ans_id or None, "answer_digest": _digest(answer),
+            "baseline_ans_id": baseline.ans_id or None, "baseline_digest": _digest(baseline)}
     if reference is not None:
-        ids["reference_ans_id"] = reference.ans_id or None
-    return {**ids, "prompt_hash": hashed}
+        keys.update(reference_ans_id=reference.ans_id or None, reference_digest=_digest(reference))
+    return {**keys, "prompt_hash": hashed}
+
+
+def _digest(answer: Answer) -> str | None:
+    """The digest of the turns prompt_fields shows the judge (reasoning is kept apart and never shown); None
+    without turns, as show_result and check_answers hash only answers that have text."""
+    return turns_digest(answer.turns) if answer.turns else None
 
 
 # ---------------------------------------------------------------- the run

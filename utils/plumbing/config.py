@@ -300,13 +300,16 @@ def check_thinking_budgets(models: dict[str, ModelConfig], step_max_tokens: int,
 
 
 def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document | str | None = None,
-                    wanted_key: str = "model_list", keys_needed: bool = True) -> dict[str, ModelConfig]:
+                    wanted_key: str = "model_list", keys_needed: bool = True,
+                    other_choice: str = "") -> dict[str, ModelConfig]:
     """The entries of api_config.yaml named in ``wanted``, validated; an unknown name is an error.
 
     ``wanted_from`` says who asked for the names, so an unknown model is
     reported there: the settings file (at the line of ``wanted_key``), or a
     command-line flag such as ``"--model"``. Without ``keys_needed`` (a dry
     run, which sends nothing) an endpoint may lack its API key.
+    ``other_choice``: the flag that picks other entries, said after an error in
+    an entry the user did not name (the settings' judge lacking a key, say).
     """
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
@@ -319,7 +322,13 @@ def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document |
             if isinstance(wanted_from, str):
                 raise InputError(f"model {name!r} is not defined in {doc.path}", key=wanted_from)
             raise doc.error(f"model {name!r} is not defined here")
-        out[name] = model_config(doc, name, keys_needed)
+        try:
+            out[name] = model_config(doc, name, keys_needed)
+        except InputError as err:
+            if other_choice and isinstance(wanted_from, Document):
+                err.message += (f" ({name} is the {wanted_key} of {wanted_from.path}; {other_choice} with another "
+                                f"entry of {doc.path})")
+            raise
     return out
 
 
@@ -349,10 +358,15 @@ def model_list(doc: Document, raw: dict, key: str = "model_list") -> tuple[str, 
     return tuple(value)
 
 
-def models_to_run(doc: Document, raw: dict, chosen: list[str] | None) -> tuple[str, ...]:
-    """The settings' ``model_list``, or the models named with ``--model``, which replace it for this run."""
+def models_to_run(doc: Document, raw: dict, chosen: list[str] | None, needed: bool = True) -> tuple[str, ...]:
+    """The settings' ``model_list``, or the models named with ``--model``, which replace it for this run.
+
+    ``needed``: whether a run without models is an error (the asking steps); show_result ranks the models that
+    have judgments, so an empty list is no error there, though a list that is given is still checked."""
     if not chosen:
         if not raw.get("model_list"):
+            if not needed:
+                return ()
             raise doc.error("no models to run: list them under model_list, or name them with --model NAME",
                             "model_list")
         return model_list(doc, raw)
@@ -560,14 +574,14 @@ def _judge_prompt(doc: Document, raw: dict, keys: tuple, fallback: JudgePrompt, 
 
 
 def load_judge_settings(path: Path | str, default_system_prompt: str, default_template: tuple[str, ...],
-                        models: list[str] | None = None, judges: list[str] | None = None
-                        ) -> tuple[JudgeSettings, Document]:
+                        models: list[str] | None = None, judges: list[str] | None = None, *,
+                        models_needed: bool = True) -> tuple[JudgeSettings, Document]:
     """judge_config.yaml in the shape of the original tool's, plus ``structured_verdicts`` and ``categories``.
 
     Without ``baseline_model``, an official benchmark is judged against its
     official baselines (``OFFICIAL_BASELINES``), as the original tool does.
     ``models`` (from ``--model``) replace the file's model_list, ``judges``
-    (from ``--judge``) its judge_model.
+    (from ``--judge``) its judge_model. ``models_needed``: models_to_run's ``needed``.
     """
     doc = load_yaml(path)
     raw = check_keys(doc, doc.data, (), _JUDGE_KEYS, "the judge settings")
@@ -597,7 +611,7 @@ def load_judge_settings(path: Path | str, default_system_prompt: str, default_te
     settings = JudgeSettings(
         bench_name=bench,
         judge_models=flag_names(judges, "--judge") if judges else _names(doc, raw, "judge_model"),
-        model_list=models_to_run(doc, raw, models),
+        model_list=models_to_run(doc, raw, models, models_needed),
         prompt=prompt,
         categories=categories,
         ref_model=check_name(ref_model, "ref_model", doc.path, doc.line("ref_model")) if reference else None,

@@ -58,7 +58,6 @@ class AnswerInfo:
     avg_tokens: int | None  # mean token length over the answers whose length is known (None: of none)
     features: dict[str, tuple]  # question id -> (tokens, headers, lists, bold)
     answers: int = 0
-    from_text: int = 0  # answers without a token length in their metadata, tokenized here
     unknown: int = 0  # answers with neither a token length nor an answer text
     ans_ids: dict[str, str] = field(default_factory=dict)  # question id -> the answer's id, where it has one
     digests: dict[str, str] = field(default_factory=dict)  # question id -> its text's digest (provenance.turns_digest)
@@ -145,33 +144,29 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, features, answers, len(untold), unknown, ans_ids, digests=digests, answered=answered,
+    return AnswerInfo(path, avg, features, answers, unknown, ans_ids, digests=digests, answered=answered,
                       texts=replies, prompts=user_turns)
 
 
 def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:
-    """Warnings about the answer lengths of ``models`` that do not come from their answers' metadata.
+    """Warnings about the answer lengths of ``models`` that cannot be known.
 
-    One line each for: answer files without a token length in some answers'
-    metadata (counted from the text instead), answers with no length and no
-    text (left out of the average, n/a when that is all of them), and models
-    without an answer file (n/a).
+    One line each for: answers with no length and no text (left out of the
+    average, n/a when that is all of them), and models without an answer file
+    (n/a). An answer without a length in its metadata but with a text is not
+    worth a word (the shipped v0.1 baseline's answers are such): its length is
+    counted here exactly as add_markdown_info would store it.
     """
-    counted, unknown, absent = [], [], []
+    unknown, absent = [], []
     for model in dict.fromkeys(models):
         info = answers.get(model)
         if info is None:
             absent.append(str(answer_file(data_dir, bench, model)))
             continue
-        if info.from_text:
-            counted.append(f"{info.path} ({info.from_text} of {info.answers})")
         if info.unknown:
             unknown.append(f"{info.path} ({info.unknown} of {info.answers}"
                            f"{', average #tokens n/a' if info.avg_tokens is None else ''})")
     out = []
-    if counted:
-        out.append(f"warning: answers without token_len metadata: their length was counted from the answer text "
-                   f"here (python -m utils.add_markdown_info stores it): {_listing(counted)}")
     if unknown:
         out.append(f"warning: answers with neither token_len metadata nor an answer text, left out of "
                    f"average #tokens: {_listing(unknown)}")

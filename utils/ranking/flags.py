@@ -119,7 +119,8 @@ def parse_args(argv=None, description: str = "") -> argparse.Namespace:
     args.config = None
     if args.setting_file:
         from utils.plumbing.config import load_judge_settings
-        args.config, _ = load_judge_settings(args.setting_file, "", ())  # only its bench, judges, baselines matter
+        # only its bench, judges and baselines matter: the models ranked are those with judgments
+        args.config, _ = load_judge_settings(args.setting_file, "", (), models_needed=False)
         if "bench_name" not in args.given:
             args.bench_name = args.config.bench_name
     args.method_note = None if hasattr(args, "method") else _choose_method(args)

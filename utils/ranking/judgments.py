@@ -168,12 +168,22 @@ def judgment_files(data_dir, bench: str, judges: list[str]) -> list[tuple[int, P
     for number, judge in enumerate(judges):
         directory = judgment_dir(data_dir, bench, judge)
         if not directory.is_dir():
-            raise InputError(f"no judgments by judge {judge!r}: directory not found", directory, key="--judge-name")
+            raise InputError(f"no judgments by judge {judge!r}: directory not found; {_judges_here(directory.parent)}",
+                             directory, key="--judge-name")
         found = sorted(directory.glob("*.jsonl"))
         if not found:
             raise InputError(f"no judgment files (*.jsonl) for judge {judge!r}", directory, key="--judge-name")
         files.extend((number, f) for f in found)
     return files
+
+
+def _judges_here(root: Path) -> str:
+    """The judges with judgment files under ``root`` (model_judgment/), and the flag that names one: the judge a
+    run looks for by default, or by its --setting-file, is often not the one the user judged with."""
+    found = sorted(stem_to_name(d.name) for d in root.glob("*/") if any(d.glob("*.jsonl"))) if root.is_dir() else []
+    if not found:
+        return "no judgments by any judge here yet (gen_judgment.py makes them)"
+    return f"judgments here are by {', '.join(found)}: show_result.py --judge-name {found[0]}"
 
 
 @dataclass

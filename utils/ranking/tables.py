@@ -193,10 +193,15 @@ def _signed(x: float, decimals: int = 2) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:+.{decimals}f}"
 
 
+def no_claim_reason(c: PairComparison) -> str:
+    """Why no significance claim is made for a pair ("" when one is): too few paired rounds at its level."""
+    return f"{c.rounds} paired rounds, at least {c.min_rounds} needed" if c.too_few_rounds else ""
+
+
 def needed_text(c: PairComparison) -> str:
     """What the questions-needed simulation says about a pair that is not separated (utils.ranking.comparison)."""
     if c.too_few_rounds:
-        return f"no significance claim: {c.rounds} paired rounds, at least {c.min_rounds} needed"
+        return f"no significance claim: {no_claim_reason(c)}"
     if c.indistinguishable:
         return f"indistinguishable: the difference is below {INDISTINGUISHABLE:g} points"
     if c.needed is None:
@@ -223,8 +228,8 @@ def render_comparison(board: Leaderboard, c: PairComparison) -> str:
                f"{_signed(c.lower)} to {_signed(c.upper)}; {c.model_a} ahead in {c.share_a_better:.1%} of "
                f"{c.rounds} paired rounds")
     if c.too_few_rounds:
-        out.append(f"no significance claim: {c.rounds} paired rounds, at least {c.min_rounds} needed for a "
-                   f"{s.confidence:g}% interval to have rounds beyond its bounds (--num-rounds)")
+        out.append(f"no significance claim: {no_claim_reason(c)} for a {s.confidence:g}% interval to have rounds "
+                   "beyond its bounds (--num-rounds)")
     elif c.significant:
         better = c.model_a if c.lower > 0 else c.model_b
         out.append(f"significant: {better} is better (the interval excludes 0)")
@@ -239,12 +244,14 @@ def render_comparison(board: Leaderboard, c: PairComparison) -> str:
     return "\n".join(out) + "\n"
 
 
-PAIRS_COLUMNS = ("model_a", "model_b", "diff", "lower", "upper", "share_a_better", "significant")
+PAIRS_COLUMNS = ("model_a", "model_b", "diff", "lower", "upper", "share_a_better", "significant", "no_claim_reason")
 
 
 def write_pairs_csv(boards: list[Leaderboard], comparisons: list[list[PairComparison]], path: Path) -> None:
     """Every pair of every table: the difference A - B and its bounds in points, the share of paired rounds A is
-    ahead in (a fraction), and whether the interval excludes 0. v2's tables add a first column ``category``."""
+    ahead in (a fraction), and whether the interval excludes 0: ``true``, ``false``, or empty with the reason
+    when too few rounds allow no claim (a reader must not take "no claim" for "not significant"). v2's tables
+    add a first column ``category``."""
     by_category = any(b.category is not None for b in boards)
     d = max(b.decimals for b in boards)
     rows: list[list] = [[*(["category"] if by_category else []), *PAIRS_COLUMNS]]
@@ -252,7 +259,7 @@ def write_pairs_csv(boards: list[Leaderboard], comparisons: list[list[PairCompar
         for c in pairs:
             rows.append([*([board.category] if by_category else []), c.model_a, c.model_b, _rounded(c.diff, d),
                          _rounded(c.lower, d), _rounded(c.upper, d), _rounded(c.share_a_better, 4),
-                         "true" if c.significant else "false"])
+                         "" if c.too_few_rounds else "true" if c.significant else "false", no_claim_reason(c)])
     _write_csv(path, rows)
 
 

@@ -152,7 +152,7 @@ def _pair_data(c: PairComparison) -> dict:
     """One head-to-head comparison: A - B with its paired interval, in points, and what the simulation says."""
     return {"a": c.model_a, "b": c.model_b, "diff": _finite(c.diff), "lower": _finite(c.lower),
             "upper": _finite(c.upper), "share": _finite(c.share_a_better), "rounds": c.rounds,
-            "significant": c.significant, "note": needed_text(c)}
+            "significant": c.significant, "no_claim": c.too_few_rounds, "note": needed_text(c)}
 
 
 def _board_data(board: Leaderboard, several: bool) -> dict:

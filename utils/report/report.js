@@ -149,9 +149,10 @@
             var diff = p.diff === null ? null : (flip ? -p.diff : p.diff);
             var lo = flip ? (p.upper === null ? null : -p.upper) : p.lower;
             var hi = flip ? (p.lower === null ? null : -p.lower) : p.upper;
-            var cls = p.significant ? (diff > 0 ? "pair-better" : "pair-worse") :
+            var cls = p.no_claim ? "pair-unclaimed" : p.significant ? (diff > 0 ? "pair-better" : "pair-worse") :
               (p.note.indexOf("indistinguishable") === 0 ? "pair-same" : "pair-open");
-            var mark = {"pair-better": ">", "pair-worse": "<", "pair-same": "=", "pair-open": "?"}[cls];
+            var mark = {"pair-better": ">", "pair-worse": "<", "pair-same": "=", "pair-open": "?",
+                        "pair-unclaimed": "\u00b7"}[cls];
             td = el("td", cls, mark);
             td.title = row + " \u2212 " + col + ": " + signed(diff) + " points, " + D.confidence + "% interval " +
               signed(lo) + " to " + signed(hi) + "; " + p.a + " ahead in " +
