@@ -123,6 +123,16 @@ def test_the_same_inputs_pack_to_the_same_bytes_with_the_manifest_first(packed, 
                       "--endpoint-file", endpoints, "--", "--num-rounds", "20", "--seed", "7")
     assert proc.returncode == 0, proc.stderr
     assert again.read_bytes() == packed.read_bytes()  # and so the other key is nowhere in it either
+    # judged with gen_judgment.py --judge J under a config naming another judge: pack --judge J packs the same
+    other = tmp_path / "other-judge.yaml"
+    config = (root / "judge.yaml").read_text()
+    assert f"judge_model: {JUDGE}\n" in config
+    other.write_text(config.replace(f"judge_model: {JUDGE}\n", "judge_model: someone-else\n"))
+    named = tmp_path / "named.tar.gz"
+    proc = bundle_cmd("pack", named, "--setting-file", other, "--judge", JUDGE, "--data-dir", root / "data",
+                      "--endpoint-file", root / "api.yaml", "--", "--num-rounds", "20", "--seed", "7")
+    assert proc.returncode == 0, proc.stderr
+    assert named.read_bytes() == packed.read_bytes()
     assert SENTINEL.encode() not in gzip.decompress(again.read_bytes())
     with tarfile.open(packed) as tar:
         members = tar.getmembers()

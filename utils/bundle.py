@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="the judge config the judgments were made with (its bench, judges, baselines, prompts)")
     pack.add_argument("--model", action="extend", nargs="+", metavar="NAME",
                       help="the models to pack (default: the judge config's model_list)")
+    pack.add_argument("--judge", action="extend", nargs="+", metavar="NAME",
+                      help="the judges whose judgments to pack, as gen_judgment.py --judge named them (default: the "
+                           "judge config's judge_model)")
     pack.add_argument("--data-dir", type=Path, default=DATA_DIR, help="where the benchmark lives")
     pack.add_argument("--endpoint-file", type=Path,
                       help=f"record how each model and judge was asked from its entry here (default: {ENDPOINTS} "
@@ -65,7 +68,7 @@ def _pack(args: argparse.Namespace, flags: list[str]) -> int:
     if args.endpoint_file is not None and not args.endpoint_file.is_file():
         raise InputError("file not found", args.endpoint_file, key="--endpoint-file")
     endpoints = args.endpoint_file or (Path(ENDPOINTS) if Path(ENDPOINTS).is_file() else None)
-    packed = pack_bundle(args.bundle, args.setting_file, args.data_dir, args.model, endpoints, flags)
+    packed = pack_bundle(args.bundle, args.setting_file, args.data_dir, args.model, endpoints, flags, args.judge)
     sys.stdout.write(packed.table)
     files = packed.manifest["files"]
     print(f"wrote {args.bundle}: {len(files)} files, {sum(f['bytes'] for f in files.values()) / 1e6:.1f} MB "

@@ -60,12 +60,13 @@ class _Files:
 
 
 def pack_bundle(target: Path, setting_file: Path, data_dir: Path, models: list[str] | None,
-                endpoint_file: Path | None, flags: list[str]) -> Packed:
+                endpoint_file: Path | None, flags: list[str], judges: list[str] | None = None) -> Packed:
     """Write the bundle ``target`` of ``models`` (default: the judge config's model_list) judged as
-    ``setting_file`` says, scored with show_result.py's ``flags``; return its manifest and table."""
+    ``setting_file`` says (by ``judges`` instead of its judge_model when given, as gen_judgment.py --judge does),
+    scored with show_result.py's ``flags``; return its manifest and table."""
     check_writable(target, "bundle")
     check_flags(flags)
-    settings, _ = load_judge_settings(setting_file, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, models)
+    settings, _ = load_judge_settings(setting_file, DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, models, judges)
     if not settings.model_list:
         raise InputError("no model to pack: name them with --model or in model_list", setting_file, key="model_list")
     files = _Files(data_dir)
