@@ -75,11 +75,11 @@ def test_every_link_leads_to_a_file_and_anchor_that_exist(page):
 
 
 def quickstart() -> tuple[str, str]:
-    """The quickstart block(s), and the README text that follows them up to the next section."""
+    """The quickstart block(s), and the README text that follows the first up to the next section."""
     text = README.read_text(encoding="utf-8")
     blocks = list(QUICKSTART.finditer(text))
     assert blocks, "README.md has no ```bash block after a <!-- quickstart ... --> comment"
-    after = text[blocks[-1].end():]
+    after = text[blocks[0].end():]
     return "".join(block.group(1) for block in blocks), after.split("\n## ", 1)[0]
 
 
@@ -150,3 +150,8 @@ def test_the_quickstart_runs_as_printed_in_a_clean_shell(tmp_path, quickstart_se
     assert len(answers) == len(judgments) == 500
     assert re.search(r"^my-model +\| score: +[\d.]+ +\| 95% CI: +\(-[\d.]+, \+[\d.]+\)", run.stdout, re.M), run.stdout
     assert "my-model" in (clone / "report.html").read_text(encoding="utf-8")
+    # "Publishing a result": the bundle is packed from what the quickstart made, and verifies with every check ok
+    if "utils.bundle verify my-model.tar.gz" in block:
+        assert (clone / "my-model.tar.gz").is_file()
+        checks = dict(line.split(": ", 1) for line in run.stdout.splitlines()[-10:] if ": " in line)
+        assert checks.get("table", "").startswith("ok") and checks.get("labels", "").startswith("ok"), run.stdout[-2000:]
