@@ -130,20 +130,33 @@ def _judged(model: np.ndarray, names: list[str]) -> dict[str, int]:
     return {names[present[i]]: int(counts[i]) for i in order.tolist()}
 
 
-def game_verdicts(records: JudgmentRecords, keep: np.ndarray, games_used: int = 2
-                  ) -> dict[tuple[str, str, int], tuple[int, bool]]:
-    """(model, question id, game index) -> (winner, strong) of every game with a label, of the records ``keep``
-    selects; game 2 un-swapped, so both games speak of the baseline and the model alike (judge agreement)."""
-    out: dict[tuple[str, str, int], tuple[int, bool]] = {}
+@dataclass
+class GameVerdicts:
+    """One judge's games with a label, in columns: a key naming (model, question, game) and the verdict.
+
+    Keys are numbers over one JudgmentRecords' names and questions, so the
+    games of two judges read together line up by key (judge agreement);
+    each key is there once.
+    """
+    key: np.ndarray  # sorted
+    winner: np.ndarray
+    strong: np.ndarray
+
+
+def game_verdicts(records: JudgmentRecords, keep: np.ndarray, games_used: int = 2) -> GameVerdicts:
+    """The (winner, strong) of every game with a label of the records ``keep`` selects, keyed by model, question
+    and game; game 2 un-swapped, so both games speak of the baseline and the model alike (judge agreement)."""
     chosen = np.flatnonzero(keep)
-    for g in range(games_used):
-        code = records.labels[chosen, g]
-        mine = chosen[code >= 0]
-        code = code[code >= 0]
-        keys = zip([records.names[m] for m in records.model[mine].tolist()],
-                   [records.questions[q] for q in records.question[mine].tolist()], [g] * len(mine))
-        out.update(zip(keys, zip(_WINNER[g, code].tolist(), _STRONG[g, code].tolist())))
-    return out
+    codes = records.labels[chosen, :games_used]
+    has = codes >= 0
+    rows, game = np.nonzero(has)  # record by record, game 1 before game 2: the order the games were read in
+    code = codes[rows, game]
+    record = chosen[rows]
+    key = (records.model[record] * max(1, len(records.questions)) + records.question[record]) * 2 + game
+    # a key read twice (a judge named twice) keeps its last game, as a dict filled in reading order would
+    key, last = np.unique(key[::-1], return_index=True)
+    take = len(code) - 1 - last
+    return GameVerdicts(key, _WINNER[game[take], code[take]], _STRONG[game[take], code[take]])
 
 
 def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], from_battles: dict,

@@ -18,8 +18,11 @@ from itertools import combinations
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from utils.plumbing.errors import InputError
 from utils.plumbing.store import atomic_write
+from utils.ranking.battles import GameVerdicts
 from utils.ranking.comparison import cohen_kappa
 from utils.ranking.results import Leaderboard
 from utils.vocabulary.verdicts import OUTCOME_WORDS
@@ -39,6 +42,8 @@ _NAME_PATTERNS = tuple((re.compile(p), f) for p, f in NAME_FAMILIES)
 # The verdicts in game 1's terms, from the baseline's clear win to the model's: the five categories of kappa
 VERDICT_ORDER = tuple(OUTCOME_WORDS)
 DIRECTIONS = 3  # kappa on the winner code alone: baseline, model, tie (utils.vocabulary.verdicts)
+_VERDICT_INDEX = np.zeros((DIRECTIONS, 2), np.int64)  # [winner, strong] -> its place in VERDICT_ORDER
+_VERDICT_INDEX[tuple(np.array(VERDICT_ORDER, np.int64).T)] = np.arange(len(VERDICT_ORDER))
 JUDGES_FILE = "judges.json"
 
 
@@ -162,20 +167,21 @@ def judge_table(pooled: Leaderboard, alone: dict[str, Leaderboard]) -> JudgeTabl
                        for j, b in alone.items()})
 
 
-def verdict_kappas(verdicts: dict[str, dict[tuple, tuple[int, bool]]]) -> list[Kappa]:
+def verdict_kappas(verdicts: dict[str, GameVerdicts]) -> list[Kappa]:
     """Cohen's kappa of every two judges over the games both judged.
 
-    ``verdicts`` maps judge -> (model, question id, game) -> (winner, strong),
-    game 2 already un-swapped (utils.battles.read_game_verdicts).
+    ``verdicts`` maps judge -> its games (utils.ranking.battles.game_verdicts),
+    game 2 already un-swapped.
     """
     out = []
     for a, b in combinations(list(verdicts), 2):
-        both = [k for k in verdicts[a] if k in verdicts[b]]
-        va, vb = [verdicts[a][k] for k in both], [verdicts[b][k] for k in both]
-        out.append(Kappa(a, b, len(both),
-                         cohen_kappa([VERDICT_ORDER.index(v) for v in va], [VERDICT_ORDER.index(v) for v in vb],
+        va, vb = verdicts[a], verdicts[b]
+        _, ia, ib = np.intersect1d(va.key, vb.key, assume_unique=True, return_indices=True)
+        out.append(Kappa(a, b, len(ia),
+                         cohen_kappa(_VERDICT_INDEX[va.winner[ia], va.strong[ia].astype(np.int64)],
+                                     _VERDICT_INDEX[vb.winner[ib], vb.strong[ib].astype(np.int64)],
                                      len(VERDICT_ORDER)),
-                         cohen_kappa([w for w, _ in va], [w for w, _ in vb], DIRECTIONS)))
+                         cohen_kappa(va.winner[ia], vb.winner[ib], DIRECTIONS)))
     return out
 
 
@@ -196,7 +202,7 @@ def self_preference(judges: list[str], boards: list[Leaderboard], families: dict
 
 
 def judge_agreement(boards: list[Leaderboard], alone: dict[str, list[Leaderboard | None]],
-                    verdicts: dict[str, dict[tuple, tuple[int, bool]]], configured: dict[str, str]
+                    verdicts: dict[str, GameVerdicts], configured: dict[str, str]
                     ) -> JudgeAgreement:
     """The figures of pooled ``boards`` (one, or v2 one per category) and of each judge's own tables.
 

@@ -48,7 +48,6 @@ class JudgmentFindings:
     with_provenance: int = 0
     with_prompt: int = 0  # records that kept the prompt the judge saw
     prompt_mismatch: list[str] = field(default_factory=list)  # question ids
-    files: set[str] = field(default_factory=set)
     shown: dict[str, str] = field(default_factory=dict)  # question id -> the model's answer the judge saw (if kept)
     disagreeing: list[OddGame] = field(default_factory=list)  # games whose stored label is not their text's
     invalid: list[OddGame] = field(default_factory=list)  # games whose label, or which, is not one
@@ -72,11 +71,10 @@ def judgment_findings(records: JudgmentRecords, questions: list[Question] | None
     _, first, counts = np.unique(records.model[chosen], return_index=True, return_counts=True)
     for f, n in sorted(zip(first.tolist(), counts.tolist())):  # models in order of their first record
         out[records.names[records.model[chosen[f]]]] = JudgmentFindings(records=n)
-    for m, source in set(zip(records.model[chosen].tolist(), records.source[chosen].tolist())):
-        out[records.names[m]].files.add(records.sources[source])
     provenance = records.provenance
-    for i in [i for i in chosen.tolist() if provenance[i] is not None]:  # records that say what they judged
-        _check_provenance(out[records.names[records.model[i]]], records, i, ans_ids, baseline)
+    if provenance.count(None) < len(provenance):  # some records say what they judged (counted in C: the usual no)
+        for i in [i for i in chosen.tolist() if provenance[i] is not None]:
+            _check_provenance(out[records.names[records.model[i]]], records, i, ans_ids, baseline)
     kept = chosen[records.prompt[chosen] != NO_PROMPT]
     for m, n in zip(*np.unique(records.model[kept], return_counts=True)):
         out[records.names[m]].with_prompt = int(n)

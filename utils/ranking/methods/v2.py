@@ -319,18 +319,23 @@ def _v2_results(models: list[str], base: int, point, boot, model, question, coun
     lo, hi = percentile_interval(boot, confidence) if len(boot) else (np.full(M, np.nan), np.full(M, np.nan))
     results, missing = [], {}
     all_q = category_questions or list(dict.fromkeys(questions[q] for q in question.tolist()))
+    in_table = set(all_q)
+    # each model's questions: the distinct (model, question) pairs, sorted by model
+    Q = max(1, len(questions))
+    pairs = np.unique(np.asarray(model, np.int64) * Q + question)
+    starts = np.searchsorted(pairs // Q, np.arange(M + 1))
     for m in [m for m in range(M) if units[m] > 0 or m == base]:
         name = models[m]
         info = answers.get(name)
         if m == base:  # fixed at 50 %, as in v0.1; in every counted game, so on every question with one
-            judged = {questions[q] for q in np.unique(question).tolist()} & set(all_q)
+            judged = {questions[q] for q in np.unique(question).tolist()} & in_table
             results.append(ModelResult(name, 50.0, 50.0, 50.0, INIT_RATING, INIT_RATING, INIT_RATING,
                                        info.avg_tokens if info else None, len(judged), len(all_q), int(units.sum()),
                                        is_baseline=True))
             continue
-        seen = {questions[q] for q in np.unique(question[model == m]).tolist()}
+        seen = {questions[q] for q in (pairs[starts[m]:starts[m + 1]] % Q).tolist()}
         gone = [q for q in all_q if q not in seen]
-        results.append(_v2_row(name, point[m], lo[m], hi[m], boot[:, m], len(seen & set(all_q)), len(all_q),
+        results.append(_v2_row(name, point[m], lo[m], hi[m], boot[:, m], len(seen & in_table), len(all_q),
                                int(units[m]), info.avg_tokens if info else None, bool(gone)))
         if gone:
             missing[name] = gone
