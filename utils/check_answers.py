@@ -30,7 +30,7 @@ SHOWN_IDS = 5
 
 
 def _parse(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m utils.check_answers", description=__doc__.splitlines()[0])
     p.add_argument("--bench-name", required=True, help="the benchmark under --data-dir")
     p.add_argument("--model", action="append", metavar="NAME",
                    help="check this model (repeatable); default: every answer file and judged model")

@@ -14,6 +14,7 @@ run only starts the server and recomputes the table.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -55,7 +56,10 @@ def run_step(title: str, script: str, *args: str) -> None:
     print(f"== {title}: done in {time.monotonic() - start:.0f} s", flush=True)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    # no flags: --help says what it does, and a mistyped flag is refused before a server starts
+    argparse.ArgumentParser(prog="python -m utils.demo", description=__doc__.strip(),
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     reason = llama_server_available()
     if reason:
         print(f"demo: cannot start the local model: {reason}", file=sys.stderr)

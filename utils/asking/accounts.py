@@ -99,8 +99,11 @@ def cost_lines(costs: list[FileCost], unit: str) -> list[str]:
     """The run summary's cost of each file: all its ``unit`` records, then what this run stored."""
     lines = []
     for cost in costs:
-        line = (f"{cost.who}: cost of {_tokens(cost.total, unit)}: {_usd(cost.total, cost.price)}; "
-                f"this run stored {_tokens(cost.added, unit)}: {_usd(cost.added, cost.price)}")
+        line = f"{cost.who}: cost of {_tokens(cost.total, unit)}: {_usd(cost.total, cost.price)}"
+        if cost.added == cost.total:  # said twice, the same numbers read like a double count
+            line += ", all stored by this run"
+        else:
+            line += f"; this run stored {_tokens(cost.added, unit)}: {_usd(cost.added, cost.price)}"
         if cost.total.without_usage:
             line += (f"; {cost.total.without_usage} {'game' if cost.judge else 'answer'}(s) stored without usage "
                      "are not counted")

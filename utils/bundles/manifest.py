@@ -51,8 +51,9 @@ def text_sha256(text: str) -> str:
 
 
 def data_member(data_dir: Path, path: Path) -> str:
-    """The member name of a file of the data directory: ``data/`` and its path below the directory."""
-    return str(PurePosixPath(DATA, *path.relative_to(data_dir).parts))
+    """The member name of a file of the data directory: ``data/`` and its path below the directory (either may be
+    given relative to the working directory: the default ``--data-dir data`` is)."""
+    return str(PurePosixPath(DATA, *path.resolve().relative_to(data_dir.resolve()).parts))
 
 
 # members in the order a bundle holds them: the manifest first, then what verify needs before the judgments

@@ -1,4 +1,7 @@
-"""Plumbing every stage shares: nothing here knows what a question, an answer or a verdict is.
+"""Plumbing every stage shares: errors, flags, configuration, file names and crash-safe files.
+
+Only config.py, which validates the settings files, speaks the vocabulary (labels, answer checks) and asks
+the provider registry which ``api_type``s exist; the rest knows nothing of questions, answers or verdicts.
 
 * errors.py        InputError / StorageError and the exit status each gives
 * cli.py           run_cli (one way to report errors), the asking steps' shared flags

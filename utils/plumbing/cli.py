@@ -76,12 +76,21 @@ def _at_least_one(text: str) -> int:
     return int(text)
 
 
+class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` with each flag's default, except where there is none to show or its help already gives it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default is None or action.default is False or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def parse_step_arguments(description: str, settings_file: str,
                          more: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
     """The flags of the two steps that ask models (the original tool's, plus --data-dir, --model, --dry-run,
     --json, --max-cost and batch mode), checked; ``more`` adds a step's own."""
-    parser = argparse.ArgumentParser(description=description,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(description=description, formatter_class=DefaultsShown)
     parser.add_argument("--setting-file", default=settings_file, help="the step's settings (YAML)")
     parser.add_argument("--endpoint-file", default=ENDPOINTS, help="how to reach each model (YAML)")
     parser.add_argument("--data-dir", default=DATA_DIR, type=Path, help="where the benchmarks live")
@@ -90,11 +99,11 @@ def parse_step_arguments(description: str, settings_file: str,
                              "--model B)")
     parser.add_argument("--dry-run", action="store_true",
                         help="send nothing, write nothing: print the requests still to make, their tokens and cost")
-    parser.add_argument("--json", action="store_true", help="with --dry-run: print the estimate as one JSON object")
+    parser.add_argument("--json", action="store_true", help="with --dry-run or --until-decided: print the estimate or the decision as one JSON object")
     parser.add_argument("--max-cost", type=float, metavar="USD",
                         help="stop sending requests once this run's cost reaches USD (every model asked needs a "
                              f"price); exit status {EXIT_COST_CAP}")
-    batch = parser.add_argument_group("batch mode (README: Batch mode)")
+    batch = parser.add_argument_group("batch mode (docs/costs.md: Pay half: batch mode)")
     batch.add_argument("--batch", action="store_true",
                        help="send every model's requests through its provider's batch API (half the price, up to "
                             "24 h); without it, only models whose api_config entry says batch: true")

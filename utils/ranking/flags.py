@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from utils.plumbing.cli import DefaultsShown
 from utils.plumbing.errors import InputError
 from utils.plumbing.store import check_writable
 from utils.ranking.categories import V2_BASELINES
@@ -36,7 +37,7 @@ def _default_help(key: str) -> str:
 
 def _parser(description: str) -> argparse.ArgumentParser:
     d = RunSettings()
-    p = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=description, formatter_class=DefaultsShown)
     p.add_argument("--method", choices=list(methods()), default=argparse.SUPPRESS,
                    help="whose leaderboard math: v0.1's Bradley-Terry over battles, or v2.0's per-category win rates "
                         "(default: the method of the benchmark, from --bench-name or else the --setting-file's "

@@ -5,5 +5,6 @@
 * style.py          an answer's style features: token length and markdown counts
 * provenance.py     what a record was made from, and when a stored judgment is stale
 * deciding.py       the defaults of deciding between two models (level, margin, round size)
+* benchmarks.py     the official benchmarks' facts: which baseline each question category is judged against
 * answer_checks.py  answers unfit to be judged (truncated, empty, refusal, reasoning, mismatched): pure checks
 """
