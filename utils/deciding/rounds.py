@@ -21,14 +21,15 @@ from utils.asking.judge_inputs import JudgingInputs
 from utils.asking.judging import estimate_judgments, generate_judgments
 from utils.asking.runs import Summary, budget_lines, exit_status, print_failures
 from utils.deciding.flags import Procedure
+from utils.deciding.judgeable import check_judgeable
 from utils.deciding.procedure import draw_order, look
 from utils.deciding.report import COST_CAP, OUT_OF_QUESTIONS, round_line, stop_line, summary_json
 from utils.deciding.report import exit_status as decided_status
-from utils.deciding.scores import paired_scores
+from utils.deciding.scores import Paired, paired_scores
 from utils.deciding.state import DecisionState, check_repeated, read_state, write_state
 from utils.plumbing.config import JudgeSettings, ModelConfig
-from utils.plumbing.errors import EXIT_COST_CAP, InputError
-from utils.plumbing.names import answer_file, decision_file, judgment_file
+from utils.plumbing.errors import EXIT_COST_CAP, EXIT_FAILED
+from utils.plumbing.names import decision_file, judgment_file
 from utils.ranking.judgments import ReadOptions, read_judgments
 from utils.ranking.methods import method_for_bench
 from utils.ranking.methods.base import label_patterns
@@ -68,7 +69,7 @@ def _start(args, procedure: Procedure, settings: JudgeSettings, questions: list[
            inputs: JudgingInputs) -> DecisionState:
     """The run's state: a new one, or the stored one when this decision was started before (and decides alike)."""
     a, b = args.until_decided
-    _check_answers(args, settings, questions, inputs, (a, b))
+    check_judgeable(settings, questions, inputs.answers, (a, b), args.data_dir, args.setting_file)
     uids = [q.uid for q in questions]
     order, weights = draw_order(uids, procedure, inputs.answers[a], inputs.answers[b])
     method = method_for_bench(settings.bench_name)
@@ -82,21 +83,6 @@ def _start(args, procedure: Procedure, settings: JudgeSettings, questions: list[
     check_repeated(stored, new, path)
     new.order, new.weights = stored.order, stored.weights  # the order drawn when it started
     return new
-
-
-def _check_answers(args, settings: JudgeSettings, questions: list[Question], inputs: JudgingInputs,
-                   models: tuple[str, str]) -> None:
-    """Before any request: both models and every question's baseline have an answer to every question (a question
-    left out could not be scored), and neither model is a baseline."""
-    for q in questions:
-        baseline = settings.prompt_for(q.category).baseline_model
-        if baseline in models:
-            raise InputError(f"{baseline} is the baseline of category {q.category!r}: it cannot be decided on "
-                             "against itself", key="--until-decided")
-        for model in (*models, baseline):
-            if q.uid not in inputs.answers.get(model, {}):
-                raise InputError(f"no answer of {model} to question {q.uid}: every question must be judgeable for "
-                                 "both models before deciding", answer_file(args.data_dir, settings.bench_name, model))
 
 
 def _rounds(args, state: DecisionState, path, judges: dict[str, ModelConfig], questions: list[Question],
@@ -126,8 +112,8 @@ def _rounds(args, state: DecisionState, path, judges: dict[str, ModelConfig], qu
         records = read_judgments(list(settings.judge_models), [f for f in files if f[1].is_file()], read)
         paired = paired_scores(records, method, state.weight, state.order, baselines, state.models)
         judged = min(paired.prefix(), start + len(todo))
-        if not judged:  # nothing of the order's start is judged for both (a stale judgment kept that no longer
-            continue    # counts against its baseline, say): no look yet
+        if judged < start + len(todo):
+            return _uncounted(state, path, paired, judged, start + len(todo), say)
         seen = look(paired.differences[:judged], p, len(state.order), state.weights)
         seen.cost_usd = spent
         state.rounds.append(seen)
@@ -140,6 +126,21 @@ def _rounds(args, state: DecisionState, path, judges: dict[str, ModelConfig], qu
         state.stopped = OUT_OF_QUESTIONS
     write_state(path, state)
     return decided_status(state)
+
+
+def _uncounted(state: DecisionState, path, paired: Paired, judged: int, end: int, say) -> int:
+    """A round judging left nothing to ask for, yet some question of it is not judged for both models against its
+    baseline by every judge (a stored judgment against another baseline, say): every later round would leave the
+    judged start of the order where it is, so the run stops rather than pay for them."""
+    both = paired.judged.all(0)
+    stuck = [uid for uid, done in zip(state.order[judged:end], both[judged:end]) if not done]
+    print(f"stopped: question {', '.join(stuck)} of the order has no judgment this decision can count for both "
+          f"models (each judge's, against the question's baseline), though judging found nothing to ask for (a "
+          "stored judgment against another baseline?): remove those records from the judgment files and run the "
+          "same command again", file=say)
+    state.stopped = "a question of the order has no judgment this decision can count (see above)"
+    write_state(path, state)
+    return EXIT_FAILED
 
 
 def _add_cost(spent: float | None, summary: Summary) -> float | None:
