@@ -12,7 +12,7 @@ from dataclasses import replace
 from utils.deciding.flags import Procedure
 from utils.deciding.procedure import look
 from utils.deciding.scores import paired_scores
-from utils.deciding.state import DecisionState, Look, read_state
+from utils.deciding.state import DecisionState, Look, check_belongs, questions_changed, read_state
 from utils.plumbing.names import decision_file
 from utils.ranking.methods import method_named
 from utils.plumbing.errors import (EXIT_A_BETTER, EXIT_B_BETTER, EXIT_COST_CAP, EXIT_EQUIVALENT, EXIT_UNDECIDED)
@@ -86,11 +86,17 @@ def summary_json(state: DecisionState, questions: int, status: int) -> str:
                                    "decision": r.decision, "cost_usd": r.cost_usd} for r in state.rounds]}, indent=1)
 
 
-def compare_block(state: DecisionState, seen: Look | None, questions: int) -> str:
-    """show_result --compare on judgments made by --until-decided: the anytime-valid interval beside the bootstrap."""
+def compare_block(state: DecisionState, seen: Look | None, questions: int, changed: str | None = None) -> str:
+    """show_result --compare on judgments made by --until-decided: the anytime-valid interval beside the bootstrap
+    (``changed``: why the decision's questions are not the benchmark's, when they are not; no interval then)."""
     a, b = state.models
     p = state.procedure
     out = [f"##### {a} vs {b}: {what(p)}, from gen_judgment.py --until-decided #####"]
+    if changed:
+        out.append(f"{changed}: the decision's interval is about its own questions, so it is not shown as this "
+                   "benchmark's anytime-valid one, and gen_judgment.py --until-decided refuses to go on with it "
+                   "(delete its state file to start a new decision)")
+        return "\n".join(out) + "\n"
     if seen is None:
         out.append(f"no question of its order is judged for both yet ({p.order} order, seed {p.seed})")
         return "\n".join(out) + "\n"
@@ -108,16 +114,19 @@ def compare_block(state: DecisionState, seen: Look | None, questions: int) -> st
 
 def compare_text(run, judges: tuple[str, ...], a: str, b: str) -> str | None:
     """show_result's block for --compare A B when a --until-decided run of A and B (either way round) with these
-    judges left its state file; None when none did. ``run``: what show_result read (utils.ranking.run.RunData)."""
+    judges (in any order) left its state file; None when none did. ``run``: what show_result read
+    (utils.ranking.run.RunData)."""
     if run.records is None:  # battles loaded from a file: no judgments to recompute the sequence from
         return None
-    for first, second in ((a, b), (b, a)):
-        state = read_state(decision_file(run.data_dir, run.bench, judges, first, second))
-        if state is not None:
-            break
-    else:
+    path = decision_file(run.data_dir, run.bench, judges, a, b)
+    state = read_state(path)
+    if state is None:
         return None
+    check_belongs(state, (a, b), judges, path)
     state = replace(state, models=(a, b))  # asked the other way round: the mirrored sequence, exactly
+    changed = questions_changed(state, [q.uid for q in run.questions])
+    if changed:
+        return compare_block(state, None, len(state.order), changed)
     categories = {q.uid: q.category for q in run.questions}
     baselines = [state.baselines.get(categories.get(uid, ""), "") for uid in state.order]
     paired = paired_scores(run.records, method_named(state.method), state.weight, state.order, baselines, (a, b))

@@ -22,7 +22,8 @@ from utils.asking.judging import estimate_judgments, generate_judgments
 from utils.asking.runs import Summary, budget_lines, exit_status, print_failures
 from utils.deciding.flags import Procedure
 from utils.deciding.judgeable import check_judgeable
-from utils.deciding.procedure import draw_order, look
+from utils.deciding.order import draw_order
+from utils.deciding.procedure import look
 from utils.deciding.report import COST_CAP, OUT_OF_QUESTIONS, round_line, stop_line, summary_json
 from utils.deciding.report import exit_status as decided_status
 from utils.deciding.scores import Paired, paired_scores
@@ -81,8 +82,8 @@ def _start(args, procedure: Procedure, settings: JudgeSettings, questions: list[
     if stored is None:
         return new
     check_repeated(stored, new, path)
-    new.order, new.weights = stored.order, stored.weights  # the order drawn when it started
-    return new
+    new.order, new.weights = stored.order, stored.weights  # the order drawn when it started (by the same seed)
+    return new  # named as this run names the models: its rounds are printed from the side asked
 
 
 def _rounds(args, state: DecisionState, path, judges: dict[str, ModelConfig], questions: list[Question],
