@@ -59,6 +59,7 @@ class DecisionState:
     baselines: dict[str, str]  # question category -> its baseline
     rounds: list[Look] = field(default_factory=list)
     stopped: str = ""  # why the run stopped ("": it has not yet)
+    spent: float | None = 0.0  # what this run has spent (None: unknown, a judge without a price); not stored
 
     def to_json(self) -> dict:
         return {"version": VERSION, "models": list(self.models), "judges": list(self.judges), "method": self.method,
