@@ -30,7 +30,8 @@ def test_games_without_a_label_are_counted_each_round_and_a_large_share_is_warne
                           for line in rounds), rounds
     warnings = [line for line in proc.stdout.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, proc.stdout
-    assert f"100% of {A}'s " in warnings[0] and "games have no label" in warnings[0] and "python -m utils.check_answers" in warnings[0]
+    assert f"100% of {A}'s " in warnings[0] and "games have no label" in warnings[0]
+    assert "python -m utils.check_answers" in warnings[0]
     assert "diagnostics" in warnings[0]
 
 
