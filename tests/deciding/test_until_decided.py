@@ -15,41 +15,10 @@ import re
 import numpy as np
 import pytest
 
-from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, gen_judgment, lay_out_judging,
-                           one_line_error, read_jsonl, run_script, stored_judgments)
-from tests.scripted_server import Answer
+from tests.deciding.scripted_bench import A, B, N, PRICE, ROUND, SEED, decisions_dir, show_compare
+from tests.helpers import (JUDGED_BENCH, JUDGING_JUDGE as JUDGE, gen_judgment, one_line_error, read_jsonl,
+                           stored_judgments, write_jsonl)
 from utils.ranking.sequential import random_order, until_decided
-
-N, ROUND, SEED = 40, 5, 7
-A, B = "m-one", "m-two"
-
-
-def which_game(req) -> int:
-    """1 when the baseline's answer is shown first (assistant A), else 2."""
-    text = next(m["content"] for m in req.body["messages"] if m["role"] == "user")
-    return 1 if text.index(f"{BASE} answers") < text.index("m-") else 2
-
-
-def judged_model(req) -> str:
-    text = next(m["content"] for m in req.body["messages"] if m["role"] == "user")
-    return A if f"{A} answers" in text else B
-
-
-def script_judge(server, prices: bool = False) -> None:
-    """m-one: a strong win in both games; m-two: a tie in both."""
-    usage = {"prompt_tokens": 1000, "completion_tokens": 100, "total_tokens": 1100}
-    server.rules = [
-        (lambda r: judged_model(r) == A and which_game(r) == 1, Answer("[[B>>A]]", usage=usage)),
-        (lambda r: judged_model(r) == A, Answer("[[A>>B]]", usage=usage)),
-        (lambda r: True, Answer("[[A=B]]", usage=usage))]
-
-
-@pytest.fixture
-def bench(tmp_path, scripted_server):
-    questions = [{"uid": f"q{i:02d}", "category": "general", "prompt": f"Question {i}?"} for i in range(N)]
-    args = lay_out_judging(tmp_path, scripted_server, questions=questions, models=(A, B))
-    script_judge(scripted_server)
-    return args
 
 
 def expected_stop() -> tuple[int, float, float]:
@@ -80,12 +49,12 @@ def test_the_run_stops_at_the_round_the_sequence_says_and_stores_exactly_those_j
     for model in (A, B):
         assert {r["uid"] for r in stored_judgments(tmp_path, model)} == first
     assert len(scripted_server.chat_requests()) == judged * 2 * 2
-    state = json.loads((tmp_path / "data" / JUDGED_BENCH / "decisions" / JUDGE / f"{A}__vs__{B}.json").read_text())
+    state_file, = decisions_dir(tmp_path).iterdir()
+    state = json.loads(state_file.read_text())
     assert state["seed"] == SEED and state["order"] == "random" and len(state["rounds"]) == judged // ROUND
 
     # show_result --compare: the same interval as the last round printed, beside the bootstrap
-    shown = run_script("show_result.py", "--bench-name", JUDGED_BENCH, "--judge-name", JUDGE, "--baseline", BASE,
-                       "--data-dir", tmp_path / "data", "--compare", A, B)
+    shown = show_compare(tmp_path, A, B)
     assert shown.returncode == 0, shown.stderr
     line = next(x for x in shown.stdout.splitlines() if x.startswith(f"{A} - {B}: +50.00 points of the per-question"))
     assert f"after the first {judged} of {N} questions" in line
@@ -98,8 +67,7 @@ def test_the_run_stops_at_the_round_the_sequence_says_and_stores_exactly_those_j
     assert rest.returncode == 0, rest.stderr
     assert len(scripted_server.chat_requests()) == N * 2 * 2
     assert f"{JUDGE} / {A}: {N - judged} new judgments, {judged} already there" in rest.stdout
-    full = run_script("show_result.py", "--bench-name", JUDGED_BENCH, "--judge-name", JUDGE, "--baseline", BASE,
-                      "--data-dir", tmp_path / "data", "--compare", B, A)
+    full = show_compare(tmp_path, B, A)
     assert f"{B} - {A}: -50.00 points of the per-question score, interval -50.00 to -50.00 after the first {N} " \
            f"of {N} questions" in full.stdout
     assert "the exact difference" in full.stdout
@@ -117,10 +85,7 @@ def test_the_same_command_again_resumes_from_the_stored_judgments_and_another_se
     other = gen_judgment([*bench, "--until-decided", A, B, "--seed", SEED + 1])
     assert other.returncode == 2 and len(scripted_server.chat_requests()) == asked
     line = one_line_error(other)
-    assert f"{A}__vs__{B}.json: seed: this decision was started with seed {SEED!r}, not {SEED + 1!r}" in line
-
-
-PRICE = "  price: {input: 2, output: 8}\n"  # USD per million tokens: 1000 in and 100 out cost $0.0028 a game
+    assert f"{A}+vs+{B}.json: seed: this decision was started with seed {SEED!r}, not {SEED + 1!r}" in line
 
 
 def test_max_cost_stops_with_status_3_and_json_says_so(tmp_path, scripted_server, bench):
@@ -168,9 +133,31 @@ def test_show_result_recomputes_the_last_round_of_any_order_and_scope(tmp_path, 
     last = [x for x in proc.stdout.splitlines() if x.startswith("round ")][-1]
     judged = int(re.match(r"round \d+: (\d+)/", last).group(1))
     assert len(scripted_server.chat_requests()) == judged * 4
-    shown = run_script("show_result.py", "--bench-name", JUDGED_BENCH, "--judge-name", JUDGE, "--baseline", BASE,
-                       "--data-dir", tmp_path / "data", "--compare", A, B)
+    shown = show_compare(tmp_path, A, B)
     line = next(x for x in shown.stdout.splitlines() if x.startswith(f"{A} - {B}: +50.00 points of the per-question"))
     assert f"after the first {judged} of {N} questions" in line
     assert re.search(r"interval ([-+][\d.]+) to ([-+][\d.]+)", line).groups() == \
         re.search(r"interval \(.*?\) ([-+][\d.]+) to ([-+][\d.]+)", last).groups()
+
+
+def test_a_question_judging_leaves_uncounted_stops_the_run_instead_of_paying_for_every_round(
+        tmp_path, scripted_server, bench):
+    """A stored judgment against another baseline is 'already there' for judging but counts for no decision:
+    the judged start of the order could never grow past it."""
+    first = gen_judgment([*bench, "--until-decided", A, B, "--round-size", ROUND, "--seed", SEED])
+    assert first.returncode == 10
+    for state_file in decisions_dir(tmp_path).iterdir():
+        state_file.unlink()
+    path = tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE / f"{A}.jsonl"
+    records = read_jsonl(path)
+    third = f"q{random_order(N, SEED)[2]:02d}"
+    for record in records:
+        if record["uid"] == third:
+            record["baseline"] = "an-old-baseline"
+    write_jsonl(path, records)
+    asked = len(scripted_server.chat_requests())
+    again = gen_judgment([*bench, "--until-decided", A, B, "--round-size", ROUND, "--seed", SEED])
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert len(scripted_server.chat_requests()) == asked, "the first round was stored: nothing more is paid"
+    assert f"question {third}" in again.stdout and "no judgment this decision can count" in again.stdout
+    assert "exit status 13" not in again.stdout

@@ -60,9 +60,11 @@ class Budget:
 
     NOT_SENT = "not sent: the --max-cost cap was reached"
 
-    def __init__(self, cap: float):
+    def __init__(self, cap: float, spent: float = 0.0):
         self.cap = cap
-        self.spent = 0.0  # US dollars of the replies received
+        # US dollars of the replies received, from ``spent``: what the run had spent before (gen_judgment.py
+        # --until-decided judges round after round under one cap), so every line gives the run's total
+        self.spent = spent
         self.not_sent = 0  # requests refused
         self.not_sent_said = False  # whether the progress lines have said so
         self._reserved = 0.0  # estimates of the requests in flight
@@ -130,7 +132,7 @@ class Budget:
         for name in dict.fromkeys(job.asks for job in jobs if job.todo):
             cfg, guess = models[name], next(job.output_guess for job in jobs if job.asks == name)
             output_cost = cost_usd(0, guess.tokens, cfg.price)  # of one request, a lower bound of its cost
-            fits = int(self.cap // output_cost) if output_cost else cfg.parallel
+            fits = int((self.cap - self.spent) // output_cost) if output_cost else cfg.parallel
             limits.append(f"{name} at most {max(1, min(cfg.parallel, fits))} (parallel {cfg.parallel}; "
                           f"~{guess.tokens:,.0f} output tokens a request: {guess.basis})")
         return (f"--max-cost ${self.cap:g}: each request is priced before it is sent (its prompt tokens counted, "

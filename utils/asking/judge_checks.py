@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from utils.vocabulary.answer_checks import MISMATCHED, AnswerCounts, answer_issues, is_mismatched
+from utils.vocabulary.answer_checks import MISMATCHED, AnswerCounts, answer_issues, is_mismatched, skipped_checks
 from utils.asking.jobs import Job
 from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import iter_jsonl
@@ -57,7 +57,7 @@ class PlanChecks:
         if is_mismatched(baseline, question):
             self.baseline_mismatched.setdefault(baseline.model, []).append(question.uid)
             return True
-        skipped = [check for check in issues if policies.get(check) == "skip"]
+        skipped = skipped_checks(issues, policies)
         for check in skipped:
             self.skipped[check] = self.skipped.get(check, 0) + 1
         return bool(skipped)

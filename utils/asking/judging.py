@@ -356,7 +356,7 @@ def estimate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
 
 def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], questions: list[Question],
                        answers: dict[str, dict[str, Answer]], data_dir: Path, *, stale: str = "rejudge",
-                       allow_mismatch: bool = False, max_cost: float | None = None,
+                       allow_mismatch: bool = False, max_cost: float | None = None, spent: float = 0.0,
                        batch: BatchOptions | None = None) -> Summary:
     """Judge every missing (judge, model, question); store judgments, each judge's diagnostics and each file's
     cost (utils.asking.accounts).
@@ -364,7 +364,7 @@ def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
     What planning found (stale judgments, answers failing checks) is printed
     first; ``stale`` (--stale) and ``allow_mismatch`` (--allow-mismatch)
     decide whether the run stops there, before any request (judge_checks.check_plan).
-    ``max_cost`` and ``batch``: run_jobs'.
+    ``max_cost``, ``spent`` and ``batch``: run_jobs'.
     """
     jobs = expect_outputs(plan(settings, questions, answers, data_dir, keep_stale=stale == "keep"), judges, settings)
     with closed_on_error([job.store for job in jobs]):
@@ -372,7 +372,7 @@ def generate_judgments(settings: JudgeSettings, judges: dict[str, ModelConfig], 
             print(line)
         check_plan(jobs, stale, allow_mismatch, data_dir, settings.bench_name)
     summary = run_jobs(jobs, judges, functools.partial(_ask_judgment, settings), unit="judgment",
-                       order=[q.uid for q in questions], max_cost=max_cost, batch=batch)
+                       order=[q.uid for q in questions], max_cost=max_cost, spent=spent, batch=batch)
     summary.diagnostics = record_diagnostics(jobs, data_dir, settings.bench_name)
     summary.more_files = [diagnostics_file(data_dir, settings.bench_name, judge) for judge in summary.diagnostics]
     summary.costs = record_costs(jobs, judges, data_dir, settings.bench_name)

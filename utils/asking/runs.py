@@ -225,7 +225,7 @@ Ask = Callable[[ModelClient, Job, Any], Awaitable[Outcome]]
 
 def run_jobs(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, *, unit: str, order: list[str],
              prepare: Callable[[list[Any]], list[dict]] | None = None, max_cost: float | None = None,
-             batch: BatchOptions | None = None) -> Summary:
+             spent: float = 0.0, batch: BatchOptions | None = None) -> Summary:
     """Ask for every job's items, all concurrently, storing each record as it arrives; end files in ``order``.
 
     ``models`` are the models the jobs ask (``Job.asks``), each through one
@@ -233,10 +233,11 @@ def run_jobs(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, *, unit:
     progress lines; ``prepare`` is the Writer's; ``batch`` says which models
     go through their provider's batch API (utils/asking/batching.py). With
     ``max_cost`` (USD) no request is sent once the run's cost reaches it
-    (utils/asking/budget.py); every model with requests to make must then have
-    a price, and no job may go through a batch, both checked before any request.
+    (utils/asking/budget.py), ``spent`` of it having gone before this call;
+    every model with requests to make must then have a price, and no job may
+    go through a batch, both checked before any request.
     """
-    summary = Summary(jobs=jobs, budget=None if max_cost is None else Budget(max_cost))
+    summary = Summary(jobs=jobs, budget=None if max_cost is None else Budget(max_cost, spent))
     stores = [job.store for job in jobs]
     if max_cost is not None:
         with closed_on_error(stores):

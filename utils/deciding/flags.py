@@ -85,6 +85,8 @@ def procedure_of(args: argparse.Namespace) -> Procedure | None:
                           round_size=DEFAULT_ROUND if args.round_size is None else args.round_size)
     if not (math.isfinite(procedure.margin) and 0 <= procedure.margin < 100):
         raise InputError(f"must be a number of points in [0, 100), got {procedure.margin:g}", key="--margin")
+    if procedure.seed < 0:  # numpy's generators take no negative seed
+        raise InputError(f"must be a whole number of at least 0, got {procedure.seed}", key="--seed")
     if procedure.round_size < 1:
         raise InputError(f"must be at least 1, got {procedure.round_size}", key="--round-size")
     if procedure.order == "informative" and procedure.scope == "general":

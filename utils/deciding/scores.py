@@ -27,6 +27,8 @@ class Paired:
     """The two models' scores on the questions of the order, in judging order."""
     scores: np.ndarray  # (2, N) points; a question without a counted game scores 50
     judged: np.ndarray  # (2, N) bool: every judge has a record of the model on the question
+    games: np.ndarray  # (2, N) int: the games of the model's records on the question (two a record)
+    unlabelled: np.ndarray  # (2, N) int: those of them without a label (no evidence; they score as ties do)
 
     @property
     def differences(self) -> np.ndarray:
@@ -50,6 +52,7 @@ def paired_scores(records: JudgmentRecords, method: RatingMethod, weight: int, o
     share, count = method.game_units(records, weight) if len(records) else (np.zeros((0, 2)), np.zeros((0, 2)))
     scores = np.zeros((2, len(order)))
     judged = np.zeros((2, len(order)), bool)
+    games, unlabelled = np.zeros((2, len(order)), int), np.zeros((2, len(order)), int)
     for m, model in enumerate(models):
         mine = counted & (records.model == names.index(model)) if model in records.names else \
             np.zeros(len(records), bool)
@@ -57,4 +60,7 @@ def paired_scores(records: JudgmentRecords, method: RatingMethod, weight: int, o
         by_judge = np.zeros((len(records.judges), len(order)), bool)
         by_judge[records.judge[mine], pos[mine]] = True
         judged[m] = by_judge.all(0)
-    return Paired(scores, judged)
+        if mine.any():
+            np.add.at(games[m], pos[mine], 2)
+            np.add.at(unlabelled[m], pos[mine], (records.labels[mine] < 0).sum(1))  # label codes < 0: no label
+    return Paired(scores, judged, games, unlabelled)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 EXIT_INPUT_ERROR = 2
 EXIT_STORAGE_ERROR = 1
+EXIT_FAILED = 1  # requests failed (gen_answer.py, gen_judgment.py), or a --until-decided round could not be counted
 EXIT_COST_CAP = 3  # gen_answer.py / gen_judgment.py stopped at --max-cost
 EXIT_BATCHES_RUNNING = 4  # gen_answer.py / gen_judgment.py stopped while its batches still run (--no-wait)
 EXIT_WAITING = 5  # gen_judgment.py left questions waiting for their baseline's answers

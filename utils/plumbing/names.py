@@ -11,6 +11,7 @@ stem unchanged.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -19,6 +20,9 @@ from utils.plumbing.errors import InputError
 
 _SAFE = "-_.+=@,~"
 _MAX_BYTES = 240  # leaves room for ".jsonl" and a temp suffix within the usual 255-byte limit
+# a decision file's stem (two names): with ".json" and atomic_write's temporary name (".<name>.XXXXXXXX.tmp")
+# still within 255 bytes
+_PAIR_BYTES = 200
 
 
 def check_name(name: object, what: str = "model name", path: object = None, line: int | None = None) -> str:
@@ -61,7 +65,7 @@ def inside(base: Path, *parts: str) -> Path:
 # The data directory layout: <data>/<bench>/question.jsonl, model_answer/<model>.jsonl,
 # model_judgment/<judge>/<model>.jsonl, results/<judges>/ (show_result's battles and bootstrap
 # results, docs/design.md#battles-file), costs/answers/<model>.json and costs/judgments/<judge>/<model>.json
-# (what each answer and judgment file cost), decisions/<judges>/<A>__vs__<B>.json (gen_judgment.py
+# (what each answer and judgment file cost), decisions/<judges>/<A>+vs+<B>.json (gen_judgment.py
 # --until-decided's order and rounds). Every path below goes through ``inside``.
 
 def bench_dir(data_dir: Path | str, bench: str) -> Path:
@@ -125,10 +129,36 @@ def _judges_stem(judges) -> str:
 
 def decision_file(data_dir: Path | str, bench: str, judges, model_a: str, model_b: str) -> Path:
     """What ``gen_judgment.py --until-decided A B`` did with ``judges``: its order, settings and rounds, which
-    show_result reads to recompute the same sequence (``decisions/<judges>/<A>__vs__<B>.json``, the judges'
-    directory named as ``results_dir``'s)."""
-    name = f"{name_to_stem(check_name(model_a))}__vs__{name_to_stem(check_name(model_b))}.json"
-    return inside(bench_dir(data_dir, bench) / "decisions" / _judges_stem(judges), name)
+    show_result reads to recompute the same sequence.
+
+    One file per pair of models and set of judges, however each is ordered
+    (``B A``, or the judges listed the other way round, must find the decision
+    ``A B`` started, or a second seed could be tried on the same pair): the two
+    names sorted and joined by ``+vs+``, a ``+`` inside a name encoded, so that
+    no two pairs share a file (``decisions/<judges>/<A>+vs+<B>.json``, the
+    judges sorted and named as ``results_dir``'s). A name too long for a file
+    keeps its start and ends in a digest of the whole (``_shortened``).
+    """
+    pair = "+vs+".join(_plus_free(check_name(name)) for name in sorted((model_a, model_b)))
+    return inside(bench_dir(data_dir, bench) / "decisions" / _judges_stem(sorted(judges)), _shortened(pair) + ".json")
+
+
+def _plus_free(name: str) -> str:
+    """The file stem of a name with its ``+`` encoded: a ``+`` then only ever joins names."""
+    return name_to_stem(name).replace("+", "%2B")
+
+
+_DIGEST_CHARS = 16  # hex digits of sha256 that tell two long names apart
+
+
+def _shortened(stem: str) -> str:
+    """``stem``, or, when it would not fit a file name, its start, ``#`` and a digest of all of it: the digest
+    keeps apart two pairs whose names share their start, and ``#``, which a stem only holds encoded, keeps a
+    shortened stem from ever being another pair's whole one."""
+    if len(stem.encode()) <= _PAIR_BYTES:
+        return stem
+    digest = hashlib.sha256(stem.encode()).hexdigest()[:_DIGEST_CHARS]
+    return f"{stem[:_PAIR_BYTES - _DIGEST_CHARS - 1]}#{digest}"
 
 
 def battles_file(data_dir: Path | str, bench: str, judges) -> Path:

@@ -107,6 +107,11 @@ def answer_issues(answer: Answer, question: Question) -> list[str]:
     return found + ([MISMATCHED] if is_mismatched(answer, question) else [])
 
 
+def skipped_checks(issues: list[str], policies: dict[str, str]) -> list[str]:
+    """The checks of ``issues`` the judge config's ``answer_checks`` (check -> policy) sets to skip."""
+    return [check for check in issues if policies.get(check) == "skip"]
+
+
 @dataclass
 class AnswerCounts:
     """One model's answers that failed each check: check -> question ids, in question order."""
