@@ -6,11 +6,15 @@ judgments; the protocol is checked end to end against the scripted server.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 
 import pytest
 
-from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, RefusedEndpoint,
+from tests.helpers import (ROOT, JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, RefusedEndpoint,
                            bound_by_permissions, gen_judgment,
                            lay_out_judging, one_line_error, read_jsonl, run_script, stored_judgments,
                            write_jsonl)
@@ -493,6 +497,41 @@ def test_a_game_that_fails_for_good_keeps_the_other_and_the_rerun_plays_only_the
 
     third = gen_judgment(args)
     assert third.returncode == 0 and len(scripted_server.chat_requests()) == paid + 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_run_stopped_while_game_2_is_in_flight_keeps_game_1_and_the_rerun_plays_only_game_2(
+        tmp_path, scripted_server, sig):
+    # parallel 1: game 2 of q0 reaches the server only once game 1's reply is in the run's hands (its slot freed)
+    scripted_server.rules = [(lambda r: game_of(r, "q0") == 2, Answer("[[B>A]]", delay=60)),
+                             (lambda r: True, Answer("A is better. [[A>B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), parallel=1)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "gen_judgment.py"), *map(str, args)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert scripted_server.wait_for(lambda s: any(game_of(r, "q0") == 2 for r in s.chat_requests()), 60)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == (130 if sig == signal.SIGINT else 128 + sig), out + err
+    assert err.rstrip().splitlines()[-1] == "interrupted: completed work is saved; run again to resume", err
+    assert "Traceback" not in err, err
+    stored = stored_judgments(tmp_path, "m-one")
+    assert [r["uid"] for r in stored] == ["q0"], "the pairing with a paid game is written before the run exits"
+    game1, game2 = stored[0]["games"]
+    assert game1["score"] == "A>B" and game2 is None
+    paid = len(scripted_server.chat_requests())
+    assert paid == 2
+
+    scripted_server.rules = [(lambda r: True, Answer("B is better. [[B>A]]"))]
+    again = gen_judgment(args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    sent = scripted_server.chat_requests()[paid:]
+    assert len(sent) == 1 + 3 * 2 and not any(game_of(r, "q0") == 1 for r in sent), "game 1 is not paid twice"
+    q0 = stored_judgments(tmp_path, "m-one")[0]
+    assert q0["games"][0] == game1 and q0["games"][1]["score"] == "B>A"
 
 
 def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path, scripted_server):

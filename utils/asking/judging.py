@@ -119,19 +119,28 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
     """The games a pairing still needs, sent together: game 1 baseline first, game 2 the model first.
 
     Returns the judgment, with None for each game not played, and the error of
-    each game that failed: one game failing does not throw the other away.
+    each game that failed: one game failing does not throw the other away. Nor
+    does the run being stopped (cancelled) while a game is in flight: the game
+    already played comes back, and the stop as the error of the game cut off,
+    which the runner raises once the judgment is stored.
     """
     wanted = pairing.games_to_play()
-    results = await asyncio.gather(
-        *(as_part(game_part(g), play_game(client, settings, pairing.prompt, pairing.fields(g))) for g in wanted),
-        return_exceptions=True)
+    playing = [asyncio.ensure_future(as_part(game_part(g), play_game(client, settings, pairing.prompt,
+                                                                     pairing.fields(g)))) for g in wanted]
+    stop = None
+    try:
+        await asyncio.gather(*playing, return_exceptions=True)
+    except asyncio.CancelledError as err:  # gather cancelled the games in flight and waited for them to end
+        stop = err
     games: list[Game | None] = [None, None]
     errors: dict[int, BaseException] = {}
-    for g, result in zip(wanted, results):
-        if isinstance(result, BaseException):
-            errors[g] = result
+    for g, task in zip(wanted, playing):
+        if task.cancelled():
+            errors[g] = stop or asyncio.CancelledError()
+        elif task.exception() is not None:
+            errors[g] = task.exception()
         else:
-            games[g] = result
+            games[g] = task.result()
     judgment = Judgment(uid=pairing.uid, model=pairing.answer.model, judge=judge, games=games,
                         baseline=pairing.baseline.model, category=pairing.question.category,
                         provenance=provenance(pairing, client, settings), rejudged=pairing.rejudged)
