@@ -43,8 +43,8 @@ from utils.asking.runs import Summary, run_jobs
 from utils.plumbing.config import JudgePrompt, JudgeSettings, ModelConfig
 from utils.plumbing.names import diagnostics_file, judgment_file
 from utils.vocabulary.provenance import stale_reasons, turns_digest
-from utils.vocabulary.records import (Answer, Game, Judgment, Question, judgment_provenance, missing_games, record_uid,
-                           rejudged)
+from utils.vocabulary.records import (Answer, Game, Judgment, Question, judgment_provenance, judgment_rank,
+                                      missing_games, record_uid, rejudged)
 from utils.plumbing.store import JsonlStore, closed_on_error
 
 # ---------------------------------------------------------------- one judgment
@@ -192,7 +192,7 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
         for judge in settings.judge_models:
             for model in settings.model_list:
                 store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid,
-                                   rank=_rank)
+                                   rank=judgment_rank)
                 store = store.read() if read_only else store.open()
                 opened.append(store)
                 job = Job(model=model, store=store, todo=[], done_before=0, judge=judge, held=dict(store.records),
@@ -211,11 +211,6 @@ def expect_outputs(jobs: list[Job], judges: dict[str, ModelConfig], settings: Ju
         for job in mine:
             job.output_guess = guess
     return jobs
-
-
-def _rank(record: dict) -> tuple[int, int]:
-    """Which of two stored records of a question the store keeps: a rejudged one, then the more complete."""
-    return rejudged(record), -len(missing_games(record))
 
 
 def _plan_job(job: Job, settings: JudgeSettings, questions: list[Question], answers: dict[str, dict[str, Answer]],
@@ -238,7 +233,7 @@ def _plan_job(job: Job, settings: JudgeSettings, questions: list[Question], answ
         if stored is not None and job.model != baseline:
             replaces = _stale(stored, checks, q, mine, answers.get(baseline, {}), reference, hashed)
             if replaces is not None and not checks.kept_stale:
-                stored = None  # judged again below; the new record replaces it in the store (``_rank``)
+                stored = None  # judged again below; the new record replaces it in the store (``judgment_rank``)
             else:
                 replaces = None
         if stored is not None and not _completable(stored, baseline):
@@ -293,7 +288,7 @@ def is_stale(record: dict, answer: Answer, baseline: Answer, reference: Answer |
 
 def stored_records(path: Path) -> dict[str, dict]:
     """A judgment file's records as a run loads them, read without taking its lock or repairing the file."""
-    return JsonlStore(path, key=record_uid, rank=_rank).read().records
+    return JsonlStore(path, key=record_uid, rank=judgment_rank).read().records
 
 
 def _completable(stored: dict, baseline: str) -> bool:
