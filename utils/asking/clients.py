@@ -80,6 +80,7 @@ except ImportError:  # pragma: no cover - older SDKs
 
 from utils.asking.providers import provider_for
 from utils.asking.providers.base import Provider, ReplyParts, Reply, RequestFailed, error_message, split_reasoning
+from utils.asking.writer import Room
 from utils.plumbing.entry import Endpoint, ModelConfig
 from utils.plumbing.keys import mask, mask_counted, remember
 from utils.plumbing.store import repair_text
@@ -243,10 +244,11 @@ def sent_settings(cfg: ModelConfig, temperature: float | None, max_tokens: int |
 class ModelClient:
     """Chat requests to one configured model, ``parallel`` at a time, round-robin over its endpoints."""
 
-    def __init__(self, cfg: ModelConfig, room=None):
+    def __init__(self, cfg: ModelConfig, room: Room | None = None):
         self.cfg = cfg
         self.provider = provider_for(cfg)
-        self.room = room  # a run's Room (utils/asking/writer.py): while its disk is full, nothing is sent
+        # a run's Room (utils/asking/writer.py): nothing is sent while its disk is full or once it is stopping
+        self.room = room or Room()
         # httpx's default TLS set-up (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), made once: it takes ~50 ms
         tls = httpx.create_ssl_context()
         self._endpoints: list[_Endpoint] = []
@@ -274,9 +276,7 @@ class ModelClient:
         """
         messages, temperature, max_tokens = self.settled(messages, temperature, max_tokens)
         self._pick(advance=False)  # when no endpoint is left, fail now rather than after waiting for a slot
-        async with self._slots:
-            if self.room is not None:
-                await self.room.wait()
+        async with self._slots, self.room.sending():
             endpoint = self._pick()
             lane = max(endpoint.lanes, key=lambda lane: lane.free)
             lane.free -= 1
