@@ -575,6 +575,27 @@ def test_a_stopped_run_stores_the_replies_in_flight_and_sends_nothing_more(tmp_p
     assert len(scripted_server.chat_requests()) == 8, "the rerun asks only for the four games not played"
 
 
+def test_a_request_timing_out_while_the_run_stops_is_not_sent_again(tmp_path, scripted_server):
+    # game 2 outlasts its 1 s attempt during the grace: the SDK's retry would be a new request, paid again
+    scripted_server.rules = [(lambda r: game_of(r, "q0") == 2, Answer("[[B>A]]", delay=60)),
+                             (lambda r: True, Answer("[[A>B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), parallel=1)
+    api = tmp_path / "api.yaml"
+    api.write_text(api.read_text().replace("timeout: 10", "timeout: 1").replace("max_retries: 1", "max_retries: 2"))
+    proc = _start_judging(args)
+    try:
+        assert scripted_server.wait_for(lambda s: any(game_of(r, "q0") == 2 for r in s.chat_requests()), 60)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, out + err
+    assert len(scripted_server.chat_requests()) == 2, "no retry is sent once the run is stopping"
+    assert "failed:" not in err, err
+    (game1, game2), = [r["games"] for r in stored_judgments(tmp_path, "m-one")]
+    assert game1["score"] == "A>B" and game2 is None
+
+
 @pytest.mark.parametrize("second, env", [(signal.SIGINT, {}), (None, {"ARENA_TEST_GRACE_SECONDS": "0.2"})])
 def test_a_second_signal_or_the_end_of_the_grace_stops_at_once(tmp_path, scripted_server, second, env):
     scripted_server.held = True  # the replies never come

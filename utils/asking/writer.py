@@ -91,6 +91,10 @@ class Room:
             if not self.in_flight:
                 self._idle.set()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     async def stop(self) -> None:
         """Send nothing more (those waiting, and those to come, fail as not sent); return once none is in flight."""
         self._stopping = True
