@@ -6,11 +6,15 @@ judgments; the protocol is checked end to end against the scripted server.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 
 import pytest
 
-from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, RefusedEndpoint,
+from tests.helpers import (ROOT, JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, RefusedEndpoint,
                            bound_by_permissions, gen_judgment,
                            lay_out_judging, one_line_error, read_jsonl, run_script, stored_judgments,
                            write_jsonl)
@@ -493,6 +497,124 @@ def test_a_game_that_fails_for_good_keeps_the_other_and_the_rerun_plays_only_the
 
     third = gen_judgment(args)
     assert third.returncode == 0 and len(scripted_server.chat_requests()) == paid + 1
+
+
+def _start_judging(args, env=None):
+    return subprocess.Popen([sys.executable, str(ROOT / "gen_judgment.py"), *map(str, args)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+
+
+def _read_until(proc, words: str) -> list[str]:
+    """stderr lines up to the first holding ``words`` (a line the run prints: no waiting on time)."""
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if words in line:
+            return lines
+    raise AssertionError("the run ended without saying " + repr(words) + ":\n" + "".join(lines))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_run_stopped_while_game_2_is_in_flight_keeps_game_1_and_the_rerun_plays_only_game_2(
+        tmp_path, scripted_server, sig):
+    # parallel 1: game 2 of q0 reaches the server only once game 1's reply is in the run's hands (its slot freed)
+    scripted_server.rules = [(lambda r: game_of(r, "q0") == 2, Answer("[[B>A]]", delay=60)),
+                             (lambda r: True, Answer("A is better. [[A>B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), parallel=1)
+    proc = _start_judging(args)
+    try:
+        assert scripted_server.wait_for(lambda s: any(game_of(r, "q0") == 2 for r in s.chat_requests()), 60)
+        proc.send_signal(sig)
+        _read_until(proc, "stopping:")
+        proc.send_signal(sig)  # a second signal: game 2 is given up
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == (130 if sig == signal.SIGINT else 128 + sig), out + err
+    assert err.rstrip().splitlines()[-1] == "interrupted: completed work is saved; run again to resume", err
+    assert "Traceback" not in err, err
+    stored = stored_judgments(tmp_path, "m-one")
+    assert [r["uid"] for r in stored] == ["q0"], "the pairing with a paid game is written before the run exits"
+    game1, game2 = stored[0]["games"]
+    assert game1["score"] == "A>B" and game2 is None
+    paid = len(scripted_server.chat_requests())
+    assert paid == 2
+
+    scripted_server.rules = [(lambda r: True, Answer("B is better. [[B>A]]"))]
+    again = gen_judgment(args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    sent = scripted_server.chat_requests()[paid:]
+    assert len(sent) == 1 + 3 * 2 and not any(game_of(r, "q0") == 1 for r in sent), "game 1 is not paid twice"
+    q0 = stored_judgments(tmp_path, "m-one")[0]
+    assert q0["games"][0] == game1 and q0["games"][1]["score"] == "B>A"
+
+
+def test_a_stopped_run_stores_the_replies_in_flight_and_sends_nothing_more(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    scripted_server.held = True  # every reply waits until the test lets it go
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), parallel=4)  # 4 questions: 8 games
+    proc = _start_judging(args)
+    try:
+        assert scripted_server.wait_for(lambda s: len(s.chat_requests()) == 4, 60)
+        proc.send_signal(signal.SIGTERM)
+        said = _read_until(proc, "stopping:")
+        assert "4 request(s) in flight" in said[-1], said
+        scripted_server.held = False
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, out + err
+    assert err.rstrip().splitlines()[-1] == "interrupted: completed work is saved; run again to resume", err
+    stored = stored_judgments(tmp_path, "m-one")
+    assert sum(g is not None for r in stored for g in r["games"]) == 4, "each reply that arrived is stored"
+    assert len(scripted_server.chat_requests()) == 4, "nothing more is sent once stopping"
+
+    again = gen_judgment(args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(scripted_server.chat_requests()) == 8, "the rerun asks only for the four games not played"
+
+
+def test_a_request_timing_out_while_the_run_stops_is_not_sent_again(tmp_path, scripted_server):
+    # game 2 outlasts its 1 s attempt during the grace: the SDK's retry would be a new request, paid again
+    scripted_server.rules = [(lambda r: game_of(r, "q0") == 2, Answer("[[B>A]]", delay=60)),
+                             (lambda r: True, Answer("[[A>B]]"))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), parallel=1)
+    api = tmp_path / "api.yaml"
+    api.write_text(api.read_text().replace("timeout: 10", "timeout: 1").replace("max_retries: 1", "max_retries: 2"))
+    proc = _start_judging(args)
+    try:
+        assert scripted_server.wait_for(lambda s: any(game_of(r, "q0") == 2 for r in s.chat_requests()), 60)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, out + err
+    assert len(scripted_server.chat_requests()) == 2, "no retry is sent once the run is stopping"
+    assert "failed:" not in err, err
+    (game1, game2), = [r["games"] for r in stored_judgments(tmp_path, "m-one")]
+    assert game1["score"] == "A>B" and game2 is None
+
+
+@pytest.mark.parametrize("second, env", [(signal.SIGINT, {}), (None, {"ARENA_TEST_GRACE_SECONDS": "0.2"})])
+def test_a_second_signal_or_the_end_of_the_grace_stops_at_once(tmp_path, scripted_server, second, env):
+    scripted_server.held = True  # the replies never come
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), parallel=4)
+    proc = _start_judging(args, env)
+    try:
+        assert scripted_server.wait_for(lambda s: len(s.chat_requests()) == 4, 60)
+        proc.send_signal(signal.SIGTERM)
+        _read_until(proc, "stopping:")
+        if second is not None:
+            proc.send_signal(second)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        scripted_server.held = False
+    assert proc.returncode == 128 + signal.SIGTERM, out + err  # the first signal names the exit status
+    assert err.rstrip().splitlines()[-1] == "interrupted: completed work is saved; run again to resume", err
+    assert "Traceback" not in err and "never retrieved" not in err, err
+    assert len(scripted_server.chat_requests()) == 4
 
 
 def test_a_completed_judgment_appended_by_a_killed_run_is_the_one_kept(tmp_path, scripted_server):

@@ -170,3 +170,36 @@ def test_an_answer_edited_under_the_same_ans_id_makes_its_judgments_stale_and_a_
     assert "the model's answer text changed: 2" in done.stderr
     checked = run_script("-m utils.check_answers", "--bench-name", BENCH, "--data-dir", tmp_path / "data")
     assert checked.returncode == 1 and "alpha | 20 | 2 |" in checked.stdout and "beta | 20 | 0 |" in checked.stdout
+
+
+def test_a_rejudge_killed_before_its_rewrite_counts_the_new_judgment_not_the_stale_one(tmp_path):
+    # what kill -9 during a stale re-judge leaves: the stale records, then the paid new ones appended after them
+    old, new = tmp_path / "killed", tmp_path / "rewritten"
+    write_bench(old, {"alpha": games(*PAIRS), "beta": games(*PAIRS)}, 20)
+    answers = old / "data" / BENCH / "model_answer"
+
+    def judged(model, uid, turns, base_turns):
+        return {"ans_id": f"{model}-{uid}", "baseline_ans_id": f"gpt-4-0314-{uid}", "answer_digest": _digest(turns),
+                "baseline_digest": _digest(base_turns)}
+
+    _edit(old / JUDGMENTS / "alpha.jsonl", lambda i, rec: {**rec, "provenance": judged("alpha", rec["uid"], ["text"],
+                                                                                       ["text"])})
+    _edit(answers / "alpha.jsonl", lambda i, rec: (rec["messages"][1]["content"].update(answer="v2") or rec)
+          if i < 2 else rec)  # a new checkpoint's answers to q000 and q001: their judgments go stale
+    stale = _lines(old / JUDGMENTS / "alpha.jsonl")
+    rejudged = [{**rec, "rejudged": 1, "provenance": judged("alpha", rec["uid"], ["v2"], ["text"]),
+                 "games": [{**g, "score": label, "judgment": f"... [[{label}]]"}
+                           for g, label in zip(rec["games"], games(("S", "S"))[0])]} for rec in stale[:2]]
+    with open(old / JUDGMENTS / "alpha.jsonl", "a", encoding="utf-8") as f:
+        f.writelines(json.dumps(rec) + "\n" for rec in rejudged)
+    shutil.copytree(old, new)  # and what the rerun's final rewrite makes of it: the new records in their place
+    write_jsonl(new / JUDGMENTS / "alpha.jsonl", [*rejudged, *stale[2:]])
+
+    killed = show(old, "--csv", "t.csv", "--num-rounds", "20")
+    rewritten = show(new, "--csv", "t.csv", "--num-rounds", "20")
+    assert read_csv(old / "t.csv") == read_csv(new / "t.csv"), "the paid re-judgments count, as after the rewrite"
+    assert "stale" not in read_csv(old / "t.csv")["alpha"]["flags"] and "stale" not in rewritten.stderr
+    warning = next(line for line in killed.stderr.splitlines() if "repeat a judge, model and question" in line)
+    assert "the one gen_judgment keeps was counted" in warning and "2 in " in warning, warning
+    checked = run_script("-m utils.check_answers", "--bench-name", BENCH, "--data-dir", old / "data")
+    assert checked.returncode == 0 and "alpha | 20 | 0 |" in checked.stdout, checked.stdout

@@ -60,7 +60,7 @@ def test_the_report_shows_the_judgment_the_table_counted(tmp_path):
     out = tmp_path / "report.html"
     proc = show_result(data, out)
     assert proc.returncode == 0, proc.stderr
-    assert "only the first record of each was counted" in proc.stderr  # the table left the repeat out
+    assert "only the one gen_judgment keeps was counted" in proc.stderr  # the table left the repeat out
     page = out.read_text(encoding="utf-8")
     report = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>',
                                   page, re.S).group(1))

@@ -80,6 +80,7 @@ except ImportError:  # pragma: no cover - older SDKs
 
 from utils.asking.providers import provider_for
 from utils.asking.providers.base import Provider, ReplyParts, Reply, RequestFailed, error_message, split_reasoning
+from utils.asking.writer import Room
 from utils.plumbing.entry import Endpoint, ModelConfig
 from utils.plumbing.keys import mask, mask_counted, remember
 from utils.plumbing.store import repair_text
@@ -104,17 +105,26 @@ else:  # pragma: no cover - Python 3.10, with SDKs from before httpx2
             yield
 
 
+class _NotRetried(httpx.TransportError):
+    """An attempt the run's stop kept from being sent: every attempt is paid for, a retry too."""
+
+
 class _WholeAttempts:
     """Mixed into the SDK's httpx client: each ``send`` (one attempt) ends within ``attempt_timeout`` seconds.
 
     The SDK reads the whole body inside ``send``, so the deadline covers it.
     A response asking to wait longer than ``MAX_RETRY_AFTER`` gets the
     ``x-should-retry: false`` header both SDKs obey, so neither waits for it.
+    Once the run's ``room`` is stopping, no attempt goes: a request is in
+    flight then, so this is the SDK retrying it, which ends in ``_NotRetried``.
     """
 
     attempt_timeout: float
+    room: Room | None = None
 
     async def send(self, request, **kwargs):
+        if self.room is not None and self.room.stopping:
+            raise _NotRetried(Room.STOPPING, request=request)
         try:
             async with _deadline(self.attempt_timeout):
                 response = await super().send(request, **kwargs)
@@ -205,11 +215,12 @@ def lane_sizes(parallel: int) -> list[int]:
     return [parallel // lanes + (i < parallel % lanes) for i in range(lanes)]
 
 
-def _make_sdk_client(provider: Provider, endpoint: Endpoint, connections: int, tls: ssl.SSLContext):
+def _make_sdk_client(provider: Provider, endpoint: Endpoint, connections: int, tls: ssl.SSLContext, room: Room):
     cfg = provider.cfg
     timeout = httpx.Timeout(cfg.timeout, connect=min(cfg.timeout / 2, _CONNECT_TIMEOUT))
     http_client = _http_client_class(provider.sdk.DefaultAsyncHttpxClient)(limits=_limits(connections), verify=tls)
     http_client.attempt_timeout = cfg.timeout
+    http_client.room = room
     return provider.client(endpoint, http_client, api_key=endpoint.api_key or "none", max_retries=cfg.max_retries,
                            timeout=timeout)
 
@@ -243,15 +254,16 @@ def sent_settings(cfg: ModelConfig, temperature: float | None, max_tokens: int |
 class ModelClient:
     """Chat requests to one configured model, ``parallel`` at a time, round-robin over its endpoints."""
 
-    def __init__(self, cfg: ModelConfig, room=None):
+    def __init__(self, cfg: ModelConfig, room: Room | None = None):
         self.cfg = cfg
         self.provider = provider_for(cfg)
-        self.room = room  # a run's Room (utils/asking/writer.py): while its disk is full, nothing is sent
+        # a run's Room (utils/asking/writer.py): nothing is sent while its disk is full or once it is stopping
+        self.room = room or Room()
         # httpx's default TLS set-up (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), made once: it takes ~50 ms
         tls = httpx.create_ssl_context()
         self._endpoints: list[_Endpoint] = []
         for endpoint in cfg.endpoints:
-            lanes = [_Lane(client=_make_sdk_client(self.provider, endpoint, size, tls), free=size)
+            lanes = [_Lane(client=_make_sdk_client(self.provider, endpoint, size, tls, self.room), free=size)
                      for size in lane_sizes(cfg.parallel)]
             url = endpoint.api_base or str(lanes[0].client.base_url).rstrip("/")  # the SDK's default, when none
             self._endpoints.append(_Endpoint(url=url, lanes=lanes))
@@ -274,9 +286,7 @@ class ModelClient:
         """
         messages, temperature, max_tokens = self.settled(messages, temperature, max_tokens)
         self._pick(advance=False)  # when no endpoint is left, fail now rather than after waiting for a slot
-        async with self._slots:
-            if self.room is not None:
-                await self.room.wait()
+        async with self._slots, self.room.sending():
             endpoint = self._pick()
             lane = max(endpoint.lanes, key=lambda lane: lane.free)
             lane.free -= 1
@@ -403,6 +413,8 @@ class ModelClient:
             raise RequestFailed(f"timed out ({self.cfg.timeout:g} s per attempt, {attempts} attempts)") from None
         except errors.connection as err:
             cause = err.__cause__ or err
+            if isinstance(cause, _NotRetried):
+                raise RequestFailed(Room.STOPPING, group=Room.STOPPING) from None
             raise RequestFailed(self._scrub(f"connection failed after {attempts} attempts: "
                                             f"{type(cause).__name__}: {cause}"),
                                 unreachable="refused connections" if isinstance(cause, httpx.ConnectError) else None

@@ -43,8 +43,8 @@ from utils.asking.runs import Summary, run_jobs
 from utils.plumbing.config import JudgePrompt, JudgeSettings, ModelConfig
 from utils.plumbing.names import diagnostics_file, judgment_file
 from utils.vocabulary.provenance import stale_reasons, turns_digest
-from utils.vocabulary.records import (Answer, Game, Judgment, Question, judgment_provenance, missing_games, record_uid,
-                           rejudged)
+from utils.vocabulary.records import (Answer, Game, Judgment, Question, judgment_provenance, judgment_rank,
+                                      missing_games, record_uid, rejudged)
 from utils.plumbing.store import JsonlStore, closed_on_error
 
 # ---------------------------------------------------------------- one judgment
@@ -119,19 +119,28 @@ async def judge_pairing(client: ModelClient, judge: str, settings: JudgeSettings
     """The games a pairing still needs, sent together: game 1 baseline first, game 2 the model first.
 
     Returns the judgment, with None for each game not played, and the error of
-    each game that failed: one game failing does not throw the other away.
+    each game that failed: one game failing does not throw the other away. Nor
+    does the run being stopped (cancelled) while a game is in flight: the game
+    already played comes back, and the stop as the error of the game cut off,
+    which the runner raises once the judgment is stored.
     """
     wanted = pairing.games_to_play()
-    results = await asyncio.gather(
-        *(as_part(game_part(g), play_game(client, settings, pairing.prompt, pairing.fields(g))) for g in wanted),
-        return_exceptions=True)
+    playing = [asyncio.ensure_future(as_part(game_part(g), play_game(client, settings, pairing.prompt,
+                                                                     pairing.fields(g)))) for g in wanted]
+    stop = None
+    try:
+        await asyncio.gather(*playing, return_exceptions=True)
+    except asyncio.CancelledError as err:  # gather cancelled the games in flight and waited for them to end
+        stop = err
     games: list[Game | None] = [None, None]
     errors: dict[int, BaseException] = {}
-    for g, result in zip(wanted, results):
-        if isinstance(result, BaseException):
-            errors[g] = result
+    for g, task in zip(wanted, playing):
+        if task.cancelled():
+            errors[g] = stop or asyncio.CancelledError()
+        elif task.exception() is not None:
+            errors[g] = task.exception()
         else:
-            games[g] = result
+            games[g] = task.result()
     judgment = Judgment(uid=pairing.uid, model=pairing.answer.model, judge=judge, games=games,
                         baseline=pairing.baseline.model, category=pairing.question.category,
                         provenance=provenance(pairing, client, settings), rejudged=pairing.rejudged)
@@ -183,7 +192,7 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
         for judge in settings.judge_models:
             for model in settings.model_list:
                 store = JsonlStore(judgment_file(data_dir, settings.bench_name, judge, model), key=record_uid,
-                                   rank=_rank)
+                                   rank=judgment_rank)
                 store = store.read() if read_only else store.open()
                 opened.append(store)
                 job = Job(model=model, store=store, todo=[], done_before=0, judge=judge, held=dict(store.records),
@@ -202,11 +211,6 @@ def expect_outputs(jobs: list[Job], judges: dict[str, ModelConfig], settings: Ju
         for job in mine:
             job.output_guess = guess
     return jobs
-
-
-def _rank(record: dict) -> tuple[int, int]:
-    """Which of two stored records of a question the store keeps: a rejudged one, then the more complete."""
-    return rejudged(record), -len(missing_games(record))
 
 
 def _plan_job(job: Job, settings: JudgeSettings, questions: list[Question], answers: dict[str, dict[str, Answer]],
@@ -229,7 +233,7 @@ def _plan_job(job: Job, settings: JudgeSettings, questions: list[Question], answ
         if stored is not None and job.model != baseline:
             replaces = _stale(stored, checks, q, mine, answers.get(baseline, {}), reference, hashed)
             if replaces is not None and not checks.kept_stale:
-                stored = None  # judged again below; the new record replaces it in the store (``_rank``)
+                stored = None  # judged again below; the new record replaces it in the store (``judgment_rank``)
             else:
                 replaces = None
         if stored is not None and not _completable(stored, baseline):
@@ -284,7 +288,7 @@ def is_stale(record: dict, answer: Answer, baseline: Answer, reference: Answer |
 
 def stored_records(path: Path) -> dict[str, dict]:
     """A judgment file's records as a run loads them, read without taking its lock or repairing the file."""
-    return JsonlStore(path, key=record_uid, rank=_rank).read().records
+    return JsonlStore(path, key=record_uid, rank=judgment_rank).read().records
 
 
 def _completable(stored: dict, baseline: str) -> bool:

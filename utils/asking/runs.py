@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import signal
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
@@ -39,6 +40,7 @@ from utils.plumbing.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAIT
 from utils.plumbing.store import JsonlStore, closed_on_error
 
 SHOWN_FAILURES = 20
+NOT_SENT = {Room.NOT_SENT: "not sent (disk full)", Room.STOPPING: "not sent (stopping)"}  # Room's refusals
 T = TypeVar("T")
 
 
@@ -150,44 +152,72 @@ def report_failure(failures: list[Failure], failure: Failure, progress: Progress
         progress.say(f"failed: {where}: {failure.reason}")
 
 
-def run_and_finish(work: Coroutine[Any, Any, T], stores: list[JsonlStore], order: list[str]) -> T:
+def run_and_finish(work: Coroutine[Any, Any, T], stores: list[JsonlStore], order: list[str],
+                   room: Room | None = None) -> T:
     """Run ``work``, then rewrite every store once in ``order``.
 
     On an error or an interrupt the stores are only closed: every record
-    already appended stays, and the next run resumes from it.
+    already appended stays, and the next run resumes from it. ``room``: the
+    one the work's requests go through, so that a stop lets those in flight
+    come back (``run_stoppable``).
     """
     with closed_on_error(stores):
-        result = run_stoppable(work)
+        result = run_stoppable(work, room)
         for store in stores:  # if one rewrite fails, the stores not yet finished are closed all the same
             store.finish(order)
     return result
 
 
-STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+GRACE_SECONDS = float(os.environ.get("ARENA_TEST_GRACE_SECONDS") or 30)  # the env: tests only
 
 
-def run_stoppable(work: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run(work)``, with SIGTERM and SIGHUP handled as asyncio handles Ctrl-C: the work is cancelled, so
-    its clean-up runs (a batch being created is saved, what was received is written), and ``Stopped`` is raised.
+def run_stoppable(work: Coroutine[Any, Any, T], room: Room | None = None) -> T:
+    """``asyncio.run(work)``, stopped by Ctrl-C, SIGTERM or SIGHUP alike: ``Stopped`` is raised, with the first
+    signal's exit status, once the work's clean-up ran (a batch being created is saved, what was received is written).
 
-    A second such signal changes nothing (``kill -9`` stops a run at once, and loses nothing written).
+    The replies of requests in flight are paid for, so the first signal only
+    shuts ``room``: nothing more is sent, and the requests in flight get up to
+    GRACE_SECONDS to come back and be stored. Then, or at once when none is
+    in flight or at a second signal, the work is cancelled. A signal after
+    that changes nothing: the clean-up is not cut short (``kill -9`` stops a
+    run at once, and loses nothing written).
     """
     received: list[int] = []
 
     async def guarded() -> T:
         loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        grace: list[asyncio.Task] = []
+
+        def cancel() -> None:
+            if not task.cancelling():
+                task.cancel()
+
+        async def let_in_flight_back() -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(room.stop(), GRACE_SECONDS)
+            cancel()
 
         def stop(signum: int) -> None:
-            if not received:
-                received.append(signum)
-                task.cancel()
+            received.append(signum)
+            if len(received) > 1 or room is None or not room.in_flight:
+                cancel()
+                return
+            room.say(f"stopping: no new request is sent; the {room.in_flight} request(s) in flight get up to "
+                     f"{GRACE_SECONDS:g} s to come back and be stored (stop again to end at once and lose them)")
+            grace.append(asyncio.ensure_future(let_in_flight_back()))
         for signum in STOPPING_SIGNALS:
             loop.add_signal_handler(signum, stop, signum)
         try:
-            return await work
+            result = await work
         finally:
             for signum in STOPPING_SIGNALS:
                 loop.remove_signal_handler(signum)
+            for waiting in grace:
+                waiting.cancel()
+        if received:  # everything came back within the grace: the run still ends as stopped
+            raise Stopped(received[0])
+        return result
 
     try:
         return asyncio.run(guarded())
@@ -244,17 +274,18 @@ def run_jobs(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, *, unit:
             check_budget(jobs, models, batched_jobs(jobs, models, batch))
         if any(job.todo for job in jobs):
             print(summary.budget.plan_line(jobs, models))
-    run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary, batch), stores, order)
+    room = Room()  # closed while the disk is full, and once the run is stopping: no request is sent then
+    run_and_finish(_ask_for_all(jobs, models, ask, unit, prepare, summary, batch, room), stores, order, room)
     return summary
 
 
 async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask, unit: str,
                        prepare: Callable[[list[Any]], list[dict]] | None, summary: Summary,
-                       batch: BatchOptions | None) -> None:
+                       batch: BatchOptions | None, room: Room) -> None:
     failures, budget = summary.failures, summary.budget
-    room = Room()  # closed while the disk is full: no request is sent then
     clients = {name: ModelClient(cfg, room) for name, cfg in models.items()}  # imports the SDKs
     progress = Progress([(job.who, len(job.todo)) for job in jobs], unit)
+    room.say = progress.say
     direct = [clients[job.asks] if budget is None else budget.metered(job, clients[job.asks]) for job in jobs]
 
     async def one(index: int, job: Job, item: Any, writer: Writer) -> None:
@@ -270,9 +301,9 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
         if budget is not None and budget.refused(error, progress):
             progress.advance(index, aside="not sent (cost cap)")
             return  # not a failure: the budget counts it, and the summary says so
-        if getattr(error, "group", None) == Room.NOT_SENT:
-            progress.advance(index, aside="not sent (disk full)")
-            return  # not a failure either: the run ends with the storage error, which says what to do
+        if getattr(error, "group", None) in NOT_SENT:
+            progress.advance(index, aside=NOT_SENT[error.group])
+            return  # not a failure either: the run ends with the storage error, or as stopped, which says what to do
         if isinstance(error, BatchPending):
             job.waiting += 1
             progress.advance(index, aside="waiting in a batch")

@@ -29,7 +29,9 @@ quota, a file-size limit) loses nothing:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sys
 import time
 from typing import Any, Callable
 
@@ -47,20 +49,57 @@ def _duration(seconds: float) -> str:
 
 
 class Room:
-    """Whether results can be stored now; a request waits for it just before it is sent."""
+    """Whether a request may be sent now, and how many are in flight; each request goes through ``sending``.
+
+    Two things shut it: a full disk (results cannot be stored, see above) and
+    the run being stopped (runs.run_stoppable: the requests in flight come back
+    and are stored, no new one goes).
+    """
 
     NOT_SENT = "not sent: the disk stayed full"
+    STOPPING = "not sent: the run is stopping"
 
     def __init__(self):
         self._open = asyncio.Event()
         self._open.set()
         self._refusing = False
+        self._stopping = False
+        self.in_flight = 0  # requests sent whose reply (or failure) is not back yet
+        self.say: Callable[[str], None] = lambda text: print(text, file=sys.stderr, flush=True)  # the run's
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def wait(self) -> None:
-        """Return at once while there is room; wait while there is none; RequestFailed once the run gave up."""
+        """Return at once while there is room; wait while there is none; RequestFailed once the run gave up or
+        is stopping."""
         await self._open.wait()
         if self._refusing:
             raise RequestFailed(self.NOT_SENT, group=self.NOT_SENT)
+        if self._stopping:
+            raise RequestFailed(self.STOPPING, group=self.STOPPING)
+
+    @contextlib.asynccontextmanager
+    async def sending(self):
+        """Around one request: wait for room, then count it in flight until it is back."""
+        await self.wait()
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self._idle.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    async def stop(self) -> None:
+        """Send nothing more (those waiting, and those to come, fail as not sent); return once none is in flight."""
+        self._stopping = True
+        self._open.set()
+        await self._idle.wait()
 
     def close(self) -> None:
         self._open.clear()

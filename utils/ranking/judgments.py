@@ -12,8 +12,11 @@ Battles, v2.0's outcome rows, judge agreement and the findings
 judge texts themselves are kept only when the report asks for them.
 
 A record counts when its question id is in the question file (when there is
-one) and it is the first of its judge directory, model and question (the
-store keeps the first it paid for); the others are listed in ``skipped``.
+one) and it is the one of its judge directory, model and question that the
+judgment store keeps (records.judgment_rank: a re-judged record over the
+stale one, then the more complete, else the first), so a file a killed run
+left with both counts what the next run's rewrite keeps; the others are
+listed in ``skipped``.
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from utils.plumbing.forked import ForkedChild
 from utils.plumbing.jsonl import iter_jsonl, json_object
 from utils.plumbing.names import judgment_dir, stem_to_name
 from utils.ranking.answer_info import EXAMPLE_FILES, question_id
-from utils.vocabulary.records import Question
+from utils.vocabulary.records import Question, judgment_rank
 from utils.vocabulary.verdicts import DEFAULT_LABEL_PATTERN, SPELLINGS, label_verdict
 
 EXAMPLE_IDS = 3  # question ids a warning about left-out records shows
@@ -57,11 +60,11 @@ PARALLEL_BYTES = 64 << 20
 class Skipped:
     """Judgment records a reader left out, by file: ids the question file lacks, and repeats.
 
-    A repeat is a later record of a (judge, model, question) already read: the
-    first one counts, as the judgment store keeps the first record it paid for.
+    A repeat is a record of a (judge, model, question) that another record of
+    it outranks (records.judgment_rank), the one the judgment store keeps.
     """
     unknown: dict[str, list[str]] = field(default_factory=dict)  # file -> question ids not in the question file
-    repeated: dict[str, list[str]] = field(default_factory=dict)  # file -> question ids read before, in file order
+    repeated: dict[str, list[str]] = field(default_factory=dict)  # file -> question ids of records outranked
 
     def add(self, other: "Skipped") -> None:
         """Append the records another reader left out (of files read after this one's)."""
@@ -77,7 +80,8 @@ class Skipped:
                        f"{question_path}: not counted ({_where(self.unknown)})")
         if self.repeated:
             out.append(f"warning: {_tally(self.repeated)} judgment records repeat a judge, model and question read "
-                       f"before: only the first record of each was counted ({_where(self.repeated)})")
+                       f"before: only the one gen_judgment keeps was counted (a re-judged record over a stale one, then "
+                       f"the more complete, else the first) ({_where(self.repeated)})")
         return out
 
 
@@ -240,7 +244,8 @@ class _Reader:
         self.options = options
         self.rows: list[tuple] | np.ndarray = []  # _FIELDS per record
         self.provenance: list[dict | None] = []
-        self.seen: dict[tuple[str, str], set[str]] = {}  # (judge directory, model) -> question ids read
+        # (judge directory, model) -> question id -> the counted record: (row, rank, file, line)
+        self.seen: dict[tuple[str, str], dict[str, tuple]] = {}
         self.skipped = Skipped()
         self.invalid: list[OddGame] = []
         self.disagreeing: list[OddGame] = []
@@ -267,7 +272,7 @@ class _Reader:
         """What a child sends back: this reader without what it only needed for reading (the questions, the ids
         read of each judge and model), its numbers as one array (which pickles as its bytes)."""
         self.options = self.known = self.turns = self.raw_turns = self.words = None
-        self.seen = dict.fromkeys(self.seen, frozenset())
+        self.seen = {key: {} for key in self.seen}
         self.rows = self.table()
         return self
 
@@ -286,7 +291,7 @@ class _Reader:
         self.texts.update(other.texts)
         self.prompts.update(other.prompts)
         for key, ids in other.seen.items():
-            self.seen.setdefault(key, set()).update(ids)
+            self.seen.setdefault(key, {}).update(ids)
 
     def build(self, judges: list[str], sources: list[str]) -> JudgmentRecords:
         t, n = self.table(), self.numbers
@@ -303,7 +308,7 @@ class _Reader:
         add_row, add_provenance = self.rows.append, self.provenance.append
         names, questions, categories = self.numbers["names"], self.numbers["questions"], self.numbers["categories"]
         patterns_of, texts, keep_prompts = options.patterns, options.texts, options.prompts
-        last_model, done = None, set()  # the question ids read of the model of the last record
+        last_model, done = None, {}  # the counted records of the model of the last record, by question id
         for line, rec in iter_jsonl(path):
             if rec.__class__ is not dict:
                 json_object(rec, path, line)
@@ -323,24 +328,44 @@ class _Reader:
             model = rec.get("model")
             model = model if model.__class__ is str and model else stem_model
             if model != last_model:
-                last_model, done = model, self.seen.setdefault((directory, model), set())
-            if qid in done:
-                skipped.repeated.setdefault(source, []).append(qid)
+                last_model, done = model, self.seen.setdefault((directory, model), {})
+            rank, held = judgment_rank(rec), done.get(qid)
+            if held is not None and not self._outranks(held, rank, (judge, model, qid), source):
                 continue
-            done.add(qid)
             category, baseline, provenance = rec.get("category"), rec.get("baseline"), rec.get("provenance")
             category = category if category.__class__ is str else ""
-            add_provenance(provenance if provenance.__class__ is dict else None)
+            provenance = provenance if provenance.__class__ is dict else None
             patterns = patterns_of(judge, category) if patterns_of is not None else DEFAULT_PATTERNS
             found = self._games(games, patterns, (source, line, model, qid), texts)
-            add_row((judge, number, names.setdefault(model, len(names)), questions.setdefault(qid, len(questions)),
-                     categories.setdefault(category, len(categories)),
-                     names.setdefault(baseline, len(names)) if baseline and baseline.__class__ is str else -1,
-                     *found[:5]))
+            row = (judge, number, names.setdefault(model, len(names)), questions.setdefault(qid, len(questions)),
+                   categories.setdefault(category, len(categories)),
+                   names.setdefault(baseline, len(names)) if baseline and baseline.__class__ is str else -1,
+                   *found[:5])
+            if held is None:
+                done[qid] = (len(self.rows), rank, source, line)
+                add_row(row)
+                add_provenance(provenance)
+            else:  # in the place of the record it outranks
+                done[qid] = (held[0], rank, source, line)
+                self.rows[held[0]], self.provenance[held[0]] = row, provenance
             if texts:
                 self.texts[(judge, model, qid)] = tuple(found[6])
             if keep_prompts and len(found[5]) == 2:
                 self.prompts[(judge, model, qid)] = tuple(found[5])
+
+    def _outranks(self, held: tuple, rank: tuple, key: tuple, source: str) -> bool:
+        """Whether a record of ``rank`` replaces the counted record ``held`` of its (judge, model, question)
+        ``key``: the one left out is listed as a repeat, and what was kept of it goes."""
+        if rank <= held[1]:
+            self.skipped.repeated.setdefault(source, []).append(key[2])
+            return False
+        self.skipped.repeated.setdefault(held[2], []).append(key[2])
+        self.texts.pop(key, None)
+        self.prompts.pop(key, None)
+        where = held[2:]
+        self.invalid = [odd for odd in self.invalid if (odd.source, odd.line) != where]
+        self.disagreeing = [odd for odd in self.disagreeing if (odd.source, odd.line) != where]
+        return True
 
     def _games(self, games: list, patterns: tuple[str, ...], where: tuple, texts: bool) -> tuple:
         """(whether their prompts hold the question, the label codes of a record's first two games, their text

@@ -6,8 +6,8 @@ diagnostics and each model's costs into a ``ReportInputs``; the page itself
 is then rendered from it without opening a file (utils/report/html_report.py).
 
 The judge texts shown are the judgments the numbers count
-(docs/design.md#judgments): the first record of a (judge, model, question),
-and none of a question id the question file lacks.
+(docs/design.md#judgments): of the records of a (judge, model, question) the
+one the judgment store keeps, and none of a question id the question file lacks.
 """
 from __future__ import annotations
 

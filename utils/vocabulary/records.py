@@ -271,6 +271,26 @@ def rejudged(obj: dict) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+def judgment_rank(record: dict) -> tuple[int, int]:
+    """Which of two records of one judge, model and question counts: the higher rank, the first among equals.
+
+    A record replacing a stale one (a higher ``rejudged``) outranks it, then a
+    more complete record (fewer games missing). The judgment store keeps this
+    one (utils/plumbing/store.py), and show_result and check_answers count it
+    (utils/ranking/judgments.py), so a file a killed run left with both lines
+    counts what the next run's rewrite keeps. show_result ranks every record
+    it reads, hence the usual case first: both games there, never re-judged.
+    """
+    games = record.get("games")
+    if games.__class__ is list and len(games) > 1 and games[0] is not None and games[1] is not None \
+            and "rejudged" not in record:
+        return _WHOLE
+    return rejudged(record), -len(missing_games(record))
+
+
+_WHOLE = (0, 0)  # the rank of a record with both games, never re-judged
+
+
 def read_questions(path: Path | str) -> list[Question]:
     """All questions of a benchmark in file order; duplicate ids or an empty file are errors."""
     path = Path(path)
