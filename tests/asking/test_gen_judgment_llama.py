@@ -19,9 +19,9 @@ ANSWERS = {
 }
 
 
-def lay_out(tmp_path, base_url, api_name="api.yaml", models=("careful", "wrong")):
+def lay_out(tmp_path, base_url, api_name="api.yaml", models=("careful", "wrong"), questions=len(QUESTIONS)):
     data = tmp_path / "data" / BENCH
-    uids = [f"q{i}" for i in range(len(QUESTIONS))]
+    uids = [f"q{i}" for i in range(questions)]
     write_jsonl(data / "question.jsonl", [{"uid": u, "category": "t", "prompt": q} for u, q in zip(uids, QUESTIONS)])
     for model, texts in ANSWERS.items():
         write_jsonl(data / "model_answer" / f"{model}.jsonl", [
@@ -44,14 +44,15 @@ def stored(tmp_path, model):
 
 
 def test_smollm2_judges_two_models_with_structured_verdicts(tmp_path, llama_base_url):
-    args = lay_out(tmp_path, llama_base_url)
+    n = 4  # 16 games: enough for the claims below, and the one llama.cpp server is the suite's long pole
+    args = lay_out(tmp_path, llama_base_url, questions=n)
     proc = run_script("gen_judgment.py", *args, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     labels = []
     for model in ("careful", "wrong"):
         recs = stored(tmp_path, model)
         labels += [g["score"] for r in recs for g in r["games"]]
-        assert [r["uid"] for r in recs] == [f"q{i}" for i in range(len(QUESTIONS))]
+        assert [r["uid"] for r in recs] == [f"q{i}" for i in range(n)]
         for r in recs:
             assert len(r["games"]) == 2
             for g in r["games"]:
@@ -59,11 +60,11 @@ def test_smollm2_judges_two_models_with_structured_verdicts(tmp_path, llama_base
                 assert g["judgment"].strip() and g["usage"]["completion_tokens"] > 0
         # every game has a label, or its null is counted in the summary
         nulls = sum(g["score"] is None for r in recs for g in r["games"])
-        line = f"{JUDGE} / {model}: {len(QUESTIONS)} new judgments, 0 already there"
+        line = f"{JUDGE} / {model}: {n} new judgments, 0 already there"
         assert line + (f", {nulls} game(s) without a label (" if nulls else "\n") in proc.stdout, proc.stdout
     assert "judge diagnostics (smol-judge)" in proc.stdout
     # a 135M-parameter judge is a toy, but with structured verdicts at least half its games carry a label
-    assert len(labels) == 2 * 2 * len(QUESTIONS)
+    assert len(labels) == 2 * 2 * n
     assert sum(label in LABELS for label in labels) >= len(labels) / 2, labels
 
     # a rerun against an address where nothing listens: any request would fail the run
@@ -71,7 +72,7 @@ def test_smollm2_judges_two_models_with_structured_verdicts(tmp_path, llama_base
     (tmp_path / "dead.yaml").write_text((tmp_path / "api.yaml").read_text().replace(llama_base_url, dead))
     again = run_script("gen_judgment.py", *[str(a).replace("api.yaml", "dead.yaml") for a in args], timeout=120)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.count(f"0 new judgments, {len(QUESTIONS)} already there") == 2
+    assert again.stdout.count(f"0 new judgments, {n} already there") == 2
 
 
 def test_kill_9_then_rerun_loses_no_judgment(tmp_path, llama_base_url):
