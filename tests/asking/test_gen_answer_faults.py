@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -405,3 +406,32 @@ def test_progress_written_to_a_pipe_is_plain_lines_per_model(tmp_path, scripted_
         assert done == [3, 5, 8, 10, 13, 15, 18, 20, 23], done  # the first count past each tenth: ceil(25 k / 10)
         assert [int(m.group(2)) for m in steps] == [100 * n // 25 for n in done]
     assert proc.stderr.count("failed: model model-a, question q0007: HTTP 400: refused") == 1
+
+
+def test_a_stopped_run_stores_the_answers_in_flight_and_a_rerun_asks_only_the_rest(tmp_path, scripted_server):
+    # the replies the stop waits for are paid: they must reach the file, not die with the writer at the end
+    scripted_server.rules = [(lambda r: True, Answer("an answer", usage={"prompt_tokens": 10, "completion_tokens": 5,
+                                                                         "total_tokens": 15}))]
+    scripted_server.held = True  # every reply waits until the test lets it go
+    args = configure_answering(tmp_path, [scripted_server], parallel=4)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "gen_answer.py"), *map(str, args)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "ARENA_TEST_KEY": SENTINEL})
+    try:
+        assert scripted_server.wait_for(lambda s: len(s.chat_requests()) == 4, 60)
+        proc.send_signal(signal.SIGTERM)
+        for line in proc.stderr:  # the run says it is stopping before the replies are let go
+            if "stopping:" in line:
+                break
+        scripted_server.held = False
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, out + err
+    assert len(stored_answers(tmp_path)) == 4, "each reply that arrived is stored"
+    assert len(scripted_server.chat_requests()) == 4, "nothing more is sent once stopping"
+
+    questions = len(read_jsonl(tmp_path / "data/faults/question.jsonl"))
+    again = gen_answer(args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert len(scripted_server.chat_requests()) == questions, "the rerun asks only for the answers not stored"

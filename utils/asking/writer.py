@@ -144,7 +144,18 @@ class Writer:
     async def __aexit__(self, exc_type, *exc) -> None:
         self._interrupted = exc_type is not None  # an interrupt or an error: what is held goes aside at once
         await self._queue.put(None)
-        await self._task  # everything queued before the end (or an interrupt) is written, or kept aside
+        # Everything queued before the end (or an interrupt) is written, or kept aside. A stop signal's
+        # cancellation can reach the caller while it waits here (the grace ended just as the work did): shielded,
+        # it does not reach the writer's task, whose records were paid for; it is raised again once they are safe.
+        cancelled = False
+        while not self._task.done():
+            try:
+                await asyncio.shield(self._task)
+            except asyncio.CancelledError:
+                cancelled = self._interrupted = True
+        self._task.result()
+        if cancelled:
+            raise asyncio.CancelledError
         if self._ending is not None and exc_type is None:
             raise self._ending
 
