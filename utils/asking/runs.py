@@ -206,6 +206,7 @@ def run_stoppable(work: Coroutine[Any, Any, T], room: Room | None = None) -> T:
             room.say(f"stopping: no new request is sent; the {room.in_flight} request(s) in flight get up to "
                      f"{GRACE_SECONDS:g} s to come back and be stored (stop again to end at once and lose them)")
             grace.append(asyncio.ensure_future(let_in_flight_back()))
+        before = {signum: signal.getsignal(signum) for signum in STOPPING_SIGNALS}
         for signum in STOPPING_SIGNALS:
             loop.add_signal_handler(signum, stop, signum)
         try:
@@ -213,6 +214,8 @@ def run_stoppable(work: Coroutine[Any, Any, T], room: Room | None = None) -> T:
         finally:
             for signum in STOPPING_SIGNALS:
                 loop.remove_signal_handler(signum)
+                if before[signum] is not None:  # the command's own handling again, after the asking
+                    signal.signal(signum, before[signum])
             for waiting in grace:
                 waiting.cancel()
         if received:  # everything came back within the grace: the run still ends as stopped

@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Callable
 
 from utils.plumbing.errors import (EXIT_BROKEN_PIPE, EXIT_COST_CAP, EXIT_INPUT_ERROR, EXIT_STORAGE_ERROR, InputError,
-                          StorageError)
+                                   StorageError, Stopped)
 from utils.plumbing.keys import mask, masked_output
 from utils.vocabulary.provenance import STALE_POLICIES
 
@@ -30,10 +32,13 @@ DATA_DIR = Path("data")
 def run_cli(main: Callable[[], int | None]) -> None:
     """Run an entry point, turning an InputError into one line on stderr and exit 2 (a StorageError: exit 1).
 
-    Everything it prints, a traceback included, has its secrets masked (``utils.plumbing.keys``).
+    Everything it prints, a traceback included, has its secrets masked (``utils.plumbing.keys``). SIGTERM and
+    SIGHUP stop every command as Ctrl-C does, so its clean-up runs (temporary directories, a child process)
+    where their default would end it on the spot; a run that asks models handles them its own way meanwhile.
     """
     with masked_output():
         try:
+            _stop_on_signals()
             code = main()
             sys.stdout.flush()
         except BrokenPipeError:  # the reader left (``| head``): what the step did is done; nothing more to say
@@ -52,6 +57,14 @@ def run_cli(main: Callable[[], int | None]) -> None:
             traceback.print_exc()
             sys.exit(1)
     sys.exit(code or 0)
+
+
+def _stop_on_signals() -> None:
+    def stop(signum, _frame):
+        raise Stopped(signum)
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, stop)
 
 
 def judging_flags(parser: argparse.ArgumentParser) -> None:
