@@ -282,6 +282,13 @@ def test_verify_refuses_what_is_no_bundle_or_a_manifest_it_cannot_trust_with_one
     assert "outside" in one_line_error(verify(tampered(packed, tmp_path / "esc.tar.gz", escapes, False), root))
     assert not (tmp_path / "outside.txt").exists()
 
+    def file_and_directory(files, manifest):  # one name both a file and the directory of another
+        for name, data in (("data/x", b"a"), ("data/x/y", b"b")):
+            files[name] = data
+            manifest["files"][name] = {"sha256": sha256_hex(data), "bytes": 1}
+    line = one_line_error(verify(tampered(packed, tmp_path / "fd.tar.gz", file_and_directory, False), root))
+    assert "cannot be unpacked beside the others" in line
+
 
 def test_pack_checks_its_inputs_before_writing_anything(judged, tmp_path):
     root, _ = judged

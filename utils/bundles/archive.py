@@ -151,9 +151,14 @@ def _extract(tar: tarfile.TarFile, info: tarfile.TarInfo, found: Unpacked, write
         found.unlisted.append(name)
         return
     target = inside(found.root, *PurePosixPath(name).parts)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        out = open(target, "wb")
+    except OSError:  # a member both a file and a directory (data/x and data/x/y): no bundle pack writes holds it
+        raise InputError(f"member {name!r} cannot be unpacked beside the others (a name both a file and a "
+                         "directory?)", found.bundle) from None
     sha = hashlib.sha256()
-    with tar.extractfile(info) as src, open(target, "wb") as out:
+    with tar.extractfile(info) as src, out:
         pending = None
         while chunk := src.read(CHUNK):
             if pending is not None:
