@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from tests.deciding.scripted_bench import A, B, ROUND, SEED, decisions_dir
-from tests.helpers import JUDGED_BENCH, JUDGING_BASE as BASE, gen_judgment, one_line_error, read_jsonl, write_jsonl
+from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE, gen_judgment, one_line_error, read_jsonl,
+                           revise_answer, write_jsonl)
 from utils.ranking.sequential import random_order
 
 
@@ -66,3 +67,17 @@ def test_a_negative_seed_is_one_line_and_exit_2(tmp_path, scripted_server, bench
     proc = gen_judgment([*bench, "--until-decided", A, B, "--seed", "-1", *more])
     assert "--seed: must be a whole number of at least 0, got -1" in one_line_error(proc)
     assert scripted_server.chat_requests() == []
+
+
+def test_stale_fail_refuses_a_stale_judgment_anywhere_in_the_order_before_round_1_pays(tmp_path, scripted_server,
+                                                                                       bench):
+    # LATE's judgment is stored, then its answer is edited: stale, and only round 2 would have reached it
+    assert gen_judgment([*bench, "--model", A]).returncode == 0
+    path = tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGING_JUDGE / f"{A}.jsonl"
+    write_jsonl(path, [r for r in read_jsonl(path) if r["uid"] == LATE])
+    revise_answer(tmp_path, A, LATE, "a new answer", "new-id")
+    asked = len(scripted_server.chat_requests())
+    proc = gen_judgment([*bench, "--until-decided", A, B, "--round-size", ROUND, "--seed", SEED, "--stale", "fail"])
+    assert "stale" in one_line_error(proc) and "--stale" in one_line_error(proc)
+    assert len(scripted_server.chat_requests()) == asked, "no round is paid for before the refusal"
+    assert not decisions_dir(tmp_path).exists()

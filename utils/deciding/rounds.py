@@ -17,8 +17,9 @@ import argparse
 import contextlib
 import sys
 
+from utils.asking.judge_checks import check_plan, plan_report
 from utils.asking.judge_inputs import JudgingInputs
-from utils.asking.judging import estimate_judgments, generate_judgments
+from utils.asking.judging import estimate_judgments, generate_judgments, plan
 from utils.asking.runs import Summary, budget_lines, exit_status, print_failures
 from utils.deciding.flags import Procedure
 from utils.deciding.judgeable import check_judgeable
@@ -75,6 +76,11 @@ def _start(args, procedure: Procedure, settings: JudgeSettings, questions: list[
     """The run's state: a new one, or the stored one when this decision was started before (and decides alike)."""
     a, b = args.until_decided
     check_judgeable(settings, questions, inputs.answers, (a, b), args.data_dir, args.setting_file)
+    if args.stale == "fail":  # a stale judgment anywhere in the order: refused before round 1 pays, not in its round
+        jobs = plan(settings, questions, inputs.answers, args.data_dir, read_only=True)
+        for line in plan_report(jobs, args.stale):
+            print(line, file=sys.stderr if args.json else sys.stdout)
+        check_plan(jobs, args.stale, True, args.data_dir, settings.bench_name)  # mismatches: check_judgeable's
     uids = [q.uid for q in questions]
     order, weights = draw_order(uids, procedure, inputs.answers[a], inputs.answers[b])
     method = method_for_bench(settings.bench_name)
