@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import tarfile
 
 import pytest
@@ -301,6 +302,16 @@ def test_pack_checks_its_inputs_before_writing_anything(judged, tmp_path):
     line = one_line_error(bundle_cmd("pack", target, *common, "--", "--seed", "-3"))
     assert "show_result.py cannot score these files" in line and "--seed" in line
     assert list(tmp_path.iterdir()) == []
+
+    # a judgment file a kill left with two records of a question: show_result and verify would read it apart
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data)
+    judgments = next((data / JUDGED_BENCH / "model_judgment" / JUDGE).glob("m-one.jsonl"))
+    records = jsonl_records(judgments.read_bytes())
+    judgments.write_bytes(jsonl_bytes([*records, records[1]]))
+    line = one_line_error(bundle_cmd("pack", target, "--setting-file", root / "judge.yaml", "--data-dir", data))
+    assert f"{judgments}:" in line and f"question {records[1]['uid']} has two judgments" in line
+    assert "run gen_judgment.py once more" in line and not target.exists()
 
 
 # ---------------------------------------------------------------- several bundles in one leaderboard

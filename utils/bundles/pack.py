@@ -111,6 +111,19 @@ def _needed(path: Path, what: str) -> Path:
     return path
 
 
+def _one_record_each(records: list[dict], path: Path) -> None:
+    """A bundle holds one judgment per question: two (a run killed while it judged a question again, before
+    its final rewrite) would be read one way by show_result and another by verify, so the file is settled first."""
+    seen: set = set()
+    for line, record in enumerate(records, 1):
+        uid = record_uid(record)
+        if uid in seen:
+            raise InputError(f"question {uid} has two judgments (a run stopped while judging it again): run "
+                             "gen_judgment.py once more, which keeps the newer and rewrites the file, then pack",
+                             path, line)
+        seen.add(uid)
+
+
 def _judgments(files: _Files, settings: JudgeSettings, categories: dict[str, str]) -> tuple[dict, set[str]]:
     """Each judge's judgment file of each model, summarised, and the baselines its records were judged against."""
     judgments: dict[str, dict] = {}
@@ -119,6 +132,7 @@ def _judgments(files: _Files, settings: JudgeSettings, categories: dict[str, str
         for model in settings.model_list:
             path = judgment_file(files.data_dir, settings.bench_name, judge, model)
             member, records = files.records(_needed(path, f"judgments of {model} by {judge}"))
+            _one_record_each(records, path)
             judgments.setdefault(judge, {})[model] = {"file": member, "summary": judgment_summary(records)}
             for record in records:
                 category = categories.get(record_uid(record) or "", "")
