@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,14 @@ from tests.helpers import unavailable, unpack  # noqa: E402  (needs ROOT on sys.
 from tests.shared_llama import shared_llama_server  # noqa: E402
 
 SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
+
+# Most tests start the scripts as a user runs them, each a new Python process. Under PYTHONDONTWRITEBYTECODE (set
+# in this project's CI shell) each process compiled every module it imports anew, about a tenth of the suite's CPU.
+# They keep their bytecode in one directory outside the checkout instead (the tree is still not written to),
+# shared by the workers and by later runs.
+if "PYTHONPYCACHEPREFIX" not in os.environ:
+    os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"arena-bench-tests-pycache-{os.getuid()}")
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def pytest_collection_modifyitems(config, items):
