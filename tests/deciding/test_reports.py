@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.deciding.scripted_bench import A, B, PRICE, ROUND, SEED, USAGE, judged_model, which_game
+from tests.deciding.scripted_bench import A, B, PRICE, ROUND, SEED, USAGE, judged_model, show_compare, which_game
 from tests.helpers import gen_judgment, stored_judgments
 from tests.scripted_server import Answer, Status
 
@@ -33,6 +33,23 @@ def test_games_without_a_label_are_counted_each_round_and_a_large_share_is_warne
     assert f"100% of {A}'s " in warnings[0] and "games have no label" in warnings[0]
     assert "python -m utils.check_answers" in warnings[0]
     assert "diagnostics" in warnings[0]
+
+
+def test_show_result_compare_repeats_the_warning_beside_the_interval(tmp_path, scripted_server, bench):
+    scripted_server.rules = [  # m-one: its first game never labelled, the second (m-one shown first) won strongly;
+        # m-two: the baseline wins both games strongly
+        (lambda r: judged_model(r) == A and which_game(r) == 1, Answer("Both answers have merit.", usage=USAGE)),
+        (lambda r: which_game(r) == 1 or judged_model(r) == A, Answer("[[A>>B]]", usage=USAGE)),
+        (lambda r: True, Answer("[[B>>A]]", usage=USAGE))]
+    proc = gen_judgment([*bench, *DECIDE])
+    assert proc.returncode == 10, proc.stdout + proc.stderr
+    warnings = [line for line in proc.stdout.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and f"50% of {A}'s " in warnings[0], proc.stdout
+
+    shown = show_compare(tmp_path, A, B)  # the same interval, which must not come without the same warning
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "from gen_judgment.py --until-decided" in shown.stdout
+    assert warnings[0] in shown.stdout.splitlines(), shown.stdout
 
 
 def test_a_run_with_every_game_labelled_says_nothing_of_labels(tmp_path, scripted_server, bench):

@@ -125,9 +125,11 @@ def summary_json(state: DecisionState, questions: int, status: int) -> str:
                                    "decision": r.decision, "cost_usd": r.cost_usd} for r in state.rounds]}, indent=1)
 
 
-def compare_block(state: DecisionState, seen: Look | None, questions: int, changed: str | None = None) -> str:
+def compare_block(state: DecisionState, seen: Look | None, questions: int, changed: str | None = None,
+                  warnings: list[str] = ()) -> str:
     """show_result --compare on judgments made by --until-decided: the anytime-valid interval beside the bootstrap
-    (``changed``: why the decision's questions are not the benchmark's, when they are not; no interval then)."""
+    (``changed``: why the decision's questions are not the benchmark's, when they are not; no interval then), and
+    the ``warnings`` of label_warnings under it."""
     a, b = state.models
     p = state.procedure
     out = [f"##### {a} vs {b}: {what(p)}, from gen_judgment.py --until-decided #####"]
@@ -148,7 +150,7 @@ def compare_block(state: DecisionState, seen: Look | None, questions: int, chang
                "it is looked at. The paired bootstrap interval above is right only for a benchmark judged once, "
                "whole; stopping the first time it excludes 0 names a winner between equal models far more often "
                "than its level says (docs/deciding.md#guarantee).")
-    return "\n".join(out) + "\n"
+    return "\n".join([*out, *warnings]) + "\n"
 
 
 def compare_text(run, judges: tuple[str, ...], a: str, b: str) -> str | None:
@@ -171,4 +173,4 @@ def compare_text(run, judges: tuple[str, ...], a: str, b: str) -> str | None:
     paired = paired_scores(run.records, method_named(state.method), state.weight, state.order, baselines, (a, b))
     judged = paired.prefix()
     seen = look(paired.differences[:judged], state.procedure, len(state.order), state.weights) if judged else None
-    return compare_block(state, seen, len(state.order))
+    return compare_block(state, seen, len(state.order), warnings=label_warnings(paired, judged, (a, b)))
