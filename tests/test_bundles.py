@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import tarfile
 
 import pytest
 import yaml
 
-from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, SENTINEL, gen_judgment,
-                           lay_out_judging, one_line_error, run_script)
+from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, SENTINEL, RefusedEndpoint,
+                           gen_judgment, lay_out_judging, one_line_error, run_script)
 from tests.scripted_server import Answer, ScriptedServer
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
 from utils.bundles.archive import write_bundle
@@ -382,6 +383,18 @@ def test_rejudging_tells_made_up_labels_from_the_judges_own_noise(packed, judged
                                         f"differs from itself: 40 games asked twice of judge-1: the recorded label "
                                         f"came back {40 - changed} times"), checks["rejudge"]
     assert proc.returncode == 1
+
+
+def test_rejudging_a_judge_that_cannot_be_reached_says_it_could_not_check_and_why(packed, judged, tmp_path):
+    root, _ = judged
+    dead = tmp_path / "dead.yaml"
+    refused = RefusedEndpoint.make().url
+    dead.write_text(re.sub(r"http://127\.0\.0\.1:\d+/v1", refused, (root / "api.yaml").read_text()))
+    proc = verify(packed, root, "--rejudge", 2, "--endpoint-file", dead)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line = lines_of(proc)["rejudge"]
+    assert line.startswith("differs: cannot be checked: no game could be asked again; 2 not compared"), line
+    assert "(the first: " in line and "Connect" in line, line
 
 
 def test_verify_holds_the_prompts_to_a_local_judge_config_when_given_one(packed, judged, tmp_path):

@@ -80,6 +80,20 @@ def test_timeouts_and_dropped_connections_are_retried(tmp_path, scripted_server)
     assert len(stored_answers(tmp_path)) == 1
 
 
+def test_a_prompt_too_long_for_the_models_context_is_reported_with_what_to_change(tmp_path, scripted_server):
+    # llama.cpp's and vLLM's words for it (a 400): asking again unchanged would fail the same way
+    said = ("This model's maximum context length is 4096 tokens. However, you requested 8248 tokens "
+            "(4152 in the messages, 4096 in the completion). Please reduce the length of the messages or completion.")
+    scripted_server.rules = [(lambda r: True, Status(400, message=said))]
+    args = configure_answering(tmp_path, [scripted_server], questions=make_questions(2))
+    proc = gen_answer(args)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    reasons = [line for line in proc.stdout.splitlines() if "/ q000" in line]
+    assert len(reasons) == 2 and all("4096 tokens" in line for line in reasons), proc.stdout
+    assert all("max_tokens" in line and "--n-ctx" in line for line in reasons), proc.stdout
+    assert len(scripted_server.chat_requests()) == 2, "a 400 is not retried"
+
+
 def test_permanent_failures_are_reported_not_stored_and_fail_the_run(tmp_path, scripted_server):
     questions = make_questions(5)
     questions[1]["prompt"] = "ALWAYS-500 please"

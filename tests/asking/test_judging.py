@@ -168,6 +168,13 @@ def test_a_label_still_missing_after_the_last_attempt_is_null_and_counted(tmp_pa
     assert all(r["games"][1]["score"] is None and r["games"][1]["attempts"] == 1 for r in recs)  # contradiction
     assert "8 game(s) without a label" in proc.stdout
     assert "m-one | 4 | 100.0% | n/a | n/a | n/a" in proc.stdout
+    # a small local judge rarely labels without JSON: the run says what to change, and so does show_result
+    advice = "structured_verdicts: true in the judge settings"
+    warned = [line for line in proc.stdout.splitlines() if "warning:" in line and "no label" in line]
+    assert len(warned) == 1 and "100% of the 8 games" in warned[0] and advice in warned[0], proc.stdout
+    shown = run_script("show_result.py", "--bench-name", JUDGED_BENCH, "--judge-name", JUDGE, "--baseline", BASE,
+                       "--data-dir", tmp_path / "data")
+    assert shown.returncode == 2 and advice in one_line_error(shown), shown.stderr
 
 
 def test_structured_verdicts_fall_back_from_json_schema_to_json_object_to_the_regex(tmp_path, scripted_server):

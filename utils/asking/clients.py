@@ -67,6 +67,7 @@ import email.utils
 import functools
 import json
 import math
+import re
 import ssl
 import time
 import urllib.parse
@@ -404,8 +405,9 @@ class ModelClient:
             wait = _too_long_to_wait(err.response)
             if wait is not None:
                 raise self._paused(endpoint, wait, err.status_code) from None
-            raise RequestFailed(self._scrub(f"HTTP {err.status_code}: {error_message(err)}"),
-                                err.status_code) from None
+            said = error_message(err)
+            hint = CONTEXT_HINT if err.status_code == 400 and _CONTEXT_EXCEEDED.search(said) else ""
+            raise RequestFailed(self._scrub(f"HTTP {err.status_code}: {said}") + hint, err.status_code) from None
         except errors.timeout as err:
             if isinstance(err.__cause__, httpx.ConnectTimeout):
                 raise RequestFailed(f"could not connect within {client.timeout.connect:g} s ({attempts} attempts)",
@@ -473,6 +475,13 @@ class ModelClient:
         for endpoint in self._endpoints:
             for lane in endpoint.lanes:
                 await lane.client.close()
+
+
+# How servers say that the prompt and max_tokens exceed the model's context (vLLM, llama.cpp, OpenAI, Anthropic)
+_CONTEXT_EXCEEDED = re.compile(r"context length|context window|context_length_exceeded|prompt is too long|"
+                               r"exceeds? the (?:available )?context", re.IGNORECASE)
+CONTEXT_HINT = (" -> asked again unchanged, it fails again: lower max_tokens in the settings file, or serve the model "
+                "with a longer context (python -m utils.local_server --n-ctx 8192; vLLM: --max-model-len)")
 
 
 def refuses_format(err: RequestFailed) -> bool:

@@ -49,6 +49,7 @@ class Drift:
     available: int = 0
     changed: list[tuple[str, str, int, str | None, str | None]] = field(default_factory=list)  # model, uid, game, then, now
     failed: int = 0  # games whose request failed: not compared
+    failure: str = ""  # why the first of them failed
     served_then: set[str] = field(default_factory=set)
     served_now: set[str] = field(default_factory=set)
     fingerprints_then: set[str] = field(default_factory=set)
@@ -119,6 +120,7 @@ async def _play_again(settings: JudgeSettings, judges: dict[str, ModelConfig], d
             game = await play_game(clients[judge], settings, p.prompt, p.fields(stored.game))
         except RequestFailed as err:
             result.failed += 1
+            result.failure = result.failure or err.reason
             progress.say(f"failed: drift check {judge}, model {p.answer.model}, question {p.uid}: {err.reason}")
             progress.advance(index, failed=True)
             return

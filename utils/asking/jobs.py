@@ -43,6 +43,7 @@ class Job:
     completed: int = 0  # records an earlier run stored with a part missing, now whole
     incomplete: int = 0  # records stored with a part still missing (its request failed): a rerun asks for it
     unlabeled: int = 0  # judgment games stored without a label
+    games: int = 0  # judgment games stored
     empty: int = 0  # answers stored with no text outside the model's reasoning (it stopped while thinking)
     held: dict = field(default_factory=dict)  # uid -> the file's record when the run began (the very objects)
     output_guess: OutputGuess | None = None  # completion tokens expected per request (for --max-cost)
@@ -68,6 +69,7 @@ class Job:
         else:
             self.new += 1
         self.unlabeled += outcome.unlabeled
+        self.games += outcome.games
         self.empty += outcome.empty
 
 
@@ -82,5 +84,6 @@ class Outcome:
     whole: bool = True  # False: a part is missing (a judgment game whose request failed)
     completes: bool = False  # it completes a record an earlier run stored with a part missing
     unlabeled: int = 0  # judgment games without a label
+    games: int = 0  # judgment games in the record
     empty: int = 0  # answers with no text outside the model's reasoning
     error: BaseException | None = None

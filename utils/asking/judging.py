@@ -305,7 +305,7 @@ async def _ask_judgment(settings: JudgeSettings, client: ModelClient, job: Job, 
         outcome.record = pairing.record(judgment)
         outcome.whole = not missing_games(outcome.record)
         outcome.completes = pairing.stored is not None
-        outcome.unlabeled = sum(g.label is None for g in played)
+        outcome.unlabeled, outcome.games = sum(g.label is None for g in played), len(played)
     return outcome
 
 

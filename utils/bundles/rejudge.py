@@ -46,6 +46,7 @@ class Replayed:
     recorded_alone: int = 0
     new_alone: int = 0
     failed: int = 0  # games whose request failed in either round: not compared
+    failure: str = ""  # why the first of them failed
 
     @property
     def p_value(self) -> float:
@@ -55,6 +56,7 @@ class Replayed:
 def line_up(first: Drift, second: Drift, out: Replayed) -> None:
     """Add the games both drift checks of one judge compared to ``out``."""
     out.failed += first.drawn - len(set(first.labels) & set(second.labels))
+    out.failure = out.failure or first.failure or second.failure
     for key, (recorded, a) in first.labels.items():
         if key not in second.labels:
             continue
@@ -84,7 +86,8 @@ def rejudge_check(settings: JudgeSettings, root: Path, questions: list[Question]
         line_up(first, second, out)
     failed = f"; {out.failed} not compared (their requests failed)" if out.failed else ""
     if not out.games:
-        return Check("rejudge", DIFFERS, f"no game could be asked again{failed}")
+        why = f" (the first: {out.failure})" if out.failure else ""
+        return Check("rejudge", DIFFERS, f"cannot be checked: no game could be asked again{failed}{why}")
     told = (f"{out.games} games asked twice of {', '.join(settings.judge_models)}: the recorded label came back "
             f"{out.came_back} times, the two new labels disagreed {out.noise} times; the recorded label alone "
             f"differed in {out.recorded_alone}, a new one alone in {out.new_alone} (p = {out.p_value:.3g}){failed}")

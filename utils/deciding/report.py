@@ -18,10 +18,10 @@ from utils.ranking.methods import method_named
 from utils.plumbing.errors import (EXIT_A_BETTER, EXIT_B_BETTER, EXIT_COST_CAP, EXIT_EQUIVALENT, EXIT_FAILED,
                                    EXIT_UNDECIDED)
 from utils.ranking.sequential import Decision
+from utils.vocabulary.verdicts import NO_LABEL_ADVICE, UNLABELLED_WARN
 
 EXIT_OF = {Decision.A_BETTER.value: EXIT_A_BETTER, Decision.B_BETTER.value: EXIT_B_BETTER,
            Decision.EQUIVALENT.value: EXIT_EQUIVALENT}
-UNLABELLED_WARN = 0.2  # a model's share of games without a label above which the run warns
 # why a run stopped without a decision
 OUT_OF_QUESTIONS = "questions ran out"
 COST_CAP = "--max-cost reached"
@@ -64,7 +64,7 @@ def label_warnings(paired: Paired, judged: int, models: tuple[str, str]) -> list
             out.append(f"warning: {share:.0%} of {model}'s {games} games have no label, and a question without a "
                        f"labelled game scores 50 (a tie) for {model}: the decision rests on little evidence about it. "
                        "The judge's diagnostics (model_judgment/<judge>/diagnostics.json, show_result's report) and "
-                       "python -m utils.check_answers say why")
+                       f"python -m utils.check_answers say why; {NO_LABEL_ADVICE}")
     return out
 
 

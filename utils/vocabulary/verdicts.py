@@ -26,6 +26,11 @@ WINNER_NAMES = ("model_a", "model_b", "tie")
 # ... and every name a battles file may hold: the original tool also writes "tie (bothbad)"
 WINNER_CODES = {"model_a": WINNER_A, "model_b": WINNER_B, "tie": TIE, "tie (bothbad)": TIE}
 
+# A model's share of games without a label above which a run warns, and what to change about the judge
+UNLABELLED_WARN = 0.2
+NO_LABEL_ADVICE = ("a small judge often writes a verdict only when asked for JSON: structured_verdicts: true in the "
+                   "judge settings (docs/judges.md); a judge with its own way of writing one needs regex_patterns")
+
 # Label as written in game 1 (baseline = A) -> (winner, strong). Both spellings of
 # each verdict appear in published files ("B>A" and "A<B").
 SPELLINGS = {

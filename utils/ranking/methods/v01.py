@@ -37,7 +37,7 @@ from utils.ranking.results import FEW_QUESTIONS, ZERO_WIDTH, Leaderboard, ModelR
 from utils.ranking.run import ReadRequest, RunData
 from utils.ranking.settings import CONTROLS, RunSettings
 from utils.vocabulary.benchmarks import OFFICIAL_BASELINES
-from utils.vocabulary.verdicts import TARGET
+from utils.vocabulary.verdicts import NO_LABEL_ADVICE, TARGET
 
 NAME = "arena-hard-v0.1"
 
@@ -315,7 +315,8 @@ def _v01_paired(battles: Battles, base: int, boot_win_rates: np.ndarray,
 def _check_battles(battles: Battles, settings: RunSettings) -> None:
     """Refuse battles that cannot make a table: none counted, or none of the baseline."""
     if len(battles) == 0 or battles.total == 0:
-        raise InputError("no counted battles: every verdict is missing (or --category matched nothing)",
+        raise InputError("no counted battles: every verdict is missing (or --category matched nothing); when the "
+                         f"judge's texts hold no label (see its diagnostics.json): {NO_LABEL_ADVICE}",
                          battles.sources[0] if len(battles.sources) == 1 else None)
     if settings.baseline not in battles.models:
         raise InputError(f"baseline {settings.baseline!r} is not in any battle (models: "
