@@ -48,7 +48,8 @@ def main(argv=None) -> int:
     comparisons = _comparisons(args, outcome.boards, run)
     if outcome.agreement is not None:
         sys.stdout.write(render_judges(outcome.agreement))
-    method.save(outcome, run, args, _warn)
+    if not args.from_bundles:  # their data directory is a temporary one
+        method.save(outcome, run, args, _warn)
     _write_outputs(args, outcome, run, comparisons)
     return 0
 

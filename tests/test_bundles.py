@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.helpers import (JUDGED_BENCH, JUDGING_BASE as BASE, JUDGING_JUDGE as JUDGE, SENTINEL, RefusedEndpoint,
-                           gen_judgment, lay_out_judging, one_line_error, run_script)
+                           gen_judgment, lay_out_judging, one_line_error, read_jsonl, run_script, write_jsonl)
 from tests.scripted_server import Answer, ScriptedServer
 from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
 from utils.bundles.archive import write_bundle
@@ -318,6 +318,22 @@ def test_pack_checks_its_inputs_before_writing_anything(judged, tmp_path):
 # ---------------------------------------------------------------- several bundles in one leaderboard
 
 
+def test_a_table_pack_cannot_score_is_one_error_naming_the_users_own_file(judged, tmp_path):
+    root, _ = judged
+    shutil.copytree(root / "data", tmp_path / "data")
+    path = tmp_path / "data" / JUDGED_BENCH / "model_judgment" / JUDGE / "m-one.jsonl"
+    records = read_jsonl(path)
+    for r in records:
+        for game in r["games"]:
+            game["score"], game["judgment"] = None, "I cannot decide."
+    write_jsonl(path, records)
+    line = one_line_error(bundle_cmd("pack", tmp_path / "b.tar.gz", "--setting-file", root / "judge.yaml",
+                                     "--data-dir", tmp_path / "data", "--model", "m-one"))
+    assert "show_result.py cannot score these files" in line and "every verdict is missing" in line, line
+    assert line.count("error:") == 1 and str(path) in line and "arena-bundle-" not in line, line
+    assert not (tmp_path / "b.tar.gz").exists()
+
+
 def pack_models(root, bundle, *models):
     proc = bundle_cmd("pack", bundle, "--setting-file", root / "judge.yaml", "--data-dir", root / "data",
                       "--model", *models)
@@ -336,6 +352,10 @@ def test_bundles_of_one_judge_and_prompt_score_together_as_their_data_would(judg
     assert direct.returncode == 0, direct.stderr
     assert (tmp_path / "merged.csv").read_bytes() == (tmp_path / "direct.csv").read_bytes()
     assert "m-one" in merged.stdout and "m-two" in merged.stdout
+    # the bundles are unpacked into a directory that is gone when it ends: no file is announced there
+    wrote = [line.removeprefix("wrote ") for line in merged.stdout.splitlines() if line.startswith("wrote ")]
+    assert wrote == [str(tmp_path / "merged.csv")], merged.stdout
+    assert f"of the judge config of {one};" in merged.stdout and "arena-bundles-" not in merged.stdout
 
 
 def test_bundles_made_with_different_judge_prompts_are_refused_with_a_line_naming_it(judged, server, tmp_path):

@@ -110,4 +110,5 @@ def open_bundles(args: argparse.Namespace) -> None:
     args.bundle_dir = work  # removed when the run ends
     data, config = merged_data([Path(p) for p in args.from_bundles], Path(work.name))
     args.data_dir = str(data)
-    args.setting_file = args.setting_file or str(config)
+    if not args.setting_file:  # the first bundle's, under a name that outlives the run
+        args.setting_file, args.setting_shown = str(config), f"the judge config of {args.from_bundles[0]}"

@@ -85,9 +85,9 @@ def pack_bundle(target: Path, setting_file: Path, data_dir: Path, models: list[s
     with tempfile.TemporaryDirectory(prefix="arena-bundle-") as tmp:
         stage = _stage(Path(tmp), files, config, settings)
         scoring = start_scoring(stage, settings.bench_name, flags, stage / "work")
-        claimed, error = scoring.finish()
+        claimed, error = scoring.finish(str(data_dir))
         if claimed is None:
-            raise InputError(f"show_result.py cannot score these files: {error}", key="show_result flags")
+            raise InputError(f"show_result.py cannot score these files: {error}")
         table = scoring.table_text()
     manifest = {
         "schema_version": SCHEMA_VERSION, "bench": settings.bench_name,

@@ -45,14 +45,19 @@ class Scoring:
     csv: Path
     stdout: Path
     stderr: Path
+    root: Path  # the files it scores, which a temporary directory holds
 
-    def finish(self) -> tuple[bytes | None, str]:
-        """(the CSV's bytes, "") when show_result succeeded, else (None, the last line it printed on stderr)."""
+    def finish(self, data_shown_as: str = DATA) -> tuple[bytes | None, str]:
+        """(the CSV's bytes, "") when show_result succeeded, else (None, the last line it printed on stderr, its
+        paths into the temporary data directory written from ``data_shown_as``, which outlives it)."""
         code = self.process.wait()
         if code == 0 and self.csv.is_file():
             return self.csv.read_bytes(), ""
         lines = self.stderr.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        return None, lines[-1] if lines else f"show_result.py exited with status {code}"
+        if not lines:
+            return None, f"show_result.py exited with status {code}"
+        said = lines[-1].removeprefix("error: ")
+        return None, said.replace(str(self.root / DATA), data_shown_as.rstrip("/"))
 
     def table_text(self) -> str:
         """What show_result printed, without the lines announcing files it wrote in the bundle's directory."""
@@ -73,7 +78,7 @@ def start_scoring(root: Path, bench: str, flags: list[str], work: Path) -> Scori
                str(root / JUDGE_CONFIG), "--bench-name", bench, "--csv", str(table), *flags]
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=work)
-    return Scoring(process, table, stdout, stderr)
+    return Scoring(process, table, stdout, stderr, root)
 
 
 def table_rows(data: bytes) -> list[dict]:

@@ -158,9 +158,8 @@ def _choose_method(args: argparse.Namespace) -> str:
                 + ")")
     args.method = method_for_bench(args.bench_name).name
     source = f"--bench-name {args.bench_name}" if "bench_name" in args.given else \
-        f"bench_name {args.bench_name} of {args.setting_file}"
+        f"bench_name {args.bench_name} of {getattr(args, 'setting_shown', None) or args.setting_file}"
     return f"method {args.method} (from {source}; --method to change)"
-
 
 
 
