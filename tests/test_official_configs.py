@@ -237,6 +237,7 @@ def test_gen_answer_model_flag_takes_a_list(tmp_path, scripted_server):
 
 
 @pytest.mark.parametrize("flags, fragment", [(["--model", "nowhere"], "'nowhere' is not defined in"),
+                                             (["--model", "chsoen"], "(did you mean 'chosen'?)"),
                                              (["--model", "chosen", "--model", "chosen"], "given twice"),
                                              (["--model", "chosen", "chosen"], "given twice")])
 def test_gen_answer_bad_model_flag_is_one_line_exit_2_and_nothing_written(tmp_path, scripted_server, flags, fragment):

@@ -121,8 +121,9 @@ def test_too_few_rounds_for_a_claim_leave_significant_empty_with_the_reason_as_t
 
 
 def test_compare_needs_two_models_that_have_verdicts(bench):
-    assert "--compare: model 'nobody' has no counted verdict here" in \
+    assert "--compare: model 'nobody' has no counted verdict here (known: " in \
         one_line_error(show(bench, "--compare", "alpha", "nobody", check=False))
+    assert "(did you mean 'alpha'?)" in one_line_error(show(bench, "--compare", "alpah", "beta", check=False))
     assert "--compare: name two different models" in one_line_error(show(bench, "--compare", "alpha", "alpha",
                                                                           check=False))
 

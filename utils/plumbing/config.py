@@ -28,7 +28,7 @@ import yaml
 from utils.asking.providers import PROVIDERS
 from utils.asking.providers.base import PROVIDER_KEYS, Provider
 from utils.plumbing.entry import Endpoint, ModelConfig, Price
-from utils.plumbing.errors import InputError
+from utils.plumbing.errors import InputError, known_names
 from utils.plumbing.keys import clean_key, unsendable
 from utils.plumbing.names import check_name
 from utils.vocabulary.answer_checks import CHECKS, MISMATCHED, POLICIES
@@ -317,11 +317,12 @@ def load_api_config(path: Path | str, wanted: list[str], wanted_from: Document |
     out = {}
     for i, name in enumerate(wanted):
         if name not in doc.data:
+            hint = known_names(name, (k for k in doc.data if isinstance(k, str)))
             if isinstance(wanted_from, Document):
-                raise wanted_from.error(f"model {name!r} is not defined in {doc.path}", wanted_key, i)
+                raise wanted_from.error(f"model {name!r} is not defined in {doc.path} ({hint})", wanted_key, i)
             if isinstance(wanted_from, str):
-                raise InputError(f"model {name!r} is not defined in {doc.path}", key=wanted_from)
-            raise doc.error(f"model {name!r} is not defined here")
+                raise InputError(f"model {name!r} is not defined in {doc.path} ({hint})", key=wanted_from)
+            raise doc.error(f"model {name!r} is not defined here ({hint})")
         try:
             out[name] = model_config(doc, name, keys_needed)
         except InputError as err:

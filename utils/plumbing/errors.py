@@ -71,3 +71,16 @@ class StorageError(Exception):
 def os_reason(err: OSError) -> str:
     """An OSError as ``[Errno 28] No space left on device``, without the file name the caller names anyway."""
     return f"[Errno {err.errno}] {err.strerror}" if err.errno is not None else str(err)
+
+
+def known_names(name: str, known, shown: int = 8) -> str:
+    """What to tell a user who gave ``name`` where one of ``known`` was wanted: the likeliest meant, or the names."""
+    import difflib  # only on the way to an error
+
+    known = sorted(set(known))
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    if not known:
+        return "none is there"
+    return "known: " + ", ".join(known[:shown]) + (f" and {len(known) - shown} more" if len(known) > shown else "")

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from utils.plumbing.errors import InputError
+from utils.plumbing.errors import InputError, known_names
 from utils.ranking.battles import Battles
 from utils.ranking.judges import JudgeAgreement, configured_families
 from utils.ranking.judgments import DEFAULT_PATTERNS, JudgmentRecords
@@ -106,7 +106,8 @@ def check_compared(compare: list[str] | None, known: list[str]) -> None:
     """Before the bootstrap: both models of --compare have counted verdicts."""
     for model in compare or ():
         if model not in known:
-            raise InputError(f"model {model!r} has no counted verdict here", key="--compare")
+            raise InputError(f"model {model!r} has no counted verdict here ({known_names(model, known)})",
+                             key="--compare")
 
 
 def families(args: argparse.Namespace, warn: Warn) -> dict[str, str]:
