@@ -18,7 +18,7 @@ def main() -> int:
     models = load_api_config(args.endpoint_file, list(settings.model_list),
                              wanted_from="--model" if args.model else settings_doc, keys_needed=not args.dry_run)
     check_thinking_budgets(models, settings.max_tokens, settings_doc)
-    questions = read_questions(question_file(args.data_dir, settings.bench_name))
+    questions = read_questions(question_file(args.data_dir, settings.bench_name))[:args.first]
     if args.dry_run:
         print(estimate_answers(settings, models, questions, args.data_dir, args.max_cost).render(args.json))
         return 0

@@ -29,7 +29,7 @@ def main() -> int:
                              else doc, wanted_key="judge_model", keys_needed=not args.dry_run,
                              other_choice="--judge NAME judges")
     check_thinking_budgets(judges, settings.max_tokens, doc)
-    questions = read_questions(question_file(args.data_dir, settings.bench_name))
+    questions = read_questions(question_file(args.data_dir, settings.bench_name))[:args.first]
     inputs = judging_inputs(settings, questions, args)
     if procedure is not None:
         from utils.deciding.rounds import until_decided  # numpy and the ranking's reader: only when deciding

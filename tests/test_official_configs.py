@@ -227,6 +227,25 @@ def test_gen_answer_model_flags_replace_the_model_list(tmp_path, scripted_server
     assert {r.body["model"] for r in scripted_server.chat_requests()} == {"chosen-served", "other-served"}
 
 
+def test_a_trial_run_asks_only_the_first_questions_and_a_full_run_the_rest(tmp_path, scripted_server):
+    args = answer_setup(tmp_path, scripted_server)
+    proc = run_script("gen_answer.py", *args, "--first", 2, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    stored = tmp_path / "data/tiny/model_answer/listed.jsonl"
+    assert [r["uid"] for r in read_jsonl(stored)] == ["q0000", "q0001"]
+    assert "listed: 2 new answers, 0 already there" in proc.stdout
+    assert run_script("gen_answer.py", *args, timeout=120).returncode == 0
+    assert [r["uid"] for r in read_jsonl(stored)] == ["q0000", "q0001", "q0002"]
+    assert len(scripted_server.chat_requests()) == 3
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_first_that_is_not_a_positive_count_is_one_line_exit_2(tmp_path, scripted_server, value):
+    proc = run_script("gen_answer.py", *answer_setup(tmp_path, scripted_server), "--first", value, timeout=60)
+    assert proc.returncode == 2 and "--first" in proc.stderr, proc.stdout + proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not scripted_server.chat_requests()
+
+
 def test_gen_answer_model_flag_takes_a_list(tmp_path, scripted_server):
     args = answer_setup(tmp_path, scripted_server)
     proc = run_script("gen_answer.py", *args, "--model", "chosen", "other", timeout=120)

@@ -305,6 +305,17 @@ def test_model_flag_takes_a_list(tmp_path, scripted_server):
         "m-one.jsonl", "m-two.jsonl"]
 
 
+def test_a_trial_judges_only_the_first_questions_and_cannot_be_a_decision(tmp_path, scripted_server):
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    scripted_server.rules = [(lambda r: True, Answer("[[A>B]]"))]
+    proc = gen_judgment([*args, "--first", "1"])
+    assert proc.returncode == 0, proc.stderr
+    assert [r["uid"] for r in stored_judgments(tmp_path, "m-one")] == ["q0"]
+    assert len(scripted_server.chat_requests()) == 2
+    line = one_line_error(gen_judgment([*args, "--first", "1", "--until-decided", "m-one", BASE]))
+    assert "--first" in line and "--until-decided" in line
+
+
 def judged_by(tmp_path) -> dict[str, list[str]]:
     """judge -> the judgment files written under it."""
     root = tmp_path / "data" / JUDGED_BENCH / "model_judgment"

@@ -110,6 +110,9 @@ def parse_step_arguments(description: str, settings_file: str,
     parser.add_argument("--model", action="extend", nargs="+", metavar="NAME",
                         help="run these models instead of the settings' model_list (--model A B, or --model A "
                              "--model B)")
+    parser.add_argument("--first", type=int, metavar="N",
+                        help="a trial: only the first N questions of the question file (a later run without it "
+                             "asks for the rest; show_result marks the partial coverage)")
     parser.add_argument("--dry-run", action="store_true",
                         help="send nothing, write nothing: print the requests still to make, their tokens and cost")
     parser.add_argument("--json", action="store_true", help="with --dry-run or --until-decided: print the estimate or the decision as one JSON object")
@@ -133,6 +136,11 @@ def parse_step_arguments(description: str, settings_file: str,
     args = parser.parse_args()
     if args.json and not args.dry_run and not getattr(args, "until_decided", None):
         raise InputError("only with --dry-run or --until-decided (a run prints its summary as text)", key="--json")
+    if args.first is not None and args.first < 1:
+        raise InputError(f"must be a positive number of questions, got {args.first}", key="--first")
+    if args.first is not None and getattr(args, "until_decided", None):
+        raise InputError("cannot be combined with --until-decided, which draws its questions from the whole "
+                         "benchmark itself", key="--first")
     if args.max_cost is not None and not (args.max_cost > 0 and math.isfinite(args.max_cost)):
         raise InputError(f"must be a positive number of US dollars, got {args.max_cost:g}", key="--max-cost")
     if getattr(args, "drift_check", None) is not None:
