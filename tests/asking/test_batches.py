@@ -334,6 +334,23 @@ def test_a_run_killed_while_polling_is_resumed_by_the_rerun_without_a_new_batch(
     assert third.returncode == 0 and len(scripted_server.requests) == seen, "stored results are not fetched again"
 
 
+def test_a_trial_on_the_first_questions_keeps_the_paid_batch_results_of_the_others(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer("[[B>A]]"))]
+    scripted_server.batches_held = True
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",))
+    assert gen("gen_judgment.py", args, "--batch", "--no-wait").returncode == RUNNING
+    scripted_server.batches_held = False
+    trial = gen("gen_judgment.py", args, "--first", "1")  # collects the batch, stores only q0
+    assert trial.returncode == 0, trial.stdout + trial.stderr
+    assert [r["uid"] for r in stored_judgments(tmp_path, "m-one")] == ["q0"]
+    assert state_file(judgment_file(tmp_path)).exists(), "the batch still holds q1..q3, paid for"
+    full = gen("gen_judgment.py", args)
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert len(stored_judgments(tmp_path, "m-one")) == 4
+    assert len(scripted_server.batches) == 1 and scripted_server.chat_requests() == [], "nothing paid twice"
+    assert not state_file(judgment_file(tmp_path)).exists()
+
+
 def test_no_wait_submits_and_stops_and_a_later_run_collects(tmp_path, scripted_server):
     scripted_server.rules = [(lambda r: True, Answer("[[B>A]]"))]
     scripted_server.batches_held = True

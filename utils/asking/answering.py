@@ -49,7 +49,7 @@ def plan_answers(settings: AnswerSettings, models: dict[str, ModelConfig], quest
             todo = [q for q in questions if q.uid not in store.records]
             earlier = tally_answers(store.records.values())
             jobs.append(Job(model=name, store=store, todo=todo, done_before=len(questions) - len(todo),
-                            held=dict(store.records),
+                            held=dict(store.records), scope=frozenset(q.uid for q in questions),
                             output_guess=expected_output(earlier, cfg.max_tokens or settings.max_tokens, "answer")))
     return jobs
 

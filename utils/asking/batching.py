@@ -259,7 +259,8 @@ class _JobBatches:
 
     def finish(self) -> None:
         """Keep in the state file only the batches that hold a request still wanted: of an item this run had to
-        ask for, in a part (a game, an answer) this run did not store."""
+        ask for, in a part (a game, an answer) this run did not store, or of a question this run did not look at
+        (a --first trial's later questions, whose results a later run stores)."""
         records, held = self.job.store.records, self.job.held
 
         def wanted(item) -> set[str]:
@@ -268,7 +269,11 @@ class _JobBatches:
                 return set(request_parts(item))                  # still has its old record)
             return {game_part(g) for g in missing_games(stored)}  # an answer has no games: nothing missing
         parts = {item.uid: wanted(item) for item in self.job.todo}
-        keep = [b for b in self.batches if any(part_of(cid) in parts.get(uid, ()) for cid, uid in b.requests.items())]
+        scope = self.job.scope
+
+        def still_wanted(cid: str, uid: str) -> bool:
+            return (scope is not None and uid not in scope) or part_of(cid) in parts.get(uid, ())
+        keep = [b for b in self.batches if any(still_wanted(cid, uid) for cid, uid in b.requests.items())]
         if keep or self.creating:
             atomic_write(self.path, self._state(keep))
         else:

@@ -49,6 +49,7 @@ class Job:
     output_guess: OutputGuess | None = None  # completion tokens expected per request (for --max-cost)
     waiting: int = 0  # items whose requests are still in a provider batch (--no-wait): a later run collects them
     checks: Any = None  # what planning found about the inputs (judging: judge_checks.PlanChecks)
+    scope: frozenset[str] | None = None  # the question ids the run looked at (--first: fewer than the benchmark's)
 
     @property
     def asks(self) -> str:

@@ -188,6 +188,7 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
     """
     jobs: list[Job] = []
     template_check = TemplateCheck(settings.path)
+    scope = frozenset(q.uid for q in questions)
     with closed_on_error([]) as opened:
         for judge in settings.judge_models:
             for model in settings.model_list:
@@ -196,7 +197,7 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                 store = store.read() if read_only else store.open()
                 opened.append(store)
                 job = Job(model=model, store=store, todo=[], done_before=0, judge=judge, held=dict(store.records),
-                          checks=PlanChecks(kept_stale=keep_stale))
+                          checks=PlanChecks(kept_stale=keep_stale), scope=scope)
                 _plan_job(job, settings, questions, answers, template_check)
                 jobs.append(job)
     return jobs
