@@ -356,6 +356,9 @@ def test_bundles_of_one_judge_and_prompt_score_together_as_their_data_would(judg
     wrote = [line.removeprefix("wrote ") for line in merged.stdout.splitlines() if line.startswith("wrote ")]
     assert wrote == [str(tmp_path / "merged.csv")], merged.stdout
     assert f"of the judge config of {one};" in merged.stdout and "arena-bundles-" not in merged.stdout
+    for flag in ("--load-battles", "--load-bootstrap"):  # what no run on bundles leaves behind
+        line = one_line_error(run_script("show_result.py", "--from-bundles", one, flag))
+        assert line.startswith(f"error: {flag}: with --from-bundles, give the file's PATH"), line
 
 
 def test_bundles_made_with_different_judge_prompts_are_refused_with_a_line_naming_it(judged, server, tmp_path):

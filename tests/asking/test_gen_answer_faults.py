@@ -80,10 +80,13 @@ def test_timeouts_and_dropped_connections_are_retried(tmp_path, scripted_server)
     assert len(stored_answers(tmp_path)) == 1
 
 
-def test_a_prompt_too_long_for_the_models_context_is_reported_with_what_to_change(tmp_path, scripted_server):
-    # llama.cpp's and vLLM's words for it (a 400): asking again unchanged would fail the same way
-    said = ("This model's maximum context length is 4096 tokens. However, you requested 8248 tokens "
-            "(4152 in the messages, 4096 in the completion). Please reduce the length of the messages or completion.")
+@pytest.mark.parametrize("said", [  # llama.cpp's and vLLM's words, Anthropic's, Gemini's (each a 400)
+    "This model's maximum context length is 4096 tokens. However, you requested 8248 tokens (4152 in the messages, "
+    "4096 in the completion). Please reduce the length of the messages or completion.",
+    "input length and `max_tokens` exceed context limit: 4152 + 4096 > 4096 tokens, decrease input length",
+    "The input token count (8248) exceeds the maximum number of tokens allowed (4096 tokens)."])
+def test_a_prompt_too_long_for_the_models_context_is_reported_with_what_to_change(tmp_path, scripted_server, said):
+    # asking again unchanged would fail the same way
     scripted_server.rules = [(lambda r: True, Status(400, message=said))]
     args = configure_answering(tmp_path, [scripted_server], questions=make_questions(2))
     proc = gen_answer(args)

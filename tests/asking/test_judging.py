@@ -357,6 +357,9 @@ def test_a_model_without_any_answers_stops_before_any_request_with_the_command_t
     assert f"--data-dir {tmp_path / 'data'} --model ghost" in proc.stderr
     assert not scripted_server.chat_requests()
     assert not (tmp_path / "data" / JUDGED_BENCH / "model_judgment").exists()
+    # in a trial, the command makes the trial's answers, not the whole benchmark's
+    trial = one_line_error(gen_judgment([*args, "--model", "ghost", "--first", "2"]))
+    assert f"--data-dir {tmp_path / 'data'} --first 2 --model ghost" in trial, trial
 
 
 def test_a_model_that_is_the_baseline_of_some_categories_is_judged_on_the_others(tmp_path, scripted_server):

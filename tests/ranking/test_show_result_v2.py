@@ -354,7 +354,9 @@ JUDGED = "--model even-model strong-model verbose-model weak-model"  # the model
      ["python gen_judgment.py --setting-file config/arena-hard-v2.0.yaml --data-dir {data} "
       f"--judge {JUDGE} {JUDGED}"]),
     (True, "null", "no verdicts", "none of its 1000 judgment rows has an accepted label in both games (a new run "
-     "plays the games never played; a judge's text without a label needs the judge settings' regex_patterns checked)",
+     "plays the games never played; for texts without a label: a small judge often writes a verdict only when "
+     "asked for JSON: structured_verdicts: true in the judge settings (docs/judges.md); a judge with its own way of "
+     "writing one needs regex_patterns)",
      ["python gen_judgment.py --setting-file config/arena-hard-v2.0.yaml --data-dir {data} "
       f"--judge {JUDGE} {JUDGED}"]),
 ])

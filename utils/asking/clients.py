@@ -477,11 +477,14 @@ class ModelClient:
                 await lane.client.close()
 
 
-# How servers say that the prompt and max_tokens exceed the model's context (vLLM, llama.cpp, OpenAI, Anthropic)
-_CONTEXT_EXCEEDED = re.compile(r"context length|context window|context_length_exceeded|prompt is too long|"
-                               r"exceeds? the (?:available )?context", re.IGNORECASE)
-CONTEXT_HINT = (" -> asked again unchanged, it fails again: lower max_tokens in the settings file, or serve the model "
-                "with a longer context (python -m utils.local_server --n-ctx 8192; vLLM: --max-model-len)")
+# How servers say that the prompt and max_tokens exceed the model's context (vLLM, llama.cpp, OpenAI, Anthropic,
+# Gemini's OpenAI-compatible endpoint)
+_CONTEXT_EXCEEDED = re.compile(r"context length|context window|context limit|context_length_exceeded|"
+                               r"prompt is too long|exceeds? the (?:available )?context|"
+                               r"exceeds the maximum number of tokens", re.IGNORECASE)
+CONTEXT_HINT = (" -> asked again unchanged, it fails again: lower max_tokens (in the settings file, or in the "
+                "model's api_config entry when it sets one), or serve the model with a longer context "
+                "(python -m utils.local_server --n-ctx 8192; vLLM: --max-model-len)")
 
 
 def refuses_format(err: RequestFailed) -> bool:

@@ -127,7 +127,7 @@ def job_lines(job: Job, unit: str) -> list[str]:
     if job.waiting:
         line += f", {job.waiting} waiting for a provider batch (run again later to collect them)"
     lines = [line]
-    if job.games and job.unlabeled / job.games > UNLABELLED_WARN:
+    if job.games >= 4 and job.unlabeled / job.games > UNLABELLED_WARN:  # a share of a game or two says little
         lines.append(f"  warning: {job.unlabeled / job.games:.0%} of the {job.games} games this run stored have no "
                      f"label: {job.judge}'s texts hold no verdict its patterns find; {NO_LABEL_ADVICE}")
     left_out = job.left_out

@@ -106,6 +106,10 @@ def open_bundles(args: argparse.Namespace) -> None:
     first one's judge config unless --setting-file names another. The directory lives as long as ``args``."""
     if str(args.data_dir) != "data":
         raise InputError("reads the bundles' own data: leave out --data-dir", key=FLAG)
+    for flag, value in (("--load-battles", args.load_battles), ("--load-bootstrap", args.load_bootstrap)):
+        if value == "":  # the file of an earlier run of the same data: bundles are unpacked anew, and none is kept
+            raise InputError(f"with {FLAG}, give the file's PATH: no run on bundles keeps one where {flag} looks",
+                             key=flag)
     work = tempfile.TemporaryDirectory(prefix="arena-bundles-")
     args.bundle_dir = work  # removed when the run ends
     data, config = merged_data([Path(p) for p in args.from_bundles], Path(work.name))

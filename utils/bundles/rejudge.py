@@ -85,9 +85,12 @@ def rejudge_check(settings: JudgeSettings, root: Path, questions: list[Question]
     for first, second in zip(*rounds):
         line_up(first, second, out)
     failed = f"; {out.failed} not compared (their requests failed)" if out.failed else ""
-    if not out.games:
+    if not out.games and out.failed:
         why = f" (the first: {out.failure})" if out.failure else ""
         return Check("rejudge", DIFFERS, f"cannot be checked: no game could be asked again{failed}{why}")
+    if not out.games:  # nothing drawn: no stored game can be played again as it was recorded
+        return Check("rejudge", DIFFERS, "cannot be checked: none of the bundle's games can be played again as "
+                     "recorded")
     told = (f"{out.games} games asked twice of {', '.join(settings.judge_models)}: the recorded label came back "
             f"{out.came_back} times, the two new labels disagreed {out.noise} times; the recorded label alone "
             f"differed in {out.recorded_alone}, a new one alone in {out.new_alone} (p = {out.p_value:.3g}){failed}")

@@ -24,10 +24,11 @@ from utils.plumbing.names import answer_file
 @dataclass(frozen=True)
 class RunFiles:
     """The files a run was given, which the commands it prints reuse (gen_judgment.py's parsed flags have the
-    same three attributes and serve as well)."""
+    same attributes and serve as well)."""
     setting_file: str | Path | None  # the judge settings, when the run had some
     endpoint_file: str | Path = ENDPOINTS
     data_dir: Path = DATA_DIR
+    first: int | None = None  # a --first trial's question count, which the commands keep
 
 
 def answers_missing(data_dir: Path, bench: str, model: str, has_file: bool) -> str:
@@ -68,6 +69,8 @@ def _command(script: str, settings: str | None, default: str, placeholder: str, 
         command += ["--endpoint-file", str(files.endpoint_file)]
     if Path(files.data_dir) != DATA_DIR:
         command += ["--data-dir", str(files.data_dir)]
+    if files.first:
+        command += ["--first", str(files.first)]
     line = shlex.join([*command, *tail])
     return line if settings else f"{line}  # {placeholder}: {kind} settings with bench_name: {bench}"
 

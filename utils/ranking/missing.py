@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from utils.ranking.answer_info import AnswerInfo
+from utils.vocabulary.verdicts import NO_LABEL_ADVICE
 
 if TYPE_CHECKING:
     from utils.plumbing.fix_commands import RunFiles
@@ -66,8 +67,7 @@ def missing_category(category: str, questions: list[str], baseline: str | None, 
                                (answer_command(files, bench, baseline), judge))
     if dropped_rows:
         why = (f"none of its {dropped_rows} judgment rows has an accepted label in both games (a new run plays "
-               "the games never played; a judge's text without a label needs the judge settings' regex_patterns "
-               "checked)")
+               f"the games never played; for texts without a label: {NO_LABEL_ADVICE})")
         return MissingCategory(category, len(questions), baseline, NO_VERDICTS, why, (judge,))
     against = f" against {baseline}" if baseline else ""
     return MissingCategory(category, len(questions), baseline, NOT_JUDGED,
