@@ -72,7 +72,10 @@ def llama_server(port: int | None = None, n_ctx: int = 4096, log_path: Path | No
         raise RuntimeError(f"port {port} is already serving something; stop it or choose another port")
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model or smollm2_path()), "--host", "127.0.0.1",
-           "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(min(2, os.cpu_count() or 1))]
+           "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(min(2, os.cpu_count() or 1)),
+           # the server's default computes the logits of every prompt token (for logprobs, which we never ask
+           # for): without them a 500-token prompt is read about 15 % faster
+           "--logits_all", "False"]
     # llama.cpp's OpenMP threads spin while they wait for each other: on two cores shared with other work
     # (the test suite's workers, a browser) that spinning starves the thread they wait for, and a request
     # took 2.5 times as long as with the threads sleeping while they wait

@@ -8,12 +8,13 @@ from utils.vocabulary.records import read_answers
 
 pytestmark = pytest.mark.llama
 
+# eight questions: enough for a kill after three answers to land mid-run, few enough for the one shared
+# llama.cpp server, which is the suite's long pole
 QUESTIONS = [
     {"uid": f"q{i:02d}", "category": "test", "prompt": p} for i, p in enumerate([
         "What is the capital of France?", "Name a primary colour.", "What is 3 + 4?",
         "Give one word that rhymes with cat.", "What do bees make?", "How many legs does a spider have?",
-        "What is the opposite of hot?", "Name a fruit that is yellow.", "What is frozen water called?",
-        "Which planet do we live on?", "What is 10 minus 7?", "Name an animal that can fly.",
+        "What is the opposite of hot?", "Name a fruit that is yellow.",
     ])
 ]
 
@@ -53,7 +54,7 @@ def test_answers_for_two_models_then_a_rerun_sends_nothing(tmp_path, llama_base_
     before = {m: (tmp_path / f"data/tiny/model_answer/{m}.jsonl").read_bytes() for m in ("smol-a", "smol-b")}
     second = run_script("gen_answer.py", *gen_answer_args(tmp_path, "dead.yaml"))
     assert second.returncode == 0, second.stderr
-    assert "0 new answers, 12 already there" in second.stdout
+    assert f"0 new answers, {len(QUESTIONS)} already there" in second.stdout
     assert before == {m: (tmp_path / f"data/tiny/model_answer/{m}.jsonl").read_bytes() for m in before}
 
 
