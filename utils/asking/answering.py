@@ -41,6 +41,7 @@ def plan_answers(settings: AnswerSettings, models: dict[str, ModelConfig], quest
     ``read_only`` (a dry run) loads the files without locking or touching them.
     """
     jobs: list[Job] = []
+    scope = frozenset(q.uid for q in questions)
     with closed_on_error([]) as opened:
         for name, cfg in models.items():
             store = JsonlStore(answer_file(data_dir, settings.bench_name, name), key=record_uid)
@@ -49,7 +50,7 @@ def plan_answers(settings: AnswerSettings, models: dict[str, ModelConfig], quest
             todo = [q for q in questions if q.uid not in store.records]
             earlier = tally_answers(store.records.values())
             jobs.append(Job(model=name, store=store, todo=todo, done_before=len(questions) - len(todo),
-                            held=dict(store.records), scope=frozenset(q.uid for q in questions),
+                            held=dict(store.records), scope=scope,
                             output_guess=expected_output(earlier, cfg.max_tokens or settings.max_tokens, "answer")))
     return jobs
 

@@ -26,8 +26,10 @@ WINNER_NAMES = ("model_a", "model_b", "tie")
 # ... and every name a battles file may hold: the original tool also writes "tie (bothbad)"
 WINNER_CODES = {"model_a": WINNER_A, "model_b": WINNER_B, "tie": TIE, "tie (bothbad)": TIE}
 
-# A model's share of games without a label above which a run warns, and what to change about the judge
+# A model's share of games without a label above which a run warns (once it has stored enough games for a share
+# to say something), and what to change about the judge
 UNLABELLED_WARN = 0.2
+UNLABELLED_MIN_GAMES = 4
 NO_LABEL_ADVICE = ("a small judge often writes a verdict only when asked for JSON: structured_verdicts: true in the "
                    "judge settings (docs/judges.md); a judge with its own way of writing one needs regex_patterns")
 
