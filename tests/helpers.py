@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import prefork
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -49,13 +51,18 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def run_script(script: str, *args, env: dict | None = None, timeout: float = 300, cwd: Path = ROOT,
                prefix: list[str] | tuple = (), **kwargs) -> subprocess.CompletedProcess:
-    """Run one of the three entry points (or ``-m module``) in a fresh Python process.
+    """Run one of the three entry points (or ``-m module``) in a new process, as ``python script args``.
 
-    ``prefix``: a command the process is started under (e.g. ``setpriv ...``).
+    The process is forked from one that has the SDKs imported already
+    (tests/prefork.py), unless it runs under ``prefix`` (a command such as
+    ``setpriv ...``), with other ``kwargs`` for subprocess, or with an
+    environment that changes the interpreter: then it is a new interpreter.
     """
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    cmd = [*prefix, sys.executable, *(script.split() if script.startswith("-m ") else [str(ROOT / script)]),
-           *map(str, args)]
+    argv = [*(script.split() if script.startswith("-m ") else [str(ROOT / script)]), *map(str, args)]
+    if not prefix and not kwargs and prefork.forkable(full_env):
+        return prefork.client().run(argv, full_env, Path(cwd), timeout)
+    cmd = [*prefix, sys.executable, *argv]
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd, **kwargs)
 
 
