@@ -1,0 +1,59 @@
+"""A script forked by tests/prefork.py sees what it would see as ``python script args``: the same arguments,
+working directory, import path, environment, standard streams and exit status (the tests rely on it)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import prefork
+
+SCRIPT = """\
+import json, os, sys
+print(json.dumps({"argv": sys.argv[1:], "script": os.path.basename(sys.argv[0]), "cwd": os.getcwd(),
+                  "path0": sys.path[0], "name": __name__, "var": os.environ.get("PREFORK_TEST_VAR"),
+                  "stdin": sys.stdin.read()}))
+print("to stderr", file=sys.stderr)
+if sys.argv[1] == "raise":
+    raise ValueError("a traceback")
+if sys.argv[1] == "kill":
+    import signal
+    os.kill(os.getpid(), signal.SIGKILL)
+sys.exit(int(sys.argv[1]))
+"""
+
+
+@pytest.fixture
+def script(tmp_path: Path) -> Path:
+    path = tmp_path / "bin" / "probe.py"
+    path.parent.mkdir()
+    path.write_text(SCRIPT)
+    return path
+
+
+@pytest.mark.parametrize("arg", ["0", "3", "raise", "kill"])
+def test_a_forked_script_runs_as_a_new_interpreter_would(script: Path, tmp_path: Path, arg: str):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PREFORK_TEST_VAR": "é x"}
+    assert prefork.forkable(env)
+    forked = prefork.client().run([str(script), arg], env, tmp_path, 60)
+    fresh = subprocess.run([sys.executable, str(script), arg], capture_output=True, text=True, env=env,
+                           cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=60)
+    assert (forked.returncode, forked.stdout) == (fresh.returncode, fresh.stdout)
+    assert forked.stderr.splitlines()[0] == fresh.stderr.splitlines()[0] == "to stderr"
+    assert ("ValueError: a traceback" in forked.stderr) == (arg == "raise")
+
+
+def test_a_script_past_its_timeout_is_killed_and_reported_as_subprocess_does(tmp_path: Path):
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time\nprint('started', flush=True)\ntime.sleep(60)\n")
+    with pytest.raises(subprocess.TimeoutExpired) as err:
+        prefork.client().run([str(slow)], {**os.environ, "PYTHONUNBUFFERED": "1"}, tmp_path, 1)
+    assert err.value.output == "started\n"
+
+
+def test_an_interpreter_variable_the_server_did_not_start_with_gets_a_new_interpreter():
+    assert not prefork.forkable({**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "123"})
+    assert not prefork.forkable({**os.environ, "PYTHONUNBUFFERED": "1", prefork.FRESH_VARIABLE: "1"})
