@@ -177,6 +177,17 @@ def test_a_label_still_missing_after_the_last_attempt_is_null_and_counted(tmp_pa
     assert shown.returncode == 2 and advice in one_line_error(shown), shown.stderr
 
 
+def test_a_judge_asked_for_json_already_is_not_told_to_turn_structured_verdicts_on(tmp_path, scripted_server):
+    scripted_server.rules = [(lambda r: True, Answer(json.dumps({"reasoning": "both are fine"})))]
+    args = lay_out_judging(tmp_path, scripted_server, models=("m-one",), judge_lines="structured_verdicts: true\n",
+                           attempts=1)
+    proc = gen_judgment(args)
+    assert proc.returncode == 0, proc.stderr
+    warned = [line for line in proc.stdout.splitlines() if "warning:" in line and "no label" in line]
+    assert len(warned) == 1 and "structured_verdicts is on already" in warned[0], proc.stdout
+    assert "structured_verdicts: true in the judge settings" not in proc.stdout
+
+
 def test_structured_verdicts_fall_back_from_json_schema_to_json_object_to_the_regex(tmp_path, scripted_server):
     verdict = json.dumps({"reasoning": "B covers the question", "verdict": "B>A"})
     scripted_server.rules = [

@@ -50,6 +50,7 @@ class Job:
     waiting: int = 0  # items whose requests are still in a provider batch (--no-wait): a later run collects them
     checks: Any = None  # what planning found about the inputs (judging: judge_checks.PlanChecks)
     scope: frozenset[str] | None = None  # the question ids the run looked at (--first: fewer than the benchmark's)
+    structured: bool = False  # judging: the judge is asked for JSON verdicts (structured_verdicts)
 
     @property
     def asks(self) -> str:

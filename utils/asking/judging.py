@@ -197,7 +197,7 @@ def plan(settings: JudgeSettings, questions: list[Question], answers: dict[str, 
                 store = store.read() if read_only else store.open()
                 opened.append(store)
                 job = Job(model=model, store=store, todo=[], done_before=0, judge=judge, held=dict(store.records),
-                          checks=PlanChecks(kept_stale=keep_stale), scope=scope)
+                          checks=PlanChecks(kept_stale=keep_stale), scope=scope, structured=settings.structured)
                 _plan_job(job, settings, questions, answers, template_check)
                 jobs.append(job)
     return jobs

@@ -38,7 +38,7 @@ from utils.asking.writer import Room, Writer
 from utils.plumbing.entry import ModelConfig
 from utils.plumbing.errors import EXIT_BATCHES_RUNNING, EXIT_COST_CAP, EXIT_WAITING, Stopped
 from utils.plumbing.store import JsonlStore, closed_on_error
-from utils.vocabulary.verdicts import NO_LABEL_ADVICE, UNLABELLED_MIN_GAMES, UNLABELLED_WARN
+from utils.vocabulary.verdicts import UNLABELLED_MIN_GAMES, UNLABELLED_WARN, no_label_advice
 
 SHOWN_FAILURES = 20
 NOT_SENT = {Room.NOT_SENT: "not sent (disk full)", Room.STOPPING: "not sent (stopping)"}  # Room's refusals
@@ -129,7 +129,7 @@ def job_lines(job: Job, unit: str) -> list[str]:
     lines = [line]
     if job.games >= UNLABELLED_MIN_GAMES and job.unlabeled / job.games > UNLABELLED_WARN:
         lines.append(f"  warning: {job.unlabeled / job.games:.0%} of the {job.games} games this run stored have no "
-                     f"label: {job.judge}'s texts hold no verdict its patterns find; {NO_LABEL_ADVICE}")
+                     f"label: {job.judge}'s texts hold no verdict its patterns find; {no_label_advice(job.structured)}")
     left_out = job.left_out
     if left_out.no_answer:
         lines.append(f"  warning: {left_out.no_answer} question(s) skipped: no answer of {job.model} "

@@ -32,6 +32,15 @@ UNLABELLED_WARN = 0.2
 UNLABELLED_MIN_GAMES = 4
 NO_LABEL_ADVICE = ("a small judge often writes a verdict only when asked for JSON: structured_verdicts: true in the "
                    "judge settings (docs/judges.md); a judge with its own way of writing one needs regex_patterns")
+# the same, to a judge that was asked for JSON already
+STRUCTURED_NO_LABEL_ADVICE = ("structured_verdicts is on already, and the judge's replies held no verdict field either: "
+                              "its endpoint may ignore response_format (docs/judges.md), or the judge is too small for "
+                              "the task; a judge with its own way of writing one needs regex_patterns")
+
+
+def no_label_advice(structured: bool) -> str:
+    """What to change about a judge whose texts hold no label, given whether it was asked for JSON verdicts."""
+    return STRUCTURED_NO_LABEL_ADVICE if structured else NO_LABEL_ADVICE
 
 # Label as written in game 1 (baseline = A) -> (winner, strong). Both spellings of
 # each verdict appear in published files ("B>A" and "A<B").
