@@ -96,6 +96,7 @@ def _our_flags(p: argparse.ArgumentParser, d: RunSettings) -> None:
                    help="a judge config: its bench_name unless --bench-name is given, its judge_model (one or a "
                         "list) unless --judge-name or --judge-names is given; arena-hard-v0.1: its baseline_model "
                         "unless --baseline is given; arena-hard-v2: each category's baseline")
+    p.set_defaults(setting_shown=None)  # how messages name --setting-file when the run supplied it (--from-bundles)
     p.add_argument("--compare", nargs=2, metavar=("A", "B"),
                    help="is A better than B: the difference of their scores, its interval from the paired bootstrap "
                         "rounds, the share of rounds A is ahead, and how many questions would separate them")
@@ -158,7 +159,7 @@ def _choose_method(args: argparse.Namespace) -> str:
                 + ")")
     args.method = method_for_bench(args.bench_name).name
     source = f"--bench-name {args.bench_name}" if "bench_name" in args.given else \
-        f"bench_name {args.bench_name} of {getattr(args, 'setting_shown', None) or args.setting_file}"
+        f"bench_name {args.bench_name} of {args.setting_shown or args.setting_file}"
     return f"method {args.method} (from {source}; --method to change)"
 
 
