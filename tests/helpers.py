@@ -55,8 +55,9 @@ def run_script(script: str, *args, env: dict | None = None, timeout: float = 300
 
     The process is forked from one that has the SDKs imported already
     (tests/prefork.py), unless it runs under ``prefix`` (a command such as
-    ``setpriv ...``), with other ``kwargs`` for subprocess, or with an
-    environment that changes the interpreter: then it is a new interpreter.
+    ``setpriv ...``), with other ``kwargs`` for subprocess, or with a variable
+    read at an interpreter's start set otherwise than for that server
+    (prefork.READ_AT_START): then it is a new interpreter.
     """
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     argv = [*(script.split() if script.startswith("-m ") else [str(ROOT / script)]), *map(str, args)]

@@ -48,12 +48,33 @@ def test_a_forked_script_runs_as_a_new_interpreter_would(script: Path, tmp_path:
 
 def test_a_script_past_its_timeout_is_killed_and_reported_as_subprocess_does(tmp_path: Path):
     slow = tmp_path / "slow.py"
-    slow.write_text("import time\nprint('started', flush=True)\ntime.sleep(60)\n")
-    with pytest.raises(subprocess.TimeoutExpired) as err:
-        prefork.client().run([str(slow)], {**os.environ, "PYTHONUNBUFFERED": "1"}, tmp_path, 1)
-    assert err.value.output == "started\n"
+    slow.write_text("import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(60)\n")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with pytest.raises(subprocess.TimeoutExpired) as forked:
+        prefork.client().run([str(slow)], env, tmp_path, 1)
+    with pytest.raises(subprocess.TimeoutExpired) as fresh:
+        subprocess.run([sys.executable, str(slow)], capture_output=True, text=True, env=env, timeout=1)
+    assert type(forked.value.output) is type(fresh.value.output) is bytes
+    pid = int(forked.value.output)
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text(), "not killed"
 
 
-def test_an_interpreter_variable_the_server_did_not_start_with_gets_a_new_interpreter():
-    assert not prefork.forkable({**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": "123"})
-    assert not prefork.forkable({**os.environ, "PYTHONUNBUFFERED": "1", prefork.FRESH_VARIABLE: "1"})
+def test_a_process_the_script_leaves_holding_its_output_is_waited_for_as_subprocess_waits(tmp_path: Path):
+    leaves = tmp_path / "leaves.py"
+    leaves.write_text("import subprocess\nsubprocess.Popen(['sleep', '5'])\nprint('done')\n")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with pytest.raises(subprocess.TimeoutExpired):
+        subprocess.run([sys.executable, str(leaves)], capture_output=True, text=True, env=env, timeout=2)
+    with pytest.raises(subprocess.TimeoutExpired):
+        prefork.client().run([str(leaves)], env, tmp_path, 2)
+
+
+@pytest.mark.parametrize("variable", ["PYTHONHASHSEED", "OPENAI_LOG", "LC_ALL", "TZ"])
+def test_a_variable_read_at_start_that_the_server_did_not_start_with_gets_a_new_interpreter(variable, monkeypatch):
+    server = prefork.client()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    assert prefork.forkable(env) and prefork.forkable({**env, "ARENA_TEST_KEY": "read by our own code"})
+    assert not prefork.forkable({**env, variable: "debug"})
+    monkeypatch.setenv(variable, "debug")  # set in this process after the server started: the server has not got it
+    assert prefork.client() is server and not prefork.forkable({**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert not prefork.forkable({**env, prefork.FRESH_VARIABLE: "1"})
