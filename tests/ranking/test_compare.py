@@ -91,7 +91,8 @@ def test_compare_prints_the_difference_its_interval_and_what_it_means(bench, tmp
     twins = show(bench, "--compare", "alpha", "alpha-twin", "--num-rounds", "80", "--bootstrap-unit", "question").stdout
     assert "alpha - alpha-twin: +0.00 points, 95% interval +0.00 to +0.00; alpha ahead in 0.0% of 80 paired rounds" \
         in twins
-    assert "not significant (the interval contains 0); indistinguishable: the difference is below 0.5 points" in twins
+    assert ("not significant (the interval contains 0); indistinguishable: the difference and its whole interval "
+            "are within 0.5 points of 0") in twins
 
     close = show(bench, "--compare", "alpha", "delta", "--num-rounds", "100").stdout
     line = next(x for x in close.splitlines() if x.startswith("not significant"))

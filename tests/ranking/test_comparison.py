@@ -17,6 +17,7 @@ from utils.ranking.methods import method_named
 from utils.ranking.methods.v01 import compute_leaderboard
 from utils.ranking.methods.v2 import compute_v2_leaderboard
 from utils.ranking.settings import RunSettings
+from utils.ranking.tables import needed_text
 from utils.vocabulary.verdicts import TIE, WINNER_A, WINNER_B
 
 NAN = math.nan
@@ -48,6 +49,15 @@ def test_significant_means_the_interval_excludes_zero():
     assert not pair(-0.1, 3.0).significant and not pair(0.0, 3.0).significant  # touching 0 is not excluding it
     assert pair(-1.0, 1.0, diff=INDISTINGUISHABLE / 2).indistinguishable
     assert not pair(-1.0, 4.0, diff=1.5).indistinguishable and not pair(0.1, 0.2, diff=0.15).indistinguishable
+
+
+def test_a_small_difference_is_called_indistinguishable_only_when_its_whole_interval_is_small():
+    # the demo's case: 0.0 points apart on 16 questions, with an interval of -13.6 to +12.5
+    wide = PairComparison("a", "b", 0.0, -13.6, 12.5, 0.5, 100)
+    narrow = PairComparison("a", "b", 0.1, -0.4, INDISTINGUISHABLE, 0.5, 100)
+    assert wide.indistinguishable and not wide.equivalent and narrow.equivalent
+    assert needed_text(narrow).startswith("indistinguishable:")
+    assert not needed_text(wide).startswith("indistinguishable") and "room for either to be better" in needed_text(wide)
 
 
 def test_cohen_kappa_by_hand():

@@ -25,7 +25,8 @@ import numpy as np
 from utils.ranking.rating import percentile_interval
 from utils.ranking.results import Leaderboard
 
-# Below this many points a difference is called indistinguishable: no benchmark size is estimated for it
+# Below this many points no benchmark size is estimated for a difference; a pair whose whole interval lies within
+# this many points of 0 is called indistinguishable
 INDISTINGUISHABLE = 0.5
 # A benchmark size "separates" a pair when at least this share of the benchmarks simulated at that size do
 POWER = 0.8
@@ -76,8 +77,14 @@ class PairComparison:
 
     @property
     def indistinguishable(self) -> bool:
-        """Not significant, and the difference is below INDISTINGUISHABLE points."""
+        """Not significant, and the difference is below INDISTINGUISHABLE points (no benchmark size is estimated)."""
         return not self.significant and abs(self.diff) < INDISTINGUISHABLE
+
+    @property
+    def equivalent(self) -> bool:
+        """Indistinguishable and its whole interval within INDISTINGUISHABLE points of 0: the data rule out any
+        difference worth the name, not only the point estimate (a wide interval around 0 rules out nothing)."""
+        return self.indistinguishable and -INDISTINGUISHABLE <= self.lower and self.upper <= INDISTINGUISHABLE
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, confidence: float) -> tuple[float, float, float, int]:

@@ -202,8 +202,11 @@ def needed_text(c: PairComparison) -> str:
     """What the questions-needed simulation says about a pair that is not separated (utils.ranking.comparison)."""
     if c.too_few_rounds:
         return f"no significance claim: {no_claim_reason(c)}"
+    if c.equivalent:
+        return f"indistinguishable: the difference and its whole interval are within {INDISTINGUISHABLE:g} points of 0"
     if c.indistinguishable:
-        return f"indistinguishable: the difference is below {INDISTINGUISHABLE:g} points"
+        return (f"less than {INDISTINGUISHABLE:g} points apart, but the interval leaves room for either to be better "
+                "by more; no benchmark size is estimated for so small a difference")
     if c.needed is None:
         return ""
     largest = max(round(c.table_questions * f) for f in SIZE_FACTORS)
