@@ -95,6 +95,9 @@ def test_a_prompt_too_long_for_the_models_context_is_reported_with_what_to_chang
     assert len(reasons) == 2 and all("4096 tokens" in line for line in reasons), proc.stdout
     assert all("max_tokens" in line and "--n-ctx" in line for line in reasons), proc.stdout
     assert len(scripted_server.chat_requests()) == 2, "a 400 is not retried"
+    # the summary does not tell to run again as it is
+    assert "2 answer(s) failed (a request failed for good); asked again unchanged they fail again" in proc.stdout
+    assert "run again to retry them" not in proc.stdout
 
 
 def test_permanent_failures_are_reported_not_stored_and_fail_the_run(tmp_path, scripted_server):

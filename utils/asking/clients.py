@@ -487,6 +487,11 @@ CONTEXT_HINT = (" -> asked again unchanged, it fails again: lower max_tokens (in
                 "(python -m utils.local_server --n-ctx 8192; vLLM: --max-model-len)")
 
 
+def fails_again(reason: str) -> bool:
+    """Whether a failure's reason says asking again unchanged would fail the same way (CONTEXT_HINT)."""
+    return CONTEXT_HINT in reason
+
+
 def refuses_format(err: RequestFailed) -> bool:
     """Whether a failure says the endpoint does not take the requested response format.
 

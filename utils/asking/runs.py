@@ -30,7 +30,7 @@ from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 from utils.asking.accounts import cost_lines
 from utils.asking.batching import BatchOptions, BatchPending, Batching, batched_jobs, report_running
 from utils.asking.budget import Budget, check_budget
-from utils.asking.clients import ModelClient
+from utils.asking.clients import ModelClient, fails_again
 from utils.asking.jobs import Job, Outcome
 from utils.asking.progress import Progress
 from utils.asking.providers.base import RequestFailed
@@ -343,7 +343,15 @@ def print_failures(failures: list[Failure], unit: str) -> None:
     whole (stdout), or nothing when all went well."""
     if not failures:
         return
-    print(f"{len(failures)} {unit}(s) failed (a request failed for good); run again to retry them:")
+    again = sum(fails_again(f.reason) for f in failures)  # too long for the model's context: a retry cannot help
+    if not again:
+        print(f"{len(failures)} {unit}(s) failed (a request failed for good); run again to retry them:")
+    elif again == len(failures):
+        print(f"{len(failures)} {unit}(s) failed (a request failed for good); asked again unchanged they fail "
+              "again: change what the lines below say, then run again:")
+    else:
+        print(f"{len(failures)} {unit}(s) failed (a request failed for good); run again to retry them, after "
+              f"changing what the {again} marked 'it fails again' say:")
     groups: dict[str, int] = {}
     for failure in failures:
         if failure.group:
