@@ -75,3 +75,11 @@ def test_make_install_says_llama_cpp_is_compiling_and_how_long_before_it_starts(
     assert "about 9 minutes" in out[said[0]] and "only the first time" in out[said[0]]
     assert " -q" not in out[compile_step], "pip is quiet for minutes during the compilation"
     assert "source" in out[-1] and "bin/activate" in out[-1]  # and then how to use what was installed
+
+
+def test_the_demo_says_to_fix_a_bad_input_and_to_run_again_after_anything_else():
+    from utils.demo import StepFailed
+    bad_input, failed = StepFailed("gen_answer.py", 2), StepFailed("gen_judgment.py", 1)
+    assert "exit code 2" in str(bad_input) and bad_input.advice.startswith("fix what the error above names")
+    assert "resume" not in bad_input.advice
+    assert failed.advice.endswith("run `make demo` again to resume")

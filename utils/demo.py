@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from utils.local_server import llama_server, llama_server_available
+from utils.plumbing.errors import EXIT_INPUT_ERROR
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8089  # fixed: config/api_config.yaml points the local entries here
@@ -32,7 +33,17 @@ CSV_PATH, HTML_PATH, SERVER_LOG = OUT / f"{BENCH}.csv", OUT / f"{BENCH}.html", O
 
 
 class StepFailed(Exception):
-    pass
+    """A step's script ended with a non-zero exit status; what to do next depends on it."""
+
+    def __init__(self, script: str, code: int):
+        super().__init__(f"{script} failed with exit code {code}")
+        self.code = code
+
+    @property
+    def advice(self) -> str:
+        if self.code == EXIT_INPUT_ERROR:  # a file or setting the error above names: running again changes nothing
+            return "fix what the error above names (a local edit of config/ or data/?), then run `make demo` again"
+        return "completed answers and judgments are kept; run `make demo` again to resume"
 
 
 def port_in_use(port: int) -> bool:
@@ -52,7 +63,7 @@ def run_step(title: str, script: str, *args: str) -> None:
     start = time.monotonic()
     proc = subprocess.run([sys.executable, script, *args], cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     if proc.returncode != 0:
-        raise StepFailed(f"{script} failed with exit code {proc.returncode}")
+        raise StepFailed(script, proc.returncode)
     print(f"== {title}: done in {time.monotonic() - start:.0f} s", flush=True)
 
 
@@ -79,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             run_step("results", "show_result.py", "--bench-name", BENCH, "--judge-name", JUDGE,
                      "--baseline", BASELINE, "--data-dir", "data", "--csv", str(CSV_PATH), "--html", str(HTML_PATH))
     except StepFailed as err:
-        print(f"\ndemo: {err}; the server is stopped (its log: {SERVER_LOG}). "
-              "Completed answers and judgments are kept; run `make demo` again to resume.", file=sys.stderr)
+        print(f"\ndemo: {err}; the server is stopped (its log: {SERVER_LOG}). {err.advice[0].upper()}{err.advice[1:]}.",
+              file=sys.stderr)
         return 1
     except RuntimeError as err:  # the server did not come up
         print(f"demo: {err} (log: {SERVER_LOG})", file=sys.stderr)
