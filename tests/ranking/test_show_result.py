@@ -84,6 +84,8 @@ def test_coverage_column_flags_and_lists_missing_questions(tmp_path):
     assert "coverage: 4/6 !" in line
     listing = next(l for l in out.splitlines() if l.startswith("! partial"))
     assert "2 of 6" in listing and "q001" in listing and "q003" in listing
+    # q001 was never judged, q003 judged without a label: the line says it may be either
+    assert "not judged yet" in listing and "judged without a label" in listing
 
 
 def test_every_number_says_how_it_was_made(tmp_path):

@@ -80,7 +80,8 @@ def render_table(board: Leaderboard, show_elo: bool = False) -> str:
             out.write(f"NO VERDICTS {row.model}: {why}; no score, not ranked\n")
     for model, gone in board.missing_questions.items():
         shown = ", ".join(gone[:20]) + (f", ... ({len(gone) - 20} more)" if len(gone) > 20 else "")
-        out.write(f"! {model}: no counted verdict on {len(gone)} of {board.row(model).questions} questions: {shown}\n")
+        out.write(f"! {model}: no counted verdict on {len(gone)} of {board.row(model).questions} questions (not judged "
+                  f"yet, as after a --first trial, or judged without a label): {shown}\n")
     return out.getvalue()
 
 
