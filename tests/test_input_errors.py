@@ -41,6 +41,11 @@ def run(tmp_path, env=None, prefix=()):
 
 CASES = {
     "broken YAML": dict(settings="bench_name: tiny\nmodel_list: [model-a\n", expect=("settings.yaml", "YAML")),
+    # the newcomer's indentation slips: one space too many, and a key at the start of the line
+    "a key indented too far": dict(api=GOOD_API.replace("  api_type: openai", "   api_type: openai"),
+                                   expect=("api.yaml:6", "YAML", "check the indentation")),
+    "a key not indented": dict(api=GOOD_API.replace("  endpoints:", "endpoints:"),
+                               expect=("api.yaml", "YAML", "check the indentation")),
     "unknown model": dict(settings=GOOD_SETTINGS.replace("- model-a", "- model-b"),
                           expect=("settings.yaml:6", "model_list", "model-b")),
     "missing bench_name": dict(settings=GOOD_SETTINGS.replace("bench_name: tiny\n", ""),

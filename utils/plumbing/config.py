@@ -85,6 +85,13 @@ def _to_python(node: yaml.Node, path: tuple, lines: dict, doc_path: Path) -> Any
     return _scalar(node)
 
 
+# PyYAML's words for a line indented too far or not far enough (the mistake is often on the line before)
+_INDENT_PROBLEMS = ("mapping values are not allowed", "expected <block end>", "could not find expected ':'",
+                    "did not find expected key")
+INDENT_HINT = (" (check the indentation of this line and the one before: the keys of one entry line up, "
+               "indented with spaces, never tabs)")
+
+
 def load_yaml(path: Path | str) -> Document:
     path = Path(path)
     if not path.is_file():
@@ -93,7 +100,9 @@ def load_yaml(path: Path | str) -> Document:
         node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        raise InputError(f"not valid YAML: {err.problem or err.context}", path, mark.line + 1 if mark else None) from None
+        problem = err.problem or err.context or ""
+        hint = INDENT_HINT if any(words in problem for words in _INDENT_PROBLEMS) else ""
+        raise InputError(f"not valid YAML: {problem}{hint}", path, mark.line + 1 if mark else None) from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise InputError(f"not valid YAML: {err}", path) from None
     lines: dict[tuple, int] = {}
