@@ -302,6 +302,13 @@ def test_pack_checks_its_inputs_before_writing_anything(judged, tmp_path):
     assert "no judgments of m-three by judge-1" in line and "m-three.jsonl" in line
     line = one_line_error(bundle_cmd("pack", target, *common, "--", "--seed", "-3"))
     assert "show_result.py cannot score these files" in line and "--seed" in line
+    # judgments made with another judge prompt than the config named: verify would find the bundle differing
+    other = tmp_path.parent / f"{tmp_path.name}-other.yaml"
+    other.write_text((root / "judge.yaml").read_text()
+                     + 'prompt_template: "Q: {QUESTION}\\n\\nFirst: {ANSWER_A}\\n\\nSecond: {ANSWER_B}"\n')
+    line = one_line_error(bundle_cmd("pack", target, "--setting-file", other, "--data-dir", root / "data"))
+    assert "model_judgment" in line and "provenance.prompt_hash" in line, line
+    assert f"judged with another judge prompt than {other}'s" in line and "--setting-file" in line, line
     assert list(tmp_path.iterdir()) == []
 
     # a judgment file a kill left with two records of a question: show_result and verify would read it apart

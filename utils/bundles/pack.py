@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE
+from utils.asking.judge_prompts import DEFAULT_SYSTEM_PROMPT, DEFAULT_TEMPLATE, prompt_hash
 from utils.bundles.archive import write_bundle
 from utils.bundles.manifest import (CLAIMED_CSV, JUDGE_CONFIG, SCHEMA_VERSION, answer_summary, data_member,
                                     judging_facts, judgment_summary, sha256_hex, software)
@@ -28,7 +28,7 @@ from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import json_object, parse_jsonl
 from utils.plumbing.names import answer_cost_file, answer_file, judgment_cost_file, judgment_file, question_file
 from utils.plumbing.store import check_writable
-from utils.vocabulary.records import question_from_json, record_uid
+from utils.vocabulary.records import judgment_provenance, question_from_json, record_uid
 
 # what an api_config.yaml entry says of how a model was asked, recorded for readers (no keys, no addresses)
 ENTRY_FIELDS = ("model_name", "api_type", "temperature", "max_tokens", "reasoning_effort", "thinking_budget")
@@ -124,6 +124,24 @@ def _one_record_each(records: list[dict], path: Path) -> None:
         seen.add(uid)
 
 
+def _judged_with(settings: JudgeSettings, records: list[dict], categories: dict[str, str], path: Path) -> None:
+    """Refuse judgments whose provenance records another judge prompt than the judge config's (verify would find
+    the bundle differing from itself): they were made with another config, or are stale under this one."""
+    hashes: dict[JudgePrompt, str] = {}
+    for line, record in enumerate(records, 1):
+        recorded = (judgment_provenance(record) or {}).get("prompt_hash")
+        if recorded is None:  # written before provenance was recorded: nothing to hold it to
+            continue
+        prompt = settings.prompt_for(categories.get(record_uid(record) or "", ""))
+        if prompt not in hashes:
+            hashes[prompt] = prompt_hash(prompt, settings.structured)
+        if recorded != hashes[prompt]:
+            raise InputError(f"question {record_uid(record)} was judged with another judge prompt than "
+                             f"{settings.path}'s: pack with the judge config the judgments were made with, or judge "
+                             f"them again with this one (python gen_judgment.py --setting-file {settings.path})",
+                             path, line, "provenance.prompt_hash")
+
+
 def _judgments(files: _Files, settings: JudgeSettings, categories: dict[str, str]) -> tuple[dict, set[str]]:
     """Each judge's judgment file of each model, summarised, and the baselines its records were judged against."""
     judgments: dict[str, dict] = {}
@@ -133,6 +151,7 @@ def _judgments(files: _Files, settings: JudgeSettings, categories: dict[str, str
             path = judgment_file(files.data_dir, settings.bench_name, judge, model)
             member, records = files.records(_needed(path, f"judgments of {model} by {judge}"))
             _one_record_each(records, path)
+            _judged_with(settings, records, categories, path)
             judgments.setdefault(judge, {})[model] = {"file": member, "summary": judgment_summary(records)}
             for record in records:
                 category = categories.get(record_uid(record) or "", "")
