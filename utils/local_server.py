@@ -127,8 +127,12 @@ def main(argv=None) -> int:
         with llama_server(port=args.port, n_ctx=args.n_ctx, model=args.model) as url:
             print(f"serving {args.model or smollm2_path()} at {url} (Ctrl-C stops it). "
                   f"An entry for config/api_config.yaml:\n{ENTRY.format(url=url)}", flush=True)
-            while True:
-                time.sleep(3600)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: the server stops on leaving the block
+                print("stopping the server", file=sys.stderr, flush=True)
+                return 130
     except RuntimeError as err:
         raise InputError(str(err), key="--model" if args.model else None) from None
 
