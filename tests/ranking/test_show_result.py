@@ -270,6 +270,11 @@ def test_a_judge_without_judgments_names_the_judges_that_have_them(tmp_path):
         msg = one_line_error(show(tmp_path, *flags, check=False))
         assert f"no judgments by judge {JUDGE!r}" in msg
         assert "judgments here are by my-judge: show_result.py --judge-name my-judge" in msg, msg
+    # judged on another benchmark of the same data directory: the line names the --bench-name that finds them
+    other = tmp_path / "data" / "another-bench" / "model_judgment" / JUDGE
+    other.mkdir(parents=True)
+    msg = one_line_error(show(tmp_path, check=False))
+    assert msg.endswith(f"; {JUDGE} has judgments of --bench-name another-bench"), msg
     write_bench(tmp_path / "empty", MIXED, 4)
     shutil.rmtree(tmp_path / "empty" / "data" / BENCH / "model_judgment")
     msg = one_line_error(show(tmp_path / "empty", check=False))

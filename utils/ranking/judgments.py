@@ -172,8 +172,8 @@ def judgment_files(data_dir, bench: str, judges: list[str]) -> list[tuple[int, P
     for number, judge in enumerate(judges):
         directory = judgment_dir(data_dir, bench, judge)
         if not directory.is_dir():
-            raise InputError(f"no judgments by judge {judge!r}: directory not found; {_judges_here(directory.parent)}",
-                             directory, key="--judge-name")
+            raise InputError(f"no judgments by judge {judge!r}: directory not found; {_judges_here(directory.parent)}"
+                             f"{_benches_judged_by(data_dir, judge)}", directory, key="--judge-name")
         found = sorted(directory.glob("*.jsonl"))
         if not found:
             raise InputError(f"no judgment files (*.jsonl) for judge {judge!r}", directory, key="--judge-name")
@@ -188,6 +188,18 @@ def _judges_here(root: Path) -> str:
     if not found:
         return "no judgments by any judge here yet (gen_judgment.py makes them)"
     return f"judgments here are by {', '.join(found)}: show_result.py --judge-name {found[0]}"
+
+
+def _benches_judged_by(data_dir, judge: str) -> str:
+    """Where else in ``data_dir`` ``judge`` has judgments: the --bench-name that finds them ("" when nowhere)."""
+    benches = []
+    for d in sorted(Path(data_dir).glob("*/")):
+        try:
+            if judgment_dir(data_dir, stem_to_name(d.name), judge).is_dir():
+                benches.append(stem_to_name(d.name))
+        except InputError:  # a directory no benchmark name makes
+            continue
+    return f"; {judge} has judgments of --bench-name {', '.join(benches)}" if benches else ""
 
 
 @dataclass
