@@ -10,6 +10,7 @@ first request, so a template that cannot show the judge a turn fails early.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -84,6 +85,7 @@ def render_game(prompt: JudgePrompt, fields: dict[str, str], structured: bool) -
     return messages
 
 
+@functools.lru_cache(maxsize=64)  # a run asks it of every record, and has a few prompts: each hashed once
 def prompt_hash(prompt: JudgePrompt, structured: bool) -> str:
     """The hash a judgment records of what its judge was told: system prompt, templates, label patterns.
 

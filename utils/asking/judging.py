@@ -221,13 +221,10 @@ def _plan_job(job: Job, settings: JudgeSettings, questions: list[Question], answ
     mine = answers.get(job.model, {})
     left_out = job.left_out
     checks: PlanChecks = job.checks
-    hashes: dict[JudgePrompt, str] = {}
     for q in questions:
         prompt = settings.prompt_for(q.category)
         baseline = prompt.baseline_model
-        if prompt not in hashes:
-            hashes[prompt] = prompt_hash(prompt, settings.structured)
-        hashed = hashes[prompt]
+        hashed = prompt_hash(prompt, settings.structured)
         issues = checks.check_answer(q, mine[q.uid]) if job.model != baseline and q.uid in mine else []
         stored = job.store.records.get(q.uid)
         replaces = None

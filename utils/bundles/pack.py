@@ -127,15 +127,12 @@ def _one_record_each(records: list[dict], path: Path) -> None:
 def _judged_with(settings: JudgeSettings, records: list[dict], categories: dict[str, str], path: Path) -> None:
     """Refuse judgments whose provenance records another judge prompt than the judge config's (verify would find
     the bundle differing from itself): they were made with another config, or are stale under this one."""
-    hashes: dict[JudgePrompt, str] = {}
     for line, record in enumerate(records, 1):
         recorded = (judgment_provenance(record) or {}).get("prompt_hash")
         if recorded is None:  # written before provenance was recorded: nothing to hold it to
             continue
         prompt = settings.prompt_for(categories.get(record_uid(record) or "", ""))
-        if prompt not in hashes:
-            hashes[prompt] = prompt_hash(prompt, settings.structured)
-        if recorded != hashes[prompt]:
+        if recorded != prompt_hash(prompt, settings.structured):
             raise InputError(f"question {record_uid(record)} was judged with another judge prompt than "
                              f"{settings.path}'s: pack with the judge config the judgments were made with, or judge "
                              f"them again with this one (python gen_judgment.py --setting-file {settings.path})",

@@ -101,11 +101,10 @@ class JudgmentFindings:
 
 @dataclass
 class _Inputs:
-    """What judging a record needs: the bundle's settings, questions, answers and each prompt's hash."""
+    """What judging a record needs: the bundle's settings, questions and answers, and each answer's digest."""
     settings: JudgeSettings
     questions: dict[str, Question]
     answers: dict[str, dict[str, Answer]]
-    hashes: dict[JudgePrompt, str] = field(default_factory=dict)
     # id() of an answer of ``answers`` (which outlive this) -> its turns_digest; keyed by the object, not by the
     # model its record names, which a crafted file could share with another file's
     digests: dict[int, str] = field(default_factory=dict)
@@ -118,10 +117,6 @@ class _Inputs:
             self.digests[id(answer)] = turns_digest(answer.turns)
         return self.digests[id(answer)]
 
-    def hash_of(self, prompt: JudgePrompt) -> str:
-        if prompt not in self.hashes:
-            self.hashes[prompt] = prompt_hash(prompt, self.settings.structured)
-        return self.hashes[prompt]
 
 
 def judgment_files(unpacked: Unpacked) -> list[tuple[str, str, str]]:
@@ -172,7 +167,7 @@ def _check_record(record: dict, model: str, inputs: _Inputs, found: JudgmentFind
         found.digested += bool(provenance.get("answer_digest"))
         for key in stale_reasons(provenance, current) or []:
             found.ids.add(f"{where}: {STALE_REASONS[key]}")
-        if provenance.get("prompt_hash") != inputs.hash_of(prompt):
+        if provenance.get("prompt_hash") != prompt_hash(prompt, inputs.settings.structured):
             found.prompt_hashes.add(where)
     games = record.get("games") if isinstance(record.get("games"), list) else []
     for g, raw in enumerate(games[:2]):
