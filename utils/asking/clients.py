@@ -406,8 +406,9 @@ class ModelClient:
             if wait is not None:
                 raise self._paused(endpoint, wait, err.status_code) from None
             said = error_message(err)
-            hint = CONTEXT_HINT if err.status_code == 400 and _CONTEXT_EXCEEDED.search(said) else ""
-            raise RequestFailed(self._scrub(f"HTTP {err.status_code}: {said}") + hint, err.status_code) from None
+            too_long = err.status_code == 400 and bool(_CONTEXT_EXCEEDED.search(said))
+            raise RequestFailed(self._scrub(f"HTTP {err.status_code}: {said}") + (CONTEXT_HINT if too_long else ""),
+                                err.status_code, fails_again=too_long) from None
         except errors.timeout as err:
             if isinstance(err.__cause__, httpx.ConnectTimeout):
                 raise RequestFailed(f"could not connect within {client.timeout.connect:g} s ({attempts} attempts)",
@@ -485,11 +486,6 @@ _CONTEXT_EXCEEDED = re.compile(r"context length|context window|context limit|con
 CONTEXT_HINT = (" -> asked again unchanged, it fails again: lower max_tokens (in the settings file, or in the "
                 "model's api_config entry when it sets one), or serve the model with a longer context "
                 "(python -m utils.local_server --n-ctx 8192; vLLM: --max-model-len)")
-
-
-def fails_again(reason: str) -> bool:
-    """Whether a failure's reason says asking again unchanged would fail the same way (CONTEXT_HINT)."""
-    return CONTEXT_HINT in reason
 
 
 def refuses_format(err: RequestFailed) -> bool:

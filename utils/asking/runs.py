@@ -30,7 +30,7 @@ from typing import Any, Awaitable, Callable, Coroutine, Iterator, TypeVar
 from utils.asking.accounts import cost_lines
 from utils.asking.batching import BatchOptions, BatchPending, Batching, batched_jobs, report_running
 from utils.asking.budget import Budget, check_budget
-from utils.asking.clients import ModelClient, fails_again
+from utils.asking.clients import ModelClient
 from utils.asking.jobs import Job, Outcome
 from utils.asking.progress import Progress
 from utils.asking.providers.base import RequestFailed
@@ -51,6 +51,7 @@ class Failure:
     uid: str
     reason: str
     group: str | None = None  # shared with other failures (RequestFailed.group): the summary shows it once
+    fails_again: bool = False  # asked again unchanged it would fail the same way (RequestFailed.fails_again)
 
 
 @dataclass
@@ -319,7 +320,8 @@ async def _ask_for_all(jobs: list[Job], models: dict[str, ModelConfig], ask: Ask
             if not isinstance(error, RequestFailed):
                 raise error
             where = f"model {job.model}, question {item.uid}"
-            failure = Failure(who=job.who, uid=item.uid, reason=error.reason, group=error.group)
+            failure = Failure(who=job.who, uid=item.uid, reason=error.reason, group=error.group,
+                              fails_again=error.fails_again)
             report_failure(failures, failure, progress,
                            f"judge {job.judge}, {where}" if job.judge else where)
         progress.advance(index, failed=error is not None)
@@ -343,15 +345,14 @@ def print_failures(failures: list[Failure], unit: str) -> None:
     whole (stdout), or nothing when all went well."""
     if not failures:
         return
-    again = sum(fails_again(f.reason) for f in failures)  # too long for the model's context: a retry cannot help
+    again = sum(f.fails_again for f in failures)  # too long for the model's context: a retry cannot help
     if not again:
-        print(f"{len(failures)} {unit}(s) failed (a request failed for good); run again to retry them:")
+        then = "run again to retry them"
     elif again == len(failures):
-        print(f"{len(failures)} {unit}(s) failed (a request failed for good); asked again unchanged they fail "
-              "again: change what the lines below say, then run again:")
+        then = "asked again unchanged they fail again: change what the lines below say, then run again"
     else:
-        print(f"{len(failures)} {unit}(s) failed (a request failed for good); run again to retry them, after "
-              f"changing what the {again} marked 'it fails again' say:")
+        then = f"run again to retry them, after changing what the {again} marked 'it fails again' say"
+    print(f"{len(failures)} {unit}(s) failed (a request failed for good); {then}:")
     groups: dict[str, int] = {}
     for failure in failures:
         if failure.group:

@@ -83,15 +83,18 @@ class RequestFailed(Exception):
     endpoint given up on, or one that asked to wait too long), worded to follow
     "<count> request(s) " in the run summary, which shows the group once.
     ``unreachable``: how the endpoint failed to connect, when it did.
+    ``fails_again``: asking again unchanged would fail the same way (a prompt
+    longer than the model's context), which the reason says how to change.
     """
 
     def __init__(self, reason: str, status: int | None = None, *, group: str | None = None,
-                 unreachable: str | None = None):
+                 unreachable: str | None = None, fails_again: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.group = group
         self.unreachable = unreachable
+        self.fails_again = fails_again
 
 
 class SdkErrors(NamedTuple):
