@@ -16,7 +16,9 @@ one of them would keep the whole run waiting while the other workers idle.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +41,11 @@ SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
 if "PYTHONPYCACHEPREFIX" not in os.environ:
     os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"arena-bench-tests-pycache-{os.getuid()}")
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+# show_result's cache of parsed files (utils/plumbing/parse_cache.py) goes to one directory of this run, not the
+# user's ~/.cache (each test's data directory is a new one: its entries would only pile up there).
+if "ARENA_CACHE_DIR" not in os.environ:
+    os.environ["ARENA_CACHE_DIR"] = tempfile.mkdtemp(prefix="arena-bench-tests-cache-")
+    atexit.register(shutil.rmtree, os.environ["ARENA_CACHE_DIR"], True)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -7,6 +7,7 @@ needs the four features of every answer a battle compares.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import numpy as np
 
 from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import iter_jsonl, json_object
-from utils.plumbing.names import answer_file
+from utils.plumbing.names import answer_dir, answer_file
+from utils.plumbing.parse_cache import ParsedFiles, code_digest
 from utils.vocabulary.provenance import turns_digest
 from utils.vocabulary.records import answer_texts
 
@@ -181,7 +183,7 @@ def _listing(items: list[str]) -> str:
 
 
 def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: frozenset | None = None,
-                      said: dict | None = None) -> dict[str, AnswerInfo | None | InputError]:
+                      said: dict | None = None, cache: bool = False) -> dict[str, AnswerInfo | None | InputError]:
     """``read_answer_info`` for each of ``models``.
 
     A malformed answer file gives its InputError as the value, for the caller
@@ -189,15 +191,38 @@ def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: 
     each model's reply turns there (model -> question id -> turns) for
     ``text_digests`` instead of computing the digests now: hashing every
     answer costs as much as reading a third of them, and only judgments that
-    record digests need them.
+    record digests need them. ``cache`` (without ``texts``): an answer file
+    unchanged since an earlier run is not read again (utils/plumbing/parse_cache.py);
+    one that is read has its digests computed, to be kept with the rest.
     """
     out: dict[str, AnswerInfo | None | InputError] = {}
-    for m in dict.fromkeys(models):
+    models = list(dict.fromkeys(models))
+    kept = _cached_answers(data_dir, bench, known) if cache and not texts and models else None
+    for m in models:
+        path = answer_file(data_dir, bench, m)
+        found = kept.get(path) if kept is not None else None
+        if found is not None:
+            out[m] = found
+            continue
+        mark = kept.mark(path) if kept is not None else None
         try:
-            out[m] = read_answer_info(data_dir, bench, m, texts, known, None if said is None else said.setdefault(m, {}))
+            out[m] = read_answer_info(data_dir, bench, m, texts, known,
+                                      None if said is None or kept is not None else said.setdefault(m, {}))
         except InputError as err:
             out[m] = err
+        if isinstance(out[m], AnswerInfo) and kept is not None:
+            kept.put(path, mark, out[m])
+    if kept is not None:
+        kept.save()
     return out
+
+
+def _cached_answers(data_dir, bench: str, known: frozenset | None) -> ParsedFiles:
+    """The cached answer infos of a benchmark's answer files, under what else they depend on: the reader's code,
+    the benchmark (its token encoding) and the question file's ids (which a numeric id must name)."""
+    h = hashlib.blake2b(f"{code_digest()}\0{bench}\0".encode(), digest_size=16)
+    h.update("\0".join(sorted(known)).encode() if known is not None else b"\1")
+    return ParsedFiles("answers", answer_dir(data_dir, bench), h.hexdigest())
 
 
 def text_digests(said: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, str]]:

@@ -20,17 +20,20 @@ listed in ``skipped``.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import orjson
 
 from utils.plumbing.errors import InputError
 from utils.plumbing.forked import ForkedChild
 from utils.plumbing.jsonl import iter_jsonl, json_object
 from utils.plumbing.names import judgment_dir, stem_to_name
+from utils.plumbing.parse_cache import ParsedFiles, code_digest
 from utils.ranking.answer_info import EXAMPLE_FILES, question_id
 from utils.vocabulary.records import Question, judgment_rank
 from utils.vocabulary.verdicts import DEFAULT_LABEL_PATTERN, SPELLINGS, label_verdict
@@ -209,30 +212,90 @@ class ReadOptions:
     patterns: Callable[[int, str], tuple[str, ...]] | None = None  # (judge, category) -> its label patterns
     texts: bool = False  # keep each game's label and judge text (the report)
     prompts: bool = False  # keep both games' user prompts (check_answers)
+    cache: bool = False  # reuse, and keep, each unchanged file's columns (utils/plumbing/parse_cache.py)
+
+    def cacheable(self) -> bool:
+        """Whether what is read may come from, and go to, the cache: the texts and prompts are too large to keep."""
+        return self.cache and not (self.texts or self.prompts)
+
+    def key(self) -> str:
+        """What a file's columns depend on beside the file: the reader's code and the question file."""
+        h = hashlib.blake2b(code_digest().encode(), digest_size=16)
+        for q in self.questions:
+            h.update(orjson.dumps([q.uid, q.turns]))
+        return h.hexdigest()
 
 
 def read_judgments(judges: list[str], files: list[tuple[int, Path]], options: ReadOptions) -> JudgmentRecords:
     """Every counted record of ``files`` (``judgment_files``'s), parsed once, on two cores when they are large.
 
-    A large set of files is split in two by size: a forked child reads the
-    second part while this process reads the first, and the child's records
-    are appended, which gives exactly what reading the files in order would.
-    Should records of one judge and model be in both parts (which the one file
-    per judge and model of our store never gives), the files are read again,
-    in order, here, to find the repeats.
+    Each file is read on its own, in a forked child for the second half (by
+    size) of a large set, and the parts are put together in file order,
+    which gives exactly what reading the files in order would. Should records
+    of one judge and model be in two files (which the one file per judge and
+    model of our store never gives), the files are read again, in order, in
+    one reader, to find the repeats. With ``options.cache``, the part of a
+    file unchanged since an earlier run comes from the cache.
     """
-    split = _halfway([f for _, f in files]) if ForkedChild.available() else None
+    index = _QuestionIndex(options.questions)
+    caches = _Caches(options) if options.cacheable() else None
+    parts: list[_Reader | None] = [caches.get(judge, path) if caches else None for judge, path in files]
+    todo = [i for i, part in enumerate(parts) if part is None]
+    marks = {i: caches.mark(files[i][1]) for i in todo} if caches else {}
+
+    def read(numbers: list[int]) -> list["_Reader"]:
+        return [_Reader(options, index).read([files[i]], i).portable() for i in numbers]
+
+    split = _halfway([files[i][1] for i in todo]) if ForkedChild.available() else None
     if split is None:
-        out = _Reader(options).read(files, 0)
+        fresh = read(todo)
     else:
-        with ForkedChild(lambda: _Reader(options).read(files[split:], split).portable()) as second_part:
-            out = _Reader(options).read(files[:split], 0)
-            theirs = second_part.result()
-        if out.seen.keys().isdisjoint(theirs.seen):
-            out.merge(theirs)
-        else:  # a model's records in both parts: they may repeat
-            out = _Reader(options).read(files, 0)
+        with ForkedChild(lambda: read(todo[split:])) as second_part:
+            fresh = read(todo[:split]) + second_part.result()
+    for i, part in zip(todo, fresh):
+        parts[i] = part
+        if caches:
+            caches.put(files[i][1], marks[i], part)
+    keys = [key for part in parts for key in part.seen]
+    if len(keys) == len(set(keys)):
+        out = _Reader.combine(options, index, parts)
+        if caches:
+            caches.save()
+    else:  # a model's records in two files: they may repeat
+        out = _Reader(options, index).read(files, 0)
     return out.build(judges, [str(f) for _, f in files])
+
+
+class _Caches:
+    """The cached columns of each judge directory's files (utils/plumbing/parse_cache.py), checked against the
+    label patterns the judge has now."""
+
+    def __init__(self, options: ReadOptions):
+        self.options, self.key, self.dirs = options, options.key(), {}
+
+    def _of(self, path: Path) -> ParsedFiles:
+        if path.parent not in self.dirs:
+            self.dirs[path.parent] = ParsedFiles("judgments", path.parent, self.key)
+        return self.dirs[path.parent]
+
+    def get(self, judge: int, path: Path) -> "_Reader | None":
+        part = self._of(path).get(path)
+        if part is None or any(self._patterns(judge, c) != used for c, used in part.patterns_used.items()):
+            return None
+        return part.numbered(judge)
+
+    def _patterns(self, judge: int, category: str) -> tuple[str, ...]:
+        return self.options.patterns(judge, category) if self.options.patterns else DEFAULT_PATTERNS
+
+    def mark(self, path: Path):
+        return self._of(path).mark(path)
+
+    def put(self, path: Path, mark, part: "_Reader") -> None:
+        self._of(path).put(path, mark, part)
+
+    def save(self) -> None:
+        for cache in self.dirs.values():
+            cache.save()
 
 
 def _halfway(files: list[Path]) -> int | None:
@@ -241,6 +304,17 @@ def _halfway(files: list[Path]) -> int | None:
     if len(files) < 2 or sizes[-1] < PARALLEL_BYTES:
         return None
     return int(min(len(files) - 1, max(1, np.searchsorted(sizes, sizes[-1] / 2))))
+
+
+class _QuestionIndex:
+    """What the readers look up in the question file, made once per read."""
+
+    def __init__(self, questions: list[Question]):
+        self.known = frozenset(q.uid for q in questions) if questions else None
+        self.turns = {q.uid: q for q in questions}
+        self.raw_turns = {q.uid: [t for t in q.turns if t.strip()] for q in questions}
+        # the longest word of each turn: a prompt without any of them cannot hold a turn, however spaced
+        self.words = {q.uid: [max(t.split(), key=len) for t in q.turns if t.strip()] for q in questions}
 
 
 # The numbers kept per record, one tuple each while reading: which of them index names of which kind
@@ -252,7 +326,7 @@ _NAMED = {2: "names", 3: "questions", 4: "categories", 5: "names"}
 class _Reader:
     """One process's share of the files: a tuple of numbers per record, and what was left out or looked odd."""
 
-    def __init__(self, options: ReadOptions):
+    def __init__(self, options: ReadOptions, index: "_QuestionIndex"):
         self.options = options
         self.rows: list[tuple] | np.ndarray = []  # _FIELDS per record
         self.provenance: list[dict | None] = []
@@ -264,12 +338,8 @@ class _Reader:
         self.texts: dict = {}
         self.prompts: dict = {}
         self.numbers: dict[str, dict[str, int]] = {"names": {}, "questions": {}, "categories": {}}
-        qs = options.questions
-        self.known = frozenset(q.uid for q in qs) if qs else None
-        self.turns = {q.uid: q for q in qs}
-        self.raw_turns = {q.uid: [t for t in q.turns if t.strip()] for q in qs}
-        # the longest word of each turn: a prompt without any of them cannot hold a turn, however spaced
-        self.words = {q.uid: [max(t.split(), key=len) for t in q.turns if t.strip()] for q in qs}
+        self.patterns_used: dict[str, tuple[str, ...]] = {}  # category -> the label patterns its records were read with
+        self.known, self.turns, self.raw_turns, self.words = index.known, index.turns, index.raw_turns, index.words
 
     def read(self, files: list[tuple[int, Path]], first_source: int) -> "_Reader":
         for number, (judge, path) in enumerate(files, first_source):
@@ -281,29 +351,40 @@ class _Reader:
         return np.array(self.rows, np.int64).reshape(-1, len(_FIELDS))
 
     def portable(self) -> "_Reader":
-        """What a child sends back: this reader without what it only needed for reading (the questions, the ids
-        read of each judge and model), its numbers as one array (which pickles as its bytes)."""
+        """What a child sends back and the cache keeps: this reader without what it only needed for reading (the
+        questions, the ids read of each judge and model), its numbers as one array (which pickles as its bytes)."""
         self.options = self.known = self.turns = self.raw_turns = self.words = None
         self.seen = {key: {} for key in self.seen}
         self.rows = self.table()
         return self
 
-    def merge(self, other: "_Reader") -> None:
-        """Append the records of files read after these, their names numbered as if read here."""
-        theirs = other.table()
-        for column, kind in _NAMED.items():
-            mine = self.numbers[kind]
-            renumber = np.array([mine.setdefault(name, len(mine)) for name in other.numbers[kind]] + [-1], np.int64)
-            theirs[:, column] = renumber[theirs[:, column]]
-        self.rows = np.concatenate([self.table(), theirs])
-        self.provenance.extend(other.provenance)
-        self.skipped.add(other.skipped)
-        self.invalid.extend(other.invalid)
-        self.disagreeing.extend(other.disagreeing)
-        self.texts.update(other.texts)
-        self.prompts.update(other.prompts)
-        for key, ids in other.seen.items():
-            self.seen.setdefault(key, {}).update(ids)
+    def numbered(self, judge: int) -> "_Reader":
+        """This part, read in an earlier run, as a part of judge number ``judge`` in this run."""
+        self.rows = self.rows.copy()
+        self.rows[:, 0] = judge
+        return self
+
+    @classmethod
+    def combine(cls, options: ReadOptions, index: "_QuestionIndex", parts: list["_Reader"]) -> "_Reader":
+        """One reader holding ``parts`` (portable, of different judges and models, in file order), their names
+        numbered as if read by one reader, and each part's records given its place (the source column)."""
+        out, tables = cls(options, index), []
+        for number, part in enumerate(parts):
+            theirs = part.table()
+            for column, kind in _NAMED.items():
+                mine = out.numbers[kind]
+                renumber = np.array([mine.setdefault(name, len(mine)) for name in part.numbers[kind]] + [-1], np.int64)
+                theirs[:, column] = renumber[theirs[:, column]]
+            theirs[:, 1] = number
+            tables.append(theirs)
+            out.provenance.extend(part.provenance)
+            out.skipped.add(part.skipped)
+            out.invalid.extend(part.invalid)
+            out.disagreeing.extend(part.disagreeing)
+            out.texts.update(part.texts)
+            out.prompts.update(part.prompts)
+        out.rows = np.concatenate(tables) if tables else out.table()
+        return out
 
     def build(self, judges: list[str], sources: list[str]) -> JudgmentRecords:
         t, n = self.table(), self.numbers
@@ -320,6 +401,7 @@ class _Reader:
         add_row, add_provenance = self.rows.append, self.provenance.append
         names, questions, categories = self.numbers["names"], self.numbers["questions"], self.numbers["categories"]
         patterns_of, texts, keep_prompts = options.patterns, options.texts, options.prompts
+        patterns_used = self.patterns_used
         last_model, done = None, {}  # the counted records of the model of the last record, by question id
         for line, rec in iter_jsonl(path):
             if rec.__class__ is not dict:
@@ -348,6 +430,8 @@ class _Reader:
             category = category if category.__class__ is str else ""
             provenance = provenance if provenance.__class__ is dict else None
             patterns = patterns_of(judge, category) if patterns_of is not None else DEFAULT_PATTERNS
+            if category not in patterns_used:
+                patterns_used[category] = patterns
             found = self._games(games, patterns, (source, line, model, qid), texts)
             row = (judge, number, names.setdefault(model, len(names)), questions.setdefault(qid, len(questions)),
                    categories.setdefault(category, len(categories)),

@@ -45,6 +45,7 @@ class ReadRequest:
     texts: bool = False  # the report: judge texts, answer texts, the judges' diagnostics
     prompts: bool = False  # both games' prompts (utils/check_answers.py)
     patterns: Callable[[int, str], tuple[str, ...]] | None = None  # (judge number, category) -> label patterns
+    cache: bool = True  # reuse what an earlier run parsed of unchanged files (utils/plumbing/parse_cache.py)
 
 
 @dataclass
@@ -74,7 +75,8 @@ class RunData:
         missing = [m for m in dict.fromkeys(models) if m not in self.answers]
         if missing:  # a model only a battles file or a flag names: read once, here
             known = frozenset(q.uid for q in self.questions) if self.questions else None
-            self.answers.update(read_answers_info(self.data_dir, self.bench, missing, self.request.texts, known))
+            self.answers.update(read_answers_info(self.data_dir, self.bench, missing, self.request.texts, known,
+                                                  cache=self.request.cache))
         out = {}
         for model in dict.fromkeys(models):
             info = self.answers[model]
@@ -131,7 +133,7 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
     for: those the files are named after read on the other core while the judgments are parsed."""
     files = judgment_files(request.data_dir, request.bench, list(request.judges))
     expected = list(dict.fromkeys([*request.answers, *(stem_to_name(f.stem) for _, f in files)]))
-    options = ReadOptions(questions, request.patterns, request.texts, request.prompts)
+    options = ReadOptions(questions, request.patterns, request.texts, request.prompts, request.cache)
 
     known = frozenset(q.uid for q in questions) if questions else None
     gate = _Gate()
@@ -140,7 +142,7 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
         """The answers, pickled before waiting for whether their digests are wanted, and those digests."""
         said: dict = {}
         read = pickle.dumps(read_answers_info(request.data_dir, request.bench, expected, request.texts, known,
-                                              said), pickle.HIGHEST_PROTOCOL)
+                                              said, request.cache), pickle.HIGHEST_PROTOCOL)
         return read, text_digests(said) if gate.wait() else None
 
     with gate, ForkedChild(read_answers) as reading_answers:
@@ -154,7 +156,7 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
     named = [m for m in records.names if m not in answers]  # the models and baselines the records name
     said: dict = {}
     answers.update(_with_digests(read_answers_info(request.data_dir, request.bench, named, request.texts, known,
-                                                   said), text_digests(said) if wanted else None))
+                                                   said, request.cache), text_digests(said) if wanted else None))
     return records, answers
 
 

@@ -61,7 +61,8 @@ class ArenaHardV01(RatingMethod):
         battles_path, boot_path = _files(settings, Path(args.data_dir))
         return ReadRequest(settings.bench, Path(args.data_dir), settings.judges, [settings.baseline],
                            _given(args.load_battles, battles_path), _given(args.load_bootstrap, boot_path),
-                           settings.baseline, texts=bool(args.html), patterns=label_patterns(args.config, settings.judges))
+                           settings.baseline, texts=bool(args.html), patterns=label_patterns(args.config, settings.judges),
+                           cache=not args.from_bundles)
 
     def compute(self, run: RunData, settings: RunSettings, args: argparse.Namespace, warn: Warn) -> Outcome:
         keep, question_ids = _selection(run, settings)

@@ -58,7 +58,8 @@ class ArenaHardV2(RatingMethod):
         explicit, everyone = baseline_flags(args.baseline)
         wanted = [*V2_BASELINES.values(), *explicit.values(), *([everyone] if everyone else [])]
         return ReadRequest(settings.bench, Path(args.data_dir), settings.judges, list(dict.fromkeys(wanted)),
-                           texts=bool(args.html), patterns=label_patterns(args.config, settings.judges))
+                           texts=bool(args.html), patterns=label_patterns(args.config, settings.judges),
+                           cache=not args.from_bundles)
 
     def compute(self, run: RunData, settings: RunSettings, args: argparse.Namespace, warn: Warn) -> Outcome:
         rows = outcome_rows(run.records, settings.weight, {q.uid: q.category for q in run.questions})

@@ -1,0 +1,106 @@
+"""show_result keeps what it parsed of each file in the user's cache (utils/plumbing/parse_cache.py): a second run
+on unchanged files parses none of them and prints the same, and any change to a file, even one that keeps its
+size and modification time, is read again."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import show_result
+from tests import synth_v2
+from tests.helpers import BASE, BENCH, JUDGE, MIXED, write_bench
+from tests.ranking.test_read_once import parses  # noqa: F401 - the fixture that counts the lines parsed per file
+from utils.plumbing import parse_cache
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    """A cache directory of this test's own; files written a moment ago may be kept (the test does not wait)."""
+    where = tmp_path / "cache"
+    monkeypatch.setenv("ARENA_CACHE_DIR", str(where))
+    monkeypatch.setattr(parse_cache, "SETTLING", 0.0)
+    return where
+
+
+def _run(capsys, argv: list[str]) -> tuple[str, str]:
+    assert show_result.main(argv) == 0
+    out = capsys.readouterr()
+    return out.out, out.err
+
+
+def _v01(tmp_path) -> tuple[Path, list[str]]:
+    write_bench(tmp_path, MIXED, 4)
+    return tmp_path / "data" / BENCH, ["--data-dir", str(tmp_path / "data"), "--baseline", BASE, "--num-rounds", "20"]
+
+
+def test_a_second_run_on_unchanged_files_parses_only_the_question_file_and_prints_the_same(
+        tmp_path, cache, parses, capsys):
+    bench, argv = _v01(tmp_path)
+    first = _run(capsys, argv)
+    assert parses[str(bench / "model_judgment" / JUDGE / "alpha.jsonl")] == 4
+    parses.clear()
+    assert _run(capsys, argv) == first
+    assert dict(parses) == {str(bench / "question.jsonl"): 4}  # no answer file, no judgment file
+    assert {p.parent.name for p in cache.rglob("*.pickle")} == {"answers", "judgments"}
+
+
+def test_a_v2_run_with_two_judges_and_style_control_gives_the_same_tables_from_the_cache(tmp_path, cache, capsys):
+    data = tmp_path / "data"
+    synth_v2.write_bench(data, seed=5)
+    argv = ["--data-dir", str(data), "--bench-name", synth_v2.BENCH, "--judge-names", *synth_v2.JUDGES,
+            "--num-rounds", "10", "--style-control"]
+    first = _run(capsys, argv)
+    assert _run(capsys, argv) == first
+    os.environ["ARENA_CACHE_DIR"] = "off"
+    assert _run(capsys, argv) == first
+
+
+def test_a_verdict_edited_in_place_with_its_size_and_time_kept_is_read_again(tmp_path, cache, parses, capsys,
+                                                                            monkeypatch):
+    bench, argv = _v01(tmp_path)
+    first = _run(capsys, argv)
+    path = bench / "model_judgment" / JUDGE / "alpha.jsonl"
+    before, text = path.stat(), path.read_text(encoding="utf-8")
+    assert '"score": "A>B"' in text
+    path.write_text(text.replace('"score": "A>B"', '"score": "B>A"', 1), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as a hand edit that hides itself would
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    parses.clear()
+    edited = _run(capsys, argv)
+    assert parses[str(path)] == 4 and str(bench / "model_judgment" / JUDGE / "beta.jsonl") not in parses
+    assert edited != first
+    monkeypatch.setenv("ARENA_CACHE_DIR", "off")
+    assert _run(capsys, argv) == edited  # what reading every file afresh gives
+
+
+def test_a_changed_question_file_makes_every_file_read_again(tmp_path, cache, parses, capsys, monkeypatch):
+    bench, argv = _v01(tmp_path)
+    _run(capsys, argv)
+    questions = bench / "question.jsonl"
+    questions.write_text("".join(questions.read_text(encoding="utf-8").splitlines(True)[1:]), encoding="utf-8")
+    parses.clear()
+    fewer = _run(capsys, argv)
+    assert all(n > 0 for n in parses.values()) and len(parses) == 1 + 3 + 2  # questions, 3 answer files, 2 judgments
+    monkeypatch.setenv("ARENA_CACHE_DIR", "off")
+    assert _run(capsys, argv) == fewer
+
+
+def test_a_cache_that_is_off_damaged_or_not_writable_only_means_parsing_again(tmp_path, cache, parses, capsys,
+                                                                              monkeypatch):
+    bench, argv = _v01(tmp_path)
+    monkeypatch.setenv("ARENA_CACHE_DIR", "off")
+    first = _run(capsys, argv)
+    assert not cache.exists()
+    monkeypatch.setenv("ARENA_CACHE_DIR", str(cache))
+    assert _run(capsys, argv) == first
+    for kept in cache.rglob("*.pickle"):
+        kept.write_bytes(b"not a pickle")
+    parses.clear()
+    assert _run(capsys, argv) == first
+    assert parses[str(bench / "model_judgment" / JUDGE / "alpha.jsonl")] == 4
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache directory would be")
+    monkeypatch.setenv("ARENA_CACHE_DIR", str(blocked))
+    assert _run(capsys, argv) == first
