@@ -54,14 +54,15 @@ V2_MODELS, V2_PAD = 60, 3000
 def farm_ratio(ours: list[str], theirs: list[str], cwd: Path, runs: int, timeout: float, parsed: str
                ) -> tuple[float, float, float]:
     """(our median wall seconds, theirs, the median of the per-pair ratios) from farm-bench. ``parsed``: our
-    show_result's parse cache, "off" (every run parses every file) or "kept" (a cache of this comparison's own,
-    filled by the warm-up run, as a user's second show_result on the same files finds it)."""
-    cmd = ["farm-bench", "-n", str(runs), "--warmup", "1", "--timeout", str(int(timeout)),
-           "--vs", " ".join(theirs), "--", "env", f"ARENA_CACHE_DIR={parsed}", *ours]
+    show_result's parse cache, "off" (emptied before each run: it parses every file and keeps the parses) or
+    "kept" (filled by the warm-up run, as a user's second show_result on the same files finds it)."""
     with tempfile.TemporaryDirectory() as cache:
+        kept = f"{cache}/parsed"
+        mine = ["env", f"ARENA_CACHE_DIR={kept}", *ours] if parsed == "kept" else \
+            ["sh", "-c", 'rm -rf "$0" && ARENA_CACHE_DIR="$0" exec "$@"', kept, *ours]
+        cmd = ["farm-bench", "-n", str(runs), "--warmup", "1", "--timeout", str(int(timeout)),
+               "--vs", " ".join(theirs), "--", *mine]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        if parsed == "kept":
-            cmd[cmd.index("env") + 1] = f"ARENA_CACHE_DIR={cache}/parsed"
         done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**env, "PYTHONPYCACHEPREFIX": cache})
     if done.returncode != 0 or re.search(r"^[AB] exit (?!0 )", done.stdout, re.M):
         sys.exit(f"farm-bench or a command it timed failed:\n{done.stdout}\n{done.stderr}")

@@ -20,6 +20,7 @@ written. Any failure to read or write it only means parsing again.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -41,8 +42,9 @@ def cache_root() -> Path | None:
     return Path(base) / "arena-bench"
 
 
+@functools.lru_cache(maxsize=1)
 def code_digest() -> str:
-    """Of the size and modification time of every module under utils/ (150 stats: well under a millisecond)."""
+    """Of the size and modification time of every module under utils/ (150 stats, once per process)."""
     h = hashlib.blake2b(str(FORMAT).encode(), digest_size=16)
     for path in sorted(_CODE.rglob("*.py")):
         st = path.stat()
