@@ -10,7 +10,9 @@ import pytest
 
 import show_result
 from tests import synth_v2
-from tests.helpers import BASE, BENCH, JUDGE, MIXED, write_bench
+from tests.helpers import (BASE, BENCH, JUDGE, JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, MIXED, gen_judgment,
+                           lay_out_judging, read_jsonl, write_bench, write_jsonl)
+from tests.scripted_server import Answer as Reply
 from tests.ranking.test_read_once import parses  # noqa: F401 - the fixture that counts the lines parsed per file
 from utils.plumbing import parse_cache
 
@@ -104,3 +106,30 @@ def test_a_cache_that_is_off_damaged_or_not_writable_only_means_parsing_again(tm
     blocked.write_text("a file where the cache directory would be")
     monkeypatch.setenv("ARENA_CACHE_DIR", str(blocked))
     assert _run(capsys, argv) == first
+
+
+def test_answer_digests_come_from_the_cache_and_are_made_when_judgments_start_to_ask_for_them(
+        tmp_path, cache, parses, capsys, monkeypatch, scripted_server):
+    scripted_server.rules = [(lambda r: True, Reply("[[A>B]]"))]
+    assert gen_judgment(lay_out_judging(tmp_path, scripted_server)).returncode == 0
+    data = tmp_path / "data" / JUDGED_BENCH
+    answers = data / "model_answer" / "m-two.jsonl"
+    records = read_jsonl(answers)
+    for r in records[:3]:  # a new checkpoint's answers under the same ids
+        r["messages"][1]["content"]["answer"] += ", said anew"
+    write_jsonl(answers, records)
+    judged = {f: f.read_text(encoding="utf-8") for f in (data / "model_judgment" / JUDGING_JUDGE).glob("*.jsonl")}
+    for f in judged:  # judgments that record no digest: the answers are kept without theirs
+        write_jsonl(f, [{k: v for k, v in r.items() if k != "provenance"} for r in read_jsonl(f)])
+    argv = ["--data-dir", str(tmp_path / "data"), "--bench-name", JUDGED_BENCH, "--judge-name", JUDGING_JUDGE,
+            "--baseline", JUDGING_BASE, "--num-rounds", "10"]
+    assert "stale" not in _run(capsys, argv)[1]
+    for f, text in judged.items():  # the digests are asked for, of answer files unchanged since
+        f.write_text(text, encoding="utf-8")
+    stale = _run(capsys, argv)
+    assert f"{JUDGING_JUDGE} / m-two: 3 of 4 judgments are stale" in stale[1]
+    parses.clear()
+    assert _run(capsys, argv) == stale  # the digests made in the run before came from the cache
+    assert not [path for path in parses if "model_answer" in path]
+    monkeypatch.setenv("ARENA_CACHE_DIR", "off")
+    assert _run(capsys, argv) == stale

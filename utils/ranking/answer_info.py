@@ -63,6 +63,7 @@ class AnswerInfo:
     unknown: int = 0  # answers with neither a token length nor an answer text
     ans_ids: dict[str, str] = field(default_factory=dict)  # question id -> the answer's id, where it has one
     digests: dict[str, str] = field(default_factory=dict)  # question id -> its text's digest (provenance.turns_digest)
+    digested: bool = False  # whether ``digests`` were computed (else reading left them to ``text_digests``)
     answered: set[str] = field(default_factory=set)  # the question ids the file has an answer to
     # kept only when the report asks for them: question id -> the reply to each turn, and the user turns stored
     texts: dict[str, list[str]] = field(default_factory=dict)
@@ -146,8 +147,8 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, features, answers, unknown, ans_ids, digests=digests, answered=answered,
-                      texts=replies, prompts=user_turns)
+    return AnswerInfo(path, avg, features, answers, unknown, ans_ids, digests=digests, digested=replies_of is None,
+                      answered=answered, texts=replies, prompts=user_turns)
 
 
 def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:
@@ -193,7 +194,8 @@ def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: 
     answer costs as much as reading a third of them, and only judgments that
     record digests need them. ``cache`` (without ``texts``): an answer file
     unchanged since an earlier run is not read again (utils/plumbing/parse_cache.py);
-    one that is read has its digests computed, to be kept with the rest.
+    if it was kept without its digests, ``said`` holds None for it, and
+    ``text_digests`` reads it again only if they are wanted.
     """
     out: dict[str, AnswerInfo | None | InputError] = {}
     models = list(dict.fromkeys(models))
@@ -201,13 +203,14 @@ def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: 
     for m in models:
         path = answer_file(data_dir, bench, m)
         found = kept.get(path) if kept is not None else None
-        if found is not None:
+        if found is not None and (found.digested or said is not None):
             out[m] = found
+            if not found.digested:
+                said[m] = None
             continue
         mark = kept.mark(path) if kept is not None else None
         try:
-            out[m] = read_answer_info(data_dir, bench, m, texts, known,
-                                      None if said is None or kept is not None else said.setdefault(m, {}))
+            out[m] = read_answer_info(data_dir, bench, m, texts, known, None if said is None else said.setdefault(m, {}))
         except InputError as err:
             out[m] = err
         if isinstance(out[m], AnswerInfo) and kept is not None:
@@ -225,10 +228,28 @@ def _cached_answers(data_dir, bench: str, known: frozenset | None) -> ParsedFile
     return ParsedFiles("answers", answer_dir(data_dir, bench), h.hexdigest())
 
 
-def text_digests(said: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, str]]:
+def text_digests(said: dict[str, dict[str, list[str]] | None], data_dir=None, bench: str = "",
+                 known: frozenset | None = None, cache: bool = False) -> dict[str, dict[str, str]]:
     """model -> question id -> the digest of its answer's text (provenance.turns_digest), from what
-    ``read_answers_info`` kept in ``said``."""
-    return {m: {qid: turns_digest(turns) for qid, turns in turns_of.items() if turns} for m, turns_of in said.items()}
+    ``read_answers_info`` kept in ``said``; a model kept in the cache without them (None there) is read again
+    from ``data_dir``. With ``cache``, the digests are kept with the rest of each file's info."""
+    for m in [m for m, turns_of in said.items() if turns_of is None]:
+        said[m] = {}
+        try:
+            read_answer_info(data_dir, bench, m, False, known, said[m])
+        except InputError:  # the file changed since it was kept: its own error comes when it is read again
+            pass
+    out = {m: {qid: turns_digest(turns) for qid, turns in turns_of.items() if turns} for m, turns_of in said.items()}
+    if cache and out:
+        kept = _cached_answers(data_dir, bench, known)
+        for m, digests in out.items():
+            path = answer_file(data_dir, bench, m)
+            held = kept.kept.get(path.name)
+            if held is not None and isinstance(held[1], AnswerInfo) and not held[1].digested:
+                held[1].digests, held[1].digested = digests, True
+                kept.put(path, held[0], held[1])
+        kept.save()
+    return out
 
 
 def answer_feature_table(models: list[str], questions: list[str], answers: dict[str, AnswerInfo | None],

@@ -143,7 +143,8 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
         said: dict = {}
         read = pickle.dumps(read_answers_info(request.data_dir, request.bench, expected, request.texts, known,
                                               said, request.cache), pickle.HIGHEST_PROTOCOL)
-        return read, text_digests(said) if gate.wait() else None
+        wanted = gate.wait()
+        return read, text_digests(said, request.data_dir, request.bench, known, request.cache) if wanted else None
 
     with gate, ForkedChild(read_answers) as reading_answers:
         records = read_judgments(list(request.judges), files, options)
@@ -156,7 +157,9 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
     named = [m for m in records.names if m not in answers]  # the models and baselines the records name
     said: dict = {}
     answers.update(_with_digests(read_answers_info(request.data_dir, request.bench, named, request.texts, known,
-                                                   said, request.cache), text_digests(said) if wanted else None))
+                                                   said, request.cache),
+                                 text_digests(said, request.data_dir, request.bench, known, request.cache)
+                                 if wanted else None))
     return records, answers
 
 
