@@ -28,7 +28,6 @@
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import ClassVar, Iterable
@@ -97,6 +96,7 @@ class OpenAIBatches:
                     return made
                 if attempt == CREATE_ATTEMPTS - 1:
                     raise
+                import asyncio  # loaded by then in any run that sends; show_result's config check needs none of it
                 await asyncio.sleep(2.0 ** attempt)
         raise AssertionError("unreachable")
 
