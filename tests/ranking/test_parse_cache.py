@@ -3,14 +3,16 @@ on unchanged files parses none of them and prints the same, and any change to a 
 size and modification time, is read again."""
 from __future__ import annotations
 
+import json
 import os
+import pickle
 from pathlib import Path
 
 import pytest
 
 import show_result
 from tests import synth_v2
-from tests.helpers import (BASE, BENCH, JUDGE, JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, MIXED, gen_judgment,
+from tests.helpers import (BASE, BENCH, JUDGE, JUDGED_BENCH, JUDGING_BASE, JUDGING_JUDGE, MIXED, ROOT, gen_judgment,
                            lay_out_judging, read_jsonl, write_bench, write_jsonl)
 from tests.scripted_server import Answer as Reply
 from tests.ranking.test_read_once import parses  # noqa: F401 - the fixture that counts the lines parsed per file
@@ -30,6 +32,12 @@ def _run(capsys, argv: list[str]) -> tuple[str, str]:
     assert show_result.main(argv) == 0
     out = capsys.readouterr()
     return out.out, out.err
+
+
+def _afresh(capsys, monkeypatch, argv: list[str]) -> tuple[str, str]:
+    """What reading every file gives."""
+    monkeypatch.setenv("ARENA_CACHE_DIR", "off")
+    return _run(capsys, argv)
 
 
 def _v01(tmp_path) -> tuple[Path, list[str]]:
@@ -133,3 +141,65 @@ def test_answer_digests_come_from_the_cache_and_are_made_when_judgments_start_to
     assert not [path for path in parses if "model_answer" in path]
     monkeypatch.setenv("ARENA_CACHE_DIR", "off")
     assert _run(capsys, argv) == stale
+
+
+def test_a_data_dir_reached_through_a_symlink_counts_what_reading_afresh_counts(tmp_path, cache, capsys, monkeypatch):
+    write_bench(tmp_path, MIXED, 4)
+    flags = ["--baseline", BASE, "--num-rounds", "20"]
+    _run(capsys, ["--data-dir", str(tmp_path / "data"), *flags])
+    judged = tmp_path / "data" / BENCH / "model_judgment" / JUDGE
+    # a second file of alpha's records: the repeats are left out, and said so
+    (judged / "gamma.jsonl").write_text((judged / "alpha.jsonl").read_text().replace('"A>B"', '"B>A"'))
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    argv = ["--data-dir", str(tmp_path / "link"), *flags]
+    assert _run(capsys, argv) == _afresh(capsys, monkeypatch, argv)
+
+
+def test_judges_named_in_another_order_give_what_reading_afresh_gives(tmp_path, cache, capsys, monkeypatch):
+    data = tmp_path / "data"
+    synth_v2.write_bench(data, seed=5)
+    flags = ["--data-dir", str(data), "--bench-name", synth_v2.BENCH, "--num-rounds", "10"]
+    _run(capsys, [*flags, "--judge-names", *synth_v2.JUDGES])
+    argv = [*flags, "--judge-names", *reversed(synth_v2.JUDGES)]
+    assert _run(capsys, argv) == _afresh(capsys, monkeypatch, argv)
+
+
+def test_another_label_pattern_reads_the_judge_texts_again(tmp_path, cache, capsys, monkeypatch):
+    write_bench(tmp_path, MIXED, 4)
+    beta = tmp_path / "data" / BENCH / "model_judgment" / JUDGE / "beta.jsonl"
+    rows = [json.loads(line) for line in beta.read_text().splitlines()]
+    rows[0]["games"][0]["judgment"] = "... [[B>A]]"  # stores A>B: a disagreement under the usual pattern only
+    beta.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    usual = (ROOT / "config" / "arena-hard-v0.1.yaml").read_text()
+    other = tmp_path / "other.yaml"
+    other.write_text(usual.replace("regex_pattern: \\[\\[([AB<>=]+)\\]\\]", 'regex_pattern: "verdict=([AB<>=]+)"'))
+    assert other.read_text() != usual
+    flags = ["--data-dir", str(tmp_path / "data"), "--baseline", BASE, "--num-rounds", "20"]
+    _run(capsys, [*flags, "--setting-file", str(ROOT / "config" / "arena-hard-v0.1.yaml")])
+    argv = [*flags, "--setting-file", str(other)]
+    assert _run(capsys, argv) == _afresh(capsys, monkeypatch, argv)
+
+
+def test_a_cache_file_others_may_write_or_of_an_unexpected_shape_is_not_used(tmp_path, cache, parses, capsys):
+    bench, argv = _v01(tmp_path)
+    first = _run(capsys, argv)
+    alpha = str(bench / "model_judgment" / JUDGE / "alpha.jsonl")
+    kept = next(cache.glob("judgments/*.pickle"))
+    kept.chmod(0o666)  # a file anyone may write could hold anything: it is not read
+    parses.clear()
+    assert _run(capsys, argv) == first and parses[alpha] == 4
+    kept = next(cache.glob("judgments/*.pickle"))
+    held = pickle.loads(kept.read_bytes())
+    held["files"]["alpha.jsonl"] = (held["files"]["alpha.jsonl"][0], {"not": "a parse"})  # its fingerprint holds
+    kept.write_bytes(pickle.dumps(held))
+    parses.clear()
+    assert _run(capsys, argv) == first and parses[alpha] == 4
+
+
+def test_a_file_changed_a_moment_ago_is_read_but_its_parse_not_kept(tmp_path, cache, parses, capsys, monkeypatch):
+    bench, argv = _v01(tmp_path)
+    monkeypatch.setattr(parse_cache, "SETTLING", 3600.0)  # every file is younger than that
+    first = _run(capsys, argv)
+    parses.clear()
+    assert _run(capsys, argv) == first
+    assert parses[str(bench / "model_judgment" / JUDGE / "alpha.jsonl")] == 4

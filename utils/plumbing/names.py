@@ -169,3 +169,10 @@ def battles_file(data_dir: Path | str, bench: str, judges) -> Path:
 def bootstrap_results_file(data_dir: Path | str, bench: str, judges) -> Path:
     """Its bootstrap results (read by --load-bootstrap and python -m utils.benchmark_quality)."""
     return results_dir(data_dir, bench, judges) / "bootstrapping_results.jsonl"
+
+
+def user_cache(folder: str) -> Path | None:
+    """``folder`` of this project in the user's cache ($XDG_CACHE_HOME/arena-bench, else ~/.cache/arena-bench);
+    None when there is no absolute place for it (no home directory)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "arena-bench" / folder if os.path.isabs(base) else None

@@ -27,11 +27,13 @@ import re
 import tempfile
 from pathlib import Path
 
+from utils.plumbing.names import user_cache
+
 
 def folders() -> list[Path]:
     """Where recovery files go, in order of preference (see the module's docstring)."""
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return [Path(cache) / "arena-bench" / "recovery", Path(tempfile.gettempdir()) / "arena-bench-recovery"]
+    home = user_cache("recovery")
+    return [*([home] if home else []), Path(tempfile.gettempdir()) / "arena-bench-recovery"]
 
 
 def file_name(output: Path) -> str:

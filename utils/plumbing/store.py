@@ -100,17 +100,19 @@ def _storable(value, counts: dict[str, int]):
     return _storable(str(value), counts)
 
 
-def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+def atomic_write(path: Path, data: bytes, durable: bool = True, private: bool = False) -> None:
     """Replace ``path`` with ``data`` through a temporary file and a rename.
 
     Readers see the old file or the new one, never a part. ``durable`` also
     syncs the data before the rename; files that can be derived again
-    (battles, bootstrap results, reports) skip that cost.
+    (battles, bootstrap results, reports) skip that cost. ``private``: only
+    this user may read or write the file (a cache of pickles).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; the result should look like any file we write
+        if not private:  # mkstemp makes 0600; the result should look like any file we write
+            os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             if durable:

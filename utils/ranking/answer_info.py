@@ -225,7 +225,7 @@ def _cached_answers(data_dir, bench: str, known: frozenset | None) -> ParsedFile
     the benchmark (its token encoding) and the question file's ids (which a numeric id must name)."""
     h = hashlib.blake2b(f"{code_digest()}\0{bench}\0".encode(), digest_size=16)
     h.update("\0".join(sorted(known)).encode() if known is not None else b"\1")
-    return ParsedFiles("answers", answer_dir(data_dir, bench), h.hexdigest())
+    return ParsedFiles("answers", answer_dir(data_dir, bench), h.hexdigest(), AnswerInfo)
 
 
 def text_digests(said: dict[str, dict[str, list[str]] | None], data_dir=None, bench: str = "",
@@ -244,10 +244,10 @@ def text_digests(said: dict[str, dict[str, list[str]] | None], data_dir=None, be
         kept = _cached_answers(data_dir, bench, known)
         for m, digests in out.items():
             path = answer_file(data_dir, bench, m)
-            held = kept.kept.get(path.name)
-            if held is not None and isinstance(held[1], AnswerInfo) and not held[1].digested:
-                held[1].digests, held[1].digested = digests, True
-                kept.put(path, held[0], held[1])
+            info = kept.get(path)  # as kept by read_answers_info, if the file has not changed since
+            if info is not None and not info.digested:
+                info.digests, info.digested = digests, True
+                kept.put(path, kept.mark(path), info)
         kept.save()
     return out
 

@@ -275,7 +275,7 @@ class _Caches:
 
     def _of(self, path: Path) -> ParsedFiles:
         if path.parent not in self.dirs:
-            self.dirs[path.parent] = ParsedFiles("judgments", path.parent, self.key)
+            self.dirs[path.parent] = ParsedFiles("judgments", path.parent, self.key, _Reader)
         return self.dirs[path.parent]
 
     def get(self, judge: int, path: Path) -> "_Reader | None":
