@@ -36,10 +36,8 @@ SHARED = Path(os.environ.get("ARENA_SHARED_DIR", ROOT.parent / "shared"))
 
 # Most tests start the scripts as a user runs them, each a new Python process. Under PYTHONDONTWRITEBYTECODE (set
 # in this project's CI shell) each process compiled every module it imports anew, about a tenth of the suite's CPU.
-# They keep their bytecode in one directory outside the checkout instead (the tree is still not written to),
-# shared by the workers and by later runs.
-if "PYTHONPYCACHEPREFIX" not in os.environ:
-    os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / f"arena-bench-tests-pycache-{os.getuid()}")
+# They use and write bytecode as Python does by default instead: the SDKs' that `make install` compiled, and the
+# rest once, beside the sources (__pycache__/, ignored by git).
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 # show_result's cache of parsed files (utils/plumbing/parse_cache.py) goes to one directory of this run, not the
 # user's ~/.cache (each test's data directory is a new one: its entries would only pile up there).
