@@ -9,9 +9,10 @@ fork: the child is a new process (its own pid, signals, file descriptors and
 exit status) that runs the script from its file as ``python script.py args``
 would, in the working directory and with the environment the test gives, its
 output read from pipes as subprocess.run reads it (to their end: a process the
-script leaves holding them is noticed). Only third-party modules are imported
-ahead; our own modules, which read the environment when imported, are
-imported afresh by each child, as in a user's process.
+script leaves holding them is noticed). The SDKs are imported ahead, and so
+are our scripts' modules: none of ours reads the environment, the working
+directory or the arguments when imported (the settings tests change,
+ARENA_TEST_*, are read when used), so a child runs them as a new process would.
 
 What a child shares with its siblings: the preloaded modules (a script that
 forgot an import a preloaded package makes for it would not fail here: the
@@ -55,10 +56,12 @@ import types
 from pathlib import Path
 
 PRELOADED = ("openai", "anthropic", "httpx2", "numpy", "yaml", "orjson", "asyncio", "concurrent.futures")
+# our scripts' modules, imported as modules (their `if __name__ == "__main__"` bodies do not run)
+OURS = ("gen_answer", "gen_judgment", "show_result", "utils.check_answers", "utils.bundle")
 FRESH_VARIABLE = "ARENA_TESTS_FRESH_PYTHON"  # =1: every script in a new interpreter
 # variables read once, when the interpreter starts or a preloaded package is imported (our code reads none of them):
 # those that begin so, and these
-READ_AT_START_PREFIXES = ("PYTHON", "LC_", "OMP_", "OPENBLAS_", "MKL_")
+READ_AT_START_PREFIXES = ("PYTHON", "LC_", "OMP_", "OPENBLAS_", "MKL_", "TQDM_", "SKLEARN_")
 READ_AT_START = {"LANG", "LANGUAGE", "TZ", "OPENAI_LOG", "ANTHROPIC_LOG", "DEFER_PYDANTIC_BUILD", "OPENAI_API_TYPE",
                  "OPENAI_API_VERSION", "AZURE_OPENAI_ENDPOINT"}
 KILL_WAIT = 10.0  # seconds a timed-out run's script is given to be gone before TimeoutExpired is raised anyway
@@ -180,6 +183,11 @@ def serve(control: socket.socket) -> tuple[dict, list[int]]:
             __import__(name)
         except ImportError:
             pass
+    root = str(Path(__file__).resolve().parent.parent)
+    sys.path.insert(0, root)
+    for name in OURS:
+        __import__(name)
+    sys.path.remove(root)  # each run sets its own sys.path[0], as a new interpreter would
     # out of the collector's sight: a child's collections and exit would otherwise walk every preloaded object and
     # copy each page it shares with this process (a child's exit took 0.32 s instead of 0.07 s)
     gc.freeze()

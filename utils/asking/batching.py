@@ -65,7 +65,6 @@ BATCH_SUBMISSIONS = 2  # times one run puts a request in a batch: the first, and
 DAMAGED_LOOKS = 2  # downloads of a batch's results that find unreadable lines before those are taken as final
 LOOKS_FAILING = 10  # looks in a row at a batch that fail (each after the SDK's retries) before the run gives it up
 POLL_FIRST, POLL_MOST = 10.0, 60.0  # seconds between looks at running batches: the first wait, growing to this
-_TEST_POLL = os.environ.get("ARENA_TEST_BATCH_POLL_SECONDS")  # tests only: a fixed, short wait between looks
 SHOWN_LINES = 20  # failed lines listed per batch
 T = TypeVar("T")
 
@@ -731,7 +730,8 @@ class Batching:
             if not self.options.wait:
                 self._stop_waiting()
                 return
-            await asyncio.sleep(float(_TEST_POLL) if _TEST_POLL else delay)
+            fixed = os.environ.get("ARENA_TEST_BATCH_POLL_SECONDS")  # tests only: a fixed, short wait between looks
+            await asyncio.sleep(float(fixed) if fixed else delay)
             delay = min(delay * 1.5, POLL_MOST)
 
     def _stop_waiting(self) -> None:

@@ -174,7 +174,12 @@ def run_and_finish(work: Coroutine[Any, Any, T], stores: list[JsonlStore], order
 
 
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-GRACE_SECONDS = float(os.environ.get("ARENA_TEST_GRACE_SECONDS") or 30)  # the env: tests only
+GRACE_SECONDS = 30.0
+
+
+def grace_seconds() -> float:
+    """How long a stopped run waits for the requests in flight (a test may set a shorter wait)."""
+    return float(os.environ.get("ARENA_TEST_GRACE_SECONDS") or GRACE_SECONDS)
 
 
 def run_stoppable(work: Coroutine[Any, Any, T], room: Room | None = None) -> T:
@@ -200,7 +205,7 @@ def run_stoppable(work: Coroutine[Any, Any, T], room: Room | None = None) -> T:
 
         async def let_in_flight_back() -> None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(room.stop(), GRACE_SECONDS)
+                await asyncio.wait_for(room.stop(), grace_seconds())
             cancel()
 
         def stop(signum: int) -> None:
@@ -209,7 +214,7 @@ def run_stoppable(work: Coroutine[Any, Any, T], room: Room | None = None) -> T:
                 cancel()
                 return
             room.say(f"stopping: no new request is sent; the {room.in_flight} request(s) in flight get up to "
-                     f"{GRACE_SECONDS:g} s to come back and be stored (stop again to end at once and lose them)")
+                     f"{grace_seconds():g} s to come back and be stored (stop again to end at once and lose them)")
             grace.append(asyncio.ensure_future(let_in_flight_back()))
         before = {signum: signal.getsignal(signum) for signum in STOPPING_SIGNALS}
         for signum in STOPPING_SIGNALS:

@@ -41,7 +41,12 @@ from utils.plumbing.errors import StorageError
 from utils.plumbing.store import JsonlStore, NotWritten, dump_line
 
 RETRY_SECONDS = 2.0  # between attempts at writing what is held
-DISK_WAIT = float(os.environ.get("ARENA_TEST_DISK_WAIT_SECONDS") or 600)  # the env: tests only
+DISK_WAIT = 600.0
+
+
+def disk_wait() -> float:
+    """How long what a full disk could not take is held (a test may set a shorter wait)."""
+    return float(os.environ.get("ARENA_TEST_DISK_WAIT_SECONDS") or DISK_WAIT)
 
 
 def _duration(seconds: float) -> str:
@@ -224,11 +229,11 @@ class Writer:
             held = sum(len(records) for records in self._held.values())
             self._say(f"warning: {failure}: {held} result(s) received are held in memory, and no more requests "
                       f"are sent until they are stored: free some space. The write is tried again every "
-                      f"{RETRY_SECONDS:g} s for up to {_duration(DISK_WAIT)}; then what is held goes to a recovery "
+                      f"{RETRY_SECONDS:g} s for up to {_duration(disk_wait())}; then what is held goes to a recovery "
                       "file that the next run takes in")
 
     def _waited_too_long(self) -> bool:
-        return self._full_since is not None and time.monotonic() - self._full_since >= DISK_WAIT
+        return self._full_since is not None and time.monotonic() - self._full_since >= disk_wait()
 
     def _keep_aside(self) -> None:
         """Write what is held to recovery files (in a thread), and word what the run ends with."""

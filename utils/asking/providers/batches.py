@@ -40,7 +40,6 @@ from utils.asking.providers.base import error_message
 from utils.plumbing.keys import mask
 
 RETRIED_STATUSES = (408, 409, 429)  # and 5xx: what the SDKs retry on a direct request
-_TEST_MAX_REQUESTS = os.environ.get("ARENA_TEST_BATCH_MAX_REQUESTS")  # tests only: see the module's docstring
 
 
 class BatchAPIError(Exception):
@@ -132,8 +131,8 @@ def known_state(what: str, state, states: tuple[str, ...]) -> str:
 
 
 def max_requests(provider_limit: int) -> int:
-    """A provider's request limit per batch, or the lower one a test set."""
-    return int(_TEST_MAX_REQUESTS or provider_limit)
+    """A provider's request limit per batch, or the lower one a test set (read when asked, not at import)."""
+    return int(os.environ.get("ARENA_TEST_BATCH_MAX_REQUESTS") or provider_limit)
 
 
 def retryable_status(status: int | None) -> bool:
