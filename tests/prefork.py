@@ -56,8 +56,10 @@ import types
 from pathlib import Path
 
 PRELOADED = ("openai", "anthropic", "httpx2", "numpy", "yaml", "orjson", "asyncio", "concurrent.futures")
-# our scripts' modules, imported as modules (their `if __name__ == "__main__"` bodies do not run)
-OURS = ("gen_answer", "gen_judgment", "show_result", "utils.check_answers", "utils.bundle")
+# our scripts' modules, imported as modules (their `if __name__ == "__main__"` bodies do not run), and what the
+# `python -m` commands import (not those modules themselves: runpy warns when the module it runs is loaded already)
+OURS = ("gen_answer", "gen_judgment", "show_result", "utils.ranking.judgment_checks", "utils.bundles.pack",
+        "utils.bundles.verify")
 FRESH_VARIABLE = "ARENA_TESTS_FRESH_PYTHON"  # =1: every script in a new interpreter
 # variables read once, when the interpreter starts or a preloaded package is imported (our code reads none of them):
 # those that begin so, and these
