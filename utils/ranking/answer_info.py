@@ -267,9 +267,11 @@ def answer_feature_table(models: list[str], questions: list[str], answers: dict[
             table[model_index[model], question_index[qid]] = feats
     for m, model in enumerate(models):
         info = answers.get(model)
-        for qid, feats in (info.features.items() if info else ()):
-            if qid in question_index:
-                table[m, question_index[qid]] = feats
+        if not info or not info.features:
+            continue
+        where = np.fromiter((question_index.get(qid, -1) for qid in info.features), np.int64, len(info.features))
+        known = where >= 0
+        table[m, where[known]] = np.array(list(info.features.values()), float)[known]
     return table
 
 

@@ -372,8 +372,10 @@ class _Reader:
         for number, part in enumerate(parts):
             theirs = part.table()
             for column, kind in _NAMED.items():
-                mine = out.numbers[kind]
-                renumber = np.array([mine.setdefault(name, len(mine)) for name in part.numbers[kind]] + [-1], np.int64)
+                mine, named = out.numbers[kind], list(part.numbers[kind])
+                if named == list(mine)[:len(named)]:  # numbered alike already (the questions, mostly)
+                    continue
+                renumber = np.array([mine.setdefault(name, len(mine)) for name in named] + [-1], np.int64)
                 theirs[:, column] = renumber[theirs[:, column]]
             theirs[:, 1] = number
             tables.append(theirs)
