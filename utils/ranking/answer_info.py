@@ -86,14 +86,14 @@ def question_id(value, known: frozenset | None, path, line, key: str) -> str | N
 
 
 def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
-                     known: frozenset | None = None, said: dict | None = None) -> AnswerInfo | None:
+                     known: frozenset | None = None, digests: bool = True) -> AnswerInfo | None:
     """Average answer length and style features of one model, or None without an answer file.
 
     ``texts``: also keep the replies and user turns of every answer (the
     report shows them), read from the same lines. ``known``: the question
-    file's ids, which a numeric id must name (``question_id``). ``said``:
-    keep each answer's reply turns there (question id -> turns) instead of
-    computing the digests of their texts, which ``add_digests`` does later.
+    file's ids, which a numeric id must name (``question_id``). ``digests``:
+    the digests of the answers' texts (finding the texts in a record costs as
+    much as parsing it, and only judgments that record digests need them).
 
     The token length comes from the answer's style metadata (``conv_metadata``
     or ``metadata``), or the 2024 layout's per-turn ``token_len``; without
@@ -105,27 +105,16 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
     if not path.is_file():
         return None
     tokens, features, untold, unknown, answers, ans_ids, answered = [], {}, [], 0, 0, {}, set()
-    replies, user_turns, digests, replies_of = {}, {}, {}, said
+    replies, user_turns, digested = {}, {}, {}
+    same = {q: q for q in known} if known is not None else {}  # each id one object: every file's pickles share it
     for line, rec in iter_jsonl(path):
         answers += 1
-        qid = json_object(rec, path, line).get("uid", rec.get("question_id"))
+        if rec.__class__ is not dict:
+            json_object(rec, path, line)
+        qid = rec.get("uid", rec.get("question_id"))
         if qid.__class__ is not str:
             qid = question_id(qid, known, path, line, "uid" if "uid" in rec else "question_id")
-        try:
-            turns, asked = answer_texts(rec, path, line)
-        except InputError:  # no readable text: nothing to key its judgments on, nor to measure
-            turns, asked = [], []
-        if qid is not None:
-            answered.add(qid)
-            if replies_of is not None:  # a later line replaces an earlier one, as records.read_answers does
-                replies_of[qid] = turns
-            elif turns:
-                digests[qid] = turns_digest(turns)
-            if texts and turns:
-                replies[qid], user_turns[qid] = turns, asked
-        ans_id = rec.get("ans_id", rec.get("answer_id"))
-        if ans_id and qid is not None:
-            ans_ids[str(qid)] = str(ans_id)  # a later line replaces an earlier one, as read_answers does
+        qid = same.get(qid, qid)
         meta = rec.get("metadata", rec.get("conv_metadata"))
         feats = _features(meta)
         length = feats[0] if feats else _count(meta.get("token_len")) if isinstance(meta, dict) else None
@@ -134,21 +123,40 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
                 length = _count(rec["choices"][0]["turns"][0]["token_len"])
             except (KeyError, IndexError, TypeError):
                 length = None
+        turns = _replies(rec, path, line) if texts or length is None or (digests and qid is not None) else None
+        if qid is not None:  # a later line replaces an earlier one, as records.read_answers does
+            answered.add(qid)
+            if digests and turns[0]:
+                digested[qid] = turns_digest(turns[0])
+            if texts and turns[0]:
+                replies[qid], user_turns[qid] = turns
+            if feats is not None:
+                features[qid] = feats
+            ans_id = rec.get("ans_id", rec.get("answer_id"))
+            if ans_id:
+                ans_ids[qid] = str(ans_id)
         if length is not None:
             tokens.append(length)
-        elif turns:
-            untold.append(turns)
+        elif turns[0]:
+            untold.append(turns[0])
         else:
             unknown += 1
-        if feats is not None and qid is not None:
-            features[str(qid)] = feats
     if untold:
         from utils.vocabulary.style import benchmark_encoding, token_lengths  # a tokenizer: only when one counts
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, features, answers, unknown, ans_ids, digests=digests, digested=replies_of is None,
+    return AnswerInfo(path, avg, features, answers, unknown, ans_ids, digests=digested, digested=digests,
                       answered=answered, texts=replies, prompts=user_turns)
+
+
+def _replies(rec: dict, path=None, line=None) -> tuple[list[str], list[str]]:
+    """(reply turns, user turns) of an answer record; none when it has no readable text (nothing to key its
+    judgments on, nor to measure)."""
+    try:
+        return answer_texts(rec, path, line)
+    except InputError:
+        return [], []
 
 
 def length_warnings(answers: dict[str, AnswerInfo | None], models, data_dir, bench: str) -> list[str]:
@@ -184,18 +192,16 @@ def _listing(items: list[str]) -> str:
 
 
 def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: frozenset | None = None,
-                      said: dict | None = None, cache: bool = False) -> dict[str, AnswerInfo | None | InputError]:
+                      undigested: set | None = None, cache: bool = False
+                      ) -> dict[str, AnswerInfo | None | InputError]:
     """``read_answer_info`` for each of ``models``.
 
     A malformed answer file gives its InputError as the value, for the caller
-    to raise only if that model turns out to be in a battle. ``said``: keep
-    each model's reply turns there (model -> question id -> turns) for
-    ``text_digests`` instead of computing the digests now: hashing every
-    answer costs as much as reading a third of them, and only judgments that
-    record digests need them. ``cache`` (without ``texts``): an answer file
-    unchanged since an earlier run is not read again (utils/plumbing/parse_cache.py);
-    if it was kept without its digests, ``said`` holds None for it, and
-    ``text_digests`` reads it again only if they are wanted.
+    to raise only if that model turns out to be in a battle. ``undigested``:
+    leave out the digests of the answers' texts, and add the models read
+    without them to this set, for ``text_digests`` to compute should they be
+    wanted. ``cache`` (without ``texts``): an answer file unchanged since an
+    earlier run is not read again (utils/plumbing/parse_cache.py).
     """
     out: dict[str, AnswerInfo | None | InputError] = {}
     models = list(dict.fromkeys(models))
@@ -203,18 +209,17 @@ def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: 
     for m in models:
         path = answer_file(data_dir, bench, m)
         found = kept.get(path) if kept is not None else None
-        if found is not None and (found.digested or said is not None):
-            out[m] = found
-            if not found.digested:
-                said[m] = None
-            continue
-        mark = kept.mark(path) if kept is not None else None
-        try:
-            out[m] = read_answer_info(data_dir, bench, m, texts, known, None if said is None else said.setdefault(m, {}))
-        except InputError as err:
-            out[m] = err
-        if isinstance(out[m], AnswerInfo) and kept is not None:
-            kept.put(path, mark, out[m])
+        if found is None or not (found.digested or undigested is not None):
+            mark = kept.mark(path) if kept is not None else None
+            try:
+                found = read_answer_info(data_dir, bench, m, texts, known, undigested is None)
+            except InputError as err:
+                found = err
+            if isinstance(found, AnswerInfo) and kept is not None:
+                kept.put(path, mark, found)
+        out[m] = found
+        if isinstance(found, AnswerInfo) and not found.digested:
+            undigested.add(m)
     if kept is not None:
         kept.save()
     return out
@@ -228,26 +233,25 @@ def _cached_answers(data_dir, bench: str, known: frozenset | None) -> ParsedFile
     return ParsedFiles("answers", answer_dir(data_dir, bench), h.hexdigest(), AnswerInfo)
 
 
-def text_digests(said: dict[str, dict[str, list[str]] | None], data_dir=None, bench: str = "",
-                 known: frozenset | None = None, cache: bool = False) -> dict[str, dict[str, str]]:
-    """model -> question id -> the digest of its answer's text (provenance.turns_digest), from what
-    ``read_answers_info`` kept in ``said``; a model kept in the cache without them (None there) is read again
-    from ``data_dir``. With ``cache``, the digests are kept with the rest of each file's info."""
-    for m in [m for m, turns_of in said.items() if turns_of is None]:
-        said[m] = {}
+def text_digests(models, data_dir, bench: str, known: frozenset | None = None, cache: bool = False
+                 ) -> dict[str, dict[str, str]]:
+    """model -> question id -> the digest of its answer's text (provenance.turns_digest), for each of ``models``
+    (those ``read_answers_info`` left ``undigested``), their answer files read again. With ``cache``, the
+    digests are kept with the rest of each file's info."""
+    kept = _cached_answers(data_dir, bench, known) if cache and models else None
+    out = {}
+    for m in models:
+        path = answer_file(data_dir, bench, m)
+        mark = kept.mark(path) if kept is not None else None
         try:
-            read_answer_info(data_dir, bench, m, False, known, said[m])
-        except InputError:  # the file changed since it was kept: its own error comes when it is read again
-            pass
-    out = {m: {qid: turns_digest(turns) for qid, turns in turns_of.items() if turns} for m, turns_of in said.items()}
-    if cache and out:
-        kept = _cached_answers(data_dir, bench, known)
-        for m, digests in out.items():
-            path = answer_file(data_dir, bench, m)
-            info = kept.get(path)  # as kept by read_answers_info, if the file has not changed since
-            if info is not None and not info.digested:
-                info.digests, info.digested = digests, True
-                kept.put(path, kept.mark(path), info)
+            info = read_answer_info(data_dir, bench, m, False, known)
+        except InputError:  # the file changed since it was read: its own error comes when it is read again
+            continue
+        if info is not None:
+            out[m] = info.digests
+            if kept is not None:
+                kept.put(path, mark, info)
+    if kept is not None:
         kept.save()
     return out
 

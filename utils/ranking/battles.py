@@ -186,15 +186,25 @@ def save_battles(battles: Battles, path: Path) -> None:
 
 def battles_text(battles: Battles) -> bytes:
     """The battles file's content: one JSON line per counted battle."""
-    # each name is JSON-encoded once; a row is then four pieces joined
+    # each question id is JSON-encoded once, and so is the rest of a line for each of the few (model_a, model_b,
+    # winner) there are; a line is then two pieces joined
     qids = [b'{"question_id":' + orjson.dumps(q) for q in battles.questions]
-    model_a = [b',"model_a":' + orjson.dumps(m) for m in battles.models]
-    model_b = [b',"model_b":' + orjson.dumps(m) for m in battles.models]
-    winners = [b',"winner":' + orjson.dumps(w) + b"}" for w in WINNER_NAMES]
+    models, outcomes = len(battles.models), len(WINNER_NAMES)
+    kinds, kind = np.unique((battles.model_a.astype(np.int64) * models + battles.model_b) * outcomes + battles.winner,
+                            return_inverse=True)
+    rests = []
+    for k in kinds.tolist():
+        pair, w = divmod(k, outcomes)
+        a, b = divmod(pair, models)
+        rests.append(b',"model_a":' + orjson.dumps(battles.models[a]) + b',"model_b":' + orjson.dumps(battles.models[b])
+                     + b',"winner":' + orjson.dumps(WINNER_NAMES[w]) + b"}")
     lines = []
-    for a, b, w, q, c in zip(battles.model_a.tolist(), battles.model_b.tolist(), battles.winner.tolist(),
-                             battles.question.tolist(), battles.count.tolist()):
-        lines.extend([qids[q] + model_a[a] + model_b[b] + winners[w]] * c)
+    add = lines.append
+    for q, k, c in zip(battles.question.tolist(), kind.reshape(-1).tolist(), battles.count.tolist()):
+        if c == 1:
+            add(qids[q] + rests[k])
+        else:
+            lines.extend([qids[q] + rests[k]] * c)
     return b"\n".join(lines) + (b"\n" if lines else b"")
 
 

@@ -21,6 +21,7 @@ from typing import Callable
 
 from utils.plumbing.errors import InputError
 from utils.plumbing.forked import ForkedChild
+from utils.plumbing.jsonl import parse_line
 from utils.plumbing.names import diagnostics_file, question_file, stem_to_name
 from utils.ranking.answer_info import AnswerInfo, read_answers_info, text_digests
 from utils.ranking.battles import Battles, load_battles
@@ -136,15 +137,18 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
     options = ReadOptions(questions, request.patterns, request.texts, request.prompts, request.cache)
 
     known = frozenset(q.uid for q in questions) if questions else None
+    early = _digests_recorded(f for _, f in files)  # the usual all or none, told by the first record of each file
     gate = _Gate()
 
     def read_answers() -> tuple[bytes, dict | None]:
-        """The answers, pickled before waiting for whether their digests are wanted, and those digests."""
-        said: dict = {}
+        """The answers, pickled before waiting for whether their digests are wanted (when the first records did
+        not tell), and those digests."""
+        undigested = None if early else set()
         read = pickle.dumps(read_answers_info(request.data_dir, request.bench, expected, request.texts, known,
-                                              said, request.cache), pickle.HIGHEST_PROTOCOL)
-        wanted = gate.wait()
-        return read, text_digests(said, request.data_dir, request.bench, known, request.cache) if wanted else None
+                                              undigested, request.cache), pickle.HIGHEST_PROTOCOL)
+        wanted = bool(undigested) and gate.wait()
+        return read, text_digests(undigested, request.data_dir, request.bench, known, request.cache) \
+            if wanted else None
 
     with gate, ForkedChild(read_answers) as reading_answers:
         records = read_judgments(list(request.judges), files, options)
@@ -155,19 +159,31 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
     for warning in records.skipped.warnings(question_file(request.data_dir, request.bench)):
         warn(warning)
     named = [m for m in records.names if m not in answers]  # the models and baselines the records name
-    said: dict = {}
-    answers.update(_with_digests(read_answers_info(request.data_dir, request.bench, named, request.texts, known,
-                                                   said, request.cache),
-                                 text_digests(said, request.data_dir, request.bench, known, request.cache)
-                                 if wanted else None))
+    undigested: set | None = None if wanted else set()
+    answers.update(read_answers_info(request.data_dir, request.bench, named, request.texts, known, undigested,
+                                     request.cache))
     return records, answers
+
+
+def _digests_recorded(files) -> bool:
+    """Whether the first record of any of ``files`` records the digests of the answers it judged."""
+    for path in files:
+        try:
+            with open(path, "rb") as f:
+                first = parse_line(f.readline())
+        except (OSError, InputError):  # the reading proper says what is wrong with it
+            continue
+        provenance = first.get("provenance") if isinstance(first, dict) else None
+        if isinstance(provenance, dict) and not DIGESTS.isdisjoint(provenance):
+            return True
+    return False
 
 
 def _with_digests(answers: dict, digests: dict | None) -> dict:
     """``answers`` with the digests of their texts (None: none wanted)."""
     for model, of_model in (digests or {}).items():
         if isinstance(answers.get(model), AnswerInfo):
-            answers[model].digests = of_model
+            answers[model].digests, answers[model].digested = of_model, True
     return answers
 
 
