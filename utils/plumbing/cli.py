@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from pathlib import Path
 from typing import Callable
 
@@ -54,6 +53,7 @@ def run_cli(main: Callable[[], int | None]) -> None:
             print("interrupted: completed work is saved; run again to resume", file=sys.stderr)
             sys.exit(getattr(err, "exit_status", 130))
         except Exception:  # a bug: its traceback, printed while the output is still masked
+            import traceback  # loaded only for a bug: every run of every command would pay for it
             traceback.print_exc()
             sys.exit(1)
     sys.exit(code or 0)

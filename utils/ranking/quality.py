@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import combinations
-from statistics import NormalDist
 from typing import Collection, Mapping, Sequence
 
 import numpy as np
@@ -125,6 +124,7 @@ def prob_ranks_below(mean_a: float, var_a: float, mean_b: float, var_b: float) -
     diff = mean_a - mean_b
     if spread == 0.0:
         return 0.5 if diff == 0 else float(diff < 0)
+    from statistics import NormalDist  # with fractions behind it: loaded for the few runs that ask
     return NormalDist().cdf(-diff / spread)
 
 
