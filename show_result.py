@@ -126,4 +126,4 @@ def _warn(message: str) -> None:
 
 
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(main, quick_exit=True)
