@@ -58,7 +58,8 @@ class AnswerInfo:
     """What the table needs from one model's answer file."""
     path: Path
     avg_tokens: int | None  # mean token length over the answers whose length is known (None: of none)
-    features: dict[str, tuple]  # question id -> (tokens, headers, lists, bold)
+    feature_ids: list[str]  # the question ids of the answers with style metadata, and their features in ``features``
+    features: np.ndarray  # (len(feature_ids), 4): tokens, headers, lists, bold (an array: it pickles as its bytes)
     answers: int = 0
     unknown: int = 0  # answers with neither a token length nor an answer text
     ans_ids: dict[str, str] = field(default_factory=dict)  # question id -> the answer's id, where it has one
@@ -146,7 +147,8 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, features, answers, unknown, ans_ids, digests=digested, digested=digests,
+    return AnswerInfo(path, avg, list(features), np.array(list(features.values()), float).reshape(-1, 4), answers,
+                      unknown, ans_ids, digests=digested, digested=digests,
                       answered=answered, texts=replies, prompts=user_turns)
 
 
@@ -271,11 +273,11 @@ def answer_feature_table(models: list[str], questions: list[str], answers: dict[
             table[model_index[model], question_index[qid]] = feats
     for m, model in enumerate(models):
         info = answers.get(model)
-        if not info or not info.features:
+        if not info or not info.feature_ids:
             continue
-        where = np.fromiter((question_index.get(qid, -1) for qid in info.features), np.int64, len(info.features))
+        where = np.fromiter((question_index.get(qid, -1) for qid in info.feature_ids), np.int64, len(info.feature_ids))
         known = where >= 0
-        table[m, where[known]] = np.array(list(info.features.values()), float)[known]
+        table[m, where[known]] = info.features[known]
     return table
 
 

@@ -311,6 +311,7 @@ class _QuestionIndex:
 
     def __init__(self, questions: list[Question]):
         self.known = frozenset(q.uid for q in questions) if questions else None
+        self.same = {q.uid: q.uid for q in questions}  # each id as one object: the parts' pickles share it
         self.turns = {q.uid: q for q in questions}
         self.raw_turns = {q.uid: [t for t in q.turns if t.strip()] for q in questions}
         # the longest word of each turn: a prompt without any of them cannot hold a turn, however spaced
@@ -339,7 +340,8 @@ class _Reader:
         self.prompts: dict = {}
         self.numbers: dict[str, dict[str, int]] = {"names": {}, "questions": {}, "categories": {}}
         self.patterns_used: dict[str, tuple[str, ...]] = {}  # category -> the label patterns its records were read with
-        self.known, self.turns, self.raw_turns, self.words = index.known, index.turns, index.raw_turns, index.words
+        self.known, self.same, self.turns, self.raw_turns, self.words = index.known, index.same, index.turns, \
+            index.raw_turns, index.words
 
     def read(self, files: list[tuple[int, Path]], first_source: int) -> "_Reader":
         for number, (judge, path) in enumerate(files, first_source):
@@ -352,10 +354,11 @@ class _Reader:
 
     def portable(self) -> "_Reader":
         """What a child sends back and the cache keeps: this reader without what it only needed for reading (the
-        questions, the ids read of each judge and model), its numbers as one array (which pickles as its bytes)."""
-        self.options = self.known = self.turns = self.raw_turns = self.words = None
+        questions, the ids read of each judge and model), its numbers as one array (which pickles as its bytes:
+        32-bit ones, as every index and code fits, half the bytes to send and keep)."""
+        self.options = self.known = self.same = self.turns = self.raw_turns = self.words = None
         self.seen = {key: {} for key in self.seen}
-        self.rows = self.table()
+        self.rows = self.table().astype(np.int32)
         return self
 
     def numbered(self, judge: int) -> "_Reader":
@@ -399,7 +402,7 @@ class _Reader:
         stem_model = stem_to_name(path.stem)
         source = str(path)
         directory = os.path.dirname(source)
-        known, skipped, options = self.known, self.skipped, self.options
+        known, same, skipped, options = self.known, self.same, self.skipped, self.options
         add_row, add_provenance = self.rows.append, self.provenance.append
         names, questions, categories = self.numbers["names"], self.numbers["questions"], self.numbers["categories"]
         patterns_of, texts, keep_prompts = options.patterns, options.texts, options.prompts
@@ -419,9 +422,11 @@ class _Reader:
                 raise InputError("expected a list of games", path, line, "games")
             if qid.__class__ is not str:
                 qid = question_id(qid, known, path, line, "uid" if "uid" in rec else "question_id")
-            if known is not None and qid not in known:
-                skipped.unknown.setdefault(source, []).append(qid)
-                continue
+            if known is not None:
+                if qid not in known:
+                    skipped.unknown.setdefault(source, []).append(qid)
+                    continue
+                qid = same[qid]
             model = rec.get("model")
             model = model if model.__class__ is str and model else stem_model
             if model != last_model:
