@@ -22,6 +22,16 @@ if sys.argv[1] == "raise":
 if sys.argv[1] == "kill":
     import signal
     os.kill(os.getpid(), signal.SIGKILL)
+if sys.argv[1] == "interrupt":
+    raise KeyboardInterrupt
+if sys.argv[1] == "message":
+    sys.exit("a message instead of a status")
+if sys.argv[1] == "at exit":  # what the interpreter does at exit: join the threads, then run the atexit functions
+    import atexit, threading, time
+    atexit.register(lambda: print("atexit ran"))
+    threading.Thread(target=lambda: (time.sleep(0.1), print("thread joined"))).start()
+    print("left unflushed", end="")
+    sys.exit(0)
 sys.exit(int(sys.argv[1]))
 """
 
@@ -34,7 +44,7 @@ def script(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("arg", ["0", "3", "raise", "kill"])
+@pytest.mark.parametrize("arg", ["0", "3", "raise", "kill", "interrupt", "message", "at exit"])
 def test_a_forked_script_runs_as_a_new_interpreter_would(script: Path, tmp_path: Path, arg: str):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PREFORK_TEST_VAR": "é x"}
     assert prefork.forkable(env)
@@ -44,6 +54,7 @@ def test_a_forked_script_runs_as_a_new_interpreter_would(script: Path, tmp_path:
     assert (forked.returncode, forked.stdout) == (fresh.returncode, fresh.stdout)
     assert forked.stderr.splitlines()[0] == fresh.stderr.splitlines()[0] == "to stderr"
     assert ("ValueError: a traceback" in forked.stderr) == (arg == "raise")
+    assert forked.stderr.count("a message instead of a status") == fresh.stderr.count("a message instead of a status")
 
 
 def test_a_script_past_its_timeout_is_killed_and_reported_as_subprocess_does(tmp_path: Path):
