@@ -380,13 +380,16 @@ def _line_search(layout: FitLayout, Wg, Wt, theta, eta, step, new_theta, new_eta
 def _solve_weightings(layout: FitLayout, W: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
     """theta (R, d) of every weighting in the columns of W (input rows, R), a chunk at a time."""
     n, R, d = layout.n, W.shape[1], layout.d
-    WT = np.ascontiguousarray(W.T)
-    won = WT * layout.target
     theta = np.empty((R, d))
 
     def solve_rounds(lo: int, hi: int) -> None:
-        Wg = np.stack([np.bincount(layout.group, weights=WT[j], minlength=n) for j in range(lo, hi)])
-        Wt = np.stack([np.bincount(layout.group, weights=won[j], minlength=n) for j in range(lo, hi)])
+        # a column of W at a time: no transposed copy of all of W, nor of its product with the targets (two more
+        # arrays of W's size, each a fresh allocation the kernel must map: a tenth of a style run's time)
+        Wg, Wt = np.empty((hi - lo, n)), np.empty((hi - lo, n))
+        for i, j in enumerate(range(lo, hi)):
+            column = np.ascontiguousarray(W[:, j])
+            Wg[i] = np.bincount(layout.group, weights=column, minlength=n)
+            Wt[i] = np.bincount(layout.group, weights=column * layout.target, minlength=n)
         theta[lo:hi] = _solve_chunk(layout, Wg, Wt, tol, max_iter)
 
     # weightings are solved a few at a time, so that the (weightings x rows)
