@@ -37,7 +37,6 @@ the control socket closes, however the test process ends.
 """
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import json
@@ -295,13 +294,7 @@ def _leave(status: int | None) -> None:
     preloaded: freeing them copies each page they share with the server, which took 0.3 to 1.2 s a run.
     ``None``: end by SIGINT, as an uncaught KeyboardInterrupt does."""
     from utils.plumbing.cli import end_process  # preloaded with our modules
-    if status is None:
-        threading._shutdown()
-        atexit._run_exitfuncs()
-        sys.stderr.flush()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-    end_process(255 if status is None else status)
+    end_process(255 if status is None else status, signal.SIGINT if status is None else None)
 
 
 if __name__ == "__main__":

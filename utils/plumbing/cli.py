@@ -65,9 +65,10 @@ def run_cli(main: Callable[[], int | None], quick_exit: bool = False) -> None:
     sys.exit(code or 0)
 
 
-def end_process(status: int) -> NoReturn:
+def end_process(status: int, signum: int | None = None) -> NoReturn:
     """End this process as the interpreter's exit does (the threads that are not daemons joined, the atexit
-    functions run, the standard streams flushed), but without freeing each object first."""
+    functions run, the standard streams flushed), but without freeing each object first. ``signum``: end by that
+    signal instead, as the interpreter does after an uncaught KeyboardInterrupt (SIGINT)."""
     threading._shutdown()  # the interpreter's first step at exit
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
@@ -75,6 +76,9 @@ def end_process(status: int) -> NoReturn:
             stream.flush()
         except (OSError, ValueError):  # a closed or broken stream: nothing more can be said on it
             pass
+    if signum is not None:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
     os._exit(status)
 
 
