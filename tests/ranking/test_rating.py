@@ -8,8 +8,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from utils.ranking import rating
+from utils.ranking.fitting import gained_and_lost, one_sided
 from utils.ranking.rating import (TINY_RIDGE, BattleKinds, battle_kinds, bootstrap_weights, fit_bradley_terry,
-                                  group_rows, per_model, percentile_interval, rating_from_win_rate,
+                                  group_rows, percentile_interval, rating_from_win_rate,
                                   ratings_from_coefficients, style_matrix, win_rate)
 from utils.vocabulary.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
@@ -125,11 +126,24 @@ def test_chunked_and_threaded_bootstrap_fits_equal_one_weighting_at_a_time(monke
     assert (threaded == chunked).all()  # the thread count does not change a single bit
 
 
-def test_per_model_sums_rows_of_each_model_in_any_order():
-    index = np.array([2, 0, 2, 1, 0])
-    values = np.arange(10.0).reshape(5, 2)
-    assert per_model(index, values, 4).tolist() == [[2 + 8, 6, 0 + 4, 0], [3 + 9, 7, 1 + 5, 0]]
-    assert per_model(np.sort(index), values, 4).shape == (2, 4)
+def test_gained_and_lost_add_each_battle_to_both_models_in_any_order_of_kinds():
+    # kinds of four models in no particular order, ties among them; three weightings, one leaving model 3 out
+    kinds = BattleKinds(np.array([2, 0, 2, 1, 0, 3]), np.array([0, 1, 0, 0, 1, 0]), np.array([A, B, T, A, T, B]),
+                        np.full(6, -1), np.ones(6))
+    weights = np.array([[1, 2, 0], [3, 0, 1], [2, 2, 2], [0, 1, 1], [1, 1, 0], [4, 1, 0]], float)
+    gained, lost = gained_and_lost(kinds, weights, 4)
+    share = np.take(TARGET, kinds.winner)
+    for r in range(3):
+        for m in range(4):
+            as_a, as_b = kinds.model_a == m, kinds.model_b == m
+            won = (weights[as_a, r] * share[as_a]).sum() + (weights[as_b, r] * (1 - share[as_b])).sum()
+            total = weights[as_a | as_b, r].sum()
+            assert (gained[r, m], lost[r, m]) == (won, total - won)
+    # model 3 lost its one battle in rounds 0 and 1 and sat out round 2; model 1 won or tied every battle
+    # against model 0, and round 2 draws none of its ties
+    assert one_sided(kinds, weights, 4)[:, 3].tolist() == [True, True, True]
+    assert (gained[2, 3], lost[2, 3]) == (0, 0)
+    assert one_sided(kinds, weights, 4)[:, 1].tolist() == [False, False, True]
 
 
 def test_many_weightings_solve_like_one_at_a_time():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -275,9 +276,13 @@ def answer_feature_table(models: list[str], questions: list[str], answers: dict[
         info = answers.get(model)
         if not info or not info.feature_ids:
             continue
-        where = np.fromiter((question_index.get(qid, -1) for qid in info.feature_ids), np.int64, len(info.feature_ids))
-        known = where >= 0
-        table[m, where[known]] = info.features[known]
+        try:  # usually every answered question is one of the table's: one lookup of them all
+            where = np.array(itemgetter(*info.feature_ids)(question_index), np.int64).reshape(-1)
+            table[m, where] = info.features
+        except KeyError:
+            where = np.array([question_index.get(qid, -1) for qid in info.feature_ids], np.int64)
+            known = where >= 0
+            table[m, where[known]] = info.features[known]
     return table
 
 

@@ -8,37 +8,60 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils.ranking.rating import (BattleKinds, bootstrap_weights, fit_bradley_terry, per_model,
-                                  ratings_from_coefficients)
+from utils.ranking.rating import BattleKinds, FitLayout, bootstrap_weights, ratings_from_coefficients, solve_bradley_terry
 from utils.ranking.settings import RunSettings
 from utils.vocabulary.verdicts import TARGET
 
-def one_sided(kinds: BattleKinds, weights: np.ndarray, n_models: int,
-               total: np.ndarray | None = None) -> np.ndarray:
+def gained_and_lost(kinds: BattleKinds, weights: np.ndarray, n_models: int) -> tuple[np.ndarray, np.ndarray]:
+    """(R, n_models) twice: the weighted share of its battles each model won, and the share it lost (a tie is
+    half of each), for each weighting in the columns of ``weights`` (kinds, R).
+
+    Sums over each model pair's run of kinds first, by one small product per
+    pair, so no array of ``weights``' size is made (a bootstrap chunk's weights
+    are tens of megabytes).
+    """
+    share = np.take(TARGET, kinds.winner)
+    a, b = np.asarray(kinds.model_a, np.int64), np.asarray(kinds.model_b, np.int64)
+    pair = a * n_models + b
+    if len(pair) and (pair[1:] < pair[:-1]).any():  # battle_kinds' rows come sorted; any others are sorted here
+        order = np.argsort(pair, kind="stable")
+        share, a, b, pair, weights = share[order], a[order], b[order], pair[order], weights[order]
+    starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], len(pair)]
+    sides = np.stack([share, 1.0 - share])  # A's share of each kind, B's
+    per_pair = np.stack([sides[:, lo:hi] @ weights[lo:hi] for lo, hi in zip(starts.tolist(), ends.tolist())]) \
+        if len(starts) else np.zeros((0, 2, weights.shape[1]))  # (pairs, 2, R): what A won, what B won
+    gained, lost = np.zeros((n_models, weights.shape[1])), np.zeros((n_models, weights.shape[1]))
+    for side, models in ((0, a[starts]), (1, b[starts])):
+        np.add.at(gained, models, per_pair[:, side])
+        np.add.at(lost, models, per_pair[:, 1 - side])
+    return gained.T, lost.T
+
+
+def one_sided(kinds: BattleKinds, weights: np.ndarray, n_models: int) -> np.ndarray:
     """(R, n_models) True where a model's weighted battles all went one way (or it had none).
 
     Such a sample has no finite maximum-likelihood rating: the unpenalised fit
     ends at the tiny ridge's bound, which is why the model gets flagged.
-    ``total`` (R, n_models), the weighted battles of each model, if already known.
     """
-    share = np.take(TARGET, kinds.winner)[:, None]
-    wins = per_model(kinds.model_a, weights * share, n_models) + \
-        per_model(kinds.model_b, weights * (1.0 - share), n_models)
-    if total is None:
-        total = battles_per_model(kinds, weights, n_models)
-    return (wins == 0) | (wins == total)
+    gained, lost = gained_and_lost(kinds, weights, n_models)
+    return (gained == 0) | (lost == 0)
 
-def battles_per_model(kinds: BattleKinds, weights: np.ndarray, n_models: int) -> np.ndarray:
-    """(R, n_models) weighted battles each model is in."""
-    return per_model(kinds.model_a, weights, n_models) + per_model(kinds.model_b, weights, n_models)
 
-def bootstrap_fits(kinds, target, X, fit: dict, theta, settings: RunSettings, M: int, base: int,
-               n_questions: int) -> tuple[np.ndarray, np.ndarray]:
+def fit_kinds(kinds: BattleKinds, layout: FitLayout) -> np.ndarray:
+    """The full-data fit of the battle kinds ``layout`` was built on: every battle enters twice
+    (utils.ranking.rating)."""
+    return solve_bradley_terry(layout, 2.0 * kinds.count)
+
+
+def bootstrap_fits(kinds: BattleKinds, layout: FitLayout, theta, settings: RunSettings, M: int, base: int,
+                   n_questions: int) -> tuple[np.ndarray, np.ndarray]:
     """(rounds, M) bootstrap ratings (NaN where a model is absent) and, per model, the rounds with one outcome.
 
-    Rounds are weight vectors over the battle kinds, solved together in chunks
-    that keep the (kinds x rounds) arrays around 8 million numbers (64 MB); each chunk
-    starts from the full-data solution, a few Newton steps away.
+    Rounds are weight vectors over the battle kinds, solved on the full-data
+    fit's ``layout`` in chunks that keep the (kinds x rounds) arrays around 8
+    million numbers (64 MB); each chunk starts from the full-data solution
+    ``theta``, a few Newton steps away.
     """
     if settings.rounds == 0:  # a table whose scores alone are wanted (each judge's own, for judge agreement)
         return np.zeros((0, M)), np.zeros(M, int)
@@ -48,12 +71,13 @@ def bootstrap_fits(kinds, target, X, fit: dict, theta, settings: RunSettings, M:
     for start in range(0, settings.rounds, chunk):
         r = min(chunk, settings.rounds - start)
         W = bootstrap_weights(kinds, r, rng, settings.bootstrap_unit, settings.poisson, n_questions=n_questions)
-        th = fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * W, M, X, init=theta, **fit)
+        W *= 2.0  # every battle enters twice; in place, since W is large (what is counted below does not scale)
+        th = solve_bradley_terry(layout, W, init=theta)
         ratings = ratings_from_coefficients(th, M, base)
         # a model missing from a sample has no rating in it (NaN, skipped by the percentiles)
-        total = battles_per_model(kinds, W, M)
-        absent = total == 0
+        gained, lost = gained_and_lost(kinds, W, M)
+        absent = (gained == 0) & (lost == 0)
         ratings[absent] = np.nan
-        one_sided_rounds += (one_sided(kinds, W, M, total) & ~absent).sum(0)
+        one_sided_rounds += (((gained == 0) | (lost == 0)) & ~absent).sum(0)
         parts.append(ratings)
     return np.vstack(parts), one_sided_rounds

@@ -124,12 +124,12 @@ def configured_families(path: Path | str, given: bool, warn: Callable[[str], Non
     string. A missing file is an error when ``given`` on the command line, else
     nothing; a file that is not YAML is a warning, and names decide.
     """
-    from utils.plumbing.config import load_yaml, model_config  # YAML: loaded only when families are wanted
     path = Path(path)
     if not path.is_file():
         if given:
             raise InputError("file not found", path, key="--endpoint-file")
         return {}
+    from utils.plumbing.config import load_yaml, model_config  # YAML: loaded only when there is a file to read
     try:
         doc = load_yaml(path)
     except InputError as err:

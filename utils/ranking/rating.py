@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -89,19 +89,39 @@ class BattleKinds:
 def sorted_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Identical rows of a 2-D key array, lexicographically sorted: (the sort order, where each group starts in it).
 
-    A lexsort over the columns; much faster than ``np.unique(axis=0)``, which
-    sorts the rows as opaque byte strings. In this order every group, and every
+    A lexsort over the columns (or one sort, for integers); much faster than
+    ``np.unique(axis=0)``, which sorts the rows as opaque byte strings. In this order every group, and every
     run of groups with the same leading columns, is contiguous.
     """
     keys = np.asarray(keys)
     n = len(keys)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    order = np.lexsort(keys.T[::-1])
-    ordered = keys[order]
     starts = np.ones(n, bool)
-    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    key = _one_key(keys) if keys.dtype.kind in "iu" else None
+    if key is not None:  # the same order as the lexsort, by one stable sort
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        starts[1:] = ordered[1:] != ordered[:-1]
+    else:
+        order = np.lexsort(keys.T[::-1])
+        ordered = keys[order]
+        starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
     return order, np.flatnonzero(starts)
+
+
+def _one_key(keys: np.ndarray) -> np.ndarray | None:
+    """Each row of the integer columns of ``keys`` as one number that sorts as the row does lexicographically
+    (a number in mixed radix, each column's range a digit), or None when such numbers could overflow."""
+    low, high = keys.min(0).tolist(), keys.max(0).tolist()
+    if math.prod(h - lo + 1 for lo, h in zip(low, high)) >= 2 ** 62:
+        return None
+    key = np.zeros(len(keys), np.int64)
+    for column, lo, h in zip(keys.T, low, high):
+        key *= h - lo + 1
+        key += column
+        key -= lo
+    return key
 
 
 def group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -163,23 +183,29 @@ def fit_bradley_terry(model_a, model_b, target, weights, n_models: int, features
     (l2 = 1/C of scikit-learn). Coefficient ``fixed`` is held at 0; use it for
     the unpenalised fit, whose ratings are only defined up to a shift. ``init``
     (d,) starts every weighting from a known solution, e.g. the full-data fit
-    for the bootstrap rounds. Damped Newton steps (``_newton_step``, chunks of
-    weightings solved by ``_solve_weightings``) on a layout of the rows built
-    once (``FitLayout``). Returns theta with shape (R, n_models + k) (or
-    (n_models + k,) for a single weighting).
+    for the bootstrap rounds. Returns theta with shape (R, n_models + k) (or
+    (n_models + k,) for a single weighting). The same problem solved for
+    other weightings later: ``FitLayout.build`` once, then ``solve_bradley_terry``.
     """
+    layout = FitLayout.build(model_a, model_b, target, n_models, features, l2, fixed)
+    return solve_bradley_terry(layout, weights, init, tol, max_iter)
+
+
+def solve_bradley_terry(layout: "FitLayout", weights, init: np.ndarray | None = None, tol: float = 1e-10,
+                        max_iter: int = 200) -> np.ndarray:
+    """``fit_bradley_terry`` on rows already arranged: damped Newton steps (``_newton_step``), chunks of
+    weightings solved by ``_solve_weightings``."""
     W = np.asarray(weights, float)
     single = W.ndim == 1
     if single:
         W = W[:, None]
-    n, R = W.shape
-    F = np.zeros((n, 0)) if features is None else np.asarray(features, float).reshape(n, -1)
-    d = n_models + F.shape[1]
-    start_theta = np.zeros(d) if init is None else np.asarray(init, float).reshape(d)
-    if n == 0:
-        return start_theta.copy() if single else np.tile(start_theta, (R, 1))
-    layout = FitLayout.build(model_a, model_b, target, F, n_models, l2, fixed, start_theta)
-    theta = _solve_weightings(layout, W, tol, max_iter)
+    if len(W) != len(layout.group):
+        raise ValueError(f"{len(W)} weights for {len(layout.group)} rows")
+    start = np.zeros(layout.d) if init is None else np.asarray(init, float).reshape(layout.d)
+    if layout.n == 0:
+        theta = np.tile(start, (W.shape[1], 1))
+    else:
+        theta = _solve_weightings(layout.starting_at(start), W, tol, max_iter)
     return theta[0] if single else theta
 
 
@@ -209,14 +235,17 @@ class FitLayout:
     fixed: int | None  # the coefficient held at 0
     free: np.ndarray  # (d,) indices of the coefficients that move
     ridge: np.ndarray  # (d,) l2 on every coefficient that moves, 0 on the fixed one
-    start_theta: np.ndarray  # (d,) where every weighting starts
+    start_theta: np.ndarray  # (d,) where every weighting starts (``starting_at``)
     eta0: np.ndarray  # (1, groups) the linear predictor at start_theta
 
     @classmethod
-    def build(cls, model_a, model_b, target, F: np.ndarray, n_models: int, l2: float, fixed: int | None,
-              start_theta: np.ndarray) -> "FitLayout":
+    def build(cls, model_a, model_b, target, n_models: int, features=None, l2: float = 0.0,
+              fixed: int | None = None) -> "FitLayout":
+        """The rows of one problem (``fit_bradley_terry``'s arguments), starting at theta = 0."""
         a, b = np.asarray(model_a, np.int64), np.asarray(model_b, np.int64)
-        k, d = F.shape[1], len(start_theta)
+        F = np.zeros((len(a), 0)) if features is None else np.asarray(features, float).reshape(len(a), -1)
+        k = F.shape[1]
+        d = n_models + k
         first, group = group_rows(np.column_stack([a, b, F]))  # group: each input row's group, in sorted order
         a, b, F = a[first], b[first], F[first]
         n = len(first)
@@ -232,12 +261,14 @@ class FitLayout:
         free = np.ones(d, bool)
         if fixed is not None:
             free[fixed] = False
-        layout = cls(n_models, group, np.asarray(target, float), a[pair_start], b[pair_start], pair_start, pair_size,
-                     pair_rows, F, np.ascontiguousarray(F.T), (F[:, :, None] * F[:, None, :]).reshape(n, k * k),
-                     np.column_stack([np.ones(n), F]), per_pair_products, fixed, np.flatnonzero(free),
-                     np.where(free, l2, 0.0), start_theta, np.zeros(0))
-        layout.eta0 = layout.linear(start_theta[None, :])
-        return layout
+        return cls(n_models, group, np.asarray(target, float), a[pair_start], b[pair_start], pair_start, pair_size,
+                   pair_rows, F, np.ascontiguousarray(F.T), (F[:, :, None] * F[:, None, :]).reshape(n, k * k),
+                   np.column_stack([np.ones(n), F]), per_pair_products, fixed, np.flatnonzero(free),
+                   np.where(free, l2, 0.0), np.zeros(d), np.zeros((1, n)))
+
+    def starting_at(self, theta: np.ndarray) -> "FitLayout":
+        """The same rows, every weighting starting from ``theta`` (d,)."""
+        return replace(self, start_theta=theta, eta0=self.linear(theta[None, :]))
 
     @property
     def n(self) -> int:
@@ -411,22 +442,6 @@ def _solve_weightings(layout: FitLayout, W: np.ndarray, tol: float, max_iter: in
         for lo, hi in bounds:
             solve_rounds(lo, hi)
     return theta
-
-
-def per_model(model_index, values: np.ndarray, n_models: int) -> np.ndarray:
-    """Sums of ``values`` (n, R) over the rows of each model: (R, n_models)."""
-    index = np.asarray(model_index, np.int64)
-    values = np.asarray(values, float)
-    out = np.zeros((values.shape[1], n_models))
-    if len(index) == 0:
-        return out
-    order = np.argsort(index, kind="stable")  # battle kinds come sorted already; then this is cheap
-    ordered = index[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    if not (order[1:] > order[:-1]).all():
-        values = values[order]
-    out[:, ordered[starts]] = np.add.reduceat(values, starts, axis=0).T
-    return out
 
 
 def ratings_from_coefficients(theta: np.ndarray, n_models: int, baseline: int) -> np.ndarray:

@@ -23,14 +23,14 @@ from utils.ranking.answer_info import length_warnings
 from utils.ranking.battles import (Battles, battle_features, battles_from, game_shares, game_verdicts,
                                   save_battles)
 from utils.ranking.bootstrap_file import saved_rounds, write_bootstrap
-from utils.ranking.fitting import battles_per_model, bootstrap_fits, one_sided
+from utils.ranking.fitting import bootstrap_fits, fit_kinds, one_sided
 from utils.ranking.judges import JUDGES_FILE, JudgeAgreement, judge_agreement, write_judges_file
 from utils.ranking.judgment_checks import flag_boards, run_findings
 from utils.ranking.memory import check_memory
 from utils.ranking.methods.base import (Outcome, RatingMethod, Warn, check_compared, families, label_patterns,
                                         rating_method)
 from utils.ranking.rating import (FEATURE_COLUMNS, INIT_RATING, STYLE_FEATURES, TINY_RIDGE, BattleKinds,
-                                  battle_kinds, fit_bradley_terry, percentile_interval, ratings_from_coefficients,
+                                  FitLayout, battle_kinds, percentile_interval, ratings_from_coefficients,
                                   style_matrix, win_rate)
 from utils.ranking.results import FEW_QUESTIONS, ZERO_WIDTH, Leaderboard, ModelResult, PairedData, no_verdict_row, \
     question_outcomes
@@ -249,14 +249,14 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
     target = np.take(TARGET, kinds.winner)
     fit = _fit_args(settings, base)
 
-    # point estimate on all battles; each battle enters twice (see utils.ranking.rating)
-    theta = fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
+    layout = FitLayout.build(kinds.model_a, kinds.model_b, target, M, X, **fit)
+    theta = fit_kinds(kinds, layout)  # the point estimate on all battles
     point = ratings_from_coefficients(theta, M, base)
     coefs = {n: float(c) for n, c in zip(names, theta[M:])}
     if loaded_bootstrap is not None:
         boot, one_sided_rounds = _saved_ratings(loaded_bootstrap, models), np.zeros(M, int)
     else:
-        boot, one_sided_rounds = bootstrap_fits(kinds, target, X, fit, theta, settings, M, base, len(battles.questions))
+        boot, one_sided_rounds = bootstrap_fits(kinds, layout, theta, settings, M, base, len(battles.questions))
     boot[:, base] = INIT_RATING
     lo, hi = percentile_interval(boot, settings.confidence) if len(boot) else (point * np.nan, point * np.nan)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,14 +24,14 @@ from utils.plumbing.names import check_name, judgment_dir
 from utils.ranking.answer_info import AnswerInfo, answer_feature_table, length_warnings, missing_features
 from utils.ranking.battles import OutcomeRows, game_verdicts, outcome_rows
 from utils.ranking.categories import V2_BASELINES, CategoryIndex, category_index, v2_categories
-from utils.ranking.fitting import bootstrap_fits
+from utils.ranking.fitting import bootstrap_fits, fit_kinds
 from utils.ranking.judges import JudgeAgreement, judge_agreement
 from utils.ranking.judgment_checks import flag_boards, run_findings
 from utils.ranking.memory import check_memory
 from utils.ranking.methods.base import (DEFAULT_ENDPOINT_FILE, Outcome, RatingMethod, Warn, check_compared, families,
                                         label_patterns, rating_method)
 from utils.ranking.missing import MissingCategory, missing_category
-from utils.ranking.rating import (INIT_RATING, TINY_RIDGE, battle_kinds, fit_bradley_terry, percentile_interval,
+from utils.ranking.rating import (INIT_RATING, TINY_RIDGE, FitLayout, battle_kinds, percentile_interval,
                                   rating_from_win_rate, ratings_from_coefficients, win_rate)
 from utils.ranking.rating_v2 import (V2_CONTROLS, bootstrap_joint_question_means, bootstrap_question_means,
                                      bootstrap_unit_means, standardise, style_features, weighted_win_rates)
@@ -70,13 +71,15 @@ class ArenaHardV2(RatingMethod):
         check_memory(settings.rounds, len(rows.models) + 1, len(wanted), warn)
         check_compared(args.compare, rows.models)
         paired = bool(args.compare or args.pairs or args.html)
+        alone = _each_judge_alone(run, rows, settings, index, wanted, baselines, answers) \
+            if len(settings.judges) > 1 else None
         boards, missing = _tables(rows, settings, index, wanted, baselines, answers, args, warn, paired)
         shown = list(dict.fromkeys(r.model for board in boards for r in board.rows))
         for warning in length_warnings(answers, shown, run.data_dir, settings.bench):
             warn(warning)
         outcome = Outcome(flag_boards(boards, run_findings(run, settings), warn), missing)
-        if len(settings.judges) > 1:
-            outcome.agreement = _agreement(run, rows, outcome.boards, index, answers, families(args, warn))
+        if alone is not None:
+            outcome.agreement = _agreement(run, outcome.boards, index, alone.result(), families(args, warn))
         return outcome
 
     def game_units(self, records, weight: int) -> tuple[np.ndarray, np.ndarray]:
@@ -130,9 +133,7 @@ def _tables(rows: OutcomeRows, settings: RunSettings, index: CategoryIndex, want
 
     A category asked for by --category without a table is an error saying why and what fixes it.
     """
-    from utils.plumbing.fix_commands import RunFiles  # the commands' module loads the configs' YAML: only here
     boards, missing = [], []
-    files = RunFiles(args.setting_file, args.endpoint_file or DEFAULT_ENDPOINT_FILE, Path(args.data_dir))
     for category in wanted:
         board = None if baselines[category] is None else \
             compute_v2_leaderboard(rows, replace(settings, baseline=baselines[category], categories=(category,)),
@@ -142,6 +143,8 @@ def _tables(rows: OutcomeRows, settings: RunSettings, index: CategoryIndex, want
         if board is not None and board.battles:
             boards.append(board)
             continue
+        from utils.plumbing.fix_commands import RunFiles  # the commands' module loads YAML: only for a gap
+        files = RunFiles(args.setting_file, args.endpoint_file or DEFAULT_ENDPOINT_FILE, Path(args.data_dir))
         gap = missing_category(category, index.questions.get(category, []), baselines[category],
                                board.dropped_rows if board else 0, answers, files, settings.bench,
                                _judged_models(rows, baselines), list(settings.judges))
@@ -160,22 +163,34 @@ def _judged_models(rows: OutcomeRows, baselines: dict[str, str | None]) -> list[
     return [m for m in judged if m not in set(baselines.values())]
 
 
-def _agreement(run: RunData, rows: OutcomeRows, boards: list[Leaderboard], index: CategoryIndex, answers: dict,
-               configured: dict[str, str]) -> JudgeAgreement:
+def _each_judge_alone(run: RunData, rows: OutcomeRows, settings: RunSettings, index: CategoryIndex,
+                      wanted: list[str], baselines: dict[str, str | None], answers: dict) -> Future:
+    """judge -> category -> that judge's own table of the category, without a bootstrap (its scores alone),
+    for every wanted category with a baseline: computed on a thread of its own while the pooled tables are,
+    since the two share nothing but what they read, and much of the pooled fit runs on one core."""
+    def alone() -> dict[str, dict[str, Leaderboard]]:
+        return {judge: {category: compute_v2_leaderboard(
+                    rows.only(run.records.of_judge(judge)),
+                    replace(settings, baseline=baselines[category], categories=(category,), judges=(judge,),
+                            rounds=0, bootstrap_loaded_from=None), index, answers, run.data_dir)
+                        for category in wanted if baselines[category] is not None}
+                for judge in settings.judges}
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(alone)
+    pool.shutdown(wait=False)  # its thread ends with the work
+    return future
+
+
+def _agreement(run: RunData, boards: list[Leaderboard], index: CategoryIndex,
+               alone: dict[str, dict[str, Leaderboard]], configured: dict[str, str]) -> JudgeAgreement:
     """The judge figures of a v2 run: each judge's rows of every table shown, computed alone."""
     s, records = boards[0].settings, run.records
     shown = {q for b in boards for q in index.questions.get(b.category, [])}
     on_shown = records.on_questions(shown) if shown else np.ones(len(records), bool)
-    alone: dict[str, list[Leaderboard | None]] = {}
-    verdicts = {}
-    for judge in s.judges:
-        mine = records.of_judge(judge)
-        tables = [compute_v2_leaderboard(rows.only(mine), replace(b.settings, judges=(judge,), rounds=0,
-                                                                  bootstrap_loaded_from=None),  # scores alone
-                                         index, answers, run.data_dir) for b in boards]
-        alone[judge] = [t if t.battles else None for t in tables]
-        verdicts[judge] = game_verdicts(records, mine & on_shown, 2)
-    return judge_agreement(boards, alone, verdicts, configured)
+    tables = {judge: [alone[judge][b.category] for b in boards] for judge in s.judges}
+    verdicts = {judge: game_verdicts(records, records.of_judge(judge) & on_shown, 2) for judge in s.judges}
+    return judge_agreement(boards, {j: [t if t.battles else None for t in ts] for j, ts in tables.items()},
+                           verdicts, configured)
 
 
 # ---------------------------------------------------------------- computing
@@ -303,9 +318,9 @@ def _v2_style_fit(model, question, score, count, models: list[str], base: int, q
         raise missing_features(who, questions[kinds.question[i]], answers, data_dir, settings.bench)
     X = standardise(style_features(mine, theirs, settings.style), kinds.count)
     target = np.take(TARGET, kinds.winner)
-    fit = {"l2": TINY_RIDGE, "fixed": base}
-    theta = fit_bradley_terry(kinds.model_a, kinds.model_b, target, 2.0 * kinds.count, M, X, **fit)
-    boot, _ = bootstrap_fits(kinds, target, X, fit, theta, settings, M, base, len(questions))
+    layout = FitLayout.build(kinds.model_a, kinds.model_b, target, M, X, l2=TINY_RIDGE, fixed=base)
+    theta = fit_kinds(kinds, layout)
+    boot, _ = bootstrap_fits(kinds, layout, theta, settings, M, base, len(questions))
     point = win_rate(ratings_from_coefficients(theta, M, base))
     coefs = {n: float(c) for n, c in zip(V2_CONTROLS[settings.style], theta[M:])}
     return point, win_rate(boot), coefs
