@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from utils.ranking import rating
 from utils.ranking.fitting import gained_and_lost, one_sided
 from utils.ranking.rating import (TINY_RIDGE, BattleKinds, battle_kinds, bootstrap_weights, fit_bradley_terry,
-                                  group_rows, percentile_interval, rating_from_win_rate,
+                                  group_rows, percentile_interval, rating_from_win_rate, sorted_groups,
                                   ratings_from_coefficients, style_matrix, win_rate)
 from utils.vocabulary.verdicts import TARGET, TIE, WINNER_A, WINNER_B
 
@@ -195,6 +195,24 @@ def test_group_rows_agrees_with_numpy_unique():
     uniq = np.unique(keys, axis=0)
     assert len(first) == len(uniq)
     assert (keys[first][group] == keys).all()
+
+
+@pytest.mark.parametrize("kind", ["integers", "floats, the rest mostly following the leading columns", "floats"])
+def test_sorted_groups_orders_rows_as_a_lexsort_of_all_columns(kind):
+    # the result every fit's summation order depends on: the shortcuts (one key for integers, the leading
+    # columns first for floats) must give exactly the lexsort's order, ties in the order of the input
+    rng = np.random.default_rng(7)
+    keys = rng.integers(-2, 4, (3000, 6))
+    if kind != "integers":
+        keys = keys / 4.0
+    if kind == "floats, the rest mostly following the leading columns":  # as a style fit's rows are
+        keys[:, 3:] = keys[:, 2:3] * [1.0, 0.5, -2.0]
+        keys[rng.integers(0, 3000, 20), 5] += 1.0
+    order, starts = sorted_groups(keys)
+    expected = np.lexsort(keys.T[::-1])
+    assert order.tolist() == expected.tolist()
+    ordered = keys[expected]
+    assert starts.tolist() == [0, *np.flatnonzero((ordered[1:] != ordered[:-1]).any(axis=1)) + 1]
 
 
 def _kinds_for_bootstrap():

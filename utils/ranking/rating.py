@@ -104,10 +104,37 @@ def sorted_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ordered = key[order]
         starts[1:] = ordered[1:] != ordered[:-1]
     else:
-        order = np.lexsort(keys.T[::-1])
-        ordered = keys[order]
+        order, ordered = _lead_order(keys, min(LEADING_KEYS, keys.shape[1]))
         starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
     return order, np.flatnonzero(starts)
+
+
+def _lead_order(keys: np.ndarray, lead: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.lexsort``'s order of the rows of ``keys`` (and the rows in it), sorting by the leading columns first.
+
+    Rows that tie on the leading columns are mostly equal in the rest too (a
+    style fit's: a model pair's battles on one question), and then already in
+    their final order; only the runs of ties that differ further are sorted
+    again, by the rest, keeping the input's order among equal rows as the
+    lexsort does.
+    """
+    order = np.lexsort(keys[:, :lead].T[::-1])
+    ordered = keys[order]
+    if lead == keys.shape[1]:
+        return order, ordered
+    tie = ~(ordered[1:, :lead] != ordered[:-1, :lead]).any(axis=1)  # row i + 1 ties row i on the leading columns
+    unsorted = tie & (ordered[1:, lead:] != ordered[:-1, lead:]).any(axis=1)
+    if unsorted.any():
+        run = np.cumsum(np.r_[True, ~tie])  # each row's run of ties
+        where = np.flatnonzero(np.isin(run, run[1:][unsorted]))  # the rows of those runs, run by run
+        again = np.lexsort((*ordered[where, lead:].T[::-1], run[where]))
+        order[where] = order[where[again]]
+        ordered[where] = ordered[where[again]]
+    return order, ordered
+
+
+# sorted_groups orders rows of floats by this many leading columns first (_lead_order)
+LEADING_KEYS = 3
 
 
 def _one_key(keys: np.ndarray) -> np.ndarray | None:
@@ -227,6 +254,7 @@ class FitLayout:
     pair_start: np.ndarray  # (pairs,) first group of each run
     pair_size: np.ndarray  # (pairs,) groups in each run
     pair_rows: list[slice]  # each run's groups
+    group_pair: np.ndarray  # (groups,) the pair run of each group
     F: np.ndarray  # (groups, k) features of each group
     FT: np.ndarray  # F transposed, contiguous
     FF: np.ndarray  # (groups, k * k) products of every two features
@@ -262,7 +290,7 @@ class FitLayout:
         if fixed is not None:
             free[fixed] = False
         return cls(n_models, group, np.asarray(target, float), a[pair_start], b[pair_start], pair_start, pair_size,
-                   pair_rows, F, np.ascontiguousarray(F.T), (F[:, :, None] * F[:, None, :]).reshape(n, k * k),
+                   pair_rows, np.repeat(np.arange(len(pair_start)), pair_size), F, np.ascontiguousarray(F.T), (F[:, :, None] * F[:, None, :]).reshape(n, k * k),
                    np.column_stack([np.ones(n), F]), per_pair_products, fixed, np.flatnonzero(free),
                    np.where(free, l2, 0.0), np.zeros(d), np.zeros((1, n)))
 
@@ -283,11 +311,12 @@ class FitLayout:
     def d(self) -> int:
         return len(self.start_theta)
 
-    def linear(self, theta: np.ndarray) -> np.ndarray:
-        """theta (c, d) -> eta (c, groups)."""
-        eta = np.repeat(LN10 * (theta[:, self.pa] - theta[:, self.pb]), self.pair_size, axis=1)
+    def linear(self, theta: np.ndarray, out: np.ndarray | None = None, product: np.ndarray | None = None
+               ) -> np.ndarray:
+        """theta (c, d) -> eta (c, groups), into ``out`` if given (``product``: scratch of the same shape)."""
+        eta = np.take(LN10 * (theta[:, self.pa] - theta[:, self.pb]), self.group_pair, axis=1, out=out, mode="clip")
         if self.k:
-            eta += theta[:, self.n_models:] @ self.FT
+            eta += np.matmul(theta[:, self.n_models:], self.FT, out=product)
         return eta
 
     def to_models(self, per_pair: np.ndarray) -> np.ndarray:
@@ -303,8 +332,9 @@ class FitLayout:
 
 
 def _gradient_hessian(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, theta: np.ndarray, eta: np.ndarray,
-                      rs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient (c, d) and Hessian (c, d, d) of the loss of c weightings at theta; ``rs`` (2c, groups) is scratch.
+                      rs: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient (c, d) and Hessian (c, d, d) of the loss of c weightings at theta; ``rs`` (2c, groups) and ``p``
+    (c, groups) are scratch.
 
     Sums over each model pair's rows first, so the cost grows with the rows
     and the pairs, not with rows times models squared.
@@ -313,7 +343,7 @@ def _gradient_hessian(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, theta: 
     r, s = rs[:c], rs[c:]  # r and s of every row, one weighting per line
     # p = 1 / (1 + e^-eta); e^-eta overflows to inf for very negative eta, giving p = 0
     with np.errstate(over="ignore"):
-        p = np.exp(-eta)
+        np.exp(np.negative(eta, out=p), out=p)
     p += 1.0
     np.reciprocal(p, out=p)
     np.multiply(Wg, p, out=s)
@@ -351,9 +381,9 @@ def _gradient_hessian(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, theta: 
 
 
 def _newton_step(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, theta: np.ndarray, eta: np.ndarray,
-                 rs: np.ndarray) -> np.ndarray:
+                 work: "_Scratch") -> np.ndarray:
     """(c, d) the full Newton step of each of c weightings at theta (0 for the fixed coefficient)."""
-    grad, H = _gradient_hessian(layout, Wg, Wt, theta, eta, rs)
+    grad, H = _gradient_hessian(layout, Wg, Wt, theta, eta, work.rs, work.p)
     idx = layout.free
     Hf = H if layout.fixed is None else H[:, idx[:, None], idx[None, :]]
     # a model absent from a weighting has an all-zero row: pin it rather than fail
@@ -366,17 +396,41 @@ def _newton_step(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, theta: np.nd
     return step
 
 
-def _solve_chunk(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
-    """Newton iterations for the c weightings in the rows of Wg / Wt (c, groups): theta (c, d)."""
+@dataclass
+class _Scratch:
+    """The (weightings x groups) arrays of a chunk's Newton iterations, made once for all the chunks one thread
+    solves: a fresh array of megabytes costs a page fault per 4 kB, and making them anew for every chunk and
+    iteration was a fifth of a style-controlled run's time."""
+    rs: np.ndarray  # (2c, groups): r and s of _gradient_hessian
+    Wg: np.ndarray  # the groups' total weights
+    Wt: np.ndarray  # ... and the weights A won
+    p: np.ndarray
+    eta: np.ndarray  # the linear predictor, in turn with the next one
+    next_eta: np.ndarray
+    product: np.ndarray  # the feature part of eta
+
+    @classmethod
+    def make(cls, c: int, n: int) -> "_Scratch":
+        return cls(np.empty((2 * c, n)), *np.empty((6, c, n)))
+
+    def rows(self, c: int) -> "_Scratch":
+        """The first ``c`` weightings' rows of every array."""
+        return _Scratch(self.rs[:2 * c], *(a[:c] for a in (self.Wg, self.Wt, self.p, self.eta, self.next_eta,
+                                                          self.product)))
+
+
+def _solve_chunk(layout: FitLayout, work: _Scratch, tol: float, max_iter: int) -> np.ndarray:
+    """Newton iterations for the c weightings in the rows of ``work.Wg`` / ``work.Wt`` (c, groups): theta (c, d)."""
+    Wg, Wt = work.Wg, work.Wt
     c = Wg.shape[0]
     theta = np.tile(layout.start_theta, (c, 1))
     eta = layout.eta0  # every weighting starts at the same point: one row of eta serves them all
-    rs = np.empty((2 * c, layout.n))
     last_moved = math.inf
     for _ in range(max_iter):
-        step = _newton_step(layout, Wg, Wt, theta, eta, rs)
+        step = _newton_step(layout, Wg, Wt, theta, eta, work)
+        spare = work.next_eta if eta is work.eta else work.eta
         new_theta = theta - step
-        new_eta = layout.linear(new_theta)
+        new_eta = layout.linear(new_theta, spare, work.product)
         moved = np.abs(step).max()
         if moved <= SAFE_STEP:  # near the optimum a full Newton step is safe: skip the loss evaluations
             theta, eta = new_theta, new_eta
@@ -388,12 +442,14 @@ def _solve_chunk(layout: FitLayout, Wg: np.ndarray, Wt: np.ndarray, tol: float, 
             last_moved = moved
             continue
         last_moved = moved
-        theta, eta = _line_search(layout, Wg, Wt, theta, eta, step, new_theta, new_eta)
+        theta, eta = _line_search(layout, Wg, Wt, theta, eta, step, new_theta, new_eta, work.product)
     return theta
 
 
-def _line_search(layout: FitLayout, Wg, Wt, theta, eta, step, new_theta, new_eta) -> tuple[np.ndarray, np.ndarray]:
-    """A long step may overshoot: halve it wherever it would not lower the loss. The new (theta, eta)."""
+def _line_search(layout: FitLayout, Wg, Wt, theta, eta, step, new_theta, new_eta, product
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A long step may overshoot: halve it wherever it would not lower the loss. The new (theta, eta), eta in
+    ``new_eta``'s array."""
     current = layout.loss(Wg, Wt, theta, eta)
     scale = np.ones(Wg.shape[0])
     new_loss = layout.loss(Wg, Wt, new_theta, new_eta)
@@ -403,7 +459,7 @@ def _line_search(layout: FitLayout, Wg, Wt, theta, eta, step, new_theta, new_eta
             break
         scale[worse] *= 0.5
         new_theta = theta - scale[:, None] * step
-        new_eta = layout.linear(new_theta)
+        new_eta = layout.linear(new_theta, new_eta, product)
         new_loss = layout.loss(Wg, Wt, new_theta, new_eta)
     return new_theta, new_eta
 
@@ -412,21 +468,22 @@ def _solve_weightings(layout: FitLayout, W: np.ndarray, tol: float, max_iter: in
     """theta (R, d) of every weighting in the columns of W (input rows, R), a chunk at a time."""
     n, R, d = layout.n, W.shape[1], layout.d
     theta = np.empty((R, d))
-
-    def solve_rounds(lo: int, hi: int) -> None:
-        # a column of W at a time: no transposed copy of all of W, nor of its product with the targets (two more
-        # arrays of W's size, each a fresh allocation the kernel must map: a tenth of a style run's time)
-        Wg, Wt = np.empty((hi - lo, n)), np.empty((hi - lo, n))
-        for i, j in enumerate(range(lo, hi)):
-            column = np.ascontiguousarray(W[:, j])
-            Wg[i] = np.bincount(layout.group, weights=column, minlength=n)
-            Wt[i] = np.bincount(layout.group, weights=column * layout.target, minlength=n)
-        theta[lo:hi] = _solve_chunk(layout, Wg, Wt, tol, max_iter)
-
     # weightings are solved a few at a time, so that the (weightings x rows)
     # arrays of an iteration stay in the processor's cache
-    chunk = max(1, int(CHUNK_ELEMENTS // max(n, d * d)))
+    chunk = max(1, min(R, int(CHUNK_ELEMENTS // max(n, d * d))))
     bounds = [(lo, min(R, lo + chunk)) for lo in range(0, R, chunk)]
+
+    def solve_chunks(part: list[tuple[int, int]]) -> None:
+        scratch = _Scratch.make(chunk, n)
+        for lo, hi in part:
+            work = scratch.rows(hi - lo)
+            # a column of W at a time: no transposed copy of all of W, nor of its product with the targets
+            for i, j in enumerate(range(lo, hi)):
+                column = np.ascontiguousarray(W[:, j])
+                work.Wg[i] = np.bincount(layout.group, weights=column, minlength=n)
+                work.Wt[i] = np.bincount(layout.group, weights=column * layout.target, minlength=n)
+            theta[lo:hi] = _solve_chunk(layout, work, tol, max_iter)
+
     workers = min(len(bounds), _cores())
     if workers > 1 and n * R >= PARALLEL_ELEMENTS:
         # numpy releases the GIL inside its array loops, so chunks solved on
@@ -437,10 +494,9 @@ def _solve_weightings(layout: FitLayout, W: np.ndarray, tol: float, max_iter: in
 
         from threadpoolctl import threadpool_limits
         with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda b: solve_rounds(*b), bounds))
+            list(pool.map(solve_chunks, [bounds[i::workers] for i in range(workers)]))
     else:
-        for lo, hi in bounds:
-            solve_rounds(lo, hi)
+        solve_chunks(bounds)
     return theta
 
 
@@ -486,15 +542,16 @@ def bootstrap_weights(kinds: BattleKinds, rounds: int, rng: np.random.Generator,
             return rng.multinomial(total, count / count.sum(), size=rounds).T.astype(float)
         # many kinds (kept apart by question): drawing the battles themselves and
         # counting them per kind is faster than a multinomial over every kind
-        owner = np.repeat(np.arange(len(count), dtype=np.int32), count.astype(np.int64))
+        owner = np.repeat(np.arange(len(count), dtype=np.intp), count.astype(np.int64))
         out = np.empty((rounds, len(count)))  # returned transposed: each round's weights contiguous
         step = max(1, int(3e5 // total))  # a few rounds at a time: the draws stay in cache
         for start in range(0, rounds, step):
             r = min(step, rounds - start)
-            drawn = rng.integers(0, total, size=(r, total), dtype=np.int32)
-            np.take(owner, drawn, out=drawn)  # battle -> its kind
-            drawn += (np.arange(r, dtype=np.int32) * len(count))[:, None]
-            out[start:start + r] = np.bincount(drawn.ravel(), minlength=r * len(count)).reshape(r, -1)
+            # battle -> its kind, as the index type bincount counts without a conversion
+            kind = np.take(owner, rng.integers(0, total, size=(r, total), dtype=np.int32))
+            if r > 1:
+                kind += (np.arange(r) * len(count))[:, None]
+            out[start:start + r] = np.bincount(kind.ravel(), minlength=r * len(count)).reshape(r, -1)
         return out.T
     if unit != "question":
         raise ValueError(f"unknown bootstrap unit {unit!r}")

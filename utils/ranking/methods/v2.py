@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,15 +70,13 @@ class ArenaHardV2(RatingMethod):
         check_memory(settings.rounds, len(rows.models) + 1, len(wanted), warn)
         check_compared(args.compare, rows.models)
         paired = bool(args.compare or args.pairs or args.html)
-        alone = _each_judge_alone(run, rows, settings, index, wanted, baselines, answers) \
-            if len(settings.judges) > 1 else None
         boards, missing = _tables(rows, settings, index, wanted, baselines, answers, args, warn, paired)
         shown = list(dict.fromkeys(r.model for board in boards for r in board.rows))
         for warning in length_warnings(answers, shown, run.data_dir, settings.bench):
             warn(warning)
         outcome = Outcome(flag_boards(boards, run_findings(run, settings), warn), missing)
-        if alone is not None:
-            outcome.agreement = _agreement(run, outcome.boards, index, alone.result(), families(args, warn))
+        if len(settings.judges) > 1:
+            outcome.agreement = _agreement(run, rows, outcome.boards, index, answers, families(args, warn))
         return outcome
 
     def game_units(self, records, weight: int) -> tuple[np.ndarray, np.ndarray]:
@@ -163,34 +160,22 @@ def _judged_models(rows: OutcomeRows, baselines: dict[str, str | None]) -> list[
     return [m for m in judged if m not in set(baselines.values())]
 
 
-def _each_judge_alone(run: RunData, rows: OutcomeRows, settings: RunSettings, index: CategoryIndex,
-                      wanted: list[str], baselines: dict[str, str | None], answers: dict) -> Future:
-    """judge -> category -> that judge's own table of the category, without a bootstrap (its scores alone),
-    for every wanted category with a baseline: computed on a thread of its own while the pooled tables are,
-    since the two share nothing but what they read, and much of the pooled fit runs on one core."""
-    def alone() -> dict[str, dict[str, Leaderboard]]:
-        return {judge: {category: compute_v2_leaderboard(
-                    rows.only(run.records.of_judge(judge)),
-                    replace(settings, baseline=baselines[category], categories=(category,), judges=(judge,),
-                            rounds=0, bootstrap_loaded_from=None), index, answers, run.data_dir)
-                        for category in wanted if baselines[category] is not None}
-                for judge in settings.judges}
-    pool = ThreadPoolExecutor(1)
-    future = pool.submit(alone)
-    pool.shutdown(wait=False)  # its thread ends with the work
-    return future
-
-
-def _agreement(run: RunData, boards: list[Leaderboard], index: CategoryIndex,
-               alone: dict[str, dict[str, Leaderboard]], configured: dict[str, str]) -> JudgeAgreement:
+def _agreement(run: RunData, rows: OutcomeRows, boards: list[Leaderboard], index: CategoryIndex, answers: dict,
+               configured: dict[str, str]) -> JudgeAgreement:
     """The judge figures of a v2 run: each judge's rows of every table shown, computed alone."""
     s, records = boards[0].settings, run.records
     shown = {q for b in boards for q in index.questions.get(b.category, [])}
     on_shown = records.on_questions(shown) if shown else np.ones(len(records), bool)
-    tables = {judge: [alone[judge][b.category] for b in boards] for judge in s.judges}
-    verdicts = {judge: game_verdicts(records, records.of_judge(judge) & on_shown, 2) for judge in s.judges}
-    return judge_agreement(boards, {j: [t if t.battles else None for t in ts] for j, ts in tables.items()},
-                           verdicts, configured)
+    alone: dict[str, list[Leaderboard | None]] = {}
+    verdicts = {}
+    for judge in s.judges:
+        mine = records.of_judge(judge)
+        tables = [compute_v2_leaderboard(rows.only(mine), replace(b.settings, judges=(judge,), rounds=0,
+                                                                  bootstrap_loaded_from=None),  # scores alone
+                                         index, answers, run.data_dir) for b in boards]
+        alone[judge] = [t if t.battles else None for t in tables]
+        verdicts[judge] = game_verdicts(records, mine & on_shown, 2)
+    return judge_agreement(boards, alone, verdicts, configured)
 
 
 # ---------------------------------------------------------------- computing
