@@ -197,17 +197,25 @@ def test_group_rows_agrees_with_numpy_unique():
     assert (keys[first][group] == keys).all()
 
 
-@pytest.mark.parametrize("kind", ["integers", "floats, the rest mostly following the leading columns", "floats"])
+@pytest.mark.parametrize("kind", ["integers", "integers too wide for one key", "unsigned integers",
+                                  "floats, the rest mostly following the leading columns", "floats",
+                                  "floats with NaN"])
 def test_sorted_groups_orders_rows_as_a_lexsort_of_all_columns(kind):
     # the result every fit's summation order depends on: the shortcuts (one key for integers, the leading
     # columns first for floats) must give exactly the lexsort's order, ties in the order of the input
     rng = np.random.default_rng(7)
     keys = rng.integers(-2, 4, (3000, 6))
-    if kind != "integers":
+    if kind == "integers too wide for one key":
+        keys[:, :4] *= 2 ** 20
+    if kind == "unsigned integers":
+        keys = (keys + 2).astype(np.uint64)
+    if kind.startswith("floats"):
         keys = keys / 4.0
     if kind == "floats, the rest mostly following the leading columns":  # as a style fit's rows are
         keys[:, 3:] = keys[:, 2:3] * [1.0, 0.5, -2.0]
         keys[rng.integers(0, 3000, 20), 5] += 1.0
+    if kind == "floats with NaN":  # sorted as equal to each other, though never equal in a comparison (nor grouped)
+        keys[rng.integers(0, 3000, 300), 0] = np.nan
     order, starts = sorted_groups(keys)
     expected = np.lexsort(keys.T[::-1])
     assert order.tolist() == expected.tolist()

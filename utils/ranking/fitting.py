@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils.ranking.rating import BattleKinds, FitLayout, bootstrap_weights, ratings_from_coefficients, solve_bradley_terry
+from utils.ranking.rating import (BattleKinds, FitLayout, bootstrap_weights, ratings_from_coefficients,
+                                  solve_bradley_terry)
 from utils.ranking.settings import RunSettings
 from utils.vocabulary.verdicts import TARGET
 
+
 def gained_and_lost(kinds: BattleKinds, weights: np.ndarray, n_models: int) -> tuple[np.ndarray, np.ndarray]:
-    """(R, n_models) twice: the weighted share of its battles each model won, and the share it lost (a tie is
-    half of each), for each weighting in the columns of ``weights`` (kinds, R).
+    """(R, n_models) twice: each model's weighted battles won and those lost (a tie counts half in each), for
+    each weighting in the columns of ``weights`` (kinds, R).
 
     Sums over each model pair's run of kinds first, by one small product per
     pair, so no array of ``weights``' size is made (a bootstrap chunk's weights
@@ -44,7 +46,11 @@ def one_sided(kinds: BattleKinds, weights: np.ndarray, n_models: int) -> np.ndar
     Such a sample has no finite maximum-likelihood rating: the unpenalised fit
     ends at the tiny ridge's bound, which is why the model gets flagged.
     """
-    gained, lost = gained_and_lost(kinds, weights, n_models)
+    return went_one_way(*gained_and_lost(kinds, weights, n_models))
+
+
+def went_one_way(gained: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """Where a model won nothing or lost nothing (``gained_and_lost``'s sums; also where it had no battle)."""
     return (gained == 0) | (lost == 0)
 
 
@@ -78,6 +84,6 @@ def bootstrap_fits(kinds: BattleKinds, layout: FitLayout, theta, settings: RunSe
         gained, lost = gained_and_lost(kinds, W, M)
         absent = (gained == 0) & (lost == 0)
         ratings[absent] = np.nan
-        one_sided_rounds += (((gained == 0) | (lost == 0)) & ~absent).sum(0)
+        one_sided_rounds += (went_one_way(gained, lost) & ~absent).sum(0)
         parts.append(ratings)
     return np.vstack(parts), one_sided_rounds

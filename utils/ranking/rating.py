@@ -98,7 +98,7 @@ def sorted_groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     starts = np.ones(n, bool)
-    key = _one_key(keys) if keys.dtype.kind in "iu" else None
+    key = _one_key(keys) if keys.dtype.kind == "i" else None
     if key is not None:  # the same order as the lexsort, by one stable sort
         order = np.argsort(key, kind="stable")
         ordered = key[order]
@@ -118,10 +118,11 @@ def _lead_order(keys: np.ndarray, lead: int) -> tuple[np.ndarray, np.ndarray]:
     again, by the rest, keeping the input's order among equal rows as the
     lexsort does.
     """
+    if lead == keys.shape[1] or np.isnan(keys[:, :lead]).any():  # NaN ties NaN in a sort, but not in a comparison
+        order = np.lexsort(keys.T[::-1])
+        return order, keys[order]
     order = np.lexsort(keys[:, :lead].T[::-1])
     ordered = keys[order]
-    if lead == keys.shape[1]:
-        return order, ordered
     tie = ~(ordered[1:, :lead] != ordered[:-1, :lead]).any(axis=1)  # row i + 1 ties row i on the leading columns
     unsorted = tie & (ordered[1:, lead:] != ordered[:-1, lead:]).any(axis=1)
     if unsorted.any():
@@ -290,9 +291,10 @@ class FitLayout:
         if fixed is not None:
             free[fixed] = False
         return cls(n_models, group, np.asarray(target, float), a[pair_start], b[pair_start], pair_start, pair_size,
-                   pair_rows, np.repeat(np.arange(len(pair_start)), pair_size), F, np.ascontiguousarray(F.T), (F[:, :, None] * F[:, None, :]).reshape(n, k * k),
-                   np.column_stack([np.ones(n), F]), per_pair_products, fixed, np.flatnonzero(free),
-                   np.where(free, l2, 0.0), np.zeros(d), np.zeros((1, n)))
+                   pair_rows, np.repeat(np.arange(len(pair_start)), pair_size), F, np.ascontiguousarray(F.T),
+                   (F[:, :, None] * F[:, None, :]).reshape(n, k * k), np.column_stack([np.ones(n), F]),
+                   per_pair_products, fixed, np.flatnonzero(free), np.where(free, l2, 0.0), np.zeros(d),
+                   np.zeros((1, n)))
 
     def starting_at(self, theta: np.ndarray) -> "FitLayout":
         """The same rows, every weighting starting from ``theta`` (d,)."""
@@ -404,7 +406,7 @@ class _Scratch:
     rs: np.ndarray  # (2c, groups): r and s of _gradient_hessian
     Wg: np.ndarray  # the groups' total weights
     Wt: np.ndarray  # ... and the weights A won
-    p: np.ndarray
+    p: np.ndarray  # each row's win probability, then 1 - it
     eta: np.ndarray  # the linear predictor, in turn with the next one
     next_eta: np.ndarray
     product: np.ndarray  # the feature part of eta
