@@ -378,6 +378,23 @@ def test_battles_and_bootstrap_files_that_cannot_be_written_leave_the_table_and_
     assert "bootstrapping_results.jsonl (Is a directory)" in warning
 
 
+def test_a_run_that_fails_after_counting_its_battles_leaves_the_last_battles_file(tmp_path):
+    # the battles file is written by a second process while the table is fitted; a run that fails after that
+    # began must neither replace the last run's file nor leave its temporary file behind
+    write_bench(tmp_path, MIXED, 4)
+    show(tmp_path)
+    battles = results_file(tmp_path / "data", "arena_hard_battles.jsonl")
+    before = battles.read_bytes()
+    write_bench(tmp_path, {model: verdicts[::-1] for model, verdicts in MIXED.items()}, 4, with_meta=False)
+    failed = show(tmp_path, "--style-control", check=False)
+    assert failed.returncode == 2 and "style control needs" in one_line_error(failed)
+    assert battles.read_bytes() == before
+    assert sorted(p.name for p in battles.parent.iterdir()) == ["arena_hard_battles.jsonl",
+                                                                "bootstrapping_results.jsonl"]
+    show(tmp_path)  # the same files, counted by a run that gets to the end, do replace it
+    assert battles.read_bytes() != before
+
+
 def test_a_read_only_data_directory_still_gives_the_table_and_still_loads(tmp_path):
     prefix = bound_by_permissions()
     write_bench(tmp_path, MIXED, 4)

@@ -27,6 +27,7 @@ Answers and judgments are paid for, so the file that holds them follows these ru
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import fcntl
@@ -40,6 +41,7 @@ from typing import Callable, Iterable, Iterator
 
 from utils.plumbing import recovery
 from utils.plumbing.errors import InputError, StorageError, os_reason
+from utils.plumbing.forked import ForkedChild
 from utils.plumbing.jsonl import json_object, parse_jsonl, parse_line
 
 
@@ -122,6 +124,67 @@ def atomic_write(path: Path, data: bytes, durable: bool = True, private: bool = 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class StagedWrite:
+    """``atomic_write(path, make(), durable=False)`` in two steps, the first on the other core.
+
+    At once, a forked child calls ``make`` and writes its bytes to a temporary
+    file beside ``path`` (utils/plumbing/forked.py), while this process goes
+    on (show_result fits a v0.1 table on one core meanwhile); ``finish()``
+    renames that file into place, or raises the OSError that kept it from
+    being written. ``path`` is untouched until then, so a run that fails in
+    between changes nothing: its temporary file, and the folders made for it,
+    are removed at exit. Without fork, or when no temporary file can be made
+    here, ``finish()`` does it all.
+    """
+
+    def __init__(self, path: Path, make: Callable[[], bytes]):
+        self.path, self.make, self.tmp, self.child = path, make, None, None
+        self.made = [folder for folder in [path.parent, *path.parent.parents] if not folder.exists()]
+        if not ForkedChild.available():
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, self.tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+            os.fchmod(fd, 0o666 & ~_UMASK)
+            os.close(fd)
+        except OSError:  # finish() meets the same error and reports it
+            self.tmp = None
+            return
+        atexit.register(self.discard)
+        self.child = ForkedChild(self._write_temporary)
+
+    def _write_temporary(self) -> None:
+        with open(self.tmp, "wb") as f:
+            f.write(self.make())
+
+    def finish(self) -> None:
+        if self.child is None:
+            atomic_write(self.path, self.make(), durable=False)
+            return
+        try:
+            self.child.result()
+            os.replace(self.tmp, self.path)
+            self.tmp, self.made = None, []
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Stop the child if it still runs; remove the temporary file and the folders made for it, if there."""
+        atexit.unregister(self.discard)
+        if self.child is not None:
+            self.child.__exit__(None, None, None)
+            self.child = None
+        if self.tmp is not None:
+            Path(self.tmp).unlink(missing_ok=True)
+            self.tmp = None
+        for folder in self.made:  # the deepest first; one that something else has filled meanwhile stays
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        self.made = []
 
 
 def _cannot_write(err: OSError, path: Path) -> InputError:

@@ -23,7 +23,6 @@ import orjson
 
 from utils.plumbing.errors import InputError
 from utils.plumbing.jsonl import iter_jsonl, json_object
-from utils.plumbing.store import atomic_write
 from utils.ranking.answer_info import AnswerInfo, answer_feature_table, battle_meta_features, missing_features
 from utils.ranking.judgments import LABEL_CODES, JudgmentRecords
 from utils.vocabulary.verdicts import TARGET, WINNER_CODES, WINNER_NAMES, label_verdict
@@ -179,13 +178,8 @@ def battle_features(battles: Battles, answers: dict[str, AnswerInfo | None], fro
 # ---------------------------------------------------------------- the battles file
 
 
-def save_battles(battles: Battles, path: Path) -> None:
-    """One JSON line per counted battle (a strong verdict repeats), written atomically."""
-    atomic_write(path, battles_text(battles), durable=False)
-
-
 def battles_text(battles: Battles) -> bytes:
-    """The battles file's content: one JSON line per counted battle."""
+    """The battles file's content: one JSON line per counted battle (a strong verdict repeats)."""
     # each question id is JSON-encoded once, and so is the rest of a line for each of the few (model_a, model_b,
     # winner) there are; a line is then two pieces joined
     qids = [b'{"question_id":' + orjson.dumps(q) for q in battles.questions]
