@@ -47,6 +47,16 @@ def main(argv=None) -> int:
     settings = method.settings(args, args.config)
     run = read_run(method.reads(settings, args), _warn)
     outcome = method.compute(run, settings, args, _warn)
+    try:
+        _show(args, method, run, outcome)
+    finally:  # a battles file still being written when something failed is not kept
+        if outcome.battles_writing is not None:
+            outcome.battles_writing.discard()
+    return 0
+
+
+def _show(args, method, run, outcome) -> None:
+    """Print the tables and what goes with them, save the run's files, and write the outputs asked for."""
     if args.method_note:  # above the tables: which method scored them and why, when no --method chose it
         print(args.method_note)
     sys.stdout.write("\n".join(render_table(board, show_elo=args.show_elo) for board in outcome.boards))
@@ -58,7 +68,6 @@ def main(argv=None) -> int:
     if not args.from_bundles:  # their data directory is a temporary one
         method.save(outcome, run, args, _warn)
     _write_outputs(args, outcome, run, comparisons)
-    return 0
 
 
 def _comparisons(args, boards: list, run) -> list[list] | None:

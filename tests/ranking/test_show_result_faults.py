@@ -6,6 +6,7 @@ kept), the one warning that says what was left out, or the one-line error.
 """
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
@@ -393,6 +394,26 @@ def test_a_run_that_fails_after_counting_its_battles_leaves_the_last_battles_fil
                                                                 "bootstrapping_results.jsonl"]
     show(tmp_path)  # the same files, counted by a run that gets to the end, do replace it
     assert battles.read_bytes() != before
+
+
+def test_a_first_run_that_fails_after_counting_its_battles_leaves_no_results_folder(tmp_path):
+    write_bench(tmp_path, MIXED, 4, with_meta=False)
+    failed = show(tmp_path, "--style-control", check=False)
+    assert failed.returncode == 2 and "style control needs" in one_line_error(failed)
+    assert not (tmp_path / "data" / BENCH / "results").exists()
+
+
+def test_the_battles_file_of_a_killed_run_is_removed_by_the_next_unless_a_run_still_writes_it(tmp_path):
+    write_bench(tmp_path, MIXED, 4)
+    show(tmp_path)
+    battles = results_file(tmp_path / "data", "arena_hard_battles.jsonl")
+    killed, writing = (battles.with_name(f".{battles.name}.{tag}.tmp") for tag in ("killed00", "writing0"))
+    killed.write_bytes(b"half a file")
+    writing.write_bytes(b"being written")
+    with open(writing, "rb") as held:  # as the run writing it holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        show(tmp_path)
+        assert not killed.exists() and writing.read_bytes() == b"being written"
 
 
 def test_a_read_only_data_directory_still_gives_the_table_and_still_loads(tmp_path):

@@ -12,7 +12,7 @@ the provider registry which ``api_type``s exist; the rest knows nothing of quest
 * store.py         crash-safe JSON-lines stores: lock, append+fsync, resume, ordered rewrite
 * recovery.py      where results a full disk could not take are kept aside, for the next run to take in
 * jsonl.py         the one JSON-lines reader
-* forked.py        a value computed in a forked child, so parsing overlaps on the second core
+* forked.py        work in a forked child, overlapping this process's on the second core: a value, a file
 * parse_cache.py   what show_result parsed of each file, kept in the user's cache while the file is unchanged
 * keys.py          API keys read clean and masked in everything printed
 * fix_commands.py  the gen_answer.py / gen_judgment.py command lines a message hands the user

@@ -1,10 +1,17 @@
-"""A value computed in a forked child process, so that parsing on the second core overlaps this one's."""
+"""Work done in a forked child process, so that it overlaps this one's on the second core: a value
+(``ForkedChild``), or a file written beside (``StagedWrite``)."""
 from __future__ import annotations
 
+import atexit
+import fcntl
 import os
 import pickle
 import signal
 import sys
+from pathlib import Path
+from typing import Callable
+
+from utils.plumbing.store import atomic_write, is_temporary_of, temporary_beside
 
 
 class ForkedChild:
@@ -25,8 +32,16 @@ class ForkedChild:
     def __init__(self, work):
         self.work, self.pid, self.fd = work, None, None
         if self.available():
-            read_fd, write_fd = os.pipe()
-            pid = os.fork()
+            try:
+                read_fd, write_fd = os.pipe()
+            except OSError:  # no descriptors left: the work waits for result(), here
+                return
+            try:
+                pid = os.fork()
+            except OSError:  # no process to be had (a limit, or memory): as above
+                os.close(read_fd)
+                os.close(write_fd)
+                return
             if pid == 0:  # the child: compute, send the pickled outcome, leave without running any cleanup
                 code = 0
                 try:
@@ -73,6 +88,10 @@ class ForkedChild:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop the child if it still runs (its work is not wanted), and let go of the pipe."""
         if self.pid is not None:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -83,3 +102,94 @@ class ForkedChild:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+
+class StagedWrite:
+    """``atomic_write(path, make(), durable=False)`` in two steps, the first in a forked child.
+
+    At once, a child calls ``make`` and writes its bytes to a temporary file
+    beside ``path``, while this process goes on (show_result fits a v0.1
+    table meanwhile: the 13 MB of battles are written beside the fit instead
+    of after it); ``finish()`` waits for the child and renames the file into
+    place, raising the child's error if it failed. Until then ``path`` is
+    untouched, so a run that fails in between changes nothing: ``discard()``
+    (called by ``finish``, by the caller on its way out, and at exit) stops
+    the child and removes the temporary file and the folders made for it.
+    The temporary file is locked while this process or its child holds it;
+    one that nobody holds (its run was killed) is removed by the next
+    StagedWrite of ``path``. Fork with no other thread running than idle
+    ones (the child makes the bytes with the parent's memory as it was).
+    Without fork, or when no temporary file can be made, ``finish()`` does it all.
+    """
+
+    def __init__(self, path: Path, make: Callable[[], bytes]):
+        self.path, self.make, self.tmp, self.fd, self.child, self.made = path, make, None, None, None, []
+        if not ForkedChild.available():
+            return
+        made = [folder for folder in [path.parent, *path.parent.parents] if not folder.exists()]
+        try:
+            _remove_unheld_temporaries(path)
+            self.fd, self.tmp = temporary_beside(path)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError:  # finish() meets the same trouble and reports it
+            self.made = made
+            self.discard()
+            return
+        self.made = made
+        atexit.register(self.discard)
+        self.child = ForkedChild(self._write_temporary)
+
+    def _write_temporary(self) -> None:
+        with open(self.tmp, "wb") as f:
+            f.write(self.make())
+
+    def finish(self) -> None:
+        if self.child is None:
+            atomic_write(self.path, self.make(), durable=False)
+            return
+        try:
+            self.child.result()
+            os.replace(self.tmp, self.path)
+            self.tmp, self.made = None, []
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Stop the child if it still runs; remove the temporary file and the folders made for it, if there."""
+        atexit.unregister(self.discard)
+        if self.child is not None:
+            self.child.stop()
+            self.child = None
+        if self.tmp is not None:
+            Path(self.tmp).unlink(missing_ok=True)
+            self.tmp = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        for folder in self.made:  # the deepest first; one that something else has filled meanwhile stays
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        self.made = []
+
+
+def _remove_unheld_temporaries(path: Path) -> None:
+    """Remove the temporary files of ``path`` no process holds a lock on: left by a run killed while it wrote."""
+    try:
+        entries = [e.path for e in os.scandir(path.parent) if is_temporary_of(e.name, path)]
+    except OSError:  # no folder yet
+        return
+    for name in entries:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: a run that is writing it
+            continue
+        else:
+            Path(name).unlink(missing_ok=True)
+        finally:
+            os.close(fd)

@@ -27,7 +27,6 @@ Answers and judgments are paid for, so the file that holds them follows these ru
 """
 from __future__ import annotations
 
-import atexit
 import contextlib
 import errno
 import fcntl
@@ -41,7 +40,6 @@ from typing import Callable, Iterable, Iterator
 
 from utils.plumbing import recovery
 from utils.plumbing.errors import InputError, StorageError, os_reason
-from utils.plumbing.forked import ForkedChild
 from utils.plumbing.jsonl import json_object, parse_jsonl, parse_line
 
 
@@ -55,7 +53,7 @@ _UMASK = _current_umask()
 _TEMP_SUFFIX = ".tmp"
 
 
-def _is_temp_of(name: str, path: Path) -> bool:
+def is_temporary_of(name: str, path: Path) -> bool:
     """Whether ``name`` is one of ``atomic_write``'s temporary files for ``path`` (mkstemp adds 8 of [a-z0-9_])."""
     return re.fullmatch(re.escape(f".{path.name}.") + "[a-z0-9_]{8}" + re.escape(_TEMP_SUFFIX), name) is not None
 
@@ -102,6 +100,21 @@ def _storable(value, counts: dict[str, int]):
     return _storable(str(value), counts)
 
 
+def temporary_beside(path: Path, private: bool = False) -> tuple[int, str]:
+    """(open descriptor, name) of a new empty file in ``path``'s folder (made if missing), named as the
+    temporary files of ``path`` are (``is_temporary_of``). ``private``: only this user may read or write it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    if not private:  # mkstemp makes 0600; the result should look like any file we write
+        try:
+            os.fchmod(fd, 0o666 & ~_UMASK)
+        except OSError:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+    return fd, tmp
+
+
 def atomic_write(path: Path, data: bytes, durable: bool = True, private: bool = False) -> None:
     """Replace ``path`` with ``data`` through a temporary file and a rename.
 
@@ -110,11 +123,8 @@ def atomic_write(path: Path, data: bytes, durable: bool = True, private: bool = 
     (battles, bootstrap results, reports) skip that cost. ``private``: only
     this user may read or write the file (a cache of pickles).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    fd, tmp = temporary_beside(path, private)
     try:
-        if not private:  # mkstemp makes 0600; the result should look like any file we write
-            os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             if durable:
@@ -124,67 +134,6 @@ def atomic_write(path: Path, data: bytes, durable: bool = True, private: bool = 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-class StagedWrite:
-    """``atomic_write(path, make(), durable=False)`` in two steps, the first on the other core.
-
-    At once, a forked child calls ``make`` and writes its bytes to a temporary
-    file beside ``path`` (utils/plumbing/forked.py), while this process goes
-    on (show_result fits a v0.1 table on one core meanwhile); ``finish()``
-    renames that file into place, or raises the OSError that kept it from
-    being written. ``path`` is untouched until then, so a run that fails in
-    between changes nothing: its temporary file, and the folders made for it,
-    are removed at exit. Without fork, or when no temporary file can be made
-    here, ``finish()`` does it all.
-    """
-
-    def __init__(self, path: Path, make: Callable[[], bytes]):
-        self.path, self.make, self.tmp, self.child = path, make, None, None
-        self.made = [folder for folder in [path.parent, *path.parent.parents] if not folder.exists()]
-        if not ForkedChild.available():
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, self.tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
-            os.fchmod(fd, 0o666 & ~_UMASK)
-            os.close(fd)
-        except OSError:  # finish() meets the same error and reports it
-            self.tmp = None
-            return
-        atexit.register(self.discard)
-        self.child = ForkedChild(self._write_temporary)
-
-    def _write_temporary(self) -> None:
-        with open(self.tmp, "wb") as f:
-            f.write(self.make())
-
-    def finish(self) -> None:
-        if self.child is None:
-            atomic_write(self.path, self.make(), durable=False)
-            return
-        try:
-            self.child.result()
-            os.replace(self.tmp, self.path)
-            self.tmp, self.made = None, []
-        finally:
-            self.discard()
-
-    def discard(self) -> None:
-        """Stop the child if it still runs; remove the temporary file and the folders made for it, if there."""
-        atexit.unregister(self.discard)
-        if self.child is not None:
-            self.child.__exit__(None, None, None)
-            self.child = None
-        if self.tmp is not None:
-            Path(self.tmp).unlink(missing_ok=True)
-            self.tmp = None
-        for folder in self.made:  # the deepest first; one that something else has filled meanwhile stays
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        self.made = []
 
 
 def _cannot_write(err: OSError, path: Path) -> InputError:
@@ -328,7 +277,7 @@ class JsonlStore:
         so no such file can be in use.
         """
         for entry in os.scandir(self.path.parent):
-            if _is_temp_of(entry.name, self.path):
+            if is_temporary_of(entry.name, self.path):
                 Path(entry.path).unlink(missing_ok=True)
 
     def _load(self) -> None:

@@ -19,8 +19,7 @@ from typing import Callable
 import numpy as np
 
 from utils.plumbing.errors import InputError, known_names
-from utils.plumbing.store import StagedWrite
-from utils.ranking.battles import Battles
+from utils.plumbing.forked import StagedWrite
 from utils.ranking.judges import JudgeAgreement, configured_families
 from utils.ranking.judgments import DEFAULT_PATTERNS, JudgmentRecords
 from utils.ranking.missing import MissingCategory
@@ -38,8 +37,8 @@ class Outcome:
     boards: list[Leaderboard]  # one table, or one per category
     missing: list[MissingCategory] = field(default_factory=list)  # categories it could not score, and why
     agreement: JudgeAgreement | None = None  # with several judges: how they agree
-    battles: Battles | None = None  # the battles counted, when the method has battles to keep
-    battles_file: StagedWrite | None = None  # their file, being written since they were counted; save() finishes it
+    # the battles file, written since the battles were counted (v0.1); save() finishes it, a failed run discards it
+    battles_writing: StagedWrite | None = None
 
 
 class RatingMethod:

@@ -19,7 +19,7 @@ import numpy as np
 
 from utils.plumbing.errors import InputError
 from utils.plumbing.names import battles_file, bootstrap_results_file
-from utils.plumbing.store import StagedWrite
+from utils.plumbing.forked import StagedWrite
 from utils.ranking.answer_info import length_warnings
 from utils.ranking.battles import (Battles, battle_features, battles_from, battles_text, game_shares,
                                   game_verdicts)
@@ -74,12 +74,17 @@ class ArenaHardV01(RatingMethod):
         else:
             battles = battles_from(run.records, settings.baseline, settings.weight, settings.first_game_only, keep)
         check_compared(args.compare, battles.models)
-        # the battles file is written on the other core while the table is fitted on this one (save() finishes
-        # it); not for a bundle's temporary data directory, nor for battles that came from the file
-        staged = StagedWrite(_files(settings, run.data_dir)[0], lambda: battles_text(battles)) \
+        # the battles file is written by a second process while the table is fitted (save() finishes it); not
+        # for a bundle's temporary data directory, nor for battles that came from the file
+        writing = StagedWrite(_files(settings, run.data_dir)[0], lambda: battles_text(battles)) \
             if run.records is not None and len(battles) and not args.from_bundles else None
-        board = self._board(run, settings, battles, question_ids, warn)
-        outcome = Outcome([board], battles=battles, battles_file=staged)
+        try:
+            board = self._board(run, settings, battles, question_ids, warn)
+        except BaseException:
+            if writing is not None:
+                writing.discard()
+            raise
+        outcome = Outcome([board], battles_writing=writing)
         settings = board.settings
         avg_tokens = {r.model: r.avg_tokens for r in board.rows}
         if run.records is not None:
@@ -119,8 +124,8 @@ class ArenaHardV01(RatingMethod):
         board = outcome.boards[0]
         battles_path, boot_path = _files(board.settings, run.data_dir)
         not_saved: list[str] = []  # files of data/ that could not be written, and why
-        if outcome.battles_file is not None:
-            _save(outcome.battles_file.finish, battles_path, not_saved)
+        if outcome.battles_writing is not None:
+            _save(outcome.battles_writing.finish, battles_path, not_saved)
         if run.saved_bootstrap is None:
             _save(lambda: write_bootstrap(board, boot_path), boot_path, not_saved)
         if outcome.agreement is not None:
