@@ -126,16 +126,14 @@ class StagedWrite:
         self.path, self.make, self.tmp, self.fd, self.child, self.made = path, make, None, None, None, []
         if not ForkedChild.available():
             return
-        made = [folder for folder in [path.parent, *path.parent.parents] if not folder.exists()]
+        self.made = [folder for folder in [path.parent, *path.parent.parents] if not folder.exists()]
         try:
             _remove_unheld_temporaries(path)
             self.fd, self.tmp = temporary_beside(path)
             fcntl.flock(self.fd, fcntl.LOCK_EX)
         except OSError:  # finish() meets the same trouble and reports it
-            self.made = made
             self.discard()
             return
-        self.made = made
         atexit.register(self.discard)
         self.child = ForkedChild(self._write_temporary)
 

@@ -253,7 +253,6 @@ class FitLayout:
     pa: np.ndarray  # (pairs,) model A of each pair run
     pb: np.ndarray  # (pairs,) model B
     pair_start: np.ndarray  # (pairs,) first group of each run
-    pair_size: np.ndarray  # (pairs,) groups in each run
     pair_rows: list[slice]  # each run's groups
     group_pair: np.ndarray  # (groups,) the pair run of each group
     F: np.ndarray  # (groups, k) features of each group
@@ -290,8 +289,8 @@ class FitLayout:
         free = np.ones(d, bool)
         if fixed is not None:
             free[fixed] = False
-        return cls(n_models, group, np.asarray(target, float), a[pair_start], b[pair_start], pair_start, pair_size,
-                   pair_rows, np.repeat(np.arange(len(pair_start)), pair_size), F, np.ascontiguousarray(F.T),
+        return cls(n_models, group, np.asarray(target, float), a[pair_start], b[pair_start], pair_start, pair_rows,
+                   np.repeat(np.arange(len(pair_start)), pair_size), F, np.ascontiguousarray(F.T),
                    (F[:, :, None] * F[:, None, :]).reshape(n, k * k), np.column_stack([np.ones(n), F]),
                    per_pair_products, fixed, np.flatnonzero(free), np.where(free, l2, 0.0), np.zeros(d),
                    np.zeros((1, n)))

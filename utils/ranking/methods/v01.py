@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from utils.plumbing.errors import InputError
-from utils.plumbing.names import battles_file, bootstrap_results_file
 from utils.plumbing.forked import StagedWrite
+from utils.plumbing.names import battles_file, bootstrap_results_file
 from utils.ranking.answer_info import length_warnings
 from utils.ranking.battles import (Battles, battle_features, battles_from, battles_text, game_shares,
                                   game_verdicts)
