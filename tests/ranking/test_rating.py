@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -260,6 +261,22 @@ def test_percentile_interval_is_the_percentile_and_skips_missing_rounds():
     assert np.isfinite([lo[1], hi[1]]).all()
     lo90, hi90 = percentile_interval(samples, 90)
     assert lo90[0] == pytest.approx(5.0) and hi90[0] == pytest.approx(95.0)
+
+
+@pytest.mark.parametrize("missing", [0.0, 0.2, 1.0])
+def test_percentile_interval_gives_exactly_nanpercentiles_numbers(missing):
+    # the columns without NaN are taken all at once: the bounds must be nanpercentile's to the last bit, as the
+    # parity of every CSV depends on them; a column of NaN only gives NaN bounds
+    rng = np.random.default_rng(7)
+    samples = np.round(rng.normal(size=(137, 9)) * 40, 1)
+    samples[:, 2:5][rng.random((137, 3)) < missing] = np.nan
+    for level in (95.0, 90.0, 99.9):
+        lo, hi = percentile_interval(samples, level)
+        with np.errstate(all="ignore"), pytest.warns(RuntimeWarning) if missing == 1.0 else nullcontext():
+            want = np.nanpercentile(samples, (100 - level) / 2, axis=0), \
+                np.nanpercentile(samples, 100 - (100 - level) / 2, axis=0)
+        assert np.array_equal(lo, want[0], equal_nan=True) and np.array_equal(hi, want[1], equal_nan=True)
+    assert np.isnan(percentile_interval(np.zeros((0, 3)))[0]).all()
 
 
 def test_win_rate_and_its_inverse():

@@ -79,8 +79,11 @@ def judgment_findings(records: JudgmentRecords, questions: list[Question] | None
     for m, n in zip(*np.unique(records.model[kept], return_counts=True)):
         out[records.names[m]].with_prompt = int(n)
     wrong = kept[records.prompt[kept] == PROMPT_MISMATCH]
-    for m, q in zip(records.model[wrong].tolist(), records.question[wrong].tolist()):
-        out[records.names[m]].prompt_mismatch.append(records.questions[q])
+    wrong = wrong[np.argsort(records.model[wrong], kind="stable")]  # by model, each in record order
+    models, starts = np.unique(records.model[wrong], return_index=True)
+    uids = list(map(records.questions.__getitem__, records.question[wrong].tolist()))
+    for m, start, end in zip(models.tolist(), starts.tolist(), [*starts[1:].tolist(), len(wrong)]):
+        out[records.names[m]].prompt_mismatch.extend(uids[start:end])
     for f in out.values():
         f.unknown = f.records - f.with_provenance
     wanted = set(records.questions[q] for q in np.unique(records.question[chosen]).tolist())

@@ -570,8 +570,28 @@ def bootstrap_weights(kinds: BattleKinds, rounds: int, rng: np.random.Generator,
 
 
 def percentile_interval(samples: np.ndarray, confidence: float = 95.0) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper percentile bounds over axis 0, ignoring rounds that are NaN."""
+    """Lower and upper percentile bounds over axis 0, ignoring rounds that are NaN.
+
+    ``np.nanpercentile`` takes a column at a time; the columns without NaN
+    (usually all) go to ``np.percentile`` at once, which gives the same
+    numbers (the same interpolation between the same sorted values).
+    """
     tail = (100.0 - confidence) / 2.0
+    samples = np.asarray(samples, float)
+    if samples.ndim != 2 or not len(samples):  # no rounds: NaN bounds, as nanpercentile gives them
+        return _nan_percentiles(samples, tail)
+    whole = ~np.isnan(samples).any(axis=0)
+    if whole.all():
+        lo, hi = np.percentile(samples, [tail, 100.0 - tail], axis=0)
+        return lo, hi
+    lo, hi = np.empty(samples.shape[1]), np.empty(samples.shape[1])
+    if whole.any():
+        lo[whole], hi[whole] = np.percentile(samples[:, whole], [tail, 100.0 - tail], axis=0)
+    lo[~whole], hi[~whole] = _nan_percentiles(samples[:, ~whole], tail)
+    return lo, hi
+
+
+def _nan_percentiles(samples: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column gives NaN; the caller flags it
         return np.nanpercentile(samples, tail, axis=0), np.nanpercentile(samples, 100.0 - tail, axis=0)

@@ -270,23 +270,24 @@ def compute_leaderboard(battles: Battles, settings: RunSettings, avg_tokens: dic
     boot[:, base] = INIT_RATING
     lo, hi = percentile_interval(boot, settings.confidence) if len(boot) else (point * np.nan, point * np.nan)
 
-    all_q, covered_sets = _coverage(battles, question_ids)
+    all_q, covered = _coverage(battles, question_ids)
+    n_covered = covered.sum(axis=1).tolist()
     n_battles = np.bincount(np.concatenate([battles.model_a, battles.model_b]),
                             weights=np.concatenate([battles.count, battles.count]), minlength=M)
     full_one_sided = one_sided(kinds, kinds.count[:, None], M)[0]
     boot_win_rates = win_rate(boot)  # (rounds, M), NaN where a model sat out a round
     rows, missing = [], {}
     for m, name in enumerate(models):
-        gone = [] if m == base else [q for q in all_q if q not in covered_sets[m]]
+        gone = [] if m == base or n_covered[m] == len(all_q) else [all_q[q] for q in np.flatnonzero(~covered[m])]
         if gone:
             missing[name] = gone
         flags = () if m == base else _v01_flags(bool(gone), full_one_sided[m], int(one_sided_rounds[m]), boot[:, m],
-                                                len(covered_sets[m]), bool(lo[m] == hi[m]))
+                                                n_covered[m], bool(lo[m] == hi[m]))
         rows.append(ModelResult(
             model=name, score=100 * float(win_rate(point[m])),
             lower=100 * float(win_rate(lo[m])), upper=100 * float(win_rate(hi[m])),
             rating=float(point[m]), rating_lower=float(lo[m]), rating_upper=float(hi[m]),
-            avg_tokens=(avg_tokens or {}).get(name), covered=len(covered_sets[m]), questions=len(all_q),
+            avg_tokens=(avg_tokens or {}).get(name), covered=n_covered[m], questions=len(all_q),
             battles=int(n_battles[m]), is_baseline=m == base, flags=flags,
             results=[100 * x for x in boot_win_rates[:, m].tolist() if not math.isnan(x)]))
     rows.sort(key=lambda r: (-r.score, r.model))
@@ -359,20 +360,17 @@ def _saved_ratings(loaded: dict[str, np.ndarray], models: list[str]) -> np.ndarr
     return boot
 
 
-def _coverage(battles: Battles, question_ids: list[str] | None) -> tuple[list[str], list[set[str]]]:
-    """The questions of the benchmark (``question_ids``, else those of the battles) and, per model, those of
-    them it has a counted battle on."""
+def _coverage(battles: Battles, question_ids: list[str] | None) -> tuple[list[str], np.ndarray]:
+    """The questions of the benchmark (``question_ids``, else those of the battles) and whether each model has a
+    counted battle on each of them: (models, questions), in the order of both."""
     counted = battles.count > 0
-    covered: list[set] = [set() for _ in battles.models]
-    Q = max(1, len(battles.questions))
-    pairs = np.unique(np.concatenate([battles.model_a[counted], battles.model_b[counted]]) * Q +
-                      np.tile(battles.question[counted], 2))  # (model, question) with a counted battle
-    for m, q in zip((pairs // Q).tolist(), (pairs % Q).tolist()):
-        covered[m].add(battles.questions[q])
+    on = np.zeros((len(battles.models), len(battles.questions) + 1), bool)  # the last column: no such question
+    on[battles.model_a[counted], battles.question[counted]] = True
+    on[battles.model_b[counted], battles.question[counted]] = True
     if not question_ids:
-        return list(battles.questions), covered
-    benchmark = set(question_ids)
-    return list(question_ids), [questions & benchmark for questions in covered]
+        return list(battles.questions), on[:, :-1]
+    column = {q: i for i, q in enumerate(battles.questions)}
+    return list(question_ids), on[:, [column.get(q, -1) for q in question_ids]]
 
 
 def _v01_flags(incomplete: bool, one_sided: bool, one_sided_rounds: int, boot: np.ndarray, covered: int,
