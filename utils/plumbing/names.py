@@ -54,12 +54,13 @@ def stem_to_name(stem: str) -> str:
 
 
 def inside(base: Path, *parts: str) -> Path:
-    """``base/parts...``, refusing any result that is not inside ``base``."""
-    base_resolved = Path(os.path.abspath(base))
-    target = Path(os.path.abspath(base_resolved.joinpath(*parts)))
-    if target != base_resolved and base_resolved not in target.parents:
+    """``base/parts...``, refusing any result that is not inside ``base`` (compared as normalised absolute paths,
+    in strings: a run asks for hundreds of these)."""
+    root = os.path.abspath(base)
+    target = os.path.abspath(os.path.join(root, *parts))
+    if target != root and not target.startswith(os.path.join(root, "")):
         raise InputError(f"refusing a path outside the data directory: {target}", key="/".join(parts))
-    return target
+    return Path(target)
 
 
 # The data directory layout: <data>/<bench>/question.jsonl, model_answer/<model>.jsonl,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 
@@ -148,7 +149,8 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
         lengths = iter(token_lengths([turn for turns in untold for turn in turns], benchmark_encoding(bench)))
         tokens.extend(float(sum(next(lengths) for _ in turns)) for turns in untold)
     avg = int(sum(tokens) / len(tokens)) if tokens else None
-    return AnswerInfo(path, avg, list(features), np.array(list(features.values()), float).reshape(-1, 4), answers,
+    table = np.fromiter(chain.from_iterable(features.values()), float, 4 * len(features)).reshape(-1, 4)
+    return AnswerInfo(path, avg, list(features), table, answers,
                       unknown, ans_ids, digests=digested, digested=digests,
                       answered=answered, texts=replies, prompts=user_turns)
 
