@@ -9,6 +9,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import time
 from pathlib import Path
 
@@ -359,6 +360,33 @@ def test_leaving_early_stops_the_forked_child():
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped: no process, no zombie left behind
     assert ForkedChild(lambda: 6 * 7).result() == 42
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_signal_at_the_instant_of_the_fork_stays_in_the_child(tmp_path, monkeypatch, signum):
+    # Ctrl-C reaches the forked child too; arriving before the child is inside its own handling, it used to unwind
+    # through this process's callers in the child, whose cleanup (a finally here, a temporary file, the exit
+    # functions) then ran a second time, in the wrong process
+    parent, fork = os.getpid(), os.fork
+    stop = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # as utils/plumbing/cli.py turns it into a stop
+    ran_here = tmp_path / "cleanup-ran-in-the-child"
+
+    def fork_then_signalled():
+        pid = fork()
+        if pid == 0:
+            os.kill(os.getpid(), signum)
+        return pid
+    monkeypatch.setattr(os, "fork", fork_then_signalled)
+    try:
+        with pytest.raises(KeyboardInterrupt):  # the child's stop, reported as its outcome
+            ForkedChild(lambda: 6 * 7).result()
+    finally:
+        if os.getpid() != parent:  # the child, unwinding through this test
+            ran_here.write_text("")
+            os._exit(3)
+        signal.signal(signal.SIGTERM, stop)
+    assert not ran_here.exists()
 
 
 def test_style_control_without_metadata_names_the_answer_file(tmp_path):

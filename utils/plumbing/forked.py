@@ -14,6 +14,9 @@ from typing import Callable
 from utils.plumbing.store import atomic_write, is_temporary_of, temporary_beside
 
 
+_STOPS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # the signals our commands stop on (utils/plumbing/cli.py)
+
+
 class ForkedChild:
     """``work()`` run in a forked child process; ``result()`` waits for it and returns it (or raises its error).
 
@@ -36,9 +39,13 @@ class ForkedChild:
                 read_fd, write_fd = os.pipe()
             except OSError:  # no descriptors left: the work waits for result(), here
                 return
+            # a stop signal must not reach the child before its try below: it would unwind through this
+            # process's callers there, running their cleanup (their files, their exit functions) a second time
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
             try:
                 pid = os.fork()
             except OSError:  # no process to be had (a limit, or memory): as above
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 os.close(read_fd)
                 os.close(write_fd)
                 return
@@ -47,6 +54,7 @@ class ForkedChild:
                 try:
                     os.close(read_fd)
                     try:
+                        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # one that came meanwhile is reported
                         payload = pickle.dumps((True, work()), pickle.HIGHEST_PROTOCOL)
                     except BaseException as err:  # noqa: BLE001 - every failure is the parent's to report
                         try:
@@ -59,6 +67,7 @@ class ForkedChild:
                     code = 1
                 finally:
                     os._exit(code)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(write_fd)
             self.pid, self.fd = pid, read_fd
 
