@@ -104,7 +104,11 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
     (``utils.vocabulary.style.token_lengths``, summed over its assistant turns), all such
     answers in one batch.
     """
-    path = answer_file(data_dir, bench, model)
+    return _read_answer_file(answer_file(data_dir, bench, model), bench, texts, known, digests)
+
+
+def _read_answer_file(path: Path, bench: str, texts: bool, known: frozenset | None, digests: bool
+                      ) -> AnswerInfo | None:
     if not path.is_file():
         return None
     tokens, features, untold, unknown, answers, ans_ids, answered = [], {}, [], 0, 0, {}, set()
@@ -217,7 +221,7 @@ def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: 
         if found is None or not (found.digested or undigested is not None):
             mark = kept.mark(path) if kept is not None else None
             try:
-                found = read_answer_info(data_dir, bench, m, texts, known, undigested is None)
+                found = _read_answer_file(path, bench, texts, known, undigested is None)
             except InputError as err:
                 found = err
             if isinstance(found, AnswerInfo) and kept is not None:
@@ -249,7 +253,7 @@ def text_digests(models, data_dir, bench: str, known: frozenset | None = None, c
         path = answer_file(data_dir, bench, m)
         mark = kept.mark(path) if kept is not None else None
         try:
-            info = read_answer_info(data_dir, bench, m, False, known)
+            info = _read_answer_file(path, bench, False, known, True)
         except InputError:  # the file changed since it was read: its own error comes when it is read again
             continue
         if info is not None:

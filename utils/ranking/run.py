@@ -23,6 +23,7 @@ from utils.plumbing.errors import InputError
 from utils.plumbing.forked import ForkedChild
 from utils.plumbing.jsonl import parse_line
 from utils.plumbing.names import diagnostics_file, question_file, stem_to_name
+from utils.plumbing.parse_cache import code_digest
 from utils.ranking.answer_info import AnswerInfo, read_answers_info, text_digests
 from utils.ranking.battles import Battles, load_battles
 from utils.ranking.bootstrap_file import read_saved_bootstrap
@@ -139,6 +140,8 @@ def _judgments_and_answers(request: ReadRequest, questions: list[Question], warn
     known = frozenset(q.uid for q in questions) if questions else None
     early = _digests_recorded(f for _, f in files)  # the usual all or none, told by the first record of each file
     gate = _Gate()
+    if request.cache:
+        code_digest()  # the caches' keys of both processes need it: made once, before the fork
 
     def read_answers() -> tuple[bytes, dict | None]:
         """The answers, pickled before waiting for whether their digests are wanted (when the first records did
