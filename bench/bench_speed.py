@@ -5,11 +5,13 @@
 
 Two comparisons, each timed by ``farm-bench`` (the two commands in turn, the
 median of several runs, on the same machine in the same minute), and printed
-as ratios (ours / theirs) with the targets of issue 22. Each is made twice:
-"first", our show_result parsing every file as on the first run after the
-judgments change, and "again", with the parses an earlier run kept in the
-cache (utils/plumbing/parse_cache.py), as every later run on the same files
-finds them:
+as ratios (ours / theirs) with the targets of issue 22. Each is made three
+times, by what our show_result finds in its cache of parsed files
+(utils/plumbing/parse_cache.py; the other side has none): "cold", nothing
+(it parses every file: the first run on a data directory, or the first after
+the tool was updated); "new model", everything but the answer and judgment
+files of one model, touched before each run (the run after gen_judgment.py
+added a model); "warm", everything (every later run on the same files):
 
 1. Arena-Hard v0.1, 70 models x 500 questions (``synth_bench.py --models 70
    --seed 1``, judgment files of real size), plain and --style-control: this
@@ -45,21 +47,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 REFERENCE = "08b76aa"  # main before the findings, costs and comparisons were added
-# Each comparison twice: our show_result parsing every file (the first run after judgments change), and again with
-# what an earlier run parsed kept (utils/plumbing/parse_cache.py; every later run on the same files)
-PARSED = {"off": "first", "kept": "again"}
+# Each comparison three times, by what our show_result finds parsed already (utils/plumbing/parse_cache.py): nothing
+# (the first run on a data directory, or after the tool was updated), all but the files of one model just answered
+# and judged (the run after gen_judgment.py added a model), and everything (every later run on the same files)
+PARSED = {"off": "cold", "new": "new model", "kept": "warm"}
 V2_MODELS, V2_PAD = 60, 3000
 
 
-def farm_ratio(ours: list[str], theirs: list[str], cwd: Path, runs: int, timeout: float, parsed: str
-               ) -> tuple[float, float, float]:
+def farm_ratio(ours: list[str], theirs: list[str], cwd: Path, runs: int, timeout: float, parsed: str,
+               new_model: list[Path]) -> tuple[float, float, float]:
     """(our median wall seconds, theirs, the median of the per-pair ratios) from farm-bench. ``parsed``: our
-    show_result's parse cache, "off" (emptied before each run: it parses every file and keeps the parses) or
+    show_result's parse cache, "off" (emptied before each run: it parses every file and keeps the parses), "new"
+    (filled by the warm-up run, and the files ``new_model`` touched before each run: they are parsed again) or
     "kept" (filled by the warm-up run, as a user's second show_result on the same files finds it)."""
     with tempfile.TemporaryDirectory() as cache:
         kept = f"{cache}/parsed"
-        mine = ["env", f"ARENA_CACHE_DIR={kept}", *ours] if parsed == "kept" else \
-            ["sh", "-c", 'rm -rf "$0" && ARENA_CACHE_DIR="$0" exec "$@"', kept, *ours]
+        mine = {"kept": ["env", f"ARENA_CACHE_DIR={kept}", *ours],
+                "new": ["sh", "-c", f'touch {" ".join(map(str, new_model))} && ARENA_CACHE_DIR="$0" exec "$@"', kept,
+                        *ours],
+                "off": ["sh", "-c", 'rm -rf "$0" && ARENA_CACHE_DIR="$0" exec "$@"', kept, *ours]}[parsed]
         cmd = ["farm-bench", "-n", str(runs), "--warmup", "1", "--timeout", str(int(timeout)),
                "--vs", " ".join(theirs), "--", *mine]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -73,6 +79,13 @@ def farm_ratio(ours: list[str], theirs: list[str], cwd: Path, runs: int, timeout
             sys.exit(f"no '{label}' line in farm-bench's output:\n{done.stdout}")
         medians[label] = float(found.group(2))
     return medians["A wall s"], medians["B wall s"], medians["A/B wall"]
+
+
+def model_files(data: Path, bench: str, judges: list[str]) -> list[Path]:
+    """The answer file and judgment files of the last model (by name) that is judged: what gen_answer.py and
+    gen_judgment.py write for a model added to the benchmark."""
+    judged = sorted((data / bench / "model_judgment" / judges[0]).glob("*.jsonl"))[-1].name
+    return [data / bench / "model_answer" / judged, *(data / bench / "model_judgment" / j / judged for j in judges)]
 
 
 def v01_data(root: Path, shared: Path) -> Path:
@@ -119,7 +132,8 @@ def main() -> int:
         old = reference_checkout(Path(tmp))
         for (mode, flags), parsed in itertools.product((("plain", []), ("style", ["--style-control"])), PARSED):
             mine, theirs, ratio = farm_ratio([python, ours, *flags], [python, str(old / "show_result.py"), *flags],
-                                             root, a.runs, 600, parsed)
+                                             root, a.runs, 600, parsed,
+                                             model_files(root / "data", "arena-hard-v0.1", ["gpt-4-1106-preview"]))
             ok = ratio <= 1.0
             missed += [] if ok else [f"v0.1 {mode} {PARSED[parsed]}"]
             print(f"{'v0.1 70 models, ' + mode + ' ' + PARSED[parsed] + ' vs ' + REFERENCE:<44}{mine:>8.2f}{theirs:>10.2f}"
@@ -139,7 +153,7 @@ def main() -> int:
                 [python, ours, "--bench-name", "arena-hard-v2.0", "--judge-names", *judges, "--category",
                  "hard_prompt", *flags],
                 [a.original_python, "show_result.py", "-j", *judges, "-c", "hard_prompt", *theirs_flags],
-                root, max(1, a.runs // 2), 3600, parsed)
+                root, max(1, a.runs // 2), 3600, parsed, model_files(root / "data", "arena-hard-v2.0", judges))
             ok = 1.0 / ratio >= target
             missed += [] if ok else [f"v2.0 {mode} {PARSED[parsed]}"]
             print(f"{'v2.0 60x2, ' + mode + ' ' + PARSED[parsed] + ' vs original':<44}{mine:>8.2f}{theirs:>10.2f}"
