@@ -109,6 +109,7 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
 
 def _read_answer_file(path: Path, bench: str, texts: bool, known: frozenset | None, digests: bool
                       ) -> AnswerInfo | None:
+    """``read_answer_info`` of the answer file at ``path``."""
     if not path.is_file():
         return None
     tokens, features, untold, unknown, answers, ans_ids, answered = [], {}, [], 0, 0, {}, set()
