@@ -389,6 +389,33 @@ def test_a_stop_signal_at_the_instant_of_the_fork_stays_in_the_child(tmp_path, m
     assert not ran_here.exists()
 
 
+def test_a_stop_signal_at_the_instant_of_the_fork_stops_this_process_without_leaving_the_child(monkeypatch):
+    # the same Ctrl-C reaching this process in that instant: it stops here, and the child (an hour of work) goes
+    fork, children = os.fork, []
+
+    def fork_then_signalled():
+        pid = fork()
+        if pid:
+            children.append(pid)
+            os.kill(os.getpid(), signal.SIGINT)
+        return pid
+    monkeypatch.setattr(os, "fork", fork_then_signalled)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ForkedChild(lambda: time.sleep(3600))
+        assert time.monotonic() - started < 60
+        with pytest.raises(ChildProcessError):
+            os.waitpid(children[0], os.WNOHANG)  # stopped and reaped: no process, no zombie
+    finally:  # should it fail: no process of an hour left holding the test run's output
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
 def test_style_control_without_metadata_names_the_answer_file(tmp_path):
     write_bench(tmp_path, MIXED, 4, with_meta=False)
     msg = one_line_error(show(tmp_path, "--style-control", check=False))

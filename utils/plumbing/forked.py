@@ -45,9 +45,9 @@ class ForkedChild:
             try:
                 pid = os.fork()
             except OSError:  # no process to be had (a limit, or memory): as above
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 os.close(read_fd)
                 os.close(write_fd)
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 return
             if pid == 0:  # the child: compute, send the pickled outcome, leave without running any cleanup
                 code = 0
@@ -67,9 +67,13 @@ class ForkedChild:
                     code = 1
                 finally:
                     os._exit(code)
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(write_fd)
             self.pid, self.fd = pid, read_fd
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop that came meanwhile is raised here
+            except BaseException:  # and the child is not left behind
+                self.stop()
+                raise
 
     @staticmethod
     def available() -> bool:
