@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -397,7 +398,7 @@ def test_a_stop_signal_at_the_instant_of_the_fork_stops_this_process_without_lea
         pid = fork()
         if pid:
             children.append(pid)
-            os.kill(os.getpid(), signal.SIGINT)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)  # this thread's, not another's
         return pid
     monkeypatch.setattr(os, "fork", fork_then_signalled)
     started = time.monotonic()

@@ -44,11 +44,13 @@ class ForkedChild:
             held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
             try:
                 pid = os.fork()
-            except OSError:  # no process to be had (a limit, or memory): as above
-                os.close(read_fd)
+            except BaseException as err:  # no process to be had (a limit, or memory: as above), or a stop that
+                os.close(read_fd)         # another thread received, raised here as the fork returned
                 os.close(write_fd)
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
-                return
+                if isinstance(err, OSError):
+                    return
+                raise
             if pid == 0:  # the child: compute, send the pickled outcome, leave without running any cleanup
                 code = 0
                 try:
@@ -67,13 +69,15 @@ class ForkedChild:
                     code = 1
                 finally:
                     os._exit(code)
-            os.close(write_fd)
-            self.pid, self.fd = pid, read_fd
             try:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop that came meanwhile is raised here
-            except BaseException:  # and the child is not left behind
-                self.stop()
-                raise
+                os.close(write_fd)
+                self.pid, self.fd = pid, read_fd
+            finally:
+                try:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop that came meanwhile is raised here
+                except BaseException:  # and the child is not left behind
+                    self.stop()
+                    raise
 
     @staticmethod
     def available() -> bool:
