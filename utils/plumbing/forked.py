@@ -44,8 +44,10 @@ class ForkedChild:
             held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
             try:
                 pid = os.fork()
-            except BaseException as err:  # no process to be had (a limit, or memory: as above), or a stop that
-                os.close(read_fd)         # another thread received, raised here as the fork returned
+            except BaseException as err:
+                # no process to be had (a limit, or memory: as above), or a stop that another thread received,
+                # raised here as the fork returned
+                os.close(read_fd)
                 os.close(write_fd)
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 if isinstance(err, OSError):

@@ -88,9 +88,9 @@ def question_id(value, known: frozenset | None, path, line, key: str) -> str | N
     return str(value)
 
 
-def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
-                     known: frozenset | None = None, digests: bool = True) -> AnswerInfo | None:
-    """Average answer length and style features of one model, or None without an answer file.
+def read_answer_file(path: Path, bench: str, texts: bool, known: frozenset | None, digests: bool
+                     ) -> AnswerInfo | None:
+    """Average answer length and style features of the answer file at ``path``, or None without one.
 
     ``texts``: also keep the replies and user turns of every answer (the
     report shows them), read from the same lines. ``known``: the question
@@ -104,12 +104,6 @@ def read_answer_info(data_dir, bench: str, model: str, texts: bool = False,
     (``utils.vocabulary.style.token_lengths``, summed over its assistant turns), all such
     answers in one batch.
     """
-    return _read_answer_file(answer_file(data_dir, bench, model), bench, texts, known, digests)
-
-
-def _read_answer_file(path: Path, bench: str, texts: bool, known: frozenset | None, digests: bool
-                      ) -> AnswerInfo | None:
-    """``read_answer_info`` of the answer file at ``path``."""
     if not path.is_file():
         return None
     tokens, features, untold, unknown, answers, ans_ids, answered = [], {}, [], 0, 0, {}, set()
@@ -204,7 +198,7 @@ def _listing(items: list[str]) -> str:
 def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: frozenset | None = None,
                       undigested: set | None = None, cache: bool = False
                       ) -> dict[str, AnswerInfo | None | InputError]:
-    """``read_answer_info`` for each of ``models``.
+    """``read_answer_file`` of each of ``models``' answer file.
 
     A malformed answer file gives its InputError as the value, for the caller
     to raise only if that model turns out to be in a battle. ``undigested``:
@@ -222,7 +216,7 @@ def read_answers_info(data_dir, bench: str, models, texts: bool = False, known: 
         if found is None or not (found.digested or undigested is not None):
             mark = kept.mark(path) if kept is not None else None
             try:
-                found = _read_answer_file(path, bench, texts, known, undigested is None)
+                found = read_answer_file(path, bench, texts, known, undigested is None)
             except InputError as err:
                 found = err
             if isinstance(found, AnswerInfo) and kept is not None:
@@ -254,7 +248,7 @@ def text_digests(models, data_dir, bench: str, known: frozenset | None = None, c
         path = answer_file(data_dir, bench, m)
         mark = kept.mark(path) if kept is not None else None
         try:
-            info = _read_answer_file(path, bench, False, known, True)
+            info = read_answer_file(path, bench, False, known, True)
         except InputError:  # the file changed since it was read: its own error comes when it is read again
             continue
         if info is not None:

@@ -581,13 +581,11 @@ def percentile_interval(samples: np.ndarray, confidence: float = 95.0) -> tuple[
     if samples.ndim != 2 or not len(samples):  # no rounds: NaN bounds, as nanpercentile gives them
         return _nan_percentiles(samples, tail)
     whole = ~np.isnan(samples).any(axis=0)
-    if whole.all():
-        lo, hi = np.percentile(samples, [tail, 100.0 - tail], axis=0)
-        return lo, hi
     lo, hi = np.empty(samples.shape[1]), np.empty(samples.shape[1])
     if whole.any():
         lo[whole], hi[whole] = np.percentile(samples[:, whole], [tail, 100.0 - tail], axis=0)
-    lo[~whole], hi[~whole] = _nan_percentiles(samples[:, ~whole], tail)
+    if not whole.all():
+        lo[~whole], hi[~whole] = _nan_percentiles(samples[:, ~whole], tail)
     return lo, hi
 
 
